@@ -1,0 +1,334 @@
+/* Device choice, queue creation and the context's lifetime. */
+#include "internal.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_PLATFORMS 16
+#define MAX_DEVICES 64
+
+static bool contains_nocase(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    if (n == 0)
+        return true;
+    for (; *hay; hay++) {
+        size_t i = 0;
+        while (i < n && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
+            i++;
+        if (i == n)
+            return true;
+    }
+    return false;
+}
+
+/* Parses "P:D"; returns false when sel is not of that form. */
+static bool parse_indices(const char *sel, unsigned *p, unsigned *d)
+{
+    char *end;
+    unsigned long a = strtoul(sel, &end, 10);
+    if (end == sel || *end != ':')
+        return false;
+    const char *s2 = end + 1;
+    unsigned long b = strtoul(s2, &end, 10);
+    if (end == s2 || *end != '\0')
+        return false;
+    *p = (unsigned)a;
+    *d = (unsigned)b;
+    return true;
+}
+
+static clconv_status choose_device(const char *sel, cl_platform_id *out_p, cl_device_id *out_d)
+{
+    cl_platform_id plats[MAX_PLATFORMS];
+    cl_uint np = 0;
+    cl_int err = clGetPlatformIDs(MAX_PLATFORMS, plats, &np);
+    if (err == -1001 /* CL_PLATFORM_NOT_FOUND_KHR */ || (err == CL_SUCCESS && np == 0))
+        return clconv_fail(NULL, CLCONV_ERROR_NO_DEVICE,
+                           "no OpenCL platform found: install an OpenCL driver (ICD), e.g. "
+                           "'apt-get install pocl-opencl-icd' for the CPU or your GPU vendor's ICD");
+    if (err != CL_SUCCESS)
+        return clconv_fail_cl(NULL, err, "clGetPlatformIDs");
+    if (np > MAX_PLATFORMS)
+        np = MAX_PLATFORMS;
+
+    unsigned want_p = 0, want_d = 0;
+    bool by_index = sel && *sel && parse_indices(sel, &want_p, &want_d);
+    bool by_name = sel && *sel && !by_index;
+    cl_platform_id first_p = NULL, gpu_p = NULL;
+    cl_device_id first_d = NULL, gpu_d = NULL;
+
+    for (cl_uint p = 0; p < np; p++) {
+        cl_device_id devs[MAX_DEVICES];
+        cl_uint nd = 0;
+        err = clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, MAX_DEVICES, devs, &nd);
+        if (err == CL_DEVICE_NOT_FOUND || nd == 0)
+            continue;
+        if (err != CL_SUCCESS)
+            return clconv_fail_cl(NULL, err, "clGetDeviceIDs");
+        if (nd > MAX_DEVICES)
+            nd = MAX_DEVICES;
+        char pname[256] = "";
+        clGetPlatformInfo(plats[p], CL_PLATFORM_NAME, sizeof pname, pname, NULL);
+        for (cl_uint d = 0; d < nd; d++) {
+            if (by_index) {
+                if (p == want_p && d == want_d) {
+                    *out_p = plats[p];
+                    *out_d = devs[d];
+                    return CLCONV_SUCCESS;
+                }
+                continue;
+            }
+            if (by_name) {
+                char dname[256] = "";
+                clGetDeviceInfo(devs[d], CL_DEVICE_NAME, sizeof dname, dname, NULL);
+                if (contains_nocase(dname, sel) || contains_nocase(pname, sel)) {
+                    *out_p = plats[p];
+                    *out_d = devs[d];
+                    return CLCONV_SUCCESS;
+                }
+                continue;
+            }
+            cl_device_type type = 0;
+            clGetDeviceInfo(devs[d], CL_DEVICE_TYPE, sizeof type, &type, NULL);
+            if (!first_d) {
+                first_p = plats[p];
+                first_d = devs[d];
+            }
+            if (!gpu_d && (type & CL_DEVICE_TYPE_GPU)) {
+                gpu_p = plats[p];
+                gpu_d = devs[d];
+            }
+        }
+    }
+    if (by_index)
+        return clconv_fail(NULL, CLCONV_ERROR_NO_DEVICE,
+                           "device selector '%s': no device %u on platform %u (run clconv-query "
+                           "to list them)", sel, want_d, want_p);
+    if (by_name)
+        return clconv_fail(NULL, CLCONV_ERROR_NO_DEVICE,
+                           "device selector '%s': no device or platform name contains it (run "
+                           "clconv-query to list them)", sel);
+    if (gpu_d) {
+        *out_p = gpu_p;
+        *out_d = gpu_d;
+        return CLCONV_SUCCESS;
+    }
+    if (first_d) {
+        *out_p = first_p;
+        *out_d = first_d;
+        return CLCONV_SUCCESS;
+    }
+    return clconv_fail(NULL, CLCONV_ERROR_NO_DEVICE,
+                       "OpenCL platforms exist but none has a device: check the driver "
+                       "installation (for CPUs: pocl-opencl-icd)");
+}
+
+static void choose_cache_dir(clconv_context *ctx)
+{
+    const char *env = getenv("CLCONV_CACHE_DIR");
+    ctx->cache_dir[0] = '\0';
+    if (env && *env) {
+        if (strcmp(env, "off") != 0 && strcmp(env, "0") != 0)
+            snprintf(ctx->cache_dir, sizeof ctx->cache_dir, "%s", env);
+        return;
+    }
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    if (xdg && *xdg) {
+        snprintf(ctx->cache_dir, sizeof ctx->cache_dir, "%s/clconv", xdg);
+        return;
+    }
+    const char *home = getenv("HOME");
+    if (home && *home)
+        snprintf(ctx->cache_dir, sizeof ctx->cache_dir, "%s/.cache/clconv", home);
+}
+
+/* Reads the device facts plans need; every query is checked. */
+static clconv_status query_device(clconv_context *ctx)
+{
+    struct {
+        cl_device_info what;
+        void *dst;
+        size_t size;
+        const char *name;
+    } q[] = {
+        {CL_DEVICE_NAME, ctx->device_name, sizeof ctx->device_name, "CL_DEVICE_NAME"},
+        {CL_DRIVER_VERSION, ctx->driver_version, sizeof ctx->driver_version, "CL_DRIVER_VERSION"},
+        {CL_DEVICE_VERSION, ctx->device_version, sizeof ctx->device_version, "CL_DEVICE_VERSION"},
+        {CL_DEVICE_TYPE, &ctx->device_type, sizeof ctx->device_type, "CL_DEVICE_TYPE"},
+        {CL_DEVICE_MAX_WORK_GROUP_SIZE, &ctx->max_wg_size, sizeof ctx->max_wg_size,
+         "CL_DEVICE_MAX_WORK_GROUP_SIZE"},
+        {CL_DEVICE_MAX_WORK_ITEM_SIZES, ctx->max_item_sizes, sizeof ctx->max_item_sizes,
+         "CL_DEVICE_MAX_WORK_ITEM_SIZES"},
+        {CL_DEVICE_LOCAL_MEM_SIZE, &ctx->local_mem_size, sizeof ctx->local_mem_size,
+         "CL_DEVICE_LOCAL_MEM_SIZE"},
+        {CL_DEVICE_MAX_MEM_ALLOC_SIZE, &ctx->max_alloc, sizeof ctx->max_alloc,
+         "CL_DEVICE_MAX_MEM_ALLOC_SIZE"},
+        {CL_DEVICE_PLATFORM, &ctx->platform, sizeof ctx->platform, "CL_DEVICE_PLATFORM"},
+    };
+    for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
+        cl_int err = clGetDeviceInfo(ctx->device, q[i].what, q[i].size, q[i].dst, NULL);
+        if (err != CL_SUCCESS)
+            return clconv_fail_cl(NULL, err, q[i].name);
+    }
+    cl_uint align_bits = 0;
+    cl_int err = clGetDeviceInfo(ctx->device, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof align_bits,
+                                 &align_bits, NULL);
+    if (err != CL_SUCCESS)
+        return clconv_fail_cl(NULL, err, "CL_DEVICE_MEM_BASE_ADDR_ALIGN");
+    ctx->mem_base_align_bytes = align_bits / 8 ? align_bits / 8 : 1;
+    err = clGetPlatformInfo(ctx->platform, CL_PLATFORM_NAME, sizeof ctx->platform_name,
+                            ctx->platform_name, NULL);
+    if (err != CL_SUCCESS)
+        return clconv_fail_cl(NULL, err, "CL_PLATFORM_NAME");
+    return CLCONV_SUCCESS;
+}
+
+static clconv_status context_new(clconv_context **out)
+{
+    clconv_context *ctx = calloc(1, sizeof *ctx);
+    if (!ctx)
+        return clconv_fail(NULL, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "allocating the context");
+    if (pthread_mutex_init(&ctx->lock, NULL) != 0) {
+        free(ctx);
+        return clconv_fail(NULL, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "initialising a mutex");
+    }
+    choose_cache_dir(ctx);
+    *out = ctx;
+    return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_context_create_for(const char *selector, clconv_context **out)
+{
+    if (!out)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "out: NULL, expected a pointer");
+    *out = NULL;
+    cl_platform_id plat;
+    cl_device_id dev;
+    clconv_status st = choose_device(selector, &plat, &dev);
+    if (st)
+        return st;
+    clconv_context *ctx;
+    if ((st = context_new(&ctx)))
+        return st;
+    ctx->device = dev;
+    if ((st = query_device(ctx))) {
+        clconv_context_destroy(ctx);
+        return st;
+    }
+    cl_int err;
+    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)plat, 0};
+    ctx->cl_ctx = clCreateContext(props, 1, &dev, NULL, NULL, &err);
+    if (err != CL_SUCCESS) {
+        ctx->cl_ctx = NULL;
+        clconv_context_destroy(ctx);
+        return clconv_fail_cl(NULL, err, "clCreateContext");
+    }
+    /* clCreateCommandQueue is deprecated in 2.0 but is the 1.2 entry point
+     * every ICD has. */
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#endif
+    ctx->queue = clCreateCommandQueue(ctx->cl_ctx, dev, CL_QUEUE_PROFILING_ENABLE, &err);
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+    if (err != CL_SUCCESS) {
+        ctx->queue = NULL;
+        clconv_context_destroy(ctx);
+        return clconv_fail_cl(NULL, err, "clCreateCommandQueue");
+    }
+    *out = ctx;
+    return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_context_create(clconv_context **out)
+{
+    return clconv_context_create_for(getenv("CLCONV_DEVICE"), out);
+}
+
+clconv_status clconv_context_create_from_queue(cl_context cl_ctx, cl_command_queue queue,
+                                               clconv_context **out)
+{
+    if (!out)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "out: NULL, expected a pointer");
+    *out = NULL;
+    if (!cl_ctx)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "cl_ctx: NULL, expected a cl_context");
+    if (!queue)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE,
+                           "queue: NULL, expected a cl_command_queue");
+    cl_device_id dev;
+    cl_context qctx;
+    cl_int err = clGetCommandQueueInfo(queue, CL_QUEUE_DEVICE, sizeof dev, &dev, NULL);
+    if (err != CL_SUCCESS)
+        return clconv_fail_cl(NULL, err, "clGetCommandQueueInfo(CL_QUEUE_DEVICE)");
+    err = clGetCommandQueueInfo(queue, CL_QUEUE_CONTEXT, sizeof qctx, &qctx, NULL);
+    if (err != CL_SUCCESS)
+        return clconv_fail_cl(NULL, err, "clGetCommandQueueInfo(CL_QUEUE_CONTEXT)");
+    if (qctx != cl_ctx)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE,
+                           "queue: belongs to another cl_context than cl_ctx");
+    clconv_context *ctx;
+    clconv_status st = context_new(&ctx);
+    if (st)
+        return st;
+    ctx->device = dev;
+    if ((st = query_device(ctx))) {
+        clconv_context_destroy(ctx);
+        return st;
+    }
+    if ((err = clRetainContext(cl_ctx)) != CL_SUCCESS) {
+        clconv_context_destroy(ctx);
+        return clconv_fail_cl(NULL, err, "clRetainContext");
+    }
+    ctx->cl_ctx = cl_ctx;
+    if ((err = clRetainCommandQueue(queue)) != CL_SUCCESS) {
+        clconv_context_destroy(ctx);
+        return clconv_fail_cl(NULL, err, "clRetainCommandQueue");
+    }
+    ctx->queue = queue;
+    *out = ctx;
+    return CLCONV_SUCCESS;
+}
+
+void clconv_context_destroy(clconv_context *ctx)
+{
+    if (!ctx)
+        return;
+    clconv_program_entry *e = ctx->programs;
+    while (e) {
+        clconv_program_entry *next = e->next;
+        clReleaseProgram(e->program);
+        free(e->key);
+        free(e);
+        e = next;
+    }
+    if (ctx->queue)
+        clReleaseCommandQueue(ctx->queue);
+    if (ctx->cl_ctx)
+        clReleaseContext(ctx->cl_ctx);
+    pthread_mutex_destroy(&ctx->lock);
+    free(ctx->last_error);
+    free(ctx);
+}
+
+cl_context clconv_context_cl_context(const clconv_context *ctx) { return ctx ? ctx->cl_ctx : NULL; }
+cl_command_queue clconv_context_queue(const clconv_context *ctx) { return ctx ? ctx->queue : NULL; }
+cl_device_id clconv_context_device(const clconv_context *ctx) { return ctx ? ctx->device : NULL; }
+const char *clconv_context_device_name(const clconv_context *ctx) { return ctx ? ctx->device_name : ""; }
+const char *clconv_context_cache_dir(const clconv_context *ctx) { return ctx ? ctx->cache_dir : ""; }
+
+clconv_status clconv_context_cache_stats(const clconv_context *ctx, clconv_cache_stats *out)
+{
+    if (!ctx || !out)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "%s: NULL, expected a pointer",
+                           ctx ? "out" : "ctx");
+    pthread_mutex_lock((pthread_mutex_t *)&ctx->lock);
+    *out = ctx->stats;
+    pthread_mutex_unlock((pthread_mutex_t *)&ctx->lock);
+    return CLCONV_SUCCESS;
+}

@@ -1,0 +1,356 @@
+/* conv2d plans: algorithm and tile choice, kernel specialization, dispatch. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Tile shape of the direct kernels (see kernels/conv2d.cl). */
+typedef struct tile_cfg {
+    int wg_w, wg_h, wg_oc, bw, boc, ci_chunk;
+} tile_cfg;
+
+/* Local memory a tiled work-group uses, in bytes. */
+static size_t tiled_local_bytes(const clconv_conv2d_params *p, const tile_cfg *t)
+{
+    size_t in_th = (size_t)(t->wg_h - 1) * p->stride_h + (size_t)(p->kernel_h - 1) * p->dilation_h + 1;
+    size_t in_tw = (size_t)(t->wg_w * t->bw - 1) * p->stride_w +
+                   (size_t)(p->kernel_w - 1) * p->dilation_w + 1;
+    size_t in = (size_t)t->ci_chunk * in_th * in_tw;
+    size_t wt = (size_t)t->wg_oc * t->boc * t->ci_chunk * p->kernel_h * p->kernel_w;
+    return (in + wt) * sizeof(float);
+}
+
+/* Defaults per device type; tuning them per device is the tuner's job. */
+static tile_cfg default_cfg(const clconv_context *ctx, clconv_algorithm algo)
+{
+    bool cpu = (ctx->device_type & CL_DEVICE_TYPE_CPU) != 0;
+    if (algo == CLCONV_ALGO_DIRECT_REGISTER)
+        return cpu ? (tile_cfg){16, 1, 1, 1, 8, 1} : (tile_cfg){16, 4, 1, 2, 8, 1};
+    return cpu ? (tile_cfg){16, 4, 1, 2, 8, 4} : (tile_cfg){16, 4, 4, 2, 4, 8};
+}
+
+/* Shrinks a tile that would be mostly idle on a small output. */
+static void fit_to_shape(tile_cfg *t, int64_t oh, int64_t ow, int64_t cout_g, int64_t cin_g)
+{
+    while (t->bw > 1 && (int64_t)t->wg_w * t->bw / 2 >= ow)
+        t->bw /= 2;
+    while (t->wg_w > 1 && (int64_t)t->wg_w * t->bw / 2 >= ow)
+        t->wg_w /= 2;
+    while (t->wg_h > 1 && t->wg_h / 2 >= oh)
+        t->wg_h /= 2;
+    while (t->boc > 1 && (int64_t)t->wg_oc * t->boc / 2 >= cout_g)
+        t->boc /= 2;
+    while (t->wg_oc > 1 && (int64_t)t->wg_oc * t->boc / 2 >= cout_g)
+        t->wg_oc /= 2;
+    if (t->ci_chunk > cin_g)
+        t->ci_chunk = (int)cin_g;
+}
+
+/* Shrinks a tiled configuration until it fits the local-memory budget;
+ * false when even the smallest tile does not fit. */
+static bool fit_local(const clconv_conv2d_params *p, tile_cfg *t, size_t budget)
+{
+    while (tiled_local_bytes(p, t) > budget) {
+        if (t->ci_chunk > 1)
+            t->ci_chunk /= 2;
+        else if (t->wg_h > 1)
+            t->wg_h /= 2;
+        else if (t->bw > 1)
+            t->bw /= 2;
+        else if (t->wg_w > 1)
+            t->wg_w /= 2;
+        else if (t->boc > 1)
+            t->boc /= 2;
+        else if (t->wg_oc > 1)
+            t->wg_oc /= 2;
+        else
+            return false;
+    }
+    return true;
+}
+
+static clconv_status apply_overrides(clconv_context *ctx, const clconv_plan_options *o, tile_cfg *t)
+{
+    if (!o)
+        return CLCONV_SUCCESS;
+    struct {
+        const char *name;
+        int v, max;
+        int *dst;
+    } f[] = {
+        {"options.wg_w", o->wg_w, 1024, &t->wg_w},   {"options.wg_h", o->wg_h, 1024, &t->wg_h},
+        {"options.wg_oc", o->wg_oc, 1024, &t->wg_oc}, {"options.block_w", o->block_w, 16, &t->bw},
+        {"options.block_oc", o->block_oc, 16, &t->boc},
+        {"options.ci_chunk", o->ci_chunk, 256, &t->ci_chunk},
+    };
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        if (f[i].v == 0)
+            continue;
+        if (f[i].v < 0 || f[i].v > f[i].max)
+            return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "%s = %d, expected 0 (default) "
+                               "or 1..%d", f[i].name, f[i].v, f[i].max);
+        *f[i].dst = f[i].v;
+    }
+    return CLCONV_SUCCESS;
+}
+
+static size_t local_budget(const clconv_context *ctx)
+{
+    /* Stay well inside the device's local memory (PoCL reports its L2 size,
+     * and a full work-group's worth leaves no room for the driver's own use). */
+    size_t lm = (size_t)ctx->local_mem_size;
+    size_t cap = 32 * 1024;
+    return (lm < cap ? lm : cap) - 256;
+}
+
+static clconv_status build_kernel(clconv_plan *plan, const clconv_conv2d_params *p,
+                                  const tile_cfg *t, const char *name)
+{
+    clconv_context *ctx = plan->ctx;
+    snprintf(plan->info.build_options, sizeof plan->info.build_options,
+             "-DKH=%lld -DKW=%lld -DSH=%lld -DSW=%lld -DDH=%lld -DDW=%lld -DHAS_BIAS=%d "
+             "-DRELU=%d -DWG_W=%d -DWG_H=%d -DWG_OC=%d -DBW=%d -DBOC=%d -DCI_CHUNK=%d",
+             (long long)p->kernel_h, (long long)p->kernel_w, (long long)p->stride_h,
+             (long long)p->stride_w, (long long)p->dilation_h, (long long)p->dilation_w,
+             p->has_bias ? 1 : 0, p->activation == CLCONV_ACTIVATION_RELU ? 1 : 0, t->wg_w,
+             t->wg_h, t->wg_oc, t->bw, t->boc, t->ci_chunk);
+    snprintf(plan->info.kernel_name, sizeof plan->info.kernel_name, "%s", name);
+    if (plan->kernel) {
+        clReleaseKernel(plan->kernel);
+        plan->kernel = NULL;
+    }
+    return clconv_get_kernel(ctx, "conv2d", name, plan->info.build_options, &plan->kernel);
+}
+
+/* The kernel's own limit may be below the device's (registers, local memory). */
+static clconv_status kernel_wg_limit(clconv_plan *plan, size_t *limit)
+{
+    cl_int err = clGetKernelWorkGroupInfo(plan->kernel, plan->ctx->device, CL_KERNEL_WORK_GROUP_SIZE,
+                                          sizeof *limit, limit, NULL);
+    if (err != CL_SUCCESS)
+        return clconv_fail_cl(plan->ctx, err, "clGetKernelWorkGroupInfo(CL_KERNEL_WORK_GROUP_SIZE)");
+    return CLCONV_SUCCESS;
+}
+
+static clconv_status conv2d_plan_build(clconv_plan *plan, const clconv_conv2d_params *p,
+                                       const clconv_shape *in, const clconv_shape *out,
+                                       const clconv_plan_options *opts)
+{
+    clconv_context *ctx = plan->ctx;
+    int64_t cin_g = p->in_channels / p->groups, cout_g = p->out_channels / p->groups;
+    clconv_algorithm algo = opts ? opts->algorithm : CLCONV_ALGO_AUTO;
+    bool cpu = (ctx->device_type & CL_DEVICE_TYPE_CPU) != 0;
+    if (algo == CLCONV_ALGO_AUTO)
+        algo = cpu ? CLCONV_ALGO_DIRECT_REGISTER : CLCONV_ALGO_DIRECT_TILED;
+    if (algo != CLCONV_ALGO_DIRECT_TILED && algo != CLCONV_ALGO_DIRECT_REGISTER)
+        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                           "options.algorithm = %s, expected auto, direct-tiled or "
+                           "direct-register for conv2d", clconv_algorithm_name(algo));
+
+    tile_cfg t = default_cfg(ctx, algo);
+    fit_to_shape(&t, out->h, out->w, cout_g, cin_g);
+    clconv_status st = apply_overrides(ctx, opts, &t);
+    if (st)
+        return st;
+    if (algo == CLCONV_ALGO_DIRECT_TILED && !fit_local(p, &t, local_budget(ctx))) {
+        if (opts && opts->algorithm == CLCONV_ALGO_DIRECT_TILED)
+            return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                               "direct-tiled: a 1x1 output tile with its halo needs %zu bytes of "
+                               "local memory, the budget is %zu; use direct-register",
+                               tiled_local_bytes(p, &t), local_budget(ctx));
+        algo = CLCONV_ALGO_DIRECT_REGISTER;
+        t = default_cfg(ctx, algo);
+        fit_to_shape(&t, out->h, out->w, cout_g, cin_g);
+    }
+    if (algo == CLCONV_ALGO_DIRECT_REGISTER)
+        t.ci_chunk = 1; /* unused there; keep the build options canonical */
+
+    const char *name = algo == CLCONV_ALGO_DIRECT_TILED ? "conv2d_tiled" : "conv2d_register";
+    for (int attempt = 0;; attempt++) {
+        if ((size_t)t.wg_w * t.wg_h * t.wg_oc > ctx->max_wg_size || (size_t)t.wg_w > ctx->max_item_sizes[0] ||
+            (size_t)t.wg_h > ctx->max_item_sizes[1] || (size_t)t.wg_oc > ctx->max_item_sizes[2])
+            return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                               "work-group %dx%dx%d exceeds the device limits (%zu items, "
+                               "%zux%zux%zu)", t.wg_w, t.wg_h, t.wg_oc, ctx->max_wg_size,
+                               ctx->max_item_sizes[0], ctx->max_item_sizes[1],
+                               ctx->max_item_sizes[2]);
+        if ((st = build_kernel(plan, p, &t, name)))
+            return st;
+        size_t limit;
+        if ((st = kernel_wg_limit(plan, &limit)))
+            return st;
+        size_t items = (size_t)t.wg_w * t.wg_h * t.wg_oc;
+        if (items <= limit)
+            break;
+        if (attempt > 8 || items == 1)
+            return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                               "%s: the compiled kernel allows %zu work-items per group, the "
+                               "smallest tile needs %zu", name, limit, items);
+        if (t.wg_oc > 1)
+            t.wg_oc /= 2;
+        else if (t.wg_h > 1)
+            t.wg_h /= 2;
+        else
+            t.wg_w /= 2;
+    }
+
+    int64_t tile_ow = (int64_t)t.wg_w * t.bw, tile_oc = (int64_t)t.wg_oc * t.boc;
+    int64_t oc_blocks = (cout_g + tile_oc - 1) / tile_oc;
+    plan->work_dim = 3;
+    plan->info.algorithm = algo;
+    plan->info.local_size[0] = (size_t)t.wg_w;
+    plan->info.local_size[1] = (size_t)t.wg_h;
+    plan->info.local_size[2] = (size_t)t.wg_oc;
+    plan->info.global_size[0] = (size_t)((out->w + tile_ow - 1) / tile_ow) * t.wg_w;
+    plan->info.global_size[1] = (size_t)((out->h + t.wg_h - 1) / t.wg_h) * t.wg_h;
+    plan->info.global_size[2] = (size_t)(in->n * p->groups * oc_blocks) * t.wg_oc;
+    plan->info.local_mem_bytes = algo == CLCONV_ALGO_DIRECT_TILED ? tiled_local_bytes(p, &t) : 0;
+
+    cl_int args[] = {(cl_int)in->c, (cl_int)in->h, (cl_int)in->w, (cl_int)out->c,
+                     (cl_int)out->h, (cl_int)out->w, (cl_int)p->groups, (cl_int)p->pad_top,
+                     (cl_int)p->pad_left};
+    for (cl_uint i = 0; i < sizeof args / sizeof args[0]; i++)
+        if ((st = clconv_set_arg(ctx, plan->kernel, 4 + i, sizeof(cl_int), &args[i], name)))
+            return st;
+    return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_conv2d_plan_create(clconv_context *ctx, const clconv_conv2d_params *params,
+                                        const clconv_shape *input,
+                                        const clconv_plan_options *options, clconv_plan **out)
+{
+    if (!ctx)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "ctx: NULL, expected a context");
+    if (!out)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "out: NULL, expected a pointer");
+    *out = NULL;
+    clconv_shape oshape;
+    clconv_status st = clconv_conv2d_check(ctx, params, input, &oshape);
+    if (st)
+        return st;
+    clconv_shape wshape = clconv_conv2d_weight_shape(params);
+    size_t nx = clconv_shape_elements_checked(input), ny = clconv_shape_elements_checked(&oshape);
+    size_t nw = clconv_shape_elements_checked(&wshape);
+    if (nx > CLCONV_MAX_DEVICE_ELEMENTS || ny > CLCONV_MAX_DEVICE_ELEMENTS ||
+        nw > CLCONV_MAX_DEVICE_ELEMENTS || nw == 0)
+        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                           "tensor too large: input %zu, weight %zu, output %zu elements; the "
+                           "kernels index up to %zu per tensor", nx, nw, ny,
+                           (size_t)CLCONV_MAX_DEVICE_ELEMENTS);
+    clconv_plan *plan;
+    if ((st = clconv_plan_alloc(ctx, CLCONV_OP_CONV2D, &plan)))
+        return st;
+    plan->params.conv2d = *params;
+    plan->info.input = *input;
+    plan->info.output = oshape;
+    plan->x_bytes = nx * sizeof(float);
+    plan->w_bytes = nw * sizeof(float);
+    plan->b_bytes = params->has_bias ? (size_t)params->out_channels * sizeof(float) : 0;
+    plan->y_bytes = ny * sizeof(float);
+    plan->info.flops = 2.0 * (double)ny * (double)wshape.c * (double)wshape.h * (double)wshape.w;
+    plan->info.bytes = (double)(plan->x_bytes + plan->w_bytes + plan->b_bytes + plan->y_bytes);
+    if ((st = conv2d_plan_build(plan, params, input, &oshape, options))) {
+        clconv_plan_destroy(plan);
+        return st;
+    }
+    *out = plan;
+    return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_conv2d_run(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b, cl_mem y,
+                                cl_mem workspace, cl_uint num_wait, const cl_event *wait_list,
+                                cl_event *done)
+{
+    (void)workspace; /* the direct kernels need none */
+    if (!plan)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "plan: NULL, expected a plan");
+    clconv_context *ctx = plan->ctx;
+    if (plan->op != CLCONV_OP_CONV2D)
+        return clconv_fail(ctx, CLCONV_ERROR_WRONG_PLAN,
+                           "clconv_conv2d_run: the plan was made for another operator");
+    clconv_status st;
+    if ((st = clconv_check_buffer(ctx, x, plan->x_bytes, "x")) ||
+        (st = clconv_check_buffer(ctx, w, plan->w_bytes, "w")) ||
+        (st = clconv_check_buffer(ctx, y, plan->y_bytes, "y")))
+        return st;
+    if (plan->params.conv2d.has_bias) {
+        if ((st = clconv_check_buffer(ctx, b, plan->b_bytes, "b")))
+            return st;
+    } else if (b) {
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "b: a buffer was given but the plan has has_bias = 0");
+    }
+    if (y == x || y == w || (b && y == b))
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "y: must not be the same buffer as x, w or b (no in-place convolution)");
+    pthread_mutex_lock(&plan->lock);
+    cl_mem args[4] = {x, w, b, y};
+    const char *names[4] = {"x", "w", "b", "y"};
+    for (cl_uint i = 0; i < 4 && !st; i++)
+        st = clconv_set_arg(ctx, plan->kernel, i, sizeof(cl_mem), args[i] ? &args[i] : NULL,
+                            names[i]);
+    if (!st)
+        st = clconv_plan_enqueue(plan, num_wait, wait_list, done);
+    pthread_mutex_unlock(&plan->lock);
+    return st;
+}
+
+clconv_status clconv_conv2d_host(clconv_context *ctx, const clconv_conv2d_params *params,
+                                 const clconv_shape *input, const float *x, const float *w,
+                                 const float *b, float *y)
+{
+    if (!ctx)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "ctx: NULL, expected a context");
+    if (!x || !w || !y)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "%s: NULL, expected a host array",
+                           !x ? "x" : !w ? "w" : "y");
+    if (params && params->has_bias && !b)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "b: NULL but params.has_bias = 1, expected out_channels floats");
+    clconv_plan *plan;
+    clconv_status st = clconv_conv2d_plan_create(ctx, params, input, NULL, &plan);
+    if (st)
+        return st;
+    cl_mem bx = NULL, bw = NULL, bb = NULL, by = NULL;
+    cl_event ev = NULL;
+    if (!(st = clconv_buffer_create(ctx, plan->x_bytes, x, &bx, "x")) &&
+        !(st = clconv_buffer_create(ctx, plan->w_bytes, w, &bw, "w")) &&
+        !(st = params->has_bias ? clconv_buffer_create(ctx, plan->b_bytes, b, &bb, "b")
+                                : CLCONV_SUCCESS) &&
+        !(st = clconv_buffer_create(ctx, plan->y_bytes, NULL, &by, "y")) &&
+        !(st = clconv_conv2d_run(plan, bx, bw, bb, by, NULL, 0, NULL, &ev)))
+        st = clconv_buffer_read(ctx, by, plan->y_bytes, y, ev);
+    if (ev)
+        clReleaseEvent(ev);
+    cl_mem all[] = {bx, bw, bb, by};
+    for (int i = 0; i < 4; i++)
+        if (all[i])
+            clReleaseMemObject(all[i]);
+    clconv_plan_destroy(plan);
+    return st;
+}
+
+/* ---- conv1d: the same kernels with H = 1 ---------------------------------- */
+
+clconv_status clconv_conv1d_plan_create(clconv_context *ctx, const clconv_conv1d_params *params,
+                                        int64_t n, int64_t length,
+                                        const clconv_plan_options *options, clconv_plan **out)
+{
+    if (!params)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "params: NULL, expected parameters");
+    clconv_conv2d_params p = clconv_conv1d_as_conv2d(params);
+    clconv_shape in = {n, params->in_channels, 1, length};
+    return clconv_conv2d_plan_create(ctx, &p, &in, options, out);
+}
+
+clconv_status clconv_conv1d_host(clconv_context *ctx, const clconv_conv1d_params *params,
+                                 int64_t n, int64_t length, const float *x, const float *w,
+                                 const float *b, float *y)
+{
+    if (!params)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "params: NULL, expected parameters");
+    clconv_conv2d_params p = clconv_conv1d_as_conv2d(params);
+    clconv_shape in = {n, params->in_channels, 1, length};
+    return clconv_conv2d_host(ctx, &p, &in, x, w, b, y);
+}

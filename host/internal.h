@@ -1,0 +1,148 @@
+/* Internal declarations shared by the host files of libclconv. Not installed. */
+#ifndef CLCONV_INTERNAL_H
+#define CLCONV_INTERNAL_H
+
+#include "clconv.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+
+#if defined(__GNUC__)
+#define CLCONV_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define CLCONV_PRINTF(f, a)
+#endif
+
+/* ---- errors (error.c) ---------------------------------------------------- */
+
+/* Records a message for the calling thread and, when ctx is not NULL, for the
+ * context, and returns status so callers can `return clconv_fail(...)`. */
+clconv_status clconv_fail(clconv_context *ctx, clconv_status status, const char *fmt, ...)
+    CLCONV_PRINTF(3, 4);
+
+/* Same for an OpenCL error: "what failed: CL_xxx (code)". */
+clconv_status clconv_fail_cl(clconv_context *ctx, cl_int err, const char *what);
+
+/* Records a message that may be long (build logs). */
+clconv_status clconv_fail_long(clconv_context *ctx, clconv_status status, const char *head,
+                               const char *body);
+
+/* Name of an OpenCL error code ("CL_INVALID_VALUE"). */
+const char *clconv_cl_error_name(cl_int err);
+
+/* ---- context (context.c) ------------------------------------------------- */
+
+typedef struct clconv_program_entry {
+    char *key;                        /* kernel name + '\n' + build options */
+    cl_program program;
+    struct clconv_program_entry *next;
+} clconv_program_entry;
+
+struct clconv_context {
+    cl_platform_id platform;
+    cl_device_id device;
+    cl_context cl_ctx;
+    cl_command_queue queue;
+    cl_device_type device_type;
+    char device_name[256];
+    char platform_name[256];
+    char driver_version[128];
+    char device_version[128];
+    size_t max_wg_size;
+    size_t max_item_sizes[3];
+    cl_ulong local_mem_size;
+    cl_ulong max_alloc;
+    cl_uint mem_base_align_bytes;
+    char cache_dir[1024];             /* "" = disk cache off */
+    pthread_mutex_t lock;             /* guards the program cache and counters */
+    clconv_program_entry *programs;
+    clconv_cache_stats stats;
+    char *last_error;                 /* heap; NULL = none */
+};
+
+/* ---- programs (program.c) ------------------------------------------------ */
+
+/* Returns a built program for kernels/<file>.cl (with kernels/common.cl in
+ * front) and build options, from the memory cache, the disk cache, or by
+ * compiling. The program stays owned by the context. */
+clconv_status clconv_get_program(clconv_context *ctx, const char *file, const char *options,
+                                 cl_program *out);
+
+/* Creates a kernel from a cached program (the caller releases it). */
+clconv_status clconv_get_kernel(clconv_context *ctx, const char *file, const char *kernel,
+                                const char *options, cl_kernel *out);
+
+/* The embedded source of kernels/<file>.cl, or NULL. */
+const char *clconv_embedded_source(const char *file);
+
+/* 64-bit FNV-1a of bytes. */
+uint64_t clconv_hash64(const void *data, size_t len, uint64_t seed);
+
+/* ---- plans (plan.c) ------------------------------------------------------ */
+
+typedef enum clconv_op {
+    CLCONV_OP_CONV2D = 1,
+    CLCONV_OP_POOL2D = 2,
+    CLCONV_OP_CONV_TRANSPOSE2D = 3
+} clconv_op;
+
+struct clconv_plan {
+    clconv_context *ctx;
+    clconv_op op;
+    clconv_plan_info info;
+    cl_kernel kernel;                 /* main kernel (owned) */
+    cl_uint work_dim;
+    pthread_mutex_t lock;             /* serializes argument setting + enqueue */
+    size_t x_bytes, w_bytes, b_bytes, y_bytes, aux_bytes; /* required buffer sizes */
+    void *op_data;                    /* operator-specific, freed by destroy_op */
+    void (*destroy_op)(clconv_plan *plan);
+    union {
+        clconv_conv2d_params conv2d;
+    } params;
+};
+
+/* Allocates a zeroed plan with its mutex initialised. */
+clconv_status clconv_plan_alloc(clconv_context *ctx, clconv_op op, clconv_plan **out);
+
+/* Checks that buf is not NULL and holds at least need bytes; name is the
+ * argument's name for the message. */
+clconv_status clconv_check_buffer(clconv_context *ctx, cl_mem buf, size_t need, const char *name);
+
+/* Sets argument idx of kernel, recording a message on failure. */
+clconv_status clconv_set_arg(clconv_context *ctx, cl_kernel k, cl_uint idx, size_t size,
+                             const void *value, const char *what);
+
+/* Enqueues plan->kernel with plan->info's sizes. */
+clconv_status clconv_plan_enqueue(clconv_plan *plan, cl_uint num_wait, const cl_event *wait_list,
+                                  cl_event *done);
+
+/* Host helpers for the *_host convenience calls: create a buffer (copying
+ * host data when src is not NULL; a zero-byte request gets a 4-byte buffer). */
+clconv_status clconv_buffer_create(clconv_context *ctx, size_t bytes, const void *src,
+                                   cl_mem *out, const char *what);
+
+/* Blocking read of bytes from buf into dst after waiting for ev. */
+clconv_status clconv_buffer_read(clconv_context *ctx, cl_mem buf, size_t bytes, void *dst,
+                                 cl_event ev);
+
+/* ---- shapes (shape.c) ---------------------------------------------------- */
+
+/* Multiplies sizes with overflow detection; returns false on overflow. */
+bool clconv_mul_size(size_t a, size_t b, size_t *out);
+
+/* Elements of a validated shape, or 0 on overflow. */
+size_t clconv_shape_elements_checked(const clconv_shape *s);
+
+/* Validates a shape's four dimensions are >= 1 (name: "input"). */
+clconv_status clconv_validate_shape(clconv_context *ctx, const clconv_shape *s, const char *name);
+
+/* Validates conv2d params against an input shape; writes the output shape
+ * when out is not NULL. Messages go to ctx (may be NULL). */
+clconv_status clconv_conv2d_check(clconv_context *ctx, const clconv_conv2d_params *p,
+                                  const clconv_shape *in, clconv_shape *out);
+
+/* Largest element count a kernel indexes with 32-bit ints. */
+#define CLCONV_MAX_DEVICE_ELEMENTS ((size_t)INT32_MAX)
+
+#endif /* CLCONV_INTERNAL_H */

@@ -1,0 +1,135 @@
+/* What every operator's plan shares: allocation, info, buffer checks,
+ * enqueueing, destruction, and the small buffer helpers of the *_host calls. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *clconv_algorithm_name(clconv_algorithm algo)
+{
+    switch (algo) {
+    case CLCONV_ALGO_AUTO: return "auto";
+    case CLCONV_ALGO_DIRECT_TILED: return "direct-tiled";
+    case CLCONV_ALGO_DIRECT_REGISTER: return "direct-register";
+    case CLCONV_ALGO_GEMM: return "gemm";
+    case CLCONV_ALGO_POOL: return "pool";
+    case CLCONV_ALGO_TRANSPOSED_GATHER: return "transposed-gather";
+    case CLCONV_ALGO_TRANSPOSED_GEMM: return "transposed-gemm";
+    }
+    return "unknown";
+}
+
+clconv_status clconv_plan_alloc(clconv_context *ctx, clconv_op op, clconv_plan **out)
+{
+    clconv_plan *plan = calloc(1, sizeof *plan);
+    if (!plan)
+        return clconv_fail(ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "allocating a plan");
+    if (pthread_mutex_init(&plan->lock, NULL) != 0) {
+        free(plan);
+        return clconv_fail(ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "initialising a mutex");
+    }
+    plan->ctx = ctx;
+    plan->op = op;
+    *out = plan;
+    return CLCONV_SUCCESS;
+}
+
+void clconv_plan_destroy(clconv_plan *plan)
+{
+    if (!plan)
+        return;
+    if (plan->destroy_op)
+        plan->destroy_op(plan);
+    if (plan->kernel)
+        clReleaseKernel(plan->kernel);
+    pthread_mutex_destroy(&plan->lock);
+    free(plan);
+}
+
+clconv_status clconv_plan_get_info(const clconv_plan *plan, clconv_plan_info *info)
+{
+    if (!plan || !info)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "%s: NULL, expected a pointer",
+                           plan ? "info" : "plan");
+    *info = plan->info;
+    return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_check_buffer(clconv_context *ctx, cl_mem buf, size_t need, const char *name)
+{
+    if (!buf)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "%s: NULL, expected a cl_mem of at "
+                           "least %zu bytes", name, need);
+    size_t have = 0;
+    cl_int err = clGetMemObjectInfo(buf, CL_MEM_SIZE, sizeof have, &have, NULL);
+    if (err != CL_SUCCESS) {
+        char what[96];
+        snprintf(what, sizeof what, "clGetMemObjectInfo(%s)", name);
+        return clconv_fail_cl(ctx, err, what);
+    }
+    if (have < need)
+        return clconv_fail(ctx, CLCONV_ERROR_BUFFER_TOO_SMALL,
+                           "%s: %zu bytes, expected at least %zu bytes (%zu floats)", name, have,
+                           need, need / sizeof(float));
+    return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_set_arg(clconv_context *ctx, cl_kernel k, cl_uint idx, size_t size,
+                             const void *value, const char *what)
+{
+    cl_int err = clSetKernelArg(k, idx, size, value);
+    if (err != CL_SUCCESS) {
+        char buf[128];
+        snprintf(buf, sizeof buf, "clSetKernelArg(%s, arg %u)", what, idx);
+        return clconv_fail_cl(ctx, err, buf);
+    }
+    return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_plan_enqueue(clconv_plan *plan, cl_uint num_wait, const cl_event *wait_list,
+                                  cl_event *done)
+{
+    if ((num_wait > 0) != (wait_list != NULL))
+        return clconv_fail(plan->ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "num_wait = %u with wait_list %s: both must be given or neither",
+                           num_wait, wait_list ? "set" : "NULL");
+    cl_int err = clEnqueueNDRangeKernel(plan->ctx->queue, plan->kernel, plan->work_dim, NULL,
+                                        plan->info.global_size, plan->info.local_size, num_wait,
+                                        wait_list, done);
+    if (err != CL_SUCCESS) {
+        if (done)
+            *done = NULL;
+        char what[128];
+        snprintf(what, sizeof what, "clEnqueueNDRangeKernel(%s)", plan->info.kernel_name);
+        return clconv_fail_cl(plan->ctx, err, what);
+    }
+    return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_buffer_create(clconv_context *ctx, size_t bytes, const void *src, cl_mem *out,
+                                   const char *what)
+{
+    cl_int err;
+    if (bytes == 0)
+        bytes = 4;
+    cl_mem_flags flags = CL_MEM_READ_WRITE | (src ? CL_MEM_COPY_HOST_PTR : 0);
+    *out = clCreateBuffer(ctx->cl_ctx, flags, bytes, (void *)src, &err);
+    if (err != CL_SUCCESS) {
+        *out = NULL;
+        char buf[128];
+        snprintf(buf, sizeof buf, "clCreateBuffer(%s, %zu bytes)", what, bytes);
+        return clconv_fail_cl(ctx, err, buf);
+    }
+    return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_buffer_read(clconv_context *ctx, cl_mem buf, size_t bytes, void *dst,
+                                 cl_event ev)
+{
+    cl_int err = clEnqueueReadBuffer(ctx->queue, buf, CL_TRUE, 0, bytes, dst, ev ? 1 : 0,
+                                     ev ? &ev : NULL, NULL);
+    if (err != CL_SUCCESS)
+        return clconv_fail_cl(ctx, err, "clEnqueueReadBuffer");
+    return CLCONV_SUCCESS;
+}

@@ -1,0 +1,327 @@
+/*
+ * clconv.h — convolutional-network layers on OpenCL devices.
+ *
+ * The one public header of clconv. Everything here is C11, and the only OpenCL
+ * types that appear are cl_context, cl_command_queue, cl_mem and cl_event.
+ *
+ * Conventions (the same as PyTorch's functional API):
+ *   - tensors are NCHW, float32, C-contiguous;
+ *   - conv2d weights are [out_channels, in_channels/groups, kernel_h, kernel_w];
+ *   - "convolution" is cross-correlation (no kernel flip);
+ *   - bias is one value per output channel;
+ *   - every size, stride, padding, dilation and group count is an int64_t so
+ *     that a negative or zero value passed by mistake is reported, never wrapped.
+ *
+ * Usage pattern ("configure once, run many"):
+ *   clconv_context *ctx;             clconv_context_create(&ctx);
+ *   clconv_plan *plan;               clconv_conv2d_plan_create(ctx, &p, &in, NULL, &plan);
+ *   clconv_conv2d_run(plan, x, w, b, y, NULL, 0, NULL, &done);   // as often as needed
+ *   clconv_plan_destroy(plan);       clconv_context_destroy(ctx);
+ *
+ * Errors: every function returns a clconv_status. On failure a human-readable
+ * message naming the parameter, its value and what was expected is stored in
+ * the context (clconv_context_last_error) and in the calling thread
+ * (clconv_last_error(NULL)).
+ */
+#ifndef CLCONV_H
+#define CLCONV_H
+
+#ifndef CL_TARGET_OPENCL_VERSION
+#define CL_TARGET_OPENCL_VERSION 120
+#endif
+#include <CL/cl.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CLCONV_VERSION_MAJOR 0
+#define CLCONV_VERSION_MINOR 1
+#define CLCONV_VERSION_PATCH 0
+
+/* An OpenCL device, its queue, the program cache and the last error message.
+ * Made by clconv_context_create*; not safe to use from two threads at once
+ * except for running plans (see clconv_plan). */
+typedef struct clconv_context clconv_context;
+
+/* ------------------------------------------------------------------------ */
+/* Status codes                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* Result of every clconv call. 0 is success; everything else is an error and
+ * leaves the outputs untouched unless said otherwise. */
+typedef enum clconv_status {
+    CLCONV_SUCCESS = 0,
+    CLCONV_ERROR_INVALID_VALUE = 1,     /* a NULL pointer or an out-of-range parameter */
+    CLCONV_ERROR_INVALID_SHAPE = 2,     /* shapes that leave no output or do not fit together */
+    CLCONV_ERROR_BUFFER_TOO_SMALL = 3,  /* a cl_mem smaller than the shape needs */
+    CLCONV_ERROR_OUT_OF_HOST_MEMORY = 4,/* malloc failed */
+    CLCONV_ERROR_NO_DEVICE = 5,         /* no OpenCL platform / no device matched */
+    CLCONV_ERROR_BUILD_FAILED = 6,      /* a kernel did not compile; the message holds the log */
+    CLCONV_ERROR_OPENCL = 7,            /* an OpenCL call failed; the message names it and its code */
+    CLCONV_ERROR_UNSUPPORTED = 8,       /* valid request that this device / algorithm cannot do */
+    CLCONV_ERROR_IO = 9,                /* a file could not be read or written */
+    CLCONV_ERROR_CLBLAST = 10,          /* CLBlast returned an error; the message holds its code */
+    CLCONV_ERROR_WRONG_PLAN = 11        /* a plan run through the wrong operator's run function */
+} clconv_status;
+
+/* Short English name of a status ("invalid value", ...). Never NULL. */
+const char *clconv_status_string(clconv_status status);
+
+/* The calling thread's last error message ("" when none). When ctx is not NULL,
+ * the context's last error message instead. Valid until the next failing call
+ * on the same thread / context. Never NULL. */
+const char *clconv_last_error(const clconv_context *ctx);
+
+/* ------------------------------------------------------------------------ */
+/* Shapes                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* An NCHW tensor shape. For 1-D operators h is 1. */
+typedef struct clconv_shape {
+    int64_t n, c, h, w;
+} clconv_shape;
+
+/* Number of elements in a shape (0 if any dimension is <= 0). */
+size_t clconv_shape_elements(clconv_shape s);
+
+/* ------------------------------------------------------------------------ */
+/* Context: device, queue, program cache, last error                        */
+/* ------------------------------------------------------------------------ */
+
+/* Creates a context on the default device: the device named by the
+ * CLCONV_DEVICE environment variable ("P:D" platform and device indices, or a
+ * case-insensitive substring of the device or platform name), else the first
+ * GPU of any platform, else the first device of any kind. Makes its own
+ * context and an in-order command queue with profiling enabled.
+ * Errors: CLCONV_ERROR_NO_DEVICE (no platform, or CLCONV_DEVICE matched
+ * nothing), CLCONV_ERROR_OPENCL. */
+clconv_status clconv_context_create(clconv_context **out);
+
+/* As clconv_context_create, but with a device selector given explicitly
+ * (same syntax as CLCONV_DEVICE; NULL or "" means the default choice). */
+clconv_status clconv_context_create_for(const char *device_selector, clconv_context **out);
+
+/* Wraps a caller's own OpenCL context and queue (both are retained, and
+ * released again by clconv_context_destroy). Every plan enqueues on that queue;
+ * the device is the queue's device. Profiling is whatever the queue has. */
+clconv_status clconv_context_create_from_queue(cl_context cl_ctx, cl_command_queue queue,
+                                               clconv_context **out);
+
+/* Releases the context, its queue (or its reference to the caller's) and every
+ * cached program. Plans made from it must be destroyed first. NULL is a no-op. */
+void clconv_context_destroy(clconv_context *ctx);
+
+/* The OpenCL objects behind a context (not retained for the caller). */
+cl_context clconv_context_cl_context(const clconv_context *ctx);
+cl_command_queue clconv_context_queue(const clconv_context *ctx);
+cl_device_id clconv_context_device(const clconv_context *ctx);
+
+/* The device's name, e.g. "NVIDIA H100 80GB HBM3" (owned by the context). */
+const char *clconv_context_device_name(const clconv_context *ctx);
+
+/* Same as clconv_last_error(ctx). */
+const char *clconv_context_last_error(const clconv_context *ctx);
+
+/* Program-cache counters since the context was made. */
+typedef struct clconv_cache_stats {
+    uint64_t memory_hits;     /* programs found already built in this context */
+    uint64_t disk_hits;       /* programs loaded from binaries on disk (no compile) */
+    uint64_t compiled;        /* programs compiled from source */
+    uint64_t disk_writes;     /* binaries written to the disk cache */
+} clconv_cache_stats;
+
+/* Reads the cache counters. */
+clconv_status clconv_context_cache_stats(const clconv_context *ctx, clconv_cache_stats *out);
+
+/* The directory of the on-disk program cache for this context: CLCONV_CACHE_DIR
+ * if set, else $XDG_CACHE_HOME/clconv, else $HOME/.cache/clconv. An empty
+ * string means the disk cache is off (CLCONV_CACHE_DIR=off). */
+const char *clconv_context_cache_dir(const clconv_context *ctx);
+
+/* ------------------------------------------------------------------------ */
+/* Plans                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* A plan: a validated operator + input shape, its chosen algorithm and its
+ * compiled, specialized kernel. Made once, run any number of times. A plan
+ * may be run from several threads; runs are serialized inside the plan. */
+typedef struct clconv_plan clconv_plan;
+
+/* Which algorithm a plan uses. */
+typedef enum clconv_algorithm {
+    CLCONV_ALGO_AUTO = 0,            /* let the plan choose (the default) */
+    CLCONV_ALGO_DIRECT_TILED = 1,    /* direct conv, input tile + halo and weights in local memory */
+    CLCONV_ALGO_DIRECT_REGISTER = 2, /* direct conv, register-blocked, no local memory (CPU devices) */
+    CLCONV_ALGO_GEMM = 3,            /* im2col / 1x1 through CLBlast SGEMM */
+    CLCONV_ALGO_POOL = 4,            /* the pooling kernels */
+    CLCONV_ALGO_TRANSPOSED_GATHER = 5,/* transposed conv as a gather (deterministic) */
+    CLCONV_ALGO_TRANSPOSED_GEMM = 6  /* transposed conv as CLBlast GEMM + col2im */
+} clconv_algorithm;
+
+/* Name of an algorithm ("direct-tiled", ...). Never NULL. */
+const char *clconv_algorithm_name(clconv_algorithm algo);
+
+/* Optional knobs for plan creation. Zero-initialise, then set what you need;
+ * a NULL pointer means all defaults. */
+typedef struct clconv_plan_options {
+    clconv_algorithm algorithm;  /* CLCONV_ALGO_AUTO or a specific one */
+    /* Tile overrides for the direct kernels; 0 means "the device default".
+     * Work-group = wg_w x wg_h x wg_oc items; each item computes
+     * block_oc output channels x block_w output columns. */
+    int wg_w, wg_h, wg_oc;
+    int block_w, block_oc;
+    int ci_chunk;                /* input channels staged per local-memory step */
+} clconv_plan_options;
+
+/* What a plan chose. */
+typedef struct clconv_plan_info {
+    clconv_algorithm algorithm;
+    clconv_shape input;          /* the input shape the plan was made for */
+    clconv_shape output;         /* the output shape it produces */
+    size_t workspace_bytes;      /* device workspace the run needs (0 = none) */
+    size_t local_mem_bytes;      /* local memory per work-group */
+    size_t global_size[3];       /* NDRange actually enqueued */
+    size_t local_size[3];
+    double flops;                /* floating-point operations per run (2 per multiply-add) */
+    double bytes;                /* minimum bytes read + written per run */
+    char kernel_name[64];
+    char build_options[512];     /* the -D specialization the kernel was compiled with */
+} clconv_plan_info;
+
+/* Fills *info for a plan. */
+clconv_status clconv_plan_get_info(const clconv_plan *plan, clconv_plan_info *info);
+
+/* Destroys a plan (NULL is a no-op). Pending runs are not waited for: the
+ * OpenCL runtime keeps the kernel alive until they finish. */
+void clconv_plan_destroy(clconv_plan *plan);
+
+/* ------------------------------------------------------------------------ */
+/* 2-D convolution (F.conv2d)                                               */
+/* ------------------------------------------------------------------------ */
+
+/* Fused activation applied after the bias. */
+typedef enum clconv_activation {
+    CLCONV_ACTIVATION_NONE = 0,
+    CLCONV_ACTIVATION_RELU = 1
+} clconv_activation;
+
+/* Parameters of a 2-D convolution, named after F.conv2d's arguments.
+ * Padding is given per side so that asymmetric ("same" with an even kernel)
+ * padding is expressible; PyTorch's padding=(ph, pw) is top=bottom=ph,
+ * left=right=pw. */
+typedef struct clconv_conv2d_params {
+    int64_t in_channels;
+    int64_t out_channels;
+    int64_t kernel_h, kernel_w;
+    int64_t stride_h, stride_w;                 /* >= 1 */
+    int64_t pad_top, pad_bottom, pad_left, pad_right; /* >= 0, zero padding */
+    int64_t dilation_h, dilation_w;             /* >= 1 */
+    int64_t groups;                             /* divides in and out channels */
+    int has_bias;                               /* nonzero: add bias[out_channel] */
+    clconv_activation activation;
+} clconv_conv2d_params;
+
+/* Parameters with stride 1, no padding, dilation 1, groups 1, no bias,
+ * no activation. */
+clconv_conv2d_params clconv_conv2d_default_params(int64_t in_channels, int64_t out_channels,
+                                                  int64_t kernel_h, int64_t kernel_w);
+
+/* Sets the four paddings as PyTorch's padding='same' does: total padding
+ * dilation*(kernel-1) per axis, the smaller half before, the larger after.
+ * Errors: CLCONV_ERROR_INVALID_VALUE when a stride is not 1 (PyTorch refuses
+ * 'same' with strides too) or the kernel/dilation are not positive. */
+clconv_status clconv_conv2d_set_same_padding(clconv_conv2d_params *params);
+
+/* Checks params against an input shape without any device. Errors:
+ * CLCONV_ERROR_INVALID_VALUE (bad parameter), CLCONV_ERROR_INVALID_SHAPE
+ * (channel mismatch, no output). */
+clconv_status clconv_conv2d_validate(const clconv_conv2d_params *params, const clconv_shape *input);
+
+/* The output shape: H_out = floor((H + pad_top + pad_bottom - dilation_h*(kernel_h-1) - 1)
+ * / stride_h) + 1, likewise W. Validates first (see clconv_conv2d_validate). */
+clconv_status clconv_conv2d_output_shape(const clconv_conv2d_params *params,
+                                         const clconv_shape *input, clconv_shape *output);
+
+/* The weight shape [out, in/groups, kh, kw] as a clconv_shape (n=out, c=in/groups). */
+clconv_shape clconv_conv2d_weight_shape(const clconv_conv2d_params *params);
+
+/* Makes a plan for params on inputs of exactly this shape: validates, picks
+ * the algorithm (options->algorithm, or the best for the device), compiles the
+ * kernel specialized with the kernel size, strides, dilations and tile sizes
+ * as -D constants (through the program cache). options may be NULL.
+ * Errors: as clconv_conv2d_validate, CLCONV_ERROR_UNSUPPORTED (an algorithm
+ * that cannot run this shape on this device), CLCONV_ERROR_BUILD_FAILED,
+ * CLCONV_ERROR_OPENCL. */
+clconv_status clconv_conv2d_plan_create(clconv_context *ctx, const clconv_conv2d_params *params,
+                                        const clconv_shape *input,
+                                        const clconv_plan_options *options, clconv_plan **out);
+
+/* Enqueues the convolution on the context's queue: y = act(conv(x, w) + b).
+ * x: input [n,c,h,w]; w: weights; b: bias (NULL when the plan has no bias);
+ * y: output; workspace: a buffer of at least info.workspace_bytes (NULL when 0).
+ * Waits for wait_list, returns its completion in *done if done is not NULL
+ * (the caller releases it). Does not block: no clFinish inside.
+ * Errors: CLCONV_ERROR_INVALID_VALUE (NULL buffer), CLCONV_ERROR_BUFFER_TOO_SMALL,
+ * CLCONV_ERROR_WRONG_PLAN, CLCONV_ERROR_OPENCL. */
+clconv_status clconv_conv2d_run(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b, cl_mem y,
+                                cl_mem workspace, cl_uint num_wait, const cl_event *wait_list,
+                                cl_event *done);
+
+/* Host-memory convenience: uploads x, w, b, makes a plan, runs it and
+ * downloads into y (which holds clconv_conv2d_output_shape elements).
+ * Blocks until done. b may be NULL when params->has_bias is 0. */
+clconv_status clconv_conv2d_host(clconv_context *ctx, const clconv_conv2d_params *params,
+                                 const clconv_shape *input, const float *x, const float *w,
+                                 const float *b, float *y);
+
+/* ------------------------------------------------------------------------ */
+/* 1-D convolution (F.conv1d): a 2-D convolution with H = 1                 */
+/* ------------------------------------------------------------------------ */
+
+/* Parameters of F.conv1d. Input [n, c, length], weights [out, in/groups, kernel]. */
+typedef struct clconv_conv1d_params {
+    int64_t in_channels, out_channels;
+    int64_t kernel, stride, pad_left, pad_right, dilation, groups;
+    int has_bias;
+    clconv_activation activation;
+} clconv_conv1d_params;
+
+/* The equivalent 2-D parameters (kernel_h = 1, stride_h = 1, no vertical padding). */
+clconv_conv2d_params clconv_conv1d_as_conv2d(const clconv_conv1d_params *params);
+
+/* Output length of F.conv1d. Errors as clconv_conv2d_output_shape. */
+clconv_status clconv_conv1d_output_length(const clconv_conv1d_params *params, int64_t length,
+                                          int64_t *out_length);
+
+/* A plan for inputs [n, in_channels, length]; run it with clconv_conv2d_run
+ * on the same buffers (the memory layouts coincide). */
+clconv_status clconv_conv1d_plan_create(clconv_context *ctx, const clconv_conv1d_params *params,
+                                        int64_t n, int64_t length,
+                                        const clconv_plan_options *options, clconv_plan **out);
+
+/* Host-memory convenience for conv1d. */
+clconv_status clconv_conv1d_host(clconv_context *ctx, const clconv_conv1d_params *params,
+                                 int64_t n, int64_t length, const float *x, const float *w,
+                                 const float *b, float *y);
+
+/* ------------------------------------------------------------------------ */
+/* CPU reference path: plain loops, double accumulation, no device          */
+/* ------------------------------------------------------------------------ */
+
+/* Reference F.conv2d on host arrays (same arguments as clconv_conv2d_host).
+ * Errors: as clconv_conv2d_validate, and CLCONV_ERROR_INVALID_VALUE for a NULL array. */
+clconv_status clconv_ref_conv2d(const clconv_conv2d_params *params, const clconv_shape *input,
+                                const float *x, const float *w, const float *b, float *y);
+
+/* Reference F.conv1d. */
+clconv_status clconv_ref_conv1d(const clconv_conv1d_params *params, int64_t n, int64_t length,
+                                const float *x, const float *w, const float *b, float *y);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CLCONV_H */

@@ -1,0 +1,182 @@
+/* Direct 2-D convolution (cross-correlation, PyTorch F.conv2d), NCHW float32.
+ *
+ * Build-time constants (-D), so loops over the kernel window fully unroll:
+ *   KH KW SH SW DH DW   kernel size, stride and dilation
+ *   HAS_BIAS RELU       epilogue
+ *   WG_W WG_H WG_OC     work-group shape: columns x rows x channel lanes
+ *   BW BOC              register block of each work-item: BW columns x BOC channels
+ *   CI_CHUNK            input channels staged in local memory per step (tiled)
+ *
+ * A work-group computes an output tile of TILE_OC channels x WG_H rows x
+ * TILE_OW columns of one image and one group. Columns of a work-item are
+ * WG_W apart, so neighbouring work-items touch neighbouring addresses
+ * (coalesced on GPUs, vectorisable across work-items on CPUs).
+ * Padding is virtual: reads outside the image produce 0 and are never issued.
+ */
+
+#define TILE_OW (WG_W * BW)
+#define TILE_OC (WG_OC * BOC)
+#define KHW (KH * KW)
+/* Input rows/columns a tile needs, halo included. */
+#define IN_TH ((WG_H - 1) * SH + (KH - 1) * DH + 1)
+#define IN_TW ((TILE_OW - 1) * SW + (KW - 1) * DW + 1)
+
+inline float conv2d_epilogue(float acc, __global const float *b, int oc)
+{
+#if HAS_BIAS
+    acc += b[oc];
+#endif
+#if RELU
+    /* fmax would turn NaN into 0; ReLU must let NaN through as PyTorch does. */
+    acc = acc < 0.0f ? 0.0f : acc;
+#endif
+    return acc;
+}
+
+/* Arguments shared by both variants:
+ * x [N, C, H, W], w [OC, C/groups, KH, KW], b [OC] (unused unless HAS_BIAS),
+ * y [N, OC, OH, OW]; cin_g / cout_g are channels per group. */
+#define CONV2D_ARGS                                                               \
+    __global const float *restrict x, __global const float *restrict w,           \
+    __global const float *restrict b, __global float *restrict y,                 \
+    const int C, const int H, const int W, const int OC, const int OH,            \
+    const int OW, const int groups, const int pad_top, const int pad_left
+
+/* Which tile this work-group computes. */
+#define CONV2D_TILE_COORDS                                                        \
+    const int cin_g = C / groups, cout_g = OC / groups;                           \
+    const int oc_blocks = CLCONV_DIV_UP(cout_g, TILE_OC);                         \
+    const int z = get_group_id(2);                                                \
+    const int ocb = z % oc_blocks;                                                \
+    const int g = (z / oc_blocks) % groups;                                       \
+    const int n = z / oc_blocks / groups;                                         \
+    const int lx = get_local_id(0), ly = get_local_id(1), lz = get_local_id(2);   \
+    const int tile_ow0 = get_group_id(0) * TILE_OW;                               \
+    const int oh = get_group_id(1) * WG_H + ly;                                   \
+    const int oc0 = ocb * TILE_OC + lz * BOC; /* first channel, within group */   \
+    __global const float *xg = x + ((size_t)n * C + (size_t)g * cin_g) * H * W;   \
+    float acc[BOC][BW];                                                           \
+    for (int r = 0; r < BOC; r++)                                                 \
+        for (int c = 0; c < BW; c++)                                              \
+            acc[r][c] = 0.0f;
+
+#define CONV2D_STORE                                                              \
+    if (oh < OH) {                                                                \
+        for (int r = 0; r < BOC; r++) {                                           \
+            const int oc = oc0 + r;                                               \
+            if (oc < cout_g) {                                                    \
+                const int ocf = g * cout_g + oc;                                  \
+                __global float *yrow = y + (((size_t)n * OC + ocf) * OH + oh) * OW; \
+                for (int c = 0; c < BW; c++) {                                    \
+                    const int ow = tile_ow0 + lx + c * WG_W;                      \
+                    if (ow < OW)                                                  \
+                        yrow[ow] = conv2d_epilogue(acc[r][c], b, ocf);            \
+                }                                                                 \
+            }                                                                     \
+        }                                                                         \
+    }
+
+/* Tiled variant: the input tile with its halo and the weights of TILE_OC
+ * channels go through local memory, CI_CHUNK input channels at a time, so each
+ * input value is read from global memory once per work-group instead of once
+ * per output that uses it. */
+__kernel __attribute__((reqd_work_group_size(WG_W, WG_H, WG_OC)))
+void conv2d_tiled(CONV2D_ARGS)
+{
+    __local float in_tile[CI_CHUNK * IN_TH * IN_TW];
+    __local float w_tile[TILE_OC * CI_CHUNK * KHW];
+
+    CONV2D_TILE_COORDS
+
+    const int lid = lx + WG_W * (ly + WG_H * lz);
+    const int nloc = WG_W * WG_H * WG_OC;
+    const int ih0 = get_group_id(1) * WG_H * SH - pad_top;
+    const int iw0 = tile_ow0 * SW - pad_left;
+    const int tile_oc0 = ocb * TILE_OC;
+
+    /* Every work-item runs the same number of chunks: barriers stay uniform. */
+    for (int ci0 = 0; ci0 < cin_g; ci0 += CI_CHUNK) {
+        for (int i = lid; i < CI_CHUNK * IN_TH * IN_TW; i += nloc) {
+            const int ci = i / (IN_TH * IN_TW);
+            const int rem = i - ci * (IN_TH * IN_TW);
+            const int row = rem / IN_TW;
+            const int col = rem - row * IN_TW;
+            const int ih = ih0 + row, iw = iw0 + col;
+            float v = 0.0f;
+            if (ci0 + ci < cin_g && ih >= 0 && ih < H && iw >= 0 && iw < W)
+                v = xg[((size_t)(ci0 + ci) * H + ih) * W + iw];
+            in_tile[i] = v;
+        }
+        for (int i = lid; i < TILE_OC * CI_CHUNK * KHW; i += nloc) {
+            const int o = i / (CI_CHUNK * KHW);
+            const int rem = i - o * (CI_CHUNK * KHW);
+            const int ci = rem / KHW;
+            const int k = rem - ci * KHW;
+            const int oc = tile_oc0 + o;
+            float v = 0.0f;
+            if (oc < cout_g && ci0 + ci < cin_g)
+                v = w[(((size_t)g * cout_g + oc) * cin_g + ci0 + ci) * KHW + k];
+            w_tile[i] = v;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+
+        for (int ci = 0; ci < CI_CHUNK; ci++) {
+#pragma unroll
+            for (int kh = 0; kh < KH; kh++) {
+#pragma unroll
+                for (int kw = 0; kw < KW; kw++) {
+                    float xv[BW];
+                    for (int c = 0; c < BW; c++)
+                        xv[c] = in_tile[(ci * IN_TH + ly * SH + kh * DH) * IN_TW +
+                                        (lx + c * WG_W) * SW + kw * DW];
+                    for (int r = 0; r < BOC; r++) {
+                        const float wv = w_tile[((lz * BOC + r) * CI_CHUNK + ci) * KHW + kh * KW + kw];
+                        for (int c = 0; c < BW; c++)
+                            acc[r][c] = fma(wv, xv[c], acc[r][c]);
+                    }
+                }
+            }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+
+    CONV2D_STORE
+}
+
+/* Register-blocked variant without local memory or barriers: on CPU devices
+ * local memory is ordinary RAM and each barrier splits the kernel, so reading
+ * through the caches directly is cheaper. Also the fallback when a tile with
+ * its halo does not fit in local memory (huge dilated kernels). */
+__kernel __attribute__((reqd_work_group_size(WG_W, WG_H, WG_OC)))
+void conv2d_register(CONV2D_ARGS)
+{
+    CONV2D_TILE_COORDS
+
+    int ocw[BOC]; /* weight channel per row of the block, clamped in range */
+    for (int r = 0; r < BOC; r++)
+        ocw[r] = g * cout_g + min(oc0 + r, cout_g - 1);
+
+    for (int ci = 0; ci < cin_g; ci++) {
+        __global const float *xc = xg + (size_t)ci * H * W;
+#pragma unroll
+        for (int kh = 0; kh < KH; kh++) {
+            const int ih = oh * SH - pad_top + kh * DH;
+            const bool row_ok = ih >= 0 && ih < H;
+#pragma unroll
+            for (int kw = 0; kw < KW; kw++) {
+                float xv[BW];
+                for (int c = 0; c < BW; c++) {
+                    const int iw = (tile_ow0 + lx + c * WG_W) * SW - pad_left + kw * DW;
+                    xv[c] = (row_ok && iw >= 0 && iw < W) ? xc[(size_t)ih * W + iw] : 0.0f;
+                }
+                for (int r = 0; r < BOC; r++) {
+                    const float wv = w[(((size_t)ocw[r] * cin_g + ci) * KH + kh) * KW + kw];
+                    for (int c = 0; c < BW; c++)
+                        acc[r][c] = fma(wv, xv[c], acc[r][c]);
+                }
+            }
+        }
+    }
+
+    CONV2D_STORE
+}

@@ -1,0 +1,779 @@
+/* conv2d: the seeds' worked examples, a randomized sweep over every parameter
+ * against the CPU reference, edge shapes, bad input and the program cache. */
+#include "testutil.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const clconv_algorithm ALGOS[] = {CLCONV_ALGO_DIRECT_TILED, CLCONV_ALGO_DIRECT_REGISTER};
+
+/* Runs p on the device with guarded buffers; returns the output (caller frees).
+ * Fails the test on any error or on a write outside y. */
+static float *device_conv(const clconv_conv2d_params *p, const clconv_shape *in, const float *x,
+                          const float *w, const float *b, const clconv_plan_options *opt,
+                          clconv_shape *out_shape)
+{
+    clconv_context *ctx = tu_ctx();
+    clconv_plan *plan = NULL;
+    clconv_status st = clconv_conv2d_plan_create(ctx, p, in, opt, &plan);
+    ck_assert_msg(st == CLCONV_SUCCESS, "plan: %s: %s", clconv_status_string(st),
+                  clconv_last_error(ctx));
+    clconv_plan_info info;
+    ck_assert_int_eq(clconv_plan_get_info(plan, &info), CLCONV_SUCCESS);
+    if (opt && opt->algorithm != CLCONV_ALGO_AUTO)
+        ck_assert_int_eq(info.algorithm, opt->algorithm);
+    clconv_shape ws = clconv_conv2d_weight_shape(p);
+    size_t nx = clconv_shape_elements(*in), nw = clconv_shape_elements(ws);
+    size_t ny = clconv_shape_elements(info.output);
+    tu_guarded gx = tu_guarded_create(ctx, nx * 4, x);
+    tu_guarded gw = tu_guarded_create(ctx, nw * 4, w);
+    tu_guarded gb = {0};
+    if (p->has_bias)
+        gb = tu_guarded_create(ctx, (size_t)p->out_channels * 4, b);
+    tu_guarded gy = tu_guarded_create(ctx, ny * 4, NULL);
+    cl_event done = NULL;
+    st = clconv_conv2d_run(plan, gx.buf, gw.buf, p->has_bias ? gb.buf : NULL, gy.buf, NULL, 0,
+                           NULL, &done);
+    ck_assert_msg(st == CLCONV_SUCCESS, "run: %s", clconv_last_error(ctx));
+    ck_assert_int_eq(clWaitForEvents(1, &done), CL_SUCCESS);
+    clReleaseEvent(done);
+    float *y = tu_alloc(ny);
+    ck_assert_msg(tu_guarded_read(ctx, &gy, y), "%s wrote outside the output buffer (%s)",
+                  info.kernel_name, info.build_options);
+    ck_assert_msg(tu_guarded_read(ctx, &gx, NULL) && tu_guarded_read(ctx, &gw, NULL),
+                  "input guard bands changed");
+    tu_guarded_release(&gx);
+    tu_guarded_release(&gw);
+    tu_guarded_release(&gb);
+    tu_guarded_release(&gy);
+    clconv_plan_destroy(plan);
+    if (out_shape)
+        *out_shape = info.output;
+    return y;
+}
+
+static void expect_values(const float *got, const float *want, size_t n, const char *what)
+{
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(got[i] == want[i], "%s: element %zu = %g, expected %g", what, i, got[i],
+                      want[i]);
+}
+
+/* Golden check on both device algorithms and the reference. */
+static void golden(const clconv_conv2d_params *p, const clconv_shape *in, const float *x,
+                   const float *w, const float *b, const float *want, size_t nwant)
+{
+    clconv_shape os;
+    ck_assert_int_eq(clconv_conv2d_output_shape(p, in, &os), CLCONV_SUCCESS);
+    ck_assert_uint_eq(clconv_shape_elements(os), nwant);
+    float *ref = tu_alloc(nwant);
+    ck_assert_int_eq(clconv_ref_conv2d(p, in, x, w, b, ref), CLCONV_SUCCESS);
+    expect_values(ref, want, nwant, "reference");
+    for (size_t a = 0; a < 2; a++) {
+        clconv_plan_options o = {.algorithm = ALGOS[a]};
+        float *y = device_conv(p, in, x, w, b, &o, NULL);
+        expect_values(y, want, nwant, clconv_algorithm_name(ALGOS[a]));
+        free(y);
+    }
+    float *y = tu_alloc(nwant);
+    ck_assert_int_eq(clconv_conv2d_host(tu_ctx(), p, in, x, w, b, y), CLCONV_SUCCESS);
+    expect_values(y, want, nwant, "clconv_conv2d_host");
+    free(y);
+    free(ref);
+}
+
+START_TEST(seed_corr2d_3x3)
+{
+    /* corr2d(X=[[0,1,2],[3,4,5],[6,7,8]], K=[[0,1],[2,3]]) = [[19,25],[37,43]] */
+    float x[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, w[4] = {0, 1, 2, 3}, want[4] = {19, 25, 37, 43};
+    clconv_conv2d_params p = clconv_conv2d_default_params(1, 1, 2, 2);
+    clconv_shape in = {1, 1, 3, 3};
+    golden(&p, &in, x, w, NULL, want, 4);
+}
+END_TEST
+
+START_TEST(seed_edge_6x8)
+{
+    /* X = ones(6, 8) with columns 2..5 zero; K = [[1, -1]] finds the two edges. */
+    float x[48], want[42];
+    for (int i = 0; i < 6; i++)
+        for (int j = 0; j < 8; j++)
+            x[i * 8 + j] = (j >= 2 && j < 6) ? 0.0f : 1.0f;
+    const float row[7] = {0, 1, 0, 0, 0, -1, 0};
+    for (int i = 0; i < 6; i++)
+        memcpy(want + i * 7, row, sizeof row);
+    float w[2] = {1, -1};
+    clconv_conv2d_params p = clconv_conv2d_default_params(1, 1, 1, 2);
+    clconv_shape in = {1, 1, 6, 8};
+    golden(&p, &in, x, w, NULL, want, 42);
+
+    /* The same through the 1-D interface, row by row as a batch of 6. */
+    clconv_conv1d_params q = {.in_channels = 1, .out_channels = 1, .kernel = 2, .stride = 1,
+                              .dilation = 1, .groups = 1};
+    float y[42];
+    ck_assert_int_eq(clconv_conv1d_host(tu_ctx(), &q, 6, 8, x, w, NULL, y), CLCONV_SUCCESS);
+    expect_values(y, want, 42, "conv1d");
+    ck_assert_int_eq(clconv_ref_conv1d(&q, 6, 8, x, w, NULL, y), CLCONV_SUCCESS);
+    expect_values(y, want, 42, "ref conv1d");
+    int64_t len;
+    ck_assert_int_eq(clconv_conv1d_output_length(&q, 8, &len), CLCONV_SUCCESS);
+    ck_assert_int_eq(len, 7);
+}
+END_TEST
+
+START_TEST(seed_laplacian_5x5)
+{
+    float x[25] = {0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 1, 1, 1, 0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 0};
+    float w[9] = {0, 1, 0, 1, -4, 1, 0, 1, 0};
+    float want[9] = {-2, -1, -2, -1, 0, -2, -1, -2, 2};
+    clconv_conv2d_params p = clconv_conv2d_default_params(1, 1, 3, 3);
+    clconv_shape in = {1, 1, 5, 5};
+    golden(&p, &in, x, w, NULL, want, 9);
+}
+END_TEST
+
+START_TEST(seed_multi_in_out)
+{
+    float x[18] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8, 9};
+    float k[8] = {0, 1, 2, 3, 1, 2, 3, 4};
+    clconv_shape in = {1, 2, 3, 3};
+    clconv_conv2d_params p = clconv_conv2d_default_params(2, 1, 2, 2);
+    float want1[4] = {56, 72, 104, 120};
+    golden(&p, &in, x, k, NULL, want1, 4);
+
+    /* K, K+1, K+2 stacked as three output channels. */
+    float w3[24];
+    for (int o = 0; o < 3; o++)
+        for (int i = 0; i < 8; i++)
+            w3[o * 8 + i] = k[i] + (float)o;
+    float want3[12] = {56, 72, 104, 120, 76, 100, 148, 172, 96, 128, 192, 224};
+    p.out_channels = 3;
+    golden(&p, &in, x, w3, NULL, want3, 12);
+
+    /* With a bias and a fused ReLU that clips channel 0 only. */
+    float b[3] = {-100, 0.5f, -200};
+    float want_b[12] = {0, 0, 4, 20, 76.5f, 100.5f, 148.5f, 172.5f, 0, 0, 0, 24};
+    p.has_bias = 1;
+    p.activation = CLCONV_ACTIVATION_RELU;
+    golden(&p, &in, x, w3, b, want_b, 12);
+}
+END_TEST
+
+START_TEST(seed_1x1_is_matmul)
+{
+    tu_rng r = tu_rng_make(37);
+    float x[27], w[6], want[18];
+    tu_fill(&r, x, 27, true);
+    tu_fill(&r, w, 6, true);
+    /* Y[o, p] = sum_c K[o, c] X[c, p]: the fully connected layer over channels. */
+    for (int o = 0; o < 2; o++)
+        for (int px = 0; px < 9; px++) {
+            float s = 0;
+            for (int c = 0; c < 3; c++)
+                s += w[o * 3 + c] * x[c * 9 + px];
+            want[o * 9 + px] = s;
+        }
+    clconv_conv2d_params p = clconv_conv2d_default_params(3, 2, 1, 1);
+    clconv_shape in = {1, 3, 3, 3};
+    golden(&p, &in, x, w, NULL, want, 18);
+}
+END_TEST
+
+START_TEST(seed_shape_table)
+{
+    struct {
+        int64_t h, w, kh, kw, ph, pw, sh, sw, oh, ow;
+    } t[] = {
+        {8, 8, 3, 3, 1, 1, 1, 1, 8, 8}, {8, 8, 5, 3, 2, 1, 1, 1, 8, 8},
+        {8, 8, 3, 3, 1, 1, 2, 2, 4, 4}, {8, 8, 3, 5, 0, 1, 3, 4, 2, 2},
+        {10, 10, 3, 3, 0, 0, 1, 1, 8, 8},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        clconv_conv2d_params p = clconv_conv2d_default_params(1, 1, t[i].kh, t[i].kw);
+        p.pad_top = p.pad_bottom = t[i].ph;
+        p.pad_left = p.pad_right = t[i].pw;
+        p.stride_h = t[i].sh;
+        p.stride_w = t[i].sw;
+        clconv_shape in = {1, 1, t[i].h, t[i].w}, out;
+        ck_assert_int_eq(clconv_conv2d_output_shape(&p, &in, &out), CLCONV_SUCCESS);
+        ck_assert_int_eq(out.h, t[i].oh);
+        ck_assert_int_eq(out.w, t[i].ow);
+        /* Ones convolved with ones count the in-image taps of each window. */
+        size_t nx = (size_t)(t[i].h * t[i].w), nw = (size_t)(t[i].kh * t[i].kw);
+        float *x = tu_alloc(nx), *w = tu_alloc(nw), *ref = tu_alloc(64);
+        for (size_t j = 0; j < nx; j++)
+            x[j] = 1;
+        for (size_t j = 0; j < nw; j++)
+            w[j] = 1;
+        ck_assert_int_eq(clconv_ref_conv2d(&p, &in, x, w, NULL, ref), CLCONV_SUCCESS);
+        if (t[i].ph == 0 && t[i].pw == 0)
+            ck_assert_float_eq(ref[0], (float)nw);
+        else
+            ck_assert_float_lt(ref[0], (float)nw); /* the corner window hangs into padding */
+        golden(&p, &in, x, w, NULL, ref, (size_t)(out.h * out.w));
+        free(x);
+        free(w);
+        free(ref);
+    }
+}
+END_TEST
+
+START_TEST(same_padding_helper)
+{
+    clconv_conv2d_params p = clconv_conv2d_default_params(1, 1, 4, 3);
+    p.dilation_w = 2;
+    ck_assert_int_eq(clconv_conv2d_set_same_padding(&p), CLCONV_SUCCESS);
+    /* PyTorch: total = d*(k-1); the smaller half goes first. */
+    ck_assert_int_eq(p.pad_top, 1);
+    ck_assert_int_eq(p.pad_bottom, 2);
+    ck_assert_int_eq(p.pad_left, 2);
+    ck_assert_int_eq(p.pad_right, 2);
+    clconv_shape in = {2, 1, 7, 9}, out;
+    ck_assert_int_eq(clconv_conv2d_output_shape(&p, &in, &out), CLCONV_SUCCESS);
+    ck_assert_int_eq(out.h, 7);
+    ck_assert_int_eq(out.w, 9);
+    p.stride_w = 2;
+    ck_assert_int_eq(clconv_conv2d_set_same_padding(&p), CLCONV_ERROR_INVALID_VALUE);
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(NULL), "stride"));
+}
+END_TEST
+
+/* ---- randomized sweep --------------------------------------------------- */
+
+typedef struct sweep_case {
+    clconv_conv2d_params p;
+    clconv_shape in;
+    clconv_plan_options opt;
+    bool integers;
+} sweep_case;
+
+static sweep_case random_case(tu_rng *r, int i)
+{
+    sweep_case c;
+    memset(&c, 0, sizeof c);
+    for (;;) {
+        int64_t groups = tu_int(r, 0, 5) == 0 ? tu_int(r, 2, 4) : 1;
+        int64_t cin_g = tu_int(r, 1, 6), cout_g = tu_int(r, 1, 9);
+        if (tu_int(r, 0, 9) == 0) { /* depthwise */
+            groups = tu_int(r, 2, 8);
+            cin_g = 1;
+            cout_g = tu_int(r, 1, 2);
+        }
+        c.p = clconv_conv2d_default_params(cin_g * groups, cout_g * groups, tu_int(r, 1, 5),
+                                           tu_int(r, 1, 5));
+        c.p.groups = groups;
+        c.p.stride_h = tu_int(r, 1, 3);
+        c.p.stride_w = tu_int(r, 1, 3);
+        c.p.dilation_h = tu_int(r, 0, 3) ? 1 : tu_int(r, 2, 3);
+        c.p.dilation_w = tu_int(r, 0, 3) ? 1 : tu_int(r, 2, 3);
+        c.p.pad_top = tu_int(r, 0, 2);
+        c.p.pad_bottom = tu_int(r, 0, 2);
+        c.p.pad_left = tu_int(r, 0, 2);
+        c.p.pad_right = tu_int(r, 0, 2);
+        c.p.has_bias = tu_int(r, 0, 1);
+        c.p.activation = tu_int(r, 0, 2) == 0 ? CLCONV_ACTIVATION_RELU : CLCONV_ACTIVATION_NONE;
+        c.in = (clconv_shape){tu_int(r, 1, 3), c.p.in_channels, tu_int(r, 1, 19), tu_int(r, 1, 37)};
+        if (clconv_conv2d_validate(&c.p, &c.in) == CLCONV_SUCCESS)
+            break;
+    }
+    c.opt.algorithm = ALGOS[i % 2];
+    if (tu_int(r, 0, 3) == 0) { /* odd tile shapes: tiles that never divide the output */
+        c.opt.wg_w = tu_int(r, 1, 8);
+        c.opt.wg_h = tu_int(r, 1, 3);
+        c.opt.wg_oc = tu_int(r, 1, 3);
+        c.opt.block_w = tu_int(r, 1, 3);
+        c.opt.block_oc = tu_int(r, 1, 5);
+        c.opt.ci_chunk = tu_int(r, 1, 3);
+    }
+    c.integers = tu_int(r, 0, 1);
+    return c;
+}
+
+static void describe(const sweep_case *c, char *buf, size_t n)
+{
+    const clconv_conv2d_params *p = &c->p;
+    snprintf(buf, n,
+             "in=%lldx%lldx%lldx%lld out_c=%lld k=%lldx%lld s=%lldx%lld pad=%lld,%lld,%lld,%lld "
+             "d=%lldx%lld g=%lld bias=%d relu=%d algo=%s tile=%d,%d,%d,%d,%d,%d ints=%d",
+             (long long)c->in.n, (long long)c->in.c, (long long)c->in.h, (long long)c->in.w,
+             (long long)p->out_channels, (long long)p->kernel_h, (long long)p->kernel_w,
+             (long long)p->stride_h, (long long)p->stride_w, (long long)p->pad_top,
+             (long long)p->pad_bottom, (long long)p->pad_left, (long long)p->pad_right,
+             (long long)p->dilation_h, (long long)p->dilation_w, (long long)p->groups,
+             p->has_bias, (int)p->activation, clconv_algorithm_name(c->opt.algorithm),
+             c->opt.wg_w, c->opt.wg_h, c->opt.wg_oc, c->opt.block_w, c->opt.block_oc,
+             c->opt.ci_chunk, (int)c->integers);
+}
+
+/* Checks one case: exact for integer data, else within a bound scaled by
+ * sum |x*w| + |b| (the reference run on absolute values) and the reduction length. */
+static void check_case(const sweep_case *c, tu_rng *r, uint64_t seed, int i)
+{
+    clconv_shape ws = clconv_conv2d_weight_shape(&c->p), os;
+    ck_assert_int_eq(clconv_conv2d_output_shape(&c->p, &c->in, &os), CLCONV_SUCCESS);
+    size_t nx = clconv_shape_elements(c->in), nw = clconv_shape_elements(ws);
+    size_t ny = clconv_shape_elements(os), nb = (size_t)c->p.out_channels;
+    float *x = tu_alloc(nx), *w = tu_alloc(nw), *b = tu_alloc(nb), *ref = tu_alloc(ny);
+    float *scale = tu_alloc(ny);
+    tu_fill(r, x, nx, c->integers);
+    tu_fill(r, w, nw, c->integers);
+    tu_fill(r, b, nb, c->integers);
+    ck_assert_int_eq(clconv_ref_conv2d(&c->p, &c->in, x, w, b, ref), CLCONV_SUCCESS);
+    {
+        clconv_conv2d_params ap = c->p;
+        ap.activation = CLCONV_ACTIVATION_NONE;
+        float *ax = tu_alloc(nx), *aw = tu_alloc(nw), *ab = tu_alloc(nb);
+        for (size_t j = 0; j < nx; j++) ax[j] = fabsf(x[j]);
+        for (size_t j = 0; j < nw; j++) aw[j] = fabsf(w[j]);
+        for (size_t j = 0; j < nb; j++) ab[j] = fabsf(b[j]);
+        ck_assert_int_eq(clconv_ref_conv2d(&ap, &c->in, ax, aw, ab, scale), CLCONV_SUCCESS);
+        free(ax);
+        free(aw);
+        free(ab);
+    }
+    float *y = device_conv(&c->p, &c->in, x, w, b, &c->opt, NULL);
+    double k = (double)(ws.c * ws.h * ws.w + 1);
+    double rtol = c->integers ? 0.0 : 4.0 * sqrt(k) * FLT_EPSILON;
+    char msg[256], what[512];
+    long bad = tu_compare(y, ref, scale, ny, c->integers ? 0.0 : 1e-7, rtol, msg, sizeof msg);
+    if (bad >= 0) {
+        describe(c, what, sizeof what);
+        ck_abort_msg("sweep seed %llu case %d: %s: %s", (unsigned long long)seed, i, what, msg);
+    }
+    free(x);
+    free(w);
+    free(b);
+    free(ref);
+    free(scale);
+    free(y);
+}
+
+START_TEST(random_sweep)
+{
+    const uint64_t seed = 20261125;
+    tu_rng r = tu_rng_make(seed);
+    const int cases = 320;
+    for (int i = 0; i < cases; i++) {
+        sweep_case c = random_case(&r, i);
+        check_case(&c, &r, seed, i);
+    }
+}
+END_TEST
+
+START_TEST(comparator_catches_errors)
+{
+    float ref[3] = {1, 2, NAN}, got[3] = {1, 2, NAN}, scale[3] = {1, 2, 1};
+    char msg[128];
+    ck_assert_int_eq(tu_compare(got, ref, scale, 3, 0, 1e-6, msg, sizeof msg), -1);
+    got[1] = 2.001f;
+    ck_assert_int_eq(tu_compare(got, ref, scale, 3, 0, 1e-6, msg, sizeof msg), 1);
+    got[1] = 2;
+    got[2] = 0;
+    ck_assert_int_eq(tu_compare(got, ref, scale, 3, 0, 1e-6, msg, sizeof msg), 2);
+}
+END_TEST
+
+START_TEST(edge_shapes)
+{
+    struct {
+        int64_t n, c, h, w, oc, kh, kw, s, pad, d, g;
+    } e[] = {
+        {1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1},     /* 1x1 image, 1x1 kernel */
+        {2, 3, 1, 1, 5, 3, 3, 1, 1, 1, 1},     /* 1x1 image, 3x3 kernel, padding 1 */
+        {1, 2, 2, 3, 3, 5, 7, 1, 3, 1, 1},     /* kernel larger than the input, padded */
+        {3, 5, 17, 33, 19, 3, 3, 1, 1, 1, 1},  /* nothing a multiple of a tile */
+        {1, 8, 9, 9, 8, 3, 3, 2, 1, 1, 8},     /* depthwise, stride 2 */
+        {1, 6, 40, 70, 4, 3, 3, 1, 2, 2, 2},   /* wide image, dilation, groups */
+        {4, 1, 5, 200, 2, 1, 9, 1, 4, 1, 1},   /* long rows */
+        {1, 3, 1, 100, 37, 1, 3, 3, 0, 1, 1},  /* H = 1, many channels */
+        {1, 33, 6, 6, 65, 1, 1, 1, 0, 1, 1},   /* 1x1 conv, odd channel counts */
+        {1, 2, 31, 3, 1, 11, 3, 1, 5, 3, 1},   /* tall dilated kernel */
+    };
+    tu_rng r = tu_rng_make(7);
+    for (size_t i = 0; i < sizeof e / sizeof e[0]; i++) {
+        for (int a = 0; a < 2; a++) {
+            sweep_case c;
+            memset(&c, 0, sizeof c);
+            c.p = clconv_conv2d_default_params(e[i].c, e[i].oc, e[i].kh, e[i].kw);
+            c.p.stride_h = c.p.stride_w = e[i].s;
+            c.p.pad_top = c.p.pad_bottom = c.p.pad_left = c.p.pad_right = e[i].pad;
+            c.p.dilation_h = c.p.dilation_w = e[i].d;
+            c.p.groups = e[i].g;
+            c.p.has_bias = 1;
+            c.in = (clconv_shape){e[i].n, e[i].c, e[i].h, e[i].w};
+            c.opt.algorithm = ALGOS[a];
+            c.integers = true;
+            check_case(&c, &r, 7, (int)i);
+        }
+    }
+}
+END_TEST
+
+START_TEST(huge_dilated_kernel_falls_back)
+{
+    /* A tile with this halo cannot fit in local memory: auto must still work
+     * (register variant) and an explicit tiled request must say why it can't. */
+    clconv_conv2d_params p = clconv_conv2d_default_params(1, 1, 9, 9);
+    p.dilation_h = p.dilation_w = 40;
+    clconv_shape in = {1, 1, 330, 330};
+    clconv_plan_options o = {.algorithm = CLCONV_ALGO_DIRECT_TILED, .wg_w = 16, .wg_h = 16,
+                             .block_w = 4};
+    clconv_plan *plan = NULL;
+    clconv_status st = clconv_conv2d_plan_create(tu_ctx(), &p, &in, &o, &plan);
+    if (st == CLCONV_SUCCESS) {
+        clconv_plan_info info;
+        clconv_plan_get_info(plan, &info);
+        ck_assert_uint_le(info.local_mem_bytes, 32768);
+        clconv_plan_destroy(plan);
+    } else {
+        ck_assert_int_eq(st, CLCONV_ERROR_UNSUPPORTED);
+        ck_assert_ptr_nonnull(strstr(clconv_last_error(tu_ctx()), "local memory"));
+    }
+    sweep_case c;
+    memset(&c, 0, sizeof c);
+    c.p = p;
+    c.in = in;
+    c.integers = true;
+    tu_rng r = tu_rng_make(3);
+    check_case(&c, &r, 3, 0);
+}
+END_TEST
+
+/* ---- bad input ---------------------------------------------------------- */
+
+static void expect_invalid(clconv_conv2d_params p, clconv_shape in, clconv_status want,
+                           const char *needle)
+{
+    clconv_shape out;
+    clconv_status st = clconv_conv2d_output_shape(&p, &in, &out);
+    ck_assert_msg(st == want, "expected %s for '%s', got %s (%s)", clconv_status_string(want),
+                  needle, clconv_status_string(st), clconv_last_error(NULL));
+    ck_assert_msg(strstr(clconv_last_error(NULL), needle) != NULL, "message '%s' lacks '%s'",
+                  clconv_last_error(NULL), needle);
+    clconv_plan *plan = (clconv_plan *)1;
+    st = clconv_conv2d_plan_create(tu_ctx(), &p, &in, NULL, &plan);
+    ck_assert_int_eq(st, want);
+    ck_assert_ptr_null(plan);
+    ck_assert_msg(strstr(clconv_last_error(tu_ctx()), needle) != NULL, "context message '%s'",
+                  clconv_last_error(tu_ctx()));
+    float dummy[1] = {0};
+    ck_assert_int_eq(clconv_ref_conv2d(&p, &in, dummy, dummy, dummy, dummy), want);
+}
+
+START_TEST(bad_parameters)
+{
+    const clconv_conv2d_params ok = clconv_conv2d_default_params(4, 6, 3, 3);
+    const clconv_shape in = {1, 4, 8, 8};
+    clconv_conv2d_params p;
+    clconv_shape s;
+#define BAD(field, value, status, needle) \
+    p = ok; s = in; field = value; expect_invalid(p, s, status, needle);
+    BAD(p.in_channels, 0, CLCONV_ERROR_INVALID_VALUE, "in_channels = 0")
+    BAD(p.out_channels, -2, CLCONV_ERROR_INVALID_VALUE, "out_channels = -2")
+    BAD(p.kernel_h, 0, CLCONV_ERROR_INVALID_VALUE, "kernel_h = 0")
+    BAD(p.kernel_w, -1, CLCONV_ERROR_INVALID_VALUE, "kernel_w = -1")
+    BAD(p.stride_h, 0, CLCONV_ERROR_INVALID_VALUE, "stride_h = 0")
+    BAD(p.stride_w, 0, CLCONV_ERROR_INVALID_VALUE, "stride_w = 0")
+    BAD(p.dilation_h, 0, CLCONV_ERROR_INVALID_VALUE, "dilation_h = 0")
+    BAD(p.dilation_w, -3, CLCONV_ERROR_INVALID_VALUE, "dilation_w = -3")
+    BAD(p.pad_top, -1, CLCONV_ERROR_INVALID_VALUE, "pad_top = -1")
+    BAD(p.pad_right, -1, CLCONV_ERROR_INVALID_VALUE, "pad_right = -1")
+    BAD(p.groups, 0, CLCONV_ERROR_INVALID_VALUE, "groups = 0")
+    BAD(p.groups, 3, CLCONV_ERROR_INVALID_VALUE, "does not divide in_channels")
+    BAD(p.activation, (clconv_activation)7, CLCONV_ERROR_INVALID_VALUE, "activation = 7")
+    BAD(p.kernel_h, (int64_t)1 << 40, CLCONV_ERROR_INVALID_VALUE, "kernel_h")
+    BAD(s.c, 3, CLCONV_ERROR_INVALID_SHAPE, "input.c = 3")
+    BAD(s.n, 0, CLCONV_ERROR_INVALID_SHAPE, "input.n = 0")
+    BAD(s.h, -5, CLCONV_ERROR_INVALID_SHAPE, "input.h = -5")
+    BAD(p.kernel_h, 9, CLCONV_ERROR_INVALID_SHAPE, "no output")
+    p = ok;
+    p.groups = 2;
+    p.out_channels = 5;
+    expect_invalid(p, in, CLCONV_ERROR_INVALID_VALUE, "does not divide out_channels");
+    p = ok;
+    p.dilation_w = 5; /* dilated kernel 11 > 8 */
+    expect_invalid(p, in, CLCONV_ERROR_INVALID_SHAPE, "no output");
+#undef BAD
+    ck_assert_int_eq(clconv_conv2d_output_shape(NULL, &in, &s), CLCONV_ERROR_INVALID_VALUE);
+    ck_assert_int_eq(clconv_conv2d_output_shape(&ok, NULL, &s), CLCONV_ERROR_INVALID_VALUE);
+    ck_assert_int_eq(clconv_conv2d_output_shape(&ok, &in, NULL), CLCONV_ERROR_INVALID_VALUE);
+    clconv_plan *plan;
+    ck_assert_int_eq(clconv_conv2d_plan_create(NULL, &ok, &in, NULL, &plan),
+                     CLCONV_ERROR_INVALID_VALUE);
+    ck_assert_int_eq(clconv_conv2d_plan_create(tu_ctx(), &ok, &in, NULL, NULL),
+                     CLCONV_ERROR_INVALID_VALUE);
+    clconv_plan_options o = {.algorithm = CLCONV_ALGO_POOL};
+    ck_assert_int_eq(clconv_conv2d_plan_create(tu_ctx(), &ok, &in, &o, &plan),
+                     CLCONV_ERROR_UNSUPPORTED);
+    o = (clconv_plan_options){.block_oc = 99};
+    ck_assert_int_eq(clconv_conv2d_plan_create(tu_ctx(), &ok, &in, &o, &plan),
+                     CLCONV_ERROR_INVALID_VALUE);
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(tu_ctx()), "options.block_oc = 99"));
+    ck_assert_str_eq(clconv_status_string(CLCONV_ERROR_BUFFER_TOO_SMALL), "buffer too small");
+    ck_assert_str_eq(clconv_status_string((clconv_status)999), "unknown status");
+}
+END_TEST
+
+START_TEST(bad_buffers)
+{
+    clconv_context *ctx = tu_ctx();
+    clconv_conv2d_params p = clconv_conv2d_default_params(2, 3, 3, 3);
+    p.has_bias = 1;
+    clconv_shape in = {2, 2, 6, 6}; /* out 2x3x4x4 */
+    clconv_plan *plan;
+    ck_assert_int_eq(clconv_conv2d_plan_create(ctx, &p, &in, NULL, &plan), CLCONV_SUCCESS);
+    cl_int err;
+    cl_context cc = clconv_context_cl_context(ctx);
+    cl_mem x = clCreateBuffer(cc, CL_MEM_READ_WRITE, 2 * 2 * 36 * 4, NULL, &err);
+    cl_mem w = clCreateBuffer(cc, CL_MEM_READ_WRITE, 3 * 2 * 9 * 4, NULL, &err);
+    cl_mem b = clCreateBuffer(cc, CL_MEM_READ_WRITE, 3 * 4, NULL, &err);
+    cl_mem y = clCreateBuffer(cc, CL_MEM_READ_WRITE, 2 * 3 * 16 * 4, NULL, &err);
+    cl_mem small = clCreateBuffer(cc, CL_MEM_READ_WRITE, 8, NULL, &err);
+    ck_assert_int_eq(clconv_conv2d_run(plan, NULL, w, b, y, NULL, 0, NULL, NULL),
+                     CLCONV_ERROR_INVALID_VALUE);
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(ctx), "x: NULL"));
+    ck_assert_int_eq(clconv_conv2d_run(plan, x, w, NULL, y, NULL, 0, NULL, NULL),
+                     CLCONV_ERROR_INVALID_VALUE);
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(ctx), "b: NULL"));
+    ck_assert_int_eq(clconv_conv2d_run(plan, x, small, b, y, NULL, 0, NULL, NULL),
+                     CLCONV_ERROR_BUFFER_TOO_SMALL);
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(ctx), "w: 8 bytes, expected at least 216"));
+    ck_assert_int_eq(clconv_conv2d_run(plan, x, w, b, small, NULL, 0, NULL, NULL),
+                     CLCONV_ERROR_BUFFER_TOO_SMALL);
+    ck_assert_int_eq(clconv_conv2d_run(plan, x, w, b, x, NULL, 0, NULL, NULL),
+                     CLCONV_ERROR_INVALID_VALUE);
+    ck_assert_int_eq(clconv_conv2d_run(plan, x, w, b, y, NULL, 1, NULL, NULL),
+                     CLCONV_ERROR_INVALID_VALUE);
+    ck_assert_int_eq(clconv_conv2d_run(NULL, x, w, b, y, NULL, 0, NULL, NULL),
+                     CLCONV_ERROR_INVALID_VALUE);
+    /* The wait list and the completion event work without any clFinish. */
+    cl_event gate = clCreateUserEvent(cc, &err), done = NULL;
+    ck_assert_int_eq(err, CL_SUCCESS);
+    ck_assert_int_eq(clconv_conv2d_run(plan, x, w, b, y, NULL, 1, &gate, &done), CLCONV_SUCCESS);
+    cl_int status;
+    clGetEventInfo(done, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status, &status, NULL);
+    ck_assert_int_ne(status, CL_COMPLETE);
+    clSetUserEventStatus(gate, CL_COMPLETE);
+    ck_assert_int_eq(clWaitForEvents(1, &done), CL_SUCCESS);
+    clReleaseEvent(done);
+    clReleaseEvent(gate);
+    clconv_plan_destroy(plan);
+    cl_mem all[] = {x, w, b, y, small};
+    for (int i = 0; i < 5; i++)
+        clReleaseMemObject(all[i]);
+    /* Host convenience: NULL arrays. */
+    float buf[200] = {0};
+    ck_assert_int_eq(clconv_conv2d_host(ctx, &p, &in, buf, buf, NULL, buf),
+                     CLCONV_ERROR_INVALID_VALUE);
+    ck_assert_int_eq(clconv_conv2d_host(ctx, &p, &in, NULL, buf, buf, buf),
+                     CLCONV_ERROR_INVALID_VALUE);
+    ck_assert_int_eq(clconv_ref_conv2d(&p, &in, buf, buf, NULL, buf), CLCONV_ERROR_INVALID_VALUE);
+}
+END_TEST
+
+/* ---- context, device choice and the program cache ------------------------ */
+
+static char *make_temp_dir(void)
+{
+    char tmpl[] = "/tmp/clconv-test-XXXXXX";
+    char *d = mkdtemp(tmpl);
+    ck_assert_ptr_nonnull(d);
+    return strdup(d);
+}
+
+static void remove_dir(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static void cache_plan(clconv_context *ctx)
+{
+    clconv_conv2d_params p = clconv_conv2d_default_params(1, 1, 2, 2);
+    clconv_shape in = {1, 1, 3, 3};
+    float x[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, w[4] = {0, 1, 2, 3}, y[4];
+    ck_assert_int_eq(clconv_conv2d_host(ctx, &p, &in, x, w, NULL, y), CLCONV_SUCCESS);
+    ck_assert_float_eq(y[3], 43.0f);
+}
+
+START_TEST(disk_cache_second_context_loads)
+{
+    char *dir = make_temp_dir();
+    char *old = getenv("CLCONV_CACHE_DIR") ? strdup(getenv("CLCONV_CACHE_DIR")) : NULL;
+    setenv("CLCONV_CACHE_DIR", dir, 1);
+    clconv_cache_stats s;
+
+    clconv_context *a;
+    ck_assert_int_eq(clconv_context_create(&a), CLCONV_SUCCESS);
+    ck_assert_str_eq(clconv_context_cache_dir(a), dir);
+    cache_plan(a);
+    cache_plan(a);
+    clconv_context_cache_stats(a, &s);
+    ck_assert_uint_eq(s.compiled, 1);
+    ck_assert_uint_eq(s.disk_writes, 1);
+    ck_assert_uint_eq(s.memory_hits, 1);
+    clconv_context_destroy(a);
+
+    clconv_context *b; /* as a second process would: nothing compiled */
+    ck_assert_int_eq(clconv_context_create(&b), CLCONV_SUCCESS);
+    cache_plan(b);
+    clconv_context_cache_stats(b, &s);
+    ck_assert_uint_eq(s.compiled, 0);
+    ck_assert_uint_eq(s.disk_hits, 1);
+    clconv_context_destroy(b);
+
+    /* A corrupted cache file is not trusted: it is rebuilt and rewritten. */
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "for f in '%s'/*.bin; do printf 'CLCONVB1garbage' > \"$f\"; done", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    clconv_context *c;
+    ck_assert_int_eq(clconv_context_create(&c), CLCONV_SUCCESS);
+    cache_plan(c);
+    clconv_context_cache_stats(c, &s);
+    ck_assert_uint_eq(s.compiled, 1);
+    ck_assert_uint_eq(s.disk_hits, 0);
+    clconv_context_destroy(c);
+
+    /* CLCONV_CACHE_DIR=off turns the disk cache off. */
+    setenv("CLCONV_CACHE_DIR", "off", 1);
+    ck_assert_int_eq(clconv_context_create(&c), CLCONV_SUCCESS);
+    ck_assert_str_eq(clconv_context_cache_dir(c), "");
+    cache_plan(c);
+    clconv_context_cache_stats(c, &s);
+    ck_assert_uint_eq(s.disk_writes, 0);
+    clconv_context_destroy(c);
+
+    if (old) {
+        setenv("CLCONV_CACHE_DIR", old, 1);
+        free(old);
+    } else {
+        unsetenv("CLCONV_CACHE_DIR");
+    }
+    remove_dir(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(build_failure_carries_log)
+{
+    char *dir = make_temp_dir();
+    char path[600];
+    snprintf(path, sizeof path, "%s/common.cl", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("/* empty */\n", f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/conv2d.cl", dir);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("__kernel void conv2d_register(__global float *x) { x[0] = undeclared_thing; }\n", f);
+    fclose(f);
+    setenv("CLCONV_KERNEL_DIR", dir, 1);
+    setenv("CLCONV_CACHE_DIR", "off", 1);
+    clconv_context *ctx;
+    ck_assert_int_eq(clconv_context_create(&ctx), CLCONV_SUCCESS);
+    clconv_conv2d_params p = clconv_conv2d_default_params(1, 1, 3, 3);
+    clconv_shape in = {1, 1, 5, 5};
+    clconv_plan *plan;
+    ck_assert_int_eq(clconv_conv2d_plan_create(ctx, &p, &in, NULL, &plan),
+                     CLCONV_ERROR_BUILD_FAILED);
+    const char *msg = clconv_last_error(ctx);
+    ck_assert_msg(strstr(msg, "undeclared_thing") != NULL, "no build log in: %s", msg);
+    ck_assert_ptr_nonnull(strstr(msg, "kernels/conv2d.cl"));
+    clconv_context_destroy(ctx);
+    /* A kernel directory without the file is an I/O error naming the path. */
+    remove(path);
+    ck_assert_int_eq(clconv_context_create(&ctx), CLCONV_SUCCESS);
+    ck_assert_int_eq(clconv_conv2d_plan_create(ctx, &p, &in, NULL, &plan), CLCONV_ERROR_IO);
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(ctx), "conv2d.cl"));
+    clconv_context_destroy(ctx);
+    unsetenv("CLCONV_KERNEL_DIR");
+    unsetenv("CLCONV_CACHE_DIR");
+    remove_dir(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(device_selection)
+{
+    clconv_context *c;
+    ck_assert_int_eq(clconv_context_create_for("0:0", &c), CLCONV_SUCCESS);
+    char name[256];
+    snprintf(name, sizeof name, "%s", clconv_context_device_name(c));
+    clconv_context_destroy(c);
+    ck_assert_int_eq(clconv_context_create_for("99:0", &c), CLCONV_ERROR_NO_DEVICE);
+    ck_assert_ptr_null(c);
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(NULL), "99:0"));
+    ck_assert_int_eq(clconv_context_create_for("no-such-device-anywhere", &c),
+                     CLCONV_ERROR_NO_DEVICE);
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(NULL), "no-such-device-anywhere"));
+    /* A substring of the name, in another case, finds the same device. */
+    char sub[8] = {0};
+    for (int i = 0; i < 4 && name[i]; i++)
+        sub[i] = (char)((name[i] >= 'a' && name[i] <= 'z') ? name[i] - 32 : name[i]);
+    ck_assert_int_eq(clconv_context_create_for(sub, &c), CLCONV_SUCCESS);
+    clconv_context_destroy(c);
+    setenv("CLCONV_DEVICE", "42:42", 1);
+    ck_assert_int_eq(clconv_context_create(&c), CLCONV_ERROR_NO_DEVICE);
+    unsetenv("CLCONV_DEVICE");
+}
+END_TEST
+
+START_TEST(caller_owned_queue)
+{
+    clconv_context *base = tu_ctx();
+    clconv_context *c;
+    ck_assert_int_eq(clconv_context_create_from_queue(NULL, clconv_context_queue(base), &c),
+                     CLCONV_ERROR_INVALID_VALUE);
+    ck_assert_int_eq(clconv_context_create_from_queue(clconv_context_cl_context(base),
+                                                      clconv_context_queue(base), &c),
+                     CLCONV_SUCCESS);
+    ck_assert_ptr_eq(clconv_context_queue(c), clconv_context_queue(base));
+    cache_plan(c);
+    clconv_context_destroy(c);
+    cache_plan(base); /* the caller's queue and context are still alive */
+}
+END_TEST
+
+static Suite *conv2d_suite(void)
+{
+    Suite *s = suite_create("conv2d");
+    TCase *golden_tc = tcase_create("seeds");
+    tcase_add_test(golden_tc, seed_corr2d_3x3);
+    tcase_add_test(golden_tc, seed_edge_6x8);
+    tcase_add_test(golden_tc, seed_laplacian_5x5);
+    tcase_add_test(golden_tc, seed_multi_in_out);
+    tcase_add_test(golden_tc, seed_1x1_is_matmul);
+    tcase_add_test(golden_tc, seed_shape_table);
+    tcase_add_test(golden_tc, same_padding_helper);
+    suite_add_tcase(s, golden_tc);
+    TCase *sweep = tcase_create("sweep");
+    tcase_set_timeout(sweep, 900);
+    tcase_add_test(sweep, comparator_catches_errors);
+    tcase_add_test(sweep, random_sweep);
+    tcase_add_test(sweep, edge_shapes);
+    tcase_add_test(sweep, huge_dilated_kernel_falls_back);
+    suite_add_tcase(s, sweep);
+    TCase *bad = tcase_create("bad-input");
+    tcase_add_test(bad, bad_parameters);
+    tcase_add_test(bad, bad_buffers);
+    suite_add_tcase(s, bad);
+    TCase *ctx = tcase_create("context");
+    tcase_set_timeout(ctx, 300);
+    tcase_add_test(ctx, disk_cache_second_context_loads);
+    tcase_add_test(ctx, build_failure_carries_log);
+    tcase_add_test(ctx, device_selection);
+    tcase_add_test(ctx, caller_owned_queue);
+    suite_add_tcase(s, ctx);
+    return s;
+}
+
+int main(void)
+{
+    return tu_run_suite(conv2d_suite());
+}

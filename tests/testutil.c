@@ -1,0 +1,151 @@
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static clconv_context *g_ctx;
+
+clconv_context *tu_ctx(void)
+{
+    if (!g_ctx) {
+        clconv_status st = clconv_context_create(&g_ctx);
+        ck_assert_msg(st == CLCONV_SUCCESS, "no OpenCL device for the tests: %s (%s)",
+                      clconv_status_string(st), clconv_last_error(NULL));
+    }
+    return g_ctx;
+}
+
+tu_rng tu_rng_make(uint64_t seed)
+{
+    tu_rng r = {seed * 0x9E3779B97F4A7C15ULL + 0x1234567ULL};
+    if (!r.s)
+        r.s = 1;
+    return r;
+}
+
+uint64_t tu_next(tu_rng *r)
+{
+    r->s ^= r->s >> 12;
+    r->s ^= r->s << 25;
+    r->s ^= r->s >> 27;
+    return r->s * 0x2545F4914F6CDD1DULL;
+}
+
+int tu_int(tu_rng *r, int lo, int hi)
+{
+    return lo + (int)(tu_next(r) % (uint64_t)(hi - lo + 1));
+}
+
+float tu_float(tu_rng *r, float lo, float hi)
+{
+    return lo + (hi - lo) * (float)((tu_next(r) >> 40) / (double)(1ULL << 24));
+}
+
+void tu_fill(tu_rng *r, float *a, size_t n, bool integers)
+{
+    for (size_t i = 0; i < n; i++)
+        a[i] = integers ? (float)tu_int(r, -3, 3) : tu_float(r, -1.0f, 1.0f);
+}
+
+float *tu_alloc(size_t n)
+{
+    float *p = calloc(n ? n : 1, sizeof(float));
+    ck_assert_msg(p != NULL, "out of host memory (%zu floats)", n);
+    return p;
+}
+
+long tu_compare(const float *got, const float *ref, const float *scale, size_t n, double atol,
+                double rtol, char *msg, size_t msg_size)
+{
+    for (size_t i = 0; i < n; i++) {
+        double g = got[i], r = ref[i];
+        bool ok;
+        if (isnan(r) || isnan(g))
+            ok = isnan(r) && isnan(g);
+        else if (isinf(r) || isinf(g))
+            ok = g == r;
+        else
+            ok = fabs(g - r) <= atol + rtol * (scale ? (double)scale[i] : fabs(r));
+        if (!ok) {
+            snprintf(msg, msg_size, "element %zu: got %.9g, expected %.9g (|diff| %.3g, bound %.3g)",
+                     i, g, r, fabs(g - r), atol + rtol * (scale ? (double)scale[i] : fabs(r)));
+            return (long)i;
+        }
+    }
+    if (msg_size)
+        msg[0] = '\0';
+    return -1;
+}
+
+#define CANARY 0x7fc0dead /* a NaN pattern no kernel writes by accident */
+
+tu_guarded tu_guarded_create(clconv_context *ctx, size_t bytes, const void *init)
+{
+    tu_guarded g = {0};
+    cl_uint align_bits = 0;
+    cl_int err = clGetDeviceInfo(clconv_context_device(ctx), CL_DEVICE_MEM_BASE_ADDR_ALIGN,
+                                 sizeof align_bits, &align_bits, NULL);
+    ck_assert_int_eq(err, CL_SUCCESS);
+    g.guard = align_bits / 8 < 256 ? 256 : align_bits / 8;
+    g.bytes = bytes;
+    size_t total = g.guard * 2 + bytes;
+    uint32_t *host = malloc(total);
+    ck_assert_ptr_nonnull(host);
+    for (size_t i = 0; i < total / 4; i++)
+        host[i] = CANARY;
+    if (init)
+        memcpy((char *)host + g.guard, init, bytes);
+    g.parent = clCreateBuffer(clconv_context_cl_context(ctx), CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR,
+                              total, host, &err);
+    free(host);
+    ck_assert_msg(err == CL_SUCCESS, "clCreateBuffer: %d", err);
+    cl_buffer_region region = {g.guard, bytes};
+    g.buf = clCreateSubBuffer(g.parent, CL_MEM_READ_WRITE, CL_BUFFER_CREATE_TYPE_REGION, &region, &err);
+    ck_assert_msg(err == CL_SUCCESS, "clCreateSubBuffer: %d", err);
+    return g;
+}
+
+bool tu_guarded_read(clconv_context *ctx, tu_guarded *g, void *dst)
+{
+    size_t total = g->guard * 2 + g->bytes;
+    unsigned char *host = malloc(total);
+    ck_assert_ptr_nonnull(host);
+    cl_int err = clEnqueueReadBuffer(clconv_context_queue(ctx), g->parent, CL_TRUE, 0, total, host,
+                                     0, NULL, NULL);
+    ck_assert_msg(err == CL_SUCCESS, "clEnqueueReadBuffer: %d", err);
+    bool ok = true;
+    for (size_t i = 0; i < g->guard; i += 4) {
+        uint32_t a, b;
+        memcpy(&a, host + i, 4);
+        memcpy(&b, host + g->guard + g->bytes + i, 4);
+        if (a != CANARY || b != CANARY)
+            ok = false;
+    }
+    if (dst)
+        memcpy(dst, host + g->guard, g->bytes);
+    free(host);
+    return ok;
+}
+
+void tu_guarded_release(tu_guarded *g)
+{
+    if (g->buf)
+        clReleaseMemObject(g->buf);
+    if (g->parent)
+        clReleaseMemObject(g->parent);
+    g->buf = g->parent = NULL;
+}
+
+int tu_run_suite(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_set_fork_status(sr, CK_NOFORK);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    clconv_context_destroy(g_ctx);
+    g_ctx = NULL;
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,55 @@
+/* Helpers shared by the Check suites: one device context per process, a
+ * seeded RNG, tolerance comparison against the reference, guarded buffers. */
+#ifndef CLCONV_TESTUTIL_H
+#define CLCONV_TESTUTIL_H
+
+#include "clconv.h"
+
+#include <check.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The process-wide test context on the default device. No device is a test
+ * failure, never a skip: a CI that validated nothing must not go green. */
+clconv_context *tu_ctx(void);
+
+/* xorshift64* generator; the seed is printed with every failure. */
+typedef struct tu_rng {
+    uint64_t s;
+} tu_rng;
+tu_rng tu_rng_make(uint64_t seed);
+uint64_t tu_next(tu_rng *r);
+int tu_int(tu_rng *r, int lo, int hi);      /* uniform in [lo, hi] */
+float tu_float(tu_rng *r, float lo, float hi);
+
+/* Fills with small integers in [-3, 3] (exact in fp32 sums) or with floats
+ * in [-1, 1]. */
+void tu_fill(tu_rng *r, float *a, size_t n, bool integers);
+
+/* Heap helpers that fail the test on exhaustion. */
+float *tu_alloc(size_t n);
+
+/* Compares got against ref elementwise: |got-ref| <= atol + rtol * scale[i]
+ * (scale NULL: |ref[i]|). NaN must meet NaN, inf the same inf. Returns the
+ * first bad index or -1, and describes it in msg. */
+long tu_compare(const float *got, const float *ref, const float *scale, size_t n, double atol,
+                double rtol, char *msg, size_t msg_size);
+
+/* A device buffer of `bytes` with canary guard bands before and after it
+ * (a sub-buffer of a larger one), to catch out-of-bounds writes. */
+typedef struct tu_guarded {
+    cl_mem parent, buf;
+    size_t bytes, guard;
+} tu_guarded;
+tu_guarded tu_guarded_create(clconv_context *ctx, size_t bytes, const void *init);
+/* Reads the payload into dst (may be NULL) and checks the canaries; false
+ * when a guard band was overwritten. */
+bool tu_guarded_read(clconv_context *ctx, tu_guarded *g, void *dst);
+void tu_guarded_release(tu_guarded *g);
+
+/* Runs a Check suite without forking (one OpenCL context for the process)
+ * and returns the process exit status. */
+int tu_run_suite(Suite *s);
+
+#endif
