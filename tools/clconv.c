@@ -1,0 +1,374 @@
+/* clconv: runs one operator on NumPy .npy files, with PyTorch's functional
+ * API's flag names and defaults.
+ *
+ *   clconv conv2d --input x.npy --weight w.npy [--bias b.npy] [--stride 2[,1]]
+ *                 [--padding 1[,0]|same|valid] [--dilation 1] [--groups 1] [--relu]
+ *                 --output y.npy [--device SEL] [--verify] [--time [--runs N]]
+ *
+ * Exit codes: 0 success, 1 error, 2 no OpenCL platform/device, 3 --verify
+ * found a mismatch, 64 usage error. */
+#include "npy.h"
+#include "toolkit.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *PROG = "clconv";
+
+typedef struct cli {
+    const char *input, *weight, *bias, *output, *indices, *device, *algo;
+    bool verify, time, quiet;
+    int64_t runs, warmup;
+} cli;
+
+static void usage_main(FILE *f)
+{
+    fprintf(f,
+            "usage: clconv OPERATOR --input X.npy [operator flags] --output Y.npy [options]\n"
+            "       clconv OPERATOR --help\n\n"
+            "Runs one layer on an OpenCL device. Tensors are .npy files (float32, C order,\n"
+            "NCHW, or CHW for one image); flags and defaults follow torch.nn.functional.\n\n"
+            "operators:\n");
+    for (int i = 0; i < tk_num_ops; i++)
+        fprintf(f, "  %-18s %s%s\n", tk_ops[i].name, tk_ops[i].summary,
+                tk_ops[i].available ? "" : " (not yet available)");
+    fprintf(f, "\nExit codes: 0 ok, 1 error, 2 no OpenCL device, 3 --verify mismatch, 64 usage.\n");
+}
+
+static void usage_op(FILE *f, const tk_op *op)
+{
+    fprintf(f, "usage: clconv %s --input X.npy%s [flags] --output Y.npy [options]\n\n%s.\n",
+            op->name, op->has_weight ? " --weight W.npy" : "", op->summary);
+    if (!op->available) {
+        fprintf(f, "\n%s is not yet available in this build of libclconv.\n", op->name);
+        return;
+    }
+    fprintf(f,
+            "\ntensors:\n"
+            "  --input X.npy         input [N, C, H, W] or [C, H, W], float32 (required)\n"
+            "  --output Y.npy        where to write the result, float32 (required)\n"
+            "\n%s flags:\n%s"
+            "\noptions:\n"
+            "  --device SEL          device: \"P:D\" indices or part of a device/platform name\n"
+            "                        (default: $CLCONV_DEVICE, else the first GPU, else the\n"
+            "                        first device; list them with clconv-query)\n"
+            "  --algo NAME           auto (default), direct-tiled, direct-register, gemm, ...\n"
+            "  --verify              also run the CPU reference and print the max absolute and\n"
+            "                        relative error; exit 3 when out of tolerance\n"
+            "  --time                print the device time (median of --runs runs after one\n"
+            "                        warm-up, from OpenCL event profiling)\n"
+            "  --runs N              timed runs for --time (default 5)\n"
+            "  --quiet               print nothing but errors\n"
+            "  --help                this text\n",
+            op->name, op->flags_help);
+}
+
+static bool op_has_flag(const tk_op *op, const char *flag)
+{
+    size_t n = strlen(flag);
+    for (const char *p = op->flags; (p = strstr(p, flag)); p += n)
+        if ((p == op->flags || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+            return true;
+    return false;
+}
+
+/* Parses argv[2..] for op into c and L; returns -1 to go on, else an exit code. */
+static int parse_args(int argc, char **argv, const tk_op *op, cli *c, tk_layer *L)
+{
+    memset(c, 0, sizeof *c);
+    c->runs = 5;
+    c->warmup = 1;
+    memset(L, 0, sizeof *L);
+    L->op = op;
+    op->defaults(L);
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage_op(stdout, op);
+            return TK_EXIT_OK;
+        }
+        if (strncmp(a, "--", 2) != 0) {
+            fprintf(stderr, "%s %s: unexpected argument '%s' (see --help)\n", PROG, op->name, a);
+            return TK_EXIT_USAGE;
+        }
+        char name[64];
+        const char *val = NULL;
+        const char *eq = strchr(a + 2, '=');
+        size_t nl = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+        if (nl >= sizeof name) {
+            fprintf(stderr, "%s %s: unknown option '%s' (see --help)\n", PROG, op->name, a);
+            return TK_EXIT_USAGE;
+        }
+        memcpy(name, a + 2, nl);
+        name[nl] = '\0';
+        /* Flags without a value. */
+        static const char *const switches[] = {"verify", "time", "quiet", "relu", "ceil-mode",
+                                               "count-include-pad", "no-count-include-pad"};
+        bool is_switch = false;
+        for (size_t s = 0; s < sizeof switches / sizeof switches[0]; s++)
+            if (!strcmp(name, switches[s]))
+                is_switch = true;
+        if (!is_switch) {
+            if (eq)
+                val = eq + 1;
+            else if (i + 1 < argc)
+                val = argv[++i];
+            else {
+                fprintf(stderr, "%s %s: --%s needs a value\n", PROG, op->name, name);
+                return TK_EXIT_USAGE;
+            }
+        } else if (eq) {
+            fprintf(stderr, "%s %s: --%s takes no value\n", PROG, op->name, name);
+            return TK_EXIT_USAGE;
+        }
+        char err[256] = "";
+        bool ok = true;
+        if (!strcmp(name, "input")) c->input = val;
+        else if (!strcmp(name, "output")) c->output = val;
+        else if (!strcmp(name, "device")) c->device = val;
+        else if (!strcmp(name, "algo")) c->algo = val;
+        else if (!strcmp(name, "verify")) c->verify = true;
+        else if (!strcmp(name, "time")) c->time = true;
+        else if (!strcmp(name, "quiet")) c->quiet = true;
+        else if (!strcmp(name, "runs")) ok = tk_parse_int(val, 1, &c->runs);
+        else if (!strcmp(name, "warmup")) ok = tk_parse_int(val, 0, &c->warmup);
+        else if (!op_has_flag(op, name)) {
+            fprintf(stderr, "%s %s: unknown option '--%s' (see %s %s --help)\n", PROG, op->name,
+                    name, PROG, op->name);
+            return TK_EXIT_USAGE;
+        } else if (!strcmp(name, "weight")) c->weight = val;
+        else if (!strcmp(name, "bias")) c->bias = val;
+        else if (!strcmp(name, "indices")) c->indices = val;
+        else if (!strcmp(name, "relu")) L->relu = true;
+        else if (!strcmp(name, "ceil-mode")) L->ceil_mode = true;
+        else if (!strcmp(name, "count-include-pad")) L->count_include_pad = true;
+        else if (!strcmp(name, "no-count-include-pad")) L->count_include_pad = false;
+        else if (!strcmp(name, "padding")) ok = tk_layer_set(L, "pad", val, err, sizeof err);
+        else if (!strcmp(name, "output-padding"))
+            ok = tk_layer_set(L, "output_padding", val, err, sizeof err);
+        else if (!strcmp(name, "kernel-size")) ok = tk_layer_set(L, "kernel", val, err, sizeof err);
+        else ok = tk_layer_set(L, name, val, err, sizeof err);
+        if (!ok) {
+            fprintf(stderr, "%s %s: --%s: bad value '%s' (see %s %s --help)\n", PROG, op->name,
+                    name, val ? val : "", PROG, op->name);
+            return TK_EXIT_USAGE;
+        }
+    }
+    if (!op->available) {
+        fprintf(stderr, "%s %s: not yet available in this build of libclconv\n", PROG, op->name);
+        return TK_EXIT_FAILURE;
+    }
+    const char *missing = !c->input ? "--input" : !c->output ? "--output"
+                          : op->has_weight && !c->weight ? "--weight" : NULL;
+    if (!missing && !op->has_weight && L->kernel_h <= 0)
+        missing = "--kernel-size";
+    if (missing) {
+        fprintf(stderr, "%s %s: %s is required (see %s %s --help)\n", PROG, op->name, missing,
+                PROG, op->name);
+        return TK_EXIT_USAGE;
+    }
+    return -1;
+}
+
+static int load(const char *path, npy_array *a)
+{
+    char err[512];
+    if (npy_read_f32(path, a, err, sizeof err)) {
+        fprintf(stderr, "%s: %s\n", PROG, err);
+        return -1;
+    }
+    return 0;
+}
+
+static int run_op(const tk_op *op, const cli *c, tk_layer *L)
+{
+    npy_array x = {0}, w = {0}, b = {0};
+    float *y = NULL, *ref = NULL;
+    int64_t *idx = NULL, *ref_idx = NULL;
+    clconv_context *ctx = NULL;
+    int rc = TK_EXIT_FAILURE;
+    char sh[128], sh2[128];
+
+    if (load(c->input, &x))
+        goto done;
+    bool unbatched = x.ndim == 3;
+    if (x.ndim != 3 && x.ndim != 4) {
+        npy_shape_string(x.shape, x.ndim, sh, sizeof sh);
+        fprintf(stderr, "%s: %s: input shape %s: expected 4 dimensions [N, C, H, W] or 3 "
+                "[C, H, W]\n", PROG, c->input, sh);
+        goto done;
+    }
+    int o = unbatched ? 0 : 1; /* index of C */
+    L->input = (clconv_shape){unbatched ? 1 : x.shape[0], x.shape[o], x.shape[o + 1],
+                              x.shape[o + 2]};
+    if (clconv_shape_elements(L->input) == 0) {
+        npy_shape_string(x.shape, x.ndim, sh, sizeof sh);
+        fprintf(stderr, "%s: %s: input shape %s has an empty dimension\n", PROG, c->input, sh);
+        goto done;
+    }
+    if (op->has_weight) {
+        if (load(c->weight, &w))
+            goto done;
+        npy_shape_string(w.shape, w.ndim, sh, sizeof sh);
+        if (w.ndim != 4 || w.count == 0) {
+            fprintf(stderr, "%s: %s: weight shape %s: expected 4 non-empty dimensions\n", PROG,
+                    c->weight, sh);
+            goto done;
+        }
+        /* conv2d: [out, in/groups, kh, kw]; conv_transpose2d: [in, out/groups, kh, kw]. */
+        bool transposed = !strcmp(op->name, "conv_transpose2d");
+        int64_t in_dim = transposed ? w.shape[0] : w.shape[1] * L->groups;
+        if (in_dim != L->input.c || (transposed && w.shape[0] % L->groups)) {
+            npy_shape_string(x.shape, x.ndim, sh2, sizeof sh2);
+            fprintf(stderr, "%s: weight shape %s does not fit input shape %s with groups=%lld: "
+                    "expected weight.shape[%d] = %lld\n", PROG, sh, sh2, (long long)L->groups,
+                    transposed ? 0 : 1,
+                    (long long)(transposed ? L->input.c : L->input.c / L->groups));
+            goto done;
+        }
+        L->out_channels = transposed ? w.shape[1] * L->groups : w.shape[0];
+        L->kernel_h = w.shape[2];
+        L->kernel_w = w.shape[3];
+        if (c->bias) {
+            if (load(c->bias, &b))
+                goto done;
+            if (b.ndim != 1 || b.shape[0] != L->out_channels) {
+                npy_shape_string(b.shape, b.ndim, sh, sizeof sh);
+                fprintf(stderr, "%s: %s: bias shape %s: expected (%lld,), one value per output "
+                        "channel\n", PROG, c->bias, sh, (long long)L->out_channels);
+                goto done;
+            }
+            L->bias = true;
+        }
+    }
+    if (c->indices)
+        L->indices = true;
+
+    clconv_shape wshape, oshape;
+    clconv_status st = op->shapes(L, &wshape, &oshape);
+    if (st) {
+        tk_report(PROG, op->name, st, NULL);
+        goto done;
+    }
+    clconv_plan_options opts = {0};
+    if (c->algo && !tk_parse_algorithm(c->algo, &opts.algorithm)) {
+        fprintf(stderr, "%s: --algo %s: unknown algorithm\n", PROG, c->algo);
+        rc = TK_EXIT_USAGE;
+        goto done;
+    }
+    if ((st = clconv_context_create_for(c->device, &ctx))) {
+        tk_report(PROG, "device", st, NULL);
+        rc = st == CLCONV_ERROR_NO_DEVICE ? TK_EXIT_NO_PLATFORM : TK_EXIT_FAILURE;
+        goto done;
+    }
+    size_t ny = clconv_shape_elements(oshape);
+    y = malloc(ny * sizeof *y);
+    if (c->indices)
+        idx = malloc(ny * sizeof *idx);
+    if (!y || (c->indices && !idx)) {
+        fprintf(stderr, "%s: out of memory\n", PROG);
+        goto done;
+    }
+    tk_result res;
+    int e = tk_exec(ctx, L, c->algo ? &opts : NULL, x.data, w.data, b.data, y, idx,
+                    c->time ? (int)c->warmup : 0, c->time ? (int)c->runs : 1, &res, PROG);
+    if (e) {
+        rc = e;
+        goto done;
+    }
+    char err[512];
+    int64_t oshape4[4] = {oshape.n, oshape.c, oshape.h, oshape.w};
+    int nd = unbatched ? 3 : 4;
+    const int64_t *os = unbatched ? oshape4 + 1 : oshape4;
+    if (npy_write_f32(c->output, os, nd, y, err, sizeof err) ||
+        (c->indices && npy_write_i64(c->indices, os, nd, idx, err, sizeof err))) {
+        fprintf(stderr, "%s: %s\n", PROG, err);
+        goto done;
+    }
+    if (!c->quiet) {
+        tk_shape_str(L->input, sh, sizeof sh);
+        tk_shape_str(oshape, sh2, sizeof sh2);
+        printf("%s %s -> %s on %s: algorithm %s, wrote %s\n", op->name, sh, sh2,
+               clconv_context_device_name(ctx), clconv_algorithm_name(res.info.algorithm),
+               c->output);
+    }
+    if (c->time && !c->quiet) {
+        double rate = op->bandwidth_bound ? res.info.bytes / res.median_s * 1e-9
+                                          : res.info.flops / res.median_s * 1e-9;
+        printf("time: median %.3f ms over %d runs (min %.3f ms), %.2f %s\n", res.median_s * 1e3,
+               res.runs, res.min_s * 1e3, rate, op->bandwidth_bound ? "GB/s" : "GFLOP/s");
+    }
+    rc = TK_EXIT_OK;
+    if (c->verify) {
+        ref = malloc(ny * sizeof *ref);
+        if (c->indices)
+            ref_idx = malloc(ny * sizeof *ref_idx);
+        if (!ref || (c->indices && !ref_idx)) {
+            fprintf(stderr, "%s: out of memory\n", PROG);
+            rc = TK_EXIT_FAILURE;
+            goto done;
+        }
+        if ((st = op->reference(L, x.data, w.data, b.data, ref, ref_idx))) {
+            tk_report(PROG, "reference", st, NULL);
+            rc = TK_EXIT_FAILURE;
+            goto done;
+        }
+        tk_error er = tk_compare(y, ref, ny);
+        size_t bad_idx = 0;
+        if (c->indices)
+            for (size_t i = 0; i < ny; i++)
+                bad_idx += idx[i] != ref_idx[i];
+        bool ok = er.ok && bad_idx == 0;
+        if (!c->quiet || !ok) {
+            printf("verify: max abs error %.3g, max rel error %.3g vs the CPU reference: %s\n",
+                   er.max_abs, er.max_rel, er.ok ? "OK" : "MISMATCH");
+            if (!er.ok)
+                printf("verify: worst element %zu: device %.9g, reference %.9g\n", er.worst,
+                       (double)y[er.worst], (double)ref[er.worst]);
+            if (c->indices)
+                printf("verify: indices: %zu of %zu differ: %s\n", bad_idx, ny,
+                       bad_idx ? "MISMATCH" : "OK");
+        }
+        if (!ok)
+            rc = TK_EXIT_MISMATCH;
+    }
+done:
+    npy_free(&x);
+    npy_free(&w);
+    npy_free(&b);
+    free(y);
+    free(ref);
+    free(idx);
+    free(ref_idx);
+    clconv_context_destroy(ctx);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage_main(stderr);
+        return TK_EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage_main(stdout);
+        return TK_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("clconv %d.%d.%d\n", CLCONV_VERSION_MAJOR, CLCONV_VERSION_MINOR,
+               CLCONV_VERSION_PATCH);
+        return TK_EXIT_OK;
+    }
+    const tk_op *op = tk_find_op(argv[1]);
+    if (!op) {
+        fprintf(stderr, "%s: unknown operator '%s'\n\n", PROG, argv[1]);
+        usage_main(stderr);
+        return TK_EXIT_USAGE;
+    }
+    cli c;
+    tk_layer L;
+    int rc = parse_args(argc, argv, op, &c, &L);
+    if (rc >= 0)
+        return rc;
+    return run_op(op, &c, &L);
+}

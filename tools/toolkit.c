@@ -1,0 +1,580 @@
+/* The tools' shared code: the operator table, layer specs, timing, errors,
+ * JSON strings. See toolkit.h. */
+#include "toolkit.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------------ */
+/* conv2d                                                                   */
+/* ------------------------------------------------------------------------ */
+
+static void conv_defaults(tk_layer *L)
+{
+    L->stride_h = L->stride_w = 1;
+    L->dilation_h = L->dilation_w = 1;
+    L->groups = 1;
+}
+
+static clconv_status conv2d_params(const tk_layer *L, clconv_conv2d_params *p)
+{
+    *p = clconv_conv2d_default_params(L->input.c, L->out_channels, L->kernel_h, L->kernel_w);
+    p->stride_h = L->stride_h;
+    p->stride_w = L->stride_w;
+    p->dilation_h = L->dilation_h;
+    p->dilation_w = L->dilation_w;
+    p->groups = L->groups;
+    p->has_bias = L->bias;
+    p->activation = L->relu ? CLCONV_ACTIVATION_RELU : CLCONV_ACTIVATION_NONE;
+    if (L->pad_same)
+        return clconv_conv2d_set_same_padding(p);
+    p->pad_top = p->pad_bottom = L->pad_h;
+    p->pad_left = p->pad_right = L->pad_w;
+    return CLCONV_SUCCESS;
+}
+
+static clconv_status conv2d_shapes(const tk_layer *L, clconv_shape *wshape, clconv_shape *out)
+{
+    clconv_conv2d_params p;
+    clconv_status st = conv2d_params(L, &p);
+    if (st)
+        return st;
+    if ((st = clconv_conv2d_output_shape(&p, &L->input, out)))
+        return st;
+    *wshape = clconv_conv2d_weight_shape(&p);
+    return CLCONV_SUCCESS;
+}
+
+static clconv_status conv2d_plan(clconv_context *ctx, const tk_layer *L,
+                                 const clconv_plan_options *o, clconv_plan **out)
+{
+    clconv_conv2d_params p;
+    clconv_status st = conv2d_params(L, &p);
+    if (st)
+        return st;
+    return clconv_conv2d_plan_create(ctx, &p, &L->input, o, out);
+}
+
+static clconv_status conv2d_run(clconv_plan *plan, const tk_bufs *b, cl_event *done)
+{
+    return clconv_conv2d_run(plan, b->x, b->w, b->b, b->y, b->workspace, 0, NULL, done);
+}
+
+static clconv_status conv2d_reference(const tk_layer *L, const float *x, const float *w,
+                                      const float *b, float *y, int64_t *indices)
+{
+    (void)indices;
+    clconv_conv2d_params p;
+    clconv_status st = conv2d_params(L, &p);
+    if (st)
+        return st;
+    return clconv_ref_conv2d(&p, &L->input, x, w, L->bias ? b : NULL, y);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Operators not in the library yet                                         */
+/* ------------------------------------------------------------------------ */
+
+static void pool_defaults(tk_layer *L)
+{
+    L->stride_h = L->stride_w = 0; /* = kernel_size */
+    L->dilation_h = L->dilation_w = 1;
+    L->groups = 1;
+    L->count_include_pad = true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The table                                                                */
+/* ------------------------------------------------------------------------ */
+
+const tk_op tk_ops[] = {
+    {.name = "conv2d",
+     .summary = "2-D convolution, as torch.nn.functional.conv2d",
+     .flags_help =
+         "  --weight W.npy        weights [out_channels, in_channels/groups, kH, kW] (required)\n"
+         "  --bias B.npy          bias [out_channels]\n"
+         "  --stride S[,SW]       stride (default 1)\n"
+         "  --padding P[,PW]|same|valid  zero padding per side (default 0)\n"
+         "  --dilation D[,DW]     dilation (default 1)\n"
+         "  --groups G            groups (default 1)\n"
+         "  --relu                apply ReLU after the bias\n",
+     .flags = "weight bias stride padding dilation groups relu",
+     .available = true,
+     .has_weight = true,
+     .defaults = conv_defaults,
+     .shapes = conv2d_shapes,
+     .plan = conv2d_plan,
+     .run = conv2d_run,
+     .reference = conv2d_reference},
+    {.name = "conv_transpose2d",
+     .summary = "transposed 2-D convolution, as torch.nn.functional.conv_transpose2d",
+     .flags_help = "",
+     .flags = "weight bias stride padding output-padding dilation groups",
+     .available = false,
+     .has_weight = true,
+     .defaults = conv_defaults},
+    {.name = "max_pool2d",
+     .summary = "2-D max pooling, as torch.nn.functional.max_pool2d",
+     .flags_help = "",
+     .flags = "kernel-size stride padding dilation ceil-mode indices",
+     .available = false,
+     .has_indices = true,
+     .bandwidth_bound = true,
+     .defaults = pool_defaults},
+    {.name = "avg_pool2d",
+     .summary = "2-D average pooling, as torch.nn.functional.avg_pool2d",
+     .flags_help = "",
+     .flags = "kernel-size stride padding ceil-mode count-include-pad no-count-include-pad",
+     .available = false,
+     .bandwidth_bound = true,
+     .defaults = pool_defaults},
+};
+const int tk_num_ops = (int)(sizeof tk_ops / sizeof tk_ops[0]);
+
+const tk_op *tk_find_op(const char *name)
+{
+    for (int i = 0; i < tk_num_ops; i++)
+        if (strcmp(tk_ops[i].name, name) == 0)
+            return &tk_ops[i];
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Parsing                                                                  */
+/* ------------------------------------------------------------------------ */
+
+bool tk_parse_int(const char *s, int64_t min, int64_t *v)
+{
+    if (!s || !*s)
+        return false;
+    char *end;
+    errno = 0;
+    long long x = strtoll(s, &end, 10);
+    if (errno || *end || end == s || x < min || x > (1LL << 40))
+        return false;
+    *v = x;
+    return true;
+}
+
+bool tk_parse_pair(const char *s, int64_t min, int64_t *h, int64_t *w)
+{
+    if (!s || !*s)
+        return false;
+    const char *comma = strchr(s, ',');
+    if (!comma) {
+        if (!tk_parse_int(s, min, h))
+            return false;
+        *w = *h;
+        return true;
+    }
+    char a[32];
+    size_t n = (size_t)(comma - s);
+    if (n == 0 || n >= sizeof a)
+        return false;
+    memcpy(a, s, n);
+    a[n] = '\0';
+    return tk_parse_int(a, min, h) && tk_parse_int(comma + 1, min, w);
+}
+
+static bool parse_bool(const char *v, bool *out)
+{
+    if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes")) {
+        *out = true;
+        return true;
+    }
+    if (!strcmp(v, "0") || !strcmp(v, "false") || !strcmp(v, "no")) {
+        *out = false;
+        return true;
+    }
+    return false;
+}
+
+bool tk_layer_set(tk_layer *L, const char *key, const char *v, char *err, size_t en)
+{
+    bool ok = true;
+#define KEY(k) (strcmp(key, k) == 0)
+    if (KEY("name")) {
+        snprintf(L->name, sizeof L->name, "%s", v);
+    } else if (KEY("n")) {
+        ok = tk_parse_int(v, 1, &L->input.n);
+    } else if (KEY("c")) {
+        ok = tk_parse_int(v, 1, &L->input.c);
+    } else if (KEY("h")) {
+        ok = tk_parse_int(v, 1, &L->input.h);
+    } else if (KEY("w")) {
+        ok = tk_parse_int(v, 1, &L->input.w);
+    } else if (KEY("k")) {
+        ok = tk_parse_int(v, 1, &L->out_channels);
+    } else if (KEY("r")) {
+        ok = tk_parse_int(v, 1, &L->kernel_h);
+    } else if (KEY("s")) {
+        ok = tk_parse_int(v, 1, &L->kernel_w);
+    } else if (KEY("kernel") || KEY("kernel_size")) {
+        ok = tk_parse_pair(v, 1, &L->kernel_h, &L->kernel_w);
+    } else if (KEY("stride")) {
+        ok = tk_parse_pair(v, 1, &L->stride_h, &L->stride_w);
+    } else if (KEY("stride_h")) {
+        ok = tk_parse_int(v, 1, &L->stride_h);
+    } else if (KEY("stride_w")) {
+        ok = tk_parse_int(v, 1, &L->stride_w);
+    } else if (KEY("pad") || KEY("padding")) {
+        L->pad_same = false;
+        if (!strcmp(v, "same"))
+            L->pad_same = true;
+        else if (!strcmp(v, "valid"))
+            L->pad_h = L->pad_w = 0;
+        else
+            ok = tk_parse_pair(v, 0, &L->pad_h, &L->pad_w);
+    } else if (KEY("pad_h")) {
+        ok = tk_parse_int(v, 0, &L->pad_h);
+    } else if (KEY("pad_w")) {
+        ok = tk_parse_int(v, 0, &L->pad_w);
+    } else if (KEY("dilation") || KEY("dil")) {
+        ok = tk_parse_pair(v, 1, &L->dilation_h, &L->dilation_w);
+    } else if (KEY("groups") || KEY("g")) {
+        ok = tk_parse_int(v, 1, &L->groups);
+    } else if (KEY("output_padding") || KEY("out_pad")) {
+        ok = tk_parse_pair(v, 0, &L->out_pad_h, &L->out_pad_w);
+    } else if (KEY("bias")) {
+        ok = parse_bool(v, &L->bias);
+    } else if (KEY("relu")) {
+        ok = parse_bool(v, &L->relu);
+    } else if (KEY("ceil") || KEY("ceil_mode")) {
+        ok = parse_bool(v, &L->ceil_mode);
+    } else if (KEY("count_include_pad")) {
+        ok = parse_bool(v, &L->count_include_pad);
+    } else if (KEY("indices")) {
+        ok = parse_bool(v, &L->indices);
+    } else {
+        snprintf(err, en, "unknown key '%s' (known: name n c h w k r s kernel stride stride_h "
+                 "stride_w pad pad_h pad_w dilation groups output_padding bias relu ceil "
+                 "count_include_pad indices)", key);
+        return false;
+    }
+#undef KEY
+    if (!ok)
+        snprintf(err, en, "bad value '%s' for '%s'", v, key);
+    return ok;
+}
+
+bool tk_parse_layer_spec(const char *line, tk_layer *L, char *err, size_t en)
+{
+    err[0] = '\0';
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", line);
+    char *hash = strchr(buf, '#');
+    if (hash)
+        *hash = '\0';
+    char *save = NULL;
+    char *tok = strtok_r(buf, " \t\r\n", &save);
+    if (!tok)
+        return false; /* blank or comment */
+    const tk_op *op = tk_find_op(tok);
+    if (!op) {
+        snprintf(err, en, "unknown operator '%s' (known:", tok);
+        for (int i = 0; i < tk_num_ops; i++) {
+            size_t used = strlen(err);
+            snprintf(err + used, en - used, " %s", tk_ops[i].name);
+        }
+        size_t used = strlen(err);
+        snprintf(err + used, en - used, ")");
+        return false;
+    }
+    memset(L, 0, sizeof *L);
+    L->op = op;
+    op->defaults(L);
+    L->input.n = 1;
+    while ((tok = strtok_r(NULL, " \t\r\n", &save))) {
+        char *eq = strchr(tok, '=');
+        if (!eq || eq == tok) {
+            snprintf(err, en, "expected key=value, got '%s'", tok);
+            return false;
+        }
+        *eq = '\0';
+        if (!tk_layer_set(L, tok, eq + 1, err, en))
+            return false;
+    }
+    if (L->input.c <= 0 || L->input.h <= 0 || L->input.w <= 0) {
+        snprintf(err, en, "%s: c, h and w are required", op->name);
+        return false;
+    }
+    if (L->kernel_h <= 0 || L->kernel_w <= 0) {
+        snprintf(err, en, "%s: the kernel size is required (r= and s=, or kernel=)", op->name);
+        return false;
+    }
+    if (op->has_weight && L->out_channels <= 0) {
+        snprintf(err, en, "%s: k (output channels) is required", op->name);
+        return false;
+    }
+    return true;
+}
+
+void tk_layer_spec(const tk_layer *L, char *buf, size_t size)
+{
+    int n = snprintf(buf, size, "%s n=%lld c=%lld h=%lld w=%lld", L->op->name,
+                     (long long)L->input.n, (long long)L->input.c, (long long)L->input.h,
+                     (long long)L->input.w);
+#define ADD(...)                                                                   \
+    do {                                                                           \
+        if (n >= 0 && (size_t)n < size)                                            \
+            n += snprintf(buf + n, size - (size_t)n, __VA_ARGS__);                 \
+    } while (0)
+    if (L->op->has_weight)
+        ADD(" k=%lld", (long long)L->out_channels);
+    ADD(" r=%lld s=%lld", (long long)L->kernel_h, (long long)L->kernel_w);
+    if (L->stride_h == L->stride_w)
+        ADD(" stride=%lld", (long long)L->stride_h);
+    else
+        ADD(" stride=%lld,%lld", (long long)L->stride_h, (long long)L->stride_w);
+    if (L->pad_same)
+        ADD(" pad=same");
+    else if (L->pad_h == L->pad_w)
+        ADD(" pad=%lld", (long long)L->pad_h);
+    else
+        ADD(" pad=%lld,%lld", (long long)L->pad_h, (long long)L->pad_w);
+    if (L->dilation_h != 1 || L->dilation_w != 1)
+        ADD(" dilation=%lld,%lld", (long long)L->dilation_h, (long long)L->dilation_w);
+    if (L->op->has_weight)
+        ADD(" groups=%lld", (long long)L->groups);
+    if (L->out_pad_h || L->out_pad_w)
+        ADD(" output_padding=%lld,%lld", (long long)L->out_pad_h, (long long)L->out_pad_w);
+    if (L->bias)
+        ADD(" bias=1");
+    if (L->relu)
+        ADD(" relu=1");
+    if (L->ceil_mode)
+        ADD(" ceil=1");
+    if (L->op->bandwidth_bound && !L->op->has_indices && !L->count_include_pad)
+        ADD(" count_include_pad=0");
+#undef ADD
+}
+
+bool tk_parse_algorithm(const char *s, clconv_algorithm *out)
+{
+    for (int a = CLCONV_ALGO_AUTO; a <= CLCONV_ALGO_TRANSPOSED_GEMM; a++)
+        if (strcmp(s, clconv_algorithm_name((clconv_algorithm)a)) == 0) {
+            *out = (clconv_algorithm)a;
+            return true;
+        }
+    return false;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Numbers                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double tk_median(double *v, int n)
+{
+    if (n <= 0)
+        return 0;
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+double tk_event_seconds(cl_event ev)
+{
+    cl_ulong t0 = 0, t1 = 0;
+    if (clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL) !=
+            CL_SUCCESS ||
+        clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL) != CL_SUCCESS)
+        return -1;
+    return t1 >= t0 ? (double)(t1 - t0) * 1e-9 : 0;
+}
+
+double tk_event_span(cl_event from, cl_event to)
+{
+    cl_ulong t0 = 0, t1 = 0;
+    if (clGetEventProfilingInfo(from, CL_PROFILING_COMMAND_END, sizeof t0, &t0, NULL) !=
+            CL_SUCCESS ||
+        clGetEventProfilingInfo(to, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL) != CL_SUCCESS)
+        return -1;
+    return t1 >= t0 ? (double)(t1 - t0) * 1e-9 : 0;
+}
+
+void tk_fill(float *a, size_t n, uint64_t seed)
+{
+    uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
+    for (size_t i = 0; i < n; i++) {
+        s ^= s >> 12;
+        s ^= s << 25;
+        s ^= s >> 27;
+        uint64_t r = s * 0x2545F4914F6CDD1Dull;
+        a[i] = (float)((double)(r >> 40) / (double)(1ull << 23) - 1.0);
+    }
+}
+
+tk_error tk_compare(const float *got, const float *ref, size_t n)
+{
+    tk_error e = {0, 0, 0, true};
+    double maxref = 0;
+    bool bad_nan = false;
+    for (size_t i = 0; i < n; i++) {
+        double r = ref[i], g = got[i];
+        if (isnan(g) != isnan(r)) {
+            bad_nan = true;
+            e.worst = i;
+            continue;
+        }
+        if (isnan(r))
+            continue;
+        double d = fabs(g - r);
+        if (d > e.max_abs || isnan(d)) {
+            e.max_abs = d;
+            e.worst = i;
+        }
+        if (fabs(r) > maxref)
+            maxref = fabs(r);
+    }
+    e.max_rel = maxref > 0 ? e.max_abs / maxref : e.max_abs;
+    e.ok = !bad_nan && e.max_abs <= 1e-3 * (maxref > 1 ? maxref : 1);
+    if (bad_nan)
+        e.max_abs = e.max_rel = NAN;
+    return e;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Output                                                                   */
+/* ------------------------------------------------------------------------ */
+
+void tk_json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"': fputs("\\\"", f); break;
+        case '\\': fputs("\\\\", f); break;
+        case '\n': fputs("\\n", f); break;
+        case '\r': fputs("\\r", f); break;
+        case '\t': fputs("\\t", f); break;
+        case '\b': fputs("\\b", f); break;
+        case '\f': fputs("\\f", f); break;
+        default:
+            if (*p < 0x20 || *p == 0x7f)
+                fprintf(f, "\\u%04x", *p);
+            else
+                fputc(*p, f); /* UTF-8 passes through */
+        }
+    }
+    fputc('"', f);
+}
+
+void tk_shape_str(clconv_shape s, char *buf, size_t size)
+{
+    snprintf(buf, size, "%lldx%lldx%lldx%lld", (long long)s.n, (long long)s.c, (long long)s.h,
+             (long long)s.w);
+}
+
+cl_mem tk_buffer(clconv_context *ctx, size_t bytes, const void *src)
+{
+    cl_int err;
+    cl_mem m = clCreateBuffer(clconv_context_cl_context(ctx),
+                              CL_MEM_READ_WRITE | (src ? CL_MEM_COPY_HOST_PTR : 0),
+                              bytes ? bytes : 4, (void *)src, &err);
+    if (err != CL_SUCCESS) {
+        fprintf(stderr, "clCreateBuffer(%zu bytes) failed: %d\n", bytes, err);
+        return NULL;
+    }
+    return m;
+}
+
+void tk_report(const char *prog, const char *what, clconv_status st, const clconv_context *ctx)
+{
+    const char *msg = clconv_last_error(ctx);
+    if (!*msg)
+        msg = clconv_last_error(NULL);
+    fprintf(stderr, "%s: %s: %s: %s\n", prog, what, clconv_status_string(st), msg);
+}
+
+/* ------------------------------------------------------------------------ */
+/* One measured run                                                         */
+/* ------------------------------------------------------------------------ */
+
+int tk_exec(clconv_context *ctx, const tk_layer *L, const clconv_plan_options *o, const float *x,
+            const float *w, const float *b, float *y, int64_t *indices, int warmup, int runs,
+            tk_result *res, const char *prog)
+{
+    memset(res, 0, sizeof *res);
+    const tk_op *op = L->op;
+    clconv_status st = op->shapes(L, &res->weight, &res->output);
+    if (st) {
+        tk_report(prog, op->name, st, NULL);
+        return TK_EXIT_FAILURE;
+    }
+    clconv_plan *plan = NULL;
+    if ((st = op->plan(ctx, L, o, &plan))) {
+        tk_report(prog, "making the plan", st, ctx);
+        return TK_EXIT_FAILURE;
+    }
+    clconv_plan_get_info(plan, &res->info);
+    size_t nx = clconv_shape_elements(L->input), ny = clconv_shape_elements(res->output);
+    size_t nw = op->has_weight ? clconv_shape_elements(res->weight) : 0;
+    tk_bufs bufs = {0};
+    int rc = TK_EXIT_FAILURE;
+    double *times = NULL;
+    cl_command_queue q = clconv_context_queue(ctx);
+    if (!(bufs.x = tk_buffer(ctx, nx * 4, x)) || !(bufs.y = tk_buffer(ctx, ny * 4, NULL)))
+        goto done;
+    if (op->has_weight && !(bufs.w = tk_buffer(ctx, nw * 4, w)))
+        goto done;
+    if (op->has_weight && L->bias &&
+        !(bufs.b = tk_buffer(ctx, (size_t)L->out_channels * 4, b)))
+        goto done;
+    if (res->info.workspace_bytes && !(bufs.workspace = tk_buffer(ctx, res->info.workspace_bytes,
+                                                                   NULL)))
+        goto done;
+    if (indices && !(bufs.indices = tk_buffer(ctx, ny * sizeof(int64_t), NULL)))
+        goto done;
+    if (runs < 1)
+        runs = 1;
+    times = calloc((size_t)runs, sizeof *times);
+    if (!times)
+        goto done;
+    for (int i = 0; i < warmup + runs; i++) {
+        cl_event ev = NULL;
+        if ((st = op->run(plan, &bufs, &ev))) {
+            tk_report(prog, "run", st, ctx);
+            goto done;
+        }
+        cl_int err = clWaitForEvents(1, &ev);
+        double t = err == CL_SUCCESS ? tk_event_seconds(ev) : -1;
+        clReleaseEvent(ev);
+        if (err != CL_SUCCESS || t < 0) {
+            fprintf(stderr, "%s: waiting for / profiling the run failed (%d)\n", prog, err);
+            goto done;
+        }
+        if (i >= warmup)
+            times[i - warmup] = t;
+    }
+    res->runs = runs;
+    res->min_s = times[0];
+    for (int i = 1; i < runs; i++)
+        if (times[i] < res->min_s)
+            res->min_s = times[i];
+    res->median_s = tk_median(times, runs);
+    cl_int err = clEnqueueReadBuffer(q, bufs.y, CL_TRUE, 0, ny * 4, y, 0, NULL, NULL);
+    if (err == CL_SUCCESS && indices)
+        err = clEnqueueReadBuffer(q, bufs.indices, CL_TRUE, 0, ny * sizeof(int64_t), indices, 0,
+                                  NULL, NULL);
+    if (err != CL_SUCCESS) {
+        fprintf(stderr, "%s: clEnqueueReadBuffer failed (%d)\n", prog, err);
+        goto done;
+    }
+    rc = TK_EXIT_OK;
+done:
+    free(times);
+    cl_mem all[] = {bufs.x, bufs.w, bufs.b, bufs.y, bufs.workspace, bufs.indices};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (all[i])
+            clReleaseMemObject(all[i]);
+    clconv_plan_destroy(plan);
+    return rc;
+}

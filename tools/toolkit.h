@@ -1,0 +1,149 @@
+/* toolkit.h — what the command-line tools share: one table entry per operator
+ * (how to make its plan, run it, run the CPU reference, and which flags it
+ * takes), the layer description they all fill, device timing and error
+ * measurement, and JSON string output. Uses only the public clconv.h. */
+#ifndef CLCONV_TOOLKIT_H
+#define CLCONV_TOOLKIT_H
+
+#include "clconv.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Exit codes shared by the tools. */
+enum {
+    TK_EXIT_OK = 0,
+    TK_EXIT_FAILURE = 1,      /* an error (message on stderr) */
+    TK_EXIT_NO_PLATFORM = 2,  /* no OpenCL platform / device */
+    TK_EXIT_MISMATCH = 3,     /* --verify: the device result differs from the reference */
+    TK_EXIT_USAGE = 64        /* bad command line (EX_USAGE) */
+};
+
+/* One layer of any operator, with PyTorch's parameter names. Fields an
+ * operator does not use are ignored. */
+typedef struct tk_layer {
+    const struct tk_op *op;
+    char name[48];                 /* label for reports ("" = none) */
+    clconv_shape input;            /* n, c, h, w */
+    int64_t out_channels;          /* conv: k */
+    int64_t kernel_h, kernel_w;    /* conv: from the weights; pool: kernel_size */
+    int64_t stride_h, stride_w;    /* 0 = the operator's default */
+    int64_t pad_h, pad_w;
+    bool pad_same;                 /* conv2d padding='same' */
+    int64_t dilation_h, dilation_w;
+    int64_t groups;
+    int64_t out_pad_h, out_pad_w;  /* conv_transpose2d output_padding */
+    bool bias, relu;
+    bool ceil_mode;
+    bool count_include_pad;        /* avg_pool2d, default true */
+    bool indices;                  /* max_pool2d return_indices */
+} tk_layer;
+
+/* Device buffers of one run. */
+typedef struct tk_bufs {
+    cl_mem x, w, b, y, workspace, indices;
+} tk_bufs;
+
+/* An operator: one entry of tk_ops[]. */
+typedef struct tk_op {
+    const char *name;          /* "conv2d", as the subcommand and the shapes-file keyword */
+    const char *summary;       /* one line for --help */
+    const char *flags_help;    /* the operator-specific flags, for --help */
+    const char *flags;         /* those flags' names, space-separated, without "--" */
+    bool available;            /* false: the library does not have it yet */
+    bool has_weight;           /* takes --weight (and --bias) */
+    bool has_indices;          /* can write --indices */
+    bool bandwidth_bound;      /* report GB/s rather than GFLOP/s */
+    /* Fills defaults (stride, dilation, groups ...) in a layer whose op is this. */
+    void (*defaults)(tk_layer *L);
+    /* Weight shape (when has_weight) and output shape; validates. On error the
+     * message is in clconv_last_error(NULL). */
+    clconv_status (*shapes)(const tk_layer *L, clconv_shape *weight, clconv_shape *output);
+    clconv_status (*plan)(clconv_context *ctx, const tk_layer *L, const clconv_plan_options *o,
+                          clconv_plan **out);
+    clconv_status (*run)(clconv_plan *plan, const tk_bufs *b, cl_event *done);
+    /* CPU reference; indices may be NULL. */
+    clconv_status (*reference)(const tk_layer *L, const float *x, const float *w, const float *b,
+                               float *y, int64_t *indices);
+} tk_op;
+
+extern const tk_op tk_ops[];
+extern const int tk_num_ops;
+
+/* The operator named name, or NULL. */
+const tk_op *tk_find_op(const char *name);
+
+/* Parses "3" or "3,2" (PyTorch's int or (h, w) tuple) into two values >= min.
+ * Returns false on anything else. */
+bool tk_parse_pair(const char *s, int64_t min, int64_t *h, int64_t *w);
+bool tk_parse_int(const char *s, int64_t min, int64_t *v);
+
+/* Parses one line of the shapes-file format ("conv2d n=1 c=64 h=56 w=56 k=64
+ * r=3 s=3 stride=1 pad=1"), filling *L with defaults first. Returns false
+ * with a message in err. A blank or comment line gives false with err "". */
+bool tk_parse_layer_spec(const char *line, tk_layer *L, char *err, size_t err_size);
+
+/* Sets key=value on a layer (the shapes-file keys); false with err set. */
+bool tk_layer_set(tk_layer *L, const char *key, const char *value, char *err, size_t err_size);
+
+/* Formats the layer as a shapes-file line (round-trips through
+ * tk_parse_layer_spec). */
+void tk_layer_spec(const tk_layer *L, char *buf, size_t size);
+
+/* Maps "auto", "direct-tiled", ... to an algorithm; false if unknown. */
+bool tk_parse_algorithm(const char *s, clconv_algorithm *out);
+
+/* Median of n doubles (sorts the array). */
+double tk_median(double *v, int n);
+
+/* Seconds between a profiled event's START and END (or -1 on error). */
+double tk_event_seconds(cl_event ev);
+/* Seconds from the END of `from` to the END of `to` (both profiled). */
+double tk_event_span(cl_event from, cl_event to);
+
+/* Deterministic fill in [-1, 1). */
+void tk_fill(float *a, size_t n, uint64_t seed);
+
+/* Error of got against ref: max |got-ref|, and that over max |ref| (1 when
+ * ref is all zero). Returns true when within tolerance:
+ * max_abs <= 1e-3 * max(1, max |ref|). */
+typedef struct tk_error {
+    double max_abs, max_rel;
+    size_t worst;
+    bool ok;
+} tk_error;
+tk_error tk_compare(const float *got, const float *ref, size_t n);
+
+/* Writes s as a JSON string literal (with quotes, escaped). */
+void tk_json_string(FILE *f, const char *s);
+
+/* Dims of a shape as "1x64x56x56". */
+void tk_shape_str(clconv_shape s, char *buf, size_t size);
+
+/* Creates a buffer (with host data when src != NULL); prints the error. */
+cl_mem tk_buffer(clconv_context *ctx, size_t bytes, const void *src);
+
+/* Prints "prog: what: status: message" on stderr. */
+void tk_report(const char *prog, const char *what, clconv_status st, const clconv_context *ctx);
+
+/* Everything one measured run of a layer produces. */
+typedef struct tk_result {
+    clconv_plan_info info;
+    clconv_shape weight, output;
+    double median_s, min_s;        /* device time per run */
+    int runs;
+    tk_error err;                  /* when verified */
+    bool verified;
+} tk_result;
+
+
+/* Makes the plan for L (options o may be NULL), uploads x, w, b, runs it
+ * warmup + runs times, takes each timed run's device time from its event,
+ * and reads y back (and the indices when indices != NULL). Prints errors
+ * (prefixed with prog) and returns a TK_EXIT_* code. */
+int tk_exec(clconv_context *ctx, const tk_layer *L, const clconv_plan_options *o, const float *x,
+            const float *w, const float *b, float *y, int64_t *indices, int warmup, int runs,
+            tk_result *res, const char *prog);
+
+#endif
