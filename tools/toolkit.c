@@ -325,7 +325,9 @@ void tk_layer_spec(const tk_layer *L, char *buf, size_t size)
     if (L->op->has_weight)
         ADD(" k=%lld", (long long)L->out_channels);
     ADD(" r=%lld s=%lld", (long long)L->kernel_h, (long long)L->kernel_w);
-    if (L->stride_h == L->stride_w)
+    if (L->stride_h <= 0 || L->stride_w <= 0)
+        ; /* the operator's default */
+    else if (L->stride_h == L->stride_w)
         ADD(" stride=%lld", (long long)L->stride_h);
     else
         ADD(" stride=%lld,%lld", (long long)L->stride_h, (long long)L->stride_w);

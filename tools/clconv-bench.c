@@ -1,0 +1,1062 @@
+/* clconv-bench: times clconv on whole suites of real layers (or a shapes file,
+ * or one layer given on the command line), next to the CLBlast baselines on
+ * the same device and queue in the same run, verifying every result against
+ * the CPU reference.
+ *
+ * Per layer: the median device time of --runs runs after --warmup runs (OpenCL
+ * event profiling), GFLOP/s (GB/s for pooling) from the plan's flop / byte
+ * counts, the algorithm the plan chose; for conv2d the baselines
+ * im2col (a kernel of this tool) + CLBlastSgemm / CLBlastSgemmBatched, and
+ * CLBlastSconvgemm where it applies (groups 1, symmetric padding), with the
+ * speed-up over the faster of them.
+ *
+ * Exit codes: 0 all verified; 1 error; 2 no OpenCL device; 3 a clconv result
+ * failed verification; 64 usage error. */
+#include "toolkit.h"
+
+#include <clblast_c.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *PROG = "clconv-bench";
+
+/* ------------------------------------------------------------------------ */
+/* Built-in suites, in the shapes-file format                               */
+/* ------------------------------------------------------------------------ */
+
+static const char *const QUICK[] = {
+    "conv2d c=16 h=32 w=32 k=32 r=3 s=3 pad=1 bias=1 relu=1 name=quick-3x3",
+    "conv2d c=32 h=16 w=16 k=64 r=1 s=1 name=quick-1x1",
+    "conv2d c=32 h=32 w=32 k=32 r=3 s=3 stride=2 pad=1 groups=32 name=quick-depthwise",
+    "conv_transpose2d c=32 h=8 w=8 k=16 r=4 s=4 stride=2 pad=1 name=quick-transposed",
+    "max_pool2d c=32 h=32 w=32 kernel=3 stride=2 pad=1 name=quick-maxpool",
+    "avg_pool2d c=32 h=32 w=32 kernel=2 name=quick-avgpool",
+    NULL};
+
+static const char *const LENET[] = {
+    "conv2d c=1 h=28 w=28 k=6 r=5 s=5 pad=2 bias=1 relu=1 name=lenet-c1",
+    "max_pool2d c=6 h=28 w=28 kernel=2 name=lenet-s2",
+    "conv2d c=6 h=14 w=14 k=16 r=5 s=5 bias=1 relu=1 name=lenet-c3",
+    "max_pool2d c=16 h=10 w=10 kernel=2 name=lenet-s4",
+    NULL};
+
+/* The distinct convolutions of torchvision's ResNet-50 (v1.5: stride on the
+ * 3x3), in network order. */
+static const char *const RESNET50[] = {
+    "conv2d c=3 h=224 w=224 k=64 r=7 s=7 stride=2 pad=3 name=conv1",
+    "conv2d c=64 h=56 w=56 k=64 r=1 s=1 name=layer1.reduce",
+    "conv2d c=64 h=56 w=56 k=64 r=3 s=3 pad=1 name=layer1.3x3",
+    "conv2d c=64 h=56 w=56 k=256 r=1 s=1 name=layer1.expand",
+    "conv2d c=256 h=56 w=56 k=64 r=1 s=1 name=layer1.reduce2",
+    "conv2d c=256 h=56 w=56 k=128 r=1 s=1 name=layer2.reduce",
+    "conv2d c=128 h=56 w=56 k=128 r=3 s=3 stride=2 pad=1 name=layer2.3x3s2",
+    "conv2d c=128 h=28 w=28 k=512 r=1 s=1 name=layer2.expand",
+    "conv2d c=256 h=56 w=56 k=512 r=1 s=1 stride=2 name=layer2.downsample",
+    "conv2d c=512 h=28 w=28 k=128 r=1 s=1 name=layer2.reduce2",
+    "conv2d c=128 h=28 w=28 k=128 r=3 s=3 pad=1 name=layer2.3x3",
+    "conv2d c=512 h=28 w=28 k=256 r=1 s=1 name=layer3.reduce",
+    "conv2d c=256 h=28 w=28 k=256 r=3 s=3 stride=2 pad=1 name=layer3.3x3s2",
+    "conv2d c=256 h=14 w=14 k=1024 r=1 s=1 name=layer3.expand",
+    "conv2d c=512 h=28 w=28 k=1024 r=1 s=1 stride=2 name=layer3.downsample",
+    "conv2d c=1024 h=14 w=14 k=256 r=1 s=1 name=layer3.reduce2",
+    "conv2d c=256 h=14 w=14 k=256 r=3 s=3 pad=1 name=layer3.3x3",
+    "conv2d c=1024 h=14 w=14 k=512 r=1 s=1 name=layer4.reduce",
+    "conv2d c=512 h=14 w=14 k=512 r=3 s=3 stride=2 pad=1 name=layer4.3x3s2",
+    "conv2d c=512 h=7 w=7 k=2048 r=1 s=1 name=layer4.expand",
+    "conv2d c=1024 h=14 w=14 k=2048 r=1 s=1 stride=2 name=layer4.downsample",
+    "conv2d c=2048 h=7 w=7 k=512 r=1 s=1 name=layer4.reduce2",
+    "conv2d c=512 h=7 w=7 k=512 r=3 s=3 pad=1 name=layer4.3x3",
+    NULL};
+
+static const char *const VGG16[] = {
+    "conv2d c=3 h=224 w=224 k=64 r=3 s=3 pad=1 bias=1 relu=1 name=conv1_1",
+    "conv2d c=64 h=224 w=224 k=64 r=3 s=3 pad=1 bias=1 relu=1 name=conv1_2",
+    "conv2d c=64 h=112 w=112 k=128 r=3 s=3 pad=1 bias=1 relu=1 name=conv2_1",
+    "conv2d c=128 h=112 w=112 k=128 r=3 s=3 pad=1 bias=1 relu=1 name=conv2_2",
+    "conv2d c=128 h=56 w=56 k=256 r=3 s=3 pad=1 bias=1 relu=1 name=conv3_1",
+    "conv2d c=256 h=56 w=56 k=256 r=3 s=3 pad=1 bias=1 relu=1 name=conv3_2",
+    "conv2d c=256 h=28 w=28 k=512 r=3 s=3 pad=1 bias=1 relu=1 name=conv4_1",
+    "conv2d c=512 h=28 w=28 k=512 r=3 s=3 pad=1 bias=1 relu=1 name=conv4_2",
+    "conv2d c=512 h=14 w=14 k=512 r=3 s=3 pad=1 bias=1 relu=1 name=conv5_x",
+    NULL};
+
+/* MobileNet v1's depthwise 3x3 convolutions (224x224 input). */
+static const char *const MOBILENET[] = {
+    "conv2d c=32 h=112 w=112 k=32 r=3 s=3 pad=1 groups=32 name=dw1",
+    "conv2d c=64 h=112 w=112 k=64 r=3 s=3 stride=2 pad=1 groups=64 name=dw2s2",
+    "conv2d c=128 h=56 w=56 k=128 r=3 s=3 pad=1 groups=128 name=dw3",
+    "conv2d c=128 h=56 w=56 k=128 r=3 s=3 stride=2 pad=1 groups=128 name=dw4s2",
+    "conv2d c=256 h=28 w=28 k=256 r=3 s=3 pad=1 groups=256 name=dw5",
+    "conv2d c=256 h=28 w=28 k=256 r=3 s=3 stride=2 pad=1 groups=256 name=dw6s2",
+    "conv2d c=512 h=14 w=14 k=512 r=3 s=3 pad=1 groups=512 name=dw7",
+    "conv2d c=512 h=14 w=14 k=512 r=3 s=3 stride=2 pad=1 groups=512 name=dw8s2",
+    "conv2d c=1024 h=7 w=7 k=1024 r=3 s=3 pad=1 groups=1024 name=dw9",
+    NULL};
+
+/* DCGAN's generator (64x64 images). */
+static const char *const DCGAN[] = {
+    "conv_transpose2d c=100 h=1 w=1 k=512 r=4 s=4 name=g1",
+    "conv_transpose2d c=512 h=4 w=4 k=256 r=4 s=4 stride=2 pad=1 name=g2",
+    "conv_transpose2d c=256 h=8 w=8 k=128 r=4 s=4 stride=2 pad=1 name=g3",
+    "conv_transpose2d c=128 h=16 w=16 k=64 r=4 s=4 stride=2 pad=1 name=g4",
+    "conv_transpose2d c=64 h=32 w=32 k=3 r=4 s=4 stride=2 pad=1 name=g5",
+    NULL};
+
+static const char *const POOLING[] = {
+    "max_pool2d c=64 h=112 w=112 kernel=3 stride=2 pad=1 name=resnet-maxpool",
+    "max_pool2d c=64 h=224 w=224 kernel=2 name=vgg-maxpool",
+    "max_pool2d c=96 h=55 w=55 kernel=3 stride=2 ceil=1 name=alexnet-maxpool-ceil",
+    "avg_pool2d c=2048 h=7 w=7 kernel=7 name=resnet-global-avgpool",
+    "avg_pool2d c=192 h=28 w=28 kernel=3 stride=1 pad=1 count_include_pad=0 "
+    "name=inception-avgpool",
+    NULL};
+
+typedef struct suite {
+    const char *name;
+    int64_t batch;
+    const char *const *layers;
+    const char *about;
+} suite;
+
+static const suite SUITES[] = {
+    {"quick", 1, QUICK, "a few small layers of every operator, seconds on a CPU"},
+    {"lenet", 64, LENET, "LeNet-5, batch 64"},
+    {"resnet50", 1, RESNET50, "ResNet-50's 23 distinct convolutions, batch 1"},
+    {"resnet50-b8", 8, RESNET50, "the same, batch 8"},
+    {"vgg16", 1, VGG16, "VGG-16's distinct convolutions, batch 1"},
+    {"mobilenet", 1, MOBILENET, "MobileNet v1's depthwise 3x3 convolutions, batch 1"},
+    {"dcgan", 16, DCGAN, "DCGAN generator's transposed convolutions, batch 16"},
+    {"pooling", 8, POOLING, "max / average pooling of ResNet, VGG, AlexNet, Inception, batch 8"},
+};
+static const int NUM_SUITES = (int)(sizeof SUITES / sizeof SUITES[0]);
+
+/* ------------------------------------------------------------------------ */
+/* Options and results                                                      */
+/* ------------------------------------------------------------------------ */
+
+typedef struct opts {
+    int runs, warmup;
+    const char *device;
+    bool algo_set;
+    clconv_plan_options plan_opts;
+    bool json, csv, baseline, verify, quiet;
+    uint64_t seed;
+} opts;
+
+enum { BL_IM2COL_GEMM, BL_CONVGEMM, BL_COUNT };
+static const char *const BL_NAMES[BL_COUNT] = {"im2col+sgemm", "convgemm"};
+
+typedef struct baseline {
+    bool ran;
+    char skip[200];   /* why it did not run ("" when it ran) */
+    double median_s;
+    tk_error err;
+    bool verified;
+} baseline;
+
+typedef struct row {
+    tk_layer L;
+    char spec[256];
+    bool skipped;
+    char skip[160];
+    bool failed;      /* an error (not a mismatch) */
+    tk_result res;
+    baseline bl[BL_COUNT];
+    double speedup;   /* best baseline / clconv; 0 = none */
+} row;
+
+/* ------------------------------------------------------------------------ */
+/* Baselines                                                                */
+/* ------------------------------------------------------------------------ */
+
+static const char *BASE_SRC =
+    "__kernel void im2col(__global const float *x, __global float *col, int C, int H, int W,\n"
+    "    int KH, int KW, int SH, int SW, int PH, int PW, int DH, int DW, int OH, int OW) {\n"
+    "  int p = get_global_id(0), row = get_global_id(1), n = get_global_id(2);\n"
+    "  int c = row / (KH * KW), r = row % (KH * KW), kh = r / KW, kw = r % KW;\n"
+    "  int oh = p / OW, ow = p % OW;\n"
+    "  int ih = oh * SH - PH + kh * DH, iw = ow * SW - PW + kw * DW;\n"
+    "  float v = 0.0f;\n"
+    "  if (ih >= 0 && ih < H && iw >= 0 && iw < W) v = x[((size_t)(n * C + c) * H + ih) * W + iw];\n"
+    "  col[((size_t)n * C * KH * KW + row) * (size_t)(OH * OW) + p] = v;\n"
+    "}\n"
+    "__kernel void bias_act(__global float *y, __global const float *b, int K, int P,\n"
+    "    int has_bias, int relu) {\n"
+    "  size_t i = get_global_id(0);\n"
+    "  float v = y[i];\n"
+    "  if (has_bias) v += b[(i / P) % K];\n"
+    "  if (relu) v = fmax(v, 0.0f);\n"
+    "  y[i] = v;\n"
+    "}\n";
+
+typedef struct basectx {
+    clconv_context *ctx;
+    cl_program prog;
+    cl_kernel im2col, bias_act;
+    char error[256];
+} basectx;
+
+static bool base_init(basectx *bc, clconv_context *ctx)
+{
+    memset(bc, 0, sizeof *bc);
+    bc->ctx = ctx;
+    cl_int err;
+    cl_device_id dev = clconv_context_device(ctx);
+    bc->prog = clCreateProgramWithSource(clconv_context_cl_context(ctx), 1, &BASE_SRC, NULL,
+                                         &err);
+    if (err != CL_SUCCESS) {
+        snprintf(bc->error, sizeof bc->error, "clCreateProgramWithSource: %d", err);
+        return false;
+    }
+    if ((err = clBuildProgram(bc->prog, 1, &dev, "", NULL, NULL)) != CL_SUCCESS) {
+        snprintf(bc->error, sizeof bc->error, "clBuildProgram (im2col): %d", err);
+        return false;
+    }
+    bc->im2col = clCreateKernel(bc->prog, "im2col", &err);
+    if (err == CL_SUCCESS)
+        bc->bias_act = clCreateKernel(bc->prog, "bias_act", &err);
+    if (err != CL_SUCCESS) {
+        snprintf(bc->error, sizeof bc->error, "clCreateKernel: %d", err);
+        return false;
+    }
+    return true;
+}
+
+static void base_free(basectx *bc)
+{
+    if (bc->im2col)
+        clReleaseKernel(bc->im2col);
+    if (bc->bias_act)
+        clReleaseKernel(bc->bias_act);
+    if (bc->prog)
+        clReleaseProgram(bc->prog);
+}
+
+/* The conv2d geometry the baselines need. */
+typedef struct geom {
+    int64_t N, C, H, W, K, KH, KW, SH, SW, PT, PB, PL, PR, DH, DW, G, OH, OW;
+    bool bias, relu;
+} geom;
+
+static void geom_of(const tk_layer *L, clconv_shape out, geom *g)
+{
+    g->N = L->input.n; g->C = L->input.c; g->H = L->input.h; g->W = L->input.w;
+    g->K = L->out_channels; g->KH = L->kernel_h; g->KW = L->kernel_w;
+    g->SH = L->stride_h; g->SW = L->stride_w; g->DH = L->dilation_h; g->DW = L->dilation_w;
+    g->G = L->groups; g->OH = out.h; g->OW = out.w;
+    if (L->pad_same) {
+        int64_t th = L->dilation_h * (L->kernel_h - 1), tw = L->dilation_w * (L->kernel_w - 1);
+        g->PT = th / 2; g->PB = th - th / 2; g->PL = tw / 2; g->PR = tw - tw / 2;
+    } else {
+        g->PT = g->PB = L->pad_h;
+        g->PL = g->PR = L->pad_w;
+    }
+    g->bias = L->bias;
+    g->relu = L->relu;
+}
+
+#define BL_CL(call, what)                                                                     \
+    do {                                                                                      \
+        cl_int e_ = (call);                                                                   \
+        if (e_ != CL_SUCCESS) {                                                               \
+            snprintf(b->skip, sizeof b->skip, "%s failed: %d", what, e_);                     \
+            goto done;                                                                        \
+        }                                                                                     \
+    } while (0)
+#define BL_BLAS(call, what)                                                                   \
+    do {                                                                                      \
+        CLBlastStatusCode s_ = (call);                                                        \
+        if (s_ != CLBlastSuccess) {                                                           \
+            snprintf(b->skip, sizeof b->skip, "%s: CLBlast status %d", what, (int)s_);        \
+            goto done;                                                                        \
+        }                                                                                     \
+    } while (0)
+
+/* Enqueues one run of baseline `which`; the last command's event in *last. */
+static bool base_enqueue(basectx *bc, int which, const geom *g, cl_mem x, cl_mem w, cl_mem bias,
+                         cl_mem y, cl_mem col, const size_t *offs, baseline *b, cl_event *last)
+{
+    cl_command_queue q = clconv_context_queue(bc->ctx);
+    cl_event ev = NULL;
+    size_t P = (size_t)(g->OH * g->OW);
+    size_t CRS = (size_t)(g->C * g->KH * g->KW);
+    if (which == BL_IM2COL_GEMM) {
+        cl_int a[13] = {(cl_int)g->C,  (cl_int)g->H,  (cl_int)g->W,  (cl_int)g->KH, (cl_int)g->KW,
+                        (cl_int)g->SH, (cl_int)g->SW, (cl_int)g->PT, (cl_int)g->PL, (cl_int)g->DH,
+                        (cl_int)g->DW, (cl_int)g->OH, (cl_int)g->OW};
+        BL_CL(clSetKernelArg(bc->im2col, 0, sizeof x, &x), "clSetKernelArg");
+        BL_CL(clSetKernelArg(bc->im2col, 1, sizeof col, &col), "clSetKernelArg");
+        for (int i = 0; i < 13; i++)
+            BL_CL(clSetKernelArg(bc->im2col, (cl_uint)(2 + i), sizeof(cl_int), &a[i]),
+                  "clSetKernelArg");
+        size_t gs[3] = {P, CRS, (size_t)g->N};
+        BL_CL(clEnqueueNDRangeKernel(q, bc->im2col, 3, NULL, gs, NULL, 0, NULL, NULL),
+              "clEnqueueNDRangeKernel(im2col)");
+        size_t m = (size_t)(g->K / g->G), k = CRS / (size_t)g->G, batch = (size_t)(g->N * g->G);
+        if (batch == 1) {
+            BL_BLAS(CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo, m,
+                                 P, k, 1.0f, w, 0, k, col, 0, P, 0.0f, y, 0, P, &q, &ev),
+                    "CLBlastSgemm");
+        } else {
+            const size_t *ao = offs, *bo = offs + batch, *co = offs + 2 * batch;
+            const float *alphas = (const float *)(offs + 3 * batch);
+            const float *betas = alphas + batch;
+            BL_BLAS(CLBlastSgemmBatched(CLBlastLayoutRowMajor, CLBlastTransposeNo,
+                                        CLBlastTransposeNo, m, P, k, alphas, w, ao, k, col, bo, P,
+                                        betas, y, co, P, batch, &q, &ev),
+                    "CLBlastSgemmBatched");
+        }
+    } else {
+        BL_BLAS(CLBlastSconvgemm(CLBlastKernelModeCrossCorrelation, (size_t)g->C, (size_t)g->H,
+                                 (size_t)g->W, (size_t)g->KH, (size_t)g->KW, (size_t)g->PT,
+                                 (size_t)g->PL, (size_t)g->SH, (size_t)g->SW, (size_t)g->DH,
+                                 (size_t)g->DW, (size_t)g->K, (size_t)g->N, x, 0, w, 0, y, 0, &q,
+                                 &ev),
+                "CLBlastSconvgemm");
+    }
+    if (g->bias || g->relu) {
+        cl_int K = (cl_int)g->K, Pi = (cl_int)P, hb = g->bias, re = g->relu;
+        cl_mem bb = bias ? bias : y;
+        BL_CL(clSetKernelArg(bc->bias_act, 0, sizeof y, &y), "clSetKernelArg");
+        BL_CL(clSetKernelArg(bc->bias_act, 1, sizeof bb, &bb), "clSetKernelArg");
+        BL_CL(clSetKernelArg(bc->bias_act, 2, sizeof K, &K), "clSetKernelArg");
+        BL_CL(clSetKernelArg(bc->bias_act, 3, sizeof Pi, &Pi), "clSetKernelArg");
+        BL_CL(clSetKernelArg(bc->bias_act, 4, sizeof hb, &hb), "clSetKernelArg");
+        BL_CL(clSetKernelArg(bc->bias_act, 5, sizeof re, &re), "clSetKernelArg");
+        size_t n = (size_t)g->N * (size_t)g->K * P;
+        if (ev)
+            clReleaseEvent(ev);
+        ev = NULL;
+        BL_CL(clEnqueueNDRangeKernel(q, bc->bias_act, 1, NULL, &n, NULL, 0, NULL, &ev),
+              "clEnqueueNDRangeKernel(bias_act)");
+    }
+    *last = ev;
+    return true;
+done:
+    if (ev)
+        clReleaseEvent(ev);
+    return false;
+}
+
+/* Runs and times one baseline; fills *b. ref may be NULL (no verification). */
+static void run_baseline(basectx *bc, int which, const tk_layer *L, clconv_shape out,
+                         const float *x, const float *w, const float *bias, const float *ref,
+                         const opts *o, baseline *b)
+{
+    geom g;
+    geom_of(L, out, &g);
+    memset(b, 0, sizeof *b);
+    if (which == BL_CONVGEMM && g.G != 1) {
+        snprintf(b->skip, sizeof b->skip, "groups > 1");
+        return;
+    }
+    if (which == BL_CONVGEMM && (g.PT != g.PB || g.PL != g.PR)) {
+        snprintf(b->skip, sizeof b->skip, "asymmetric padding");
+        return;
+    }
+    if (!bc->im2col) {
+        snprintf(b->skip, sizeof b->skip, "%.150s", bc->error);
+        return;
+    }
+    clconv_context *ctx = bc->ctx;
+    cl_command_queue q = clconv_context_queue(ctx);
+    size_t nx = clconv_shape_elements(L->input), ny = clconv_shape_elements(out);
+    size_t nw = (size_t)(g.K * (g.C / g.G) * g.KH * g.KW);
+    size_t P = (size_t)(g.OH * g.OW), CRS = (size_t)(g.C * g.KH * g.KW);
+    size_t col_bytes = which == BL_IM2COL_GEMM ? (size_t)g.N * CRS * P * 4 : 4;
+    cl_ulong max_alloc = 0;
+    cl_mem bx = NULL, bw = NULL, bb = NULL, by = NULL, bcol = NULL;
+    size_t *offs = NULL;
+    double *times = NULL;
+    float *y = NULL;
+    if (clGetDeviceInfo(clconv_context_device(ctx), CL_DEVICE_MAX_MEM_ALLOC_SIZE,
+                        sizeof max_alloc, &max_alloc, NULL) != CL_SUCCESS)
+        max_alloc = 0;
+    if (col_bytes > max_alloc) {
+        snprintf(b->skip, sizeof b->skip, "im2col buffer of %zu MiB exceeds the device's max "
+                 "allocation", col_bytes >> 20);
+        return;
+    }
+    size_t batch = (size_t)(g.N * g.G);
+    /* offsets for SgemmBatched: a, b, c (size_t each), then alphas and betas. */
+    offs = calloc(batch * 3 + batch, sizeof(size_t));
+    times = calloc((size_t)o->runs, sizeof *times);
+    y = malloc(ny * sizeof *y);
+    if (!offs || !times || !y) {
+        snprintf(b->skip, sizeof b->skip, "out of memory");
+        goto done;
+    }
+    {
+        size_t m = (size_t)(g.K / g.G), k = CRS / (size_t)g.G;
+        float *alphas = (float *)(offs + 3 * batch), *betas = alphas + batch;
+        for (size_t n = 0; n < (size_t)g.N; n++)
+            for (size_t gi = 0; gi < (size_t)g.G; gi++) {
+                size_t i = n * (size_t)g.G + gi;
+                offs[i] = gi * m * k;
+                offs[batch + i] = n * CRS * P + gi * k * P;
+                offs[2 * batch + i] = n * (size_t)g.K * P + gi * m * P;
+                alphas[i] = 1.0f;
+                betas[i] = 0.0f;
+            }
+    }
+    if (!(bx = tk_buffer(ctx, nx * 4, x)) || !(bw = tk_buffer(ctx, nw * 4, w)) ||
+        !(by = tk_buffer(ctx, ny * 4, NULL)) || !(bcol = tk_buffer(ctx, col_bytes, NULL)) ||
+        (g.bias && !(bb = tk_buffer(ctx, (size_t)g.K * 4, bias)))) {
+        snprintf(b->skip, sizeof b->skip, "clCreateBuffer failed");
+        goto done;
+    }
+    for (int i = 0; i < o->warmup + o->runs; i++) {
+        cl_event m0 = NULL, last = NULL;
+        BL_CL(clEnqueueMarkerWithWaitList(q, 0, NULL, &m0), "clEnqueueMarkerWithWaitList");
+        bool ok = base_enqueue(bc, which, &g, bx, bw, bb, by, bcol, offs, b, &last);
+        cl_int err = ok ? clFinish(q) : CL_SUCCESS;
+        double t = ok && err == CL_SUCCESS ? tk_event_span(m0, last) : -1;
+        clReleaseEvent(m0);
+        if (last)
+            clReleaseEvent(last);
+        if (!ok)
+            goto done;
+        BL_CL(err, "clFinish");
+        if (t < 0) {
+            snprintf(b->skip, sizeof b->skip, "clGetEventProfilingInfo failed");
+            goto done;
+        }
+        if (i >= o->warmup)
+            times[i - o->warmup] = t;
+    }
+    BL_CL(clEnqueueReadBuffer(q, by, CL_TRUE, 0, ny * 4, y, 0, NULL, NULL), "clEnqueueReadBuffer");
+    b->median_s = tk_median(times, o->runs);
+    b->ran = true;
+    if (ref) {
+        b->err = tk_compare(y, ref, ny);
+        b->verified = true;
+    }
+done:
+    {
+        cl_mem all[] = {bx, bw, bb, by, bcol};
+        for (size_t i = 0; i < 5; i++)
+            if (all[i])
+                clReleaseMemObject(all[i]);
+    }
+    free(offs);
+    free(times);
+    free(y);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Running                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static bool g_tty, g_quiet;
+static int g_progress_len;
+
+static void progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void progress(const char *fmt, ...)
+{
+    if (g_quiet)
+        return;
+    char line[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (g_tty) {
+        fprintf(stderr, "\r\033[K%s", line);
+        g_progress_len = 1;
+    } else {
+        fprintf(stderr, "%s\n", line);
+    }
+    fflush(stderr);
+}
+
+static void progress_clear(void)
+{
+    if (g_tty && g_progress_len) {
+        fprintf(stderr, "\r\033[K");
+        fflush(stderr);
+        g_progress_len = 0;
+    }
+}
+
+static void run_row(clconv_context *ctx, basectx *bc, const opts *o, row *r, int idx, int total)
+{
+    const tk_layer *L = &r->L;
+    const tk_op *op = L->op;
+    const char *label = L->name[0] ? L->name : op->name;
+    tk_layer_spec(L, r->spec, sizeof r->spec);
+    if (!op->available) {
+        r->skipped = true;
+        snprintf(r->skip, sizeof r->skip, "%s is not yet available in this build", op->name);
+        return;
+    }
+    clconv_shape wshape, out;
+    clconv_status st = op->shapes(L, &wshape, &out);
+    if (st) {
+        r->failed = true;
+        snprintf(r->skip, sizeof r->skip, "%s", clconv_last_error(NULL));
+        return;
+    }
+    size_t nx = clconv_shape_elements(L->input), ny = clconv_shape_elements(out);
+    size_t nw = op->has_weight ? clconv_shape_elements(wshape) : 0;
+    size_t nb = op->has_weight ? (size_t)L->out_channels : 0;
+    float *x = malloc(nx * 4), *w = malloc((nw ? nw : 1) * 4), *b = malloc((nb ? nb : 1) * 4);
+    float *y = malloc(ny * 4), *ref = o->verify ? malloc(ny * 4) : NULL;
+    int64_t *ind = L->indices ? malloc(ny * 8) : NULL, *ref_ind = NULL;
+    if (!x || !w || !b || !y || (o->verify && !ref) || (L->indices && !ind)) {
+        r->failed = true;
+        snprintf(r->skip, sizeof r->skip, "out of memory");
+        goto done;
+    }
+    tk_fill(x, nx, o->seed + 3 * (uint64_t)idx);
+    tk_fill(w, nw, o->seed + 3 * (uint64_t)idx + 1);
+    tk_fill(b, nb, o->seed + 3 * (uint64_t)idx + 2);
+    progress("[%d/%d] %s: clconv", idx + 1, total, label);
+    if (tk_exec(ctx, L, o->algo_set ? &o->plan_opts : NULL, x, w, b, y, ind, o->warmup, o->runs,
+                &r->res, PROG)) {
+        r->failed = true;
+        snprintf(r->skip, sizeof r->skip, "clconv failed: see the message above");
+        goto done;
+    }
+    if (o->verify) {
+        progress("[%d/%d] %s: CPU reference", idx + 1, total, label);
+        if (L->indices)
+            ref_ind = malloc(ny * 8);
+        if ((st = op->reference(L, x, w, b, ref, ref_ind))) {
+            r->failed = true;
+            snprintf(r->skip, sizeof r->skip, "reference: %s", clconv_last_error(NULL));
+            goto done;
+        }
+        r->res.err = tk_compare(y, ref, ny);
+        r->res.verified = true;
+        if (ind && ref_ind)
+            for (size_t i = 0; i < ny; i++)
+                if (ind[i] != ref_ind[i]) {
+                    r->res.err.ok = false;
+                    break;
+                }
+    }
+    if (o->baseline && !strcmp(op->name, "conv2d")) {
+        double best = 0;
+        for (int k = 0; k < BL_COUNT; k++) {
+            progress("[%d/%d] %s: CLBlast %s", idx + 1, total, label, BL_NAMES[k]);
+            run_baseline(bc, k, L, out, x, w, b, ref, o, &r->bl[k]);
+            baseline *bl = &r->bl[k];
+            if (bl->ran && (!bl->verified || bl->err.ok) && (best == 0 || bl->median_s < best))
+                best = bl->median_s;
+        }
+        if (best > 0 && r->res.median_s > 0)
+            r->speedup = best / r->res.median_s;
+    }
+done:
+    free(x);
+    free(w);
+    free(b);
+    free(y);
+    free(ref);
+    free(ind);
+    free(ref_ind);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reports                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static double rate_of(const row *r, double seconds)
+{
+    if (seconds <= 0)
+        return 0;
+    return (r->L.op->bandwidth_bound ? r->res.info.bytes : r->res.info.flops) / seconds * 1e-9;
+}
+
+static void print_text(const row *rows, int n, const opts *o, const char *device)
+{
+    printf("device: %s\n", device);
+    printf("timing: median device time of %d runs after %d warm-up (OpenCL event profiling); "
+           "GFLOP/s = 2*MACs/time%s\n", o->runs, o->warmup,
+           o->verify ? "; every result checked against the CPU reference" : "");
+    printf("%-22s %-16s %9s %9s", "layer", "algorithm", "ms", "GFLOP/s");
+    if (o->baseline)
+        printf(" | %9s %8s | %9s %8s | %7s", "i2c+gemm", "GFLOP/s", "convgemm", "GFLOP/s",
+               "speedup");
+    if (o->verify)
+        printf(" | %9s", "max err");
+    printf("\n");
+    for (int i = 0; i < n; i++) {
+        const row *r = &rows[i];
+        const char *label = r->L.name[0] ? r->L.name : r->L.op->name;
+        if (r->skipped || r->failed) {
+            printf("%-22s %s: %s\n", label, r->failed ? "FAILED" : "skipped", r->skip);
+            continue;
+        }
+        printf("%-22.22s %-16s %9.3f %9.2f%s", label,
+               clconv_algorithm_name(r->res.info.algorithm), r->res.median_s * 1e3,
+               rate_of(r, r->res.median_s), r->L.op->bandwidth_bound ? "*" : "");
+        if (o->baseline) {
+            for (int k = 0; k < BL_COUNT; k++) {
+                const baseline *b = &r->bl[k];
+                if (b->ran)
+                    printf(" | %9.3f %8.2f%s", b->median_s * 1e3, rate_of(r, b->median_s),
+                           b->verified && !b->err.ok ? "!" : "");
+                else
+                    printf(" | %18s", "-");
+            }
+            if (r->speedup > 0)
+                printf(" | %6.2fx", r->speedup);
+            else
+                printf(" | %7s", "-");
+        }
+        if (o->verify)
+            printf(" | %9.2g%s", r->res.err.max_abs, r->res.err.ok ? "" : " MISMATCH");
+        printf("\n");
+    }
+    bool any_bw = false, any_bad_bl = false;
+    for (int i = 0; i < n; i++) {
+        any_bw |= !rows[i].skipped && !rows[i].failed && rows[i].L.op->bandwidth_bound;
+        for (int k = 0; k < BL_COUNT; k++)
+            any_bad_bl |= rows[i].bl[k].ran && rows[i].bl[k].verified && !rows[i].bl[k].err.ok;
+    }
+    if (any_bw)
+        printf("* pooling: GB/s (bytes read + written / time), not GFLOP/s\n");
+    if (any_bad_bl)
+        printf("! CLBlast result out of tolerance against the reference (left out of the "
+               "speed-up)\n");
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < BL_COUNT; k++)
+            if (!rows[i].bl[k].ran && rows[i].bl[k].skip[0] && strcmp(rows[i].bl[k].skip,
+                                                                      "groups > 1"))
+                printf("note: %s: %s not run: %s\n", rows[i].L.name[0] ? rows[i].L.name : "-",
+                       BL_NAMES[k], rows[i].bl[k].skip);
+}
+
+static void json_double(const char *key, double v, bool comma)
+{
+    if (isfinite(v))
+        printf("\"%s\": %.6g%s", key, v, comma ? ", " : "");
+    else
+        printf("\"%s\": null%s", key, comma ? ", " : "");
+}
+
+static void print_json(const row *rows, int n, const opts *o, const char *device,
+                       const char *source, double geomean, int speedups, int failures)
+{
+    printf("{\n  \"tool\": \"clconv-bench\",\n  \"device\": ");
+    tk_json_string(stdout, device);
+    printf(",\n  \"source\": ");
+    tk_json_string(stdout, source);
+    printf(",\n  \"runs\": %d, \"warmup\": %d, \"verify\": %s, \"baseline\": %s,\n", o->runs,
+           o->warmup, o->verify ? "true" : "false", o->baseline ? "true" : "false");
+    printf("  \"layers\": [");
+    for (int i = 0; i < n; i++) {
+        const row *r = &rows[i];
+        printf("%s\n    {\"name\": ", i ? "," : "");
+        tk_json_string(stdout, r->L.name);
+        printf(", \"op\": \"%s\", \"spec\": ", r->L.op->name);
+        tk_json_string(stdout, r->spec);
+        if (r->skipped || r->failed) {
+            printf(", \"status\": \"%s\", \"reason\": ", r->failed ? "failed" : "skipped");
+            tk_json_string(stdout, r->skip);
+            printf("}");
+            continue;
+        }
+        printf(", \"status\": \"%s\",\n     ",
+               r->res.verified && !r->res.err.ok ? "mismatch" : "ok");
+        printf("\"algorithm\": \"%s\", \"kernel\": ", clconv_algorithm_name(r->res.info.algorithm));
+        tk_json_string(stdout, r->res.info.kernel_name);
+        printf(", ");
+        json_double("time_ms", r->res.median_s * 1e3, true);
+        json_double("min_ms", r->res.min_s * 1e3, true);
+        json_double("flops", r->res.info.flops, true);
+        json_double("bytes", r->res.info.bytes, true);
+        json_double("gflops", r->res.info.flops / r->res.median_s * 1e-9, true);
+        json_double("gbs", r->res.info.bytes / r->res.median_s * 1e-9, true);
+        printf("\n     \"verified\": %s, ", r->res.verified ? "true" : "false");
+        if (r->res.verified) {
+            json_double("max_abs_error", r->res.err.max_abs, true);
+            json_double("max_rel_error", r->res.err.max_rel, true);
+        }
+        printf("\"baselines\": [");
+        bool first = true;
+        for (int k = 0; k < BL_COUNT; k++) {
+            const baseline *b = &r->bl[k];
+            if (!b->ran && !b->skip[0])
+                continue;
+            printf("%s{\"name\": \"%s\", ", first ? "" : ", ", BL_NAMES[k]);
+            first = false;
+            if (!b->ran) {
+                printf("\"skipped\": ");
+                tk_json_string(stdout, b->skip);
+                printf("}");
+                continue;
+            }
+            json_double("time_ms", b->median_s * 1e3, true);
+            json_double("gflops", r->res.info.flops / b->median_s * 1e-9, true);
+            if (b->verified) {
+                json_double("max_abs_error", b->err.max_abs, true);
+                printf("\"ok\": %s, ", b->err.ok ? "true" : "false");
+            }
+            printf("\"verified\": %s}", b->verified ? "true" : "false");
+        }
+        printf("], ");
+        if (r->speedup > 0)
+            json_double("speedup", r->speedup, false);
+        else
+            printf("\"speedup\": null");
+        printf("}");
+    }
+    printf("\n  ],\n  \"summary\": {\"layers\": %d, \"failures\": %d, \"speedups\": %d, ", n,
+           failures, speedups);
+    if (speedups)
+        json_double("geomean_speedup", geomean, false);
+    else
+        printf("\"geomean_speedup\": null");
+    printf("}\n}\n");
+}
+
+static void csv_field(const char *s)
+{
+    bool quote = strpbrk(s, ",\"\n") != NULL;
+    if (!quote) {
+        fputs(s, stdout);
+        return;
+    }
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"')
+            putchar('"');
+        putchar(*s);
+    }
+    putchar('"');
+}
+
+static void print_csv(const row *rows, int n)
+{
+    printf("name,op,spec,status,algorithm,time_ms,gflops,gbs,max_abs_error,"
+           "im2col_sgemm_ms,convgemm_ms,speedup\n");
+    for (int i = 0; i < n; i++) {
+        const row *r = &rows[i];
+        csv_field(r->L.name);
+        printf(",%s,", r->L.op->name);
+        csv_field(r->spec);
+        if (r->skipped || r->failed) {
+            printf(",%s,,,,,,,,\n", r->failed ? "failed" : "skipped");
+            continue;
+        }
+        printf(",%s,%s,%.6g,%.6g,%.6g,", r->res.verified && !r->res.err.ok ? "mismatch" : "ok",
+               clconv_algorithm_name(r->res.info.algorithm), r->res.median_s * 1e3,
+               r->res.info.flops / r->res.median_s * 1e-9,
+               r->res.info.bytes / r->res.median_s * 1e-9);
+        if (r->res.verified)
+            printf("%.3g", r->res.err.max_abs);
+        for (int k = 0; k < BL_COUNT; k++) {
+            putchar(',');
+            if (r->bl[k].ran)
+                printf("%.6g", r->bl[k].median_s * 1e3);
+        }
+        putchar(',');
+        if (r->speedup > 0)
+            printf("%.4g", r->speedup);
+        putchar('\n');
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* main                                                                     */
+/* ------------------------------------------------------------------------ */
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: clconv-bench [options] --suite NAME[,NAME...]\n"
+            "       clconv-bench [options] --shapes FILE\n"
+            "       clconv-bench [options] OPERATOR key=value ...   (one layer)\n\n"
+            "Times clconv layers on an OpenCL device next to CLBlast (im2col + SGEMM, and\n"
+            "convgemm) on the same device, verifying every result against the CPU reference.\n\n"
+            "suites:\n");
+    for (int i = 0; i < NUM_SUITES; i++)
+        fprintf(f, "  %-13s %s\n", SUITES[i].name, SUITES[i].about);
+    fprintf(f,
+            "\nshapes file: one layer per line, '#' starts a comment, e.g.\n"
+            "  conv2d n=1 c=64 h=56 w=56 k=64 r=3 s=3 stride=1 pad=1 groups=1\n"
+            "  conv2d n=8 c=32 h=112 w=112 k=32 r=3 s=3 stride=2 pad=1 groups=32 name=dw\n"
+            "  max_pool2d n=8 c=64 h=112 w=112 kernel=3 stride=2 pad=1 ceil=0\n"
+            "keys: n c h w (input), k (output channels), r s (kernel height, width) or\n"
+            "kernel=R[,S], stride=S[,SW], pad=P[,PW]|same, dilation=D[,DW], groups=G,\n"
+            "output_padding=P[,PW], bias=0|1, relu=0|1, ceil=0|1, count_include_pad=0|1,\n"
+            "name=LABEL. Defaults: n=1, stride 1 (pooling: the kernel size), pad 0,\n"
+            "dilation 1, groups 1.\n\n"
+            "options:\n"
+            "  --suite NAME       a built-in suite (comma-separated for several)\n"
+            "  --shapes FILE      layers from a shapes file ('-' for stdin)\n"
+            "  --batch N          override n for every layer\n"
+            "  --runs N           timed runs per layer (default 10)\n"
+            "  --warmup N         untimed runs first (default 2; the first compiles)\n"
+            "  --device SEL       \"P:D\" or part of a device/platform name (as CLCONV_DEVICE)\n"
+            "  --algo NAME        force an algorithm (auto, direct-tiled, direct-register, ...)\n"
+            "  --json | --csv     machine-readable output on stdout\n"
+            "  --no-baseline      skip the CLBlast baselines\n"
+            "  --no-verify        skip the CPU reference check\n"
+            "  --seed N           data seed (default 1)\n"
+            "  --quiet            no progress line on stderr\n\n"
+            "Exit codes: 0 ok, 1 error, 2 no OpenCL device, 3 a clconv result failed\n"
+            "verification, 64 usage.\n");
+}
+
+static bool add_row(row **rows, int *n, int *cap, const tk_layer *L)
+{
+    if (*n == *cap) {
+        int nc = *cap ? *cap * 2 : 32;
+        row *r = realloc(*rows, (size_t)nc * sizeof *r);
+        if (!r)
+            return false;
+        *rows = r;
+        *cap = nc;
+    }
+    memset(&(*rows)[*n], 0, sizeof **rows);
+    (*rows)[(*n)++].L = *L;
+    return true;
+}
+
+int main(int argc, char **argv)
+{
+    opts o = {.runs = 10, .warmup = 2, .baseline = true, .verify = true, .seed = 1};
+    const char *suites_arg = NULL, *shapes = NULL;
+    int64_t batch = 0;
+    row *rows = NULL;
+    int nrows = 0, cap = 0;
+    char err[512];
+    char source[256] = "";
+    char layer_line[1024] = "";
+    size_t layer_used = 0;
+    bool have_layer = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int64_t t;
+#define NEED_VALUE                                                                       \
+    do {                                                                                 \
+        if (!v) {                                                                        \
+            fprintf(stderr, "%s: %s needs a value\n", PROG, a);                          \
+            return TK_EXIT_USAGE;                                                        \
+        }                                                                                \
+        i++;                                                                             \
+    } while (0)
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return TK_EXIT_OK;
+        } else if (!strcmp(a, "--suite")) {
+            NEED_VALUE;
+            suites_arg = v;
+        } else if (!strcmp(a, "--shapes")) {
+            NEED_VALUE;
+            shapes = v;
+        } else if (!strcmp(a, "--runs") || !strcmp(a, "--warmup") || !strcmp(a, "--batch") ||
+                   !strcmp(a, "--seed")) {
+            NEED_VALUE;
+            if (!tk_parse_int(v, !strcmp(a, "--runs") || !strcmp(a, "--batch") ? 1 : 0, &t) ||
+                t > 100000) {
+                fprintf(stderr, "%s: %s %s: expected a number\n", PROG, a, v);
+                return TK_EXIT_USAGE;
+            }
+            if (!strcmp(a, "--runs")) o.runs = (int)t;
+            else if (!strcmp(a, "--warmup")) o.warmup = (int)t;
+            else if (!strcmp(a, "--batch")) batch = t;
+            else o.seed = (uint64_t)t;
+        } else if (!strcmp(a, "--device")) {
+            NEED_VALUE;
+            o.device = v;
+        } else if (!strcmp(a, "--algo")) {
+            NEED_VALUE;
+            if (!tk_parse_algorithm(v, &o.plan_opts.algorithm)) {
+                fprintf(stderr, "%s: --algo %s: unknown algorithm\n", PROG, v);
+                return TK_EXIT_USAGE;
+            }
+            o.algo_set = true;
+        } else if (!strcmp(a, "--json")) {
+            o.json = true;
+        } else if (!strcmp(a, "--csv")) {
+            o.csv = true;
+        } else if (!strcmp(a, "--no-baseline")) {
+            o.baseline = false;
+        } else if (!strcmp(a, "--no-verify")) {
+            o.verify = false;
+        } else if (!strcmp(a, "--quiet")) {
+            o.quiet = true;
+        } else if (a[0] == '-' && !have_layer) {
+            fprintf(stderr, "%s: unknown option '%s' (see --help)\n", PROG, a);
+            return TK_EXIT_USAGE;
+        } else {
+            /* A layer: OPERATOR key=value ... (also --key=value or --key value). */
+            const char *k = a;
+            while (k[0] == '-')
+                k++;
+            if (have_layer && a[0] == '-' && !strchr(k, '=') && v) {
+                layer_used += (size_t)snprintf(layer_line + layer_used,
+                                               sizeof layer_line - layer_used, " %s=%s", k, v);
+                i++;
+            } else {
+                layer_used += (size_t)snprintf(layer_line + layer_used,
+                                               sizeof layer_line - layer_used, " %s", k);
+            }
+            if (layer_used >= sizeof layer_line) {
+                fprintf(stderr, "%s: layer description too long\n", PROG);
+                return TK_EXIT_USAGE;
+            }
+            have_layer = true;
+        }
+#undef NEED_VALUE
+    }
+    if (o.json && o.csv) {
+        fprintf(stderr, "%s: --json and --csv exclude each other\n", PROG);
+        return TK_EXIT_USAGE;
+    }
+    if (!!suites_arg + !!shapes + have_layer != 1) {
+        fprintf(stderr, "%s: give exactly one of --suite, --shapes or a layer (see --help)\n",
+                PROG);
+        return TK_EXIT_USAGE;
+    }
+
+    /* Collect the layers. */
+    tk_layer L;
+    if (have_layer) {
+        if (!tk_parse_layer_spec(layer_line, &L, err, sizeof err)) {
+            fprintf(stderr, "%s: layer: %s\n", PROG, err[0] ? err : "empty");
+            return TK_EXIT_USAGE;
+        }
+        if (batch)
+            L.input.n = batch;
+        if (!add_row(&rows, &nrows, &cap, &L))
+            return TK_EXIT_FAILURE;
+        snprintf(source, sizeof source, "layer");
+    } else if (shapes) {
+        FILE *f = strcmp(shapes, "-") ? fopen(shapes, "r") : stdin;
+        if (!f) {
+            fprintf(stderr, "%s: %s: cannot open\n", PROG, shapes);
+            return TK_EXIT_FAILURE;
+        }
+        char line[1024];
+        int lineno = 0;
+        while (fgets(line, sizeof line, f)) {
+            lineno++;
+            if (!tk_parse_layer_spec(line, &L, err, sizeof err)) {
+                if (!err[0])
+                    continue;
+                fprintf(stderr, "%s: %s:%d: %s\n", PROG, shapes, lineno, err);
+                if (f != stdin)
+                    fclose(f);
+                return TK_EXIT_USAGE;
+            }
+            if (batch)
+                L.input.n = batch;
+            if (!add_row(&rows, &nrows, &cap, &L))
+                return TK_EXIT_FAILURE;
+        }
+        if (f != stdin)
+            fclose(f);
+        snprintf(source, sizeof source, "shapes:%s", shapes);
+    } else {
+        char list[256];
+        snprintf(list, sizeof list, "%s", suites_arg);
+        char *save = NULL;
+        for (char *name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+            const suite *s = NULL;
+            for (int i = 0; i < NUM_SUITES; i++)
+                if (!strcmp(SUITES[i].name, name))
+                    s = &SUITES[i];
+            if (!s) {
+                fprintf(stderr, "%s: unknown suite '%s' (known:", PROG, name);
+                for (int i = 0; i < NUM_SUITES; i++)
+                    fprintf(stderr, " %s", SUITES[i].name);
+                fprintf(stderr, ")\n");
+                return TK_EXIT_USAGE;
+            }
+            for (const char *const *l = s->layers; *l; l++) {
+                if (!tk_parse_layer_spec(*l, &L, err, sizeof err)) {
+                    fprintf(stderr, "%s: suite %s: %s\n", PROG, s->name, err);
+                    return TK_EXIT_FAILURE;
+                }
+                L.input.n = batch ? batch : s->batch;
+                if (!add_row(&rows, &nrows, &cap, &L))
+                    return TK_EXIT_FAILURE;
+            }
+        }
+        snprintf(source, sizeof source, "suite:%s", suites_arg);
+    }
+    if (nrows == 0) {
+        fprintf(stderr, "%s: no layers\n", PROG);
+        return TK_EXIT_USAGE;
+    }
+
+    g_quiet = o.quiet;
+    g_tty = !o.quiet && isatty(2);
+    clconv_context *ctx = NULL;
+    clconv_status st = clconv_context_create_for(o.device, &ctx);
+    if (st) {
+        tk_report(PROG, "device", st, NULL);
+        free(rows);
+        return st == CLCONV_ERROR_NO_DEVICE ? TK_EXIT_NO_PLATFORM : TK_EXIT_FAILURE;
+    }
+    char device[384];
+    {
+        cl_platform_id plat = NULL;
+        char pname[128] = "";
+        if (clGetDeviceInfo(clconv_context_device(ctx), CL_DEVICE_PLATFORM, sizeof plat, &plat,
+                            NULL) == CL_SUCCESS)
+            clGetPlatformInfo(plat, CL_PLATFORM_NAME, sizeof pname, pname, NULL);
+        snprintf(device, sizeof device, "%s (%s)", clconv_context_device_name(ctx), pname);
+    }
+    basectx bc;
+    memset(&bc, 0, sizeof bc);
+    if (o.baseline && !base_init(&bc, ctx) && !o.quiet)
+        fprintf(stderr, "%s: baselines unavailable: %s\n", PROG, bc.error);
+
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i < nrows; i++)
+        run_row(ctx, &bc, &o, &rows[i], i, nrows);
+    progress_clear();
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+
+    int failures = 0, mismatches = 0, speedups = 0;
+    double logsum = 0;
+    for (int i = 0; i < nrows; i++) {
+        failures += rows[i].failed;
+        mismatches += !rows[i].skipped && !rows[i].failed && rows[i].res.verified &&
+                      !rows[i].res.err.ok;
+        if (rows[i].speedup > 0) {
+            logsum += log(rows[i].speedup);
+            speedups++;
+        }
+    }
+    double geomean = speedups ? exp(logsum / speedups) : 0;
+    if (o.json) {
+        print_json(rows, nrows, &o, device, source, geomean, speedups, failures + mismatches);
+    } else if (o.csv) {
+        print_csv(rows, nrows);
+    } else {
+        print_text(rows, nrows, &o, device);
+        int ran = 0, skipped = 0;
+        for (int i = 0; i < nrows; i++) {
+            ran += !rows[i].skipped && !rows[i].failed;
+            skipped += rows[i].skipped;
+        }
+        printf("summary: %d layers run, %d skipped, %d failed, %d verification mismatches",
+               ran, skipped, failures, mismatches);
+        if (speedups)
+            printf("; geometric-mean speed-up vs the best CLBlast baseline: %.2fx over %d "
+                   "layers", geomean, speedups);
+        printf(" (%.1f s)\n", (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec -
+                                                                               t0.tv_nsec));
+    }
+    base_free(&bc);
+    clconv_context_destroy(ctx);
+    free(rows);
+    if (failures)
+        return TK_EXIT_FAILURE;
+    if (mismatches)
+        return TK_EXIT_MISMATCH;
+    return TK_EXIT_OK;
+}
