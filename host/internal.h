@@ -99,6 +99,7 @@ struct clconv_plan {
     void (*destroy_op)(clconv_plan *plan);
     union {
         clconv_conv2d_params conv2d;
+        clconv_pool2d_params pool2d;
     } params;
 };
 
@@ -140,6 +141,11 @@ clconv_status clconv_validate_shape(clconv_context *ctx, const clconv_shape *s, 
 /* Validates conv2d params against an input shape; writes the output shape
  * when out is not NULL. Messages go to ctx (may be NULL). */
 clconv_status clconv_conv2d_check(clconv_context *ctx, const clconv_conv2d_params *p,
+                                  const clconv_shape *in, clconv_shape *out);
+
+/* Validates pooling params against an input shape; writes the output shape
+ * when out is not NULL (pool2d.c). Messages go to ctx (may be NULL). */
+clconv_status clconv_pool2d_check(clconv_context *ctx, const clconv_pool2d_params *p,
                                   const clconv_shape *in, clconv_shape *out);
 
 /* Largest element count a kernel indexes with 32-bit ints. */

@@ -308,6 +308,112 @@ clconv_status clconv_conv1d_host(clconv_context *ctx, const clconv_conv1d_params
                                  const float *b, float *y);
 
 /* ------------------------------------------------------------------------ */
+/* 2-D pooling (F.max_pool2d, F.avg_pool2d, F.lp_pool2d, adaptive, global)  */
+/* ------------------------------------------------------------------------ */
+
+/* Which pooling F.* function a plan computes. Values start at 1 so that a
+ * zero-initialised parameter struct is rejected, never silently max pooling. */
+typedef enum clconv_pool_mode {
+    CLCONV_POOL_MAX = 1,          /* F.max_pool2d (optionally with indices) */
+    CLCONV_POOL_AVG = 2,          /* F.avg_pool2d */
+    CLCONV_POOL_LP = 3,           /* F.lp_pool2d (power-average; p = 2 is L2 pooling) */
+    CLCONV_POOL_ADAPTIVE_AVG = 4, /* F.adaptive_avg_pool2d (global: output 1x1) */
+    CLCONV_POOL_ADAPTIVE_MAX = 5  /* F.adaptive_max_pool2d (optionally with indices) */
+} clconv_pool_mode;
+
+/* Parameters of a 2-D pooling, named after PyTorch's arguments. Channels are
+ * pooled independently: the output has the input's n and c.
+ *
+ * Window modes (MAX, AVG, LP) use kernel, stride, padding, dilation, ceil_mode:
+ *   out = floor((in + 2*pad - dilation*(kernel-1) - 1 + (ceil_mode ? stride-1 : 0)) / stride) + 1,
+ *   and with ceil_mode, if (out-1)*stride >= in + pad then out - 1 (the last
+ *   window must start inside the input or the left padding), as PyTorch's
+ *   pooling_output_shape. Padding is virtual and applied on both sides; it is
+ *   at most kernel/2 per axis (as PyTorch). A padded cell never wins a max.
+ * Adaptive modes use only output_h/output_w: window i of an axis covers
+ *   [floor(i*in/out), ceil((i+1)*in/out)).
+ * Fields a mode does not use are ignored, except that AVG and LP refuse a
+ * dilation other than 1, LP refuses padding, and only AVG takes a
+ * divisor_override (PyTorch has none of these). */
+typedef struct clconv_pool2d_params {
+    clconv_pool_mode mode;
+    int64_t kernel_h, kernel_w;     /* >= 1 (window modes) */
+    int64_t stride_h, stride_w;     /* >= 1; PyTorch's stride=None is stride = kernel */
+    int64_t pad_h, pad_w;           /* 0 <= pad <= kernel/2, top = bottom, left = right */
+    int64_t dilation_h, dilation_w; /* >= 1; MAX only, 1 for AVG and LP */
+    int ceil_mode;                  /* nonzero: ceil instead of floor in the output size */
+    int count_include_pad;          /* AVG: nonzero divides by the window clipped to the padded
+                                       input, zero by the in-image cells (PyTorch default: 1) */
+    int64_t divisor_override;       /* AVG: 0 = none, else the divisor of every window */
+    double norm_type;               /* LP: the power p (finite, nonzero); 2 = L2 pooling */
+    int64_t output_h, output_w;     /* ADAPTIVE_*: the output size, >= 1 */
+} clconv_pool2d_params;
+
+/* Window-mode parameters as PyTorch's defaults: stride = kernel, no padding,
+ * dilation 1, ceil_mode 0, count_include_pad 1, no divisor override,
+ * norm_type 2. For the adaptive modes the two sizes are the output size. */
+clconv_pool2d_params clconv_pool2d_default_params(clconv_pool_mode mode, int64_t kernel_h,
+                                                  int64_t kernel_w);
+
+/* Global pooling (F.adaptive_*_pool2d(x, 1)): mode CLCONV_POOL_MAX or
+ * CLCONV_POOL_ADAPTIVE_MAX gives global max, anything else global average. */
+clconv_pool2d_params clconv_pool2d_global_params(clconv_pool_mode mode);
+
+/* Checks params against an input shape without any device. Errors:
+ * CLCONV_ERROR_INVALID_VALUE (a bad parameter: kernel, stride, padding above
+ * kernel/2, dilation, mode, norm_type, divisor_override, output size < 1),
+ * CLCONV_ERROR_INVALID_SHAPE (a bad input shape, or no output: the computed
+ * output size is < 1). The message names the parameter, its value and the
+ * expectation. */
+clconv_status clconv_pool2d_validate(const clconv_pool2d_params *params, const clconv_shape *input);
+
+/* The output shape [n, c, out_h, out_w] (formulas above). Validates first. */
+clconv_status clconv_pool2d_output_shape(const clconv_pool2d_params *params,
+                                         const clconv_shape *input, clconv_shape *output);
+
+/* Makes a pooling plan (algorithm CLCONV_ALGO_POOL) for inputs of exactly this
+ * shape. Of the options only algorithm (auto or pool), block_w (outputs per
+ * work-item, 1..8) and wg_w (work-items per group, 1..1024) are used.
+ * Common windows (square 2x2 / 3x3, stride 1 or 2, no dilation) get a kernel
+ * specialized with -D constants; everything else runs a kernel that takes the
+ * window as arguments, so odd shapes never multiply compiled programs.
+ * info.bytes is the input plus output bytes (a run that also writes indices
+ * moves output elements * 8 bytes more); info.flops counts one operation per
+ * window tap. Errors: as clconv_pool2d_validate, CLCONV_ERROR_UNSUPPORTED,
+ * CLCONV_ERROR_BUILD_FAILED, CLCONV_ERROR_OPENCL. */
+clconv_status clconv_pool2d_plan_create(clconv_context *ctx, const clconv_pool2d_params *params,
+                                        const clconv_shape *input,
+                                        const clconv_plan_options *options, clconv_plan **out);
+
+/* Enqueues the pooling on the context's queue. x: input [n,c,h,w] floats;
+ * y: output floats; indices: NULL, or (MAX and ADAPTIVE_MAX only) a buffer
+ * of one cl_long (int64, as PyTorch) per output element receiving the argmax
+ * as a flat index ih*w + iw within the input plane. As in PyTorch, a NaN in
+ * the window wins (the last NaN in row-major order), ties keep the first
+ * maximum, and a window of only -inf (or, with dilation, no in-image cell
+ * at all) yields -inf with the index of its first in-image tap.
+ * Waits for wait_list, returns its completion in *done if done is not NULL.
+ * Does not block. Errors: CLCONV_ERROR_INVALID_VALUE (NULL or aliased buffer,
+ * indices for a mode without them), CLCONV_ERROR_BUFFER_TOO_SMALL,
+ * CLCONV_ERROR_WRONG_PLAN (not a pooling plan), CLCONV_ERROR_OPENCL. */
+clconv_status clconv_pool2d_run(clconv_plan *plan, cl_mem x, cl_mem y, cl_mem indices,
+                                cl_uint num_wait, const cl_event *wait_list, cl_event *done);
+
+/* Host-memory convenience: uploads x, makes a plan, runs it and downloads y
+ * (clconv_pool2d_output_shape elements) and, when indices is not NULL (max
+ * modes only), the int64 argmax indices. Blocks until done. */
+clconv_status clconv_pool2d_host(clconv_context *ctx, const clconv_pool2d_params *params,
+                                 const clconv_shape *input, const float *x, float *y,
+                                 int64_t *indices);
+
+/* CPU reference pooling on host arrays (same arguments as clconv_pool2d_host),
+ * written as PyTorch's CPU kernels are: max and indices bit for bit, sums
+ * accumulated in double. Errors: as clconv_pool2d_validate, and
+ * CLCONV_ERROR_INVALID_VALUE for a NULL array or indices with a mode without them. */
+clconv_status clconv_ref_pool2d(const clconv_pool2d_params *params, const clconv_shape *input,
+                                const float *x, float *y, int64_t *indices);
+
+/* ------------------------------------------------------------------------ */
 /* CPU reference path: plain loops, double accumulation, no device          */
 /* ------------------------------------------------------------------------ */
 
