@@ -100,6 +100,7 @@ struct clconv_plan {
     union {
         clconv_conv2d_params conv2d;
         clconv_pool2d_params pool2d;
+        clconv_conv_transpose2d_params conv_transpose2d;
     } params;
 };
 
@@ -142,6 +143,12 @@ clconv_status clconv_validate_shape(clconv_context *ctx, const clconv_shape *s, 
  * when out is not NULL. Messages go to ctx (may be NULL). */
 clconv_status clconv_conv2d_check(clconv_context *ctx, const clconv_conv2d_params *p,
                                   const clconv_shape *in, clconv_shape *out);
+
+/* Validates conv_transpose2d params against an input shape; writes the output
+ * shape when out is not NULL (host/conv_transpose2d.c). */
+clconv_status clconv_conv_transpose2d_check(clconv_context *ctx,
+                                            const clconv_conv_transpose2d_params *p,
+                                            const clconv_shape *in, clconv_shape *out);
 
 /* Validates pooling params against an input shape; writes the output shape
  * when out is not NULL (pool2d.c). Messages go to ctx (may be NULL). */

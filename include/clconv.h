@@ -414,6 +414,142 @@ clconv_status clconv_ref_pool2d(const clconv_pool2d_params *params, const clconv
                                 const float *x, float *y, int64_t *indices);
 
 /* ------------------------------------------------------------------------ */
+/* Transposed 2-D convolution (F.conv_transpose2d)                          */
+/* ------------------------------------------------------------------------ */
+
+/* Parameters of F.conv_transpose2d (the gradient of conv2d with respect to its
+ * input, a.k.a. "deconvolution"). Weights are [in_channels, out_channels/groups,
+ * kernel_h, kernel_w] as in PyTorch; bias is one value per output channel.
+ * Padding is symmetric per axis as in PyTorch (it removes pad rows/columns
+ * from both sides of the full transposed output); output_padding adds rows /
+ * columns on the bottom / right and must be smaller than max(stride, dilation)
+ * on its axis, exactly PyTorch's rule. */
+typedef struct clconv_conv_transpose2d_params {
+    int64_t in_channels;
+    int64_t out_channels;
+    int64_t kernel_h, kernel_w;
+    int64_t stride_h, stride_w;                 /* >= 1 */
+    int64_t pad_h, pad_w;                       /* >= 0 */
+    int64_t output_padding_h, output_padding_w; /* >= 0, < max(stride, dilation) per axis */
+    int64_t dilation_h, dilation_w;             /* >= 1 */
+    int64_t groups;                             /* divides in and out channels */
+    int has_bias;                               /* nonzero: add bias[out_channel] */
+    clconv_activation activation;               /* fused after the bias */
+} clconv_conv_transpose2d_params;
+
+/* Parameters with stride 1, no padding, no output padding, dilation 1,
+ * groups 1, no bias, no activation. */
+clconv_conv_transpose2d_params clconv_conv_transpose2d_default_params(int64_t in_channels,
+                                                                      int64_t out_channels,
+                                                                      int64_t kernel_h,
+                                                                      int64_t kernel_w);
+
+/* Checks params against an input shape without any device. Errors:
+ * CLCONV_ERROR_INVALID_VALUE (bad parameter, output_padding >= max(stride,
+ * dilation), groups not dividing the channels), CLCONV_ERROR_INVALID_SHAPE
+ * (channel mismatch, no output). */
+clconv_status clconv_conv_transpose2d_validate(const clconv_conv_transpose2d_params *params,
+                                               const clconv_shape *input);
+
+/* The output shape: H_out = (H-1)*stride_h - 2*pad_h + dilation_h*(kernel_h-1)
+ * + output_padding_h + 1, likewise W; C_out = out_channels. Validates first. */
+clconv_status clconv_conv_transpose2d_output_shape(const clconv_conv_transpose2d_params *params,
+                                                   const clconv_shape *input,
+                                                   clconv_shape *output);
+
+/* The weight shape [in, out/groups, kh, kw] as a clconv_shape (n=in, c=out/groups). */
+clconv_shape clconv_conv_transpose2d_weight_shape(const clconv_conv_transpose2d_params *params);
+
+/* Makes a plan for params on inputs of exactly this shape. Algorithms:
+ *   CLCONV_ALGO_TRANSPOSED_GATHER: one kernel; each work-group computes one
+ *     stride phase (oh % stride_h, ow % stride_w) of a block of output rows,
+ *     columns and channels, so every work-item of it uses the same kernel
+ *     taps; each output sums exactly the inputs that reach it, in a fixed
+ *     order (no atomics): results are identical from run to run. No workspace.
+ *   CLCONV_ALGO_TRANSPOSED_GEMM: per image and group, CLBlast SGEMM
+ *     cols[Cout/g*kh*kw, H*W] = W_g^T x X_g into the workspace, then a
+ *     deterministic gather col2im kernel that adds bias and activation.
+ *     Needs info.workspace_bytes of workspace (columns of as many images as
+ *     fit in min(256 MiB, the device's largest allocation), at least one).
+ *   CLCONV_ALGO_AUTO picks GATHER on every device (no workspace, no CLBlast
+ *     compilation, deterministic); ask for GEMM explicitly when it pays.
+ * Options: wg_w, wg_h, block_w, block_oc override the gather tile (0 =
+ * default); wg_oc and ci_chunk must be 0 or 1 (there is no channel lane).
+ * Errors: as clconv_conv_transpose2d_validate, CLCONV_ERROR_UNSUPPORTED,
+ * CLCONV_ERROR_BUILD_FAILED, CLCONV_ERROR_OPENCL. */
+clconv_status clconv_conv_transpose2d_plan_create(clconv_context *ctx,
+                                                  const clconv_conv_transpose2d_params *params,
+                                                  const clconv_shape *input,
+                                                  const clconv_plan_options *options,
+                                                  clconv_plan **out);
+
+/* Enqueues y = act(conv_transpose2d(x, w) + b) on the context's queue.
+ * x: input; w: weights [in, out/groups, kh, kw]; b: bias (NULL when the plan
+ * has none); y: output; workspace: at least info.workspace_bytes (NULL when
+ * that is 0). Waits for wait_list; *done (if not NULL) completes with the
+ * whole operation (the caller releases it). Does not block.
+ * Errors: CLCONV_ERROR_INVALID_VALUE (NULL or aliased buffer),
+ * CLCONV_ERROR_BUFFER_TOO_SMALL (a buffer or the workspace),
+ * CLCONV_ERROR_WRONG_PLAN, CLCONV_ERROR_OPENCL, CLCONV_ERROR_CLBLAST. */
+clconv_status clconv_conv_transpose2d_run(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b,
+                                          cl_mem y, cl_mem workspace, cl_uint num_wait,
+                                          const cl_event *wait_list, cl_event *done);
+
+/* Host-memory convenience (allocates the workspace when the plan needs one).
+ * options may be NULL. y holds clconv_conv_transpose2d_output_shape elements.
+ * Blocks until done. */
+clconv_status clconv_conv_transpose2d_host(clconv_context *ctx,
+                                           const clconv_conv_transpose2d_params *params,
+                                           const clconv_shape *input,
+                                           const clconv_plan_options *options, const float *x,
+                                           const float *w, const float *b, float *y);
+
+/* Parameters of F.conv_transpose1d. Input [n, c, length], weights
+ * [in, out/groups, kernel]. */
+typedef struct clconv_conv_transpose1d_params {
+    int64_t in_channels, out_channels;
+    int64_t kernel, stride, padding, output_padding, dilation, groups;
+    int has_bias;
+    clconv_activation activation;
+} clconv_conv_transpose1d_params;
+
+/* The equivalent 2-D parameters (kernel_h = 1, stride_h = 1, no vertical padding). */
+clconv_conv_transpose2d_params
+clconv_conv_transpose1d_as_conv_transpose2d(const clconv_conv_transpose1d_params *params);
+
+/* Output length of F.conv_transpose1d. Errors as clconv_conv_transpose2d_output_shape. */
+clconv_status clconv_conv_transpose1d_output_length(const clconv_conv_transpose1d_params *params,
+                                                    int64_t length, int64_t *out_length);
+
+/* A plan for inputs [n, in_channels, length]; run it with
+ * clconv_conv_transpose2d_run (the memory layouts coincide). */
+clconv_status clconv_conv_transpose1d_plan_create(clconv_context *ctx,
+                                                  const clconv_conv_transpose1d_params *params,
+                                                  int64_t n, int64_t length,
+                                                  const clconv_plan_options *options,
+                                                  clconv_plan **out);
+
+/* Host-memory convenience for conv_transpose1d (options may be NULL). */
+clconv_status clconv_conv_transpose1d_host(clconv_context *ctx,
+                                           const clconv_conv_transpose1d_params *params,
+                                           int64_t n, int64_t length,
+                                           const clconv_plan_options *options, const float *x,
+                                           const float *w, const float *b, float *y);
+
+/* Reference F.conv_transpose2d on host arrays, written in scatter form (each
+ * input value spreads into the outputs it reaches), accumulated in double.
+ * Errors: as clconv_conv_transpose2d_validate, CLCONV_ERROR_INVALID_VALUE for a
+ * NULL array, CLCONV_ERROR_OUT_OF_HOST_MEMORY. */
+clconv_status clconv_ref_conv_transpose2d(const clconv_conv_transpose2d_params *params,
+                                          const clconv_shape *input, const float *x,
+                                          const float *w, const float *b, float *y);
+
+/* Reference F.conv_transpose1d. */
+clconv_status clconv_ref_conv_transpose1d(const clconv_conv_transpose1d_params *params, int64_t n,
+                                          int64_t length, const float *x, const float *w,
+                                          const float *b, float *y);
+
+/* ------------------------------------------------------------------------ */
 /* CPU reference path: plain loops, double accumulation, no device          */
 /* ------------------------------------------------------------------------ */
 

@@ -1,0 +1,724 @@
+/* conv_transpose2d plans: validation and output shape, the gather kernel and
+ * the CLBlast GEMM + col2im algorithm, dispatch, and the 1-D variant. */
+#include "internal.h"
+
+#include <clblast_c.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- parameters, validation, shapes --------------------------------------- */
+
+#define CT_MAX_DIM ((int64_t)1 << 30) /* as in shape.c: keeps products in int64 */
+
+static clconv_status ct_range(clconv_context *ctx, const char *name, int64_t v, int64_t lo)
+{
+    if (v < lo)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "%s = %lld, expected >= %lld", name,
+                           (long long)v, (long long)lo);
+    if (v > CT_MAX_DIM)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "%s = %lld, expected <= %lld", name,
+                           (long long)v, (long long)CT_MAX_DIM);
+    return CLCONV_SUCCESS;
+}
+
+/* One axis: (in-1)*stride - 2*pad + dil*(k-1) + output_padding + 1. */
+static int64_t ct_axis_out(int64_t in, int64_t k, int64_t s, int64_t pad, int64_t op, int64_t d)
+{
+    return (in - 1) * s - 2 * pad + d * (k - 1) + op + 1;
+}
+
+clconv_status clconv_conv_transpose2d_check(clconv_context *ctx,
+                                            const clconv_conv_transpose2d_params *p,
+                                            const clconv_shape *in, clconv_shape *out)
+{
+    if (!p)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "params: NULL, expected parameters");
+    clconv_status st = clconv_validate_shape(ctx, in, "input");
+    if (st)
+        return st;
+    struct {
+        const char *name;
+        int64_t v, lo;
+    } r[] = {
+        {"in_channels", p->in_channels, 1},
+        {"out_channels", p->out_channels, 1},
+        {"kernel_h", p->kernel_h, 1},
+        {"kernel_w", p->kernel_w, 1},
+        {"stride_h", p->stride_h, 1},
+        {"stride_w", p->stride_w, 1},
+        {"pad_h", p->pad_h, 0},
+        {"pad_w", p->pad_w, 0},
+        {"output_padding_h", p->output_padding_h, 0},
+        {"output_padding_w", p->output_padding_w, 0},
+        {"dilation_h", p->dilation_h, 1},
+        {"dilation_w", p->dilation_w, 1},
+        {"groups", p->groups, 1},
+    };
+    for (size_t i = 0; i < sizeof r / sizeof r[0]; i++)
+        if ((st = ct_range(ctx, r[i].name, r[i].v, r[i].lo)))
+            return st;
+    if (p->activation != CLCONV_ACTIVATION_NONE && p->activation != CLCONV_ACTIVATION_RELU)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "activation = %d, expected CLCONV_ACTIVATION_NONE (0) or _RELU (1)",
+                           (int)p->activation);
+    /* PyTorch: "output padding must be smaller than either stride or dilation". */
+    const struct {
+        const char *name, *axis;
+        int64_t op, s, d;
+    } o[2] = {{"output_padding_h", "h", p->output_padding_h, p->stride_h, p->dilation_h},
+              {"output_padding_w", "w", p->output_padding_w, p->stride_w, p->dilation_w}};
+    for (int i = 0; i < 2; i++) {
+        int64_t lim = o[i].s > o[i].d ? o[i].s : o[i].d;
+        if (o[i].op >= lim)
+            return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                               "%s = %lld, expected < max(stride_%s, dilation_%s) = %lld "
+                               "(output padding must be smaller than either stride or dilation)",
+                               o[i].name, (long long)o[i].op, o[i].axis, o[i].axis,
+                               (long long)lim);
+    }
+    if (p->in_channels % p->groups != 0)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "groups = %lld does not divide in_channels = %lld",
+                           (long long)p->groups, (long long)p->in_channels);
+    if (p->out_channels % p->groups != 0)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "groups = %lld does not divide out_channels = %lld",
+                           (long long)p->groups, (long long)p->out_channels);
+    if (in->c != p->in_channels)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_SHAPE,
+                           "input.c = %lld, expected in_channels = %lld", (long long)in->c,
+                           (long long)p->in_channels);
+    if (in->h > CT_MAX_DIM || in->w > CT_MAX_DIM)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_SHAPE,
+                           "input %lldx%lld, expected each side <= %lld", (long long)in->h,
+                           (long long)in->w, (long long)CT_MAX_DIM);
+    int64_t oh = ct_axis_out(in->h, p->kernel_h, p->stride_h, p->pad_h, p->output_padding_h,
+                             p->dilation_h);
+    int64_t ow = ct_axis_out(in->w, p->kernel_w, p->stride_w, p->pad_w, p->output_padding_w,
+                             p->dilation_w);
+    if (oh <= 0 || ow <= 0)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_SHAPE,
+                           "no output: input %lldx%lld gives a %lldx%lld output "
+                           "((H-1)*stride - 2*padding + dilation*(kernel-1) + output_padding + 1); "
+                           "padding (%lld, %lld) is too large",
+                           (long long)in->h, (long long)in->w, (long long)oh, (long long)ow,
+                           (long long)p->pad_h, (long long)p->pad_w);
+    clconv_shape os = {in->n, p->out_channels, oh, ow};
+    if (clconv_shape_elements_checked(&os) == 0)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_SHAPE, "output shape overflows size_t");
+    if (out)
+        *out = os;
+    return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_conv_transpose2d_validate(const clconv_conv_transpose2d_params *params,
+                                               const clconv_shape *input)
+{
+    return clconv_conv_transpose2d_check(NULL, params, input, NULL);
+}
+
+clconv_status clconv_conv_transpose2d_output_shape(const clconv_conv_transpose2d_params *params,
+                                                   const clconv_shape *input,
+                                                   clconv_shape *output)
+{
+    if (!output)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "output: NULL, expected a pointer");
+    return clconv_conv_transpose2d_check(NULL, params, input, output);
+}
+
+clconv_shape clconv_conv_transpose2d_weight_shape(const clconv_conv_transpose2d_params *p)
+{
+    clconv_shape s = {0, 0, 0, 0};
+    if (p && p->groups > 0) {
+        s.n = p->in_channels;
+        s.c = p->out_channels / p->groups;
+        s.h = p->kernel_h;
+        s.w = p->kernel_w;
+    }
+    return s;
+}
+
+clconv_conv_transpose2d_params clconv_conv_transpose2d_default_params(int64_t in_channels,
+                                                                      int64_t out_channels,
+                                                                      int64_t kernel_h,
+                                                                      int64_t kernel_w)
+{
+    clconv_conv_transpose2d_params p;
+    memset(&p, 0, sizeof p);
+    p.in_channels = in_channels;
+    p.out_channels = out_channels;
+    p.kernel_h = kernel_h;
+    p.kernel_w = kernel_w;
+    p.stride_h = p.stride_w = 1;
+    p.dilation_h = p.dilation_w = 1;
+    p.groups = 1;
+    return p;
+}
+
+/* ---- plans ---------------------------------------------------------------- */
+
+/* Operator data of a plan. */
+typedef struct ct_data {
+    int wg_w, wg_h, bw, boc;      /* gather tile */
+    int oc_blocks;
+    /* GEMM algorithm */
+    size_t m, hw, k;              /* cols = [m, hw] = W_g^T [m, k] x X_g [k, hw] */
+    int64_t chunk;                /* images per col2im launch (workspace holds their columns) */
+    bool out_of_order;            /* the queue needs barriers between dependent steps */
+} ct_data;
+
+static void ct_destroy(clconv_plan *plan)
+{
+    free(plan->op_data);
+    plan->op_data = NULL;
+}
+
+/* Largest workspace the GEMM algorithm asks for by itself. */
+#define CT_WORKSPACE_CAP ((size_t)256 << 20)
+
+static clconv_status ct_tile(clconv_context *ctx, const clconv_plan_options *o, ct_data *d,
+                             int64_t phase_w, int64_t phase_h, int64_t cout_g)
+{
+    bool cpu = (ctx->device_type & CL_DEVICE_TYPE_CPU) != 0;
+    d->wg_w = cpu ? 8 : 16;
+    d->wg_h = cpu ? 1 : 4;
+    d->bw = 2;
+    d->boc = cpu ? 8 : 4;
+    /* Shrink a tile that would be mostly idle, in coarse steps: every distinct
+     * tile is another program to compile (and to cache). */
+    if (phase_w <= d->wg_w)
+        d->bw = 1;
+    while (d->wg_w > 4 && d->wg_w / 2 >= phase_w)
+        d->wg_w /= 2;
+    while (d->wg_h > 1 && d->wg_h / 2 >= phase_h)
+        d->wg_h /= 2;
+    if (cout_g == 1)
+        d->boc = 1; /* depthwise-like: a channel block would be all padding */
+    else if (cout_g <= 4 && d->boc > 4)
+        d->boc = 4;
+    if (!o)
+        return CLCONV_SUCCESS;
+    struct {
+        const char *name;
+        int v, max;
+        int *dst;
+    } f[] = {
+        {"options.wg_w", o->wg_w, 1024, &d->wg_w},
+        {"options.wg_h", o->wg_h, 1024, &d->wg_h},
+        {"options.block_w", o->block_w, 16, &d->bw},
+        {"options.block_oc", o->block_oc, 16, &d->boc},
+    };
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+        if (f[i].v == 0)
+            continue;
+        if (f[i].v < 0 || f[i].v > f[i].max)
+            return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                               "%s = %d, expected 0 (default) or 1..%d", f[i].name, f[i].v,
+                               f[i].max);
+        *f[i].dst = f[i].v;
+    }
+    if (o->wg_oc < 0 || o->wg_oc > 1)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "options.wg_oc = %d, expected 0 or 1 for conv_transpose2d (its "
+                           "work-groups have no channel lane; use block_oc)", o->wg_oc);
+    if (o->ci_chunk < 0 || o->ci_chunk > 1)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "options.ci_chunk = %d, expected 0 or 1 for conv_transpose2d (no "
+                           "local-memory staging)", o->ci_chunk);
+    return CLCONV_SUCCESS;
+}
+
+static clconv_status ct_build(clconv_plan *plan, const clconv_conv_transpose2d_params *p,
+                              const char *name, int wg_w, int wg_h, int bw, int boc)
+{
+    snprintf(plan->info.build_options, sizeof plan->info.build_options,
+             "-DKH=%lld -DKW=%lld -DSH=%lld -DSW=%lld -DDH=%lld -DDW=%lld -DHAS_BIAS=%d "
+             "-DRELU=%d -DWG_W=%d -DWG_H=%d -DBW=%d -DBOC=%d",
+             (long long)p->kernel_h, (long long)p->kernel_w, (long long)p->stride_h,
+             (long long)p->stride_w, (long long)p->dilation_h, (long long)p->dilation_w,
+             p->has_bias ? 1 : 0, p->activation == CLCONV_ACTIVATION_RELU ? 1 : 0, wg_w, wg_h,
+             bw, boc);
+    snprintf(plan->info.kernel_name, sizeof plan->info.kernel_name, "%s", name);
+    if (plan->kernel) {
+        clReleaseKernel(plan->kernel);
+        plan->kernel = NULL;
+    }
+    return clconv_get_kernel(plan->ctx, "conv_transpose2d", name, plan->info.build_options,
+                             &plan->kernel);
+}
+
+static clconv_status ct_wg_limit(clconv_plan *plan, size_t *limit)
+{
+    cl_int err = clGetKernelWorkGroupInfo(plan->kernel, plan->ctx->device,
+                                          CL_KERNEL_WORK_GROUP_SIZE, sizeof *limit, limit, NULL);
+    if (err != CL_SUCCESS)
+        return clconv_fail_cl(plan->ctx, err,
+                              "clGetKernelWorkGroupInfo(CL_KERNEL_WORK_GROUP_SIZE)");
+    return CLCONV_SUCCESS;
+}
+
+static clconv_status ct_set_int_args(clconv_plan *plan, cl_uint first, const cl_int *v, size_t n)
+{
+    clconv_status st = CLCONV_SUCCESS;
+    for (size_t i = 0; i < n && !st; i++)
+        st = clconv_set_arg(plan->ctx, plan->kernel, first + (cl_uint)i, sizeof(cl_int), &v[i],
+                            plan->info.kernel_name);
+    return st;
+}
+
+static size_t round_up(size_t a, size_t b)
+{
+    return (a + b - 1) / b * b;
+}
+
+static clconv_status ct_plan_gather(clconv_plan *plan, ct_data *d,
+                                    const clconv_conv_transpose2d_params *p,
+                                    const clconv_shape *in, const clconv_shape *out,
+                                    const clconv_plan_options *opts)
+{
+    clconv_context *ctx = plan->ctx;
+    int64_t cout_g = p->out_channels / p->groups;
+    int64_t phase_w = (out->w + p->stride_w - 1) / p->stride_w;
+    int64_t phase_h = (out->h + p->stride_h - 1) / p->stride_h;
+    clconv_status st = ct_tile(ctx, opts, d, phase_w, phase_h, cout_g);
+    if (st)
+        return st;
+    const char *name = "conv_transpose2d_gather";
+    for (int attempt = 0;; attempt++) {
+        if ((size_t)d->wg_w * d->wg_h > ctx->max_wg_size ||
+            (size_t)d->wg_w > ctx->max_item_sizes[0] || (size_t)d->wg_h > ctx->max_item_sizes[1])
+            return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                               "work-group %dx%d exceeds the device limits (%zu items, %zux%zu)",
+                               d->wg_w, d->wg_h, ctx->max_wg_size, ctx->max_item_sizes[0],
+                               ctx->max_item_sizes[1]);
+        if ((st = ct_build(plan, p, name, d->wg_w, d->wg_h, d->bw, d->boc)))
+            return st;
+        size_t limit, items = (size_t)d->wg_w * d->wg_h;
+        if ((st = ct_wg_limit(plan, &limit)))
+            return st;
+        if (items <= limit)
+            break;
+        if (attempt > 8 || items == 1)
+            return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                               "%s: the compiled kernel allows %zu work-items per group, the "
+                               "smallest tile needs %zu", name, limit, items);
+        if (d->wg_h > 1)
+            d->wg_h /= 2;
+        else
+            d->wg_w /= 2;
+    }
+    int64_t tile_j = (int64_t)d->wg_w * d->bw;
+    d->oc_blocks = (int)((cout_g + d->boc - 1) / d->boc);
+    double z = (double)in->n * (double)p->groups * d->oc_blocks * (double)p->stride_h *
+               (double)p->stride_w;
+    if (z > (double)INT32_MAX)
+        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                           "%.0f work-groups along dimension 2 (images x groups x channel blocks "
+                           "x stride phases), expected <= %d", z, INT32_MAX);
+    plan->work_dim = 3;
+    plan->info.local_size[0] = (size_t)d->wg_w;
+    plan->info.local_size[1] = (size_t)d->wg_h;
+    plan->info.local_size[2] = 1;
+    plan->info.global_size[0] = (size_t)((phase_w + tile_j - 1) / tile_j) * (size_t)d->wg_w;
+    plan->info.global_size[1] = round_up((size_t)phase_h, (size_t)d->wg_h);
+    plan->info.global_size[2] = (size_t)z;
+    plan->info.workspace_bytes = 0;
+    cl_int args[] = {(cl_int)in->c, (cl_int)in->h, (cl_int)in->w,
+                     (cl_int)out->c, (cl_int)out->h, (cl_int)out->w,
+                     (cl_int)p->groups, (cl_int)p->pad_h, (cl_int)p->pad_w,
+                     (cl_int)d->oc_blocks};
+    return ct_set_int_args(plan, 4, args, sizeof args / sizeof args[0]);
+}
+
+/* The col2im launch size for `images` images. */
+static void ct_col2im_sizes(const clconv_plan *plan, const ct_data *d, int64_t images,
+                            size_t global[3], size_t local[3])
+{
+    const clconv_conv_transpose2d_params *p = &plan->params.conv_transpose2d;
+    const clconv_shape *out = &plan->info.output;
+    size_t phase_w = (size_t)((out->w + p->stride_w - 1) / p->stride_w);
+    size_t phase_h = (size_t)((out->h + p->stride_h - 1) / p->stride_h);
+    local[0] = (size_t)d->wg_w;
+    local[1] = local[2] = 1;
+    global[0] = round_up(phase_w, (size_t)d->wg_w);
+    global[1] = phase_h;
+    global[2] = (size_t)images * (size_t)out->c * (size_t)(p->stride_h * p->stride_w);
+}
+
+static clconv_status ct_plan_gemm(clconv_plan *plan, ct_data *d,
+                                  const clconv_conv_transpose2d_params *p,
+                                  const clconv_shape *in, const clconv_shape *out)
+{
+    clconv_context *ctx = plan->ctx;
+    int64_t cout_g = p->out_channels / p->groups, cin_g = p->in_channels / p->groups;
+    d->m = (size_t)(cout_g * p->kernel_h * p->kernel_w);
+    d->k = (size_t)cin_g;
+    d->hw = (size_t)(in->h * in->w);
+    size_t per_image = 0; /* bytes of the columns of one image, all groups */
+    if (!clconv_mul_size(d->m, d->hw, &per_image) ||
+        !clconv_mul_size(per_image, (size_t)p->groups, &per_image) ||
+        !clconv_mul_size(per_image, sizeof(float), &per_image) ||
+        per_image / sizeof(float) > CLCONV_MAX_DEVICE_ELEMENTS ||
+        per_image > (size_t)ctx->max_alloc)
+        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                           "transposed-gemm: the columns of one image (%zu x %zu floats per "
+                           "group, %lld groups) exceed the device's largest buffer of %llu "
+                           "bytes; use transposed-gather",
+                           d->m, d->hw, (long long)p->groups,
+                           (unsigned long long)ctx->max_alloc);
+    size_t cap = CT_WORKSPACE_CAP < (size_t)ctx->max_alloc ? CT_WORKSPACE_CAP
+                                                           : (size_t)ctx->max_alloc;
+    int64_t chunk = (int64_t)(cap / per_image);
+    if (chunk < 1)
+        chunk = 1;
+    if (chunk > in->n)
+        chunk = in->n;
+    d->chunk = chunk;
+    plan->info.workspace_bytes = per_image * (size_t)chunk;
+
+    /* col2im: a 1-D row of work-items along the phase columns. */
+    int64_t phase_w = (out->w + p->stride_w - 1) / p->stride_w;
+    d->wg_w = (ctx->device_type & CL_DEVICE_TYPE_CPU) ? 8 : 64;
+    while (d->wg_w > 8 && d->wg_w / 2 >= phase_w)
+        d->wg_w /= 2;
+    d->wg_h = d->bw = d->boc = 1;
+    const char *name = "conv_transpose2d_col2im";
+    clconv_status st;
+    for (int attempt = 0;; attempt++) {
+        if ((size_t)d->wg_w > ctx->max_wg_size || (size_t)d->wg_w > ctx->max_item_sizes[0])
+            return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                               "work-group %d exceeds the device limits (%zu items)", d->wg_w,
+                               ctx->max_wg_size);
+        if ((st = ct_build(plan, p, name, d->wg_w, 1, 1, 1)))
+            return st;
+        size_t limit;
+        if ((st = ct_wg_limit(plan, &limit)))
+            return st;
+        if ((size_t)d->wg_w <= limit)
+            break;
+        if (attempt > 8 || d->wg_w == 1)
+            return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                               "%s: the compiled kernel allows %zu work-items per group", name,
+                               limit);
+        d->wg_w /= 2;
+    }
+    double z = (double)chunk * (double)out->c * (double)p->stride_h * (double)p->stride_w;
+    if (z > (double)INT32_MAX)
+        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                           "%.0f work-items along dimension 2, expected <= %d", z, INT32_MAX);
+    plan->work_dim = 3;
+    ct_col2im_sizes(plan, d, chunk, plan->info.global_size, plan->info.local_size);
+
+    cl_command_queue_properties qp = 0;
+    cl_int err = clGetCommandQueueInfo(ctx->queue, CL_QUEUE_PROPERTIES, sizeof qp, &qp, NULL);
+    if (err != CL_SUCCESS)
+        return clconv_fail_cl(ctx, err, "clGetCommandQueueInfo(CL_QUEUE_PROPERTIES)");
+    d->out_of_order = (qp & CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE) != 0;
+
+    cl_int args[] = {(cl_int)in->h, (cl_int)in->w, (cl_int)out->c, (cl_int)out->h,
+                     (cl_int)out->w, (cl_int)p->groups, (cl_int)p->pad_h, (cl_int)p->pad_w};
+    return ct_set_int_args(plan, 3, args, sizeof args / sizeof args[0]);
+}
+
+clconv_status clconv_conv_transpose2d_plan_create(clconv_context *ctx,
+                                                  const clconv_conv_transpose2d_params *params,
+                                                  const clconv_shape *input,
+                                                  const clconv_plan_options *options,
+                                                  clconv_plan **out)
+{
+    if (!ctx)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "ctx: NULL, expected a context");
+    if (!out)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "out: NULL, expected a pointer");
+    *out = NULL;
+    clconv_shape oshape;
+    clconv_status st = clconv_conv_transpose2d_check(ctx, params, input, &oshape);
+    if (st)
+        return st;
+    clconv_algorithm algo = options ? options->algorithm : CLCONV_ALGO_AUTO;
+    if (algo == CLCONV_ALGO_AUTO)
+        algo = CLCONV_ALGO_TRANSPOSED_GATHER;
+    if (algo != CLCONV_ALGO_TRANSPOSED_GATHER && algo != CLCONV_ALGO_TRANSPOSED_GEMM)
+        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                           "options.algorithm = %s, expected auto, transposed-gather or "
+                           "transposed-gemm for conv_transpose2d",
+                           clconv_algorithm_name(algo));
+    clconv_shape wshape = clconv_conv_transpose2d_weight_shape(params);
+    size_t nx = clconv_shape_elements_checked(input), ny = clconv_shape_elements_checked(&oshape);
+    size_t nw = clconv_shape_elements_checked(&wshape);
+    if (nx > CLCONV_MAX_DEVICE_ELEMENTS || ny > CLCONV_MAX_DEVICE_ELEMENTS ||
+        nw > CLCONV_MAX_DEVICE_ELEMENTS || nw == 0)
+        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                           "tensor too large: input %zu, weight %zu, output %zu elements; the "
+                           "kernels index up to %zu per tensor", nx, nw, ny,
+                           (size_t)CLCONV_MAX_DEVICE_ELEMENTS);
+    clconv_plan *plan;
+    if ((st = clconv_plan_alloc(ctx, CLCONV_OP_CONV_TRANSPOSE2D, &plan)))
+        return st;
+    ct_data *d = calloc(1, sizeof *d);
+    if (!d) {
+        clconv_plan_destroy(plan);
+        return clconv_fail(ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "allocating plan data");
+    }
+    plan->op_data = d;
+    plan->destroy_op = ct_destroy;
+    plan->params.conv_transpose2d = *params;
+    plan->info.algorithm = algo;
+    plan->info.input = *input;
+    plan->info.output = oshape;
+    plan->x_bytes = nx * sizeof(float);
+    plan->w_bytes = nw * sizeof(float);
+    plan->b_bytes = params->has_bias ? (size_t)params->out_channels * sizeof(float) : 0;
+    plan->y_bytes = ny * sizeof(float);
+    /* Every input value meets every weight of its group once (padding aside). */
+    plan->info.flops = 2.0 * (double)nx * (double)wshape.c * (double)wshape.h * (double)wshape.w;
+    plan->info.bytes = (double)(plan->x_bytes + plan->w_bytes + plan->b_bytes + plan->y_bytes);
+    if (algo == CLCONV_ALGO_TRANSPOSED_GATHER)
+        st = ct_plan_gather(plan, d, params, input, &oshape, options);
+    else
+        st = ct_plan_gemm(plan, d, params, input, &oshape);
+    if (st) {
+        clconv_plan_destroy(plan);
+        return st;
+    }
+    *out = plan;
+    return CLCONV_SUCCESS;
+}
+
+/* ---- running -------------------------------------------------------------- */
+
+static clconv_status ct_barrier(clconv_context *ctx, cl_uint n, const cl_event *ev)
+{
+    cl_int err = clEnqueueBarrierWithWaitList(ctx->queue, n, ev, NULL);
+    if (err != CL_SUCCESS)
+        return clconv_fail_cl(ctx, err, "clEnqueueBarrierWithWaitList");
+    return CLCONV_SUCCESS;
+}
+
+/* GEMM + col2im, chunk by chunk of images. Called with the plan locked. */
+static clconv_status ct_run_gemm(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b, cl_mem y,
+                                 cl_mem ws, cl_uint num_wait, const cl_event *wait_list,
+                                 cl_event *done)
+{
+    clconv_context *ctx = plan->ctx;
+    const ct_data *d = plan->op_data;
+    const clconv_conv_transpose2d_params *p = &plan->params.conv_transpose2d;
+    const clconv_shape *in = &plan->info.input;
+    clconv_status st;
+    /* CLBlast takes no wait list: a barrier holds everything behind the events. */
+    if (num_wait > 0 && (st = ct_barrier(ctx, num_wait, wait_list)))
+        return st;
+    cl_command_queue q = ctx->queue;
+    const size_t groups = (size_t)p->groups;
+    const size_t a_group = d->k * d->m;                 /* weights of one group */
+    const size_t b_image = (size_t)in->c * d->hw;       /* one input image */
+    const size_t c_entry = d->m * d->hw;                /* cols of one (image, group) */
+    cl_mem args[3] = {ws, b, y};
+    const char *names[3] = {"workspace", "b", "y"};
+    for (cl_uint i = 0; i < 3; i++)
+        if ((st = clconv_set_arg(ctx, plan->kernel, i, sizeof(cl_mem), args[i] ? &args[i] : NULL,
+                                 names[i])))
+            return st;
+    for (int64_t n0 = 0; n0 < in->n; n0 += d->chunk) {
+        int64_t images = in->n - n0 < d->chunk ? in->n - n0 : d->chunk;
+        if (n0 > 0 && d->out_of_order && (st = ct_barrier(ctx, 0, NULL)))
+            return st; /* the previous col2im still reads the workspace */
+        for (int64_t nl = 0; nl < images; nl++) {
+            for (size_t g = 0; g < groups; g++) {
+                CLBlastStatusCode cs = CLBlastSgemm(
+                    CLBlastLayoutRowMajor, CLBlastTransposeYes, CLBlastTransposeNo, d->m, d->hw,
+                    d->k, 1.0f, w, g * a_group, d->m, x,
+                    (size_t)(n0 + nl) * b_image + g * d->k * d->hw, d->hw, 0.0f, ws,
+                    ((size_t)nl * groups + g) * c_entry, d->hw, &q, NULL);
+                if (cs != CLBlastSuccess)
+                    return clconv_fail(ctx, CLCONV_ERROR_CLBLAST,
+                                       "CLBlastSgemm(m=%zu, n=%zu, k=%zu, image %lld, group "
+                                       "%zu) returned %d", d->m, d->hw, d->k,
+                                       (long long)(n0 + nl), g, (int)cs);
+            }
+        }
+        if (d->out_of_order && (st = ct_barrier(ctx, 0, NULL)))
+            return st;
+        size_t global[3], local[3];
+        ct_col2im_sizes(plan, d, images, global, local);
+        cl_int n0i = (cl_int)n0;
+        if ((st = clconv_set_arg(ctx, plan->kernel, 11, sizeof n0i, &n0i, "n0")))
+            return st;
+        bool last = n0 + images >= in->n;
+        cl_int err = clEnqueueNDRangeKernel(q, plan->kernel, 3, NULL, global, local, 0, NULL,
+                                            last ? done : NULL);
+        if (err != CL_SUCCESS) {
+            if (done)
+                *done = NULL;
+            return clconv_fail_cl(ctx, err, "clEnqueueNDRangeKernel(conv_transpose2d_col2im)");
+        }
+    }
+    return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_conv_transpose2d_run(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b,
+                                          cl_mem y, cl_mem workspace, cl_uint num_wait,
+                                          const cl_event *wait_list, cl_event *done)
+{
+    if (!plan)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "plan: NULL, expected a plan");
+    clconv_context *ctx = plan->ctx;
+    if (plan->op != CLCONV_OP_CONV_TRANSPOSE2D)
+        return clconv_fail(ctx, CLCONV_ERROR_WRONG_PLAN,
+                           "clconv_conv_transpose2d_run: the plan was made for another operator "
+                           "(%s); expected a conv_transpose2d plan",
+                           clconv_algorithm_name(plan->info.algorithm));
+    if (done)
+        *done = NULL;
+    if ((num_wait > 0) != (wait_list != NULL))
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "num_wait = %u with wait_list %s: both must be given or neither",
+                           num_wait, wait_list ? "set" : "NULL");
+    clconv_status st;
+    if ((st = clconv_check_buffer(ctx, x, plan->x_bytes, "x")) ||
+        (st = clconv_check_buffer(ctx, w, plan->w_bytes, "w")) ||
+        (st = clconv_check_buffer(ctx, y, plan->y_bytes, "y")))
+        return st;
+    if (plan->params.conv_transpose2d.has_bias) {
+        if ((st = clconv_check_buffer(ctx, b, plan->b_bytes, "b")))
+            return st;
+    } else if (b) {
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "b: a buffer was given but the plan has has_bias = 0");
+    }
+    if (plan->info.workspace_bytes > 0 &&
+        (st = clconv_check_buffer(ctx, workspace, plan->info.workspace_bytes, "workspace")))
+        return st;
+    if (y == x || y == w || (b && y == b))
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "y: must not be the same buffer as x, w or b (no in-place "
+                           "transposed convolution)");
+    if (workspace && plan->info.workspace_bytes > 0 &&
+        (workspace == x || workspace == w || workspace == y || (b && workspace == b)))
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "workspace: must not be the same buffer as x, w, b or y");
+    pthread_mutex_lock(&plan->lock);
+    if (plan->info.algorithm == CLCONV_ALGO_TRANSPOSED_GEMM) {
+        st = ct_run_gemm(plan, x, w, b, y, workspace, num_wait, wait_list, done);
+    } else {
+        cl_mem args[4] = {x, w, b, y};
+        const char *names[4] = {"x", "w", "b", "y"};
+        for (cl_uint i = 0; i < 4 && !st; i++)
+            st = clconv_set_arg(ctx, plan->kernel, i, sizeof(cl_mem),
+                                args[i] ? &args[i] : NULL, names[i]);
+        if (!st)
+            st = clconv_plan_enqueue(plan, num_wait, wait_list, done);
+    }
+    pthread_mutex_unlock(&plan->lock);
+    return st;
+}
+
+clconv_status clconv_conv_transpose2d_host(clconv_context *ctx,
+                                           const clconv_conv_transpose2d_params *params,
+                                           const clconv_shape *input,
+                                           const clconv_plan_options *options, const float *x,
+                                           const float *w, const float *b, float *y)
+{
+    if (!ctx)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "ctx: NULL, expected a context");
+    if (!x || !w || !y)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "%s: NULL, expected a host array",
+                           !x ? "x" : !w ? "w" : "y");
+    if (params && params->has_bias && !b)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "b: NULL but params.has_bias = 1, expected out_channels floats");
+    clconv_plan *plan;
+    clconv_status st = clconv_conv_transpose2d_plan_create(ctx, params, input, options, &plan);
+    if (st)
+        return st;
+    cl_mem bx = NULL, bw = NULL, bb = NULL, by = NULL, bws = NULL;
+    cl_event ev = NULL;
+    if (!(st = clconv_buffer_create(ctx, plan->x_bytes, x, &bx, "x")) &&
+        !(st = clconv_buffer_create(ctx, plan->w_bytes, w, &bw, "w")) &&
+        !(st = params->has_bias ? clconv_buffer_create(ctx, plan->b_bytes, b, &bb, "b")
+                                : CLCONV_SUCCESS) &&
+        !(st = clconv_buffer_create(ctx, plan->y_bytes, NULL, &by, "y")) &&
+        !(st = plan->info.workspace_bytes
+                   ? clconv_buffer_create(ctx, plan->info.workspace_bytes, NULL, &bws,
+                                          "workspace")
+                   : CLCONV_SUCCESS) &&
+        !(st = clconv_conv_transpose2d_run(plan, bx, bw, bb, by, bws, 0, NULL, &ev)))
+        st = clconv_buffer_read(ctx, by, plan->y_bytes, y, ev);
+    if (ev)
+        clReleaseEvent(ev);
+    cl_mem all[] = {bx, bw, bb, by, bws};
+    for (int i = 0; i < 5; i++)
+        if (all[i])
+            clReleaseMemObject(all[i]);
+    clconv_plan_destroy(plan);
+    return st;
+}
+
+/* ---- conv_transpose1d: the same kernels with H = 1 ------------------------ */
+
+clconv_conv_transpose2d_params
+clconv_conv_transpose1d_as_conv_transpose2d(const clconv_conv_transpose1d_params *q)
+{
+    clconv_conv_transpose2d_params p;
+    memset(&p, 0, sizeof p);
+    if (!q)
+        return p;
+    p.in_channels = q->in_channels;
+    p.out_channels = q->out_channels;
+    p.kernel_h = 1;
+    p.kernel_w = q->kernel;
+    p.stride_h = 1;
+    p.stride_w = q->stride;
+    p.pad_h = 0;
+    p.pad_w = q->padding;
+    p.output_padding_h = 0;
+    p.output_padding_w = q->output_padding;
+    p.dilation_h = 1;
+    p.dilation_w = q->dilation;
+    p.groups = q->groups;
+    p.has_bias = q->has_bias;
+    p.activation = q->activation;
+    return p;
+}
+
+clconv_status clconv_conv_transpose1d_output_length(const clconv_conv_transpose1d_params *params,
+                                                    int64_t length, int64_t *out_length)
+{
+    if (!params || !out_length)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "%s: NULL, expected a pointer",
+                           params ? "out_length" : "params");
+    clconv_conv_transpose2d_params p = clconv_conv_transpose1d_as_conv_transpose2d(params);
+    clconv_shape in = {1, params->in_channels, 1, length}, out;
+    clconv_status st = clconv_conv_transpose2d_check(NULL, &p, &in, &out);
+    if (st)
+        return st;
+    *out_length = out.w;
+    return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_conv_transpose1d_plan_create(clconv_context *ctx,
+                                                  const clconv_conv_transpose1d_params *params,
+                                                  int64_t n, int64_t length,
+                                                  const clconv_plan_options *options,
+                                                  clconv_plan **out)
+{
+    if (!params)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "params: NULL, expected parameters");
+    clconv_conv_transpose2d_params p = clconv_conv_transpose1d_as_conv_transpose2d(params);
+    clconv_shape in = {n, params->in_channels, 1, length};
+    return clconv_conv_transpose2d_plan_create(ctx, &p, &in, options, out);
+}
+
+clconv_status clconv_conv_transpose1d_host(clconv_context *ctx,
+                                           const clconv_conv_transpose1d_params *params,
+                                           int64_t n, int64_t length,
+                                           const clconv_plan_options *options, const float *x,
+                                           const float *w, const float *b, float *y)
+{
+    if (!params)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "params: NULL, expected parameters");
+    clconv_conv_transpose2d_params p = clconv_conv_transpose1d_as_conv_transpose2d(params);
+    clconv_shape in = {n, params->in_channels, 1, length};
+    return clconv_conv_transpose2d_host(ctx, &p, &in, options, x, w, b, y);
+}
