@@ -470,7 +470,9 @@ clconv_shape clconv_conv_transpose2d_weight_shape(const clconv_conv_transpose2d_
  *     cols[Cout/g*kh*kw, H*W] = W_g^T x X_g into the workspace, then a
  *     deterministic gather col2im kernel that adds bias and activation.
  *     Needs info.workspace_bytes of workspace (columns of as many images as
- *     fit in min(256 MiB, the device's largest allocation), at least one).
+ *     fit in min(256 MiB, the device's largest allocation, the environment
+ *     variable CLCONV_WORKSPACE_LIMIT in bytes when set), at least one; the
+ *     images are processed in chunks of that many).
  *   CLCONV_ALGO_AUTO picks GATHER on every device (no workspace, no CLBlast
  *     compilation, deterministic); ask for GEMM explicitly when it pays.
  * Options: wg_w, wg_h, block_w, block_oc override the gather tile (0 =

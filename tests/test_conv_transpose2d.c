@@ -632,6 +632,31 @@ START_TEST(gemm_batches_and_groups)
     ck_assert_uint_eq(info.workspace_bytes, (size_t)4 * 3 * (3 * 9) * (7 * 5) * 4);
     ck_assert_str_eq(info.kernel_name, "conv_transpose2d_col2im");
     clconv_plan_destroy(plan);
+
+    /* A workspace limit of one image and a half: images go one chunk at a time. */
+    size_t per_image = (size_t)3 * (3 * 9) * (7 * 5) * 4;
+    char lim[32];
+    snprintf(lim, sizeof lim, "%zu", per_image + per_image / 2);
+    setenv("CLCONV_WORKSPACE_LIMIT", lim, 1);
+    ck_assert_int_eq(clconv_conv_transpose2d_plan_create(tu_ctx(), &c.p, &c.in, &c.opt, &plan),
+                     CLCONV_SUCCESS);
+    clconv_plan_get_info(plan, &info);
+    ck_assert_uint_eq(info.workspace_bytes, per_image);
+    clconv_plan_destroy(plan);
+    check_case(&c, &r, 8, 1);
+    snprintf(lim, sizeof lim, "%zu", per_image - 4);
+    setenv("CLCONV_WORKSPACE_LIMIT", lim, 1);
+    ck_assert_int_eq(clconv_conv_transpose2d_plan_create(tu_ctx(), &c.p, &c.in, &c.opt, &plan),
+                     CLCONV_ERROR_UNSUPPORTED);
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(tu_ctx()), "CLCONV_WORKSPACE_LIMIT"));
+    setenv("CLCONV_WORKSPACE_LIMIT", "12x", 1);
+    ck_assert_int_eq(clconv_conv_transpose2d_plan_create(tu_ctx(), &c.p, &c.in, &c.opt, &plan),
+                     CLCONV_ERROR_INVALID_VALUE);
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(tu_ctx()), "CLCONV_WORKSPACE_LIMIT = '12x'"));
+    unsetenv("CLCONV_WORKSPACE_LIMIT");
+    /* The gather ignores the limit: it needs no workspace. */
+    c.opt.algorithm = CLCONV_ALGO_TRANSPOSED_GATHER;
+    check_case(&c, &r, 8, 2);
 }
 END_TEST
 
