@@ -95,16 +95,27 @@ __kernel void pool2d_window(__global const float *restrict x, __global float *re
         const int fw = iw0 < 0 ? iw0 + (-iw0 + D_W - 1) / D_W * D_W : iw0;
         float m = -INFINITY;
         long mi = (long)fh * W + fw;
-        for (int a = 0; a < K_H; a++) {
-            const int ih = ih0 + a * D_H;
-            if (ih < 0 || ih >= H)
-                continue;
-            for (int b = 0; b < K_W; b++) {
-                const int iw = iw0 + b * D_W;
-                if (iw < 0 || iw >= W)
+        if (ih0 >= 0 && iw0 >= 0 && ih0 + (K_H - 1) * D_H < H && iw0 + (K_W - 1) * D_W < W) {
+            /* Interior window (almost all of them): no bounds checks. */
+            for (int a = 0; a < K_H; a++) {
+                const int r = (ih0 + a * D_H) * W + iw0;
+                for (int b = 0; b < K_W; b++) {
+                    const float v = xp[r + b * D_W];
+                    MAX_UPDATE(v, (long)(r + b * D_W))
+                }
+            }
+        } else {
+            for (int a = 0; a < K_H; a++) {
+                const int ih = ih0 + a * D_H;
+                if (ih < 0 || ih >= H)
                     continue;
-                const float v = xp[ih * W + iw];
-                MAX_UPDATE(v, (long)(ih * W + iw))
+                for (int b = 0; b < K_W; b++) {
+                    const int iw = iw0 + b * D_W;
+                    if (iw < 0 || iw >= W)
+                        continue;
+                    const float v = xp[ih * W + iw];
+                    MAX_UPDATE(v, (long)(ih * W + iw))
+                }
             }
         }
         out = m;
@@ -119,15 +130,24 @@ __kernel void pool2d_window(__global const float *restrict x, __global float *re
         const int hs = max(ih0, 0), ws = max(iw0, 0);
         const int hc = min(he, H), wc = min(we, W);
         float s = 0.0f;
-        for (int a = 0; a < K_H; a++) {
-            const int ih = ih0 + a;
-            if (ih < 0 || ih >= H)
-                continue;
-            for (int b = 0; b < K_W; b++) {
-                const int iw = iw0 + b;
-                if (iw < 0 || iw >= W)
+        if (ih0 >= 0 && iw0 >= 0 && ih0 + K_H <= H && iw0 + K_W <= W) {
+            /* Interior window: no bounds checks. */
+            for (int a = 0; a < K_H; a++) {
+                const int r = (ih0 + a) * W + iw0;
+                for (int b = 0; b < K_W; b++)
+                    s += xp[r + b];
+            }
+        } else {
+            for (int a = 0; a < K_H; a++) {
+                const int ih = ih0 + a;
+                if (ih < 0 || ih >= H)
                     continue;
-                s += xp[ih * W + iw];
+                for (int b = 0; b < K_W; b++) {
+                    const int iw = iw0 + b;
+                    if (iw < 0 || iw >= W)
+                        continue;
+                    s += xp[ih * W + iw];
+                }
             }
         }
         if (hs >= hc || ws >= wc) {
