@@ -1,0 +1,961 @@
+/* The command-line tools, run as a user runs them: clconv-query (text, --json,
+ * --bench, exit codes), clconv (round trips of every available operator
+ * through .npy files against the CPU reference; every malformed .npy class
+ * refused with its message; usage errors) and clconv-bench (the quick suite's
+ * JSON, a shapes file as CSV). Output is parsed, not grepped, where it is
+ * machine-readable: a small strict JSON parser lives below. */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef CLCONV_TOOLS_DIR
+#error "CLCONV_TOOLS_DIR must name the directory of the built tools"
+#endif
+
+static char g_dir[512]; /* scratch directory for this run */
+
+/* ------------------------------------------------------------------------ */
+/* A strict JSON parser (RFC 8259), enough to validate and walk the output   */
+/* ------------------------------------------------------------------------ */
+
+typedef enum { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ } jtype;
+typedef struct jval {
+    jtype t;
+    double num;
+    bool b;
+    char *str;               /* J_STR */
+    int n;                   /* J_ARR / J_OBJ: count */
+    char **keys;             /* J_OBJ */
+    struct jval **items;     /* J_ARR / J_OBJ */
+} jval;
+
+typedef struct jp {
+    const char *s;
+    char err[128];
+} jp;
+
+static void jfree(jval *v)
+{
+    if (!v)
+        return;
+    free(v->str);
+    for (int i = 0; i < v->n; i++) {
+        if (v->keys)
+            free(v->keys[i]);
+        jfree(v->items[i]);
+    }
+    free(v->keys);
+    free(v->items);
+    free(v);
+}
+
+static void jws(jp *p)
+{
+    while (*p->s == ' ' || *p->s == '\t' || *p->s == '\n' || *p->s == '\r')
+        p->s++;
+}
+
+static jval *jparse_value(jp *p, int depth);
+
+static char *jparse_string(jp *p)
+{
+    if (*p->s != '"') {
+        snprintf(p->err, sizeof p->err, "expected a string at '%.20s'", p->s);
+        return NULL;
+    }
+    p->s++;
+    size_t cap = 64, n = 0;
+    char *out = malloc(cap);
+    for (;;) {
+        unsigned char c = (unsigned char)*p->s;
+        if (c == '\0' || c < 0x20) {
+            snprintf(p->err, sizeof p->err, "unterminated string or raw control character");
+            free(out);
+            return NULL;
+        }
+        p->s++;
+        if (c == '"')
+            break;
+        if (c == '\\') {
+            char e = *p->s++;
+            switch (e) {
+            case '"': c = '"'; break;
+            case '\\': c = '\\'; break;
+            case '/': c = '/'; break;
+            case 'b': c = '\b'; break;
+            case 'f': c = '\f'; break;
+            case 'n': c = '\n'; break;
+            case 'r': c = '\r'; break;
+            case 't': c = '\t'; break;
+            case 'u':
+                for (int i = 0; i < 4; i++)
+                    if (!strchr("0123456789abcdefABCDEF", p->s[i]) || !p->s[i]) {
+                        snprintf(p->err, sizeof p->err, "bad \\u escape");
+                        free(out);
+                        return NULL;
+                    }
+                p->s += 4;
+                c = '?';
+                break;
+            default:
+                snprintf(p->err, sizeof p->err, "bad escape \\%c", e);
+                free(out);
+                return NULL;
+            }
+        }
+        if (n + 2 > cap)
+            out = realloc(out, cap *= 2);
+        out[n++] = (char)c;
+    }
+    out[n] = '\0';
+    return out;
+}
+
+static jval *jnew(jtype t)
+{
+    jval *v = calloc(1, sizeof *v);
+    v->t = t;
+    return v;
+}
+
+static jval *jparse_value(jp *p, int depth)
+{
+    if (depth > 64) {
+        snprintf(p->err, sizeof p->err, "nesting too deep");
+        return NULL;
+    }
+    jws(p);
+    const char *s = p->s;
+    if (*s == '{' || *s == '[') {
+        bool obj = *s == '{';
+        jval *v = jnew(obj ? J_OBJ : J_ARR);
+        p->s++;
+        jws(p);
+        if (*p->s == (obj ? '}' : ']')) {
+            p->s++;
+            return v;
+        }
+        for (;;) {
+            char *key = NULL;
+            if (obj) {
+                jws(p);
+                if (!(key = jparse_string(p))) {
+                    jfree(v);
+                    return NULL;
+                }
+                jws(p);
+                if (*p->s++ != ':') {
+                    snprintf(p->err, sizeof p->err, "expected ':' after key '%s'", key);
+                    free(key);
+                    jfree(v);
+                    return NULL;
+                }
+            }
+            jval *item = jparse_value(p, depth + 1);
+            if (!item) {
+                free(key);
+                jfree(v);
+                return NULL;
+            }
+            v->items = realloc(v->items, (size_t)(v->n + 1) * sizeof *v->items);
+            if (obj)
+                v->keys = realloc(v->keys, (size_t)(v->n + 1) * sizeof *v->keys);
+            v->items[v->n] = item;
+            if (obj)
+                v->keys[v->n] = key;
+            v->n++;
+            jws(p);
+            if (*p->s == ',') {
+                p->s++;
+                continue;
+            }
+            if (*p->s == (obj ? '}' : ']')) {
+                p->s++;
+                return v;
+            }
+            snprintf(p->err, sizeof p->err, "expected ',' or '%c' at '%.20s'", obj ? '}' : ']',
+                     p->s);
+            jfree(v);
+            return NULL;
+        }
+    }
+    if (*s == '"') {
+        char *str = jparse_string(p);
+        if (!str)
+            return NULL;
+        jval *v = jnew(J_STR);
+        v->str = str;
+        return v;
+    }
+    if (!strncmp(s, "true", 4) || !strncmp(s, "false", 5)) {
+        jval *v = jnew(J_BOOL);
+        v->b = s[0] == 't';
+        p->s += v->b ? 4 : 5;
+        return v;
+    }
+    if (!strncmp(s, "null", 4)) {
+        p->s += 4;
+        return jnew(J_NULL);
+    }
+    /* Number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+    const char *q = s;
+    if (*q == '-')
+        q++;
+    if (*q == '0')
+        q++;
+    else if (*q >= '1' && *q <= '9')
+        while (*q >= '0' && *q <= '9')
+            q++;
+    else {
+        snprintf(p->err, sizeof p->err, "unexpected '%.20s'", s);
+        return NULL;
+    }
+    if (*q == '.') {
+        q++;
+        if (!(*q >= '0' && *q <= '9')) {
+            snprintf(p->err, sizeof p->err, "bad number '%.20s'", s);
+            return NULL;
+        }
+        while (*q >= '0' && *q <= '9')
+            q++;
+    }
+    if (*q == 'e' || *q == 'E') {
+        q++;
+        if (*q == '+' || *q == '-')
+            q++;
+        if (!(*q >= '0' && *q <= '9')) {
+            snprintf(p->err, sizeof p->err, "bad exponent '%.20s'", s);
+            return NULL;
+        }
+        while (*q >= '0' && *q <= '9')
+            q++;
+    }
+    jval *v = jnew(J_NUM);
+    v->num = strtod(s, NULL);
+    p->s = q;
+    return v;
+}
+
+/* Parses a whole document; fails the test with the parser's message. */
+static jval *json_parse_or_fail(const char *text)
+{
+    jp p = {text, ""};
+    jval *v = jparse_value(&p, 0);
+    if (v) {
+        jws(&p);
+        if (*p.s) {
+            snprintf(p.err, sizeof p.err, "trailing text '%.20s'", p.s);
+            jfree(v);
+            v = NULL;
+        }
+    }
+    ck_assert_msg(v != NULL, "invalid JSON: %s\n%.2000s", p.err, text);
+    return v;
+}
+
+/* Member by key (NULL if absent or not an object). */
+static jval *jget(const jval *o, const char *key)
+{
+    if (!o || o->t != J_OBJ)
+        return NULL;
+    for (int i = 0; i < o->n; i++)
+        if (!strcmp(o->keys[i], key))
+            return o->items[i];
+    return NULL;
+}
+
+static jval *jreq(const jval *o, const char *key, jtype t)
+{
+    jval *v = jget(o, key);
+    ck_assert_msg(v != NULL, "JSON: missing key '%s'", key);
+    ck_assert_msg(v->t == t, "JSON: key '%s' has type %d, expected %d", key, v->t, t);
+    return v;
+}
+
+START_TEST(json_parser_is_strict)
+{
+    const char *good[] = {"{}", "[]", "{\"a\": [1, -2.5e3, true, false, null, \"x\\n\\u00e9\"]}",
+                          " 0 "};
+    const char *bad[] = {"{", "{\"a\" 1}", "[1,]", "{'a': 1}", "[01]", "[1.]", "\"a\tb\"",
+                         "[nan]", "{\"a\": 1} x", "[\"\\x\"]"};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        jp p = {good[i], ""};
+        jval *v = jparse_value(&p, 0);
+        ck_assert_msg(v != NULL, "rejected %s: %s", good[i], p.err);
+        jfree(v);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        jp p = {bad[i], ""};
+        jval *v = jparse_value(&p, 0);
+        if (v) {
+            jws(&p);
+            ck_assert_msg(*p.s != '\0', "accepted invalid JSON %s", bad[i]);
+        }
+        jfree(v);
+    }
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Running the tools                                                        */
+/* ------------------------------------------------------------------------ */
+
+typedef struct cmd_result {
+    int rc;
+    char *out, *err;
+} cmd_result;
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return calloc(1, 1);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    size_t got = fread(buf, 1, (size_t)n, f);
+    buf[got] = '\0';
+    fclose(f);
+    if (len)
+        *len = got;
+    return buf;
+}
+
+/* Runs "TOOLS_DIR/<tool> <args>" through the shell (env may prefix
+ * assignments) and captures stdout, stderr and the exit status. */
+static cmd_result run_tool(const char *env, const char *tool, const char *args)
+{
+    char cmd[4096], out[600], err[600];
+    snprintf(out, sizeof out, "%s/stdout", g_dir);
+    snprintf(err, sizeof err, "%s/stderr", g_dir);
+    snprintf(cmd, sizeof cmd, "cd '%s' && %s '%s/%s' %s >'%s' 2>'%s'", g_dir, env ? env : "",
+             CLCONV_TOOLS_DIR, tool, args, out, err);
+    int st = system(cmd);
+    cmd_result r;
+    r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+    r.out = slurp(out, NULL);
+    r.err = slurp(err, NULL);
+    return r;
+}
+
+static void cmd_free(cmd_result *r)
+{
+    free(r->out);
+    free(r->err);
+}
+
+#define EXPECT_RC(r, want)                                                                  \
+    ck_assert_msg((r).rc == (want), "exit %d, expected %d\nstdout:\n%.3000s\nstderr:\n%.3000s", \
+                  (r).rc, (want), (r).out, (r).err)
+
+/* ------------------------------------------------------------------------ */
+/* .npy files written byte by byte (independent of tools/npy.c)             */
+/* ------------------------------------------------------------------------ */
+
+static void path_in_dir(char *buf, size_t size, const char *name)
+{
+    snprintf(buf, size, "%s/%s", g_dir, name);
+}
+
+/* Writes a .npy with an arbitrary header dict and version; data_bytes of
+ * payload from data (may differ from what the header says). */
+static void write_npy_raw(const char *name, int major, const char *dict, const void *data,
+                          size_t data_bytes)
+{
+    char path[600];
+    path_in_dir(path, sizeof path, name);
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    size_t pre = major == 1 ? 10 : 12, dl = strlen(dict);
+    size_t total = (pre + dl + 1 + 63) / 64 * 64, hlen = total - pre;
+    unsigned char head[12] = {0x93, 'N', 'U', 'M', 'P', 'Y', (unsigned char)major, 0};
+    head[8] = (unsigned char)(hlen & 255);
+    head[9] = (unsigned char)(hlen >> 8);
+    fwrite(head, 1, major == 1 ? 10 : 12, f);
+    fwrite(dict, 1, dl, f);
+    for (size_t i = dl; i + 1 < hlen; i++)
+        fputc(' ', f);
+    fputc('\n', f);
+    if (data_bytes)
+        fwrite(data, 1, data_bytes, f);
+    fclose(f);
+}
+
+static void write_npy_f32(const char *name, const int64_t *shape, int nd, const float *data,
+                          int major)
+{
+    char dict[256], sh[128] = "";
+    size_t n = 1, used = 0;
+    for (int i = 0; i < nd; i++) {
+        used += (size_t)snprintf(sh + used, sizeof sh - used, "%lld, ", (long long)shape[i]);
+        n *= (size_t)shape[i];
+    }
+    if (nd > 1)
+        sh[used - 2] = '\0'; /* "(2, 3)"; 1-D keeps "(5, )" which numpy also reads */
+    snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }", sh);
+    write_npy_raw(name, major, dict, data, n * sizeof(float));
+}
+
+/* Reads a float32 / int64 .npy written by the tool: checks the magic, the
+ * descr, and returns the data after the header. */
+static void *read_npy(const char *name, const char *descr, const char *shape_text, size_t *count,
+                      size_t elem)
+{
+    char path[600];
+    path_in_dir(path, sizeof path, name);
+    size_t len = 0;
+    char *buf = slurp(path, &len);
+    ck_assert_msg(len > 10 && !memcmp(buf, "\x93NUMPY\x01\x00", 8), "%s: not a v1.0 .npy", name);
+    size_t hlen = (unsigned char)buf[8] | (size_t)(unsigned char)buf[9] << 8;
+    ck_assert_msg((10 + hlen) % 64 == 0, "%s: header not padded to 64 bytes", name);
+    ck_assert_msg(buf[10 + hlen - 1] == '\n', "%s: header does not end in a newline", name);
+    char want[128];
+    snprintf(want, sizeof want, "'descr': '%s'", descr);
+    ck_assert_msg(strstr(buf + 10, want), "%s: expected %s in %.*s", name, want, (int)hlen,
+                  buf + 10);
+    ck_assert_msg(strstr(buf + 10, "'fortran_order': False"), "%s: fortran_order", name);
+    snprintf(want, sizeof want, "'shape': %s", shape_text);
+    ck_assert_msg(strstr(buf + 10, want), "%s: expected %s in %.*s", name, want, (int)hlen,
+                  buf + 10);
+    *count = (len - 10 - hlen) / elem;
+    void *data = malloc(len - 10 - hlen + 1);
+    memcpy(data, buf + 10 + hlen, len - 10 - hlen);
+    free(buf);
+    return data;
+}
+
+/* ------------------------------------------------------------------------ */
+/* clconv-query                                                             */
+/* ------------------------------------------------------------------------ */
+
+START_TEST(query_json_is_valid_and_complete)
+{
+    cmd_result r = run_tool(NULL, "clconv-query", "--json");
+    EXPECT_RC(r, 0);
+    jval *doc = json_parse_or_fail(r.out);
+    jval *plats = jreq(doc, "platforms", J_ARR);
+    ck_assert_int_ge(plats->n, 1);
+    jval *def = jreq(doc, "default_device", J_STR);
+    int defaults = 0, devices = 0;
+    for (int p = 0; p < plats->n; p++) {
+        jval *pl = plats->items[p];
+        jreq(pl, "name", J_STR);
+        jreq(pl, "version", J_STR);
+        jval *devs = jreq(pl, "devices", J_ARR);
+        for (int d = 0; d < devs->n; d++) {
+            jval *dv = devs->items[d];
+            devices++;
+            static const char *strs[] = {"id", "type", "name", "vendor", "version",
+                                         "driver_version", "opencl_c_version"};
+            for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
+                jreq(dv, strs[i], J_STR);
+            static const char *nums[] = {"compute_units", "max_clock_mhz", "global_mem_bytes",
+                                         "local_mem_bytes", "constant_mem_bytes",
+                                         "max_alloc_bytes", "max_work_group_size"};
+            for (size_t i = 0; i < sizeof nums / sizeof *nums; i++)
+                ck_assert_msg(jreq(dv, nums[i], J_NUM)->num > 0, "%s is 0", nums[i]);
+            ck_assert_int_ge(jreq(dv, "max_work_item_sizes", J_ARR)->n, 1);
+            jval *pref = jreq(dv, "preferred_vector_width", J_OBJ);
+            jreq(pref, "float", J_NUM);
+            jreq(jreq(dv, "native_vector_width", J_OBJ), "float", J_NUM);
+            jreq(dv, "fp16", J_BOOL);
+            jreq(dv, "fp64", J_BOOL);
+            jval *sg = jreq(dv, "subgroups", J_OBJ);
+            jreq(sg, "cl_khr_subgroups", J_BOOL);
+            jreq(sg, "cl_intel_subgroups", J_BOOL);
+            jreq(dv, "image_support", J_BOOL);
+            jreq(dv, "extensions", J_ARR);
+            jval *cc = jreq(dv, "clconv", J_OBJ);
+            bool usable = jreq(cc, "usable", J_BOOL)->b;
+            if (jreq(cc, "default", J_BOOL)->b) {
+                defaults++;
+                ck_assert_str_eq(jreq(dv, "id", J_STR)->str, def->str);
+                ck_assert_msg(usable, "the default device is not usable");
+                jval *plan = jreq(cc, "plan", J_OBJ);
+                const char *algo = jreq(plan, "algorithm", J_STR)->str;
+                ck_assert_msg(strcmp(algo, "auto") && strcmp(algo, "unknown"), "algo %s", algo);
+                ck_assert_int_eq(jreq(plan, "local_size", J_ARR)->n, 3);
+                ck_assert_msg(strstr(jreq(plan, "build_options", J_STR)->str, "-D"),
+                              "build options without -D");
+                /* The same device the library picks. */
+                clconv_context *ctx = tu_ctx();
+                ck_assert_str_eq(jreq(dv, "name", J_STR)->str, clconv_context_device_name(ctx));
+            }
+        }
+    }
+    ck_assert_int_ge(devices, 1);
+    ck_assert_int_eq(defaults, 1);
+    jfree(doc);
+    cmd_free(&r);
+}
+END_TEST
+
+START_TEST(query_text_marks_default)
+{
+    cmd_result r = run_tool(NULL, "clconv-query", "");
+    EXPECT_RC(r, 0);
+    ck_assert_msg(strstr(r.out, "<- clconv default"), "no default marker:\n%s", r.out);
+    ck_assert_msg(strstr(r.out, "max work-group size"), "no work-group size:\n%s", r.out);
+    ck_assert_msg(strstr(r.out, "build options"), "no plan:\n%s", r.out);
+    cmd_free(&r);
+}
+END_TEST
+
+START_TEST(query_bench_measures)
+{
+    cmd_result r = run_tool(NULL, "clconv-query", "--json --bench --no-plan --device 0:0");
+    EXPECT_RC(r, 0);
+    jval *doc = json_parse_or_fail(r.out);
+    jval *dev = jreq(doc, "platforms", J_ARR)->items[0];
+    dev = jreq(dev, "devices", J_ARR)->items[0];
+    jval *bench = jreq(dev, "bench", J_OBJ);
+    jval *g = jreq(bench, "gflops", J_OBJ);
+    static const char *w[] = {"float", "float2", "float4", "float8", "float16"};
+    for (int i = 0; i < 5; i++)
+        ck_assert_msg(jreq(g, w[i], J_NUM)->num > 0.1, "%s GFLOP/s", w[i]);
+    ck_assert_msg(jreq(bench, "bandwidth_gbs", J_NUM)->num > 0.1, "bandwidth");
+    ck_assert_msg(strstr(r.err, "bench"), "no progress on stderr: %s", r.err);
+    jfree(doc);
+    cmd_free(&r);
+}
+END_TEST
+
+START_TEST(query_exit_codes)
+{
+    cmd_result r = run_tool(NULL, "clconv-query", "--frobnicate");
+    EXPECT_RC(r, 64);
+    cmd_free(&r);
+    r = run_tool(NULL, "clconv-query", "--device 97:0");
+    EXPECT_RC(r, 2);
+    cmd_free(&r);
+    /* An ICD loader that finds no driver. */
+    r = run_tool("OCL_ICD_VENDORS=/nonexistent-clconv-test OPENCL_VENDOR_PATH=/nonexistent",
+                 "clconv-query", "");
+    EXPECT_RC(r, 2);
+    ck_assert_msg(strstr(r.err, "no OpenCL platform") && strstr(r.err, "pocl-opencl-icd"),
+                  "no hint: %s", r.err);
+    cmd_free(&r);
+    r = run_tool(NULL, "clconv-query", "--help");
+    EXPECT_RC(r, 0);
+    cmd_free(&r);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* clconv: conv2d round trips                                               */
+/* ------------------------------------------------------------------------ */
+
+typedef struct conv_case {
+    int64_t n, c, h, w, k, kh, kw;
+    const char *flags;        /* the CLI flags */
+    clconv_conv2d_params p;   /* what they mean (in/out/kernel filled from the shapes) */
+    bool same, unbatched;
+} conv_case;
+
+static void conv_roundtrip(conv_case cc, int seed)
+{
+    tu_rng rng = tu_rng_make((uint64_t)seed);
+    clconv_conv2d_params p = cc.p;
+    p.in_channels = cc.c;
+    p.out_channels = cc.k;
+    p.kernel_h = cc.kh;
+    p.kernel_w = cc.kw;
+    if (cc.same)
+        ck_assert_int_eq(clconv_conv2d_set_same_padding(&p), CLCONV_SUCCESS);
+    clconv_shape in = {cc.n, cc.c, cc.h, cc.w}, out;
+    ck_assert_int_eq(clconv_conv2d_output_shape(&p, &in, &out), CLCONV_SUCCESS);
+    size_t nx = clconv_shape_elements(in), ny = clconv_shape_elements(out);
+    clconv_shape ws = clconv_conv2d_weight_shape(&p);
+    size_t nw = clconv_shape_elements(ws);
+    float *x = tu_alloc(nx), *w = tu_alloc(nw), *b = tu_alloc((size_t)cc.k), *ref = tu_alloc(ny);
+    tu_fill(&rng, x, nx, false);
+    tu_fill(&rng, w, nw, false);
+    tu_fill(&rng, b, (size_t)cc.k, false);
+    int64_t xs[4] = {cc.n, cc.c, cc.h, cc.w}, wsh[4] = {ws.n, ws.c, ws.h, ws.w}, bs[1] = {cc.k};
+    if (cc.unbatched)
+        write_npy_f32("x.npy", xs + 1, 3, x, 1);
+    else
+        write_npy_f32("x.npy", xs, 4, x, 1);
+    write_npy_f32("w.npy", wsh, 4, w, 2); /* a version 2.0 file too */
+    write_npy_f32("b.npy", bs, 1, b, 1);
+    char args[512];
+    snprintf(args, sizeof args, "conv2d --input x.npy --weight w.npy %s %s --output y.npy "
+             "--verify --time --runs 3", p.has_bias ? "--bias b.npy" : "", cc.flags);
+    cmd_result r = run_tool(NULL, "clconv", args);
+    EXPECT_RC(r, 0);
+    ck_assert_msg(strstr(r.out, "verify: max abs error") && strstr(r.out, "OK"), "%s", r.out);
+    double ms = -1;
+    const char *t = strstr(r.out, "time: median ");
+    ck_assert_msg(t && sscanf(t, "time: median %lf ms", &ms) == 1 && ms > 0, "%s", r.out);
+    char shape[96];
+    if (cc.unbatched)
+        snprintf(shape, sizeof shape, "(%lld, %lld, %lld)", (long long)out.c, (long long)out.h,
+                 (long long)out.w);
+    else
+        snprintf(shape, sizeof shape, "(%lld, %lld, %lld, %lld)", (long long)out.n,
+                 (long long)out.c, (long long)out.h, (long long)out.w);
+    size_t got_n = 0;
+    float *y = read_npy("y.npy", "<f4", shape, &got_n, sizeof(float));
+    ck_assert_uint_eq(got_n, ny);
+    ck_assert_int_eq(clconv_ref_conv2d(&p, &in, x, w, p.has_bias ? b : NULL, ref),
+                     CLCONV_SUCCESS);
+    char msg[256];
+    long bad = tu_compare(y, ref, NULL, ny, 1e-4, 1e-4, msg, sizeof msg);
+    ck_assert_msg(bad < 0, "%s: %s", args, msg);
+    free(x);
+    free(w);
+    free(b);
+    free(ref);
+    free(y);
+    cmd_free(&r);
+}
+
+START_TEST(cli_conv2d_roundtrips)
+{
+    clconv_conv2d_params d = clconv_conv2d_default_params(1, 1, 1, 1);
+    conv_case cases[6];
+    for (int i = 0; i < 6; i++)
+        cases[i].p = d;
+    /* 1: plain 3x3 with bias */
+    cases[0] = (conv_case){2, 3, 9, 11, 4, 3, 3, "", d, false, false};
+    cases[0].p.has_bias = 1;
+    /* 2: strides (2,1), padding (1,0), relu */
+    cases[1] = (conv_case){1, 4, 10, 9, 5, 3, 2, "--stride 2,1 --padding 1,0 --relu", d, false,
+                           false};
+    cases[1].p.stride_h = 2;
+    cases[1].p.pad_top = cases[1].p.pad_bottom = 1;
+    cases[1].p.activation = CLCONV_ACTIVATION_RELU;
+    cases[1].p.has_bias = 1;
+    /* 3: padding='same' with an even kernel and dilation 2 */
+    cases[2] = (conv_case){1, 2, 8, 8, 3, 2, 4, "--padding same --dilation=2", d, true, false};
+    cases[2].p.dilation_h = cases[2].p.dilation_w = 2;
+    /* 4: groups 2 */
+    cases[3] = (conv_case){2, 4, 7, 7, 6, 3, 3, "--groups 2 --padding 1", d, false, false};
+    cases[3].p.groups = 2;
+    cases[3].p.pad_top = cases[3].p.pad_bottom = cases[3].p.pad_left = cases[3].p.pad_right = 1;
+    cases[3].p.has_bias = 1;
+    /* 5: depthwise, stride 2 */
+    cases[4] = (conv_case){1, 8, 12, 12, 8, 3, 3, "--groups 8 --stride 2 --padding 1", d, false,
+                           false};
+    cases[4].p.groups = 8;
+    cases[4].p.stride_h = cases[4].p.stride_w = 2;
+    cases[4].p.pad_top = cases[4].p.pad_bottom = cases[4].p.pad_left = cases[4].p.pad_right = 1;
+    /* 6: unbatched [C, H, W] input, 1x1 */
+    cases[5] = (conv_case){1, 5, 6, 7, 3, 1, 1, "--padding valid", d, false, true};
+    for (int i = 0; i < 6; i++)
+        conv_roundtrip(cases[i], 100 + i);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* clconv: malformed input refused with its message                         */
+/* ------------------------------------------------------------------------ */
+
+static void expect_refused(const char *args, int rc, const char *needle)
+{
+    cmd_result r = run_tool(NULL, "clconv", args);
+    EXPECT_RC(r, rc);
+    ck_assert_msg(strstr(r.err, needle), "'%s': stderr lacks '%s':\n%s", args, needle, r.err);
+    cmd_free(&r);
+}
+
+START_TEST(cli_refuses_malformed_npy)
+{
+    float data[2 * 3 * 4 * 4];
+    for (size_t i = 0; i < sizeof data / sizeof *data; i++)
+        data[i] = (float)i * 0.01f;
+    int64_t xs[4] = {2, 3, 4, 4}, ws[4] = {2, 3, 3, 3};
+    write_npy_f32("good_x.npy", xs, 4, data, 1);
+    write_npy_f32("good_w.npy", ws, 4, data, 1);
+    const char *ok = "--weight good_w.npy --output y.npy";
+    char args[512];
+    struct {
+        const char *file, *needle;
+    } cases[] = {
+        {"bad_magic.npy", "bad magic"},
+        {"short.npy", "truncated"},
+        {"trunc_header.npy", "truncated"},
+        {"trunc_data.npy", "truncated"},
+        {"f64.npy", "'<f8' (float64) is not supported"},
+        {"i32.npy", "'<i4' (int32) is not supported"},
+        {"big.npy", "big-endian"},
+        {"fortran.npy", "fortran_order is True"},
+        {"v9.npy", "version 9.0 is not supported"},
+        {"extra.npy", "extra bytes"},
+        {"noshape.npy", "missing 'shape'"},
+        {"garbage_header.npy", "malformed .npy header"},
+        {"structured.npy", "structured dtypes"},
+        {"missing.npy", "cannot open"},
+    };
+    /* Write each malformed file. */
+    {
+        char path[600];
+        path_in_dir(path, sizeof path, "bad_magic.npy");
+        FILE *f = fopen(path, "wb");
+        fputs("PK\x03\x04 this is a zip file, not npy", f);
+        fclose(f);
+        path_in_dir(path, sizeof path, "short.npy");
+        f = fopen(path, "wb");
+        fwrite("\x93NUMPY\x01", 1, 7, f);
+        fclose(f);
+        path_in_dir(path, sizeof path, "trunc_header.npy");
+        f = fopen(path, "wb");
+        fwrite("\x93NUMPY\x01\x00\x76\x00{'descr': '<f4'", 1, 25, f);
+        fclose(f);
+    }
+    const char *d4 = "'fortran_order': False, 'shape': (2, 3, 4, 4), }";
+    char dict[256];
+    snprintf(dict, sizeof dict, "{'descr': '<f4', %s", d4);
+    write_npy_raw("trunc_data.npy", 1, dict, data, 100);
+    write_npy_raw("extra.npy", 1, dict, data, sizeof data);
+    {
+        char path[600];
+        path_in_dir(path, sizeof path, "extra.npy");
+        FILE *f = fopen(path, "ab");
+        fputs("junk", f);
+        fclose(f);
+    }
+    snprintf(dict, sizeof dict, "{'descr': '<f8', %s", d4);
+    write_npy_raw("f64.npy", 1, dict, data, sizeof data);
+    snprintf(dict, sizeof dict, "{'descr': '<i4', %s", d4);
+    write_npy_raw("i32.npy", 1, dict, data, sizeof data);
+    snprintf(dict, sizeof dict, "{'descr': '>f4', %s", d4);
+    write_npy_raw("big.npy", 1, dict, data, sizeof data);
+    write_npy_raw("fortran.npy", 1,
+                  "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3, 4, 4), }", data,
+                  sizeof data);
+    snprintf(dict, sizeof dict, "{'descr': '<f4', %s", d4);
+    write_npy_raw("v9.npy", 1, dict, data, sizeof data);
+    {
+        char path[600];
+        path_in_dir(path, sizeof path, "v9.npy");
+        FILE *f = fopen(path, "r+b");
+        fseek(f, 6, SEEK_SET);
+        fputc(9, f);
+        fclose(f);
+    }
+    write_npy_raw("noshape.npy", 1, "{'descr': '<f4', 'fortran_order': False, }", data, 4);
+    write_npy_raw("garbage_header.npy", 1, "not a dict at all", data, 4);
+    write_npy_raw("structured.npy", 1,
+                  "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,), }", data, 4);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        snprintf(args, sizeof args, "conv2d --input %s %s", cases[i].file, ok);
+        expect_refused(args, 1, cases[i].needle);
+        /* The same file as the weights. */
+        snprintf(args, sizeof args, "conv2d --input good_x.npy --weight %s --output y.npy",
+                 cases[i].file);
+        expect_refused(args, 1, cases[i].needle);
+    }
+    /* Versions 2.0 and 3.0 with double-quoted keys in another order are fine. */
+    write_npy_raw("v2.npy", 2,
+                  "{\"shape\": (2, 3, 4, 4), \"fortran_order\": False, \"descr\": \"<f4\"}", data,
+                  sizeof data);
+    write_npy_raw("v3.npy", 3, dict, data, sizeof data);
+    for (const char *const *f = (const char *const[]){"v2.npy", "v3.npy", NULL}; *f; f++) {
+        snprintf(args, sizeof args, "conv2d --input %s %s --quiet", *f, ok);
+        cmd_result r = run_tool(NULL, "clconv", args);
+        EXPECT_RC(r, 0);
+        cmd_free(&r);
+    }
+}
+END_TEST
+
+START_TEST(cli_refuses_mismatched_shapes)
+{
+    float data[256] = {0};
+    int64_t xs[4] = {1, 3, 5, 5}, w_bad[4] = {2, 4, 3, 3}, w_ok[4] = {2, 3, 3, 3};
+    int64_t b_bad[1] = {3}, x3[2] = {3, 25}, w_grp[4] = {4, 2, 3, 3};
+    write_npy_f32("sx.npy", xs, 4, data, 1);
+    write_npy_f32("sw_bad.npy", w_bad, 4, data, 1);
+    write_npy_f32("sw_ok.npy", w_ok, 4, data, 1);
+    write_npy_f32("sb_bad.npy", b_bad, 1, data, 1);
+    write_npy_f32("sx2d.npy", x3, 2, data, 1);
+    write_npy_f32("sw_grp.npy", w_grp, 4, data, 1);
+    expect_refused("conv2d --input sx.npy --weight sw_bad.npy --output y.npy", 1,
+                   "expected weight.shape[1] = 3");
+    expect_refused("conv2d --input sx.npy --weight sw_ok.npy --bias sb_bad.npy --output y.npy",
+                   1, "expected (2,)");
+    expect_refused("conv2d --input sx2d.npy --weight sw_ok.npy --output y.npy", 1,
+                   "expected 4 dimensions");
+    /* groups that do not divide the channels: in_channels 3 with weight [4, 2]. */
+    expect_refused("conv2d --input sx.npy --weight sw_grp.npy --groups 2 --output y.npy", 1,
+                   "does not fit");
+    /* A kernel larger than the padded input leaves no output. */
+    int64_t w_big[4] = {1, 3, 7, 7};
+    write_npy_f32("sw_big.npy", w_big, 4, data, 1);
+    expect_refused("conv2d --input sx.npy --weight sw_big.npy --output y.npy", 1, "conv2d");
+    /* Usage errors: 64. */
+    expect_refused("conv2d --input sx.npy --output y.npy", 64, "--weight is required");
+    expect_refused("conv2d --input sx.npy --weight sw_ok.npy --output y.npy --stride 0", 64,
+                   "--stride");
+    expect_refused("conv2d --input sx.npy --weight sw_ok.npy --output y.npy --kernel-size 3", 64,
+                   "unknown option");
+    expect_refused("conv2d --input sx.npy --weight sw_ok.npy --output y.npy --padding sometimes",
+                   64, "--padding");
+    expect_refused("frobnicate2d --input sx.npy", 64, "unknown operator");
+    expect_refused("conv2d --input sx.npy --weight sw_ok.npy --output y.npy --device 97:3", 2,
+                   "97:3");
+    expect_refused("conv2d --input sx.npy --weight sw_ok.npy --output y.npy --padding same "
+                   "--stride 2", 1, "stride");
+    cmd_result r = run_tool(NULL, "clconv", "conv2d --help");
+    EXPECT_RC(r, 0);
+    ck_assert_msg(strstr(r.out, "--dilation") && strstr(r.out, "--groups"), "%s", r.out);
+    cmd_free(&r);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* clconv-bench                                                             */
+/* ------------------------------------------------------------------------ */
+
+START_TEST(bench_quick_suite_json)
+{
+    cmd_result r = run_tool(NULL, "clconv-bench", "--suite quick --json --runs 3 --warmup 1");
+    EXPECT_RC(r, 0);
+    jval *doc = json_parse_or_fail(r.out);
+    ck_assert_str_eq(jreq(doc, "tool", J_STR)->str, "clconv-bench");
+    jval *layers = jreq(doc, "layers", J_ARR);
+    ck_assert_int_ge(layers->n, 3);
+    int ran = 0, with_baseline = 0;
+    for (int i = 0; i < layers->n; i++) {
+        jval *l = layers->items[i];
+        const char *status = jreq(l, "status", J_STR)->str;
+        const char *name = jreq(l, "name", J_STR)->str;
+        ck_assert_msg(!strcmp(status, "ok") || !strcmp(status, "skipped"), "%s: %s", name,
+                      status);
+        if (strcmp(status, "ok"))
+            continue;
+        ran++;
+        ck_assert_msg(jreq(l, "verified", J_BOOL)->b, "%s not verified", name);
+        ck_assert_msg(jreq(l, "max_abs_error", J_NUM)->num < 1e-3, "%s error", name);
+        ck_assert_msg(jreq(l, "time_ms", J_NUM)->num > 0, "%s time", name);
+        ck_assert_msg(jreq(l, "flops", J_NUM)->num > 0, "%s flops", name);
+        jreq(l, "algorithm", J_STR);
+        jval *bl = jreq(l, "baselines", J_ARR);
+        if (!strcmp(jreq(l, "op", J_STR)->str, "conv2d")) {
+            ck_assert_int_ge(bl->n, 1);
+            jval *b0 = bl->items[0];
+            ck_assert_str_eq(jreq(b0, "name", J_STR)->str, "im2col+sgemm");
+            ck_assert_msg(jreq(b0, "time_ms", J_NUM)->num > 0, "%s baseline time", name);
+            ck_assert_msg(jreq(b0, "ok", J_BOOL)->b, "%s: CLBlast result off", name);
+            ck_assert_msg(jreq(l, "speedup", J_NUM)->num > 0, "%s speedup", name);
+            with_baseline++;
+        }
+    }
+    ck_assert_int_ge(ran, 3);
+    ck_assert_int_ge(with_baseline, 3);
+    jval *sum = jreq(doc, "summary", J_OBJ);
+    ck_assert_int_eq((int)jreq(sum, "failures", J_NUM)->num, 0);
+    ck_assert_msg(jreq(sum, "geomean_speedup", J_NUM)->num > 0, "geomean");
+    jfree(doc);
+    cmd_free(&r);
+}
+END_TEST
+
+START_TEST(bench_shapes_file_csv_and_errors)
+{
+    char path[600];
+    path_in_dir(path, sizeof path, "layers.txt");
+    FILE *f = fopen(path, "w");
+    fputs("# two layers\n\n"
+          "conv2d n=1 c=4 h=10 w=10 k=8 r=3 s=3 stride=1 pad=1 groups=1 name=a\n"
+          "conv2d n=2 c=6 h=9 w=9 k=6 r=3 s=3 stride=2 pad=same groups=3 dilation=1 name=b "
+          "# trailing comment\n", f);
+    fclose(f);
+    cmd_result r = run_tool(NULL, "clconv-bench", "--shapes layers.txt --csv --no-baseline "
+                            "--runs 2 --warmup 0");
+    EXPECT_RC(r, 1); /* padding='same' with stride 2 is refused by the library */
+    cmd_free(&r);
+    f = fopen(path, "w");
+    fputs("# two layers\n\n"
+          "conv2d n=1 c=4 h=10 w=10 k=8 r=3 s=3 stride=1 pad=1 groups=1 name=a\n"
+          "conv2d n=2 c=6 h=9 w=9 k=6 r=3 s=3 stride=2 pad=1,0 groups=3 dilation=2 name=b "
+          "# trailing comment\n", f);
+    fclose(f);
+    r = run_tool(NULL, "clconv-bench", "--shapes layers.txt --csv --no-baseline --runs 2 "
+                 "--warmup 0");
+    EXPECT_RC(r, 0);
+    char *save = NULL, *line = strtok_r(r.out, "\n", &save);
+    ck_assert_msg(line && !strncmp(line, "name,op,spec,status,", 20), "header: %s", line);
+    int rows = 0;
+    while ((line = strtok_r(NULL, "\n", &save))) {
+        ck_assert_msg(strstr(line, ",conv2d,") && strstr(line, ",ok,"), "row: %s", line);
+        rows++;
+    }
+    ck_assert_int_eq(rows, 2);
+    cmd_free(&r);
+    /* A bad line is reported with its file and line number. */
+    f = fopen(path, "w");
+    fputs("conv2d n=1 c=4 h=10 w=10 k=8 r=3 s=3\nconv2d c=4 h=10 w=10 k=8 r=3 s=3 wings=2\n", f);
+    fclose(f);
+    r = run_tool(NULL, "clconv-bench", "--shapes layers.txt");
+    EXPECT_RC(r, 64);
+    ck_assert_msg(strstr(r.err, "layers.txt:2") && strstr(r.err, "wings"), "%s", r.err);
+    cmd_free(&r);
+    /* One layer from the command line, text output. */
+    r = run_tool(NULL, "clconv-bench", "--runs 2 --warmup 0 --no-baseline conv2d --c 3 --h 8 "
+                 "--w 8 --k 4 --r 3 --s 3 pad=1");
+    EXPECT_RC(r, 0);
+    ck_assert_msg(strstr(r.out, "summary: 1 layers run"), "%s", r.out);
+    cmd_free(&r);
+    r = run_tool(NULL, "clconv-bench", "--suite nosuch");
+    EXPECT_RC(r, 64);
+    cmd_free(&r);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+
+static Suite *tools_suite(void)
+{
+    Suite *s = suite_create("tools");
+    TCase *json = tcase_create("json");
+    tcase_add_test(json, json_parser_is_strict);
+    suite_add_tcase(s, json);
+    TCase *query = tcase_create("query");
+    tcase_set_timeout(query, 120);
+    tcase_add_test(query, query_json_is_valid_and_complete);
+    tcase_add_test(query, query_text_marks_default);
+    tcase_add_test(query, query_bench_measures);
+    tcase_add_test(query, query_exit_codes);
+    suite_add_tcase(s, query);
+    TCase *cli = tcase_create("cli");
+    tcase_set_timeout(cli, 120);
+    tcase_add_test(cli, cli_conv2d_roundtrips);
+    tcase_add_test(cli, cli_refuses_malformed_npy);
+    tcase_add_test(cli, cli_refuses_mismatched_shapes);
+    suite_add_tcase(s, cli);
+    TCase *bench = tcase_create("bench");
+    tcase_set_timeout(bench, 240);
+    tcase_add_test(bench, bench_quick_suite_json);
+    tcase_add_test(bench, bench_shapes_file_csv_and_errors);
+    suite_add_tcase(s, bench);
+    return s;
+}
+
+int main(void)
+{
+    snprintf(g_dir, sizeof g_dir, "%s/clconv-test-tools-XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    if (!mkdtemp(g_dir)) {
+        perror("mkdtemp");
+        return EXIT_FAILURE;
+    }
+    int rc = tu_run_suite(tools_suite());
+    if (rc == EXIT_SUCCESS) {
+        char cmd[700];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", g_dir);
+    } else {
+        fprintf(stderr, "tool outputs kept in %s\n", g_dir);
+    }
+    return rc;
+}
