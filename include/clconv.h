@@ -374,9 +374,10 @@ clconv_status clconv_pool2d_output_shape(const clconv_pool2d_params *params,
 /* Makes a pooling plan (algorithm CLCONV_ALGO_POOL) for inputs of exactly this
  * shape. Of the options only algorithm (auto or pool), block_w (outputs per
  * work-item, 1..8) and wg_w (work-items per group, 1..1024) are used.
- * Common windows (square 2x2 / 3x3, stride 1 or 2, no dilation) get a kernel
- * specialized with -D constants; everything else runs a kernel that takes the
- * window as arguments, so odd shapes never multiply compiled programs.
+ * Max and avg pooling with a common window (square 2x2 or 3x3, stride 1 or 2,
+ * no dilation) get a kernel specialized with -D constants; everything else
+ * runs a kernel that takes the window as arguments, so odd shapes never
+ * multiply compiled programs.
  * info.bytes is the input plus output bytes (a run that also writes indices
  * moves output elements * 8 bytes more); info.flops counts one operation per
  * window tap. Errors: as clconv_pool2d_validate, CLCONV_ERROR_UNSUPPORTED,
