@@ -497,7 +497,7 @@ static void run_row(clconv_context *ctx, basectx *bc, const opts *o, row *r, int
     clconv_status st = op->shapes(L, &wshape, &out);
     if (st) {
         r->failed = true;
-        snprintf(r->skip, sizeof r->skip, "%s", clconv_last_error(NULL));
+        snprintf(r->skip, sizeof r->skip, "%s", tk_last_error());
         return;
     }
     size_t nx = clconv_shape_elements(L->input), ny = clconv_shape_elements(out);
@@ -515,7 +515,8 @@ static void run_row(clconv_context *ctx, basectx *bc, const opts *o, row *r, int
     tk_fill(w, nw, o->seed + 3 * (uint64_t)idx + 1);
     tk_fill(b, nb, o->seed + 3 * (uint64_t)idx + 2);
     progress("[%d/%d] %s: clconv", idx + 1, total, label);
-    if (tk_exec(ctx, L, o->algo_set ? &o->plan_opts : NULL, x, w, b, y, ind, o->warmup, o->runs,
+    bool forced = o->algo_set && tk_op_accepts(op, o->plan_opts.algorithm);
+    if (tk_exec(ctx, L, forced ? &o->plan_opts : NULL, x, w, b, y, ind, o->warmup, o->runs,
                 &r->res, PROG)) {
         r->failed = true;
         snprintf(r->skip, sizeof r->skip, "clconv failed: see the message above");
@@ -527,7 +528,7 @@ static void run_row(clconv_context *ctx, basectx *bc, const opts *o, row *r, int
             ref_ind = malloc(ny * 8);
         if ((st = op->reference(L, x, w, b, ref, ref_ind))) {
             r->failed = true;
-            snprintf(r->skip, sizeof r->skip, "reference: %s", clconv_last_error(NULL));
+            snprintf(r->skip, sizeof r->skip, "reference: %s", tk_last_error());
             goto done;
         }
         r->res.err = tk_compare(y, ref, ny);
@@ -578,7 +579,7 @@ static void print_text(const row *rows, int n, const opts *o, const char *device
     printf("timing: median device time of %d runs after %d warm-up (OpenCL event profiling); "
            "GFLOP/s = 2*MACs/time%s\n", o->runs, o->warmup,
            o->verify ? "; every result checked against the CPU reference" : "");
-    printf("%-22s %-16s %9s %9s", "layer", "algorithm", "ms", "GFLOP/s");
+    printf("%-22s %-17s %9s %9s", "layer", "algorithm", "ms", "GFLOP/s");
     if (o->baseline)
         printf(" | %9s %8s | %9s %8s | %7s", "i2c+gemm", "GFLOP/s", "convgemm", "GFLOP/s",
                "speedup");
@@ -592,9 +593,9 @@ static void print_text(const row *rows, int n, const opts *o, const char *device
             printf("%-22s %s: %s\n", label, r->failed ? "FAILED" : "skipped", r->skip);
             continue;
         }
-        printf("%-22.22s %-16s %9.3f %9.2f%s", label,
+        printf("%-22.22s %-17s %9.3f %8.2f%c", label,
                clconv_algorithm_name(r->res.info.algorithm), r->res.median_s * 1e3,
-               rate_of(r, r->res.median_s), r->L.op->bandwidth_bound ? "*" : "");
+               rate_of(r, r->res.median_s), r->L.op->bandwidth_bound ? '*' : ' ');
         if (o->baseline) {
             for (int k = 0; k < BL_COUNT; k++) {
                 const baseline *b = &r->bl[k];

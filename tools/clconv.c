@@ -147,7 +147,12 @@ static int parse_args(int argc, char **argv, const tk_op *op, cli *c, tk_layer *
         else if (!strcmp(name, "output-padding"))
             ok = tk_layer_set(L, "output_padding", val, err, sizeof err);
         else if (!strcmp(name, "kernel-size")) ok = tk_layer_set(L, "kernel", val, err, sizeof err);
-        else ok = tk_layer_set(L, name, val, err, sizeof err);
+        else {
+            for (char *q = name; *q; q++)
+                if (*q == '-')
+                    *q = '_';
+            ok = tk_layer_set(L, name, val, err, sizeof err);
+        }
         if (!ok) {
             fprintf(stderr, "%s %s: --%s: bad value '%s' (see %s %s --help)\n", PROG, op->name,
                     name, val ? val : "", PROG, op->name);

@@ -75,7 +75,79 @@ static clconv_status conv2d_reference(const tk_layer *L, const float *x, const f
 }
 
 /* ------------------------------------------------------------------------ */
-/* Operators not in the library yet                                         */
+/* conv_transpose2d                                                         */
+/* ------------------------------------------------------------------------ */
+
+static char tk_msg[256];
+
+static clconv_status tool_fail(clconv_status st, const char *msg)
+{
+    snprintf(tk_msg, sizeof tk_msg, "%s", msg);
+    return st;
+}
+
+static clconv_status convt_params(const tk_layer *L, clconv_conv_transpose2d_params *p)
+{
+    if (L->pad_same)
+        return tool_fail(CLCONV_ERROR_INVALID_VALUE,
+                         "conv_transpose2d: padding 'same' is not defined (PyTorch neither); "
+                         "give the padding as numbers");
+    *p = clconv_conv_transpose2d_default_params(L->input.c, L->out_channels, L->kernel_h,
+                                                L->kernel_w);
+    p->stride_h = L->stride_h;
+    p->stride_w = L->stride_w;
+    p->pad_h = L->pad_h;
+    p->pad_w = L->pad_w;
+    p->output_padding_h = L->out_pad_h;
+    p->output_padding_w = L->out_pad_w;
+    p->dilation_h = L->dilation_h;
+    p->dilation_w = L->dilation_w;
+    p->groups = L->groups;
+    p->has_bias = L->bias;
+    p->activation = L->relu ? CLCONV_ACTIVATION_RELU : CLCONV_ACTIVATION_NONE;
+    return CLCONV_SUCCESS;
+}
+
+static clconv_status convt_shapes(const tk_layer *L, clconv_shape *wshape, clconv_shape *out)
+{
+    clconv_conv_transpose2d_params p;
+    clconv_status st = convt_params(L, &p);
+    if (st)
+        return st;
+    if ((st = clconv_conv_transpose2d_output_shape(&p, &L->input, out)))
+        return st;
+    *wshape = clconv_conv_transpose2d_weight_shape(&p);
+    return CLCONV_SUCCESS;
+}
+
+static clconv_status convt_plan(clconv_context *ctx, const tk_layer *L,
+                                const clconv_plan_options *o, clconv_plan **out)
+{
+    clconv_conv_transpose2d_params p;
+    clconv_status st = convt_params(L, &p);
+    if (st)
+        return st;
+    return clconv_conv_transpose2d_plan_create(ctx, &p, &L->input, o, out);
+}
+
+static clconv_status convt_run(clconv_plan *plan, const tk_bufs *b, cl_event *done)
+{
+    return clconv_conv_transpose2d_run(plan, b->x, b->w, b->b, b->y, b->workspace, 0, NULL, done);
+}
+
+static clconv_status convt_reference(const tk_layer *L, const float *x, const float *w,
+                                     const float *b, float *y, int64_t *indices)
+{
+    (void)indices;
+    clconv_conv_transpose2d_params p;
+    clconv_status st = convt_params(L, &p);
+    if (st)
+        return st;
+    return clconv_ref_conv_transpose2d(&p, &L->input, x, w, L->bias ? b : NULL, y);
+}
+
+/* ------------------------------------------------------------------------ */
+/* max_pool2d, avg_pool2d                                                   */
 /* ------------------------------------------------------------------------ */
 
 static void pool_defaults(tk_layer *L)
@@ -84,6 +156,64 @@ static void pool_defaults(tk_layer *L)
     L->dilation_h = L->dilation_w = 1;
     L->groups = 1;
     L->count_include_pad = true;
+}
+
+static clconv_status pool_params(const tk_layer *L, clconv_pool2d_params *p)
+{
+    if (L->pad_same)
+        return tool_fail(CLCONV_ERROR_INVALID_VALUE,
+                         "pooling: padding 'same' is not defined (PyTorch neither); give the "
+                         "padding as numbers");
+    bool max = !strcmp(L->op->name, "max_pool2d");
+    *p = clconv_pool2d_default_params(max ? CLCONV_POOL_MAX : CLCONV_POOL_AVG, L->kernel_h,
+                                      L->kernel_w);
+    p->stride_h = L->stride_h > 0 ? L->stride_h : L->kernel_h;
+    p->stride_w = L->stride_w > 0 ? L->stride_w : L->kernel_w;
+    p->pad_h = L->pad_h;
+    p->pad_w = L->pad_w;
+    p->dilation_h = L->dilation_h;
+    p->dilation_w = L->dilation_w;
+    p->ceil_mode = L->ceil_mode;
+    p->count_include_pad = L->count_include_pad;
+    p->divisor_override = L->divisor_override;
+    return CLCONV_SUCCESS;
+}
+
+static clconv_status pool_shapes(const tk_layer *L, clconv_shape *wshape, clconv_shape *out)
+{
+    clconv_pool2d_params p;
+    clconv_status st = pool_params(L, &p);
+    if (st)
+        return st;
+    *wshape = (clconv_shape){0, 0, 0, 0};
+    return clconv_pool2d_output_shape(&p, &L->input, out);
+}
+
+static clconv_status pool_plan(clconv_context *ctx, const tk_layer *L,
+                               const clconv_plan_options *o, clconv_plan **out)
+{
+    clconv_pool2d_params p;
+    clconv_status st = pool_params(L, &p);
+    if (st)
+        return st;
+    return clconv_pool2d_plan_create(ctx, &p, &L->input, o, out);
+}
+
+static clconv_status pool_run(clconv_plan *plan, const tk_bufs *b, cl_event *done)
+{
+    return clconv_pool2d_run(plan, b->x, b->y, b->indices, 0, NULL, done);
+}
+
+static clconv_status pool_reference(const tk_layer *L, const float *x, const float *w,
+                                    const float *b, float *y, int64_t *indices)
+{
+    (void)w;
+    (void)b;
+    clconv_pool2d_params p;
+    clconv_status st = pool_params(L, &p);
+    if (st)
+        return st;
+    return clconv_ref_pool2d(&p, &L->input, x, y, indices);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -102,6 +232,7 @@ const tk_op tk_ops[] = {
          "  --groups G            groups (default 1)\n"
          "  --relu                apply ReLU after the bias\n",
      .flags = "weight bias stride padding dilation groups relu",
+     .algorithms = "direct-tiled direct-register gemm",
      .available = true,
      .has_weight = true,
      .defaults = conv_defaults,
@@ -111,26 +242,63 @@ const tk_op tk_ops[] = {
      .reference = conv2d_reference},
     {.name = "conv_transpose2d",
      .summary = "transposed 2-D convolution, as torch.nn.functional.conv_transpose2d",
-     .flags_help = "",
-     .flags = "weight bias stride padding output-padding dilation groups",
-     .available = false,
+     .flags_help =
+         "  --weight W.npy        weights [in_channels, out_channels/groups, kH, kW] (required)\n"
+         "  --bias B.npy          bias [out_channels]\n"
+         "  --stride S[,SW]       stride (default 1)\n"
+         "  --padding P[,PW]      rows/columns removed from each side (default 0)\n"
+         "  --output-padding P[,PW]  extra rows/columns at the bottom/right (default 0)\n"
+         "  --dilation D[,DW]     dilation (default 1)\n"
+         "  --groups G            groups (default 1)\n"
+         "  --relu                apply ReLU after the bias\n",
+     .flags = "weight bias stride padding output-padding dilation groups relu",
+     .algorithms = "transposed-gather transposed-gemm",
+     .available = true,
      .has_weight = true,
-     .defaults = conv_defaults},
+     .defaults = conv_defaults,
+     .shapes = convt_shapes,
+     .plan = convt_plan,
+     .run = convt_run,
+     .reference = convt_reference},
     {.name = "max_pool2d",
      .summary = "2-D max pooling, as torch.nn.functional.max_pool2d",
-     .flags_help = "",
+     .flags_help =
+         "  --kernel-size K[,KW]  window size (required)\n"
+         "  --stride S[,SW]       stride (default: the kernel size)\n"
+         "  --padding P[,PW]      implicit -inf padding per side, at most kernel/2 (default 0)\n"
+         "  --dilation D[,DW]     dilation (default 1)\n"
+         "  --ceil-mode           ceil instead of floor for the output size\n"
+         "  --indices I.npy       also write the argmax indices (int64, as return_indices)\n",
      .flags = "kernel-size stride padding dilation ceil-mode indices",
-     .available = false,
+     .algorithms = "pool",
+     .available = true,
      .has_indices = true,
      .bandwidth_bound = true,
-     .defaults = pool_defaults},
+     .defaults = pool_defaults,
+     .shapes = pool_shapes,
+     .plan = pool_plan,
+     .run = pool_run,
+     .reference = pool_reference},
     {.name = "avg_pool2d",
      .summary = "2-D average pooling, as torch.nn.functional.avg_pool2d",
-     .flags_help = "",
-     .flags = "kernel-size stride padding ceil-mode count-include-pad no-count-include-pad",
-     .available = false,
+     .flags_help =
+         "  --kernel-size K[,KW]  window size (required)\n"
+         "  --stride S[,SW]       stride (default: the kernel size)\n"
+         "  --padding P[,PW]      implicit zero padding per side, at most kernel/2 (default 0)\n"
+         "  --ceil-mode           ceil instead of floor for the output size\n"
+         "  --count-include-pad   count padded cells in the divisor (the default)\n"
+         "  --no-count-include-pad  divide by the in-image cells only\n"
+         "  --divisor-override D  divide every window by D\n",
+     .flags = "kernel-size stride padding ceil-mode count-include-pad no-count-include-pad "
+              "divisor-override",
+     .algorithms = "pool",
+     .available = true,
      .bandwidth_bound = true,
-     .defaults = pool_defaults},
+     .defaults = pool_defaults,
+     .shapes = pool_shapes,
+     .plan = pool_plan,
+     .run = pool_run,
+     .reference = pool_reference},
 };
 const int tk_num_ops = (int)(sizeof tk_ops / sizeof tk_ops[0]);
 
@@ -246,12 +414,14 @@ bool tk_layer_set(tk_layer *L, const char *key, const char *v, char *err, size_t
         ok = parse_bool(v, &L->ceil_mode);
     } else if (KEY("count_include_pad")) {
         ok = parse_bool(v, &L->count_include_pad);
+    } else if (KEY("divisor_override")) {
+        ok = tk_parse_int(v, 1, &L->divisor_override);
     } else if (KEY("indices")) {
         ok = parse_bool(v, &L->indices);
     } else {
         snprintf(err, en, "unknown key '%s' (known: name n c h w k r s kernel stride stride_h "
                  "stride_w pad pad_h pad_w dilation groups output_padding bias relu ceil "
-                 "count_include_pad indices)", key);
+                 "count_include_pad divisor_override indices)", key);
         return false;
     }
 #undef KEY
@@ -351,6 +521,10 @@ void tk_layer_spec(const tk_layer *L, char *buf, size_t size)
         ADD(" ceil=1");
     if (L->op->bandwidth_bound && !L->op->has_indices && !L->count_include_pad)
         ADD(" count_include_pad=0");
+    if (L->divisor_override)
+        ADD(" divisor_override=%lld", (long long)L->divisor_override);
+    if (L->indices)
+        ADD(" indices=1");
 #undef ADD
 }
 
@@ -488,9 +662,19 @@ cl_mem tk_buffer(clconv_context *ctx, size_t bytes, const void *src)
     return m;
 }
 
+const char *tk_last_error(void)
+{
+    static char copy[sizeof tk_msg];
+    if (!tk_msg[0])
+        return clconv_last_error(NULL);
+    snprintf(copy, sizeof copy, "%s", tk_msg);
+    tk_msg[0] = '\0';
+    return copy;
+}
+
 void tk_report(const char *prog, const char *what, clconv_status st, const clconv_context *ctx)
 {
-    const char *msg = clconv_last_error(ctx);
+    const char *msg = tk_msg[0] ? tk_last_error() : clconv_last_error(ctx);
     if (!*msg)
         msg = clconv_last_error(NULL);
     fprintf(stderr, "%s: %s: %s: %s\n", prog, what, clconv_status_string(st), msg);
@@ -579,4 +763,16 @@ done:
             clReleaseMemObject(all[i]);
     clconv_plan_destroy(plan);
     return rc;
+}
+
+bool tk_op_accepts(const tk_op *op, clconv_algorithm algo)
+{
+    if (algo == CLCONV_ALGO_AUTO)
+        return true;
+    const char *name = clconv_algorithm_name(algo);
+    size_t n = strlen(name);
+    for (const char *p = op->algorithms; p && (p = strstr(p, name)); p += n)
+        if ((p == op->algorithms || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+            return true;
+    return false;
 }

@@ -38,6 +38,7 @@ typedef struct tk_layer {
     bool ceil_mode;
     bool count_include_pad;        /* avg_pool2d, default true */
     bool indices;                  /* max_pool2d return_indices */
+    int64_t divisor_override;      /* avg_pool2d, 0 = none */
 } tk_layer;
 
 /* Device buffers of one run. */
@@ -51,6 +52,7 @@ typedef struct tk_op {
     const char *summary;       /* one line for --help */
     const char *flags_help;    /* the operator-specific flags, for --help */
     const char *flags;         /* those flags' names, space-separated, without "--" */
+    const char *algorithms;    /* the algorithms its plans accept (clconv_algorithm_name) */
     bool available;            /* false: the library does not have it yet */
     bool has_weight;           /* takes --weight (and --bias) */
     bool has_indices;          /* can write --indices */
@@ -123,6 +125,13 @@ void tk_shape_str(clconv_shape s, char *buf, size_t size);
 
 /* Creates a buffer (with host data when src != NULL); prints the error. */
 cl_mem tk_buffer(clconv_context *ctx, size_t bytes, const void *src);
+
+/* The message of the last failed operator call: a tool-level message when
+ * there is one, else clconv_last_error(NULL). */
+const char *tk_last_error(void);
+
+/* True when op's plans accept algo (always for CLCONV_ALGO_AUTO). */
+bool tk_op_accepts(const tk_op *op, clconv_algorithm algo);
 
 /* Prints "prog: what: status: message" on stderr. */
 void tk_report(const char *prog, const char *what, clconv_status st, const clconv_context *ctx);
