@@ -24,6 +24,7 @@
 
 #define NPHASE (SH * SW)
 #define TILE_J (WG_W * BW)
+#define CT_CI_BLOCK 8 /* input channels per step of the gather */
 
 inline float ct_epilogue(float acc, __global const float *b, int oc)
 {
@@ -69,31 +70,48 @@ void conv_transpose2d_gather(__global const float *restrict x, __global const fl
         for (int c = 0; c < BW; c++)
             acc[r][c] = 0.0f;
 
+    /* Channels in blocks of CT_CI_BLOCK; within a block, taps outside and
+     * channels inside: the phase and bounds arithmetic of a tap is done once
+     * per block, and the weights of a block stay in cache across its taps. */
     __global const float *xg = x + ((size_t)n * C + (size_t)g * cin_g) * H * W;
     __global const float *wg = w + (size_t)g * cin_g * cout_g * (KH * KW);
-    for (int ci = 0; ci < cin_g; ci++) {
-        __global const float *xc = xg + (size_t)ci * H * W;
-        __global const float *wc = wg + (size_t)ci * cout_g * (KH * KW);
+    const size_t hw = (size_t)H * W, w_ci = (size_t)cout_g * (KH * KW);
+    for (int ci0 = 0; ci0 < cin_g; ci0 += CT_CI_BLOCK) {
+        const int nci = min(CT_CI_BLOCK, cin_g - ci0);
         for (int kh = 0; kh < KH; kh++) {
             const int th = rh + pad_h - kh * DH;
             if (th % SH != 0)
                 continue; /* the same for the whole work-group */
             const int ih = i + th / SH; /* exact division */
-            const bool row_ok = oh < OH && ih >= 0 && ih < H;
+            if (oh >= OH || ih < 0 || ih >= H)
+                continue;
             for (int kw = 0; kw < KW; kw++) {
                 const int tw = rw + pad_w - kw * DW;
                 if (tw % SW != 0)
                     continue;
                 const int iw0 = j0 + tw / SW;
-                float xv[BW];
+                bool ok[BW];
+                int off[BW]; /* always in bounds: out-of-range columns read a clamped one */
                 for (int c = 0; c < BW; c++) {
                     const int iw = iw0 + c * WG_W;
-                    xv[c] = (row_ok && iw >= 0 && iw < W) ? xc[(size_t)ih * W + iw] : 0.0f;
+                    ok[c] = iw >= 0 && iw < W;
+                    off[c] = ih * W + clamp(iw, 0, W - 1);
                 }
-                for (int r = 0; r < BOC; r++) {
-                    const float wv = wc[((size_t)ocw[r] * KH + kh) * KW + kw];
-                    for (int c = 0; c < BW; c++)
-                        acc[r][c] = fma(xv[c], wv, acc[r][c]);
+                __global const float *xp = xg + (size_t)ci0 * hw;
+                __global const float *wp = wg + (size_t)ci0 * w_ci + kh * KW + kw;
+                for (int ci = 0; ci < nci; ci++) {
+                    float xv[BW];
+                    for (int c = 0; c < BW; c++) {
+                        const float v = xp[off[c]];
+                        xv[c] = ok[c] ? v : 0.0f; /* a select: NaN/inf outside never leak in */
+                    }
+                    for (int r = 0; r < BOC; r++) {
+                        const float wv = wp[(size_t)ocw[r] * (KH * KW)];
+                        for (int c = 0; c < BW; c++)
+                            acc[r][c] = fma(xv[c], wv, acc[r][c]);
+                    }
+                    xp += hw;
+                    wp += w_ci;
                 }
             }
         }
