@@ -986,10 +986,12 @@ START_TEST(bench_quick_suite_json)
         ck_assert_msg(jreq(l, "flops", J_NUM)->num > 0, "%s flops", name);
         jreq(l, "algorithm", J_STR);
         jval *bl = jreq(l, "baselines", J_ARR);
-        if (!strcmp(jreq(l, "op", J_STR)->str, "conv2d")) {
+        const char *op = jreq(l, "op", J_STR)->str;
+        bool conv = !strcmp(op, "conv2d"), convt = !strcmp(op, "conv_transpose2d");
+        if (conv || convt) {
             ck_assert_int_ge(bl->n, 1);
             jval *b0 = bl->items[0];
-            ck_assert_str_eq(jreq(b0, "name", J_STR)->str, "im2col+sgemm");
+            ck_assert_str_eq(jreq(b0, "name", J_STR)->str, conv ? "im2col+sgemm" : "sgemm+col2im");
             ck_assert_msg(jreq(b0, "time_ms", J_NUM)->num > 0, "%s baseline time", name);
             ck_assert_msg(jreq(b0, "ok", J_BOOL)->b, "%s: CLBlast result off", name);
             ck_assert_msg(jreq(l, "speedup", J_NUM)->num > 0, "%s speedup", name);
@@ -997,7 +999,7 @@ START_TEST(bench_quick_suite_json)
         }
     }
     ck_assert_int_eq(ran, layers->n); /* every operator of the quick suite is available */
-    ck_assert_int_ge(with_baseline, 3);
+    ck_assert_int_ge(with_baseline, 4);
     jval *sum = jreq(doc, "summary", J_OBJ);
     ck_assert_int_eq((int)jreq(sum, "failures", J_NUM)->num, 0);
     ck_assert_msg(jreq(sum, "geomean_speedup", J_NUM)->num > 0, "geomean");

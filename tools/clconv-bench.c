@@ -147,11 +147,21 @@ typedef struct opts {
     uint64_t seed;
 } opts;
 
+/* Baseline 0 is the GEMM route (conv2d: im2col + SGEMM; conv_transpose2d:
+ * SGEMM + CLBlast col2im), 1 is CLBlast's convgemm (conv2d only). */
 enum { BL_IM2COL_GEMM, BL_CONVGEMM, BL_COUNT };
 static const char *const BL_NAMES[BL_COUNT] = {"im2col+sgemm", "convgemm"};
 
+static const char *bl_name(const tk_op *op, int k)
+{
+    if (k == BL_IM2COL_GEMM && !strcmp(op->name, "conv_transpose2d"))
+        return "sgemm+col2im";
+    return BL_NAMES[k];
+}
+
 typedef struct baseline {
     bool ran;
+    bool na;          /* does not apply to this operator (not reported) */
     char skip[200];   /* why it did not run ("" when it ran) */
     double median_s;
     tk_error err;
@@ -236,10 +246,10 @@ static void base_free(basectx *bc)
         clReleaseProgram(bc->prog);
 }
 
-/* The conv2d geometry the baselines need. */
+/* The geometry the baselines need (C = in, K = out channels). */
 typedef struct geom {
     int64_t N, C, H, W, K, KH, KW, SH, SW, PT, PB, PL, PR, DH, DW, G, OH, OW;
-    bool bias, relu;
+    bool bias, relu, transposed;
 } geom;
 
 static void geom_of(const tk_layer *L, clconv_shape out, geom *g)
@@ -257,6 +267,7 @@ static void geom_of(const tk_layer *L, clconv_shape out, geom *g)
     }
     g->bias = L->bias;
     g->relu = L->relu;
+    g->transposed = !strcmp(L->op->name, "conv_transpose2d");
 }
 
 #define BL_CL(call, what)                                                                     \
@@ -284,7 +295,42 @@ static bool base_enqueue(basectx *bc, int which, const geom *g, cl_mem x, cl_mem
     cl_event ev = NULL;
     size_t P = (size_t)(g->OH * g->OW);
     size_t CRS = (size_t)(g->C * g->KH * g->KW);
-    if (which == BL_IM2COL_GEMM) {
+    if (g->transposed) {
+        /* cols[n,g] (M x HW) = W_g^T (M x Cin/G) * X[n,g] (Cin/G x HW), M = Cout/G*KH*KW;
+         * then col2im per image and group, which accumulates into y: zero it first. */
+        float zero = 0.0f;
+        BL_CL(clEnqueueFillBuffer(q, y, &zero, sizeof zero, 0, (size_t)(g->N * g->K) * P * 4, 0,
+                                  NULL, NULL),
+              "clEnqueueFillBuffer");
+        size_t HW = (size_t)(g->H * g->W), M = (size_t)(g->K / g->G * g->KH * g->KW);
+        size_t k = (size_t)(g->C / g->G), batch = (size_t)(g->N * g->G);
+        if (batch == 1) {
+            BL_BLAS(CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeYes, CLBlastTransposeNo,
+                                 M, HW, k, 1.0f, w, 0, M, x, 0, HW, 0.0f, col, 0, HW, &q, NULL),
+                    "CLBlastSgemm");
+        } else {
+            const size_t *ao = offs, *bo = offs + batch, *co = offs + 2 * batch;
+            const float *alphas = (const float *)(offs + 3 * batch);
+            const float *betas = alphas + batch;
+            BL_BLAS(CLBlastSgemmBatched(CLBlastLayoutRowMajor, CLBlastTransposeYes,
+                                        CLBlastTransposeNo, M, HW, k, alphas, w, ao, M, x, bo, HW,
+                                        betas, col, co, HW, batch, &q, NULL),
+                    "CLBlastSgemmBatched");
+        }
+        for (size_t i = 0; i < batch; i++) {
+            size_t n = i / (size_t)g->G, gi = i % (size_t)g->G;
+            size_t yo = (n * (size_t)g->K + gi * (size_t)(g->K / g->G)) * P;
+            if (ev)
+                clReleaseEvent(ev);
+            ev = NULL;
+            BL_BLAS(CLBlastScol2im(CLBlastKernelModeCrossCorrelation, (size_t)(g->K / g->G),
+                                   (size_t)g->OH, (size_t)g->OW, (size_t)g->KH, (size_t)g->KW,
+                                   (size_t)g->PT, (size_t)g->PL, (size_t)g->SH, (size_t)g->SW,
+                                   (size_t)g->DH, (size_t)g->DW, col, i * M * HW, y, yo, &q,
+                                   &ev),
+                    "CLBlastScol2im");
+        }
+    } else if (which == BL_IM2COL_GEMM) {
         cl_int a[13] = {(cl_int)g->C,  (cl_int)g->H,  (cl_int)g->W,  (cl_int)g->KH, (cl_int)g->KW,
                         (cl_int)g->SH, (cl_int)g->SW, (cl_int)g->PT, (cl_int)g->PL, (cl_int)g->DH,
                         (cl_int)g->DW, (cl_int)g->OH, (cl_int)g->OW};
@@ -350,6 +396,21 @@ static void run_baseline(basectx *bc, int which, const tk_layer *L, clconv_shape
     geom g;
     geom_of(L, out, &g);
     memset(b, 0, sizeof *b);
+    if (g.transposed && which == BL_CONVGEMM) {
+        b->na = true;
+        snprintf(b->skip, sizeof b->skip, "conv2d only");
+        return;
+    }
+    if (g.transposed) {
+        /* col2im derives the column grid from the output size: it must give
+         * back the input size (output_padding >= stride breaks that). */
+        int64_t ch = (g.OH + 2 * g.PT - (g.DH * (g.KH - 1) + 1)) / g.SH + 1;
+        int64_t cw = (g.OW + 2 * g.PL - (g.DW * (g.KW - 1) + 1)) / g.SW + 1;
+        if (ch != g.H || cw != g.W || L->out_pad_h >= g.SH || L->out_pad_w >= g.SW) {
+            snprintf(b->skip, sizeof b->skip, "output_padding not expressible through col2im");
+            return;
+        }
+    }
     if (which == BL_CONVGEMM && g.G != 1) {
         snprintf(b->skip, sizeof b->skip, "groups > 1");
         return;
@@ -368,6 +429,10 @@ static void run_baseline(basectx *bc, int which, const tk_layer *L, clconv_shape
     size_t nw = (size_t)(g.K * (g.C / g.G) * g.KH * g.KW);
     size_t P = (size_t)(g.OH * g.OW), CRS = (size_t)(g.C * g.KH * g.KW);
     size_t col_bytes = which == BL_IM2COL_GEMM ? (size_t)g.N * CRS * P * 4 : 4;
+    if (g.transposed) {
+        nw = (size_t)(g.C * (g.K / g.G) * g.KH * g.KW);
+        col_bytes = (size_t)g.N * (size_t)(g.K * g.KH * g.KW) * (size_t)(g.H * g.W) * 4;
+    }
     cl_ulong max_alloc = 0;
     cl_mem bx = NULL, bw = NULL, bb = NULL, by = NULL, bcol = NULL;
     size_t *offs = NULL;
@@ -392,13 +457,20 @@ static void run_baseline(basectx *bc, int which, const tk_layer *L, clconv_shape
     }
     {
         size_t m = (size_t)(g.K / g.G), k = CRS / (size_t)g.G;
+        size_t HW = (size_t)(g.H * g.W), M = m * (size_t)(g.KH * g.KW), ci = (size_t)(g.C / g.G);
         float *alphas = (float *)(offs + 3 * batch), *betas = alphas + batch;
         for (size_t n = 0; n < (size_t)g.N; n++)
             for (size_t gi = 0; gi < (size_t)g.G; gi++) {
                 size_t i = n * (size_t)g.G + gi;
-                offs[i] = gi * m * k;
-                offs[batch + i] = n * CRS * P + gi * k * P;
-                offs[2 * batch + i] = n * (size_t)g.K * P + gi * m * P;
+                if (g.transposed) {
+                    offs[i] = gi * ci * M;                         /* W_g */
+                    offs[batch + i] = (n * (size_t)g.C + gi * ci) * HW; /* X[n,g] */
+                    offs[2 * batch + i] = i * M * HW;              /* cols[n,g] */
+                } else {
+                    offs[i] = gi * m * k;
+                    offs[batch + i] = n * CRS * P + gi * k * P;
+                    offs[2 * batch + i] = n * (size_t)g.K * P + gi * m * P;
+                }
                 alphas[i] = 1.0f;
                 betas[i] = 0.0f;
             }
@@ -540,10 +612,10 @@ static void run_row(clconv_context *ctx, basectx *bc, const opts *o, row *r, int
                     break;
                 }
     }
-    if (o->baseline && !strcmp(op->name, "conv2d")) {
+    if (o->baseline && (!strcmp(op->name, "conv2d") || !strcmp(op->name, "conv_transpose2d"))) {
         double best = 0;
         for (int k = 0; k < BL_COUNT; k++) {
-            progress("[%d/%d] %s: CLBlast %s", idx + 1, total, label, BL_NAMES[k]);
+            progress("[%d/%d] %s: CLBlast %s", idx + 1, total, label, bl_name(op, k));
             run_baseline(bc, k, L, out, x, w, b, ref, o, &r->bl[k]);
             baseline *bl = &r->bl[k];
             if (bl->ran && (!bl->verified || bl->err.ok) && (best == 0 || bl->median_s < best))
@@ -581,7 +653,7 @@ static void print_text(const row *rows, int n, const opts *o, const char *device
            o->verify ? "; every result checked against the CPU reference" : "");
     printf("%-22s %-17s %9s %9s", "layer", "algorithm", "ms", "GFLOP/s");
     if (o->baseline)
-        printf(" | %9s %8s | %9s %8s | %7s", "i2c+gemm", "GFLOP/s", "convgemm", "GFLOP/s",
+        printf(" | %9s %8s | %9s %8s | %7s", "gemm ms", "GFLOP/s", "convgemm", "GFLOP/s",
                "speedup");
     if (o->verify)
         printf(" | %9s", "max err");
@@ -620,6 +692,10 @@ static void print_text(const row *rows, int n, const opts *o, const char *device
         for (int k = 0; k < BL_COUNT; k++)
             any_bad_bl |= rows[i].bl[k].ran && rows[i].bl[k].verified && !rows[i].bl[k].err.ok;
     }
+    if (o->baseline)
+        printf("gemm: CLBlast baseline, im2col (this tool's kernel) + SGEMM for conv2d, SGEMM + "
+               "col2im for conv_transpose2d; convgemm: CLBlastSconvgemm; speedup: the faster "
+               "baseline's time / clconv's\n");
     if (any_bw)
         printf("* pooling: GB/s (bytes read + written / time), not GFLOP/s\n");
     if (any_bad_bl)
@@ -627,10 +703,10 @@ static void print_text(const row *rows, int n, const opts *o, const char *device
                "speed-up)\n");
     for (int i = 0; i < n; i++)
         for (int k = 0; k < BL_COUNT; k++)
-            if (!rows[i].bl[k].ran && rows[i].bl[k].skip[0] && strcmp(rows[i].bl[k].skip,
-                                                                      "groups > 1"))
+            if (!rows[i].bl[k].ran && !rows[i].bl[k].na && rows[i].bl[k].skip[0] &&
+                strcmp(rows[i].bl[k].skip, "groups > 1"))
                 printf("note: %s: %s not run: %s\n", rows[i].L.name[0] ? rows[i].L.name : "-",
-                       BL_NAMES[k], rows[i].bl[k].skip);
+                       bl_name(rows[i].L.op, k), rows[i].bl[k].skip);
 }
 
 static void json_double(const char *key, double v, bool comma)
@@ -683,9 +759,9 @@ static void print_json(const row *rows, int n, const opts *o, const char *device
         bool first = true;
         for (int k = 0; k < BL_COUNT; k++) {
             const baseline *b = &r->bl[k];
-            if (!b->ran && !b->skip[0])
+            if ((!b->ran && !b->skip[0]) || b->na)
                 continue;
-            printf("%s{\"name\": \"%s\", ", first ? "" : ", ", BL_NAMES[k]);
+            printf("%s{\"name\": \"%s\", ", first ? "" : ", ", bl_name(r->L.op, k));
             first = false;
             if (!b->ran) {
                 printf("\"skipped\": ");
@@ -736,7 +812,7 @@ static void csv_field(const char *s)
 static void print_csv(const row *rows, int n)
 {
     printf("name,op,spec,status,algorithm,time_ms,gflops,gbs,max_abs_error,"
-           "im2col_sgemm_ms,convgemm_ms,speedup\n");
+           "gemm_baseline_ms,convgemm_ms,speedup\n");
     for (int i = 0; i < n; i++) {
         const row *r = &rows[i];
         csv_field(r->L.name);
