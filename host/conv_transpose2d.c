@@ -470,6 +470,19 @@ clconv_status clconv_conv_transpose2d_plan_create(clconv_context *ctx,
                            "tensor too large: input %zu, weight %zu, output %zu elements; the "
                            "kernels index up to %zu per tensor", nx, nw, ny,
                            (size_t)CLCONV_MAX_DEVICE_ELEMENTS);
+    /* The kernels do their index arithmetic in 32-bit ints. */
+    const int64_t span_h = params->dilation_h * (params->kernel_h - 1) + params->pad_h +
+                           params->stride_h + oshape.h;
+    const int64_t span_w = params->dilation_w * (params->kernel_w - 1) + params->pad_w +
+                           params->stride_w + oshape.w;
+    if (span_h > INT32_MAX || span_w > INT32_MAX ||
+        params->kernel_h * params->kernel_w > INT32_MAX)
+        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                           "kernel %lldx%lld, dilation %lldx%lld, padding %lldx%lld: index "
+                           "arithmetic would overflow the kernels' 32-bit ints",
+                           (long long)params->kernel_h, (long long)params->kernel_w,
+                           (long long)params->dilation_h, (long long)params->dilation_w,
+                           (long long)params->pad_h, (long long)params->pad_w);
     clconv_plan *plan;
     if ((st = clconv_plan_alloc(ctx, CLCONV_OP_CONV_TRANSPOSE2D, &plan)))
         return st;

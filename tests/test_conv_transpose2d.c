@@ -797,6 +797,16 @@ START_TEST(bad_parameters)
     ck_assert_int_eq(clconv_conv_transpose2d_plan_create(tu_ctx(), &ok, &in, &o, &plan),
                      CLCONV_ERROR_INVALID_VALUE);
     ck_assert_ptr_nonnull(strstr(clconv_last_error(tu_ctx()), "options.block_oc = 99"));
+    /* Valid, and a small output, but beyond the kernels' 32-bit index arithmetic. */
+    p = ok;
+    p.stride_h = 1;
+    p.dilation_h = (int64_t)1 << 30;
+    p.pad_h = (int64_t)1 << 30;
+    ck_assert_int_eq(clconv_conv_transpose2d_output_shape(&p, &in, &s), CLCONV_SUCCESS);
+    ck_assert_int_eq(s.h, 5);
+    ck_assert_int_eq(clconv_conv_transpose2d_plan_create(tu_ctx(), &p, &in, NULL, &plan),
+                     CLCONV_ERROR_UNSUPPORTED);
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(tu_ctx()), "32-bit"));
     o = (clconv_plan_options){.ci_chunk = 4};
     ck_assert_int_eq(clconv_conv_transpose2d_plan_create(tu_ctx(), &ok, &in, &o, &plan),
                      CLCONV_ERROR_INVALID_VALUE);
