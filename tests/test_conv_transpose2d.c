@@ -717,6 +717,55 @@ START_TEST(gemm_batches_and_groups)
 }
 END_TEST
 
+/* On a caller's out-of-order queue the steps of the GEMM algorithm (GEMMs,
+ * col2im, the next chunk's GEMMs over the same workspace) are still ordered. */
+START_TEST(out_of_order_queue)
+{
+    clconv_context *base = tu_ctx();
+    cl_context cc = clconv_context_cl_context(base);
+    cl_int err;
+    cl_command_queue q = clCreateCommandQueue(cc, clconv_context_device(base),
+                                              CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE, &err);
+    if (err == CL_INVALID_QUEUE_PROPERTIES) {
+        /* Out-of-order execution is optional in OpenCL 1.2: nothing to check. */
+        return;
+    }
+    ck_assert_int_eq(err, CL_SUCCESS);
+    clconv_context *ctx;
+    ck_assert_int_eq(clconv_context_create_from_queue(cc, q, &ctx), CLCONV_SUCCESS);
+    clReleaseCommandQueue(q); /* the context holds its own reference */
+    clconv_conv_transpose2d_params p = clconv_conv_transpose2d_default_params(4, 6, 3, 3);
+    p.stride_h = p.stride_w = 2;
+    p.groups = 2;
+    p.has_bias = 1;
+    clconv_shape in = {3, 4, 6, 5}, os;
+    ck_assert_int_eq(clconv_conv_transpose2d_output_shape(&p, &in, &os), CLCONV_SUCCESS);
+    size_t nx = clconv_shape_elements(in), nw = 4 * 3 * 9, ny = clconv_shape_elements(os);
+    tu_rng r = tu_rng_make(31);
+    float *x = tu_alloc(nx), *w = tu_alloc(nw), b[6], *ref = tu_alloc(ny), *y = tu_alloc(ny);
+    tu_fill(&r, x, nx, true);
+    tu_fill(&r, w, nw, true);
+    tu_fill(&r, b, 6, true);
+    ck_assert_int_eq(clconv_ref_conv_transpose2d(&p, &in, x, w, b, ref), CLCONV_SUCCESS);
+    char lim[32];
+    snprintf(lim, sizeof lim, "%d", 2 * 3 * 9 * 30 * 4); /* one image per chunk */
+    setenv("CLCONV_WORKSPACE_LIMIT", lim, 1);
+    for (size_t a = 0; a < 2; a++) {
+        clconv_plan_options o = {.algorithm = ALGOS[a]};
+        memset(y, 0, ny * sizeof(float));
+        clconv_status st = clconv_conv_transpose2d_host(ctx, &p, &in, &o, x, w, b, y);
+        ck_assert_msg(st == CLCONV_SUCCESS, "%s", clconv_last_error(ctx));
+        expect_values(y, ref, ny, clconv_algorithm_name(ALGOS[a]));
+    }
+    unsetenv("CLCONV_WORKSPACE_LIMIT");
+    clconv_context_destroy(ctx);
+    free(x);
+    free(w);
+    free(ref);
+    free(y);
+}
+END_TEST
+
 /* ---- bad input ---------------------------------------------------------- */
 
 static void expect_invalid(clconv_conv_transpose2d_params p, clconv_shape in, clconv_status want,
@@ -960,6 +1009,7 @@ static Suite *conv_transpose2d_suite(void)
     tcase_add_test(sweep, nan_and_inf_propagate);
     tcase_add_test(sweep, deterministic);
     tcase_add_test(sweep, gemm_batches_and_groups);
+    tcase_add_test(sweep, out_of_order_queue);
     suite_add_tcase(s, sweep);
     TCase *bad = tcase_create("bad-input");
     tcase_set_timeout(bad, 300);
