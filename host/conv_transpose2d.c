@@ -198,6 +198,12 @@ static clconv_status ct_tile(clconv_context *ctx, const clconv_plan_options *o, 
         d->boc = 1; /* depthwise-like: a channel block would be all padding */
     else if (cout_g <= 4 && d->boc > 4)
         d->boc = 4;
+    /* Wide outputs: reuse each weight over more columns; narrow ones with
+     * many channels: reuse each input over more channels. */
+    if (phase_w >= 4 * d->wg_w)
+        d->bw = 4;
+    else if (d->bw == 1 && cout_g >= 16 && d->boc == 8)
+        d->boc = 16;
     if (!o)
         return CLCONV_SUCCESS;
     struct {

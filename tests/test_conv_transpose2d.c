@@ -520,6 +520,9 @@ START_TEST(edge_shapes)
         {1, 2, 3, 4, 2, 3, 2, 1, 1, 0, 0, 2, 1, 3, 2, 1},
         /* padding that crops all but one row */
         {1, 1, 3, 3, 1, 3, 3, 1, 1, 2, 0, 0, 0, 1, 1, 1},
+        /* the plan's wide tile (4 columns per item) and its deep one (16 channels) */
+        {1, 2, 4, 40, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},
+        {2, 3, 3, 3, 20, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},
         /* depthwise, wide */
         {1, 4, 2, 70, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 4},
     };
