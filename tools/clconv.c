@@ -52,15 +52,16 @@ static void usage_op(FILE *f, const tk_op *op)
             "  --device SEL          device: \"P:D\" indices or part of a device/platform name\n"
             "                        (default: $CLCONV_DEVICE, else the first GPU, else the\n"
             "                        first device; list them with clconv-query)\n"
-            "  --algo NAME           auto (default), direct-tiled, direct-register, gemm, ...\n"
+            "  --algo NAME           auto (default), or one of: %s\n"
             "  --verify              also run the CPU reference and print the max absolute and\n"
             "                        relative error; exit 3 when out of tolerance\n"
             "  --time                print the device time (median of --runs runs after one\n"
-            "                        warm-up, from OpenCL event profiling)\n"
+            "                        warm-up, from OpenCL event profiling; for plans of\n"
+            "                        several commands, from a marker before the run)\n"
             "  --runs N              timed runs for --time (default 5)\n"
             "  --quiet               print nothing but errors\n"
             "  --help                this text\n",
-            op->name, op->flags_help);
+            op->name, op->flags_help, op->algorithms);
 }
 
 static bool op_has_flag(const tk_op *op, const char *flag)

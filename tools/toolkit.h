@@ -142,6 +142,7 @@ typedef struct tk_result {
     clconv_shape weight, output;
     double median_s, min_s;        /* device time per run */
     int runs;
+    bool spans;                    /* timed from a marker before the run (multi-command plan) */
     tk_error err;                  /* when verified */
     bool verified;
 } tk_result;
