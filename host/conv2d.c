@@ -109,11 +109,9 @@ static clconv_status build_kernel(clconv_plan *plan, const clconv_conv2d_params 
 {
     clconv_context *ctx = plan->ctx;
     snprintf(plan->info.build_options, sizeof plan->info.build_options,
-             "-DKH=%lld -DKW=%lld -DSH=%lld -DSW=%lld -DDH=%lld -DDW=%lld -DHAS_BIAS=%d "
-             "-DRELU=%d -DWG_W=%d -DWG_H=%d -DWG_OC=%d -DBW=%d -DBOC=%d -DCI_CHUNK=%d",
+             "-DKH=%lld -DKW=%lld -DSH=%lld -DSW=%lld -DDH=%lld -DDW=%lld -DWG_W=%d -DWG_H=%d -DWG_OC=%d -DBW=%d -DBOC=%d -DCI_CHUNK=%d",
              (long long)p->kernel_h, (long long)p->kernel_w, (long long)p->stride_h,
-             (long long)p->stride_w, (long long)p->dilation_h, (long long)p->dilation_w,
-             p->has_bias ? 1 : 0, p->activation == CLCONV_ACTIVATION_RELU ? 1 : 0, t->wg_w,
+             (long long)p->stride_w, (long long)p->dilation_h, (long long)p->dilation_w, t->wg_w,
              t->wg_h, t->wg_oc, t->bw, t->boc, t->ci_chunk);
     snprintf(plan->info.kernel_name, sizeof plan->info.kernel_name, "%s", name);
     if (plan->kernel) {
@@ -209,7 +207,8 @@ static clconv_status conv2d_plan_build(clconv_plan *plan, const clconv_conv2d_pa
 
     cl_int args[] = {(cl_int)in->c, (cl_int)in->h, (cl_int)in->w, (cl_int)out->c,
                      (cl_int)out->h, (cl_int)out->w, (cl_int)p->groups, (cl_int)p->pad_top,
-                     (cl_int)p->pad_left};
+                     (cl_int)p->pad_left, p->has_bias ? 1 : 0,
+                     p->activation == CLCONV_ACTIVATION_RELU ? 1 : 0};
     for (cl_uint i = 0; i < sizeof args / sizeof args[0]; i++)
         if ((st = clconv_set_arg(ctx, plan->kernel, 4 + i, sizeof(cl_int), &args[i], name)))
             return st;

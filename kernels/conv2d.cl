@@ -4,7 +4,6 @@
  * trip counts the compiler unrolls where it pays (an explicit #pragma unroll
  * tripled PoCL's compile time for no gain there):
  *   KH KW SH SW DH DW   kernel size, stride and dilation
- *   HAS_BIAS RELU       epilogue
  *   WG_W WG_H WG_OC     work-group shape: columns x rows x channel lanes
  *   BW BOC              register block of each work-item: BW columns x BOC channels
  *   CI_CHUNK            input channels staged in local memory per step (tiled)
@@ -23,26 +22,28 @@
 #define IN_TH ((WG_H - 1) * SH + (KH - 1) * DH + 1)
 #define IN_TW ((TILE_OW - 1) * SW + (KW - 1) * DW + 1)
 
-inline float conv2d_epilogue(float acc, __global const float *b, int oc)
+/* Bias and ReLU are runtime flags, not -D constants: they cost one uniform
+ * branch per output and would otherwise quadruple the compiled variants. */
+inline float conv2d_epilogue(float acc, __global const float *b, int oc, int has_bias, int relu)
 {
-#if HAS_BIAS
-    acc += b[oc];
-#endif
-#if RELU
+    if (has_bias)
+        acc += b[oc];
     /* fmax would turn NaN into 0; ReLU must let NaN through as PyTorch does. */
-    acc = acc < 0.0f ? 0.0f : acc;
-#endif
+    if (relu && acc < 0.0f)
+        acc = 0.0f;
     return acc;
 }
 
 /* Arguments shared by both variants:
  * x [N, C, H, W], w [OC, C/groups, KH, KW], b [OC] (unused unless HAS_BIAS),
- * y [N, OC, OH, OW]; cin_g / cout_g are channels per group. */
+ * y [N, OC, OH, OW]; cin_g / cout_g are channels per group; has_bias and relu
+ * select the epilogue. */
 #define CONV2D_ARGS                                                               \
     __global const float *restrict x, __global const float *restrict w,           \
     __global const float *restrict b, __global float *restrict y,                 \
     const int C, const int H, const int W, const int OC, const int OH,            \
-    const int OW, const int groups, const int pad_top, const int pad_left
+    const int OW, const int groups, const int pad_top, const int pad_left,        \
+    const int has_bias, const int relu
 
 /* Which tile this work-group computes. */
 #define CONV2D_TILE_COORDS                                                        \
@@ -72,7 +73,7 @@ inline float conv2d_epilogue(float acc, __global const float *b, int oc)
                 for (int c = 0; c < BW; c++) {                                    \
                     const int ow = tile_ow0 + lx + c * WG_W;                      \
                     if (ow < OW)                                                  \
-                        yrow[ow] = conv2d_epilogue(acc[r][c], b, ocf);            \
+                        yrow[ow] = conv2d_epilogue(acc[r][c], b, ocf, has_bias, relu);            \
                 }                                                                 \
             }                                                                     \
         }                                                                         \
