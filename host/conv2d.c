@@ -141,10 +141,12 @@ static clconv_status conv2d_plan_build(clconv_plan *plan, const clconv_conv2d_pa
     bool cpu = (ctx->device_type & CL_DEVICE_TYPE_CPU) != 0;
     if (algo == CLCONV_ALGO_AUTO)
         algo = cpu ? CLCONV_ALGO_DIRECT_REGISTER : CLCONV_ALGO_DIRECT_TILED;
+    if (algo == CLCONV_ALGO_GEMM)
+        return clconv_conv2d_gemm_plan(plan, p, in, out);
     if (algo != CLCONV_ALGO_DIRECT_TILED && algo != CLCONV_ALGO_DIRECT_REGISTER)
         return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
-                           "options.algorithm = %s, expected auto, direct-tiled or "
-                           "direct-register for conv2d", clconv_algorithm_name(algo));
+                           "options.algorithm = %s, expected auto, direct-tiled, "
+                           "direct-register or gemm for conv2d", clconv_algorithm_name(algo));
 
     tile_cfg t = default_cfg(ctx, algo);
     fit_to_shape(&t, out->h, out->w, cout_g, cin_g);
@@ -261,7 +263,6 @@ clconv_status clconv_conv2d_run(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b,
                                 cl_mem workspace, cl_uint num_wait, const cl_event *wait_list,
                                 cl_event *done)
 {
-    (void)workspace; /* the direct kernels need none */
     if (!plan)
         return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "plan: NULL, expected a plan");
     clconv_context *ctx = plan->ctx;
@@ -284,6 +285,11 @@ clconv_status clconv_conv2d_run(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b,
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
                            "y: must not be the same buffer as x, w or b (no in-place convolution)");
     pthread_mutex_lock(&plan->lock);
+    if (plan->info.algorithm == CLCONV_ALGO_GEMM) {
+        st = clconv_conv2d_gemm_run(plan, x, w, b, y, workspace, num_wait, wait_list, done);
+        pthread_mutex_unlock(&plan->lock);
+        return st;
+    }
     cl_mem args[4] = {x, w, b, y};
     const char *names[4] = {"x", "w", "b", "y"};
     for (cl_uint i = 0; i < 4 && !st; i++)

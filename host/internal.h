@@ -139,6 +139,20 @@ size_t clconv_shape_elements_checked(const clconv_shape *s);
 /* Validates a shape's four dimensions are >= 1 (name: "input"). */
 clconv_status clconv_validate_shape(clconv_context *ctx, const clconv_shape *s, const char *name);
 
+/* ---- conv2d through CLBlast (conv2d_gemm.c) ------------------------------- */
+
+/* Completes a conv2d plan for CLCONV_ALGO_GEMM (1x1 as GEMM without copies,
+ * else im2col + SGEMM): sets info (algorithm, workspace_bytes, sizes), any
+ * op_data / destroy_op. Called with validated params and shapes. */
+clconv_status clconv_conv2d_gemm_plan(clconv_plan *plan, const clconv_conv2d_params *p,
+                                      const clconv_shape *in, const clconv_shape *out);
+
+/* Enqueues a GEMM conv2d plan; buffers were already checked (x, w, b, y sizes
+ * and aliasing) but the workspace was not. Called with plan->lock held. */
+clconv_status clconv_conv2d_gemm_run(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b, cl_mem y,
+                                     cl_mem workspace, cl_uint num_wait,
+                                     const cl_event *wait_list, cl_event *done);
+
 /* Validates conv2d params against an input shape; writes the output shape
  * when out is not NULL. Messages go to ctx (may be NULL). */
 clconv_status clconv_conv2d_check(clconv_context *ctx, const clconv_conv2d_params *p,
