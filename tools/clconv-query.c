@@ -537,8 +537,12 @@ static void print_text(const platinfo *pl, unsigned np, const char *default_sel)
         }
         printf("\n");
     }
+    const char *env = getenv("CLCONV_DEVICE");
     if (default_sel)
-        printf("clconv default device: %s\n", default_sel);
+        printf("clconv default device: %s%s%s%s\n", default_sel,
+               env && *env ? " (CLCONV_DEVICE=" : " (the first GPU, else the first device; "
+                                                  "CLCONV_DEVICE overrides)",
+               env && *env ? env : "", env && *env ? ")" : "");
     else
         printf("clconv default device: none\n");
 }
