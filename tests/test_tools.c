@@ -1057,6 +1057,21 @@ START_TEST(bench_shapes_file_csv_and_errors)
     r = run_tool(NULL, "clconv-bench", "--suite nosuch");
     EXPECT_RC(r, 64);
     cmd_free(&r);
+    /* --list prints shapes-file lines that read back to the same layers. */
+    r = run_tool(NULL, "clconv-bench", "--suite quick,resnet50,pooling,dcgan --list");
+    EXPECT_RC(r, 0);
+    int lines = 0;
+    for (const char *c = r.out; *c; c++)
+        lines += *c == '\n';
+    ck_assert_int_eq(lines, 6 + 23 + 5 + 5);
+    f = fopen(path, "w");
+    fputs(r.out, f);
+    fclose(f);
+    cmd_result r2 = run_tool(NULL, "clconv-bench", "--shapes layers.txt --list");
+    EXPECT_RC(r2, 0);
+    ck_assert_str_eq(r2.out, r.out);
+    cmd_free(&r2);
+    cmd_free(&r);
 }
 END_TEST
 

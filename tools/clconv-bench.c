@@ -878,7 +878,8 @@ static void usage(FILE *f)
             "  --no-baseline      skip the CLBlast baselines\n"
             "  --no-verify        skip the CPU reference check\n"
             "  --seed N           data seed (default 1)\n"
-            "  --quiet            no progress line on stderr\n\n"
+            "  --quiet            no progress line on stderr\n"
+            "  --list             print the layers as shapes-file lines and exit\n\n"
             "Exit codes: 0 ok, 1 error, 2 no OpenCL device, 3 a clconv result failed\n"
             "verification, 64 usage.\n");
 }
@@ -903,6 +904,7 @@ int main(int argc, char **argv)
     opts o = {.runs = 10, .warmup = 2, .baseline = true, .verify = true, .seed = 1};
     const char *suites_arg = NULL, *shapes = NULL;
     int64_t batch = 0;
+    bool list_only = false;
     row *rows = NULL;
     int nrows = 0, cap = 0;
     char err[512];
@@ -963,6 +965,8 @@ int main(int argc, char **argv)
             o.verify = false;
         } else if (!strcmp(a, "--quiet")) {
             o.quiet = true;
+        } else if (!strcmp(a, "--list")) {
+            list_only = true;
         } else if (a[0] == '-' && !have_layer) {
             fprintf(stderr, "%s: unknown option '%s' (see --help)\n", PROG, a);
             return TK_EXIT_USAGE;
@@ -1066,6 +1070,16 @@ int main(int argc, char **argv)
     if (nrows == 0) {
         fprintf(stderr, "%s: no layers\n", PROG);
         return TK_EXIT_USAGE;
+    }
+    if (list_only) {
+        /* The layers as shapes-file lines: edit them into a file for --shapes. */
+        for (int i = 0; i < nrows; i++) {
+            char spec[256];
+            tk_layer_spec(&rows[i].L, spec, sizeof spec);
+            printf("%s%s%s\n", spec, rows[i].L.name[0] ? " name=" : "", rows[i].L.name);
+        }
+        free(rows);
+        return TK_EXIT_OK;
     }
 
     g_quiet = o.quiet;
