@@ -289,7 +289,8 @@ static void geom_of(const tk_layer *L, clconv_shape out, geom *g)
 
 /* Enqueues one run of baseline `which`; the last command's event in *last. */
 static bool base_enqueue(basectx *bc, int which, const geom *g, cl_mem x, cl_mem w, cl_mem bias,
-                         cl_mem y, cl_mem col, const size_t *offs, baseline *b, cl_event *last)
+                         cl_mem y, cl_mem col, const size_t *offs, const float *coef,
+                         baseline *b, cl_event *last)
 {
     cl_command_queue q = clconv_context_queue(bc->ctx);
     cl_event ev = NULL;
@@ -310,8 +311,7 @@ static bool base_enqueue(basectx *bc, int which, const geom *g, cl_mem x, cl_mem
                     "CLBlastSgemm");
         } else {
             const size_t *ao = offs, *bo = offs + batch, *co = offs + 2 * batch;
-            const float *alphas = (const float *)(offs + 3 * batch);
-            const float *betas = alphas + batch;
+            const float *alphas = coef, *betas = coef + batch;
             BL_BLAS(CLBlastSgemmBatched(CLBlastLayoutRowMajor, CLBlastTransposeYes,
                                         CLBlastTransposeNo, M, HW, k, alphas, w, ao, M, x, bo, HW,
                                         betas, col, co, HW, batch, &q, NULL),
@@ -349,8 +349,7 @@ static bool base_enqueue(basectx *bc, int which, const geom *g, cl_mem x, cl_mem
                     "CLBlastSgemm");
         } else {
             const size_t *ao = offs, *bo = offs + batch, *co = offs + 2 * batch;
-            const float *alphas = (const float *)(offs + 3 * batch);
-            const float *betas = alphas + batch;
+            const float *alphas = coef, *betas = coef + batch;
             BL_BLAS(CLBlastSgemmBatched(CLBlastLayoutRowMajor, CLBlastTransposeNo,
                                         CLBlastTransposeNo, m, P, k, alphas, w, ao, k, col, bo, P,
                                         betas, y, co, P, batch, &q, &ev),
@@ -436,6 +435,7 @@ static void run_baseline(basectx *bc, int which, const tk_layer *L, clconv_shape
     cl_ulong max_alloc = 0;
     cl_mem bx = NULL, bw = NULL, bb = NULL, by = NULL, bcol = NULL;
     size_t *offs = NULL;
+    float *coef = NULL;
     double *times = NULL;
     float *y = NULL;
     if (clGetDeviceInfo(clconv_context_device(ctx), CL_DEVICE_MAX_MEM_ALLOC_SIZE,
@@ -447,18 +447,19 @@ static void run_baseline(basectx *bc, int which, const tk_layer *L, clconv_shape
         return;
     }
     size_t batch = (size_t)(g.N * g.G);
-    /* offsets for SgemmBatched: a, b, c (size_t each), then alphas and betas. */
-    offs = calloc(batch * 3 + batch, sizeof(size_t));
+    /* For SgemmBatched: the a, b and c offsets, and the alphas and betas. */
+    offs = calloc(batch * 3, sizeof *offs);
+    coef = calloc(batch * 2, sizeof *coef);
     times = calloc((size_t)o->runs, sizeof *times);
     y = malloc(ny * sizeof *y);
-    if (!offs || !times || !y) {
+    if (!offs || !coef || !times || !y) {
         snprintf(b->skip, sizeof b->skip, "out of memory");
         goto done;
     }
     {
         size_t m = (size_t)(g.K / g.G), k = CRS / (size_t)g.G;
         size_t HW = (size_t)(g.H * g.W), M = m * (size_t)(g.KH * g.KW), ci = (size_t)(g.C / g.G);
-        float *alphas = (float *)(offs + 3 * batch), *betas = alphas + batch;
+        float *alphas = coef, *betas = coef + batch;
         for (size_t n = 0; n < (size_t)g.N; n++)
             for (size_t gi = 0; gi < (size_t)g.G; gi++) {
                 size_t i = n * (size_t)g.G + gi;
@@ -484,7 +485,7 @@ static void run_baseline(basectx *bc, int which, const tk_layer *L, clconv_shape
     for (int i = 0; i < o->warmup + o->runs; i++) {
         cl_event m0 = NULL, last = NULL;
         BL_CL(clEnqueueMarkerWithWaitList(q, 0, NULL, &m0), "clEnqueueMarkerWithWaitList");
-        bool ok = base_enqueue(bc, which, &g, bx, bw, bb, by, bcol, offs, b, &last);
+        bool ok = base_enqueue(bc, which, &g, bx, bw, bb, by, bcol, offs, coef, b, &last);
         cl_int err = ok ? clFinish(q) : CL_SUCCESS;
         double t = ok && err == CL_SUCCESS ? tk_event_span(m0, last) : -1;
         clReleaseEvent(m0);
@@ -515,6 +516,7 @@ done:
                 clReleaseMemObject(all[i]);
     }
     free(offs);
+    free(coef);
     free(times);
     free(y);
 }
