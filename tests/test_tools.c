@@ -456,11 +456,12 @@ START_TEST(query_json_is_valid_and_complete)
                                          "driver_version", "opencl_c_version"};
             for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
                 jreq(dv, strs[i], J_STR);
-            static const char *nums[] = {"compute_units", "max_clock_mhz", "global_mem_bytes",
-                                         "local_mem_bytes", "constant_mem_bytes",
-                                         "max_alloc_bytes", "max_work_group_size"};
+            static const char *nums[] = {"compute_units", "global_mem_bytes", "local_mem_bytes",
+                                         "constant_mem_bytes", "max_alloc_bytes",
+                                         "max_work_group_size"};
             for (size_t i = 0; i < sizeof nums / sizeof *nums; i++)
                 ck_assert_msg(jreq(dv, nums[i], J_NUM)->num > 0, "%s is 0", nums[i]);
+            jreq(dv, "max_clock_mhz", J_NUM); /* some VMs report 0 */
             ck_assert_int_ge(jreq(dv, "max_work_item_sizes", J_ARR)->n, 1);
             jval *pref = jreq(dv, "preferred_vector_width", J_OBJ);
             jreq(pref, "float", J_NUM);
