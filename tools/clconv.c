@@ -43,6 +43,8 @@ static void usage_op(FILE *f, const tk_op *op)
         fprintf(f, "\n%s is not yet available in this build of libclconv.\n", op->name);
         return;
     }
+    char algos[256];
+    tk_op_algorithms(op, algos, sizeof algos);
     fprintf(f,
             "\ntensors:\n"
             "  --input X.npy         input [N, C, H, W] or [C, H, W], float32 (required)\n"
@@ -61,7 +63,7 @@ static void usage_op(FILE *f, const tk_op *op)
             "  --runs N              timed runs for --time (default 5)\n"
             "  --quiet               print nothing but errors\n"
             "  --help                this text\n",
-            op->name, op->flags_help, op->algorithms);
+            op->name, op->flags_help, algos);
 }
 
 static bool op_has_flag(const tk_op *op, const char *flag)

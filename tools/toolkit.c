@@ -232,7 +232,7 @@ const tk_op tk_ops[] = {
          "  --groups G            groups (default 1)\n"
          "  --relu                apply ReLU after the bias\n",
      .flags = "weight bias stride padding dilation groups relu",
-     .algorithms = "direct-tiled direct-register gemm",
+     .algorithms = "direct-* gemm",
      .available = true,
      .has_weight = true,
      .defaults = conv_defaults,
@@ -252,7 +252,7 @@ const tk_op tk_ops[] = {
          "  --groups G            groups (default 1)\n"
          "  --relu                apply ReLU after the bias\n",
      .flags = "weight bias stride padding output-padding dilation groups relu",
-     .algorithms = "transposed-gather transposed-gemm",
+     .algorithms = "transposed-*",
      .available = true,
      .has_weight = true,
      .defaults = conv_defaults,
@@ -530,11 +530,14 @@ void tk_layer_spec(const tk_layer *L, char *buf, size_t size)
 
 bool tk_parse_algorithm(const char *s, clconv_algorithm *out)
 {
-    for (int a = CLCONV_ALGO_AUTO; a <= CLCONV_ALGO_TRANSPOSED_GEMM; a++)
-        if (strcmp(s, clconv_algorithm_name((clconv_algorithm)a)) == 0) {
+    /* Every name the library knows (new algorithms need no change here). */
+    for (int a = CLCONV_ALGO_AUTO; a < 64; a++) {
+        const char *name = clconv_algorithm_name((clconv_algorithm)a);
+        if (strcmp(name, "unknown") != 0 && strcmp(s, name) == 0) {
             *out = (clconv_algorithm)a;
             return true;
         }
+    }
     return false;
 }
 
@@ -783,9 +786,24 @@ bool tk_op_accepts(const tk_op *op, clconv_algorithm algo)
     if (algo == CLCONV_ALGO_AUTO)
         return true;
     const char *name = clconv_algorithm_name(algo);
-    size_t n = strlen(name);
-    for (const char *p = op->algorithms; p && (p = strstr(p, name)); p += n)
-        if ((p == op->algorithms || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+    char pats[128];
+    snprintf(pats, sizeof pats, "%s", op->algorithms ? op->algorithms : "");
+    char *save = NULL;
+    for (char *p = strtok_r(pats, " ", &save); p; p = strtok_r(NULL, " ", &save)) {
+        size_t n = strlen(p);
+        if (n && p[n - 1] == '*' ? strncmp(name, p, n - 1) == 0 : strcmp(name, p) == 0)
             return true;
+    }
     return false;
+}
+
+void tk_op_algorithms(const tk_op *op, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int a = CLCONV_ALGO_AUTO + 1; a < 64 && used < size; a++) {
+        const char *name = clconv_algorithm_name((clconv_algorithm)a);
+        if (strcmp(name, "unknown") != 0 && tk_op_accepts(op, (clconv_algorithm)a))
+            used += (size_t)snprintf(buf + used, size - used, "%s%s", used ? ", " : "", name);
+    }
 }

@@ -52,7 +52,7 @@ typedef struct tk_op {
     const char *summary;       /* one line for --help */
     const char *flags_help;    /* the operator-specific flags, for --help */
     const char *flags;         /* those flags' names, space-separated, without "--" */
-    const char *algorithms;    /* the algorithms its plans accept (clconv_algorithm_name) */
+    const char *algorithms;    /* the algorithms its plans accept: names, or prefixes with '*' */
     bool available;            /* false: the library does not have it yet */
     bool has_weight;           /* takes --weight (and --bias) */
     bool has_indices;          /* can write --indices */
@@ -132,6 +132,9 @@ const char *tk_last_error(void);
 
 /* True when op's plans accept algo (always for CLCONV_ALGO_AUTO). */
 bool tk_op_accepts(const tk_op *op, clconv_algorithm algo);
+
+/* The names of the algorithms op accepts, comma-separated, into buf. */
+void tk_op_algorithms(const tk_op *op, char *buf, size_t size);
 
 /* Prints "prog: what: status: message" on stderr. */
 void tk_report(const char *prog, const char *what, clconv_status st, const clconv_context *ctx);
