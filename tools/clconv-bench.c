@@ -651,7 +651,8 @@ static void print_text(const row *rows, int n, const opts *o, const char *device
 {
     printf("device: %s\n", device);
     printf("timing: median device time of %d runs after %d warm-up (OpenCL event profiling); "
-           "GFLOP/s = 2*MACs/time%s\n", o->runs, o->warmup,
+           "GFLOP/s = 2*MACs/time; data seed %llu%s\n", o->runs, o->warmup,
+           (unsigned long long)o->seed,
            o->verify ? "; every result checked against the CPU reference" : "");
     printf("%-22s %-17s %9s %9s", "layer", "algorithm", "ms", "GFLOP/s");
     if (o->baseline)
@@ -726,8 +727,9 @@ static void print_json(const row *rows, int n, const opts *o, const char *device
     tk_json_string(stdout, device);
     printf(",\n  \"source\": ");
     tk_json_string(stdout, source);
-    printf(",\n  \"runs\": %d, \"warmup\": %d, \"verify\": %s, \"baseline\": %s,\n", o->runs,
-           o->warmup, o->verify ? "true" : "false", o->baseline ? "true" : "false");
+    printf(",\n  \"runs\": %d, \"warmup\": %d, \"seed\": %llu, \"verify\": %s, "
+           "\"baseline\": %s,\n", o->runs, o->warmup, (unsigned long long)o->seed,
+           o->verify ? "true" : "false", o->baseline ? "true" : "false");
     printf("  \"layers\": [");
     for (int i = 0; i < n; i++) {
         const row *r = &rows[i];
@@ -853,8 +855,9 @@ static void usage(FILE *f)
             "usage: clconv-bench [options] --suite NAME[,NAME...]\n"
             "       clconv-bench [options] --shapes FILE\n"
             "       clconv-bench [options] OPERATOR key=value ...   (one layer)\n\n"
-            "Times clconv layers on an OpenCL device next to CLBlast (im2col + SGEMM, and\n"
-            "convgemm) on the same device, verifying every result against the CPU reference.\n\n"
+            "Times clconv layers on an OpenCL device next to CLBlast on the same device\n"
+            "(conv2d: im2col + SGEMM and convgemm; conv_transpose2d: SGEMM + col2im),\n"
+            "verifying every result against the CPU reference.\n\n"
             "suites:\n");
     for (int i = 0; i < NUM_SUITES; i++)
         fprintf(f, "  %-13s %s\n", SUITES[i].name, SUITES[i].about);
