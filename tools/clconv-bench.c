@@ -15,6 +15,7 @@
 #include "toolkit.h"
 
 #include <clblast_c.h>
+#include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -980,7 +981,12 @@ int main(int argc, char **argv)
             const char *k = a;
             while (k[0] == '-')
                 k++;
-            if (have_layer && a[0] == '-' && !strchr(k, '=') && v) {
+            if (have_layer && a[0] == '-' && !strchr(k, '=') &&
+                (!v || (v[0] == '-' && !isdigit((unsigned char)v[1])))) {
+                /* --relu, --bias ... as switches */
+                layer_used += (size_t)snprintf(layer_line + layer_used,
+                                               sizeof layer_line - layer_used, " %s=1", k);
+            } else if (have_layer && a[0] == '-' && !strchr(k, '=') && v) {
                 layer_used += (size_t)snprintf(layer_line + layer_used,
                                                sizeof layer_line - layer_used, " %s=%s", k, v);
                 i++;
