@@ -1058,6 +1058,23 @@ START_TEST(bench_shapes_file_csv_and_errors)
     r = run_tool(NULL, "clconv-bench", "--suite nosuch");
     EXPECT_RC(r, 64);
     cmd_free(&r);
+    /* Names with JSON / CSV metacharacters come out escaped. */
+    f = fopen(path, "w");
+    fputs("conv2d c=2 h=5 w=5 k=2 r=3 s=3 name=we\"ird\\na,me\n", f);
+    fclose(f);
+    r = run_tool(NULL, "clconv-bench", "--shapes layers.txt --json --no-baseline --runs 1 "
+                 "--warmup 0");
+    EXPECT_RC(r, 0);
+    jval *doc = json_parse_or_fail(r.out);
+    ck_assert_str_eq(jreq(jreq(doc, "layers", J_ARR)->items[0], "name", J_STR)->str,
+                     "we\"ird\\na,me");
+    jfree(doc);
+    cmd_free(&r);
+    r = run_tool(NULL, "clconv-bench", "--shapes layers.txt --csv --no-baseline --runs 1 "
+                 "--warmup 0");
+    EXPECT_RC(r, 0);
+    ck_assert_msg(strstr(r.out, "\n\"we\"\"ird\\na,me\",conv2d,"), "CSV quoting: %s", r.out);
+    cmd_free(&r);
     /* --list prints shapes-file lines that read back to the same layers. */
     r = run_tool(NULL, "clconv-bench", "--suite quick,resnet50,pooling,dcgan --list");
     EXPECT_RC(r, 0);
