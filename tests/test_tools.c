@@ -546,6 +546,15 @@ START_TEST(query_exit_codes)
     r = run_tool(NULL, "clconv-query", "--help");
     EXPECT_RC(r, 0);
     cmd_free(&r);
+    /* A CLCONV_DEVICE that matches nothing: devices listed, no default, the reason given. */
+    r = run_tool("CLCONV_DEVICE=no-such-device-anywhere", "clconv-query", "--json --no-plan");
+    EXPECT_RC(r, 0);
+    jval *doc = json_parse_or_fail(r.out);
+    jreq(doc, "default_device", J_NULL);
+    ck_assert_msg(strstr(jreq(doc, "default_device_error", J_STR)->str, "no-such-device"),
+                  "%s", r.out);
+    jfree(doc);
+    cmd_free(&r);
 }
 END_TEST
 

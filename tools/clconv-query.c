@@ -268,6 +268,7 @@ static const int WIDTHS[5] = {1, 2, 4, 8, 16};
 static const double TARGET_S = 0.2;
 
 static bool g_tty;
+static char g_default_error[512]; /* why clconv_context_create failed, if it did */
 
 static void progress(const char *fmt, const char *dev, const char *what)
 {
@@ -544,7 +545,7 @@ static void print_text(const platinfo *pl, unsigned np, const char *default_sel)
                                                   "CLCONV_DEVICE overrides)",
                env && *env ? env : "", env && *env ? ")" : "");
     else
-        printf("clconv default device: none\n");
+        printf("clconv default device: none: %s\n", g_default_error);
 }
 
 static void json_num(const char *key, num n, bool comma)
@@ -573,6 +574,10 @@ static void print_json(const platinfo *pl, unsigned np, const char *default_sel)
         tk_json_string(stdout, default_sel);
     else
         printf("null");
+    if (!default_sel && g_default_error[0]) {
+        printf(",\n  \"default_device_error\": ");
+        tk_json_string(stdout, g_default_error);
+    }
     printf(",\n  \"platforms\": [");
     for (unsigned p = 0; p < np; p++) {
         printf("%s\n    {", p ? "," : "");
@@ -759,6 +764,8 @@ int main(int argc, char **argv)
     if (clconv_context_create(&ctx) == CLCONV_SUCCESS) {
         default_dev = clconv_context_device(ctx);
         clconv_context_destroy(ctx);
+    } else {
+        snprintf(g_default_error, sizeof g_default_error, "%s", clconv_last_error(NULL));
     }
     if (only) {
         clconv_status st = clconv_context_create_for(only, &ctx);
