@@ -751,6 +751,7 @@ static void print_json(const row *rows, int n, const opts *o, const char *device
         printf(", ");
         json_double("time_ms", r->res.median_s * 1e3, true);
         json_double("min_ms", r->res.min_s * 1e3, true);
+        json_double("plan_ms", r->res.plan_s * 1e3, true);
         printf("\"timing\": \"%s\", ", r->res.spans ? "marker-span" : "kernel-event");
         json_double("flops", r->res.info.flops, true);
         json_double("bytes", r->res.info.bytes, true);

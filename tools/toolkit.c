@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* ------------------------------------------------------------------------ */
 /* conv2d                                                                   */
@@ -699,10 +700,14 @@ int tk_exec(clconv_context *ctx, const tk_layer *L, const clconv_plan_options *o
         return TK_EXIT_FAILURE;
     }
     clconv_plan *plan = NULL;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     if ((st = op->plan(ctx, L, o, &plan))) {
         tk_report(prog, "making the plan", st, ctx);
         return TK_EXIT_FAILURE;
     }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    res->plan_s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     clconv_plan_get_info(plan, &res->info);
     size_t nx = clconv_shape_elements(L->input), ny = clconv_shape_elements(res->output);
     size_t nw = op->has_weight ? clconv_shape_elements(res->weight) : 0;

@@ -144,6 +144,7 @@ typedef struct tk_result {
     clconv_plan_info info;
     clconv_shape weight, output;
     double median_s, min_s;        /* device time per run */
+    double plan_s;                 /* host time to make the plan (compile or cache hit) */
     int runs;
     bool spans;                    /* timed from a marker before the run (multi-command plan) */
     tk_error err;                  /* when verified */
