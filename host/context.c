@@ -167,6 +167,8 @@ static clconv_status query_device(clconv_context *ctx)
         {CL_DEVICE_MAX_MEM_ALLOC_SIZE, &ctx->max_alloc, sizeof ctx->max_alloc,
          "CL_DEVICE_MAX_MEM_ALLOC_SIZE"},
         {CL_DEVICE_PLATFORM, &ctx->platform, sizeof ctx->platform, "CL_DEVICE_PLATFORM"},
+        {CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT, &ctx->preferred_float_width,
+         sizeof ctx->preferred_float_width, "CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT"},
     };
     for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
         cl_int err = clGetDeviceInfo(ctx->device, q[i].what, q[i].size, q[i].dst, NULL);

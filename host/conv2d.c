@@ -105,14 +105,23 @@ static size_t local_budget(const clconv_context *ctx)
 }
 
 static clconv_status build_kernel(clconv_plan *plan, const clconv_conv2d_params *p,
-                                  const tile_cfg *t, const char *name)
+                                  const tile_cfg *t, const char *name, int vec)
 {
     clconv_context *ctx = plan->ctx;
-    snprintf(plan->info.build_options, sizeof plan->info.build_options,
-             "-DKH=%lld -DKW=%lld -DSH=%lld -DSW=%lld -DDH=%lld -DDW=%lld -DWG_W=%d -DWG_H=%d -DWG_OC=%d -DBW=%d -DBOC=%d -DCI_CHUNK=%d",
-             (long long)p->kernel_h, (long long)p->kernel_w, (long long)p->stride_h,
-             (long long)p->stride_w, (long long)p->dilation_h, (long long)p->dilation_w, t->wg_w,
-             t->wg_h, t->wg_oc, t->bw, t->boc, t->ci_chunk);
+    int n = snprintf(plan->info.build_options, sizeof plan->info.build_options,
+                     "-DKH=%lld -DKW=%lld -DSH=%lld -DSW=%lld -DDH=%lld -DDW=%lld -DWG_W=%d "
+                     "-DWG_H=%d -DWG_OC=%d -DBW=%d -DBOC=%d -DCI_CHUNK=%d",
+                     (long long)p->kernel_h, (long long)p->kernel_w, (long long)p->stride_h,
+                     (long long)p->stride_w, (long long)p->dilation_h, (long long)p->dilation_w,
+                     t->wg_w, t->wg_h, t->wg_oc, t->bw, t->boc, t->ci_chunk);
+    const char *variant = vec ? "CONV2D_VECTOR"
+                          : strcmp(name, "conv2d_tiled") == 0 ? "CONV2D_TILED" : "CONV2D_REGISTER";
+    if (n > 0 && (size_t)n < sizeof plan->info.build_options)
+        n += snprintf(plan->info.build_options + n, sizeof plan->info.build_options - (size_t)n,
+                      " -D%s", variant);
+    if (vec && n > 0 && (size_t)n < sizeof plan->info.build_options)
+        snprintf(plan->info.build_options + n, sizeof plan->info.build_options - (size_t)n,
+                 " -DVEC=%d", vec);
     snprintf(plan->info.kernel_name, sizeof plan->info.kernel_name, "%s", name);
     if (plan->kernel) {
         clReleaseKernel(plan->kernel);
@@ -131,6 +140,152 @@ static clconv_status kernel_wg_limit(clconv_plan *plan, size_t *limit)
     return CLCONV_SUCCESS;
 }
 
+/* ---- the vector variant (CPU devices) ------------------------------------ */
+
+typedef struct vector_data {
+    cl_mem packed;        /* weights as [g][channel block][ci][kh][kw][VEC] */
+    cl_kernel pack;       /* conv2d_pack_weights */
+    size_t pack_global;
+} vector_data;
+
+static void vector_destroy(clconv_plan *plan)
+{
+    vector_data *d = plan->op_data;
+    if (!d)
+        return;
+    if (d->packed)
+        clReleaseMemObject(d->packed);
+    if (d->pack)
+        clReleaseKernel(d->pack);
+    free(d);
+    plan->op_data = NULL;
+}
+
+/* Output columns per work-item: a divisor of the row width between 8 and 16
+ * when there is one (no ragged edge block), else 16 (or the whole row). */
+static int vector_block_w(int64_t ow)
+{
+    if (ow <= 16)
+        return (int)ow;
+    for (int bw = 16; bw >= 8; bw--)
+        if (ow % bw == 0)
+            return bw;
+    return 16;
+}
+
+static clconv_status vector_plan_build(clconv_plan *plan, const clconv_conv2d_params *p,
+                                       const clconv_shape *in, const clconv_shape *out,
+                                       const clconv_plan_options *opts)
+{
+    clconv_context *ctx = plan->ctx;
+    int64_t cin_g = p->in_channels / p->groups, cout_g = p->out_channels / p->groups;
+    int vec = ctx->preferred_float_width >= 16 ? 16 : ctx->preferred_float_width >= 8 ? 8 : 4;
+    while (vec > 4 && cout_g <= vec / 2)
+        vec /= 2;
+    tile_cfg t = {1, 4, 1, vector_block_w(out->w), 1, 1};
+    tile_cfg checked = t; /* every override is validated, even those unused here */
+    clconv_status st = apply_overrides(ctx, opts, &checked);
+    if (st)
+        return st;
+    while (t.wg_h > 1 && t.wg_h / 2 >= out->h)
+        t.wg_h /= 2;
+    if (opts) {
+        if (opts->block_w < 0 || opts->block_w > 16)
+            return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                               "options.block_w = %d, expected 0 (default) or 1..16", opts->block_w);
+        if (opts->wg_h < 0 || opts->wg_h > 64)
+            return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                               "options.wg_h = %d, expected 0 (default) or 1..64", opts->wg_h);
+        if (opts->block_w)
+            t.bw = opts->block_w;
+        if (opts->wg_h)
+            t.wg_h = opts->wg_h;
+    }
+    if ((size_t)t.wg_h > ctx->max_wg_size)
+        t.wg_h = (int)ctx->max_wg_size;
+    if ((st = build_kernel(plan, p, &t, "conv2d_vector", vec)))
+        return st;
+    vector_data *d = calloc(1, sizeof *d);
+    if (!d)
+        return clconv_fail(ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "allocating plan data");
+    plan->op_data = d;
+    plan->destroy_op = vector_destroy;
+    int64_t ocbs = (cout_g + vec - 1) / vec;
+    size_t packed = (size_t)(p->groups * ocbs * cin_g * p->kernel_h * p->kernel_w) * (size_t)vec;
+    if (packed > CLCONV_MAX_DEVICE_ELEMENTS)
+        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                           "direct-vector: packed weights of %zu floats exceed the kernels' "
+                           "32-bit indexing", packed);
+    if ((st = clconv_buffer_create(ctx, packed * sizeof(float), NULL, &d->packed, "packed weights")))
+        return st;
+    cl_program prog;
+    if ((st = clconv_get_program(ctx, "conv2d", plan->info.build_options, &prog)))
+        return st;
+    cl_int err;
+    d->pack = clCreateKernel(prog, "conv2d_pack_weights", &err);
+    if (err != CL_SUCCESS) {
+        d->pack = NULL;
+        return clconv_fail_cl(ctx, err, "clCreateKernel(conv2d_pack_weights)");
+    }
+    d->pack_global = packed;
+    cl_int pack_args[] = {(cl_int)cin_g, (cl_int)cout_g, (cl_int)p->groups};
+    if ((st = clconv_set_arg(ctx, d->pack, 1, sizeof(cl_mem), &d->packed, "conv2d_pack_weights")))
+        return st;
+    for (cl_uint i = 0; i < 3; i++)
+        if ((st = clconv_set_arg(ctx, d->pack, 2 + i, sizeof(cl_int), &pack_args[i],
+                                 "conv2d_pack_weights")))
+            return st;
+    if ((st = clconv_set_arg(ctx, plan->kernel, 1, sizeof(cl_mem), &d->packed, "conv2d_vector")))
+        return st;
+
+    plan->work_dim = 3;
+    plan->info.algorithm = CLCONV_ALGO_DIRECT_VECTOR;
+    plan->info.local_size[0] = 1;
+    plan->info.local_size[1] = (size_t)t.wg_h;
+    plan->info.local_size[2] = 1;
+    plan->info.global_size[0] = (size_t)((out->w + t.bw - 1) / t.bw);
+    plan->info.global_size[1] = (size_t)((out->h + t.wg_h - 1) / t.wg_h) * (size_t)t.wg_h;
+    plan->info.global_size[2] = (size_t)(in->n * p->groups * ocbs);
+    plan->info.plan_device_bytes = packed * sizeof(float);
+    cl_int args[] = {(cl_int)in->c, (cl_int)in->h, (cl_int)in->w, (cl_int)out->c,
+                     (cl_int)out->h, (cl_int)out->w, (cl_int)p->groups, (cl_int)p->pad_top,
+                     (cl_int)p->pad_left, p->has_bias ? 1 : 0,
+                     p->activation == CLCONV_ACTIVATION_RELU ? 1 : 0};
+    for (cl_uint i = 0; i < sizeof args / sizeof args[0]; i++)
+        if ((st = clconv_set_arg(ctx, plan->kernel, 4 + i, sizeof(cl_int), &args[i],
+                                 "conv2d_vector")))
+            return st;
+    return CLCONV_SUCCESS;
+}
+
+/* Repacks the weights, then runs the convolution after it. Called with the
+ * plan lock held. */
+static clconv_status vector_run(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b, cl_mem y,
+                                cl_uint num_wait, const cl_event *wait_list, cl_event *done)
+{
+    clconv_context *ctx = plan->ctx;
+    vector_data *d = plan->op_data;
+    clconv_status st;
+    if ((num_wait > 0) != (wait_list != NULL))
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "num_wait = %u with wait_list %s: both must be given or neither",
+                           num_wait, wait_list ? "set" : "NULL");
+    if ((st = clconv_set_arg(ctx, d->pack, 0, sizeof(cl_mem), &w, "conv2d_pack_weights")) ||
+        (st = clconv_set_arg(ctx, plan->kernel, 0, sizeof(cl_mem), &x, "conv2d_vector")) ||
+        (st = clconv_set_arg(ctx, plan->kernel, 2, sizeof(cl_mem), b ? &b : NULL, "conv2d_vector")) ||
+        (st = clconv_set_arg(ctx, plan->kernel, 3, sizeof(cl_mem), &y, "conv2d_vector")))
+        return st;
+    cl_event packed = NULL;
+    cl_int err = clEnqueueNDRangeKernel(ctx->queue, d->pack, 1, NULL, &d->pack_global, NULL,
+                                        num_wait, wait_list, &packed);
+    if (err != CL_SUCCESS)
+        return clconv_fail_cl(ctx, err, "clEnqueueNDRangeKernel(conv2d_pack_weights)");
+    /* The event makes the order explicit on out-of-order queues too. */
+    st = clconv_plan_enqueue(plan, 1, &packed, done);
+    clReleaseEvent(packed);
+    return st;
+}
+
 static clconv_status conv2d_plan_build(clconv_plan *plan, const clconv_conv2d_params *p,
                                        const clconv_shape *in, const clconv_shape *out,
                                        const clconv_plan_options *opts)
@@ -139,14 +294,20 @@ static clconv_status conv2d_plan_build(clconv_plan *plan, const clconv_conv2d_pa
     int64_t cin_g = p->in_channels / p->groups, cout_g = p->out_channels / p->groups;
     clconv_algorithm algo = opts ? opts->algorithm : CLCONV_ALGO_AUTO;
     bool cpu = (ctx->device_type & CL_DEVICE_TYPE_CPU) != 0;
+    /* CPUs: output channels in SIMD lanes where there are enough of them per
+     * group; depthwise and other thin groups keep one channel block per item. */
     if (algo == CLCONV_ALGO_AUTO)
-        algo = cpu ? CLCONV_ALGO_DIRECT_REGISTER : CLCONV_ALGO_DIRECT_TILED;
+        algo = !cpu ? CLCONV_ALGO_DIRECT_TILED
+                    : cout_g >= 4 ? CLCONV_ALGO_DIRECT_VECTOR : CLCONV_ALGO_DIRECT_REGISTER;
     if (algo == CLCONV_ALGO_GEMM)
         return clconv_conv2d_gemm_plan(plan, p, in, out);
+    if (algo == CLCONV_ALGO_DIRECT_VECTOR)
+        return vector_plan_build(plan, p, in, out, opts);
     if (algo != CLCONV_ALGO_DIRECT_TILED && algo != CLCONV_ALGO_DIRECT_REGISTER)
         return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
                            "options.algorithm = %s, expected auto, direct-tiled, "
-                           "direct-register or gemm for conv2d", clconv_algorithm_name(algo));
+                           "direct-register, direct-vector or gemm for conv2d",
+                           clconv_algorithm_name(algo));
 
     tile_cfg t = default_cfg(ctx, algo);
     fit_to_shape(&t, out->h, out->w, cout_g, cin_g);
@@ -175,7 +336,7 @@ static clconv_status conv2d_plan_build(clconv_plan *plan, const clconv_conv2d_pa
                                "%zux%zux%zu)", t.wg_w, t.wg_h, t.wg_oc, ctx->max_wg_size,
                                ctx->max_item_sizes[0], ctx->max_item_sizes[1],
                                ctx->max_item_sizes[2]);
-        if ((st = build_kernel(plan, p, &t, name)))
+        if ((st = build_kernel(plan, p, &t, name, 0)))
             return st;
         size_t limit;
         if ((st = kernel_wg_limit(plan, &limit)))
@@ -285,6 +446,11 @@ clconv_status clconv_conv2d_run(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b,
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
                            "y: must not be the same buffer as x, w or b (no in-place convolution)");
     pthread_mutex_lock(&plan->lock);
+    if (plan->info.algorithm == CLCONV_ALGO_DIRECT_VECTOR) {
+        st = vector_run(plan, x, w, b, y, num_wait, wait_list, done);
+        pthread_mutex_unlock(&plan->lock);
+        return st;
+    }
     if (plan->info.algorithm == CLCONV_ALGO_GEMM) {
         st = clconv_conv2d_gemm_run(plan, x, w, b, y, workspace, num_wait, wait_list, done);
         pthread_mutex_unlock(&plan->lock);
@@ -317,19 +483,23 @@ clconv_status clconv_conv2d_host(clconv_context *ctx, const clconv_conv2d_params
     clconv_status st = clconv_conv2d_plan_create(ctx, params, input, NULL, &plan);
     if (st)
         return st;
-    cl_mem bx = NULL, bw = NULL, bb = NULL, by = NULL;
+    cl_mem bx = NULL, bw = NULL, bb = NULL, by = NULL, bws = NULL;
     cl_event ev = NULL;
     if (!(st = clconv_buffer_create(ctx, plan->x_bytes, x, &bx, "x")) &&
         !(st = clconv_buffer_create(ctx, plan->w_bytes, w, &bw, "w")) &&
         !(st = params->has_bias ? clconv_buffer_create(ctx, plan->b_bytes, b, &bb, "b")
                                 : CLCONV_SUCCESS) &&
         !(st = clconv_buffer_create(ctx, plan->y_bytes, NULL, &by, "y")) &&
-        !(st = clconv_conv2d_run(plan, bx, bw, bb, by, NULL, 0, NULL, &ev)))
+        !(st = plan->info.workspace_bytes
+                   ? clconv_buffer_create(ctx, plan->info.workspace_bytes, NULL, &bws,
+                                          "workspace")
+                   : CLCONV_SUCCESS) &&
+        !(st = clconv_conv2d_run(plan, bx, bw, bb, by, bws, 0, NULL, &ev)))
         st = clconv_buffer_read(ctx, by, plan->y_bytes, y, ev);
     if (ev)
         clReleaseEvent(ev);
-    cl_mem all[] = {bx, bw, bb, by};
-    for (int i = 0; i < 4; i++)
+    cl_mem all[] = {bx, bw, bb, by, bws};
+    for (int i = 0; i < 5; i++)
         if (all[i])
             clReleaseMemObject(all[i]);
     clconv_plan_destroy(plan);

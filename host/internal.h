@@ -53,6 +53,7 @@ struct clconv_context {
     size_t max_item_sizes[3];
     cl_ulong local_mem_size;
     cl_ulong max_alloc;
+    cl_uint preferred_float_width;    /* CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT */
     cl_uint mem_base_align_bytes;
     char cache_dir[1024];             /* "" = disk cache off */
     pthread_mutex_t lock;             /* guards the program cache and counters */

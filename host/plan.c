@@ -16,6 +16,7 @@ const char *clconv_algorithm_name(clconv_algorithm algo)
     case CLCONV_ALGO_POOL: return "pool";
     case CLCONV_ALGO_TRANSPOSED_GATHER: return "transposed-gather";
     case CLCONV_ALGO_TRANSPOSED_GEMM: return "transposed-gemm";
+    case CLCONV_ALGO_DIRECT_VECTOR: return "direct-vector";
     }
     return "unknown";
 }

@@ -158,7 +158,8 @@ typedef enum clconv_algorithm {
     CLCONV_ALGO_GEMM = 3,            /* im2col / 1x1 through CLBlast SGEMM */
     CLCONV_ALGO_POOL = 4,            /* the pooling kernels */
     CLCONV_ALGO_TRANSPOSED_GATHER = 5,/* transposed conv as a gather (deterministic) */
-    CLCONV_ALGO_TRANSPOSED_GEMM = 6  /* transposed conv as CLBlast GEMM + col2im */
+    CLCONV_ALGO_TRANSPOSED_GEMM = 6, /* transposed conv as CLBlast GEMM + col2im */
+    CLCONV_ALGO_DIRECT_VECTOR = 7    /* direct conv, output channels in SIMD vectors (CPU devices) */
 } clconv_algorithm;
 
 /* Name of an algorithm ("direct-tiled", ...). Never NULL. */
@@ -189,6 +190,7 @@ typedef struct clconv_plan_info {
     double bytes;                /* minimum bytes read + written per run */
     char kernel_name[64];
     char build_options[512];     /* the -D specialization the kernel was compiled with */
+    size_t plan_device_bytes;    /* device memory the plan itself holds (packed weights) */
 } clconv_plan_info;
 
 /* Fills *info for a plan. */

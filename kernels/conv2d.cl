@@ -79,6 +79,10 @@ inline float conv2d_epilogue(float acc, __global const float *b, int oc, int has
         }                                                                         \
     }
 
+/* Each program holds the one variant its plan runs (-DCONV2D_TILED,
+ * -DCONV2D_REGISTER or -DCONV2D_VECTOR): compiling the others too would only
+ * cost build time. */
+#ifdef CONV2D_TILED
 /* Tiled variant: the input tile with its halo and the weights of TILE_OC
  * channels go through local memory, CI_CHUNK input channels at a time, so each
  * input value is read from global memory once per work-group instead of once
@@ -144,6 +148,9 @@ void conv2d_tiled(CONV2D_ARGS)
     CONV2D_STORE
 }
 
+#endif /* CONV2D_TILED */
+
+#ifdef CONV2D_REGISTER
 /* Register-blocked variant without local memory or barriers: on CPU devices
  * local memory is ordinary RAM and each barrier splits the kernel, so reading
  * through the caches directly is cheaper. Also the fallback when a tile with
@@ -179,3 +186,117 @@ void conv2d_register(CONV2D_ARGS)
 
     CONV2D_STORE
 }
+
+#endif /* CONV2D_REGISTER */
+
+/* ---- vector variant: output channels in SIMD lanes (CPU devices) ----------
+ *
+ * On a CPU OpenCL device a work-item is a loop iteration, and only explicit
+ * wide vectors reach the FMA peak (PoCL does not vectorise these loops across
+ * work-items). So each work-item owns VEC output channels as one floatVEC and
+ * BW output columns of one row: BW accumulators, each updated by an FMA of a
+ * broadcast input value with the VEC weights of one tap. The weights are
+ * repacked once per run (conv2d_pack_weights) so those VEC weights are
+ * contiguous: [group][channel block][ci][kh][kw][VEC], zero past cout_g.
+ * Extra constants: VEC (4, 8 or 16), BW, WG_H (rows per work-group). */
+#ifdef CONV2D_VECTOR
+#define VCAT2(a, b) a##b
+#define VCAT(a, b) VCAT2(a, b)
+#define floatV VCAT(float, VEC)
+#define vloadV VCAT(vload, VEC)
+#define vstoreV VCAT(vstore, VEC)
+
+__kernel void conv2d_pack_weights(__global const float *restrict w, __global float *restrict wp,
+                                  const int cin_g, const int cout_g, const int groups)
+{
+    const int i = get_global_id(0);
+    const int ocbs = CLCONV_DIV_UP(cout_g, VEC);
+    const int total = groups * ocbs * cin_g * KHW * VEC;
+    if (i >= total)
+        return;
+    const int lane = i % VEC;
+    const int k = (i / VEC) % KHW;
+    const int ci = (i / VEC / KHW) % cin_g;
+    const int ocb = (i / VEC / KHW / cin_g) % ocbs;
+    const int g = i / VEC / KHW / cin_g / ocbs;
+    const int oc = ocb * VEC + lane;
+    wp[i] = oc < cout_g ? w[(((size_t)g * cout_g + oc) * cin_g + ci) * KHW + k] : 0.0f;
+}
+
+/* One tap for all BW columns; CHECKED adds the per-column bounds test that
+ * only edge blocks need. */
+#define VEC_TAP(CHECKED)                                                          \
+    for (int kw = 0; kw < KW; kw++) {                                             \
+        const floatV wv = vloadV(0, wk + kw * VEC);                               \
+        for (int p = 0; p < BW; p++) {                                            \
+            const int iw = iw0 + p * SW + kw * DW;                                \
+            float xs;                                                             \
+            if (CHECKED)                                                          \
+                xs = (iw >= 0 && iw < W) ? xr[iw] : 0.0f;                         \
+            else                                                                  \
+                xs = xr[iw];                                                      \
+            acc[p] = fma((floatV)(xs), wv, acc[p]);                               \
+        }                                                                         \
+    }
+
+#define VEC_LOOP(CHECKED)                                                         \
+    for (int ci = 0; ci < cin_g; ci++) {                                          \
+        __global const float *xc = xg + (size_t)ci * H * W;                       \
+        __global const float *wc = wb + (size_t)ci * KHW * VEC;                   \
+        for (int kh = 0; kh < KH; kh++) {                                         \
+            const int ih = ih0 + kh * DH;                                         \
+            if (ih < 0 || ih >= H)                                                \
+                continue; /* a padding row: same for every column */              \
+            __global const float *xr = xc + (size_t)ih * W;                       \
+            __global const float *wk = wc + kh * KW * VEC;                        \
+            VEC_TAP(CHECKED)                                                      \
+        }                                                                         \
+    }
+
+__kernel void conv2d_vector(__global const float *restrict x, __global const float *restrict wp,
+                            __global const float *restrict b, __global float *restrict y,
+                            const int C, const int H, const int W, const int OC, const int OH,
+                            const int OW, const int groups, const int pad_top,
+                            const int pad_left, const int has_bias, const int relu)
+{
+    const int cin_g = C / groups, cout_g = OC / groups;
+    const int ocbs = CLCONV_DIV_UP(cout_g, VEC);
+    const int ow0 = get_global_id(0) * BW;
+    const int oh = get_global_id(1);
+    const int z = get_global_id(2);
+    const int ocb = z % ocbs;
+    const int g = (z / ocbs) % groups;
+    const int n = z / ocbs / groups;
+    if (oh >= OH || ow0 >= OW) /* no barriers here: leaving early is safe */
+        return;
+    __global const float *xg = x + ((size_t)n * C + (size_t)g * cin_g) * H * W;
+    __global const float *wb = wp + ((size_t)g * ocbs + ocb) * cin_g * KHW * VEC;
+    const int ih0 = oh * SH - pad_top;
+    const int iw0 = ow0 * SW - pad_left;
+    floatV acc[BW];
+    for (int p = 0; p < BW; p++)
+        acc[p] = (floatV)(0.0f);
+    /* Blocks whose every tap column lies inside the row skip the bounds tests. */
+    const bool inside = iw0 >= 0 && iw0 + (BW - 1) * SW + (KW - 1) * DW < W;
+    if (inside) {
+        VEC_LOOP(0)
+    } else {
+        VEC_LOOP(1)
+    }
+    for (int p = 0; p < BW; p++) {
+        const int ow = ow0 + p;
+        if (ow >= OW)
+            break;
+        float lanes[VEC];
+        vstoreV(acc[p], 0, lanes);
+        for (int j = 0; j < VEC; j++) {
+            const int oc = ocb * VEC + j;
+            if (oc < cout_g) {
+                const int ocf = g * cout_g + oc;
+                y[(((size_t)n * OC + ocf) * OH + oh) * OW + ow] =
+                    conv2d_epilogue(lanes[j], b, ocf, has_bias, relu);
+            }
+        }
+    }
+}
+#endif /* CONV2D_VECTOR */
