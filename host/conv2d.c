@@ -301,12 +301,14 @@ static clconv_status conv2d_plan_build(clconv_plan *plan, const clconv_conv2d_pa
                     : cout_g >= 4 ? CLCONV_ALGO_DIRECT_VECTOR : CLCONV_ALGO_DIRECT_REGISTER;
     if (algo == CLCONV_ALGO_GEMM)
         return clconv_conv2d_gemm_plan(plan, p, in, out);
+    if (algo == CLCONV_ALGO_WINOGRAD)
+        return clconv_conv2d_winograd_plan(plan, p, in, out);
     if (algo == CLCONV_ALGO_DIRECT_VECTOR)
         return vector_plan_build(plan, p, in, out, opts);
     if (algo != CLCONV_ALGO_DIRECT_TILED && algo != CLCONV_ALGO_DIRECT_REGISTER)
         return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
                            "options.algorithm = %s, expected auto, direct-tiled, "
-                           "direct-register, direct-vector or gemm for conv2d",
+                           "direct-register, direct-vector, gemm or winograd for conv2d",
                            clconv_algorithm_name(algo));
 
     tile_cfg t = default_cfg(ctx, algo);
@@ -448,6 +450,11 @@ clconv_status clconv_conv2d_run(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b,
     pthread_mutex_lock(&plan->lock);
     if (plan->info.algorithm == CLCONV_ALGO_DIRECT_VECTOR) {
         st = vector_run(plan, x, w, b, y, num_wait, wait_list, done);
+        pthread_mutex_unlock(&plan->lock);
+        return st;
+    }
+    if (plan->info.algorithm == CLCONV_ALGO_WINOGRAD) {
+        st = clconv_conv2d_winograd_run(plan, x, w, b, y, workspace, num_wait, wait_list, done);
         pthread_mutex_unlock(&plan->lock);
         return st;
     }

@@ -154,6 +154,16 @@ clconv_status clconv_conv2d_gemm_run(clconv_plan *plan, cl_mem x, cl_mem w, cl_m
                                      cl_mem workspace, cl_uint num_wait,
                                      const cl_event *wait_list, cl_event *done);
 
+/* ---- conv2d by Winograd F(2x2,3x3) (conv2d_winograd.c) -------------------- */
+
+/* Same contract as clconv_conv2d_gemm_plan / _run, for CLCONV_ALGO_WINOGRAD:
+ * UNSUPPORTED (with a message) for anything but 3x3, stride 1, dilation 1. */
+clconv_status clconv_conv2d_winograd_plan(clconv_plan *plan, const clconv_conv2d_params *p,
+                                          const clconv_shape *in, const clconv_shape *out);
+clconv_status clconv_conv2d_winograd_run(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b,
+                                         cl_mem y, cl_mem workspace, cl_uint num_wait,
+                                         const cl_event *wait_list, cl_event *done);
+
 /* Validates conv2d params against an input shape; writes the output shape
  * when out is not NULL. Messages go to ctx (may be NULL). */
 clconv_status clconv_conv2d_check(clconv_context *ctx, const clconv_conv2d_params *p,
