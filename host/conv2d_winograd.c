@@ -1,20 +1,279 @@
-/* conv2d by Winograd F(2x2,3x3) for 3x3 stride-1 layers. */
+/* conv2d by Winograd F(2x2,3x3) for 3x3 stride-1 layers (kernels/conv2d_winograd.cl).
+ *
+ * A run enqueues: the filter transform into a plan-owned buffer U (after the
+ * caller's wait list), then per chunk of images the input transform into the
+ * workspace (V), the 16 batched GEMMs (M, also in the workspace) and the
+ * output transform with bias and ReLU into y. Each step waits on the event of
+ * the one before it, and a chunk's input transform on the previous chunk's
+ * output transform (it reuses the workspace), so out-of-order queues work. */
 #include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Tiles per GEMM work-item. */
+#define WINO_BT 8
+/* Upper bound of the workspace; larger batches run in chunks of images. */
+#define WINO_WORKSPACE_CAP ((size_t)256 << 20)
+
+typedef struct wino_data {
+    cl_mem u;                      /* transformed filters [g][ocb][16][cin_g][VEC] */
+    cl_kernel filter, input, output; /* plan->kernel is wino_gemm */
+    int vec, ocbs, tw, t, tp;
+    int64_t chunk;                 /* images per chunk */
+    size_t m_off;                  /* floats from the workspace start to M */
+} wino_data;
+
+static void wino_destroy(clconv_plan *plan)
+{
+    wino_data *d = plan->op_data;
+    if (!d)
+        return;
+    if (d->u)
+        clReleaseMemObject(d->u);
+    if (d->filter)
+        clReleaseKernel(d->filter);
+    if (d->input)
+        clReleaseKernel(d->input);
+    if (d->output)
+        clReleaseKernel(d->output);
+    free(d);
+    plan->op_data = NULL;
+}
+
+static clconv_status make_kernel(clconv_context *ctx, cl_program prog, const char *name,
+                                 cl_kernel *out)
+{
+    cl_int err;
+    *out = clCreateKernel(prog, name, &err);
+    if (err != CL_SUCCESS) {
+        *out = NULL;
+        char what[96];
+        snprintf(what, sizeof what, "clCreateKernel(%s)", name);
+        return clconv_fail_cl(ctx, err, what);
+    }
+    return CLCONV_SUCCESS;
+}
+
+static clconv_status set_ints(clconv_context *ctx, cl_kernel k, cl_uint first, const cl_int *v,
+                              size_t n, const char *what)
+{
+    clconv_status st;
+    for (size_t i = 0; i < n; i++)
+        if ((st = clconv_set_arg(ctx, k, first + (cl_uint)i, sizeof(cl_int), &v[i], what)))
+            return st;
+    return CLCONV_SUCCESS;
+}
+
+static size_t round_up(size_t a, size_t b)
+{
+    return (a + b - 1) / b * b;
+}
 
 clconv_status clconv_conv2d_winograd_plan(clconv_plan *plan, const clconv_conv2d_params *p,
                                           const clconv_shape *in, const clconv_shape *out)
 {
-    (void)p;
-    (void)in;
-    (void)out;
-    return clconv_fail(plan->ctx, CLCONV_ERROR_UNSUPPORTED, "conv2d winograd: not implemented yet");
+    clconv_context *ctx = plan->ctx;
+    if (p->kernel_h != 3 || p->kernel_w != 3 || p->stride_h != 1 || p->stride_w != 1 ||
+        p->dilation_h != 1 || p->dilation_w != 1)
+        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                           "winograd: F(2x2,3x3) needs a 3x3 kernel, stride 1 and dilation 1; "
+                           "got kernel %lldx%lld, stride %lldx%lld, dilation %lldx%lld; use "
+                           "direct-vector or auto",
+                           (long long)p->kernel_h, (long long)p->kernel_w, (long long)p->stride_h,
+                           (long long)p->stride_w, (long long)p->dilation_h,
+                           (long long)p->dilation_w);
+    int64_t cin_g = p->in_channels / p->groups, cout_g = p->out_channels / p->groups;
+    int vec = ctx->preferred_float_width >= 16 ? 16 : ctx->preferred_float_width >= 8 ? 8 : 4;
+    while (vec > 4 && cout_g <= vec / 2)
+        vec /= 2;
+    int64_t ocbs = (cout_g + vec - 1) / vec;
+    int64_t th = (out->h + 1) / 2, tw = (out->w + 1) / 2, t = th * tw;
+    int64_t tp = (int64_t)round_up((size_t)t, WINO_BT);
+    /* Per image: V is 16 x C x TP floats, M is 16 x groups*ocbs*VEC x TP. */
+    double per_image = 16.0 * (double)tp * (double)(in->c + p->groups * ocbs * vec) * 4.0;
+    size_t cap = WINO_WORKSPACE_CAP;
+    if ((size_t)ctx->max_alloc < cap)
+        cap = (size_t)ctx->max_alloc;
+    /* A smaller bound for tests, so that chunking over images runs on small
+     * shapes: CLCONV_WINOGRAD_WORKSPACE_CAP=<bytes>. */
+    const char *env = getenv("CLCONV_WINOGRAD_WORKSPACE_CAP");
+    if (env && *env) {
+        unsigned long long v = strtoull(env, NULL, 10);
+        if (v > 0 && v < cap)
+            cap = (size_t)v;
+    }
+    if (per_image > (double)cap)
+        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                           "winograd: one image needs %.0f bytes of workspace, more than the "
+                           "%zu-byte bound (min of 256 MiB and the device's max allocation)",
+                           per_image, cap);
+    int64_t chunk = (int64_t)((double)cap / per_image);
+    if (chunk > in->n)
+        chunk = in->n;
+    size_t u_floats = (size_t)(p->groups * ocbs * vec) * 16 * (size_t)cin_g;
+    if (u_floats > CLCONV_MAX_DEVICE_ELEMENTS)
+        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                           "winograd: transformed filters of %zu floats exceed the kernels' "
+                           "32-bit indexing", u_floats);
+
+    wino_data *d = calloc(1, sizeof *d);
+    if (!d)
+        return clconv_fail(ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "allocating plan data");
+    plan->op_data = d;
+    plan->destroy_op = wino_destroy;
+    d->vec = vec;
+    d->ocbs = (int)ocbs;
+    d->tw = (int)tw;
+    d->t = (int)t;
+    d->tp = (int)tp;
+    d->chunk = chunk;
+    d->m_off = (size_t)chunk * 16 * (size_t)tp * (size_t)in->c;
+
+    snprintf(plan->info.build_options, sizeof plan->info.build_options, "-DVEC=%d -DBT=%d", vec,
+             WINO_BT);
+    snprintf(plan->info.kernel_name, sizeof plan->info.kernel_name, "wino_gemm");
+    clconv_status st;
+    cl_program prog;
+    if ((st = clconv_get_program(ctx, "conv2d_winograd", plan->info.build_options, &prog)))
+        return st;
+    if ((st = make_kernel(ctx, prog, "wino_gemm", &plan->kernel)) ||
+        (st = make_kernel(ctx, prog, "wino_filter", &d->filter)) ||
+        (st = make_kernel(ctx, prog, "wino_input", &d->input)) ||
+        (st = make_kernel(ctx, prog, "wino_output", &d->output)))
+        return st;
+    if ((st = clconv_buffer_create(ctx, u_floats * sizeof(float), NULL, &d->u,
+                                   "winograd filters")))
+        return st;
+
+    /* Arguments that never change; buffers and the chunk's first image are set per run. */
+    cl_int fargs[] = {(cl_int)cin_g, (cl_int)cout_g, (cl_int)p->groups};
+    cl_int iargs[] = {(cl_int)in->c, (cl_int)in->h, (cl_int)in->w, (cl_int)p->groups,
+                      (cl_int)p->pad_top, (cl_int)p->pad_left, d->tw, d->t, d->tp};
+    cl_int gargs[] = {(cl_int)d->m_off, (cl_int)cin_g, d->ocbs, (cl_int)p->groups, d->tp};
+    cl_int oargs[] = {(cl_int)out->c, (cl_int)out->h, (cl_int)out->w, (cl_int)p->groups,
+                      d->ocbs, d->tw, d->t, d->tp};
+    cl_int m_off = (cl_int)d->m_off;
+    cl_int flags[] = {p->has_bias ? 1 : 0, p->activation == CLCONV_ACTIVATION_RELU ? 1 : 0};
+    if ((st = clconv_set_arg(ctx, d->filter, 1, sizeof(cl_mem), &d->u, "wino_filter")) ||
+        (st = set_ints(ctx, d->filter, 2, fargs, 3, "wino_filter")) ||
+        (st = set_ints(ctx, d->input, 2, iargs, 9, "wino_input")) ||
+        (st = clconv_set_arg(ctx, plan->kernel, 0, sizeof(cl_mem), &d->u, "wino_gemm")) ||
+        (st = set_ints(ctx, plan->kernel, 2, gargs, 5, "wino_gemm")) ||
+        (st = set_ints(ctx, d->output, 1, &m_off, 1, "wino_output")) ||
+        (st = set_ints(ctx, d->output, 4, oargs, 8, "wino_output")) ||
+        (st = set_ints(ctx, d->output, 13, flags, 2, "wino_output")))
+        return st;
+
+    plan->work_dim = 3;
+    plan->info.algorithm = CLCONV_ALGO_WINOGRAD;
+    plan->info.global_size[0] = (size_t)tp / WINO_BT;
+    plan->info.global_size[1] = 16;
+    plan->info.global_size[2] = (size_t)(chunk * p->groups * ocbs);
+    plan->info.local_size[0] = 1;
+    plan->info.local_size[1] = 16;
+    plan->info.local_size[2] = 1;
+    plan->info.workspace_bytes = (size_t)chunk * (size_t)per_image;
+    plan->info.plan_device_bytes = u_floats * sizeof(float);
+    return CLCONV_SUCCESS;
+}
+
+static clconv_status enqueue(clconv_context *ctx, cl_kernel k, cl_uint dim, const size_t *global,
+                             const size_t *local, cl_uint nw, const cl_event *wl, cl_event *ev,
+                             const char *name)
+{
+    cl_int err = clEnqueueNDRangeKernel(ctx->queue, k, dim, NULL, global, local, nw, wl, ev);
+    if (err != CL_SUCCESS) {
+        char what[96];
+        snprintf(what, sizeof what, "clEnqueueNDRangeKernel(%s)", name);
+        return clconv_fail_cl(ctx, err, what);
+    }
+    return CLCONV_SUCCESS;
 }
 
 clconv_status clconv_conv2d_winograd_run(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b,
                                          cl_mem y, cl_mem workspace, cl_uint num_wait,
                                          const cl_event *wait_list, cl_event *done)
 {
-    (void)x; (void)w; (void)b; (void)y; (void)workspace; (void)num_wait; (void)wait_list;
-    (void)done;
-    return clconv_fail(plan->ctx, CLCONV_ERROR_UNSUPPORTED, "conv2d winograd: not implemented yet");
+    clconv_context *ctx = plan->ctx;
+    wino_data *d = plan->op_data;
+    const clconv_conv2d_params *p = &plan->params.conv2d;
+    clconv_status st;
+    if ((num_wait > 0) != (wait_list != NULL))
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "num_wait = %u with wait_list %s: both must be given or neither",
+                           num_wait, wait_list ? "set" : "NULL");
+    if ((st = clconv_check_buffer(ctx, workspace, plan->info.workspace_bytes, "workspace")))
+        return st;
+    if (workspace == x || workspace == w || workspace == y || (b && workspace == b))
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "workspace: must not be the same buffer as x, w, b or y");
+    int64_t cin_g = p->in_channels / p->groups;
+    if ((st = clconv_set_arg(ctx, d->filter, 0, sizeof(cl_mem), &w, "wino_filter")) ||
+        (st = clconv_set_arg(ctx, d->input, 0, sizeof(cl_mem), &x, "wino_input")) ||
+        (st = clconv_set_arg(ctx, d->input, 1, sizeof(cl_mem), &workspace, "wino_input")) ||
+        (st = clconv_set_arg(ctx, plan->kernel, 1, sizeof(cl_mem), &workspace, "wino_gemm")) ||
+        (st = clconv_set_arg(ctx, d->output, 0, sizeof(cl_mem), &workspace, "wino_output")) ||
+        (st = clconv_set_arg(ctx, d->output, 2, sizeof(cl_mem), b ? &b : NULL, "wino_output")) ||
+        (st = clconv_set_arg(ctx, d->output, 3, sizeof(cl_mem), &y, "wino_output")))
+        return st;
+
+    cl_event filt = NULL, prev = NULL, ev_in = NULL, ev_gemm = NULL;
+    size_t fglobal[2] = {(size_t)(p->groups * d->ocbs * d->vec), (size_t)cin_g};
+    /* Fixed local sizes: PoCL specializes a kernel per local size, so letting
+     * it choose would compile again for every shape. */
+    size_t flocal[2] = {4, 1};
+    if ((st = enqueue(ctx, d->filter, 2, fglobal, flocal, num_wait, wait_list, &filt,
+                      "wino_filter")))
+        return st;
+    const clconv_shape *in = &plan->info.input;
+    for (int64_t n0 = 0; n0 < in->n; n0 += d->chunk) {
+        int64_t nb = in->n - n0 < d->chunk ? in->n - n0 : d->chunk;
+        cl_int n0i = (cl_int)n0;
+        if ((st = clconv_set_arg(ctx, d->input, 11, sizeof(cl_int), &n0i, "wino_input")) ||
+            (st = clconv_set_arg(ctx, d->output, 12, sizeof(cl_int), &n0i, "wino_output")))
+            break;
+        /* The input transform waits for the caller's list (first chunk) or for
+         * the previous chunk's output transform (workspace reuse). */
+        size_t iglobal[3] = {(size_t)d->tp, (size_t)in->c, (size_t)nb};
+        size_t ilocal[3] = {WINO_BT, 1, 1};
+        st = prev ? enqueue(ctx, d->input, 3, iglobal, ilocal, 1, &prev, &ev_in, "wino_input")
+                  : enqueue(ctx, d->input, 3, iglobal, ilocal, num_wait, wait_list, &ev_in,
+                            "wino_input");
+        if (st)
+            break;
+        cl_event gwait[2] = {ev_in, filt};
+        size_t gglobal[3] = {(size_t)d->tp / WINO_BT, 16, (size_t)(nb * p->groups * d->ocbs)};
+        size_t glocal[3] = {1, 16, 1};
+        if ((st = enqueue(ctx, plan->kernel, 3, gglobal, glocal, 2, gwait, &ev_gemm,
+                          "wino_gemm")))
+            break;
+        clReleaseEvent(ev_in);
+        ev_in = NULL;
+        size_t oglobal[2] = {(size_t)d->tp, (size_t)(nb * p->groups * d->ocbs)};
+        size_t olocal[2] = {WINO_BT, 1};
+        cl_event out_ev = NULL;
+        st = enqueue(ctx, d->output, 2, oglobal, olocal, 1, &ev_gemm, &out_ev, "wino_output");
+        clReleaseEvent(ev_gemm);
+        ev_gemm = NULL;
+        if (st)
+            break;
+        if (prev)
+            clReleaseEvent(prev);
+        prev = out_ev;
+    }
+    if (ev_in)
+        clReleaseEvent(ev_in);
+    clReleaseEvent(filt);
+    if (st) {
+        if (prev)
+            clReleaseEvent(prev);
+        return st;
+    }
+    if (done)
+        *done = prev;
+    else
+        clReleaseEvent(prev);
+    return CLCONV_SUCCESS;
 }

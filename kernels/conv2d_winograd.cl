@@ -1,0 +1,203 @@
+/* Winograd F(2x2,3x3) convolution (3x3, stride 1, dilation 1), NCHW float32.
+ *
+ * Y = A^T [ (G g G^T) . (B^T d B) ] A per 2x2 output tile, with
+ *   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
+ *   G   = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
+ *   A^T = [1 1 1 0; 0 1 -1 -1]
+ * The elementwise products summed over input channels are 16 independent
+ * GEMMs (one per transform element e), M[e] = U[e] * V[e].
+ *
+ * Four kernels, every size a runtime argument (one program per VEC):
+ *   wino_filter  U[g][ocb][e][ci][VEC]  = G g G^T, VEC output channels per
+ *                                         block, zero past cout_g
+ *   wino_input   V[n][g][e][ci][t]      = B^T d B of the 4x4 input tile t
+ *                                         (virtual zero padding), zero for
+ *                                         the padding tiles T <= t < TP
+ *   wino_gemm    M[n][g][ocb][e][t][VEC] = sum_ci U * V; a work-item holds
+ *                                         BT tiles x VEC channels in floatVEC
+ *                                         accumulators (PoCL reaches its FMA
+ *                                         peak only with explicit vectors)
+ *   wino_output  y = act(A^T M A + b), NaN passes the ReLU
+ * Tiles t = ty * TW + tx cover the output in 2x2 blocks; TP is T rounded up
+ * to a multiple of BT so the GEMM has no ragged block.
+ * Build-time constants: VEC (4, 8 or 16), BT (tiles per GEMM work-item).
+ */
+#define VCAT2(a, b) a##b
+#define VCAT(a, b) VCAT2(a, b)
+#define floatV VCAT(float, VEC)
+#define vloadV VCAT(vload, VEC)
+#define vstoreV VCAT(vstore, VEC)
+
+__kernel void wino_filter(__global const float *restrict w, __global float *restrict u,
+                          const int cin_g, const int cout_g, const int groups)
+{
+    const int ocp = get_global_id(0); /* padded output channel over all groups */
+    const int ci = get_global_id(1);
+    const int ocbs = CLCONV_DIV_UP(cout_g, VEC);
+    if (ocp >= groups * ocbs * VEC || ci >= cin_g)
+        return;
+    const int lane = ocp % VEC;
+    const int ocb = (ocp / VEC) % ocbs;
+    const int g = ocp / VEC / ocbs;
+    const int oc = ocb * VEC + lane;
+    float k[9];
+    if (oc < cout_g) {
+        __global const float *src = w + (((size_t)g * cout_g + oc) * cin_g + ci) * 9;
+        for (int i = 0; i < 9; i++)
+            k[i] = src[i];
+    } else {
+        for (int i = 0; i < 9; i++)
+            k[i] = 0.0f;
+    }
+    /* t = G g (4x3), then U = t G^T (4x4). */
+    float t[12];
+    for (int j = 0; j < 3; j++) {
+        t[0 * 3 + j] = k[j];
+        t[1 * 3 + j] = 0.5f * (k[j] + k[3 + j] + k[6 + j]);
+        t[2 * 3 + j] = 0.5f * (k[j] - k[3 + j] + k[6 + j]);
+        t[3 * 3 + j] = k[6 + j];
+    }
+    __global float *dst = u + (((size_t)(g * ocbs + ocb) * 16) * cin_g + ci) * VEC + lane;
+    const size_t es = (size_t)cin_g * VEC; /* stride between transform elements */
+    for (int i = 0; i < 4; i++) {
+        const float a = t[i * 3], b = t[i * 3 + 1], c = t[i * 3 + 2];
+        dst[(i * 4 + 0) * es] = a;
+        dst[(i * 4 + 1) * es] = 0.5f * (a + b + c);
+        dst[(i * 4 + 2) * es] = 0.5f * (a - b + c);
+        dst[(i * 4 + 3) * es] = c;
+    }
+}
+
+/* One item per (tile, channel, image of the chunk). */
+__kernel void wino_input(__global const float *restrict x, __global float *restrict v,
+                         const int C, const int H, const int W, const int groups,
+                         const int pad_top, const int pad_left, const int TW, const int T,
+                         const int TP, const int n0)
+{
+    const int t = get_global_id(0);
+    const int c = get_global_id(1);
+    const int nl = get_global_id(2);
+    if (t >= TP || c >= C)
+        return;
+    const int cin_g = C / groups;
+    const int g = c / cin_g, ci = c - g * cin_g;
+    float d[16];
+    if (t < T) {
+        const int ty = t / TW, tx = t - ty * TW;
+        const int ih0 = 2 * ty - pad_top, iw0 = 2 * tx - pad_left;
+        __global const float *xc = x + ((size_t)(n0 + nl) * C + c) * H * W;
+        for (int i = 0; i < 4; i++) {
+            const int ih = ih0 + i;
+            const bool row_ok = ih >= 0 && ih < H;
+            for (int j = 0; j < 4; j++) {
+                const int iw = iw0 + j;
+                d[i * 4 + j] = (row_ok && iw >= 0 && iw < W) ? xc[(size_t)ih * W + iw] : 0.0f;
+            }
+        }
+    } else {
+        for (int i = 0; i < 16; i++)
+            d[i] = 0.0f;
+    }
+    /* r = B^T d (rows), then r B (columns). */
+    float r[16];
+    for (int j = 0; j < 4; j++) {
+        r[0 * 4 + j] = d[0 * 4 + j] - d[2 * 4 + j];
+        r[1 * 4 + j] = d[1 * 4 + j] + d[2 * 4 + j];
+        r[2 * 4 + j] = d[2 * 4 + j] - d[1 * 4 + j];
+        r[3 * 4 + j] = d[1 * 4 + j] - d[3 * 4 + j];
+    }
+    __global float *dst = v + (((size_t)nl * groups + g) * 16 * cin_g + ci) * TP + t;
+    const size_t es = (size_t)cin_g * TP;
+    for (int i = 0; i < 4; i++) {
+        const float a = r[i * 4], b = r[i * 4 + 1], c2 = r[i * 4 + 2], e3 = r[i * 4 + 3];
+        dst[(i * 4 + 0) * es] = a - c2;
+        dst[(i * 4 + 1) * es] = b + c2;
+        dst[(i * 4 + 2) * es] = c2 - b;
+        dst[(i * 4 + 3) * es] = b - e3;
+    }
+}
+
+/* One item per (BT-tile block, transform element e, image x group x channel
+ * block). v and m are the same workspace buffer: V at 0, M at m_off floats. */
+__kernel void wino_gemm(__global const float *restrict u, __global float *ws, const int m_off,
+                        const int cin_g, const int ocbs, const int groups, const int TP)
+{
+    const int t0 = get_global_id(0) * BT;
+    const int e = get_global_id(1);
+    const int z = get_global_id(2);
+    if (t0 >= TP)
+        return;
+    const int ocb = z % ocbs;
+    const int g = (z / ocbs) % groups;
+    const int nl = z / ocbs / groups;
+    __global const float *ue = u + ((size_t)(g * ocbs + ocb) * 16 + e) * cin_g * VEC;
+    __global const float *ve = ws + (((size_t)nl * groups + g) * 16 + e) * cin_g * TP + t0;
+    floatV acc[BT];
+    for (int p = 0; p < BT; p++)
+        acc[p] = (floatV)(0.0f);
+    for (int ci = 0; ci < cin_g; ci++) {
+        const floatV wv = vloadV(0, ue + (size_t)ci * VEC);
+        __global const float *vr = ve + (size_t)ci * TP;
+        for (int p = 0; p < BT; p++)
+            acc[p] = fma((floatV)(vr[p]), wv, acc[p]);
+    }
+    __global float *me = ws + m_off + (((size_t)z * 16 + e) * TP + t0) * VEC;
+    for (int p = 0; p < BT; p++)
+        vstoreV(acc[p], p, me);
+}
+
+/* One item per (tile, image x group x channel block of the chunk). */
+__kernel void wino_output(__global const float *ws, const int m_off,
+                          __global const float *restrict b, __global float *restrict y,
+                          const int OC, const int OH, const int OW, const int groups,
+                          const int ocbs, const int TW, const int T, const int TP, const int n0,
+                          const int has_bias, const int relu)
+{
+    const int t = get_global_id(0);
+    const int z = get_global_id(1);
+    if (t >= T)
+        return;
+    const int ocb = z % ocbs;
+    const int g = (z / ocbs) % groups;
+    const int nl = z / ocbs / groups;
+    const int cout_g = OC / groups;
+    __global const float *mt = ws + m_off + ((size_t)z * 16 * TP + t) * VEC;
+    const size_t es = (size_t)TP * VEC;
+    floatV m[16];
+    for (int e = 0; e < 16; e++)
+        m[e] = vloadV(0, mt + e * es);
+    /* s = A^T m (2x4), then o = s A (2x2). */
+    floatV s[8];
+    for (int j = 0; j < 4; j++) {
+        s[j] = m[j] + m[4 + j] + m[8 + j];
+        s[4 + j] = m[4 + j] - m[8 + j] - m[12 + j];
+    }
+    floatV o[4];
+    for (int i = 0; i < 2; i++) {
+        o[i * 2 + 0] = s[i * 4] + s[i * 4 + 1] + s[i * 4 + 2];
+        o[i * 2 + 1] = s[i * 4 + 1] - s[i * 4 + 2] - s[i * 4 + 3];
+    }
+    const int ty = t / TW, tx = t - ty * TW;
+    const int n = n0 + nl;
+    float lanes[4][VEC];
+    for (int q = 0; q < 4; q++)
+        vstoreV(o[q], 0, lanes[q]);
+    for (int j = 0; j < VEC; j++) {
+        const int oc = ocb * VEC + j;
+        if (oc >= cout_g)
+            break;
+        const int ocf = g * cout_g + oc;
+        const float bias = has_bias ? b[ocf] : 0.0f;
+        __global float *yc = y + ((size_t)n * OC + ocf) * OH * OW;
+        for (int q = 0; q < 4; q++) {
+            const int oh = 2 * ty + q / 2, ow = 2 * tx + q % 2;
+            if (oh < OH && ow < OW) {
+                float acc = lanes[q][j] + bias;
+                /* fmax would turn NaN into 0; ReLU lets NaN through as PyTorch. */
+                if (relu && acc < 0.0f)
+                    acc = 0.0f;
+                yc[(size_t)oh * OW + ow] = acc;
+            }
+        }
+    }
+}
