@@ -104,8 +104,10 @@ static size_t local_budget(const clconv_context *ctx)
     return (lm < cap ? lm : cap) - 256;
 }
 
+/* Compiles kernels/conv2d.cl for one variant (its kernel name) with the
+ * geometry and tile as -D constants; extra adds variant-specific ones. */
 static clconv_status build_kernel(clconv_plan *plan, const clconv_conv2d_params *p,
-                                  const tile_cfg *t, const char *name, int vec)
+                                  const tile_cfg *t, const char *name, const char *extra)
 {
     clconv_context *ctx = plan->ctx;
     int n = snprintf(plan->info.build_options, sizeof plan->info.build_options,
@@ -114,14 +116,14 @@ static clconv_status build_kernel(clconv_plan *plan, const clconv_conv2d_params 
                      (long long)p->kernel_h, (long long)p->kernel_w, (long long)p->stride_h,
                      (long long)p->stride_w, (long long)p->dilation_h, (long long)p->dilation_w,
                      t->wg_w, t->wg_h, t->wg_oc, t->bw, t->boc, t->ci_chunk);
-    const char *variant = vec ? "CONV2D_VECTOR"
-                          : strcmp(name, "conv2d_tiled") == 0 ? "CONV2D_TILED" : "CONV2D_REGISTER";
+    char variant[64]; /* conv2d_tiled -> CONV2D_TILED */
+    size_t i = 0;
+    for (; name[i] && i + 1 < sizeof variant; i++)
+        variant[i] = (char)(name[i] >= 'a' && name[i] <= 'z' ? name[i] - 32 : name[i]);
+    variant[i] = '\0';
     if (n > 0 && (size_t)n < sizeof plan->info.build_options)
-        n += snprintf(plan->info.build_options + n, sizeof plan->info.build_options - (size_t)n,
-                      " -D%s", variant);
-    if (vec && n > 0 && (size_t)n < sizeof plan->info.build_options)
         snprintf(plan->info.build_options + n, sizeof plan->info.build_options - (size_t)n,
-                 " -DVEC=%d", vec);
+                 " -D%s%s%s", variant, extra ? " " : "", extra ? extra : "");
     snprintf(plan->info.kernel_name, sizeof plan->info.kernel_name, "%s", name);
     if (plan->kernel) {
         clReleaseKernel(plan->kernel);
@@ -203,7 +205,9 @@ static clconv_status vector_plan_build(clconv_plan *plan, const clconv_conv2d_pa
     }
     if ((size_t)t.wg_h > ctx->max_wg_size)
         t.wg_h = (int)ctx->max_wg_size;
-    if ((st = build_kernel(plan, p, &t, "conv2d_vector", vec)))
+    char extra[32];
+    snprintf(extra, sizeof extra, "-DVEC=%d", vec);
+    if ((st = build_kernel(plan, p, &t, "conv2d_vector", extra)))
         return st;
     vector_data *d = calloc(1, sizeof *d);
     if (!d)
@@ -286,6 +290,58 @@ static clconv_status vector_run(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b,
     return st;
 }
 
+/* ---- the depthwise variant (CPU devices) --------------------------------- */
+
+static clconv_status depthwise_plan_build(clconv_plan *plan, const clconv_conv2d_params *p,
+                                          const clconv_shape *in, const clconv_shape *out,
+                                          const clconv_plan_options *opts)
+{
+    clconv_context *ctx = plan->ctx;
+    if (p->in_channels != p->groups)
+        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                           "direct-depthwise: needs one input channel per group (groups = "
+                           "in_channels), got groups = %lld, in_channels = %lld",
+                           (long long)p->groups, (long long)p->in_channels);
+    tile_cfg checked = {1, 1, 1, 1, 1, 1};
+    clconv_status st = apply_overrides(ctx, opts, &checked);
+    if (st)
+        return st;
+    int vec = ctx->preferred_float_width >= 16 ? 16 : ctx->preferred_float_width >= 8 ? 8 : 4;
+    while (vec > 4 && out->w <= vec / 2)
+        vec /= 2;
+    /* rows per work-item (wg_h option) and channels per work-group (wg_oc) */
+    tile_cfg t = {1, opts && opts->wg_h ? opts->wg_h : 4, opts && opts->wg_oc ? opts->wg_oc : 8,
+                  1, 1, 1};
+    while (t.wg_h > 1 && t.wg_h / 2 >= out->h)
+        t.wg_h /= 2;
+    int64_t planes = in->n * p->out_channels;
+    while (t.wg_oc > 1 && t.wg_oc / 2 >= planes)
+        t.wg_oc /= 2;
+    if ((size_t)t.wg_oc > ctx->max_wg_size)
+        t.wg_oc = (int)ctx->max_wg_size;
+    char extra[48];
+    snprintf(extra, sizeof extra, "-DVEC=%d -DRH=%d", vec, t.wg_h);
+    if ((st = build_kernel(plan, p, &t, "conv2d_depthwise", extra)))
+        return st;
+    plan->work_dim = 3;
+    plan->info.algorithm = CLCONV_ALGO_DIRECT_DEPTHWISE;
+    plan->info.local_size[0] = 1;
+    plan->info.local_size[1] = 1;
+    plan->info.local_size[2] = (size_t)t.wg_oc;
+    plan->info.global_size[0] = (size_t)((out->w + vec - 1) / vec);
+    plan->info.global_size[1] = (size_t)((out->h + t.wg_h - 1) / t.wg_h);
+    plan->info.global_size[2] = (size_t)((planes + t.wg_oc - 1) / t.wg_oc) * (size_t)t.wg_oc;
+    cl_int args[] = {(cl_int)in->c, (cl_int)in->h, (cl_int)in->w, (cl_int)out->c,
+                     (cl_int)out->h, (cl_int)out->w, (cl_int)p->groups, (cl_int)p->pad_top,
+                     (cl_int)p->pad_left, p->has_bias ? 1 : 0,
+                     p->activation == CLCONV_ACTIVATION_RELU ? 1 : 0, (cl_int)planes};
+    for (cl_uint i = 0; i < sizeof args / sizeof args[0]; i++)
+        if ((st = clconv_set_arg(ctx, plan->kernel, 4 + i, sizeof(cl_int), &args[i],
+                                 "conv2d_depthwise")))
+            return st;
+    return CLCONV_SUCCESS;
+}
+
 static clconv_status conv2d_plan_build(clconv_plan *plan, const clconv_conv2d_params *p,
                                        const clconv_shape *in, const clconv_shape *out,
                                        const clconv_plan_options *opts)
@@ -297,18 +353,23 @@ static clconv_status conv2d_plan_build(clconv_plan *plan, const clconv_conv2d_pa
     /* CPUs: output channels in SIMD lanes where there are enough of them per
      * group; depthwise and other thin groups keep one channel block per item. */
     if (algo == CLCONV_ALGO_AUTO)
-        algo = !cpu ? CLCONV_ALGO_DIRECT_TILED
-                    : cout_g >= 4 ? CLCONV_ALGO_DIRECT_VECTOR : CLCONV_ALGO_DIRECT_REGISTER;
+        algo = !cpu                         ? CLCONV_ALGO_DIRECT_TILED
+               : cout_g >= 4                ? CLCONV_ALGO_DIRECT_VECTOR
+               : cin_g == 1 && out->w >= 4  ? CLCONV_ALGO_DIRECT_DEPTHWISE
+                                            : CLCONV_ALGO_DIRECT_REGISTER;
     if (algo == CLCONV_ALGO_GEMM)
         return clconv_conv2d_gemm_plan(plan, p, in, out);
     if (algo == CLCONV_ALGO_WINOGRAD)
         return clconv_conv2d_winograd_plan(plan, p, in, out);
     if (algo == CLCONV_ALGO_DIRECT_VECTOR)
         return vector_plan_build(plan, p, in, out, opts);
+    if (algo == CLCONV_ALGO_DIRECT_DEPTHWISE)
+        return depthwise_plan_build(plan, p, in, out, opts);
     if (algo != CLCONV_ALGO_DIRECT_TILED && algo != CLCONV_ALGO_DIRECT_REGISTER)
         return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
                            "options.algorithm = %s, expected auto, direct-tiled, "
-                           "direct-register, direct-vector, gemm or winograd for conv2d",
+                           "direct-register, direct-vector, direct-depthwise, gemm or winograd "
+                           "for conv2d",
                            clconv_algorithm_name(algo));
 
     tile_cfg t = default_cfg(ctx, algo);
@@ -338,7 +399,7 @@ static clconv_status conv2d_plan_build(clconv_plan *plan, const clconv_conv2d_pa
                                "%zux%zux%zu)", t.wg_w, t.wg_h, t.wg_oc, ctx->max_wg_size,
                                ctx->max_item_sizes[0], ctx->max_item_sizes[1],
                                ctx->max_item_sizes[2]);
-        if ((st = build_kernel(plan, p, &t, name, 0)))
+        if ((st = build_kernel(plan, p, &t, name, NULL)))
             return st;
         size_t limit;
         if ((st = kernel_wg_limit(plan, &limit)))

@@ -300,3 +300,95 @@ __kernel void conv2d_vector(__global const float *restrict x, __global const flo
     }
 }
 #endif /* CONV2D_VECTOR */
+
+/* ---- depthwise variant: output columns in SIMD lanes (CPU devices) ---------
+ *
+ * Depthwise layers (one input channel per group) have no channel reduction
+ * to put in vector lanes, so the lanes hold VEC neighbouring output columns
+ * of one channel, and each work-item computes RH rows of them. Stride 1 and
+ * 2 rows load whole vectors (stride 2 keeps the even lanes of two loads);
+ * edge blocks and other strides gather lane by lane with bounds tests.
+ * Constants: VEC, RH (rows per work-item), WG_OC (channels per work-group). */
+#ifdef CONV2D_DEPTHWISE
+#define VCAT2(a, b) a##b
+#define VCAT(a, b) VCAT2(a, b)
+#define floatV VCAT(float, VEC)
+#define intV VCAT(int, VEC)
+#define vloadV VCAT(vload, VEC)
+#define vstoreV VCAT(vstore, VEC)
+
+#if SW == 1
+#define DW_LOAD(p) vloadV(0, (p))
+#elif SW == 2
+#define DW_LOAD(p) ((floatV)(vloadV(0, (p)).even, vloadV(0, (p) + VEC).even))
+#endif
+
+inline floatV dw_gather(__global const float *xr, int iw, int W)
+{
+    float v[VEC];
+    for (int p = 0; p < VEC; p++, iw += SW)
+        v[p] = (iw >= 0 && iw < W) ? xr[iw] : 0.0f;
+    return vloadV(0, v);
+}
+
+__kernel void conv2d_depthwise(__global const float *restrict x, __global const float *restrict w,
+                               __global const float *restrict b, __global float *restrict y,
+                               const int C, const int H, const int W, const int OC, const int OH,
+                               const int OW, const int groups, const int pad_top,
+                               const int pad_left, const int has_bias, const int relu,
+                               const int planes /* N * OC */)
+{
+    const int ow0 = get_global_id(0) * VEC;
+    const int oh0 = get_global_id(1) * RH;
+    const int z = get_global_id(2);
+    const int n = z / OC, oc = z - n * OC;
+    if (ow0 >= OW || oh0 >= OH || z >= planes) /* no barriers: leaving early is safe */
+        return;
+    const int cout_g = OC / groups;
+    __global const float *xc = x + ((size_t)n * C + oc / cout_g) * H * W;
+    __global const float *wk = w + (size_t)oc * KHW;
+    const int iw0 = ow0 * SW - pad_left;
+    /* Every lane of every tap, and every element a whole-vector load touches,
+     * lies inside the row. */
+    const bool inside = iw0 >= 0 && iw0 + VEC * SW - 1 + (KW - 1) * DW < W;
+    floatV acc[RH];
+    for (int r = 0; r < RH; r++)
+        acc[r] = (floatV)(0.0f);
+    for (int r = 0; r < RH; r++) {
+        const int ihb = (oh0 + r) * SH - pad_top;
+        for (int kh = 0; kh < KH; kh++) {
+            const int ih = ihb + kh * DH;
+            if (ih < 0 || ih >= H)
+                continue;
+            __global const float *xr = xc + (size_t)ih * W;
+            for (int kw = 0; kw < KW; kw++) {
+                const float wv = wk[kh * KW + kw];
+#ifdef DW_LOAD
+                const floatV xv = inside ? DW_LOAD(xr + iw0 + kw * DW) : dw_gather(xr, iw0 + kw * DW, W);
+#else
+                const floatV xv = dw_gather(xr, iw0 + kw * DW, W);
+#endif
+                acc[r] = fma(xv, (floatV)(wv), acc[r]);
+            }
+        }
+    }
+    const float bias = has_bias ? b[oc] : 0.0f;
+    for (int r = 0; r < RH; r++) {
+        const int oh = oh0 + r;
+        if (oh >= OH)
+            break;
+        floatV v = acc[r] + (floatV)(bias);
+        if (relu) /* select keeps NaN: NaN < 0 is false */
+            v = select(v, (floatV)(0.0f), v < (floatV)(0.0f));
+        __global float *yr = y + (((size_t)n * OC + oc) * OH + oh) * OW;
+        if (ow0 + VEC <= OW) {
+            vstoreV(v, 0, yr + ow0);
+        } else {
+            float lanes[VEC];
+            vstoreV(v, 0, lanes);
+            for (int p = 0; p < VEC && ow0 + p < OW; p++)
+                yr[ow0 + p] = lanes[p];
+        }
+    }
+}
+#endif /* CONV2D_DEPTHWISE */
