@@ -14,13 +14,18 @@
 
 /* Tiles per GEMM work-item. */
 #define WINO_BT 8
+/* Input channels per filter-transform work-item. */
+#define WINO_FILTER_CI 16
+/* Work-group sizes (fixed: PoCL compiles a kernel again for each local size). */
+#define WINO_LOCAL_FILTER 4
+#define WINO_LOCAL_TILES 32
 /* Upper bound of the workspace; larger batches run in chunks of images. */
 #define WINO_WORKSPACE_CAP ((size_t)256 << 20)
 
 typedef struct wino_data {
     cl_mem u;                      /* transformed filters [g][ocb][16][cin_g][VEC] */
     cl_kernel filter, input, output; /* plan->kernel is wino_gemm */
-    int vec, ocbs, tw, t, tp;
+    int vec, ob, ocbs, tw, t, tp;  /* ocbs: channel blocks, a multiple of ob */
     int64_t chunk;                 /* images per chunk */
     size_t m_off;                  /* floats from the workspace start to M */
 } wino_data;
@@ -89,6 +94,10 @@ clconv_status clconv_conv2d_winograd_plan(clconv_plan *plan, const clconv_conv2d
     while (vec > 4 && cout_g <= vec / 2)
         vec /= 2;
     int64_t ocbs = (cout_g + vec - 1) / vec;
+    /* Two channel blocks per GEMM work-item where there are two: 16
+     * accumulators with fewer loads per FMA. */
+    int ob = ocbs >= 2 ? 2 : 1;
+    ocbs = (ocbs + ob - 1) / ob * ob;
     int64_t th = (out->h + 1) / 2, tw = (out->w + 1) / 2, t = th * tw;
     int64_t tp = (int64_t)round_up((size_t)t, WINO_BT);
     /* Per image: V is 16 x C x TP floats, M is 16 x groups*ocbs*VEC x TP. */
@@ -124,6 +133,7 @@ clconv_status clconv_conv2d_winograd_plan(clconv_plan *plan, const clconv_conv2d
     plan->op_data = d;
     plan->destroy_op = wino_destroy;
     d->vec = vec;
+    d->ob = ob;
     d->ocbs = (int)ocbs;
     d->tw = (int)tw;
     d->t = (int)t;
@@ -131,8 +141,8 @@ clconv_status clconv_conv2d_winograd_plan(clconv_plan *plan, const clconv_conv2d
     d->chunk = chunk;
     d->m_off = (size_t)chunk * 16 * (size_t)tp * (size_t)in->c;
 
-    snprintf(plan->info.build_options, sizeof plan->info.build_options, "-DVEC=%d -DBT=%d", vec,
-             WINO_BT);
+    snprintf(plan->info.build_options, sizeof plan->info.build_options, "-DVEC=%d -DBT=%d -DOB=%d -DFILTER_CI=%d",
+             vec, WINO_BT, ob, WINO_FILTER_CI);
     snprintf(plan->info.kernel_name, sizeof plan->info.kernel_name, "wino_gemm");
     clconv_status st;
     cl_program prog;
@@ -148,7 +158,7 @@ clconv_status clconv_conv2d_winograd_plan(clconv_plan *plan, const clconv_conv2d
         return st;
 
     /* Arguments that never change; buffers and the chunk's first image are set per run. */
-    cl_int fargs[] = {(cl_int)cin_g, (cl_int)cout_g, (cl_int)p->groups};
+    cl_int fargs[] = {(cl_int)cin_g, (cl_int)cout_g, (cl_int)p->groups, d->ocbs};
     cl_int iargs[] = {(cl_int)in->c, (cl_int)in->h, (cl_int)in->w, (cl_int)p->groups,
                       (cl_int)p->pad_top, (cl_int)p->pad_left, d->tw, d->t, d->tp};
     cl_int gargs[] = {(cl_int)d->m_off, (cl_int)cin_g, d->ocbs, (cl_int)p->groups, d->tp};
@@ -157,7 +167,7 @@ clconv_status clconv_conv2d_winograd_plan(clconv_plan *plan, const clconv_conv2d
     cl_int m_off = (cl_int)d->m_off;
     cl_int flags[] = {p->has_bias ? 1 : 0, p->activation == CLCONV_ACTIVATION_RELU ? 1 : 0};
     if ((st = clconv_set_arg(ctx, d->filter, 1, sizeof(cl_mem), &d->u, "wino_filter")) ||
-        (st = set_ints(ctx, d->filter, 2, fargs, 3, "wino_filter")) ||
+        (st = set_ints(ctx, d->filter, 2, fargs, 4, "wino_filter")) ||
         (st = set_ints(ctx, d->input, 2, iargs, 9, "wino_input")) ||
         (st = clconv_set_arg(ctx, plan->kernel, 0, sizeof(cl_mem), &d->u, "wino_gemm")) ||
         (st = set_ints(ctx, plan->kernel, 2, gargs, 5, "wino_gemm")) ||
@@ -170,7 +180,7 @@ clconv_status clconv_conv2d_winograd_plan(clconv_plan *plan, const clconv_conv2d
     plan->info.algorithm = CLCONV_ALGO_WINOGRAD;
     plan->info.global_size[0] = (size_t)tp / WINO_BT;
     plan->info.global_size[1] = 16;
-    plan->info.global_size[2] = (size_t)(chunk * p->groups * ocbs);
+    plan->info.global_size[2] = (size_t)(chunk * p->groups * ocbs / ob);
     plan->info.local_size[0] = 1;
     plan->info.local_size[1] = 16;
     plan->info.local_size[2] = 1;
@@ -220,10 +230,11 @@ clconv_status clconv_conv2d_winograd_run(clconv_plan *plan, cl_mem x, cl_mem w, 
         return st;
 
     cl_event filt = NULL, prev = NULL, ev_in = NULL, ev_gemm = NULL;
-    size_t fglobal[2] = {(size_t)(p->groups * d->ocbs * d->vec), (size_t)cin_g};
+    size_t fglobal[2] = {round_up((size_t)(p->groups * d->ocbs), WINO_LOCAL_FILTER),
+                         ((size_t)cin_g + WINO_FILTER_CI - 1) / WINO_FILTER_CI};
     /* Fixed local sizes: PoCL specializes a kernel per local size, so letting
      * it choose would compile again for every shape. */
-    size_t flocal[2] = {4, 1};
+    size_t flocal[2] = {WINO_LOCAL_FILTER, 1};
     if ((st = enqueue(ctx, d->filter, 2, fglobal, flocal, num_wait, wait_list, &filt,
                       "wino_filter")))
         return st;
@@ -236,23 +247,26 @@ clconv_status clconv_conv2d_winograd_run(clconv_plan *plan, cl_mem x, cl_mem w, 
             break;
         /* The input transform waits for the caller's list (first chunk) or for
          * the previous chunk's output transform (workspace reuse). */
-        size_t iglobal[3] = {(size_t)d->tp, (size_t)in->c, (size_t)nb};
-        size_t ilocal[3] = {WINO_BT, 1, 1};
+        size_t iglobal[3] = {round_up((size_t)d->tp, WINO_LOCAL_TILES), (size_t)in->c,
+                             (size_t)nb};
+        size_t ilocal[3] = {WINO_LOCAL_TILES, 1, 1};
         st = prev ? enqueue(ctx, d->input, 3, iglobal, ilocal, 1, &prev, &ev_in, "wino_input")
                   : enqueue(ctx, d->input, 3, iglobal, ilocal, num_wait, wait_list, &ev_in,
                             "wino_input");
         if (st)
             break;
         cl_event gwait[2] = {ev_in, filt};
-        size_t gglobal[3] = {(size_t)d->tp / WINO_BT, 16, (size_t)(nb * p->groups * d->ocbs)};
+        size_t gglobal[3] = {(size_t)d->tp / WINO_BT, 16,
+                             (size_t)(nb * p->groups * d->ocbs / d->ob)};
         size_t glocal[3] = {1, 16, 1};
         if ((st = enqueue(ctx, plan->kernel, 3, gglobal, glocal, 2, gwait, &ev_gemm,
                           "wino_gemm")))
             break;
         clReleaseEvent(ev_in);
         ev_in = NULL;
-        size_t oglobal[2] = {(size_t)d->tp, (size_t)(nb * p->groups * d->ocbs)};
-        size_t olocal[2] = {WINO_BT, 1};
+        size_t oglobal[2] = {round_up((size_t)d->t, WINO_LOCAL_TILES),
+                             (size_t)(nb * p->groups * d->ocbs)};
+        size_t olocal[2] = {WINO_LOCAL_TILES, 1};
         cl_event out_ev = NULL;
         st = enqueue(ctx, d->output, 2, oglobal, olocal, 1, &ev_gemm, &out_ev, "wino_output");
         clReleaseEvent(ev_gemm);

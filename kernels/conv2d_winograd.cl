@@ -20,7 +20,9 @@
  *   wino_output  y = act(A^T M A + b), NaN passes the ReLU
  * Tiles t = ty * TW + tx cover the output in 2x2 blocks; TP is T rounded up
  * to a multiple of BT so the GEMM has no ragged block.
- * Build-time constants: VEC (4, 8 or 16), BT (tiles per GEMM work-item).
+ * Build-time constants: VEC (4, 8 or 16), BT (tiles per GEMM work-item),
+ * OB (channel blocks per GEMM work-item), FILTER_CI (input channels per
+ * filter-transform work-item).
  */
 #define VCAT2(a, b) a##b
 #define VCAT(a, b) VCAT2(a, b)
@@ -28,43 +30,52 @@
 #define vloadV VCAT(vload, VEC)
 #define vstoreV VCAT(vstore, VEC)
 
+/* One item per (channel block over all groups, FILTER_CI input channels):
+ * the VEC filters of a block are transformed together in floatVEC, so each
+ * of the 16 transformed elements is one full vector store. */
 __kernel void wino_filter(__global const float *restrict w, __global float *restrict u,
-                          const int cin_g, const int cout_g, const int groups)
+                          const int cin_g, const int cout_g, const int groups, const int ocbs)
 {
-    const int ocp = get_global_id(0); /* padded output channel over all groups */
-    const int ci = get_global_id(1);
-    const int ocbs = CLCONV_DIV_UP(cout_g, VEC);
-    if (ocp >= groups * ocbs * VEC || ci >= cin_g)
+    const int gb = get_global_id(0); /* g * ocbs + ocb */
+    const int ci0 = get_global_id(1) * FILTER_CI;
+    if (gb >= groups * ocbs)
         return;
-    const int lane = ocp % VEC;
-    const int ocb = (ocp / VEC) % ocbs;
-    const int g = ocp / VEC / ocbs;
-    const int oc = ocb * VEC + lane;
-    float k[9];
-    if (oc < cout_g) {
-        __global const float *src = w + (((size_t)g * cout_g + oc) * cin_g + ci) * 9;
-        for (int i = 0; i < 9; i++)
-            k[i] = src[i];
-    } else {
-        for (int i = 0; i < 9; i++)
-            k[i] = 0.0f;
-    }
-    /* t = G g (4x3), then U = t G^T (4x4). */
-    float t[12];
-    for (int j = 0; j < 3; j++) {
-        t[0 * 3 + j] = k[j];
-        t[1 * 3 + j] = 0.5f * (k[j] + k[3 + j] + k[6 + j]);
-        t[2 * 3 + j] = 0.5f * (k[j] - k[3 + j] + k[6 + j]);
-        t[3 * 3 + j] = k[6 + j];
-    }
-    __global float *dst = u + (((size_t)(g * ocbs + ocb) * 16) * cin_g + ci) * VEC + lane;
+    const int ocb = gb % ocbs, g = gb / ocbs;
+    const int ci_end = min(ci0 + FILTER_CI, cin_g);
     const size_t es = (size_t)cin_g * VEC; /* stride between transform elements */
-    for (int i = 0; i < 4; i++) {
-        const float a = t[i * 3], b = t[i * 3 + 1], c = t[i * 3 + 2];
-        dst[(i * 4 + 0) * es] = a;
-        dst[(i * 4 + 1) * es] = 0.5f * (a + b + c);
-        dst[(i * 4 + 2) * es] = 0.5f * (a - b + c);
-        dst[(i * 4 + 3) * es] = c;
+    __global float *ub = u + (size_t)gb * 16 * es;
+    for (int ci = ci0; ci < ci_end; ci++) {
+        float kl[9][VEC];
+        for (int j = 0; j < VEC; j++) {
+            const int oc = ocb * VEC + j;
+            if (oc < cout_g) {
+                __global const float *src = w + (((size_t)g * cout_g + oc) * cin_g + ci) * 9;
+                for (int i = 0; i < 9; i++)
+                    kl[i][j] = src[i];
+            } else {
+                for (int i = 0; i < 9; i++)
+                    kl[i][j] = 0.0f;
+            }
+        }
+        floatV k[9];
+        for (int i = 0; i < 9; i++)
+            k[i] = vloadV(0, kl[i]);
+        /* t = G g (4x3), then U = t G^T (4x4). */
+        floatV t[12];
+        for (int j = 0; j < 3; j++) {
+            t[0 * 3 + j] = k[j];
+            t[1 * 3 + j] = 0.5f * (k[j] + k[3 + j] + k[6 + j]);
+            t[2 * 3 + j] = 0.5f * (k[j] - k[3 + j] + k[6 + j]);
+            t[3 * 3 + j] = k[6 + j];
+        }
+        __global float *dst = ub + (size_t)ci * VEC;
+        for (int i = 0; i < 4; i++) {
+            const floatV a = t[i * 3], b = t[i * 3 + 1], c = t[i * 3 + 2];
+            vstoreV(a, 0, dst + (i * 4 + 0) * es);
+            vstoreV(0.5f * (a + b + c), 0, dst + (i * 4 + 1) * es);
+            vstoreV(0.5f * (a - b + c), 0, dst + (i * 4 + 2) * es);
+            vstoreV(c, 0, dst + (i * 4 + 3) * es);
+        }
     }
 }
 
@@ -117,33 +128,45 @@ __kernel void wino_input(__global const float *restrict x, __global float *restr
     }
 }
 
-/* One item per (BT-tile block, transform element e, image x group x channel
- * block). v and m are the same workspace buffer: V at 0, M at m_off floats. */
+/* One item per (BT-tile block, transform element e, image x group x OB
+ * channel blocks). v and m are the same workspace buffer: V at 0, M at m_off
+ * floats. ocbs is a multiple of OB (the padding blocks have zero filters). */
 __kernel void wino_gemm(__global const float *restrict u, __global float *ws, const int m_off,
                         const int cin_g, const int ocbs, const int groups, const int TP)
 {
     const int t0 = get_global_id(0) * BT;
     const int e = get_global_id(1);
-    const int z = get_global_id(2);
+    const int zb = get_global_id(2);
     if (t0 >= TP)
         return;
-    const int ocb = z % ocbs;
-    const int g = (z / ocbs) % groups;
-    const int nl = z / ocbs / groups;
-    __global const float *ue = u + ((size_t)(g * ocbs + ocb) * 16 + e) * cin_g * VEC;
+    const int pairs = ocbs / OB;
+    const int ocb0 = (zb % pairs) * OB;
+    const int g = (zb / pairs) % groups;
+    const int nl = zb / pairs / groups;
+    const size_t ustride = (size_t)16 * cin_g * VEC; /* between channel blocks */
+    __global const float *ue = u + ((size_t)(g * ocbs + ocb0) * 16 + e) * cin_g * VEC;
     __global const float *ve = ws + (((size_t)nl * groups + g) * 16 + e) * cin_g * TP + t0;
-    floatV acc[BT];
-    for (int p = 0; p < BT; p++)
-        acc[p] = (floatV)(0.0f);
-    for (int ci = 0; ci < cin_g; ci++) {
-        const floatV wv = vloadV(0, ue + (size_t)ci * VEC);
-        __global const float *vr = ve + (size_t)ci * TP;
+    floatV acc[OB][BT];
+    for (int o = 0; o < OB; o++)
         for (int p = 0; p < BT; p++)
-            acc[p] = fma((floatV)(vr[p]), wv, acc[p]);
+            acc[o][p] = (floatV)(0.0f);
+    for (int ci = 0; ci < cin_g; ci++) {
+        floatV wv[OB];
+        for (int o = 0; o < OB; o++)
+            wv[o] = vloadV(0, ue + o * ustride + (size_t)ci * VEC);
+        __global const float *vr = ve + (size_t)ci * TP;
+        for (int p = 0; p < BT; p++) {
+            const floatV xs = (floatV)(vr[p]);
+            for (int o = 0; o < OB; o++)
+                acc[o][p] = fma(xs, wv[o], acc[o][p]);
+        }
     }
-    __global float *me = ws + m_off + (((size_t)z * 16 + e) * TP + t0) * VEC;
-    for (int p = 0; p < BT; p++)
-        vstoreV(acc[p], p, me);
+    const int z0 = (nl * groups + g) * ocbs + ocb0;
+    for (int o = 0; o < OB; o++) {
+        __global float *me = ws + m_off + (((size_t)(z0 + o) * 16 + e) * TP + t0) * VEC;
+        for (int p = 0; p < BT; p++)
+            vstoreV(acc[o][p], p, me);
+    }
 }
 
 /* One item per (tile, image x group x channel block of the chunk). */
