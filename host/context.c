@@ -309,6 +309,7 @@ void clconv_context_destroy(clconv_context *ctx)
         free(e);
         e = next;
     }
+    clconv_tune_free(ctx);
     if (ctx->queue)
         clReleaseCommandQueue(ctx->queue);
     if (ctx->cl_ctx)

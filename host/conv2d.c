@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Tile shape of the direct kernels (see kernels/conv2d.cl). */
 typedef struct tile_cfg {
@@ -441,6 +442,137 @@ static clconv_status conv2d_plan_build(clconv_plan *plan, const clconv_conv2d_pa
     return CLCONV_SUCCESS;
 }
 
+/* ---- find mode ----------------------------------------------------------- */
+
+/* Best of three runs after a warm-up, in milliseconds of wall time from
+ * enqueue to completion (covers multi-command plans such as GEMM). */
+static clconv_status time_plan(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b, cl_mem y,
+                               cl_mem ws, double *ms)
+{
+    clconv_context *ctx = plan->ctx;
+    *ms = 1e300;
+    for (int i = 0; i < 4; i++) {
+        cl_int err = clFinish(ctx->queue);
+        if (err != CL_SUCCESS)
+            return clconv_fail_cl(ctx, err, "clFinish (find mode)");
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        cl_event done = NULL;
+        clconv_status st = clconv_conv2d_run(plan, x, w, b, y, ws, 0, NULL, &done);
+        if (st)
+            return st;
+        err = clWaitForEvents(1, &done);
+        clReleaseEvent(done);
+        if (err != CL_SUCCESS)
+            return clconv_fail_cl(ctx, err, "clWaitForEvents (find mode)");
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double t = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-6;
+        if (i > 0 && t < *ms)
+            *ms = t;
+    }
+    return CLCONV_SUCCESS;
+}
+
+/* Times every applicable candidate on scratch buffers and returns the
+ * fastest one's options. Candidates that cannot run this layer are skipped. */
+static clconv_status conv2d_find(clconv_context *ctx, const clconv_conv2d_params *p,
+                                 const clconv_shape *in, clconv_plan_options *best, double *best_ms)
+{
+    static const clconv_plan_options candidates[] = {
+        {.algorithm = CLCONV_ALGO_DIRECT_VECTOR},
+        {.algorithm = CLCONV_ALGO_DIRECT_VECTOR, .block_w = 8},
+        {.algorithm = CLCONV_ALGO_DIRECT_VECTOR, .block_w = 16, .wg_h = 1},
+        {.algorithm = CLCONV_ALGO_DIRECT_DEPTHWISE},
+        {.algorithm = CLCONV_ALGO_DIRECT_DEPTHWISE, .wg_h = 1},
+        {.algorithm = CLCONV_ALGO_DIRECT_REGISTER},
+        {.algorithm = CLCONV_ALGO_DIRECT_TILED},
+        {.algorithm = CLCONV_ALGO_GEMM},
+        {.algorithm = CLCONV_ALGO_WINOGRAD},
+    };
+    clconv_shape os;
+    clconv_status st = clconv_conv2d_check(ctx, p, in, &os);
+    if (st)
+        return st;
+    clconv_shape ws_shape = clconv_conv2d_weight_shape(p);
+    size_t sizes[4] = {clconv_shape_elements(*in) * 4, clconv_shape_elements(ws_shape) * 4,
+                       (size_t)p->out_channels * 4, clconv_shape_elements(os) * 4};
+    cl_mem bufs[4] = {NULL, NULL, NULL, NULL}, ws = NULL;
+    size_t ws_bytes = 0;
+    for (int i = 0; i < 4 && !st; i++) {
+        st = clconv_buffer_create(ctx, sizes[i], NULL, &bufs[i], "find-mode scratch");
+        const float fill = 0.01f; /* small normal values: no denormal slow paths */
+        cl_int err = st ? CL_SUCCESS
+                        : clEnqueueFillBuffer(ctx->queue, bufs[i], &fill, sizeof fill, 0, sizes[i],
+                                              0, NULL, NULL);
+        if (!st && err != CL_SUCCESS)
+            st = clconv_fail_cl(ctx, err, "clEnqueueFillBuffer (find mode)");
+    }
+    *best_ms = 1e300;
+    for (size_t c = 0; c < sizeof candidates / sizeof candidates[0] && !st; c++) {
+        clconv_plan *plan = NULL;
+        if (clconv_conv2d_plan_create(ctx, p, in, &candidates[c], &plan) != CLCONV_SUCCESS)
+            continue; /* not applicable here (or not built on this device) */
+        clconv_plan_info info;
+        clconv_plan_get_info(plan, &info);
+        if (info.workspace_bytes > ws_bytes) {
+            if (ws)
+                clReleaseMemObject(ws);
+            ws = NULL;
+            ws_bytes = 0;
+            if (clconv_buffer_create(ctx, info.workspace_bytes, NULL, &ws, "find-mode workspace")) {
+                clconv_plan_destroy(plan);
+                continue;
+            }
+            ws_bytes = info.workspace_bytes;
+        }
+        double ms;
+        if (time_plan(plan, bufs[0], bufs[1], p->has_bias ? bufs[2] : NULL, bufs[3],
+                      info.workspace_bytes ? ws : NULL, &ms) == CLCONV_SUCCESS &&
+            ms < *best_ms) {
+            *best_ms = ms;
+            *best = candidates[c];
+        }
+        clconv_plan_destroy(plan);
+    }
+    for (int i = 0; i < 4; i++)
+        if (bufs[i])
+            clReleaseMemObject(bufs[i]);
+    if (ws)
+        clReleaseMemObject(ws);
+    if (!st && *best_ms >= 1e300)
+        st = clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED, "find mode: no candidate ran this layer");
+    return st;
+}
+
+/* AUTO with no tile overrides consults the tuning database; find mode fills it. */
+static clconv_status resolve_options(clconv_context *ctx, const clconv_conv2d_params *p,
+                                     const clconv_shape *in, const clconv_plan_options *given,
+                                     clconv_plan_options *eff)
+{
+    static const clconv_plan_options none = {0};
+    *eff = given ? *given : none;
+    if (eff->algorithm != CLCONV_ALGO_AUTO)
+        return CLCONV_SUCCESS;
+    bool untouched = !eff->wg_w && !eff->wg_h && !eff->wg_oc && !eff->block_w &&
+                     !eff->block_oc && !eff->ci_chunk;
+    if (!untouched)
+        return CLCONV_SUCCESS;
+    char key[512];
+    clconv_conv2d_tune_key(p, in, key, sizeof key);
+    if (!eff->find) {
+        clconv_plan_options found;
+        if (clconv_tune_lookup(ctx, key, &found))
+            *eff = found;
+        return CLCONV_SUCCESS;
+    }
+    double ms;
+    clconv_status st = conv2d_find(ctx, p, in, eff, &ms);
+    if (st)
+        return st;
+    clconv_tune_store(ctx, key, eff, ms);
+    return CLCONV_SUCCESS;
+}
+
 clconv_status clconv_conv2d_plan_create(clconv_context *ctx, const clconv_conv2d_params *params,
                                         const clconv_shape *input,
                                         const clconv_plan_options *options, clconv_plan **out)
@@ -475,7 +607,9 @@ clconv_status clconv_conv2d_plan_create(clconv_context *ctx, const clconv_conv2d
     plan->y_bytes = ny * sizeof(float);
     plan->info.flops = 2.0 * (double)ny * (double)wshape.c * (double)wshape.h * (double)wshape.w;
     plan->info.bytes = (double)(plan->x_bytes + plan->w_bytes + plan->b_bytes + plan->y_bytes);
-    if ((st = conv2d_plan_build(plan, params, input, &oshape, options))) {
+    clconv_plan_options eff;
+    if ((st = resolve_options(ctx, params, input, options, &eff)) ||
+        (st = conv2d_plan_build(plan, params, input, &oshape, &eff))) {
         clconv_plan_destroy(plan);
         return st;
     }

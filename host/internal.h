@@ -58,6 +58,7 @@ struct clconv_context {
     char cache_dir[1024];             /* "" = disk cache off */
     pthread_mutex_t lock;             /* guards the program cache and counters */
     clconv_program_entry *programs;
+    struct clconv_tune_entry *tuned;  /* find-mode winners (tune.c) */
     clconv_cache_stats stats;
     char *last_error;                 /* heap; NULL = none */
 };
@@ -76,6 +77,9 @@ clconv_status clconv_get_kernel(clconv_context *ctx, const char *file, const cha
 
 /* The embedded source of kernels/<file>.cl, or NULL. */
 const char *clconv_embedded_source(const char *file);
+
+/* mkdir -p (errors ignored: a later open reports them). */
+void clconv_make_dirs(const char *path);
 
 /* 64-bit FNV-1a of bytes. */
 uint64_t clconv_hash64(const void *data, size_t len, uint64_t seed);
@@ -139,6 +143,23 @@ size_t clconv_shape_elements_checked(const clconv_shape *s);
 
 /* Validates a shape's four dimensions are >= 1 (name: "input"). */
 clconv_status clconv_validate_shape(clconv_context *ctx, const clconv_shape *s, const char *name);
+
+/* ---- tuning (tune.c) ------------------------------------------------------ */
+
+/* The key of a conv2d layer in the tuning database. */
+void clconv_conv2d_tune_key(const clconv_conv2d_params *p, const clconv_shape *in, char *key,
+                            size_t size);
+
+/* Looks a layer up (memory, then the database file); true and *opts filled
+ * when a winner is recorded for this device and driver. */
+bool clconv_tune_lookup(clconv_context *ctx, const char *key, clconv_plan_options *opts);
+
+/* Records a winner in memory and appends it to the database file. */
+void clconv_tune_store(clconv_context *ctx, const char *key, const clconv_plan_options *opts,
+                       double ms);
+
+/* Frees the in-memory winners (context destruction). */
+void clconv_tune_free(clconv_context *ctx);
 
 /* ---- conv2d through CLBlast (conv2d_gemm.c) ------------------------------- */
 

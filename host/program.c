@@ -132,7 +132,7 @@ static char *build_log(clconv_context *ctx, cl_program prog)
 
 /* ---- disk cache ----------------------------------------------------------- */
 
-static void make_dirs(const char *path)
+void clconv_make_dirs(const char *path)
 {
     char tmp[1024];
     snprintf(tmp, sizeof tmp, "%s", path);
@@ -222,7 +222,7 @@ static void disk_store(clconv_context *ctx, const char *key, cl_program prog)
         free(bin);
         return;
     }
-    make_dirs(ctx->cache_dir);
+    clconv_make_dirs(ctx->cache_dir);
     char path[1200], tmp[1300];
     disk_path(ctx, key, path, sizeof path);
     /* Write to a private temporary name, then rename: a concurrent reader sees

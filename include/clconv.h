@@ -125,6 +125,11 @@ const char *clconv_context_device_name(const clconv_context *ctx);
 /* Same as clconv_last_error(ctx). */
 const char *clconv_context_last_error(const clconv_context *ctx);
 
+/* Path of the tuning database: "tuning.db" in the cache directory ("" when
+ * the disk cache is off; winners are then remembered in memory only). A text
+ * file, one winner per line, keyed by device, driver and layer. */
+const char *clconv_context_tuning_db(const clconv_context *ctx);
+
 /* Program-cache counters since the context was made. */
 typedef struct clconv_cache_stats {
     uint64_t memory_hits;     /* programs found already built in this context */
@@ -177,6 +182,13 @@ typedef struct clconv_plan_options {
     int wg_w, wg_h, wg_oc;
     int block_w, block_oc;
     int ci_chunk;                /* input channels staged per local-memory step */
+    /* Nonzero with CLCONV_ALGO_AUTO (conv2d): "find" mode, as cuDNN's Find.
+     * Plan creation compiles and times every applicable algorithm and tile
+     * candidate once on this device (blocking; seconds on a CPU device), uses
+     * the fastest, and records it in the context and in the tuning database
+     * (clconv_context_tuning_db). Later AUTO plans for the same layer on the
+     * same device and driver use the recorded winner without timing. */
+    int find;
 } clconv_plan_options;
 
 /* What a plan chose. */

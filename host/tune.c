@@ -1,0 +1,163 @@
+/* Find-mode winners: in memory per context, and in a tuning database file in
+ * the cache directory so that later processes reuse them without timing. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct clconv_tune_entry {
+    char *key;
+    clconv_plan_options opts;
+    struct clconv_tune_entry *next;
+} clconv_tune_entry;
+
+#define DB_NAME "tuning.db"
+
+const char *clconv_context_tuning_db(const clconv_context *ctx)
+{
+    static _Thread_local char path[1100];
+    if (!ctx || !ctx->cache_dir[0])
+        return "";
+    snprintf(path, sizeof path, "%s/" DB_NAME, ctx->cache_dir);
+    return path;
+}
+
+void clconv_conv2d_tune_key(const clconv_conv2d_params *p, const clconv_shape *in, char *key,
+                            size_t size)
+{
+    snprintf(key, size,
+             "conv2d n=%lld c=%lld h=%lld w=%lld k=%lld r=%lld s=%lld stride=%lld,%lld "
+             "pad=%lld,%lld,%lld,%lld dilation=%lld,%lld groups=%lld bias=%d relu=%d",
+             (long long)in->n, (long long)in->c, (long long)in->h, (long long)in->w,
+             (long long)p->out_channels, (long long)p->kernel_h, (long long)p->kernel_w,
+             (long long)p->stride_h, (long long)p->stride_w, (long long)p->pad_top,
+             (long long)p->pad_bottom, (long long)p->pad_left, (long long)p->pad_right,
+             (long long)p->dilation_h, (long long)p->dilation_w, (long long)p->groups,
+             p->has_bias ? 1 : 0, p->activation == CLCONV_ACTIVATION_RELU ? 1 : 0);
+}
+
+/* Device and driver: a new driver may change which candidate wins. Tabs and
+ * newlines would break the line format, so they become spaces. */
+static void device_key(const clconv_context *ctx, char *out, size_t size)
+{
+    snprintf(out, size, "%s|%s|%s", ctx->device_name, ctx->driver_version, ctx->platform_name);
+    for (char *c = out; *c; c++)
+        if (*c == '\t' || *c == '\n')
+            *c = ' ';
+}
+
+static void remember(clconv_context *ctx, const char *key, const clconv_plan_options *opts)
+{
+    for (clconv_tune_entry *e = ctx->tuned; e; e = e->next)
+        if (strcmp(e->key, key) == 0) {
+            e->opts = *opts;
+            return;
+        }
+    clconv_tune_entry *e = calloc(1, sizeof *e);
+    if (!e)
+        return;
+    e->key = strdup(key);
+    if (!e->key) {
+        free(e);
+        return;
+    }
+    e->opts = *opts;
+    e->next = ctx->tuned;
+    ctx->tuned = e;
+}
+
+/* Line: device \t key \t algorithm-number \t wg_w wg_h wg_oc block_w block_oc ci_chunk \t ms */
+static bool parse_line(char *line, const char *dev, const char *key, clconv_plan_options *o)
+{
+    char *f[5];
+    for (int i = 0; i < 5; i++) {
+        f[i] = line;
+        char *tab = strchr(line, i < 4 ? '\t' : '\n');
+        if (!tab) {
+            if (i < 4)
+                return false;
+        } else {
+            *tab = '\0';
+            line = tab + 1;
+        }
+    }
+    if (strcmp(f[0], dev) != 0 || strcmp(f[1], key) != 0)
+        return false;
+    clconv_plan_options r = {0};
+    int algo;
+    if (sscanf(f[2], "%d", &algo) != 1 ||
+        sscanf(f[3], "%d %d %d %d %d %d", &r.wg_w, &r.wg_h, &r.wg_oc, &r.block_w, &r.block_oc,
+               &r.ci_chunk) != 6)
+        return false;
+    if (algo <= CLCONV_ALGO_AUTO || strcmp(clconv_algorithm_name((clconv_algorithm)algo), "unknown") == 0)
+        return false;
+    r.algorithm = (clconv_algorithm)algo;
+    *o = r;
+    return true;
+}
+
+bool clconv_tune_lookup(clconv_context *ctx, const char *key, clconv_plan_options *opts)
+{
+    pthread_mutex_lock(&ctx->lock);
+    for (clconv_tune_entry *e = ctx->tuned; e; e = e->next)
+        if (strcmp(e->key, key) == 0) {
+            *opts = e->opts;
+            pthread_mutex_unlock(&ctx->lock);
+            return true;
+        }
+    bool found = false;
+    const char *path = clconv_context_tuning_db(ctx);
+    FILE *f = path[0] ? fopen(path, "r") : NULL;
+    if (f) {
+        char dev[800], line[2048];
+        device_key(ctx, dev, sizeof dev);
+        clconv_plan_options o;
+        while (fgets(line, sizeof line, f))
+            if (parse_line(line, dev, key, &o)) { /* the last record wins */
+                *opts = o;
+                found = true;
+            }
+        fclose(f);
+        if (found)
+            remember(ctx, key, opts);
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    return found;
+}
+
+void clconv_tune_store(clconv_context *ctx, const char *key, const clconv_plan_options *o,
+                       double ms)
+{
+    pthread_mutex_lock(&ctx->lock);
+    remember(ctx, key, o);
+    const char *path = clconv_context_tuning_db(ctx);
+    if (path[0]) {
+        char dev[800], line[2048];
+        device_key(ctx, dev, sizeof dev);
+        int n = snprintf(line, sizeof line, "%s\t%s\t%d\t%d %d %d %d %d %d\t%.4f\n", dev, key,
+                         (int)o->algorithm, o->wg_w, o->wg_h, o->wg_oc, o->block_w, o->block_oc,
+                         o->ci_chunk, ms);
+        /* One fwrite of a whole line in append mode: concurrent writers
+         * interleave whole lines, and a reader skips anything malformed. */
+        clconv_make_dirs(ctx->cache_dir);
+        FILE *f = (n > 0 && (size_t)n < sizeof line) ? fopen(path, "a") : NULL;
+        if (f) {
+            fwrite(line, 1, (size_t)n, f);
+            fclose(f);
+        }
+    }
+    pthread_mutex_unlock(&ctx->lock);
+}
+
+void clconv_tune_free(clconv_context *ctx)
+{
+    clconv_tune_entry *e = ctx->tuned;
+    while (e) {
+        clconv_tune_entry *next = e->next;
+        free(e->key);
+        free(e);
+        e = next;
+    }
+    ctx->tuned = NULL;
+}
