@@ -170,9 +170,11 @@ int main(int argc, char **argv)
         rc = st == CLCONV_ERROR_NO_DEVICE ? EXIT_NO_DEVICE : EXIT_ERROR;
         goto out;
     }
-    printf("%s: %dx%d P%c maxval %d; kernel %s %dx%d, padding %s -> %lldx%lld response on %s\n",
-           in_path, img.width, img.height, img.binary ? '5' : '2', img.maxval, k->name, k->kh,
-           k->kw, valid ? "valid" : "same", (long long)out.w, (long long)out.h,
+    /* Sizes are rows x columns (HxW), as the kernels and the notes write them. */
+    printf("%s: P%c %dx%d (HxW), maxval %d; kernel %s %dx%d, padding %s -> %lldx%lld response "
+           "on %s\n",
+           in_path, img.binary ? '5' : '2', img.height, img.width, img.maxval, k->name, k->kh,
+           k->kw, valid ? "valid" : "same", (long long)out.h, (long long)out.w,
            clconv_context_device_name(ctx));
     st = clconv_conv2d_host(ctx, &p, &in, x, k->w, NULL, y);
     if (st) {
@@ -216,8 +218,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "edge_detect: %s\n", err);
             goto out;
         }
-        printf("wrote %s: P5 %lldx%lld maxval 255, pixel = round(255 * |r| / %g)\n", out_path,
-               (long long)out.w, (long long)out.h, max_abs);
+        printf("wrote %s: P5 %lldx%lld (HxW), maxval 255, pixel = round(255 * |r| / %g)\n",
+               out_path, (long long)out.h, (long long)out.w, max_abs);
     }
     rc = ok ? 0 : EXIT_MISMATCH;
 out:
