@@ -19,7 +19,7 @@
  *                                         peak only with explicit vectors)
  *   wino_output  y = act(A^T M A + b), NaN passes the ReLU
  * Tiles t = ty * TW + tx cover the output in 2x2 blocks; TP is T rounded up
- * to a multiple of BT so the GEMM has no ragged block.
+ * to a multiple of BT/2, so a GEMM block holds BT or BT/2 tiles.
  * Build-time constants: VEC (4, 8 or 16), BT (tiles per GEMM work-item),
  * OB (channel blocks per GEMM work-item), FILTER_CI (input channels per
  * filter-transform work-item).
@@ -128,9 +128,35 @@ __kernel void wino_input(__global const float *restrict x, __global float *restr
     }
 }
 
+/* The product of NT tiles x OB channel blocks (NT accumulators per block). */
+#define WINO_GEMM(NT)                                                             \
+    {                                                                             \
+        floatV acc[OB][NT];                                                       \
+        for (int o = 0; o < OB; o++)                                              \
+            for (int p = 0; p < NT; p++)                                          \
+                acc[o][p] = (floatV)(0.0f);                                       \
+        for (int ci = 0; ci < cin_g; ci++) {                                      \
+            floatV wv[OB];                                                        \
+            for (int o = 0; o < OB; o++)                                          \
+                wv[o] = vloadV(0, ue + o * ustride + (size_t)ci * VEC);           \
+            __global const float *vr = ve + (size_t)ci * TP;                      \
+            for (int p = 0; p < NT; p++) {                                        \
+                const floatV xs = (floatV)(vr[p]);                                \
+                for (int o = 0; o < OB; o++)                                      \
+                    acc[o][p] = fma(xs, wv[o], acc[o][p]);                        \
+            }                                                                     \
+        }                                                                         \
+        for (int o = 0; o < OB; o++) {                                            \
+            __global float *me = ws + m_off + (((size_t)(z0 + o) * 16 + e) * TP + t0) * VEC; \
+            for (int p = 0; p < NT; p++)                                          \
+                vstoreV(acc[o][p], p, me);                                        \
+        }                                                                         \
+    }
+
 /* One item per (BT-tile block, transform element e, image x group x OB
  * channel blocks). v and m are the same workspace buffer: V at 0, M at m_off
- * floats. ocbs is a multiple of OB (the padding blocks have zero filters). */
+ * floats. ocbs is a multiple of OB (the padding blocks have zero filters).
+ * TP is a multiple of BT/2: the last block may hold only BT/2 tiles. */
 __kernel void wino_gemm(__global const float *restrict u, __global float *ws, const int m_off,
                         const int cin_g, const int ocbs, const int groups, const int TP)
 {
@@ -146,27 +172,11 @@ __kernel void wino_gemm(__global const float *restrict u, __global float *ws, co
     const size_t ustride = (size_t)16 * cin_g * VEC; /* between channel blocks */
     __global const float *ue = u + ((size_t)(g * ocbs + ocb0) * 16 + e) * cin_g * VEC;
     __global const float *ve = ws + (((size_t)nl * groups + g) * 16 + e) * cin_g * TP + t0;
-    floatV acc[OB][BT];
-    for (int o = 0; o < OB; o++)
-        for (int p = 0; p < BT; p++)
-            acc[o][p] = (floatV)(0.0f);
-    for (int ci = 0; ci < cin_g; ci++) {
-        floatV wv[OB];
-        for (int o = 0; o < OB; o++)
-            wv[o] = vloadV(0, ue + o * ustride + (size_t)ci * VEC);
-        __global const float *vr = ve + (size_t)ci * TP;
-        for (int p = 0; p < BT; p++) {
-            const floatV xs = (floatV)(vr[p]);
-            for (int o = 0; o < OB; o++)
-                acc[o][p] = fma(xs, wv[o], acc[o][p]);
-        }
-    }
     const int z0 = (nl * groups + g) * ocbs + ocb0;
-    for (int o = 0; o < OB; o++) {
-        __global float *me = ws + m_off + (((size_t)(z0 + o) * 16 + e) * TP + t0) * VEC;
-        for (int p = 0; p < BT; p++)
-            vstoreV(acc[o][p], p, me);
-    }
+    if (t0 + BT <= TP)
+        WINO_GEMM(BT)
+    else
+        WINO_GEMM(BT / 2)
 }
 
 /* One item per (tile, image x group x channel block of the chunk). */
