@@ -155,6 +155,7 @@ static clconv_status query_device(clconv_context *ctx)
         const char *name;
     } q[] = {
         {CL_DEVICE_NAME, ctx->device_name, sizeof ctx->device_name, "CL_DEVICE_NAME"},
+        {CL_DEVICE_VENDOR, ctx->vendor, sizeof ctx->vendor, "CL_DEVICE_VENDOR"},
         {CL_DRIVER_VERSION, ctx->driver_version, sizeof ctx->driver_version, "CL_DRIVER_VERSION"},
         {CL_DEVICE_VERSION, ctx->device_version, sizeof ctx->device_version, "CL_DEVICE_VERSION"},
         {CL_DEVICE_TYPE, &ctx->device_type, sizeof ctx->device_type, "CL_DEVICE_TYPE"},

@@ -22,13 +22,29 @@ static size_t tiled_local_bytes(const clconv_conv2d_params *p, const tile_cfg *t
     return (in + wt) * sizeof(float);
 }
 
-/* Defaults per device type; tuning them per device is the tuner's job. */
+/* Built-in defaults where the tuning database has no entry, per device
+ * kind. Work-groups are whole warps (32, NVIDIA), wavefronts (64, AMD) or
+ * SIMD-16 threads (Intel); CPUs want one row per work-item loop. Only the
+ * PoCL CPU row has been measured; the GPU rows follow the vendors' guides
+ * and wait for a tuning run on real hardware (find mode records the winners). */
 static tile_cfg default_cfg(const clconv_context *ctx, clconv_algorithm algo)
 {
-    bool cpu = (ctx->device_type & CL_DEVICE_TYPE_CPU) != 0;
-    if (algo == CLCONV_ALGO_DIRECT_REGISTER)
-        return cpu ? (tile_cfg){16, 1, 1, 1, 8, 1} : (tile_cfg){16, 4, 1, 2, 8, 1};
-    return cpu ? (tile_cfg){16, 4, 1, 2, 8, 4} : (tile_cfg){16, 4, 4, 2, 4, 8};
+    static const struct {
+        const char *vendor; /* substring of CL_DEVICE_VENDOR, "" = any */
+        cl_device_type type;
+        tile_cfg tiled, reg;
+    } table[] = {
+        {"", CL_DEVICE_TYPE_CPU, {16, 4, 1, 2, 8, 4}, {16, 1, 1, 1, 8, 1}},
+        {"NVIDIA", CL_DEVICE_TYPE_GPU, {16, 4, 4, 2, 4, 8}, {32, 4, 1, 2, 8, 1}},
+        {"Advanced Micro Devices", CL_DEVICE_TYPE_GPU, {16, 4, 4, 2, 4, 8}, {64, 2, 1, 2, 8, 1}},
+        {"AMD", CL_DEVICE_TYPE_GPU, {16, 4, 4, 2, 4, 8}, {64, 2, 1, 2, 8, 1}},
+        {"Intel", CL_DEVICE_TYPE_GPU, {8, 4, 4, 2, 4, 8}, {16, 4, 1, 2, 8, 1}},
+        {"", CL_DEVICE_TYPE_ALL, {16, 4, 4, 2, 4, 8}, {16, 4, 1, 2, 8, 1}},
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if ((ctx->device_type & table[i].type) && strstr(ctx->vendor, table[i].vendor))
+            return algo == CLCONV_ALGO_DIRECT_REGISTER ? table[i].reg : table[i].tiled;
+    return algo == CLCONV_ALGO_DIRECT_REGISTER ? table[5].reg : table[5].tiled;
 }
 
 /* Shrinks a tile that would be mostly idle on a small output. */

@@ -47,6 +47,7 @@ struct clconv_context {
     cl_device_type device_type;
     char device_name[256];
     char platform_name[256];
+    char vendor[128];                 /* CL_DEVICE_VENDOR */
     char driver_version[128];
     char device_version[128];
     size_t max_wg_size;
