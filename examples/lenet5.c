@@ -602,7 +602,10 @@ cleanup:
     clconv_plan_destroy(plan_c2);
     clconv_plan_destroy(plan_p2);
     if (ctx) {
-        CLBlastClearCache(); /* CLBlast's compiled programs hold the OpenCL context */
+        /* CLBlast's cached programs hold the OpenCL context: drop them first. */
+        CLBlastStatusCode cs = CLBlastClearCache();
+        if (cs != CLBlastSuccess)
+            fprintf(stderr, "lenet5: warning: CLBlastClearCache returned %d\n", (int)cs);
         clconv_context_destroy(ctx);
     }
     free(h_in);
