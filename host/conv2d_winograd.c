@@ -20,6 +20,7 @@
 /* Work-group sizes (fixed: PoCL compiles a kernel again for each local size). */
 #define WINO_LOCAL_FILTER 4
 #define WINO_LOCAL_TILES 32
+#define WINO_LOCAL_RUNS 4
 /* Upper bound of the workspace; larger batches run in chunks of images. */
 #define WINO_WORKSPACE_CAP ((size_t)256 << 20)
 
@@ -248,9 +249,9 @@ clconv_status clconv_conv2d_winograd_run(clconv_plan *plan, cl_mem x, cl_mem w, 
             break;
         /* The input transform waits for the caller's list (first chunk) or for
          * the previous chunk's output transform (workspace reuse). */
-        size_t iglobal[3] = {round_up((size_t)d->tp, WINO_LOCAL_TILES), (size_t)in->c,
-                             (size_t)nb};
-        size_t ilocal[3] = {WINO_LOCAL_TILES, 1, 1};
+        size_t runs = (size_t)(d->t / d->tw) * (((size_t)d->tw + 7) / 8);
+        size_t iglobal[3] = {round_up(runs, WINO_LOCAL_RUNS), (size_t)in->c, (size_t)nb};
+        size_t ilocal[3] = {WINO_LOCAL_RUNS, 1, 1};
         st = prev ? enqueue(ctx, d->input, 3, iglobal, ilocal, 1, &prev, &ev_in, "wino_input")
                   : enqueue(ctx, d->input, 3, iglobal, ilocal, num_wait, wait_list, &ev_in,
                             "wino_input");

@@ -79,53 +79,96 @@ __kernel void wino_filter(__global const float *restrict w, __global float *rest
     }
 }
 
-/* One item per (tile, channel, image of the chunk). */
+/* One item per (run of 8 tiles of a tile row, channel, image of the chunk):
+ * the 8 tiles are transformed together in float8 lanes. A run whose 4 x 18
+ * input window lies inside the image loads it as vectors (columns 2k + j of
+ * the window are the even / odd lanes); edge runs gather with bounds tests.
+ * The last item also zeroes the padding tiles T..TP-1. */
 __kernel void wino_input(__global const float *restrict x, __global float *restrict v,
                          const int C, const int H, const int W, const int groups,
                          const int pad_top, const int pad_left, const int TW, const int T,
                          const int TP, const int n0)
 {
-    const int t = get_global_id(0);
+    const int runs = CLCONV_DIV_UP(TW, 8);
+    const int r = get_global_id(0);
     const int c = get_global_id(1);
     const int nl = get_global_id(2);
-    if (t >= TP || c >= C)
+    const int TH = T / TW;
+    if (r >= TH * runs || c >= C)
         return;
     const int cin_g = C / groups;
     const int g = c / cin_g, ci = c - g * cin_g;
-    float d[16];
-    if (t < T) {
-        const int ty = t / TW, tx = t - ty * TW;
-        const int ih0 = 2 * ty - pad_top, iw0 = 2 * tx - pad_left;
-        __global const float *xc = x + ((size_t)(n0 + nl) * C + c) * H * W;
+    const int ty = r / runs, tx0 = (r - ty * runs) * 8;
+    const int nt = min(8, TW - tx0); /* tiles in this run */
+    const int ih0 = 2 * ty - pad_top, iw0 = 2 * tx0 - pad_left;
+    __global const float *xc = x + ((size_t)(n0 + nl) * C + c) * H * W;
+    float8 d[16]; /* d[i * 4 + j]: lane k = input (ih0 + i, iw0 + 2k + j) */
+    if (nt == 8 && iw0 >= 0 && iw0 + 18 <= W) {
         for (int i = 0; i < 4; i++) {
             const int ih = ih0 + i;
-            const bool row_ok = ih >= 0 && ih < H;
-            for (int j = 0; j < 4; j++) {
-                const int iw = iw0 + j;
-                d[i * 4 + j] = (row_ok && iw >= 0 && iw < W) ? xc[(size_t)ih * W + iw] : 0.0f;
+            if (ih >= 0 && ih < H) {
+                __global const float *row = xc + (size_t)ih * W + iw0;
+                const float16 a = vload16(0, row);
+                const float2 tail = vload2(0, row + 16);
+                const float16 b = (float16)(a.s2345, a.s6789, a.sabcd, a.sef, tail);
+                d[i * 4 + 0] = a.even;
+                d[i * 4 + 1] = a.odd;
+                d[i * 4 + 2] = b.even;
+                d[i * 4 + 3] = b.odd;
+            } else {
+                for (int j = 0; j < 4; j++)
+                    d[i * 4 + j] = (float8)(0.0f);
             }
         }
     } else {
-        for (int i = 0; i < 16; i++)
-            d[i] = 0.0f;
+        float dl[16][8];
+        for (int i = 0; i < 4; i++) {
+            const int ih = ih0 + i;
+            const bool row_ok = ih >= 0 && ih < H;
+            for (int j = 0; j < 4; j++)
+                for (int k = 0; k < 8; k++) {
+                    const int iw = iw0 + 2 * k + j;
+                    dl[i * 4 + j][k] = (row_ok && k < nt && iw >= 0 && iw < W)
+                                           ? xc[(size_t)ih * W + iw] : 0.0f;
+                }
+        }
+        for (int q = 0; q < 16; q++)
+            d[q] = vload8(0, dl[q]);
     }
-    /* r = B^T d (rows), then r B (columns). */
-    float r[16];
+    /* rr = B^T d (rows), then rr B (columns). */
+    float8 rr[16];
     for (int j = 0; j < 4; j++) {
-        r[0 * 4 + j] = d[0 * 4 + j] - d[2 * 4 + j];
-        r[1 * 4 + j] = d[1 * 4 + j] + d[2 * 4 + j];
-        r[2 * 4 + j] = d[2 * 4 + j] - d[1 * 4 + j];
-        r[3 * 4 + j] = d[1 * 4 + j] - d[3 * 4 + j];
+        rr[0 * 4 + j] = d[0 * 4 + j] - d[2 * 4 + j];
+        rr[1 * 4 + j] = d[1 * 4 + j] + d[2 * 4 + j];
+        rr[2 * 4 + j] = d[2 * 4 + j] - d[1 * 4 + j];
+        rr[3 * 4 + j] = d[1 * 4 + j] - d[3 * 4 + j];
     }
-    __global float *dst = v + (((size_t)nl * groups + g) * 16 * cin_g + ci) * TP + t;
-    const size_t es = (size_t)cin_g * TP;
+    float8 o[16];
     for (int i = 0; i < 4; i++) {
-        const float a = r[i * 4], b = r[i * 4 + 1], c2 = r[i * 4 + 2], e3 = r[i * 4 + 3];
-        dst[(i * 4 + 0) * es] = a - c2;
-        dst[(i * 4 + 1) * es] = b + c2;
-        dst[(i * 4 + 2) * es] = c2 - b;
-        dst[(i * 4 + 3) * es] = b - e3;
+        const float8 a = rr[i * 4], b = rr[i * 4 + 1], c2 = rr[i * 4 + 2], e3 = rr[i * 4 + 3];
+        o[i * 4 + 0] = a - c2;
+        o[i * 4 + 1] = b + c2;
+        o[i * 4 + 2] = c2 - b;
+        o[i * 4 + 3] = b - e3;
     }
+    const int t0 = ty * TW + tx0;
+    __global float *dst = v + (((size_t)nl * groups + g) * 16 * cin_g + ci) * TP + t0;
+    const size_t es = (size_t)cin_g * TP;
+    if (nt == 8) {
+        for (int q = 0; q < 16; q++)
+            vstore8(o[q], 0, dst + q * es);
+    } else {
+        for (int q = 0; q < 16; q++) {
+            float ol[8];
+            vstore8(o[q], 0, ol);
+            for (int k = 0; k < nt; k++)
+                dst[q * es + k] = ol[k];
+        }
+    }
+    if (r == TH * runs - 1) /* zero the padding tiles */
+        for (int q = 0; q < 16; q++)
+            for (int t = T; t < TP; t++)
+                dst[q * es + (t - t0)] = 0.0f;
 }
 
 /* The product of NT tiles x OB channel blocks (NT accumulators per block). */
