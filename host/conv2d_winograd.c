@@ -20,6 +20,7 @@
 /* Work-group sizes (fixed: PoCL compiles a kernel again for each local size). */
 #define WINO_LOCAL_FILTER 4
 #define WINO_LOCAL_TILES 32
+#define WINO_LOCAL_GEMM 4 /* tile blocks x channel blocks of a GEMM work-group */
 #define WINO_LOCAL_RUNS 4
 /* Upper bound of the workspace; larger batches run in chunks of images. */
 #define WINO_WORKSPACE_CAP ((size_t)256 << 20)
@@ -180,11 +181,11 @@ clconv_status clconv_conv2d_winograd_plan(clconv_plan *plan, const clconv_conv2d
 
     plan->work_dim = 3;
     plan->info.algorithm = CLCONV_ALGO_WINOGRAD;
-    plan->info.global_size[0] = ((size_t)tp + WINO_BT - 1) / WINO_BT;
-    plan->info.global_size[1] = 16;
-    plan->info.global_size[2] = (size_t)(chunk * p->groups * ocbs / ob);
-    plan->info.local_size[0] = 1;
-    plan->info.local_size[1] = 16;
+    plan->info.global_size[0] = round_up(((size_t)tp + WINO_BT - 1) / WINO_BT, WINO_LOCAL_GEMM);
+    plan->info.global_size[1] = round_up((size_t)(ocbs / ob), WINO_LOCAL_GEMM);
+    plan->info.global_size[2] = (size_t)(16 * chunk * p->groups);
+    plan->info.local_size[0] = WINO_LOCAL_GEMM;
+    plan->info.local_size[1] = WINO_LOCAL_GEMM;
     plan->info.local_size[2] = 1;
     plan->info.workspace_bytes = (size_t)chunk * (size_t)per_image;
     plan->info.plan_device_bytes = u_floats * sizeof(float);
@@ -258,10 +259,9 @@ clconv_status clconv_conv2d_winograd_run(clconv_plan *plan, cl_mem x, cl_mem w, 
         if (st)
             break;
         cl_event gwait[2] = {ev_in, filt};
-        size_t gglobal[3] = {((size_t)d->tp + WINO_BT - 1) / WINO_BT, 16,
-                             (size_t)(nb * p->groups * d->ocbs / d->ob)};
-        size_t glocal[3] = {1, 16, 1};
-        if ((st = enqueue(ctx, plan->kernel, 3, gglobal, glocal, 2, gwait, &ev_gemm,
+        size_t gglobal[3] = {plan->info.global_size[0], plan->info.global_size[1],
+                             (size_t)(16 * nb * p->groups)};
+        if ((st = enqueue(ctx, plan->kernel, 3, gglobal, plan->info.local_size, 2, gwait, &ev_gemm,
                           "wino_gemm")))
             break;
         clReleaseEvent(ev_in);

@@ -196,22 +196,24 @@ __kernel void wino_input(__global const float *restrict x, __global float *restr
         }                                                                         \
     }
 
-/* One item per (BT-tile block, transform element e, image x group x OB
- * channel blocks). v and m are the same workspace buffer: V at 0, M at m_off
+/* One item per (BT-tile block, OB channel blocks, transform element e x
+ * group x image). v and m are the same workspace buffer: V at 0, M at m_off
  * floats. ocbs is a multiple of OB (the padding blocks have zero filters).
- * TP is a multiple of BT/2: the last block may hold only BT/2 tiles. */
+ * TP is a multiple of BT/2: the last block may hold only BT/2 tiles. The
+ * host pads the first two dimensions to its work-group shape, so that a
+ * work-group's items share their tile blocks and filter blocks in the
+ * caches (the 16 elements e touch disjoint data). */
 __kernel void wino_gemm(__global const float *restrict u, __global float *ws, const int m_off,
                         const int cin_g, const int ocbs, const int groups, const int TP)
 {
     const int t0 = get_global_id(0) * BT;
-    const int e = get_global_id(1);
-    const int zb = get_global_id(2);
-    if (t0 >= TP)
+    const int ocb0 = get_global_id(1) * OB;
+    const int z = get_global_id(2);
+    if (t0 >= TP || ocb0 >= ocbs)
         return;
-    const int pairs = ocbs / OB;
-    const int ocb0 = (zb % pairs) * OB;
-    const int g = (zb / pairs) % groups;
-    const int nl = zb / pairs / groups;
+    const int e = z % 16;
+    const int g = (z / 16) % groups;
+    const int nl = z / 16 / groups;
     const size_t ustride = (size_t)16 * cin_g * VEC; /* between channel blocks */
     __global const float *ue = u + ((size_t)(g * ocbs + ocb0) * 16 + e) * cin_g * VEC;
     __global const float *ve = ws + (((size_t)nl * groups + g) * 16 + e) * cin_g * TP + t0;
