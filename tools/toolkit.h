@@ -146,14 +146,15 @@ typedef struct tk_result {
     double median_s, min_s;        /* device time per run */
     double plan_s;                 /* host time to make the plan (compile or cache hit) */
     int runs;
-    bool spans;                    /* timed from a marker before the run (multi-command plan) */
+    bool spans;                    /* timed from a marker before the run to its end */
     tk_error err;                  /* when verified */
     bool verified;
 } tk_result;
 
 
 /* Makes the plan for L (options o may be NULL), uploads x, w, b, runs it
- * warmup + runs times, takes each timed run's device time from its event,
+ * warmup + runs times, takes each timed run's device time from a marker
+ * enqueued before it to the end of the run's event,
  * and reads y back (and the indices when indices != NULL). Prints errors
  * (prefixed with prog) and returns a TK_EXIT_* code. */
 int tk_exec(clconv_context *ctx, const tk_layer *L, const clconv_plan_options *o, const float *x,
