@@ -233,7 +233,7 @@ const tk_op tk_ops[] = {
          "  --groups G            groups (default 1)\n"
          "  --relu                apply ReLU after the bias\n",
      .flags = "weight bias stride padding dilation groups relu",
-     .algorithms = "direct-* gemm",
+     .algorithms = "* -pool -transposed-*",
      .available = true,
      .has_weight = true,
      .defaults = conv_defaults,
@@ -788,20 +788,30 @@ done:
     return rc;
 }
 
+static bool name_matches(const char *name, const char *pat)
+{
+    size_t n = strlen(pat);
+    return n && pat[n - 1] == '*' ? strncmp(name, pat, n - 1) == 0 : strcmp(name, pat) == 0;
+}
+
 bool tk_op_accepts(const tk_op *op, clconv_algorithm algo)
 {
     if (algo == CLCONV_ALGO_AUTO)
         return true;
     const char *name = clconv_algorithm_name(algo);
+    if (!strcmp(name, "unknown"))
+        return false;
     char pats[128];
     snprintf(pats, sizeof pats, "%s", op->algorithms ? op->algorithms : "");
     char *save = NULL;
+    bool in = false, out = false;
     for (char *p = strtok_r(pats, " ", &save); p; p = strtok_r(NULL, " ", &save)) {
-        size_t n = strlen(p);
-        if (n && p[n - 1] == '*' ? strncmp(name, p, n - 1) == 0 : strcmp(name, p) == 0)
-            return true;
+        if (p[0] == '-')
+            out |= name_matches(name, p + 1);
+        else
+            in |= name_matches(name, p);
     }
-    return false;
+    return in && !out;
 }
 
 void tk_op_algorithms(const tk_op *op, char *buf, size_t size)

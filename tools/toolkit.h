@@ -52,7 +52,8 @@ typedef struct tk_op {
     const char *summary;       /* one line for --help */
     const char *flags_help;    /* the operator-specific flags, for --help */
     const char *flags;         /* those flags' names, space-separated, without "--" */
-    const char *algorithms;    /* the algorithms its plans accept: names, or prefixes with '*' */
+    const char *algorithms;    /* the algorithms its plans accept: names or prefixes ending in
+                                  '*', and exclusions starting with '-' */
     bool available;            /* false: the library does not have it yet */
     bool has_weight;           /* takes --weight (and --bias) */
     bool has_indices;          /* can write --indices */
