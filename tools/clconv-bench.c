@@ -144,7 +144,7 @@ typedef struct opts {
     const char *device;
     bool algo_set;
     clconv_plan_options plan_opts;
-    bool json, csv, baseline, verify, quiet;
+    bool json, csv, baseline, verify, quiet, find;
     uint64_t seed;
 } opts;
 
@@ -590,8 +590,14 @@ static void run_row(clconv_context *ctx, basectx *bc, const opts *o, row *r, int
     tk_fill(w, nw, o->seed + 3 * (uint64_t)idx + 1);
     tk_fill(b, nb, o->seed + 3 * (uint64_t)idx + 2);
     progress("[%d/%d] %s: clconv", idx + 1, total, label);
+    /* --algo applies to the operators that have that algorithm, --find to conv2d. */
+    clconv_plan_options po = {0};
     bool forced = o->algo_set && tk_op_accepts(op, o->plan_opts.algorithm);
-    if (tk_exec(ctx, L, forced ? &o->plan_opts : NULL, x, w, b, y, ind, o->warmup, o->runs,
+    bool find = o->find && !strcmp(op->name, "conv2d") && !forced;
+    if (forced)
+        po.algorithm = o->plan_opts.algorithm;
+    po.find = find;
+    if (tk_exec(ctx, L, forced || find ? &po : NULL, x, w, b, y, ind, o->warmup, o->runs,
                 &r->res, PROG)) {
         r->failed = true;
         snprintf(r->skip, sizeof r->skip, "clconv failed: see the message above");
@@ -880,7 +886,10 @@ static void usage(FILE *f)
             "  --runs N           timed runs per layer (default 10)\n"
             "  --warmup N         untimed runs first (default 2; the first compiles)\n"
             "  --device SEL       \"P:D\" or part of a device/platform name (as CLCONV_DEVICE)\n"
-            "  --algo NAME        force an algorithm (auto, direct-tiled, direct-register, ...)\n"
+            "  --algo NAME        force an algorithm on the layers that have it (direct-vector,\n"
+            "                     winograd, transposed-gemm, ...; see clconv OPERATOR --help)\n"
+            "  --find             conv2d plans time every candidate once and keep the fastest\n"
+            "                     (clconv's find mode; the choice is cached in the tuning db)\n"
             "  --json | --csv     machine-readable output on stdout\n"
             "  --no-baseline      skip the CLBlast baselines\n"
             "  --no-verify        skip the CPU reference check\n"
@@ -974,6 +983,8 @@ int main(int argc, char **argv)
             o.quiet = true;
         } else if (!strcmp(a, "--list")) {
             list_only = true;
+        } else if (!strcmp(a, "--find")) {
+            o.find = true;
         } else if (a[0] == '-' && !have_layer) {
             fprintf(stderr, "%s: unknown option '%s' (see --help)\n", PROG, a);
             return TK_EXIT_USAGE;

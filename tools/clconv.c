@@ -17,7 +17,7 @@ static const char *PROG = "clconv";
 
 typedef struct cli {
     const char *input, *weight, *bias, *output, *indices, *device, *algo;
-    bool verify, time, quiet;
+    bool verify, time, quiet, find;
     int64_t runs, warmup;
 } cli;
 
@@ -55,6 +55,7 @@ static void usage_op(FILE *f, const tk_op *op)
             "                        (default: $CLCONV_DEVICE, else the first GPU, else the\n"
             "                        first device; list them with clconv-query)\n"
             "  --algo NAME           auto (default), or one of: %s\n"
+            "%s"
             "  --verify              also run the CPU reference and print the max absolute and\n"
             "                        relative error; exit 3 when out of tolerance\n"
             "  --time                print the device time (median of --runs runs after one\n"
@@ -63,7 +64,11 @@ static void usage_op(FILE *f, const tk_op *op)
             "  --runs N              timed runs for --time (default 5)\n"
             "  --quiet               print nothing but errors\n"
             "  --help                this text\n",
-            op->name, op->flags_help, algos);
+            op->name, op->flags_help, algos,
+            !strcmp(op->name, "conv2d")
+                ? "  --find                time every algorithm and tile candidate once, use the\n"
+                  "                        fastest (recorded in the tuning database)\n"
+                : "");
 }
 
 static bool op_has_flag(const tk_op *op, const char *flag)
@@ -105,7 +110,7 @@ static int parse_args(int argc, char **argv, const tk_op *op, cli *c, tk_layer *
         memcpy(name, a + 2, nl);
         name[nl] = '\0';
         /* Flags without a value. */
-        static const char *const switches[] = {"verify", "time", "quiet", "relu", "ceil-mode",
+        static const char *const switches[] = {"verify", "time", "quiet", "find", "relu", "ceil-mode",
                                                "count-include-pad", "no-count-include-pad"};
         bool is_switch = false;
         for (size_t s = 0; s < sizeof switches / sizeof switches[0]; s++)
@@ -133,6 +138,7 @@ static int parse_args(int argc, char **argv, const tk_op *op, cli *c, tk_layer *
         else if (!strcmp(name, "verify")) c->verify = true;
         else if (!strcmp(name, "time")) c->time = true;
         else if (!strcmp(name, "quiet")) c->quiet = true;
+        else if (!strcmp(name, "find") && !strcmp(op->name, "conv2d")) c->find = true;
         else if (!strcmp(name, "runs")) ok = tk_parse_int(val, 1, &c->runs);
         else if (!strcmp(name, "warmup")) ok = tk_parse_int(val, 0, &c->warmup);
         else if (!op_has_flag(op, name)) {
@@ -278,7 +284,8 @@ static int run_op(const tk_op *op, const cli *c, tk_layer *L)
         goto done;
     }
     tk_result res;
-    int e = tk_exec(ctx, L, c->algo ? &opts : NULL, x.data, w.data, b.data, y, idx,
+    opts.find = c->find;
+    int e = tk_exec(ctx, L, c->algo || c->find ? &opts : NULL, x.data, w.data, b.data, y, idx,
                     c->time ? (int)c->warmup : 0, c->time ? (int)c->runs : 1, &res, PROG);
     if (e) {
         rc = e;
