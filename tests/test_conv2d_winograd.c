@@ -332,6 +332,89 @@ START_TEST(bound_catches_errors)
 }
 END_TEST
 
+/* Deep reductions (K = 9 * 512 + 1) stay inside the bound too. */
+START_TEST(deep_float_cases)
+{
+    const int64_t depths[] = {128, 512};
+    tu_rng r = tu_rng_make(123);
+    for (size_t i = 0; i < sizeof depths / sizeof depths[0]; i++) {
+        wcase c;
+        memset(&c, 0, sizeof c);
+        c.p = clconv_conv2d_default_params(depths[i], 24, 3, 3);
+        c.p.pad_top = c.p.pad_bottom = c.p.pad_left = c.p.pad_right = 1;
+        c.p.has_bias = 1;
+        c.in = (clconv_shape){1, depths[i], 9, 10};
+        wdata d = make_data(&c, &r);
+        float *y = wino_conv(&c.p, &c.in, d.x, d.w, d.b);
+        char msg[256];
+        ck_assert_msg(tu_compare(y, d.ref, d.scale, d.ny, WINO_ATOL, wino_rtol(&c.p), msg,
+                                 sizeof msg) < 0, "depth %lld: %s", (long long)depths[i], msg);
+        fprintf(stderr, "winograd depth %lld: largest error %.3f sqrt(K) eps scale\n",
+                (long long)depths[i], error_ratio(y, &d, &c.p));
+        free(y);
+        free_data(&d);
+    }
+}
+END_TEST
+
+/* On a caller's out-of-order queue the run's commands are ordered by events alone. */
+START_TEST(out_of_order_queue)
+{
+    clconv_context *base = tu_ctx();
+    cl_int err;
+    cl_command_queue q = clCreateCommandQueue(
+        clconv_context_cl_context(base), clconv_context_device(base),
+        CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE | CL_QUEUE_PROFILING_ENABLE, &err);
+    if (err == CL_INVALID_VALUE || err == CL_INVALID_QUEUE_PROPERTIES) {
+        fprintf(stderr, "out_of_order_queue: the device has no out-of-order queues\n");
+        return;
+    }
+    ck_assert_int_eq(err, CL_SUCCESS);
+    clconv_context *ctx;
+    ck_assert_int_eq(clconv_context_create_from_queue(clconv_context_cl_context(base), q, &ctx),
+                     CLCONV_SUCCESS);
+    clReleaseCommandQueue(q);
+    wcase c;
+    memset(&c, 0, sizeof c);
+    c.p = clconv_conv2d_default_params(6, 20, 3, 3);
+    c.p.pad_top = c.p.pad_right = 2;
+    c.p.has_bias = 1;
+    c.in = (clconv_shape){5, 6, 11, 9};
+    c.integers = true;
+    tu_rng r = tu_rng_make(17);
+    wdata d = make_data(&c, &r);
+    float *y = tu_alloc(d.ny);
+    setenv("CLCONV_WINOGRAD_WORKSPACE_CAP", "100000", 1); /* several chunks */
+    clconv_plan_options opt = {.algorithm = CLCONV_ALGO_WINOGRAD};
+    clconv_plan *plan;
+    clconv_status st = clconv_conv2d_plan_create(ctx, &c.p, &c.in, &opt, &plan);
+    unsetenv("CLCONV_WINOGRAD_WORKSPACE_CAP");
+    ck_assert_msg(st == CLCONV_SUCCESS, "%s", clconv_last_error(ctx));
+    clconv_plan_info info;
+    clconv_plan_get_info(plan, &info);
+    cl_context clc = clconv_context_cl_context(ctx);
+    cl_mem x = clCreateBuffer(clc, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, d.nx * 4, d.x, &err);
+    cl_mem w = clCreateBuffer(clc, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, d.nw * 4, d.w, &err);
+    cl_mem b = clCreateBuffer(clc, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, 20 * 4, d.b, &err);
+    cl_mem yb = clCreateBuffer(clc, CL_MEM_READ_WRITE, d.ny * 4, NULL, &err);
+    cl_mem ws = clCreateBuffer(clc, CL_MEM_READ_WRITE, info.workspace_bytes, NULL, &err);
+    ck_assert_int_eq(err, CL_SUCCESS);
+    cl_event done = NULL;
+    ck_assert_int_eq(clconv_conv2d_run(plan, x, w, b, yb, ws, 0, NULL, &done), CLCONV_SUCCESS);
+    ck_assert_int_eq(clEnqueueReadBuffer(clconv_context_queue(ctx), yb, CL_TRUE, 0, d.ny * 4, y,
+                                         1, &done, NULL), CL_SUCCESS);
+    expect_values(y, d.ref, d.ny, "out-of-order queue");
+    clReleaseEvent(done);
+    cl_mem all[] = {x, w, b, yb, ws};
+    for (int i = 0; i < 5; i++)
+        clReleaseMemObject(all[i]);
+    clconv_plan_destroy(plan);
+    clconv_context_destroy(ctx);
+    free(y);
+    free_data(&d);
+}
+END_TEST
+
 START_TEST(edge_shapes)
 {
     struct {
@@ -534,6 +617,8 @@ static Suite *winograd_suite(void)
     tcase_set_timeout(sweep, 600);
     tcase_add_test(sweep, random_sweep);
     tcase_add_test(sweep, bound_catches_errors);
+    tcase_add_test(sweep, deep_float_cases);
+    tcase_add_test(sweep, out_of_order_queue);
     tcase_add_test(sweep, edge_shapes);
     tcase_add_test(sweep, chunks_over_images);
     tcase_add_test(sweep, honours_wait_list);
