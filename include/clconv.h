@@ -268,6 +268,13 @@ clconv_shape clconv_conv2d_weight_shape(const clconv_conv2d_params *params);
  * the algorithm (options->algorithm, or the best for the device), compiles the
  * kernel specialized with the kernel size, strides, dilations and tile sizes
  * as -D constants (through the program cache). options may be NULL.
+ * CLCONV_ALGO_GEMM: a 1x1 convolution with stride 1 and no padding is one
+ *   CLBlast SGEMM per image and group straight on x, w and y (no workspace);
+ *   anything else is im2col into the workspace, then SGEMM. The workspace
+ *   holds the columns of as many (image, group) pairs as fit in min(256 MiB,
+ *   the device's largest allocation, CLCONV_WORKSPACE_LIMIT bytes when set),
+ *   at least one; the pairs are processed in chunks of that many. Bias and
+ *   ReLU are a small kernel after the GEMMs. Tile options are ignored.
  * Errors: as clconv_conv2d_validate, CLCONV_ERROR_UNSUPPORTED (an algorithm
  * that cannot run this shape on this device), CLCONV_ERROR_BUILD_FAILED,
  * CLCONV_ERROR_OPENCL. */
@@ -280,8 +287,9 @@ clconv_status clconv_conv2d_plan_create(clconv_context *ctx, const clconv_conv2d
  * y: output; workspace: a buffer of at least info.workspace_bytes (NULL when 0).
  * Waits for wait_list, returns its completion in *done if done is not NULL
  * (the caller releases it). Does not block: no clFinish inside.
- * Errors: CLCONV_ERROR_INVALID_VALUE (NULL buffer), CLCONV_ERROR_BUFFER_TOO_SMALL,
- * CLCONV_ERROR_WRONG_PLAN, CLCONV_ERROR_OPENCL. */
+ * Errors: CLCONV_ERROR_INVALID_VALUE (NULL buffer, or a NULL workspace when
+ * the plan needs one), CLCONV_ERROR_BUFFER_TOO_SMALL (a buffer or the
+ * workspace), CLCONV_ERROR_WRONG_PLAN, CLCONV_ERROR_OPENCL, CLCONV_ERROR_CLBLAST. */
 clconv_status clconv_conv2d_run(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b, cl_mem y,
                                 cl_mem workspace, cl_uint num_wait, const cl_event *wait_list,
                                 cl_event *done);
