@@ -19,7 +19,6 @@
 #define WINO_FILTER_CI 16
 /* Work-group sizes (fixed: PoCL compiles a kernel again for each local size). */
 #define WINO_LOCAL_FILTER 4
-#define WINO_LOCAL_TILES 32
 #define WINO_LOCAL_GEMM 4 /* tile blocks x channel blocks of a GEMM work-group */
 #define WINO_LOCAL_RUNS 4
 /* Upper bound of the workspace; larger batches run in chunks of images. */
@@ -266,9 +265,9 @@ clconv_status clconv_conv2d_winograd_run(clconv_plan *plan, cl_mem x, cl_mem w, 
             break;
         clReleaseEvent(ev_in);
         ev_in = NULL;
-        size_t oglobal[2] = {round_up((size_t)d->t, WINO_LOCAL_TILES),
+        size_t oglobal[2] = {round_up(runs, WINO_LOCAL_RUNS),
                              (size_t)(nb * p->groups * d->ocbs)};
-        size_t olocal[2] = {WINO_LOCAL_TILES, 1};
+        size_t olocal[2] = {WINO_LOCAL_RUNS, 1};
         cl_event out_ev = NULL;
         st = enqueue(ctx, d->output, 2, oglobal, olocal, 1, &ev_gemm, &out_ev, "wino_output");
         clReleaseEvent(ev_gemm);

@@ -224,57 +224,72 @@ __kernel void wino_gemm(__global const float *restrict u, __global float *ws, co
         WINO_GEMM(BT / 2)
 }
 
-/* One item per (tile, image x group x channel block of the chunk). */
+/* One item per (run of 8 tiles of a tile row, image x group x channel block
+ * of the chunk). The 8 tiles' 2 x 16 outputs are gathered per channel in
+ * private memory, so each output row of a channel is one 16-wide store. */
 __kernel void wino_output(__global const float *ws, const int m_off,
                           __global const float *restrict b, __global float *restrict y,
                           const int OC, const int OH, const int OW, const int groups,
                           const int ocbs, const int TW, const int T, const int TP, const int n0,
                           const int has_bias, const int relu)
 {
-    const int t = get_global_id(0);
+    const int runs = CLCONV_DIV_UP(TW, 8);
+    const int r = get_global_id(0);
     const int z = get_global_id(1);
-    if (t >= T)
+    const int TH = T / TW;
+    if (r >= TH * runs)
         return;
+    const int ty = r / runs, tx0 = (r - ty * runs) * 8;
+    const int nt = min(8, TW - tx0);
     const int ocb = z % ocbs;
     const int g = (z / ocbs) % groups;
-    const int nl = z / ocbs / groups;
+    const int n = n0 + z / ocbs / groups;
     const int cout_g = OC / groups;
-    __global const float *mt = ws + m_off + ((size_t)z * 16 * TP + t) * VEC;
+    __global const float *mz = ws + m_off + (size_t)z * 16 * TP * VEC;
     const size_t es = (size_t)TP * VEC;
-    floatV m[16];
-    for (int e = 0; e < 16; e++)
-        m[e] = vloadV(0, mt + e * es);
-    /* s = A^T m (2x4), then o = s A (2x2). */
-    floatV s[8];
-    for (int j = 0; j < 4; j++) {
-        s[j] = m[j] + m[4 + j] + m[8 + j];
-        s[4 + j] = m[4 + j] - m[8 + j] - m[12 + j];
+    float out[2][16][VEC]; /* [row][column of the run][channel] */
+    for (int k = 0; k < nt; k++) {
+        __global const float *mt = mz + (size_t)(ty * TW + tx0 + k) * VEC;
+        floatV m[16];
+        for (int e = 0; e < 16; e++)
+            m[e] = vloadV(0, mt + e * es);
+        /* s = A^T m (2x4), then o = s A (2x2). */
+        floatV s[8];
+        for (int j = 0; j < 4; j++) {
+            s[j] = m[j] + m[4 + j] + m[8 + j];
+            s[4 + j] = m[4 + j] - m[8 + j] - m[12 + j];
+        }
+        for (int i = 0; i < 2; i++) {
+            vstoreV(s[i * 4] + s[i * 4 + 1] + s[i * 4 + 2], 0, out[i][2 * k]);
+            vstoreV(s[i * 4 + 1] - s[i * 4 + 2] - s[i * 4 + 3], 0, out[i][2 * k + 1]);
+        }
     }
-    floatV o[4];
-    for (int i = 0; i < 2; i++) {
-        o[i * 2 + 0] = s[i * 4] + s[i * 4 + 1] + s[i * 4 + 2];
-        o[i * 2 + 1] = s[i * 4 + 1] - s[i * 4 + 2] - s[i * 4 + 3];
-    }
-    const int ty = t / TW, tx = t - ty * TW;
-    const int n = n0 + nl;
-    float lanes[4][VEC];
-    for (int q = 0; q < 4; q++)
-        vstoreV(o[q], 0, lanes[q]);
+    const int ow0 = 2 * tx0;
+    const int ncols = min(2 * nt, OW - ow0);
     for (int j = 0; j < VEC; j++) {
         const int oc = ocb * VEC + j;
         if (oc >= cout_g)
             break;
         const int ocf = g * cout_g + oc;
         const float bias = has_bias ? b[ocf] : 0.0f;
-        __global float *yc = y + ((size_t)n * OC + ocf) * OH * OW;
-        for (int q = 0; q < 4; q++) {
-            const int oh = 2 * ty + q / 2, ow = 2 * tx + q % 2;
-            if (oh < OH && ow < OW) {
-                float acc = lanes[q][j] + bias;
-                /* fmax would turn NaN into 0; ReLU lets NaN through as PyTorch. */
-                if (relu && acc < 0.0f)
-                    acc = 0.0f;
-                yc[(size_t)oh * OW + ow] = acc;
+        for (int i = 0; i < 2; i++) {
+            const int oh = 2 * ty + i;
+            if (oh >= OH)
+                break;
+            __global float *yr = y + (((size_t)n * OC + ocf) * OH + oh) * OW + ow0;
+            float row[16];
+            for (int c = 0; c < 16; c++)
+                row[c] = out[i][c][j];
+            float16 v = vload16(0, row) + bias;
+            /* fmax would turn NaN into 0; ReLU lets NaN through as PyTorch. */
+            if (relu)
+                v = select(v, (float16)(0.0f), v < (float16)(0.0f));
+            if (ncols == 16) {
+                vstore16(v, 0, yr);
+            } else {
+                vstore16(v, 0, row);
+                for (int c = 0; c < ncols; c++)
+                    yr[c] = row[c];
             }
         }
     }
