@@ -143,8 +143,8 @@ clconv_status clconv_conv2d_winograd_plan(clconv_plan *plan, const clconv_conv2d
     d->chunk = chunk;
     d->m_off = (size_t)chunk * 16 * (size_t)tp * (size_t)in->c;
 
-    snprintf(plan->info.build_options, sizeof plan->info.build_options, "-DVEC=%d -DBT=%d -DOB=%d -DFILTER_CI=%d",
-             vec, WINO_BT, ob, WINO_FILTER_CI);
+    snprintf(plan->info.build_options, sizeof plan->info.build_options,
+             "-DVEC=%d -DBT=%d -DOB=%d -DFILTER_CI=%d", vec, WINO_BT, ob, WINO_FILTER_CI);
     snprintf(plan->info.kernel_name, sizeof plan->info.kernel_name, "wino_gemm");
     clconv_status st;
     cl_program prog;
