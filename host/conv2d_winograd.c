@@ -8,6 +8,7 @@
  * output transform (it reuses the workspace), so out-of-order queues work. */
 #include "internal.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,23 +105,34 @@ clconv_status clconv_conv2d_winograd_plan(clconv_plan *plan, const clconv_conv2d
     int64_t tp = (int64_t)round_up((size_t)t, WINO_BT / 2);
     /* Per image: V is 16 x C x TP floats, M is 16 x groups*ocbs*VEC x TP. */
     double per_image = 16.0 * (double)tp * (double)(in->c + p->groups * ocbs * vec) * 4.0;
-    size_t cap = WINO_WORKSPACE_CAP;
-    if ((size_t)ctx->max_alloc < cap)
-        cap = (size_t)ctx->max_alloc;
-    /* A smaller bound for tests, so that chunking over images runs on small
-     * shapes: CLCONV_WINOGRAD_WORKSPACE_CAP=<bytes>. */
-    const char *env = getenv("CLCONV_WINOGRAD_WORKSPACE_CAP");
+    /* As the GEMM algorithms: the workspace holds as many images as fit in
+     * min(256 MiB, the device's largest allocation, CLCONV_WORKSPACE_LIMIT
+     * bytes when set), at least one; one image may exceed the 256 MiB
+     * default but not the other two, nor 2^31 floats (int offsets). */
+    size_t hard = (size_t)ctx->max_alloc;
+    if (hard > (size_t)CLCONV_MAX_DEVICE_ELEMENTS * sizeof(float))
+        hard = (size_t)CLCONV_MAX_DEVICE_ELEMENTS * sizeof(float);
+    const char *env = getenv("CLCONV_WORKSPACE_LIMIT");
     if (env && *env) {
-        unsigned long long v = strtoull(env, NULL, 10);
-        if (v > 0 && v < cap)
-            cap = (size_t)v;
+        char *end = NULL;
+        errno = 0;
+        unsigned long long lim = strtoull(env, &end, 10);
+        if (errno || end == env || *end || env[0] == '-')
+            return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                               "CLCONV_WORKSPACE_LIMIT = '%s', expected a number of bytes", env);
+        if (lim < hard)
+            hard = (size_t)lim;
     }
-    if (per_image > (double)cap)
+    if (per_image > (double)hard)
         return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
-                           "winograd: one image needs %.0f bytes of workspace, more than the "
-                           "%zu-byte bound (min of 256 MiB and the device's max allocation)",
-                           per_image, cap);
+                           "winograd: the transformed tiles of one image need %.0f bytes of "
+                           "workspace, more than the %zu allowed (the device's largest "
+                           "allocation, 2^31 floats, CLCONV_WORKSPACE_LIMIT); use a direct "
+                           "algorithm", per_image, hard);
+    size_t cap = WINO_WORKSPACE_CAP < hard ? WINO_WORKSPACE_CAP : hard;
     int64_t chunk = (int64_t)((double)cap / per_image);
+    if (chunk < 1)
+        chunk = 1;
     if (chunk > in->n)
         chunk = in->n;
     size_t u_floats = (size_t)(p->groups * ocbs * vec) * 16 * (size_t)cin_g;

@@ -384,11 +384,11 @@ START_TEST(out_of_order_queue)
     tu_rng r = tu_rng_make(17);
     wdata d = make_data(&c, &r);
     float *y = tu_alloc(d.ny);
-    setenv("CLCONV_WINOGRAD_WORKSPACE_CAP", "100000", 1); /* several chunks */
+    setenv("CLCONV_WORKSPACE_LIMIT", "100000", 1); /* several chunks */
     clconv_plan_options opt = {.algorithm = CLCONV_ALGO_WINOGRAD};
     clconv_plan *plan;
     clconv_status st = clconv_conv2d_plan_create(ctx, &c.p, &c.in, &opt, &plan);
-    unsetenv("CLCONV_WINOGRAD_WORKSPACE_CAP");
+    unsetenv("CLCONV_WORKSPACE_LIMIT");
     ck_assert_msg(st == CLCONV_SUCCESS, "%s", clconv_last_error(ctx));
     clconv_plan_info info;
     clconv_plan_get_info(plan, &info);
@@ -474,7 +474,7 @@ START_TEST(chunks_over_images)
     clconv_plan_destroy(plan);
     char cap[32];
     snprintf(cap, sizeof cap, "%zu", whole.workspace_bytes / 3); /* 2 images per chunk */
-    setenv("CLCONV_WINOGRAD_WORKSPACE_CAP", cap, 1);
+    setenv("CLCONV_WORKSPACE_LIMIT", cap, 1);
     ck_assert_int_eq(clconv_conv2d_plan_create(tu_ctx(), &c.p, &c.in, &opt, &plan),
                      CLCONV_SUCCESS);
     clconv_plan_info info;
@@ -485,7 +485,7 @@ START_TEST(chunks_over_images)
     tu_rng r = tu_rng_make(5);
     wdata d = make_data(&c, &r);
     float *y = wino_conv(&c.p, &c.in, d.x, d.w, d.b);
-    unsetenv("CLCONV_WINOGRAD_WORKSPACE_CAP");
+    unsetenv("CLCONV_WORKSPACE_LIMIT");
     char msg[256];
     ck_assert_msg(tu_compare(y, d.ref, NULL, d.ny, 0, 0, msg, sizeof msg) < 0, "chunked: %s",
                   msg);
@@ -602,6 +602,19 @@ START_TEST(bad_workspace)
     for (int i = 0; i < 4; i++)
         clReleaseMemObject(all[i]);
     clconv_plan_destroy(plan);
+
+    /* One image above CLCONV_WORKSPACE_LIMIT cannot run; a bad value is refused. */
+    clconv_plan *none = (clconv_plan *)1;
+    setenv("CLCONV_WORKSPACE_LIMIT", "1000", 1);
+    ck_assert_int_eq(clconv_conv2d_plan_create(ctx, &p, &in, &opt, &none),
+                     CLCONV_ERROR_UNSUPPORTED);
+    ck_assert_ptr_null(none);
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(ctx), "workspace"));
+    setenv("CLCONV_WORKSPACE_LIMIT", "12x", 1);
+    ck_assert_int_eq(clconv_conv2d_plan_create(ctx, &p, &in, &opt, &none),
+                     CLCONV_ERROR_INVALID_VALUE);
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(ctx), "CLCONV_WORKSPACE_LIMIT"));
+    unsetenv("CLCONV_WORKSPACE_LIMIT");
 }
 END_TEST
 
