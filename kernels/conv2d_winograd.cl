@@ -29,6 +29,8 @@
 #define floatV VCAT(float, VEC)
 #define vloadV VCAT(vload, VEC)
 #define vstoreV VCAT(vstore, VEC)
+/* Full unrolling, for the GEMM's accumulator loops (see WINO_GEMM). */
+#define WINO_UNROLL _Pragma("unroll")
 
 /* One item per (channel block over all groups, FILTER_CI input channels):
  * the VEC filters of a block are transformed together in floatVEC, so each
@@ -175,7 +177,6 @@ __kernel void wino_input(__global const float *restrict x, __global float *restr
  * The loops over tiles and blocks must be unrolled so the accumulators live
  * in registers: without the pragmas PoCL's compiler kept them in a stack
  * array, one load and store per FMA, a quarter of the speed. */
-#define WINO_UNROLL _Pragma("unroll")
 #define WINO_GEMM(NT)                                                             \
     {                                                                             \
         floatV acc[OB][NT];                                                       \
