@@ -123,19 +123,23 @@ __kernel void wino_input(__global const float *restrict x, __global float *restr
             }
         }
     } else {
-        float dl[16][8];
+        /* Edge runs: each window row gathered with bounds tests (zero
+         * outside), then split into lanes as above. Lanes past nt are
+         * computed but never stored. */
         for (int i = 0; i < 4; i++) {
             const int ih = ih0 + i;
             const bool row_ok = ih >= 0 && ih < H;
-            for (int j = 0; j < 4; j++)
-                for (int k = 0; k < 8; k++) {
-                    const int iw = iw0 + 2 * k + j;
-                    dl[i * 4 + j][k] = (row_ok && k < nt && iw >= 0 && iw < W)
-                                           ? xc[(size_t)ih * W + iw] : 0.0f;
-                }
+            float rb[18];
+            for (int q = 0; q < 18; q++) {
+                const int iw = iw0 + q;
+                rb[q] = (row_ok && iw >= 0 && iw < W) ? xc[(size_t)ih * W + iw] : 0.0f;
+            }
+            const float16 a = vload16(0, rb), b = vload16(0, rb + 2);
+            d[i * 4 + 0] = a.even;
+            d[i * 4 + 1] = a.odd;
+            d[i * 4 + 2] = b.even;
+            d[i * 4 + 3] = b.odd;
         }
-        for (int q = 0; q < 16; q++)
-            d[q] = vload8(0, dl[q]);
     }
     /* rr = B^T d (rows), then rr B (columns). */
     float8 rr[16];
