@@ -376,7 +376,7 @@ static clconv_status conv2d_plan_build(clconv_plan *plan, const clconv_conv2d_pa
     int64_t tiles = in->n * ((out->h + 1) / 2) * ((out->w + 1) / 2);
     if (algo == CLCONV_ALGO_AUTO && cpu && p->kernel_h == 3 && p->kernel_w == 3 &&
         p->stride_h == 1 && p->stride_w == 1 && p->dilation_h == 1 && p->dilation_w == 1 &&
-        cin_g >= 16 && cout_g >= 16 && tiles >= 64) {
+        cin_g >= 16 && cout_g >= 16 && tiles >= 32) {
         clconv_status wst = clconv_conv2d_winograd_plan(plan, p, in, out);
         if (wst == CLCONV_SUCCESS)
             return wst;
