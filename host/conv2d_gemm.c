@@ -19,7 +19,6 @@
 #include "internal.h"
 
 #include <clblast_c.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,19 +61,11 @@ static void cg_destroy(clconv_plan *plan)
 static clconv_status cg_workspace_cap(clconv_context *ctx, size_t *cap, size_t *env_limit)
 {
     *cap = CG_WORKSPACE_CAP < (size_t)ctx->max_alloc ? CG_WORKSPACE_CAP : (size_t)ctx->max_alloc;
-    *env_limit = SIZE_MAX;
-    const char *env = getenv("CLCONV_WORKSPACE_LIMIT");
-    if (env && *env) {
-        char *end = NULL;
-        errno = 0;
-        unsigned long long lim = strtoull(env, &end, 10);
-        if (errno || end == env || *end || env[0] == '-')
-            return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
-                               "CLCONV_WORKSPACE_LIMIT = '%s', expected a number of bytes", env);
-        if (lim < *cap)
-            *cap = (size_t)lim;
-        *env_limit = lim < SIZE_MAX ? (size_t)lim : SIZE_MAX;
-    }
+    clconv_status st = clconv_workspace_env_limit(ctx, env_limit);
+    if (st)
+        return st;
+    if (*env_limit < *cap)
+        *cap = *env_limit;
     return CLCONV_SUCCESS;
 }
 

@@ -8,7 +8,6 @@
  * output transform (it reuses the workspace), so out-of-order queues work. */
 #include "internal.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,17 +111,12 @@ clconv_status clconv_conv2d_winograd_plan(clconv_plan *plan, const clconv_conv2d
     size_t hard = (size_t)ctx->max_alloc;
     if (hard > (size_t)CLCONV_MAX_DEVICE_ELEMENTS * sizeof(float))
         hard = (size_t)CLCONV_MAX_DEVICE_ELEMENTS * sizeof(float);
-    const char *env = getenv("CLCONV_WORKSPACE_LIMIT");
-    if (env && *env) {
-        char *end = NULL;
-        errno = 0;
-        unsigned long long lim = strtoull(env, &end, 10);
-        if (errno || end == env || *end || env[0] == '-')
-            return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
-                               "CLCONV_WORKSPACE_LIMIT = '%s', expected a number of bytes", env);
-        if (lim < hard)
-            hard = (size_t)lim;
-    }
+    size_t lim;
+    clconv_status lst = clconv_workspace_env_limit(ctx, &lim);
+    if (lst)
+        return lst;
+    if (lim < hard)
+        hard = lim;
     if (per_image > (double)hard)
         return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
                            "winograd: the transformed tiles of one image need %.0f bytes of "

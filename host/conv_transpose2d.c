@@ -3,7 +3,6 @@
 #include "internal.h"
 
 #include <clblast_c.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -376,18 +375,15 @@ static clconv_status ct_plan_gemm(clconv_plan *plan, ct_data *d,
                            (unsigned long long)ctx->max_alloc);
     size_t cap = CT_WORKSPACE_CAP < (size_t)ctx->max_alloc ? CT_WORKSPACE_CAP
                                                            : (size_t)ctx->max_alloc;
-    const char *env = getenv("CLCONV_WORKSPACE_LIMIT");
-    if (env && *env) {
-        char *end = NULL;
-        errno = 0;
-        unsigned long long lim = strtoull(env, &end, 10);
-        if (errno || end == env || *end || env[0] == '-')
-            return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
-                               "CLCONV_WORKSPACE_LIMIT = '%s', expected a number of bytes", env);
+    size_t lim;
+    clconv_status lst = clconv_workspace_env_limit(ctx, &lim);
+    if (lst)
+        return lst;
+    if (lim != SIZE_MAX) {
         if (lim < per_image)
             return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
                                "transposed-gemm: the columns of one image need %zu bytes of "
-                               "workspace, CLCONV_WORKSPACE_LIMIT = %llu; use transposed-gather",
+                               "workspace, CLCONV_WORKSPACE_LIMIT = %zu; use transposed-gather",
                                per_image, lim);
         if (lim < cap)
             cap = (size_t)lim;

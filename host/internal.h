@@ -130,6 +130,10 @@ clconv_status clconv_plan_enqueue(clconv_plan *plan, cl_uint num_wait, const cl_
 clconv_status clconv_buffer_create(clconv_context *ctx, size_t bytes, const void *src,
                                    cl_mem *out, const char *what);
 
+/* CLCONV_WORKSPACE_LIMIT in bytes (SIZE_MAX when unset); INVALID_VALUE
+ * naming the variable when it is not a plain number. */
+clconv_status clconv_workspace_env_limit(clconv_context *ctx, size_t *limit);
+
 /* Blocking read of bytes from buf into dst after waiting for ev. */
 clconv_status clconv_buffer_read(clconv_context *ctx, cl_mem buf, size_t bytes, void *dst,
                                  cl_event ev);

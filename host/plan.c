@@ -2,6 +2,7 @@
  * enqueueing, destruction, and the small buffer helpers of the *_host calls. */
 #include "internal.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,5 +135,21 @@ clconv_status clconv_buffer_read(clconv_context *ctx, cl_mem buf, size_t bytes, 
                                      ev ? &ev : NULL, NULL);
     if (err != CL_SUCCESS)
         return clconv_fail_cl(ctx, err, "clEnqueueReadBuffer");
+    return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_workspace_env_limit(clconv_context *ctx, size_t *limit)
+{
+    *limit = SIZE_MAX;
+    const char *env = getenv("CLCONV_WORKSPACE_LIMIT");
+    if (!env || !*env)
+        return CLCONV_SUCCESS;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(env, &end, 10);
+    if (errno || end == env || *end || env[0] == '-')
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "CLCONV_WORKSPACE_LIMIT = '%s', expected a number of bytes", env);
+    *limit = v < SIZE_MAX ? (size_t)v : SIZE_MAX;
     return CLCONV_SUCCESS;
 }
