@@ -888,7 +888,7 @@ static void usage(FILE *f)
             "  --device SEL       \"P:D\" or part of a device/platform name (as CLCONV_DEVICE)\n"
             "  --algo NAME        force an algorithm on the layers that have it (direct-vector,\n"
             "                     winograd, transposed-gemm, ...; see clconv OPERATOR --help)\n"
-            "  --find             conv2d plans time every candidate once and keep the fastest\n"
+            "  --find, --tune     conv2d plans time every candidate once and keep the fastest\n"
             "                     (clconv's find mode; the choice is cached in the tuning db)\n"
             "  --json | --csv     machine-readable output on stdout\n"
             "  --no-baseline      skip the CLBlast baselines\n"
@@ -898,6 +898,13 @@ static void usage(FILE *f)
             "  --list             print the layers as shapes-file lines and exit\n\n"
             "Exit codes: 0 ok, 1 error, 2 no OpenCL device, 3 a clconv result failed\n"
             "verification, 64 usage.\n");
+}
+
+/* Frees the layer table on the way out with an exit code. */
+static int release_rows(row *rows, int code)
+{
+    free(rows);
+    return code;
 }
 
 static bool add_row(row **rows, int *n, int *cap, const tk_layer *L)
@@ -983,7 +990,7 @@ int main(int argc, char **argv)
             o.quiet = true;
         } else if (!strcmp(a, "--list")) {
             list_only = true;
-        } else if (!strcmp(a, "--find")) {
+        } else if (!strcmp(a, "--find") || !strcmp(a, "--tune")) {
             o.find = true;
         } else if (a[0] == '-' && !have_layer) {
             fprintf(stderr, "%s: unknown option '%s' (see --help)\n", PROG, a);
@@ -1021,7 +1028,7 @@ int main(int argc, char **argv)
     if (!!suites_arg + !!shapes + have_layer != 1) {
         fprintf(stderr, "%s: give exactly one of --suite, --shapes or a layer (see --help)\n",
                 PROG);
-        return TK_EXIT_USAGE;
+        return release_rows(rows, TK_EXIT_USAGE);
     }
 
     /* Collect the layers. */
@@ -1029,18 +1036,18 @@ int main(int argc, char **argv)
     if (have_layer) {
         if (!tk_parse_layer_spec(layer_line, &L, err, sizeof err)) {
             fprintf(stderr, "%s: layer: %s\n", PROG, err[0] ? err : "empty");
-            return TK_EXIT_USAGE;
+            return release_rows(rows, TK_EXIT_USAGE);
         }
         if (batch)
             L.input.n = batch;
         if (!add_row(&rows, &nrows, &cap, &L))
-            return TK_EXIT_FAILURE;
+            return release_rows(rows, TK_EXIT_FAILURE);
         snprintf(source, sizeof source, "layer");
     } else if (shapes) {
         FILE *f = strcmp(shapes, "-") ? fopen(shapes, "r") : stdin;
         if (!f) {
             fprintf(stderr, "%s: %s: cannot open\n", PROG, shapes);
-            return TK_EXIT_FAILURE;
+            return release_rows(rows, TK_EXIT_FAILURE);
         }
         char line[1024];
         int lineno = 0;
@@ -1052,12 +1059,12 @@ int main(int argc, char **argv)
                 fprintf(stderr, "%s: %s:%d: %s\n", PROG, shapes, lineno, err);
                 if (f != stdin)
                     fclose(f);
-                return TK_EXIT_USAGE;
+                return release_rows(rows, TK_EXIT_USAGE);
             }
             if (batch)
                 L.input.n = batch;
             if (!add_row(&rows, &nrows, &cap, &L))
-                return TK_EXIT_FAILURE;
+                return release_rows(rows, TK_EXIT_FAILURE);
         }
         if (f != stdin)
             fclose(f);
@@ -1076,23 +1083,23 @@ int main(int argc, char **argv)
                 for (int i = 0; i < NUM_SUITES; i++)
                     fprintf(stderr, " %s", SUITES[i].name);
                 fprintf(stderr, ")\n");
-                return TK_EXIT_USAGE;
+                return release_rows(rows, TK_EXIT_USAGE);
             }
             for (const char *const *l = s->layers; *l; l++) {
                 if (!tk_parse_layer_spec(*l, &L, err, sizeof err)) {
                     fprintf(stderr, "%s: suite %s: %s\n", PROG, s->name, err);
-                    return TK_EXIT_FAILURE;
+                    return release_rows(rows, TK_EXIT_FAILURE);
                 }
                 L.input.n = batch ? batch : s->batch;
                 if (!add_row(&rows, &nrows, &cap, &L))
-                    return TK_EXIT_FAILURE;
+                    return release_rows(rows, TK_EXIT_FAILURE);
             }
         }
         snprintf(source, sizeof source, "suite:%s", suites_arg);
     }
     if (nrows == 0) {
         fprintf(stderr, "%s: no layers\n", PROG);
-        return TK_EXIT_USAGE;
+        return release_rows(rows, TK_EXIT_USAGE);
     }
     if (list_only) {
         /* The layers as shapes-file lines: edit them into a file for --shapes. */
