@@ -222,8 +222,14 @@ static clconv_status vector_plan_build(clconv_plan *plan, const clconv_conv2d_pa
     }
     if ((size_t)t.wg_h > ctx->max_wg_size)
         t.wg_h = (int)ctx->max_wg_size;
-    char extra[32];
-    snprintf(extra, sizeof extra, "-DVEC=%d", vec);
+    /* Rows per work-item: keep about 16 accumulators (RH x BW) per item. */
+    int rh = t.bw >= 16 ? 1 : 16 / t.bw;
+    if (rh > 4)
+        rh = 4;
+    while (rh > 1 && rh / 2 >= out->h)
+        rh /= 2;
+    char extra[48];
+    snprintf(extra, sizeof extra, "-DVEC=%d -DRH=%d", vec, rh);
     if ((st = build_kernel(plan, p, &t, "conv2d_vector", extra)))
         return st;
     vector_data *d = calloc(1, sizeof *d);
@@ -265,7 +271,8 @@ static clconv_status vector_plan_build(clconv_plan *plan, const clconv_conv2d_pa
     plan->info.local_size[1] = (size_t)t.wg_h;
     plan->info.local_size[2] = 1;
     plan->info.global_size[0] = (size_t)((out->w + t.bw - 1) / t.bw);
-    plan->info.global_size[1] = (size_t)((out->h + t.wg_h - 1) / t.wg_h) * (size_t)t.wg_h;
+    size_t row_items = (size_t)((out->h + rh - 1) / rh);
+    plan->info.global_size[1] = (row_items + (size_t)t.wg_h - 1) / (size_t)t.wg_h * (size_t)t.wg_h;
     plan->info.global_size[2] = (size_t)(in->n * p->groups * ocbs);
     plan->info.plan_device_bytes = packed * sizeof(float);
     cl_int args[] = {(cl_int)in->c, (cl_int)in->h, (cl_int)in->w, (cl_int)out->c,

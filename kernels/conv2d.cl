@@ -198,7 +198,8 @@ void conv2d_register(CONV2D_ARGS)
  * broadcast input value with the VEC weights of one tap. The weights are
  * repacked once per run (conv2d_pack_weights) so those VEC weights are
  * contiguous: [group][channel block][ci][kh][kw][VEC], zero past cout_g.
- * Extra constants: VEC (4, 8 or 16), BW, WG_H (rows per work-group). */
+ * Extra constants: VEC (4, 8 or 16), BW, RH (rows per work-item), WG_H
+ * (work-items per work-group along the rows). */
 #ifdef CONV2D_VECTOR
 #define VCAT2(a, b) a##b
 #define VCAT(a, b) VCAT2(a, b)
@@ -223,19 +224,26 @@ __kernel void conv2d_pack_weights(__global const float *restrict w, __global flo
     wp[i] = oc < cout_g ? w[(((size_t)g * cout_g + oc) * cin_g + ci) * KHW + k] : 0.0f;
 }
 
-/* One tap for all BW columns; CHECKED adds the per-column bounds test that
- * only edge blocks need. */
+/* One tap for all RH x BW outputs; CHECKED adds the per-column bounds test
+ * that only edge blocks need. The VEC weights of the tap are loaded once and
+ * used RH * BW times: narrow layers (7x7) take several rows per work-item so
+ * that reuse stays high. */
 #define VEC_TAP(CHECKED)                                                          \
     for (int kw = 0; kw < KW; kw++) {                                             \
         const floatV wv = vloadV(0, wk + kw * VEC);                               \
-        for (int p = 0; p < BW; p++) {                                            \
-            const int iw = iw0 + p * SW + kw * DW;                                \
-            float xs;                                                             \
-            if (CHECKED)                                                          \
-                xs = (iw >= 0 && iw < W) ? xr[iw] : 0.0f;                         \
-            else                                                                  \
-                xs = xr[iw];                                                      \
-            acc[p] = fma((floatV)(xs), wv, acc[p]);                               \
+        for (int r = 0; r < RH; r++) {                                            \
+            if (!row_ok[r])                                                       \
+                continue; /* a padding row */                                     \
+            __global const float *xr = xc + (size_t)(ih0 + r * SH + kh * DH) * W; \
+            for (int p = 0; p < BW; p++) {                                        \
+                const int iw = iw0 + p * SW + kw * DW;                            \
+                float xs;                                                         \
+                if (CHECKED)                                                      \
+                    xs = (iw >= 0 && iw < W) ? xr[iw] : 0.0f;                     \
+                else                                                              \
+                    xs = xr[iw];                                                  \
+                acc[r][p] = fma((floatV)(xs), wv, acc[r][p]);                     \
+            }                                                                     \
         }                                                                         \
     }
 
@@ -244,10 +252,11 @@ __kernel void conv2d_pack_weights(__global const float *restrict w, __global flo
         __global const float *xc = xg + (size_t)ci * H * W;                       \
         __global const float *wc = wb + (size_t)ci * KHW * VEC;                   \
         for (int kh = 0; kh < KH; kh++) {                                         \
-            const int ih = ih0 + kh * DH;                                         \
-            if (ih < 0 || ih >= H)                                                \
-                continue; /* a padding row: same for every column */              \
-            __global const float *xr = xc + (size_t)ih * W;                       \
+            bool row_ok[RH];                                                      \
+            for (int r = 0; r < RH; r++) {                                        \
+                const int ih = ih0 + r * SH + kh * DH;                            \
+                row_ok[r] = oh0 + r < OH && ih >= 0 && ih < H;                    \
+            }                                                                     \
             __global const float *wk = wc + kh * KW * VEC;                        \
             VEC_TAP(CHECKED)                                                      \
         }                                                                         \
@@ -262,20 +271,21 @@ __kernel void conv2d_vector(__global const float *restrict x, __global const flo
     const int cin_g = C / groups, cout_g = OC / groups;
     const int ocbs = CLCONV_DIV_UP(cout_g, VEC);
     const int ow0 = get_global_id(0) * BW;
-    const int oh = get_global_id(1);
+    const int oh0 = get_global_id(1) * RH;
     const int z = get_global_id(2);
     const int ocb = z % ocbs;
     const int g = (z / ocbs) % groups;
     const int n = z / ocbs / groups;
-    if (oh >= OH || ow0 >= OW) /* no barriers here: leaving early is safe */
+    if (oh0 >= OH || ow0 >= OW) /* no barriers here: leaving early is safe */
         return;
     __global const float *xg = x + ((size_t)n * C + (size_t)g * cin_g) * H * W;
     __global const float *wb = wp + ((size_t)g * ocbs + ocb) * cin_g * KHW * VEC;
-    const int ih0 = oh * SH - pad_top;
+    const int ih0 = oh0 * SH - pad_top;
     const int iw0 = ow0 * SW - pad_left;
-    floatV acc[BW];
-    for (int p = 0; p < BW; p++)
-        acc[p] = (floatV)(0.0f);
+    floatV acc[RH][BW];
+    for (int r = 0; r < RH; r++)
+        for (int p = 0; p < BW; p++)
+            acc[r][p] = (floatV)(0.0f);
     /* Blocks whose every tap column lies inside the row skip the bounds tests. */
     const bool inside = iw0 >= 0 && iw0 + (BW - 1) * SW + (KW - 1) * DW < W;
     if (inside) {
@@ -283,18 +293,21 @@ __kernel void conv2d_vector(__global const float *restrict x, __global const flo
     } else {
         VEC_LOOP(1)
     }
-    for (int p = 0; p < BW; p++) {
-        const int ow = ow0 + p;
-        if (ow >= OW)
-            break;
-        float lanes[VEC];
-        vstoreV(acc[p], 0, lanes);
-        for (int j = 0; j < VEC; j++) {
-            const int oc = ocb * VEC + j;
-            if (oc < cout_g) {
-                const int ocf = g * cout_g + oc;
-                y[(((size_t)n * OC + ocf) * OH + oh) * OW + ow] =
-                    conv2d_epilogue(lanes[j], b, ocf, has_bias, relu);
+    for (int r = 0; r < RH && oh0 + r < OH; r++) {
+        const int oh = oh0 + r;
+        for (int p = 0; p < BW; p++) {
+            const int ow = ow0 + p;
+            if (ow >= OW)
+                break;
+            float lanes[VEC];
+            vstoreV(acc[r][p], 0, lanes);
+            for (int j = 0; j < VEC; j++) {
+                const int oc = ocb * VEC + j;
+                if (oc < cout_g) {
+                    const int ocf = g * cout_g + oc;
+                    y[(((size_t)n * OC + ocf) * OH + oh) * OW + ow] =
+                        conv2d_epilogue(lanes[j], b, ocf, has_bias, relu);
+                }
             }
         }
     }
