@@ -260,9 +260,25 @@ static clconv_status pool2d_plan_build(clconv_plan *plan, const clconv_pool2d_pa
                                "range", (long long)reach_h, (long long)reach_w);
     }
 
-    const char *name = adaptive ? "pool2d_adaptive" : "pool2d_window";
-    int n = snprintf(plan->info.build_options, sizeof plan->info.build_options,
-                     "-DMODE=%d -DBW=%d", kernel_mode(p->mode), bw);
+    /* CPU devices (PoCL) do not vectorize across work-items: max and avg
+     * windows without dilation, column stride 1 or 2, take pool2d_window_vec
+     * (VEC outputs of a row in one floatVEC) unless block_w asks for the
+     * scalar kernel's blocking or the output rows are too short to fill a
+     * vector. */
+    int vec = ctx->preferred_float_width >= 8 ? 8 : 4;
+    bool vectorize = cpu && (p->mode == CLCONV_POOL_MAX || p->mode == CLCONV_POOL_AVG) &&
+                     p->dilation_h == 1 && p->dilation_w == 1 &&
+                     (p->stride_w == 1 || p->stride_w == 2) && out->w >= vec / 2 &&
+                     !(opts && opts->block_w != 0);
+    if (vectorize)
+        bw = vec;
+    const char *name = adaptive ? "pool2d_adaptive" : vectorize ? "pool2d_window_vec"
+                                                                : "pool2d_window";
+    int n = vectorize ? snprintf(plan->info.build_options, sizeof plan->info.build_options,
+                                 "-DMODE=%d -DBW=1 -DVEC=%d -DVSW=%lld", kernel_mode(p->mode),
+                                 vec, (long long)p->stride_w)
+                      : snprintf(plan->info.build_options, sizeof plan->info.build_options,
+                                 "-DMODE=%d -DBW=%d", kernel_mode(p->mode), bw);
     if (fixed_window(p))
         snprintf(plan->info.build_options + n, sizeof plan->info.build_options - (size_t)n,
                  " -DKH=%lld -DKW=%lld -DSH=%lld -DSW=%lld", (long long)p->kernel_h,

@@ -8,6 +8,9 @@
  *   KH KW SH SW     optional: a fixed window and stride (common shapes); when
  *                   absent the kernel takes them as arguments, so unusual
  *                   windows never multiply compiled programs
+ *   VEC VSW         optional (CPU devices, max and avg, no dilation): builds
+ *                   pool2d_window_vec, VEC neighbouring outputs of one row per
+ *                   work-item in a floatVEC, column stride VSW (1 or 2)
  *
  * Work mapping (1-D NDRange, no local memory, no barriers): work-item k owns
  * column col = k % ncols of output row k / ncols (a row is one (n, c, oh)) and
@@ -188,6 +191,139 @@ __kernel void pool2d_window(__global const float *restrict x, __global float *re
         y[obase + ow] = out;
     }
 }
+
+#ifdef VEC
+/* Vectorized max/avg windows for CPU devices, which do not vectorize across
+ * work-items (PoCL): work-item k owns outputs ow0 = col * VEC .. ow0 + VEC - 1
+ * of row k / ncols, ncols = ceil(OW / VEC), one per lane. Each lane visits its
+ * taps in the same order as pool2d_window (kh-major, kw-minor), so values,
+ * indices, NaN and tie rules are bit for bit those of the scalar kernel:
+ * - max: an out-of-image tap reads -inf, which never wins (not > m, not NaN);
+ * - avg: an out-of-image tap adds +0.0f to a sum that starts at +0.0f, which
+ *   changes nothing (the sum is never -0.0f).
+ * Stride 1 loads a row segment with one vloadV, stride 2 with two keeping the
+ * even lanes; blocks at the image's left/right edge gather lane by lane. */
+#define VCAT2(a, b) a##b
+#define VCAT(a, b) VCAT2(a, b)
+#define floatV VCAT(float, VEC)
+#define intV VCAT(int, VEC)
+#define longV VCAT(long, VEC)
+#define vloadV VCAT(vload, VEC)
+#define vstoreV VCAT(vstore, VEC)
+#define convert_floatV VCAT(convert_float, VEC)
+#define convert_longV VCAT(convert_long, VEC)
+
+#if VSW == 1
+#define PV_LOAD(p) vloadV(0, (p))
+#elif VSW == 2
+#define PV_LOAD(p) ((floatV)(vloadV(0, (p)).even, vloadV(0, (p) + VEC).even))
+#else
+#error "VSW must be 1 or 2"
+#endif
+
+inline floatV pv_gather(__global const float *xr, int iw, int W, float fill)
+{
+    float v[VEC];
+    for (int p = 0; p < VEC; p++, iw += VSW)
+        v[p] = (iw >= 0 && iw < W) ? xr[iw] : fill;
+    return vloadV(0, v);
+}
+
+#if MODE == MODE_MAX
+#define PV_FILL (-INFINITY)
+#else
+#define PV_FILL 0.0f
+#endif
+
+__kernel void pool2d_window_vec(__global const float *restrict x, __global float *restrict y,
+                                __global long *restrict idx, const int H, const int W,
+                                const int OH, const int OW, const int ncols, const int nitems,
+                                const int kh, const int kw, const int sh, const int sw,
+                                const int ph, const int pw, const int dh, const int dw,
+                                const int count_include_pad, const int lp_kind,
+                                const float divisor, const float p, const float inv_p)
+{
+    const size_t k = get_global_id(0);
+    if (k >= (size_t)nitems)
+        return; /* no barriers in this kernel: leaving early is safe */
+    const int col = (int)k % ncols, row = (int)k / ncols;
+    const int oh = row % OH, plane = row / OH;
+    __global const float *xp = x + (size_t)plane * H * W;
+    const int ih0 = oh * S_H - ph;
+    const int ow0 = col * VEC;
+    const int iw0 = ow0 * VSW - pw;
+    int lane[VEC];
+    for (int q = 0; q < VEC; q++)
+        lane[q] = q * VSW;
+    const intV iwv = (intV)(iw0) + vloadV(0, lane); /* each lane's first column */
+    /* Every element a whole-vector load touches lies inside the row. */
+    const bool inside = iw0 >= 0 && iw0 + VEC * VSW - 1 + (K_W - 1) < W;
+#if MODE == MODE_MAX
+    floatV m = (floatV)(-INFINITY);
+    /* The first in-image tap's index (ceil_mode never starts a window right
+     * of the image, and there is no dilation). */
+    intV mi = (intV)(max(ih0, 0) * W) + max(iwv, (intV)(0));
+#else
+    floatV s = (floatV)(0.0f);
+#endif
+    for (int a = 0; a < K_H; a++) {
+        const int ih = ih0 + a;
+        if (ih < 0 || ih >= H)
+            continue;
+        __global const float *xr = xp + (size_t)ih * W;
+        for (int b = 0; b < K_W; b++) {
+#ifdef PV_LOAD
+            const floatV v = inside ? PV_LOAD(xr + iw0 + b) : pv_gather(xr, iw0 + b, W, PV_FILL);
+#endif
+#if MODE == MODE_MAX
+            /* PyTorch's rule per lane: greater or NaN wins. */
+            const intV win = (v > m) | isnan(v);
+            m = select(m, v, win);
+            mi = select(mi, iwv + (ih * W + b), win);
+#else
+            s += v;
+#endif
+        }
+    }
+    __global float *yr = y + (size_t)row * OW;
+#if MODE == MODE_MAX
+    const floatV out = m;
+#else
+    /* The divisor per lane, as pool2d_window computes it. */
+    const int he = min(ih0 + K_H, H + ph);
+    const int hs = max(ih0, 0), hc = min(he, H);
+    const intV we = min(iwv + K_W, (intV)(W + pw));
+    const intV ws = max(iwv, (intV)(0)), wc = min(we, (intV)(W));
+    const floatV div = divisor != 0.0f      ? (floatV)(divisor)
+                       : count_include_pad ? convert_floatV((he - ih0) * (we - iwv))
+                                           : convert_floatV((hc - hs) * (wc - ws));
+    const intV empty = (ws >= wc) | (intV)(hs >= hc ? -1 : 0);
+    const floatV out = select(s / div, (floatV)(0.0f), empty);
+#endif
+    if (ow0 + VEC <= OW) {
+        vstoreV(out, 0, yr + ow0);
+#if MODE == MODE_MAX
+        if (idx)
+            vstoreV(convert_longV(mi), 0, idx + (size_t)row * OW + ow0);
+#endif
+    } else {
+        float lanes[VEC];
+        vstoreV(out, 0, lanes);
+        for (int q = 0; q < VEC && ow0 + q < OW; q++)
+            yr[ow0 + q] = lanes[q];
+#if MODE == MODE_MAX
+        if (idx) {
+            int il[VEC];
+            vstoreV(mi, 0, il);
+            for (int q = 0; q < VEC && ow0 + q < OW; q++)
+                idx[(size_t)row * OW + ow0 + q] = il[q];
+        }
+#endif
+    }
+    (void)kh; (void)kw; (void)sh; (void)sw; (void)dh; (void)dw;
+    (void)lp_kind; (void)p; (void)inv_p; (void)count_include_pad; (void)divisor;
+}
+#endif /* VEC */
 
 /* Adaptive pooling: output cell (oh, ow) pools rows [floor(oh*H/OH),
  * ceil((oh+1)*H/OH)) and likewise columns. One output per work-item (BW is
