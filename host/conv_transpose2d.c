@@ -652,39 +652,13 @@ clconv_status clconv_conv_transpose2d_host(clconv_context *ctx,
                                            const clconv_plan_options *options, const float *x,
                                            const float *w, const float *b, float *y)
 {
-    if (!ctx)
-        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "ctx: NULL, expected a context");
-    if (!x || !w || !y)
-        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "%s: NULL, expected a host array",
-                           !x ? "x" : !w ? "w" : "y");
-    if (params && params->has_bias && !b)
-        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
-                           "b: NULL but params.has_bias = 1, expected out_channels floats");
-    clconv_plan *plan;
-    clconv_status st = clconv_conv_transpose2d_plan_create(ctx, params, input, options, &plan);
+    clconv_status st = clconv_host_check_arrays(ctx, x, w, b, y, params && params->has_bias);
     if (st)
         return st;
-    cl_mem bx = NULL, bw = NULL, bb = NULL, by = NULL, bws = NULL;
-    cl_event ev = NULL;
-    if (!(st = clconv_buffer_create(ctx, plan->x_bytes, x, &bx, "x")) &&
-        !(st = clconv_buffer_create(ctx, plan->w_bytes, w, &bw, "w")) &&
-        !(st = params->has_bias ? clconv_buffer_create(ctx, plan->b_bytes, b, &bb, "b")
-                                : CLCONV_SUCCESS) &&
-        !(st = clconv_buffer_create(ctx, plan->y_bytes, NULL, &by, "y")) &&
-        !(st = plan->info.workspace_bytes
-                   ? clconv_buffer_create(ctx, plan->info.workspace_bytes, NULL, &bws,
-                                          "workspace")
-                   : CLCONV_SUCCESS) &&
-        !(st = clconv_conv_transpose2d_run(plan, bx, bw, bb, by, bws, 0, NULL, &ev)))
-        st = clconv_buffer_read(ctx, by, plan->y_bytes, y, ev);
-    if (ev)
-        clReleaseEvent(ev);
-    cl_mem all[] = {bx, bw, bb, by, bws};
-    for (int i = 0; i < 5; i++)
-        if (all[i])
-            clReleaseMemObject(all[i]);
-    clconv_plan_destroy(plan);
-    return st;
+    clconv_plan *plan;
+    if ((st = clconv_conv_transpose2d_plan_create(ctx, params, input, options, &plan)))
+        return st;
+    return clconv_host_run_weighted(plan, clconv_conv_transpose2d_run, x, w, b, y);
 }
 
 /* ---- conv_transpose1d: the same kernels with H = 1 ------------------------ */

@@ -130,6 +130,21 @@ clconv_status clconv_plan_enqueue(clconv_plan *plan, cl_uint num_wait, const cl_
 clconv_status clconv_buffer_create(clconv_context *ctx, size_t bytes, const void *src,
                                    cl_mem *out, const char *what);
 
+/* The run function shared by conv2d and conv_transpose2d plans. */
+typedef clconv_status (*clconv_weighted_run_fn)(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b,
+                                                cl_mem y, cl_mem workspace, cl_uint num_wait,
+                                                const cl_event *wait_list, cl_event *done);
+
+/* The *_host calls' argument checks: x, w, y non-NULL, b when has_bias. */
+clconv_status clconv_host_check_arrays(clconv_context *ctx, const float *x, const float *w,
+                                       const float *b, const float *y, int has_bias);
+
+/* Uploads x, w (and b when the plan has a bias), allocates y and any
+ * workspace, runs the plan, downloads y, releases everything and destroys
+ * the plan (which it takes over). */
+clconv_status clconv_host_run_weighted(clconv_plan *plan, clconv_weighted_run_fn run,
+                                       const float *x, const float *w, const float *b, float *y);
+
 /* CLCONV_WORKSPACE_LIMIT in bytes (SIZE_MAX when unset); INVALID_VALUE
  * naming the variable when it is not a plain number. */
 clconv_status clconv_workspace_env_limit(clconv_context *ctx, size_t *limit);

@@ -153,3 +153,45 @@ clconv_status clconv_workspace_env_limit(clconv_context *ctx, size_t *limit)
     *limit = v < SIZE_MAX ? (size_t)v : SIZE_MAX;
     return CLCONV_SUCCESS;
 }
+
+clconv_status clconv_host_check_arrays(clconv_context *ctx, const float *x, const float *w,
+                                       const float *b, const float *y, int has_bias)
+{
+    if (!ctx)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "ctx: NULL, expected a context");
+    if (!x || !w || !y)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "%s: NULL, expected a host array",
+                           !x ? "x" : !w ? "w" : "y");
+    if (has_bias && !b)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "b: NULL but params.has_bias = 1, expected out_channels floats");
+    return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_host_run_weighted(clconv_plan *plan, clconv_weighted_run_fn run,
+                                       const float *x, const float *w, const float *b, float *y)
+{
+    clconv_context *ctx = plan->ctx;
+    cl_mem bx = NULL, bw = NULL, bb = NULL, by = NULL, bws = NULL;
+    cl_event ev = NULL;
+    clconv_status st;
+    if (!(st = clconv_buffer_create(ctx, plan->x_bytes, x, &bx, "x")) &&
+        !(st = clconv_buffer_create(ctx, plan->w_bytes, w, &bw, "w")) &&
+        !(st = plan->b_bytes ? clconv_buffer_create(ctx, plan->b_bytes, b, &bb, "b")
+                             : CLCONV_SUCCESS) &&
+        !(st = clconv_buffer_create(ctx, plan->y_bytes, NULL, &by, "y")) &&
+        !(st = plan->info.workspace_bytes
+                   ? clconv_buffer_create(ctx, plan->info.workspace_bytes, NULL, &bws,
+                                          "workspace")
+                   : CLCONV_SUCCESS) &&
+        !(st = run(plan, bx, bw, bb, by, bws, 0, NULL, &ev)))
+        st = clconv_buffer_read(ctx, by, plan->y_bytes, y, ev);
+    if (ev)
+        clReleaseEvent(ev);
+    cl_mem all[] = {bx, bw, bb, by, bws};
+    for (int i = 0; i < 5; i++)
+        if (all[i])
+            clReleaseMemObject(all[i]);
+    clconv_plan_destroy(plan);
+    return st;
+}
