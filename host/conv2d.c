@@ -670,21 +670,9 @@ clconv_status clconv_conv2d_run(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b,
     if (plan->op != CLCONV_OP_CONV2D)
         return clconv_fail(ctx, CLCONV_ERROR_WRONG_PLAN,
                            "clconv_conv2d_run: the plan was made for another operator");
-    clconv_status st;
-    if ((st = clconv_check_buffer(ctx, x, plan->x_bytes, "x")) ||
-        (st = clconv_check_buffer(ctx, w, plan->w_bytes, "w")) ||
-        (st = clconv_check_buffer(ctx, y, plan->y_bytes, "y")))
+    clconv_status st = clconv_check_weighted_buffers(plan, x, w, b, y, "convolution");
+    if (st)
         return st;
-    if (plan->params.conv2d.has_bias) {
-        if ((st = clconv_check_buffer(ctx, b, plan->b_bytes, "b")))
-            return st;
-    } else if (b) {
-        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
-                           "b: a buffer was given but the plan has has_bias = 0");
-    }
-    if (y == x || y == w || (b && y == b))
-        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
-                           "y: must not be the same buffer as x, w or b (no in-place convolution)");
     pthread_mutex_lock(&plan->lock);
     if (plan->info.algorithm == CLCONV_ALGO_DIRECT_VECTOR) {
         st = vector_run(plan, x, w, b, y, num_wait, wait_list, done);

@@ -607,25 +607,12 @@ clconv_status clconv_conv_transpose2d_run(clconv_plan *plan, cl_mem x, cl_mem w,
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
                            "num_wait = %u with wait_list %s: both must be given or neither",
                            num_wait, wait_list ? "set" : "NULL");
-    clconv_status st;
-    if ((st = clconv_check_buffer(ctx, x, plan->x_bytes, "x")) ||
-        (st = clconv_check_buffer(ctx, w, plan->w_bytes, "w")) ||
-        (st = clconv_check_buffer(ctx, y, plan->y_bytes, "y")))
+    clconv_status st = clconv_check_weighted_buffers(plan, x, w, b, y, "transposed convolution");
+    if (st)
         return st;
-    if (plan->params.conv_transpose2d.has_bias) {
-        if ((st = clconv_check_buffer(ctx, b, plan->b_bytes, "b")))
-            return st;
-    } else if (b) {
-        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
-                           "b: a buffer was given but the plan has has_bias = 0");
-    }
     if (plan->info.workspace_bytes > 0 &&
         (st = clconv_check_buffer(ctx, workspace, plan->info.workspace_bytes, "workspace")))
         return st;
-    if (y == x || y == w || (b && y == b))
-        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
-                           "y: must not be the same buffer as x, w or b (no in-place "
-                           "transposed convolution)");
     if (workspace && plan->info.workspace_bytes > 0 &&
         (workspace == x || workspace == w || workspace == y || (b && workspace == b)))
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,

@@ -117,6 +117,12 @@ clconv_status clconv_plan_alloc(clconv_context *ctx, clconv_op op, clconv_plan *
  * argument's name for the message. */
 clconv_status clconv_check_buffer(clconv_context *ctx, cl_mem buf, size_t need, const char *name);
 
+/* The buffer checks of a run with weights (conv2d, conv_transpose2d): x, w
+ * and y hold their plan sizes, b is given exactly when the plan has a bias
+ * (plan->b_bytes > 0), and y aliases none of them (no in-place `what`). */
+clconv_status clconv_check_weighted_buffers(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b,
+                                            cl_mem y, const char *what);
+
 /* Sets argument idx of kernel, recording a message on failure. */
 clconv_status clconv_set_arg(clconv_context *ctx, cl_kernel k, cl_uint idx, size_t size,
                              const void *value, const char *what);

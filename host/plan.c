@@ -79,6 +79,28 @@ clconv_status clconv_check_buffer(clconv_context *ctx, cl_mem buf, size_t need, 
     return CLCONV_SUCCESS;
 }
 
+clconv_status clconv_check_weighted_buffers(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b,
+                                            cl_mem y, const char *what)
+{
+    clconv_context *ctx = plan->ctx;
+    clconv_status st;
+    if ((st = clconv_check_buffer(ctx, x, plan->x_bytes, "x")) ||
+        (st = clconv_check_buffer(ctx, w, plan->w_bytes, "w")) ||
+        (st = clconv_check_buffer(ctx, y, plan->y_bytes, "y")))
+        return st;
+    if (plan->b_bytes > 0) {
+        if ((st = clconv_check_buffer(ctx, b, plan->b_bytes, "b")))
+            return st;
+    } else if (b) {
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "b: a buffer was given but the plan has has_bias = 0");
+    }
+    if (y == x || y == w || (b && y == b))
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "y: must not be the same buffer as x, w or b (no in-place %s)", what);
+    return CLCONV_SUCCESS;
+}
+
 clconv_status clconv_set_arg(clconv_context *ctx, cl_kernel k, cl_uint idx, size_t size,
                              const void *value, const char *what)
 {
