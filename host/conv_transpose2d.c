@@ -9,19 +9,6 @@
 
 /* ---- parameters, validation, shapes --------------------------------------- */
 
-#define CT_MAX_DIM ((int64_t)1 << 30) /* as in shape.c: keeps products in int64 */
-
-static clconv_status ct_range(clconv_context *ctx, const char *name, int64_t v, int64_t lo)
-{
-    if (v < lo)
-        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "%s = %lld, expected >= %lld", name,
-                           (long long)v, (long long)lo);
-    if (v > CT_MAX_DIM)
-        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "%s = %lld, expected <= %lld", name,
-                           (long long)v, (long long)CT_MAX_DIM);
-    return CLCONV_SUCCESS;
-}
-
 /* One axis: (in-1)*stride - 2*pad + dil*(k-1) + output_padding + 1. */
 static int64_t ct_axis_out(int64_t in, int64_t k, int64_t s, int64_t pad, int64_t op, int64_t d)
 {
@@ -56,7 +43,7 @@ clconv_status clconv_conv_transpose2d_check(clconv_context *ctx,
         {"groups", p->groups, 1},
     };
     for (size_t i = 0; i < sizeof r / sizeof r[0]; i++)
-        if ((st = ct_range(ctx, r[i].name, r[i].v, r[i].lo)))
+        if ((st = clconv_check_range(ctx, r[i].name, r[i].v, r[i].lo)))
             return st;
     if (p->activation != CLCONV_ACTIVATION_NONE && p->activation != CLCONV_ACTIVATION_RELU)
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
@@ -77,22 +64,12 @@ clconv_status clconv_conv_transpose2d_check(clconv_context *ctx,
                                o[i].name, (long long)o[i].op, o[i].axis, o[i].axis,
                                (long long)lim);
     }
-    if (p->in_channels % p->groups != 0)
-        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
-                           "groups = %lld does not divide in_channels = %lld",
-                           (long long)p->groups, (long long)p->in_channels);
-    if (p->out_channels % p->groups != 0)
-        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
-                           "groups = %lld does not divide out_channels = %lld",
-                           (long long)p->groups, (long long)p->out_channels);
-    if (in->c != p->in_channels)
-        return clconv_fail(ctx, CLCONV_ERROR_INVALID_SHAPE,
-                           "input.c = %lld, expected in_channels = %lld", (long long)in->c,
-                           (long long)p->in_channels);
-    if (in->h > CT_MAX_DIM || in->w > CT_MAX_DIM)
+    if ((st = clconv_check_groups(ctx, p->in_channels, p->out_channels, p->groups, in)))
+        return st;
+    if (in->h > CLCONV_MAX_DIM || in->w > CLCONV_MAX_DIM)
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_SHAPE,
                            "input %lldx%lld, expected each side <= %lld", (long long)in->h,
-                           (long long)in->w, (long long)CT_MAX_DIM);
+                           (long long)in->w, (long long)CLCONV_MAX_DIM);
     int64_t oh = ct_axis_out(in->h, p->kernel_h, p->stride_h, p->pad_h, p->output_padding_h,
                              p->dilation_h);
     int64_t ow = ct_axis_out(in->w, p->kernel_w, p->stride_w, p->pad_w, p->output_padding_w,

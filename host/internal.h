@@ -227,6 +227,18 @@ clconv_status clconv_conv_transpose2d_check(clconv_context *ctx,
 clconv_status clconv_pool2d_check(clconv_context *ctx, const clconv_pool2d_params *p,
                                   const clconv_shape *in, clconv_shape *out);
 
+/* Bound on every size, stride, padding and dilation: keeps the shape
+ * arithmetic inside int64 whatever the caller passes. */
+#define CLCONV_MAX_DIM ((int64_t)1 << 30)
+
+/* "name = v, expected >= lo" (or <= CLCONV_MAX_DIM) as INVALID_VALUE. */
+clconv_status clconv_check_range(clconv_context *ctx, const char *name, int64_t v, int64_t lo);
+
+/* groups divides both channel counts and input.c == in_channels (conv2d and
+ * conv_transpose2d alike). */
+clconv_status clconv_check_groups(clconv_context *ctx, int64_t in_channels, int64_t out_channels,
+                                  int64_t groups, const clconv_shape *in);
+
 /* Largest element count a kernel indexes with 32-bit ints. */
 #define CLCONV_MAX_DEVICE_ELEMENTS ((size_t)INT32_MAX)
 

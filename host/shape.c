@@ -52,10 +52,7 @@ static int64_t window_out(int64_t in, int64_t pad_sum, int64_t k, int64_t stride
     return span / stride + 1;
 }
 
-/* Guards the products above against int64 overflow from absurd values. */
-#define CLCONV_MAX_DIM ((int64_t)1 << 30)
-
-static clconv_status check_range(clconv_context *ctx, const char *name, int64_t v, int64_t lo)
+clconv_status clconv_check_range(clconv_context *ctx, const char *name, int64_t v, int64_t lo)
 {
     if (v < lo)
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "%s = %lld, expected >= %lld", name,
@@ -63,6 +60,24 @@ static clconv_status check_range(clconv_context *ctx, const char *name, int64_t 
     if (v > CLCONV_MAX_DIM)
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "%s = %lld, expected <= %lld", name,
                            (long long)v, (long long)CLCONV_MAX_DIM);
+    return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_check_groups(clconv_context *ctx, int64_t in_channels, int64_t out_channels,
+                                  int64_t groups, const clconv_shape *in)
+{
+    if (in_channels % groups != 0)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "groups = %lld does not divide in_channels = %lld", (long long)groups,
+                           (long long)in_channels);
+    if (out_channels % groups != 0)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "groups = %lld does not divide out_channels = %lld", (long long)groups,
+                           (long long)out_channels);
+    if (in->c != in_channels)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_SHAPE,
+                           "input.c = %lld, expected in_channels = %lld", (long long)in->c,
+                           (long long)in_channels);
     return CLCONV_SUCCESS;
 }
 
@@ -87,24 +102,14 @@ clconv_status clconv_conv2d_check(clconv_context *ctx, const clconv_conv2d_param
         {"groups", p->groups, 1},
     };
     for (size_t i = 0; i < sizeof r / sizeof r[0]; i++)
-        if ((st = check_range(ctx, r[i].name, r[i].v, r[i].lo)))
+        if ((st = clconv_check_range(ctx, r[i].name, r[i].v, r[i].lo)))
             return st;
     if (p->activation != CLCONV_ACTIVATION_NONE && p->activation != CLCONV_ACTIVATION_RELU)
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
                            "activation = %d, expected CLCONV_ACTIVATION_NONE (0) or _RELU (1)",
                            (int)p->activation);
-    if (p->in_channels % p->groups != 0)
-        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
-                           "groups = %lld does not divide in_channels = %lld",
-                           (long long)p->groups, (long long)p->in_channels);
-    if (p->out_channels % p->groups != 0)
-        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
-                           "groups = %lld does not divide out_channels = %lld",
-                           (long long)p->groups, (long long)p->out_channels);
-    if (in->c != p->in_channels)
-        return clconv_fail(ctx, CLCONV_ERROR_INVALID_SHAPE,
-                           "input.c = %lld, expected in_channels = %lld", (long long)in->c,
-                           (long long)p->in_channels);
+    if ((st = clconv_check_groups(ctx, p->in_channels, p->out_channels, p->groups, in)))
+        return st;
     int64_t oh = window_out(in->h, p->pad_top + p->pad_bottom, p->kernel_h, p->stride_h,
                             p->dilation_h);
     int64_t ow = window_out(in->w, p->pad_left + p->pad_right, p->kernel_w, p->stride_w,
