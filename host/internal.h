@@ -90,7 +90,8 @@ uint64_t clconv_hash64(const void *data, size_t len, uint64_t seed);
 typedef enum clconv_op {
     CLCONV_OP_CONV2D = 1,
     CLCONV_OP_POOL2D = 2,
-    CLCONV_OP_CONV_TRANSPOSE2D = 3
+    CLCONV_OP_CONV_TRANSPOSE2D = 3,
+    CLCONV_OP_POOL2D_BACKWARD = 4
 } clconv_op;
 
 struct clconv_plan {
@@ -226,6 +227,16 @@ clconv_status clconv_conv_transpose2d_check(clconv_context *ctx,
  * when out is not NULL (pool2d.c). Messages go to ctx (may be NULL). */
 clconv_status clconv_pool2d_check(clconv_context *ctx, const clconv_pool2d_params *p,
                                   const clconv_shape *in, clconv_shape *out);
+
+/* The mode's name in messages ("max", "avg", "lp", "adaptive-avg", ...) (pool2d.c). */
+const char *clconv_pool_mode_name(clconv_pool_mode m);
+
+/* Which arrays / buffers a pooling backward of mode m needs (pool2d_backward.c):
+ * dy and dx always, indices only for the max modes, x for lp and for the max
+ * modes without indices. kind ("array" or "buffer") words the messages. */
+clconv_status clconv_pool2d_backward_check_arrays(clconv_context *ctx, clconv_pool_mode m,
+                                                  bool dy, bool indices, bool x, bool dx,
+                                                  const char *kind);
 
 /* Bound on every size, stride, padding and dilation: keeps the shape
  * arithmetic inside int64 whatever the caller passes. */

@@ -29,6 +29,11 @@ static const char *mode_name(clconv_pool_mode m)
     return "unknown";
 }
 
+const char *clconv_pool_mode_name(clconv_pool_mode m)
+{
+    return mode_name(m);
+}
+
 static bool is_adaptive(clconv_pool_mode m)
 {
     return m == CLCONV_POOL_ADAPTIVE_AVG || m == CLCONV_POOL_ADAPTIVE_MAX;

@@ -438,6 +438,76 @@ clconv_status clconv_pool2d_host(clconv_context *ctx, const clconv_pool2d_params
 clconv_status clconv_ref_pool2d(const clconv_pool2d_params *params, const clconv_shape *input,
                                 const float *x, float *y, int64_t *indices);
 
+/* ---- Pooling backward (the gradient with respect to the input) ---------- */
+
+/* Makes a plan computing dx = d(pool(x))/dx^T dy for every pooling mode, as
+ * PyTorch's backward does (max_pool2d_with_indices_backward,
+ * avg_pool2d_backward, lp_pool2d's autograd graph,
+ * adaptive_{avg,max}_pool2d_backward). params and input are the forward's
+ * (input: the shape of x and dx); info.input / info.output are the forward's
+ * input and output shapes, so dy has info.output's shape. Algorithm
+ * CLCONV_ALGO_POOL: one work-item per input cell gathers the shares of the
+ * windows covering it in row-major output order, without atomics: runs are
+ * deterministic, and for max, avg and adaptive pooling the result is the
+ * sum PyTorch's CPU scatter loop makes, in the same order. Options: only
+ * algorithm (auto or pool) and wg_w (work-items per group, 1..1024) are
+ * used. One compiled program per mode whatever the window. info.flops
+ * counts the forward's window taps, info.bytes dy plus dx. Errors: as
+ * clconv_pool2d_validate, CLCONV_ERROR_UNSUPPORTED, CLCONV_ERROR_BUILD_FAILED,
+ * CLCONV_ERROR_OPENCL. */
+clconv_status clconv_pool2d_backward_plan_create(clconv_context *ctx,
+                                                 const clconv_pool2d_params *params,
+                                                 const clconv_shape *input,
+                                                 const clconv_plan_options *options,
+                                                 clconv_plan **out);
+
+/* Enqueues the pooling gradient on the context's queue. dy: the gradient of
+ * the forward output (info.output floats); dx: receives the gradient of the
+ * input (info.input floats), every element written (0 where no window
+ * reaches), never accumulated into. What else a mode reads:
+ *   MAX, ADAPTIVE_MAX: indices, the forward's int64 argmax (clconv_pool2d_run
+ *     or PyTorch's return_indices), one per output; each window adds its dy
+ *     to the cell its index names (overlapping windows accumulate). An index
+ *     that names no cell of its window's span (never produced by a forward)
+ *     adds nothing. With indices NULL, x (the forward input) is given
+ *     instead and the argmax is recomputed from it with the forward's rules
+ *     (NaN wins, ties keep the first). When both are given x is ignored.
+ *   AVG, ADAPTIVE_AVG: nothing; each window adds dy / divisor to each of its
+ *     in-image cells, the divisor exactly the forward's (count_include_pad,
+ *     ceil_mode border windows, divisor_override; adaptive: dy / kh / kw).
+ *     x is ignored (may be NULL).
+ *   LP: x, the forward input. With a = the mean of x^p over the window (the
+ *     forward's clipped window), t = a * kernel_h * kernel_w and y = t^(1/p):
+ *     dx = p * x^(p-1) * sum over windows of dy * (1/p) * t^(1/p - 1) *
+ *     kernel_h * kernel_w / window cells, and a window with a == 0 adds
+ *     nothing (the gradient of relu at 0, as autograd). Negative bases to
+ *     fractional powers give NaN as in PyTorch.
+ * Waits for wait_list; *done (if not NULL) completes with the run. Does not
+ * block. Errors: CLCONV_ERROR_INVALID_VALUE (dy or dx NULL, indices for a
+ * mode without them, x missing where needed, dx the same buffer as another),
+ * CLCONV_ERROR_BUFFER_TOO_SMALL, CLCONV_ERROR_WRONG_PLAN (not a pooling
+ * backward plan), CLCONV_ERROR_OPENCL. */
+clconv_status clconv_pool2d_backward_run(clconv_plan *plan, cl_mem dy, cl_mem indices, cl_mem x,
+                                         cl_mem dx, cl_uint num_wait, const cl_event *wait_list,
+                                         cl_event *done);
+
+/* Host-memory convenience: uploads dy (and indices / x as the mode needs
+ * them, same rules as clconv_pool2d_backward_run), makes a plan, runs it and
+ * downloads dx (clconv_shape_elements(*input) floats). Blocks until done. */
+clconv_status clconv_pool2d_backward_host(clconv_context *ctx, const clconv_pool2d_params *params,
+                                          const clconv_shape *input, const float *dy,
+                                          const int64_t *indices, const float *x, float *dx);
+
+/* CPU reference pooling gradient on host arrays (same arguments and rules as
+ * clconv_pool2d_backward_host), written in scatter form as PyTorch's CPU
+ * kernels: max, avg and adaptive accumulate in float in PyTorch's order (its
+ * result bit for bit); lp sums the window shares in double. Errors: as
+ * clconv_pool2d_validate, CLCONV_ERROR_INVALID_VALUE for a missing or
+ * unexpected array, CLCONV_ERROR_OUT_OF_HOST_MEMORY. */
+clconv_status clconv_ref_pool2d_backward(const clconv_pool2d_params *params,
+                                         const clconv_shape *input, const float *dy,
+                                         const int64_t *indices, const float *x, float *dx);
+
 /* ------------------------------------------------------------------------ */
 /* Transposed 2-D convolution (F.conv_transpose2d)                          */
 /* ------------------------------------------------------------------------ */

@@ -1,0 +1,280 @@
+/* Gradients of 2-D pooling with respect to the input: plans, dispatch and the
+ * host-memory convenience call (the kernels are kernels/pool2d_backward.cl,
+ * the reference host/reference/pool2d_backward.c).
+ *
+ * Device layout: a 1-D NDRange of one work-item per input cell (n*c*H*W);
+ * each sums the shares of the windows that cover its cell in row-major
+ * order, a gather with no atomics, so runs are deterministic. Parameters,
+ * shapes and their messages are the forward's (clconv_pool2d_check). */
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static bool is_max(clconv_pool_mode m)
+{
+    return m == CLCONV_POOL_MAX || m == CLCONV_POOL_ADAPTIVE_MAX;
+}
+
+clconv_status clconv_pool2d_backward_check_arrays(clconv_context *ctx, clconv_pool_mode m,
+                                                  bool dy, bool indices, bool x, bool dx,
+                                                  const char *kind)
+{
+    if (!dy || !dx)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "%s: NULL, expected a %s of %s",
+                           !dy ? "dy" : "dx", !strcmp(kind, "buffer") ? "cl_mem" : "host array",
+                           !dy ? "the output's gradient" : "the input's size");
+    if (indices && !is_max(m))
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "indices: %s was given but mode = %s has no indices (max and "
+                           "adaptive-max only), expected NULL",
+                           !strcmp(kind, "buffer") ? "a buffer" : "an array",
+                           clconv_pool_mode_name(m));
+    if (m == CLCONV_POOL_LP && !x)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "x: NULL with mode = lp, expected the forward input (the lp gradient "
+                           "depends on it)");
+    if (is_max(m) && !indices && !x)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "indices and x: both NULL with mode = %s, expected the forward's "
+                           "indices (or its input x, to recompute them)",
+                           clconv_pool_mode_name(m));
+    return CLCONV_SUCCESS;
+}
+
+static size_t pow2_floor(size_t v)
+{
+    size_t r = 1;
+    while (r * 2 <= v)
+        r *= 2;
+    return r;
+}
+
+static clconv_status backward_plan_build(clconv_plan *plan, const clconv_pool2d_params *p,
+                                         const clconv_shape *in, const clconv_shape *out,
+                                         const clconv_plan_options *opts)
+{
+    clconv_context *ctx = plan->ctx;
+    clconv_status st;
+    const bool cpu = (ctx->device_type & CL_DEVICE_TYPE_CPU) != 0;
+    const bool adaptive = p->mode == CLCONV_POOL_ADAPTIVE_AVG || p->mode == CLCONV_POOL_ADAPTIVE_MAX;
+
+    clconv_algorithm algo = opts ? opts->algorithm : CLCONV_ALGO_AUTO;
+    if (algo != CLCONV_ALGO_AUTO && algo != CLCONV_ALGO_POOL)
+        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                           "options.algorithm = %s, expected auto or pool for pool2d backward",
+                           clconv_algorithm_name(algo));
+    size_t wg = cpu ? 64 : 256;
+    if (opts && opts->wg_w != 0) {
+        if (opts->wg_w < 1 || opts->wg_w > 1024)
+            return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                               "options.wg_w = %d, expected 0 (default) or 1..1024 work-items",
+                               opts->wg_w);
+        wg = (size_t)opts->wg_w;
+    }
+    if (!adaptive) { /* the kernels index with 32-bit ints */
+        int64_t reach_h = in->h + 2 * p->pad_h + p->stride_h + p->dilation_h * (p->kernel_h - 1) + 1;
+        int64_t reach_w = in->w + 2 * p->pad_w + p->stride_w + p->dilation_w * (p->kernel_w - 1) + 1;
+        if (reach_h > INT32_MAX || reach_w > INT32_MAX || p->kernel_h * p->kernel_w > INT32_MAX)
+            return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                               "window coordinates up to %lld x %lld exceed the kernels' 32-bit "
+                               "range", (long long)reach_h, (long long)reach_w);
+    }
+    const char *name = adaptive ? "pool2d_backward_adaptive" : "pool2d_backward_window";
+    snprintf(plan->info.build_options, sizeof plan->info.build_options, "-DMODE=%d",
+             (int)p->mode);
+    snprintf(plan->info.kernel_name, sizeof plan->info.kernel_name, "%s", name);
+    if ((st = clconv_get_kernel(ctx, "pool2d_backward", name, plan->info.build_options,
+                                &plan->kernel)))
+        return st;
+
+    size_t limit;
+    cl_int err = clGetKernelWorkGroupInfo(plan->kernel, ctx->device, CL_KERNEL_WORK_GROUP_SIZE,
+                                          sizeof limit, &limit, NULL);
+    if (err != CL_SUCCESS)
+        return clconv_fail_cl(ctx, err, "clGetKernelWorkGroupInfo(CL_KERNEL_WORK_GROUP_SIZE)");
+    const size_t cap = limit < ctx->max_item_sizes[0] ? limit : ctx->max_item_sizes[0];
+    if (wg > cap) {
+        if (opts && opts->wg_w != 0)
+            return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                               "options.wg_w = %d exceeds the kernel's limit of %zu work-items",
+                               opts->wg_w, cap);
+        wg = pow2_floor(cap);
+    }
+    const int64_t items = in->n * in->c * in->h * in->w;
+    plan->work_dim = 1;
+    plan->info.algorithm = CLCONV_ALGO_POOL;
+    plan->info.local_size[0] = wg;
+    plan->info.local_size[1] = plan->info.local_size[2] = 1;
+    plan->info.global_size[0] = (size_t)((items + (int64_t)wg - 1) / (int64_t)wg) * wg;
+    plan->info.global_size[1] = plan->info.global_size[2] = 1;
+    plan->info.local_mem_bytes = 0;
+
+    /* Arguments 0..3 (dy, indices, x, dx) are set per run. */
+    cl_uint a = 4;
+    cl_int ia[] = {(cl_int)in->h, (cl_int)in->w, (cl_int)out->h, (cl_int)out->w, (cl_int)items};
+    for (size_t i = 0; i < sizeof ia / sizeof ia[0]; i++)
+        if ((st = clconv_set_arg(ctx, plan->kernel, a++, sizeof(cl_int), &ia[i], name)))
+            return st;
+    if (adaptive)
+        return CLCONV_SUCCESS;
+    int lp_kind = 0; /* x^p as the forward computes it (pow's special cases) */
+    if (p->norm_type == 1.0)
+        lp_kind = 1;
+    else if (p->norm_type == 2.0)
+        lp_kind = 2;
+    else if (p->norm_type == 3.0)
+        lp_kind = 3;
+    cl_int wa[] = {(cl_int)p->kernel_h, (cl_int)p->kernel_w, (cl_int)p->stride_h,
+                   (cl_int)p->stride_w, (cl_int)p->pad_h, (cl_int)p->pad_w,
+                   (cl_int)p->dilation_h, (cl_int)p->dilation_w,
+                   p->count_include_pad ? 1 : 0, lp_kind};
+    for (size_t i = 0; i < sizeof wa / sizeof wa[0]; i++)
+        if ((st = clconv_set_arg(ctx, plan->kernel, a++, sizeof(cl_int), &wa[i], name)))
+            return st;
+    /* As the forward: the int64 divisor and the double powers become floats. */
+    cl_float fa[] = {(cl_float)p->divisor_override, (cl_float)p->norm_type,
+                     (cl_float)(1.0 / p->norm_type), (cl_float)(1.0 / p->norm_type - 1.0),
+                     (cl_float)(p->norm_type - 1.0)};
+    for (size_t i = 0; i < sizeof fa / sizeof fa[0]; i++)
+        if ((st = clconv_set_arg(ctx, plan->kernel, a++, sizeof(cl_float), &fa[i], name)))
+            return st;
+    return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_pool2d_backward_plan_create(clconv_context *ctx,
+                                                 const clconv_pool2d_params *params,
+                                                 const clconv_shape *input,
+                                                 const clconv_plan_options *options,
+                                                 clconv_plan **out)
+{
+    if (!ctx)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "ctx: NULL, expected a context");
+    if (!out)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "out: NULL, expected a pointer");
+    *out = NULL;
+    clconv_shape oshape;
+    clconv_status st = clconv_pool2d_check(ctx, params, input, &oshape);
+    if (st)
+        return st;
+    size_t nx = clconv_shape_elements_checked(input), ny = clconv_shape_elements_checked(&oshape);
+    if (nx > CLCONV_MAX_DEVICE_ELEMENTS || ny > CLCONV_MAX_DEVICE_ELEMENTS)
+        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                           "tensor too large: input %zu, output %zu elements; the kernels "
+                           "index up to %zu per tensor", nx, ny,
+                           (size_t)CLCONV_MAX_DEVICE_ELEMENTS);
+    clconv_plan *plan;
+    if ((st = clconv_plan_alloc(ctx, CLCONV_OP_POOL2D_BACKWARD, &plan)))
+        return st;
+    plan->params.pool2d = *params;
+    plan->info.input = *input;
+    plan->info.output = oshape;
+    plan->x_bytes = nx * sizeof(float); /* dx, and x when given */
+    plan->y_bytes = ny * sizeof(float); /* dy */
+    plan->aux_bytes = is_max(params->mode) ? ny * sizeof(cl_long) : 0;
+    /* One operation per (cell, covering window) pair: the forward's taps. */
+    double taps;
+    if (params->mode == CLCONV_POOL_ADAPTIVE_AVG || params->mode == CLCONV_POOL_ADAPTIVE_MAX) {
+        double th = 0, tw = 0;
+        for (int64_t i = 0; i < oshape.h; i++)
+            th += (double)(((i + 1) * input->h + oshape.h - 1) / oshape.h - i * input->h / oshape.h);
+        for (int64_t i = 0; i < oshape.w; i++)
+            tw += (double)(((i + 1) * input->w + oshape.w - 1) / oshape.w - i * input->w / oshape.w);
+        taps = (double)(input->n * input->c) * th * tw;
+    } else {
+        taps = (double)ny * (double)params->kernel_h * (double)params->kernel_w;
+    }
+    plan->info.flops = taps;
+    plan->info.bytes = (double)(plan->x_bytes + plan->y_bytes);
+    if ((st = backward_plan_build(plan, params, input, &oshape, options))) {
+        clconv_plan_destroy(plan);
+        return st;
+    }
+    *out = plan;
+    return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_pool2d_backward_run(clconv_plan *plan, cl_mem dy, cl_mem indices, cl_mem x,
+                                         cl_mem dx, cl_uint num_wait, const cl_event *wait_list,
+                                         cl_event *done)
+{
+    if (!plan)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "plan: NULL, expected a plan");
+    clconv_context *ctx = plan->ctx;
+    if (plan->op != CLCONV_OP_POOL2D_BACKWARD)
+        return clconv_fail(ctx, CLCONV_ERROR_WRONG_PLAN,
+                           "clconv_pool2d_backward_run: the plan was made for another operator");
+    const clconv_pool_mode m = plan->params.pool2d.mode;
+    clconv_status st;
+    if ((st = clconv_pool2d_backward_check_arrays(ctx, m, dy != NULL, indices != NULL, x != NULL,
+                                                  dx != NULL, "buffer")))
+        return st;
+    /* x is read only by lp and by the max modes without indices. */
+    const bool use_x = m == CLCONV_POOL_LP || (is_max(m) && !indices);
+    if (!use_x)
+        x = NULL;
+    if ((st = clconv_check_buffer(ctx, dy, plan->y_bytes, "dy")) ||
+        (st = clconv_check_buffer(ctx, dx, plan->x_bytes, "dx")) ||
+        (x && (st = clconv_check_buffer(ctx, x, plan->x_bytes, "x"))))
+        return st;
+    if (indices) {
+        size_t have = 0;
+        cl_int err = clGetMemObjectInfo(indices, CL_MEM_SIZE, sizeof have, &have, NULL);
+        if (err != CL_SUCCESS)
+            return clconv_fail_cl(ctx, err, "clGetMemObjectInfo(indices)");
+        if (have < plan->aux_bytes)
+            return clconv_fail(ctx, CLCONV_ERROR_BUFFER_TOO_SMALL,
+                               "indices: %zu bytes, expected at least %zu bytes (%zu int64)",
+                               have, plan->aux_bytes, plan->aux_bytes / sizeof(cl_long));
+    }
+    if (dx == dy || dx == x || dx == indices)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "dx: must not be the same buffer as %s (no in-place pooling "
+                           "backward)", dx == dy ? "dy" : dx == x ? "x" : "indices");
+    pthread_mutex_lock(&plan->lock);
+    cl_mem args[4] = {dy, indices, x, dx};
+    const char *names[4] = {"dy", "indices", "x", "dx"};
+    for (cl_uint i = 0; i < 4 && !st; i++)
+        st = clconv_set_arg(ctx, plan->kernel, i, sizeof(cl_mem), args[i] ? &args[i] : NULL,
+                            names[i]);
+    if (!st)
+        st = clconv_plan_enqueue(plan, num_wait, wait_list, done);
+    pthread_mutex_unlock(&plan->lock);
+    return st;
+}
+
+clconv_status clconv_pool2d_backward_host(clconv_context *ctx, const clconv_pool2d_params *params,
+                                          const clconv_shape *input, const float *dy,
+                                          const int64_t *indices, const float *x, float *dx)
+{
+    if (!ctx)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "ctx: NULL, expected a context");
+    clconv_plan *plan;
+    clconv_status st = clconv_pool2d_backward_plan_create(ctx, params, input, NULL, &plan);
+    if (st)
+        return st;
+    const clconv_pool_mode m = params->mode;
+    if ((st = clconv_pool2d_backward_check_arrays(ctx, m, dy != NULL, indices != NULL, x != NULL,
+                                                  dx != NULL, "array"))) {
+        clconv_plan_destroy(plan);
+        return st;
+    }
+    const bool use_x = m == CLCONV_POOL_LP || (is_max(m) && !indices);
+    cl_mem bdy = NULL, bi = NULL, bx = NULL, bdx = NULL;
+    cl_event ev = NULL;
+    if (!(st = clconv_buffer_create(ctx, plan->y_bytes, dy, &bdy, "dy")) &&
+        !(st = indices ? clconv_buffer_create(ctx, plan->aux_bytes, indices, &bi, "indices")
+                       : CLCONV_SUCCESS) &&
+        !(st = use_x ? clconv_buffer_create(ctx, plan->x_bytes, x, &bx, "x") : CLCONV_SUCCESS) &&
+        !(st = clconv_buffer_create(ctx, plan->x_bytes, NULL, &bdx, "dx")) &&
+        !(st = clconv_pool2d_backward_run(plan, bdy, bi, bx, bdx, 0, NULL, &ev)))
+        st = clconv_buffer_read(ctx, bdx, plan->x_bytes, dx, ev);
+    if (ev)
+        clReleaseEvent(ev);
+    cl_mem all[] = {bdy, bi, bx, bdx};
+    for (int i = 0; i < 4; i++)
+        if (all[i])
+            clReleaseMemObject(all[i]);
+    clconv_plan_destroy(plan);
+    return st;
+}
