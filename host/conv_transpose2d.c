@@ -432,6 +432,19 @@ clconv_status clconv_conv_transpose2d_plan_create(clconv_context *ctx,
     clconv_status st = clconv_conv_transpose2d_check(ctx, params, input, &oshape);
     if (st)
         return st;
+    return clconv_conv_transpose2d_plan_shaped(ctx, params, input, &oshape, options,
+                                               CLCONV_OP_CONV_TRANSPOSE2D, out);
+}
+
+clconv_status clconv_conv_transpose2d_plan_shaped(clconv_context *ctx,
+                                                  const clconv_conv_transpose2d_params *params,
+                                                  const clconv_shape *input,
+                                                  const clconv_shape *output,
+                                                  const clconv_plan_options *options,
+                                                  clconv_op op, clconv_plan **out)
+{
+    clconv_status st;
+    const clconv_shape oshape = *output;
     clconv_algorithm algo = options ? options->algorithm : CLCONV_ALGO_AUTO;
     if (algo == CLCONV_ALGO_AUTO)
         algo = CLCONV_ALGO_TRANSPOSED_GATHER;
@@ -463,7 +476,7 @@ clconv_status clconv_conv_transpose2d_plan_create(clconv_context *ctx,
                            (long long)params->dilation_h, (long long)params->dilation_w,
                            (long long)params->pad_h, (long long)params->pad_w);
     clconv_plan *plan;
-    if ((st = clconv_plan_alloc(ctx, CLCONV_OP_CONV_TRANSPOSE2D, &plan)))
+    if ((st = clconv_plan_alloc(ctx, op, &plan)))
         return st;
     ct_data *d = calloc(1, sizeof *d);
     if (!d) {
@@ -578,6 +591,17 @@ clconv_status clconv_conv_transpose2d_run(clconv_plan *plan, cl_mem x, cl_mem w,
                            "clconv_conv_transpose2d_run: the plan was made for another operator "
                            "(%s); expected a conv_transpose2d plan",
                            clconv_algorithm_name(plan->info.algorithm));
+    if (done)
+        *done = NULL;
+    return clconv_conv_transpose2d_enqueue(plan, x, w, b, y, workspace, num_wait, wait_list,
+                                           done);
+}
+
+clconv_status clconv_conv_transpose2d_enqueue(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b,
+                                              cl_mem y, cl_mem workspace, cl_uint num_wait,
+                                              const cl_event *wait_list, cl_event *done)
+{
+    clconv_context *ctx = plan->ctx;
     if (done)
         *done = NULL;
     if ((num_wait > 0) != (wait_list != NULL))

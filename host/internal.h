@@ -91,7 +91,11 @@ typedef enum clconv_op {
     CLCONV_OP_CONV2D = 1,
     CLCONV_OP_POOL2D = 2,
     CLCONV_OP_CONV_TRANSPOSE2D = 3,
-    CLCONV_OP_POOL2D_BACKWARD = 4
+    CLCONV_OP_CONV2D_BACKWARD_DATA = 4,    /* a transposed-convolution plan (conv2d_backward.c) */
+    CLCONV_OP_CONV2D_BACKWARD_WEIGHTS = 5,
+    CLCONV_OP_CONV2D_BACKWARD_BIAS = 6,
+    CLCONV_OP_RELU_BACKWARD = 7,
+    CLCONV_OP_POOL2D_BACKWARD = 8
 } clconv_op;
 
 struct clconv_plan {
@@ -222,6 +226,22 @@ clconv_status clconv_conv2d_check(clconv_context *ctx, const clconv_conv2d_param
 clconv_status clconv_conv_transpose2d_check(clconv_context *ctx,
                                             const clconv_conv_transpose2d_params *p,
                                             const clconv_shape *in, clconv_shape *out);
+
+/* A conv_transpose2d plan for a given output shape (not checked against
+ * output_padding: conv2d backward-data with asymmetric padding needs any
+ * size), made with operator tag op. params and input were validated. */
+clconv_status clconv_conv_transpose2d_plan_shaped(clconv_context *ctx,
+                                                  const clconv_conv_transpose2d_params *params,
+                                                  const clconv_shape *input,
+                                                  const clconv_shape *output,
+                                                  const clconv_plan_options *options,
+                                                  clconv_op op, clconv_plan **out);
+
+/* clconv_conv_transpose2d_run without the operator check (any plan made by
+ * clconv_conv_transpose2d_plan_shaped). */
+clconv_status clconv_conv_transpose2d_enqueue(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b,
+                                              cl_mem y, cl_mem workspace, cl_uint num_wait,
+                                              const cl_event *wait_list, cl_event *done);
 
 /* Validates pooling params against an input shape; writes the output shape
  * when out is not NULL (pool2d.c). Messages go to ctx (may be NULL). */

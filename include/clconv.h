@@ -659,6 +659,158 @@ clconv_status clconv_ref_conv2d(const clconv_conv2d_params *params, const clconv
 clconv_status clconv_ref_conv1d(const clconv_conv1d_params *params, int64_t n, int64_t length,
                                 const float *x, const float *w, const float *b, float *y);
 
+/* ------------------------------------------------------------------------ */
+/* Training: conv2d backward passes and ReLU backward                       */
+/* ------------------------------------------------------------------------ */
+
+/* The gradients of y = conv2d(x, w) + b (clconv_conv2d_params, input shape
+ * [n, c, h, w], output shape as clconv_conv2d_output_shape) for a loss L,
+ * given dy = dL/dy:
+ *   backward-data     dx = dL/dx, the shape of x (torch.nn.grad.conv2d_input);
+ *   backward-weights  dw = dL/dw, the shape of w (torch.nn.grad.conv2d_weight);
+ *   backward-bias     db = dL/db, out_channels floats (dy summed over n, h, w).
+ * Every stride, padding (asymmetric too), dilation and group count of the
+ * forward pass is supported. All three are deterministic: fixed-order sums,
+ * no atomics, the same bytes on every run of a plan. They ignore
+ * params->has_bias and params->activation: with a fused ReLU
+ * (CLCONV_ACTIVATION_RELU), first turn the gradient of the activated output
+ * into the gradient of the convolution with clconv_relu_backward_run(y, dy)
+ * using the forward output y, then run backward-data / weights / bias on that.
+ * Runs only enqueue (wait list in, *done out when done is not NULL, which the
+ * caller releases), as clconv_conv2d_run. */
+
+/* A backward-data plan. It is a transposed-convolution plan with the same
+ * weights, stride, dilation, groups and padding pad_top / pad_left, whose
+ * output is cut to the input shape (what PyTorch does by choosing
+ * output_padding). options: algorithm auto (= transposed-gather, no
+ * workspace) or CLCONV_ALGO_TRANSPOSED_GATHER / _GEMM, and the gather tile
+ * overrides of clconv_conv_transpose2d_plan_create. info.input is dy's shape,
+ * info.output dx's (= input). Errors: as clconv_conv2d_validate,
+ * CLCONV_ERROR_UNSUPPORTED (another algorithm, tensors beyond 2^31 elements),
+ * CLCONV_ERROR_BUILD_FAILED, CLCONV_ERROR_OPENCL. */
+clconv_status clconv_conv2d_backward_data_plan_create(clconv_context *ctx,
+                                                      const clconv_conv2d_params *params,
+                                                      const clconv_shape *input,
+                                                      const clconv_plan_options *options,
+                                                      clconv_plan **out);
+
+/* Enqueues dx = conv2d_backward_data(dy, w). dy: [n, out_channels, oh, ow];
+ * w: the forward weights [out, in/groups, kh, kw]; dx: [n, c, h, w], every
+ * element written (overwritten, not accumulated); workspace: at least
+ * info.workspace_bytes (NULL when 0, always with auto).
+ * Errors: CLCONV_ERROR_INVALID_VALUE (NULL buffer, dx the same as dy or w),
+ * CLCONV_ERROR_BUFFER_TOO_SMALL (message names dy, w, dx or workspace),
+ * CLCONV_ERROR_WRONG_PLAN, CLCONV_ERROR_OPENCL, CLCONV_ERROR_CLBLAST. */
+clconv_status clconv_conv2d_backward_data_run(clconv_plan *plan, cl_mem dy, cl_mem w, cl_mem dx,
+                                              cl_mem workspace, cl_uint num_wait,
+                                              const cl_event *wait_list, cl_event *done);
+
+/* Host-memory backward-data (options may be NULL). Blocks until done. */
+clconv_status clconv_conv2d_backward_data_host(clconv_context *ctx,
+                                               const clconv_conv2d_params *params,
+                                               const clconv_shape *input,
+                                               const clconv_plan_options *options,
+                                               const float *dy, const float *w, float *dx);
+
+/* A backward-weights plan. Each work-item owns a register block of up to 8
+ * output channels x kernel_w taps of one (input channel, kernel row) and sums
+ * dy * x over a contiguous chunk of the (image, output row) pairs, output
+ * columns ascending. With more than one chunk ("split", chosen from the
+ * shape and device so that there are enough work-items) the chunks' partial
+ * sums go to the workspace and a second kernel adds them in chunk order:
+ * info.workspace_bytes = splits * weight elements * 4 (0 with one chunk),
+ * capped by min(256 MiB, the largest allocation, CLCONV_WORKSPACE_LIMIT).
+ * info.algorithm is CLCONV_ALGO_DIRECT_REGISTER; info.input is x's shape,
+ * info.output the weight shape. options: algorithm auto or direct-register,
+ * block_oc (channels per work-item, 1..16) and wg_w (work-group size) override
+ * the defaults; other fields are ignored. Errors: as clconv_conv2d_validate,
+ * CLCONV_ERROR_UNSUPPORTED (another algorithm, kernel_w > 64, tensors beyond
+ * 2^31 elements), CLCONV_ERROR_INVALID_VALUE (options out of range),
+ * CLCONV_ERROR_BUILD_FAILED, CLCONV_ERROR_OPENCL. */
+clconv_status clconv_conv2d_backward_weights_plan_create(clconv_context *ctx,
+                                                         const clconv_conv2d_params *params,
+                                                         const clconv_shape *input,
+                                                         const clconv_plan_options *options,
+                                                         clconv_plan **out);
+
+/* Enqueues dw = conv2d_backward_weights(x, dy). x: the forward input;
+ * dy: [n, out_channels, oh, ow]; dw: [out, in/groups, kh, kw], overwritten;
+ * workspace: at least info.workspace_bytes (NULL when 0).
+ * Errors: CLCONV_ERROR_INVALID_VALUE (NULL buffer, dw or the workspace the
+ * same as another buffer), CLCONV_ERROR_BUFFER_TOO_SMALL (names x, dy, dw or
+ * workspace), CLCONV_ERROR_WRONG_PLAN, CLCONV_ERROR_OPENCL. */
+clconv_status clconv_conv2d_backward_weights_run(clconv_plan *plan, cl_mem x, cl_mem dy,
+                                                 cl_mem dw, cl_mem workspace, cl_uint num_wait,
+                                                 const cl_event *wait_list, cl_event *done);
+
+/* Host-memory backward-weights (options may be NULL). Blocks until done. */
+clconv_status clconv_conv2d_backward_weights_host(clconv_context *ctx,
+                                                  const clconv_conv2d_params *params,
+                                                  const clconv_shape *input,
+                                                  const clconv_plan_options *options,
+                                                  const float *x, const float *dy, float *dw);
+
+/* A backward-bias plan: one work-group per output channel; each work-item
+ * sums a fixed stride of the channel's dy values in order, then a fixed
+ * local-memory tree adds the work-items' sums. info.input is dy's shape,
+ * info.output [1, out_channels, 1, 1]. options: NULL or algorithm auto /
+ * direct-register. Errors: as clconv_conv2d_validate, CLCONV_ERROR_UNSUPPORTED,
+ * CLCONV_ERROR_BUILD_FAILED, CLCONV_ERROR_OPENCL. */
+clconv_status clconv_conv2d_backward_bias_plan_create(clconv_context *ctx,
+                                                      const clconv_conv2d_params *params,
+                                                      const clconv_shape *input,
+                                                      const clconv_plan_options *options,
+                                                      clconv_plan **out);
+
+/* Enqueues db[oc] = sum of dy[:, oc, :, :]; db holds out_channels floats
+ * (overwritten). Errors: CLCONV_ERROR_INVALID_VALUE (NULL buffer, db == dy),
+ * CLCONV_ERROR_BUFFER_TOO_SMALL, CLCONV_ERROR_WRONG_PLAN, CLCONV_ERROR_OPENCL. */
+clconv_status clconv_conv2d_backward_bias_run(clconv_plan *plan, cl_mem dy, cl_mem db,
+                                              cl_uint num_wait, const cl_event *wait_list,
+                                              cl_event *done);
+
+/* Host-memory backward-bias. Blocks until done. */
+clconv_status clconv_conv2d_backward_bias_host(clconv_context *ctx,
+                                               const clconv_conv2d_params *params,
+                                               const clconv_shape *input, const float *dy,
+                                               float *db);
+
+/* A ReLU-backward plan for tensors of this shape (any layout: it is
+ * elementwise over shape's element count). Errors: CLCONV_ERROR_INVALID_VALUE
+ * (NULL), CLCONV_ERROR_INVALID_SHAPE (a dimension < 1), CLCONV_ERROR_OPENCL. */
+clconv_status clconv_relu_backward_plan_create(clconv_context *ctx, const clconv_shape *shape,
+                                               clconv_plan **out);
+
+/* Enqueues dx = y <= 0 ? 0 : dy elementwise, PyTorch's threshold_backward:
+ * y is the ReLU's output (a fused-ReLU conv2d's y; its pre-activation gives
+ * the same result), so a NaN in y passes dy and a NaN in dy where y <= 0
+ * gives 0. dx may be the same buffer as dy or y (in place).
+ * Errors: CLCONV_ERROR_INVALID_VALUE (NULL buffer),
+ * CLCONV_ERROR_BUFFER_TOO_SMALL, CLCONV_ERROR_WRONG_PLAN, CLCONV_ERROR_OPENCL. */
+clconv_status clconv_relu_backward_run(clconv_plan *plan, cl_mem y, cl_mem dy, cl_mem dx,
+                                       cl_uint num_wait, const cl_event *wait_list,
+                                       cl_event *done);
+
+/* Host-memory ReLU backward. Blocks until done. */
+clconv_status clconv_relu_backward_host(clconv_context *ctx, const clconv_shape *shape,
+                                        const float *y, const float *dy, float *dx);
+
+/* CPU references on host arrays (plain loops over the forward index map,
+ * double accumulation; same arguments as the *_host calls). Errors: as
+ * clconv_conv2d_validate, CLCONV_ERROR_INVALID_VALUE for a NULL array,
+ * CLCONV_ERROR_OUT_OF_HOST_MEMORY (backward-data's double accumulator). */
+clconv_status clconv_ref_conv2d_backward_data(const clconv_conv2d_params *params,
+                                              const clconv_shape *input, const float *dy,
+                                              const float *w, float *dx);
+clconv_status clconv_ref_conv2d_backward_weights(const clconv_conv2d_params *params,
+                                                 const clconv_shape *input, const float *x,
+                                                 const float *dy, float *dw);
+clconv_status clconv_ref_conv2d_backward_bias(const clconv_conv2d_params *params,
+                                              const clconv_shape *input, const float *dy,
+                                              float *db);
+/* dx = y <= 0 ? 0 : dy over count elements. */
+clconv_status clconv_ref_relu_backward(size_t count, const float *y, const float *dy, float *dx);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,164 @@
+/* conv2d backward passes for the weights and the bias (PyTorch's
+ * conv2d weight / bias gradients), NCHW float32. No atomics: every output
+ * element is a sum in a fixed order, so a plan gives the same bits on every
+ * run. (The data gradient is the transposed-convolution gather kernel.)
+ *
+ * Weights gradient, x [N, C, H, W], dy [N, OC, OH, OW], dw [OC, C/groups, KH, KW]:
+ *   dw[oc, ci, kh, kw] = sum over n, oh, ow of dy[n, oc, oh, ow] *
+ *                        x[n, g*cin_g + ci, oh*SH - pad_t + kh*DH, ow*SW - pad_l + kw*DW]
+ * (taps in the padding contribute nothing). The reduction runs over the
+ * pairs p = n*OH + oh, cut into `splits` contiguous chunks of `chunk` pairs.
+ * A work-item owns a register block of BOC output channels x KW taps of one
+ * (input channel, kh) and one chunk: per output pixel it loads BOC dy values
+ * and KW x values for BOC*KW multiply-adds. With one split it writes dw
+ * directly; otherwise chunk s writes its partial sums to part[s][...] and
+ * conv2d_backward_weights_reduce adds the splits in order 0, 1, ...
+ *
+ * Build-time constants (-D): KH KW SH SW DH DW BOC for the weights kernels,
+ * WGB (work-items per channel) for the bias kernel, which compiles alone.
+ */
+
+#ifdef KH
+/* Global ids: dim 0 = item = ((g*oc_blocks + ocb)*cin_g + ci)*KH + kh,
+ * dim 1 = split. */
+__kernel void conv2d_backward_weights(__global const float *restrict x,
+                                      __global const float *restrict dy,
+                                      __global float *restrict out, const int N, const int C,
+                                      const int H, const int W, const int OC, const int OH,
+                                      const int OW, const int groups, const int pad_t,
+                                      const int pad_l, const int oc_blocks, const int chunk,
+                                      const int items)
+{
+    const int item = get_global_id(0);
+    if (item >= items)
+        return;
+    const int s = get_global_id(1);
+    const int cin_g = C / groups, cout_g = OC / groups;
+    const int kh = item % KH;
+    int z = item / KH;
+    const int ci = z % cin_g;
+    z /= cin_g;
+    const int ocb = z % oc_blocks;
+    const int g = z / oc_blocks;
+    const int oc0 = ocb * BOC;
+
+    /* The output columns whose KW taps all fall inside the row. */
+    int lo = pad_l > 0 ? (pad_l + SW - 1) / SW : 0;
+    int hi = (W - 1 - (KW - 1) * DW + pad_l);
+    hi = hi < 0 ? 0 : hi / SW + 1;
+    lo = min(lo, OW);
+    hi = clamp(hi, lo, OW);
+
+    float acc[BOC][KW];
+    for (int r = 0; r < BOC; r++)
+        for (int k = 0; k < KW; k++)
+            acc[r][k] = 0.0f;
+
+    const size_t ohw = (size_t)OH * OW;
+    int dyc[BOC]; /* channel rows of dy, clamped in range (tails are not written) */
+    for (int r = 0; r < BOC; r++)
+        dyc[r] = g * cout_g + min(oc0 + r, cout_g - 1);
+    const int p0 = s * chunk, p1 = min(p0 + chunk, N * OH);
+    for (int p = p0; p < p1; p++) {
+        const int n = p / OH, oh = p - (p / OH) * OH;
+        const int ih = oh * SH - pad_t + kh * DH;
+        if (ih < 0 || ih >= H)
+            continue;
+        __global const float *xr = x + (((size_t)n * C + g * cin_g + ci) * H + ih) * W - pad_l;
+        __global const float *dr[BOC];
+        for (int r = 0; r < BOC; r++)
+            dr[r] = dy + ((size_t)n * OC + dyc[r]) * ohw + (size_t)oh * OW;
+        /* Left edge, interior without checks, right edge: ow ascending throughout. */
+        for (int ow = 0; ow < lo; ow++) {
+            float dv[BOC];
+            for (int r = 0; r < BOC; r++)
+                dv[r] = dr[r][ow];
+            for (int k = 0; k < KW; k++) {
+                const int iw = ow * SW + k * DW; /* offset by pad_l in xr */
+                if (iw >= pad_l && iw - pad_l < W) {
+                    const float xv = xr[iw];
+                    for (int r = 0; r < BOC; r++)
+                        acc[r][k] = fma(dv[r], xv, acc[r][k]);
+                }
+            }
+        }
+        for (int ow = lo; ow < hi; ow++) {
+            float dv[BOC];
+            for (int r = 0; r < BOC; r++)
+                dv[r] = dr[r][ow];
+            __global const float *xp = xr + ow * SW;
+            for (int k = 0; k < KW; k++) {
+                const float xv = xp[k * DW];
+                for (int r = 0; r < BOC; r++)
+                    acc[r][k] = fma(dv[r], xv, acc[r][k]);
+            }
+        }
+        for (int ow = hi; ow < OW; ow++) {
+            float dv[BOC];
+            for (int r = 0; r < BOC; r++)
+                dv[r] = dr[r][ow];
+            for (int k = 0; k < KW; k++) {
+                const int iw = ow * SW + k * DW;
+                if (iw >= pad_l && iw - pad_l < W) {
+                    const float xv = xr[iw];
+                    for (int r = 0; r < BOC; r++)
+                        acc[r][k] = fma(dv[r], xv, acc[r][k]);
+                }
+            }
+        }
+    }
+
+    const size_t nw = (size_t)OC * cin_g * (KH * KW);
+    __global float *o = out + (size_t)s * nw;
+    for (int r = 0; r < BOC; r++) {
+        if (oc0 + r >= cout_g)
+            break;
+        const int oc = g * cout_g + oc0 + r;
+        __global float *orow = o + (((size_t)oc * cin_g + ci) * KH + kh) * KW;
+        for (int k = 0; k < KW; k++)
+            orow[k] = acc[r][k];
+    }
+}
+
+/* dw[i] = part[0][i] + part[1][i] + ... (in that order). */
+__kernel void conv2d_backward_weights_reduce(__global const float *restrict part,
+                                             __global float *restrict dw, const int nw,
+                                             const int splits)
+{
+    const int i = get_global_id(0);
+    if (i >= nw)
+        return;
+    float acc = 0.0f;
+    for (int s = 0; s < splits; s++)
+        acc += part[(size_t)s * nw + i];
+    dw[i] = acc;
+}
+#endif /* KH */
+
+#ifdef WGB
+/* db[oc] = sum over n, pixels of dy[n, oc, :, :]. One work-group of WGB
+ * items per channel: item t sums the elements t, t + WGB, ... of the
+ * channel (image by image) in order, then a fixed tree adds the WGB sums. */
+__kernel __attribute__((reqd_work_group_size(WGB, 1, 1)))
+void conv2d_backward_bias(__global const float *restrict dy, __global float *restrict db,
+                          const int N, const int OC, const int HW)
+{
+    __local float part[WGB];
+    const int oc = get_group_id(0), t = get_local_id(0);
+    float acc = 0.0f;
+    for (int n = 0; n < N; n++) {
+        __global const float *d = dy + ((size_t)n * OC + oc) * HW;
+        for (int i = t; i < HW; i += WGB)
+            acc += d[i];
+    }
+    part[t] = acc;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int h = WGB / 2; h > 0; h /= 2) {
+        if (t < h)
+            part[t] += part[t + h];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (t == 0)
+        db[oc] = part[0];
+}
+#endif /* WGB */
