@@ -449,7 +449,9 @@ clconv_status clconv_ref_pool2d(const clconv_pool2d_params *params, const clconv
  * CLCONV_ALGO_POOL: one work-item per input cell gathers the shares of the
  * windows covering it in row-major output order, without atomics: runs are
  * deterministic, and for max, avg and adaptive pooling the result is the
- * sum PyTorch's CPU scatter loop makes, in the same order. Options: only
+ * sum PyTorch's CPU scatter loop makes, in the same order (bit for bit for
+ * max; for the averages where the device rounds float division correctly,
+ * as PoCL does, OpenCL allowing others 2.5 ulp). Options: only
  * algorithm (auto or pool) and wg_w (work-items per group, 1..1024) are
  * used. One compiled program per mode whatever the window. info.flops
  * counts the forward's window taps, info.bytes dy plus dx. Errors: as
