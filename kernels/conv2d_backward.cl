@@ -19,6 +19,11 @@
  */
 
 #ifdef KH
+/* The loops over the register block must be unrolled so that the BOC x KW
+ * accumulators live in registers: without the pragmas PoCL kept them in a
+ * stack array (one load and store per FMA, 5-10x slower). */
+#define BW_UNROLL _Pragma("unroll")
+
 /* Global ids: dim 0 = item = ((g*oc_blocks + ocb)*cin_g + ci)*KH + kh,
  * dim 1 = split. */
 __kernel void conv2d_backward_weights(__global const float *restrict x,
@@ -50,13 +55,13 @@ __kernel void conv2d_backward_weights(__global const float *restrict x,
     hi = clamp(hi, lo, OW);
 
     float acc[BOC][KW];
-    for (int r = 0; r < BOC; r++)
-        for (int k = 0; k < KW; k++)
+    BW_UNROLL for (int r = 0; r < BOC; r++)
+        BW_UNROLL for (int k = 0; k < KW; k++)
             acc[r][k] = 0.0f;
 
     const size_t ohw = (size_t)OH * OW;
     int dyc[BOC]; /* channel rows of dy, clamped in range (tails are not written) */
-    for (int r = 0; r < BOC; r++)
+    BW_UNROLL for (int r = 0; r < BOC; r++)
         dyc[r] = g * cout_g + min(oc0 + r, cout_g - 1);
     const int p0 = s * chunk, p1 = min(p0 + chunk, N * OH);
     for (int p = p0; p < p1; p++) {
@@ -66,42 +71,42 @@ __kernel void conv2d_backward_weights(__global const float *restrict x,
             continue;
         __global const float *xr = x + (((size_t)n * C + g * cin_g + ci) * H + ih) * W - pad_l;
         __global const float *dr[BOC];
-        for (int r = 0; r < BOC; r++)
+        BW_UNROLL for (int r = 0; r < BOC; r++)
             dr[r] = dy + ((size_t)n * OC + dyc[r]) * ohw + (size_t)oh * OW;
         /* Left edge, interior without checks, right edge: ow ascending throughout. */
         for (int ow = 0; ow < lo; ow++) {
             float dv[BOC];
-            for (int r = 0; r < BOC; r++)
+            BW_UNROLL for (int r = 0; r < BOC; r++)
                 dv[r] = dr[r][ow];
-            for (int k = 0; k < KW; k++) {
+            BW_UNROLL for (int k = 0; k < KW; k++) {
                 const int iw = ow * SW + k * DW; /* offset by pad_l in xr */
                 if (iw >= pad_l && iw - pad_l < W) {
                     const float xv = xr[iw];
-                    for (int r = 0; r < BOC; r++)
+                    BW_UNROLL for (int r = 0; r < BOC; r++)
                         acc[r][k] = fma(dv[r], xv, acc[r][k]);
                 }
             }
         }
         for (int ow = lo; ow < hi; ow++) {
             float dv[BOC];
-            for (int r = 0; r < BOC; r++)
+            BW_UNROLL for (int r = 0; r < BOC; r++)
                 dv[r] = dr[r][ow];
             __global const float *xp = xr + ow * SW;
-            for (int k = 0; k < KW; k++) {
+            BW_UNROLL for (int k = 0; k < KW; k++) {
                 const float xv = xp[k * DW];
-                for (int r = 0; r < BOC; r++)
+                BW_UNROLL for (int r = 0; r < BOC; r++)
                     acc[r][k] = fma(dv[r], xv, acc[r][k]);
             }
         }
         for (int ow = hi; ow < OW; ow++) {
             float dv[BOC];
-            for (int r = 0; r < BOC; r++)
+            BW_UNROLL for (int r = 0; r < BOC; r++)
                 dv[r] = dr[r][ow];
-            for (int k = 0; k < KW; k++) {
+            BW_UNROLL for (int k = 0; k < KW; k++) {
                 const int iw = ow * SW + k * DW;
                 if (iw >= pad_l && iw - pad_l < W) {
                     const float xv = xr[iw];
-                    for (int r = 0; r < BOC; r++)
+                    BW_UNROLL for (int r = 0; r < BOC; r++)
                         acc[r][k] = fma(dv[r], xv, acc[r][k]);
                 }
             }
@@ -110,13 +115,13 @@ __kernel void conv2d_backward_weights(__global const float *restrict x,
 
     const size_t nw = (size_t)OC * cin_g * (KH * KW);
     __global float *o = out + (size_t)s * nw;
-    for (int r = 0; r < BOC; r++) {
-        if (oc0 + r >= cout_g)
-            break;
-        const int oc = g * cout_g + oc0 + r;
-        __global float *orow = o + (((size_t)oc * cin_g + ci) * KH + kh) * KW;
-        for (int k = 0; k < KW; k++)
-            orow[k] = acc[r][k];
+    BW_UNROLL for (int r = 0; r < BOC; r++) {
+        if (oc0 + r < cout_g) {
+            const int oc = g * cout_g + oc0 + r;
+            __global float *orow = o + (((size_t)oc * cin_g + ci) * KH + kh) * KW;
+            BW_UNROLL for (int k = 0; k < KW; k++)
+                orow[k] = acc[r][k];
+        }
     }
 }
 

@@ -676,6 +676,104 @@ START_TEST(edge_shapes)
 }
 END_TEST
 
+static void expect_error_ctx(clconv_status got, clconv_status want, const char *needle)
+{
+    ck_assert_msg(got == want, "status %s, expected %s (%s)", clconv_status_string(got),
+                  clconv_status_string(want), clconv_last_error(tu_ctx()));
+    ck_assert_msg(strstr(clconv_last_error(tu_ctx()), needle) != NULL,
+                  "message '%s' does not name '%s'", clconv_last_error(tu_ctx()), needle);
+}
+
+/* ---- algorithms, queues, workspace limits ------------------------------------------ */
+
+/* Backward-data through CLBlast (transposed-gemm: SGEMM + col2im cut to the
+ * input shape, asymmetric padding too), every op on an out-of-order queue,
+ * and backward-weights under CLCONV_WORKSPACE_LIMIT: exact integers throughout. */
+START_TEST(algorithms_queues_limits)
+{
+    tu_rng r = tu_rng_make(606);
+    clconv_context *base = tu_ctx();
+    clconv_conv2d_params p = geo_params(2, 4, 6, 2);
+    p.pad_top = 2;
+    p.pad_bottom = 0;
+    p.pad_left = 0;
+    p.pad_right = 1;
+    clconv_shape in = {3, 4, 13, 10};
+    sizes s = sizes_of(&p, &in);
+    float *x = tu_alloc(s.nx), *w = tu_alloc(s.nw), *dy = tu_alloc(s.ny);
+    tu_fill(&r, x, s.nx, true);
+    tu_fill(&r, w, s.nw, true);
+    tu_fill(&r, dy, s.ny, true);
+    float *rdx = ref_bwd(B_DATA, &p, &in, dy, w), *rdw = ref_bwd(B_WEIGHTS, &p, &in, x, dy);
+    float *rdb = ref_bwd(B_BIAS, &p, &in, dy, NULL);
+    float *dx = tu_alloc(s.nx), *dw = tu_alloc(s.nw), db[6];
+
+    clconv_plan_options og;
+    memset(&og, 0, sizeof og);
+    og.algorithm = CLCONV_ALGO_TRANSPOSED_GEMM;
+    clconv_plan_info info;
+    float *gx = device_bwd(B_DATA, &p, &in, dy, w, &og, &info);
+    ck_assert_int_eq(info.algorithm, CLCONV_ALGO_TRANSPOSED_GEMM);
+    ck_assert_uint_gt(info.workspace_bytes, 0);
+    ck_assert_msg(memcmp(gx, rdx, s.nx * 4) == 0, "transposed-gemm backward-data differs");
+    free(gx);
+
+    cl_context cc = clconv_context_cl_context(base);
+    cl_int err;
+    cl_command_queue q = clCreateCommandQueue(cc, clconv_context_device(base),
+                                              CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE, &err);
+    if (err != CL_INVALID_QUEUE_PROPERTIES) { /* optional in OpenCL 1.2 */
+        ck_assert_int_eq(err, CL_SUCCESS);
+        clconv_context *ctx;
+        ck_assert_int_eq(clconv_context_create_from_queue(cc, q, &ctx), CLCONV_SUCCESS);
+        clReleaseCommandQueue(q);
+        for (int a = 0; a < 2; a++) {
+            clconv_plan_options o;
+            memset(&o, 0, sizeof o);
+            o.algorithm = a ? CLCONV_ALGO_TRANSPOSED_GEMM : CLCONV_ALGO_AUTO;
+            ck_assert_int_eq(clconv_conv2d_backward_data_host(ctx, &p, &in, &o, dy, w, dx),
+                             CLCONV_SUCCESS);
+            ck_assert(memcmp(dx, rdx, s.nx * 4) == 0);
+        }
+        clconv_plan *pw;
+        ck_assert_int_eq(clconv_conv2d_backward_weights_plan_create(ctx, &p, &in, NULL, &pw),
+                         CLCONV_SUCCESS);
+        clconv_plan_get_info(pw, &info);
+        ck_assert_uint_gt(info.workspace_bytes, 0); /* the two-kernel path */
+        clconv_plan_destroy(pw);
+        ck_assert_int_eq(clconv_conv2d_backward_weights_host(ctx, &p, &in, NULL, x, dy, dw),
+                         CLCONV_SUCCESS);
+        ck_assert(memcmp(dw, rdw, s.nw * 4) == 0);
+        ck_assert_int_eq(clconv_conv2d_backward_bias_host(ctx, &p, &in, dy, db), CLCONV_SUCCESS);
+        ck_assert(memcmp(db, rdb, sizeof db) == 0);
+        clconv_context_destroy(ctx);
+    }
+
+    /* A workspace limit of 3 splits' partial sums: at most 3 splits. */
+    char lim[32];
+    snprintf(lim, sizeof lim, "%zu", 3 * s.nw * 4);
+    setenv("CLCONV_WORKSPACE_LIMIT", lim, 1);
+    float *lw = device_bwd(B_WEIGHTS, &p, &in, x, dy, NULL, &info);
+    ck_assert_uint_le(info.workspace_bytes, 3 * s.nw * 4);
+    ck_assert_uint_le(info.global_size[1], 3);
+    ck_assert(memcmp(lw, rdw, s.nw * 4) == 0);
+    free(lw);
+    /* Below two splits: one pass, no workspace. */
+    snprintf(lim, sizeof lim, "%zu", s.nw * 4);
+    setenv("CLCONV_WORKSPACE_LIMIT", lim, 1);
+    lw = device_bwd(B_WEIGHTS, &p, &in, x, dy, NULL, &info);
+    ck_assert_uint_eq(info.workspace_bytes, 0);
+    ck_assert(memcmp(lw, rdw, s.nw * 4) == 0);
+    free(lw);
+    setenv("CLCONV_WORKSPACE_LIMIT", "lots", 1);
+    clconv_plan *plan = NULL;
+    expect_error_ctx(clconv_conv2d_backward_weights_plan_create(base, &p, &in, NULL, &plan),
+                     CLCONV_ERROR_INVALID_VALUE, "CLCONV_WORKSPACE_LIMIT = 'lots'");
+    unsetenv("CLCONV_WORKSPACE_LIMIT");
+    free(x); free(w); free(dy); free(rdx); free(rdw); free(rdb); free(dx); free(dw);
+}
+END_TEST
+
 /* ---- ReLU backward ----------------------------------------------------------------- */
 
 START_TEST(relu_backward)
@@ -912,6 +1010,7 @@ static Suite *conv2d_backward_suite(void)
     tcase_add_test(ident, exact_integers);
     tcase_add_test(ident, edge_shapes);
     tcase_add_test(ident, deterministic);
+    tcase_add_test(ident, algorithms_queues_limits);
     suite_add_tcase(s, ident);
     TCase *sw = tcase_create("sweep");
     tcase_set_timeout(sw, 900);

@@ -1018,6 +1018,44 @@ START_TEST(bench_quick_suite_json)
 }
 END_TEST
 
+/* --direction: conv2d layers as backward-data / backward-weights rows, each
+ * verified against the reference and timed next to its CLBlast route. */
+START_TEST(bench_backward_directions)
+{
+    cmd_result r = run_tool(NULL, "clconv-bench", "--suite quick --direction bwd-data,bwd-weights "
+                            "--json --runs 1 --warmup 0");
+    EXPECT_RC(r, 0);
+    jval *doc = json_parse_or_fail(r.out);
+    jval *layers = jreq(doc, "layers", J_ARR);
+    int dgrad = 0, wgrad = 0;
+    for (int i = 0; i < layers->n; i++) {
+        jval *l = layers->items[i];
+        const char *name = jreq(l, "name", J_STR)->str, *op = jreq(l, "op", J_STR)->str;
+        ck_assert_msg(strcmp(op, "conv2d"), "%s: a forward conv2d row without fwd", name);
+        bool d = !strcmp(op, "conv2d_backward_data"), w = !strcmp(op, "conv2d_backward_weights");
+        if (!d && !w)
+            continue; /* the other operators keep their forward rows */
+        ck_assert_str_eq(jreq(l, "status", J_STR)->str, "ok");
+        ck_assert_msg(strstr(name, d ? "/dgrad" : "/wgrad"), "%s", name);
+        ck_assert_msg(jreq(l, "verified", J_BOOL)->b, "%s not verified", name);
+        ck_assert_msg(jreq(l, "max_abs_error", J_NUM)->num < 1e-3, "%s error", name);
+        jval *b0 = jreq(l, "baselines", J_ARR)->items[0];
+        ck_assert_str_eq(jreq(b0, "name", J_STR)->str, d ? "sgemm+col2im" : "im2col+sgemm");
+        ck_assert_msg(jreq(b0, "ok", J_BOOL)->b, "%s: CLBlast result off", name);
+        dgrad += d;
+        wgrad += w;
+    }
+    ck_assert_int_eq(dgrad, 3);
+    ck_assert_int_eq(wgrad, 3);
+    jfree(doc);
+    cmd_free(&r);
+    r = run_tool(NULL, "clconv-bench", "--suite quick --direction sideways");
+    EXPECT_RC(r, 64);
+    ck_assert_msg(strstr(r.err, "--direction sideways"), "%s", r.err);
+    cmd_free(&r);
+}
+END_TEST
+
 START_TEST(bench_shapes_file_csv_and_errors)
 {
     char path[600];
@@ -1129,6 +1167,7 @@ static Suite *tools_suite(void)
     tcase_set_timeout(bench, 240);
     tcase_add_test(bench, bench_quick_suite_json);
     tcase_add_test(bench, bench_shapes_file_csv_and_errors);
+    tcase_add_test(bench, bench_backward_directions);
     suite_add_tcase(s, bench);
     return s;
 }

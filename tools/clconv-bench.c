@@ -146,7 +146,11 @@ typedef struct opts {
     clconv_plan_options plan_opts;
     bool json, csv, baseline, verify, quiet, find;
     uint64_t seed;
+    unsigned directions;  /* DIR_* bits: which passes of the conv2d layers to time */
 } opts;
+
+/* --direction: the forward pass, conv2d's input gradient, its weight gradient. */
+enum { DIR_FWD = 1, DIR_BWD_DATA = 2, DIR_BWD_WEIGHTS = 4 };
 
 /* Baseline 0 is the GEMM route (conv2d: im2col + SGEMM; conv_transpose2d:
  * SGEMM + CLBlast col2im), 1 is CLBlast's convgemm (conv2d only). */
@@ -155,7 +159,8 @@ static const char *const BL_NAMES[BL_COUNT] = {"im2col+sgemm", "convgemm"};
 
 static const char *bl_name(const tk_op *op, int k)
 {
-    if (k == BL_IM2COL_GEMM && !strcmp(op->name, "conv_transpose2d"))
+    if (k == BL_IM2COL_GEMM &&
+        (!strcmp(op->name, "conv_transpose2d") || op == &tk_conv2d_backward_data_op))
         return "sgemm+col2im";
     return BL_NAMES[k];
 }
@@ -251,6 +256,7 @@ static void base_free(basectx *bc)
 typedef struct geom {
     int64_t N, C, H, W, K, KH, KW, SH, SW, PT, PB, PL, PR, DH, DW, G, OH, OW;
     bool bias, relu, transposed;
+    int dir;          /* 0 forward, 1 conv2d backward-data, 2 conv2d backward-weights */
 } geom;
 
 static void geom_of(const tk_layer *L, clconv_shape out, geom *g)
@@ -269,6 +275,23 @@ static void geom_of(const tk_layer *L, clconv_shape out, geom *g)
     g->bias = L->bias;
     g->relu = L->relu;
     g->transposed = !strcmp(L->op->name, "conv_transpose2d");
+    g->dir = L->op == &tk_conv2d_backward_data_op      ? 1
+             : L->op == &tk_conv2d_backward_weights_op ? 2
+                                                       : 0;
+    if (g->dir) {
+        /* out is dx or dw here: the forward output size from the formula. */
+        g->bias = g->relu = false;
+        g->OH = (g->H + g->PT + g->PB - g->DH * (g->KH - 1) - 1) / g->SH + 1;
+        g->OW = (g->W + g->PL + g->PR - g->DW * (g->KW - 1) - 1) / g->SW + 1;
+    }
+    if (g->dir == 1) {
+        /* backward-data is conv_transpose2d from dy [N, K, OH, OW] to dx [N, C, H, W]
+         * with the same weights: the transposed route's geometry, swapped. */
+        int64_t C = g->C, H = g->H, W = g->W;
+        g->C = g->K; g->H = g->OH; g->W = g->OW;
+        g->K = C; g->OH = H; g->OW = W;
+        g->transposed = true;
+    }
 }
 
 #define BL_CL(call, what)                                                                     \
@@ -344,7 +367,20 @@ static bool base_enqueue(basectx *bc, int which, const geom *g, cl_mem x, cl_mem
         BL_CL(clEnqueueNDRangeKernel(q, bc->im2col, 3, NULL, gs, NULL, 0, NULL, NULL),
               "clEnqueueNDRangeKernel(im2col)");
         size_t m = (size_t)(g->K / g->G), k = CRS / (size_t)g->G, batch = (size_t)(g->N * g->G);
-        if (batch == 1) {
+        if (g->dir == 2) {
+            /* dW_g [m x k] = sum over n of dY[n, g] [m x P] x col[n, g]^T [P x k]: one GEMM
+             * per image and group, accumulating (beta 1) from the second image on. */
+            for (size_t n = 0; n < (size_t)g->N; n++)
+                for (size_t gi = 0; gi < (size_t)g->G; gi++) {
+                    bool last_gemm = n + 1 == (size_t)g->N && gi + 1 == (size_t)g->G;
+                    BL_BLAS(CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo,
+                                         CLBlastTransposeYes, m, k, P, 1.0f, w,
+                                         (n * (size_t)g->K + gi * m) * P, P, col,
+                                         (n * CRS + gi * k) * P, P, n ? 1.0f : 0.0f, y,
+                                         gi * m * k, k, &q, last_gemm ? &ev : NULL),
+                            "CLBlastSgemm");
+                }
+        } else if (batch == 1) {
             BL_BLAS(CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo, m,
                                  P, k, 1.0f, w, 0, k, col, 0, P, 0.0f, y, 0, P, &q, &ev),
                     "CLBlastSgemm");
@@ -396,7 +432,7 @@ static void run_baseline(basectx *bc, int which, const tk_layer *L, clconv_shape
     geom g;
     geom_of(L, out, &g);
     memset(b, 0, sizeof *b);
-    if (g.transposed && which == BL_CONVGEMM) {
+    if ((g.transposed || g.dir) && which == BL_CONVGEMM) {
         b->na = true;
         snprintf(b->skip, sizeof b->skip, "conv2d only");
         return;
@@ -425,8 +461,10 @@ static void run_baseline(basectx *bc, int which, const tk_layer *L, clconv_shape
     }
     clconv_context *ctx = bc->ctx;
     cl_command_queue q = clconv_context_queue(ctx);
-    size_t nx = clconv_shape_elements(L->input), ny = clconv_shape_elements(out);
+    size_t nx = (size_t)(g.N * g.C * g.H * g.W), ny = clconv_shape_elements(out);
     size_t nw = (size_t)(g.K * (g.C / g.G) * g.KH * g.KW);
+    if (g.dir == 2)
+        nw = (size_t)(g.N * g.K * g.OH * g.OW); /* the w operand is dy */
     size_t P = (size_t)(g.OH * g.OW), CRS = (size_t)(g.C * g.KH * g.KW);
     size_t col_bytes = which == BL_IM2COL_GEMM ? (size_t)g.N * CRS * P * 4 : 4;
     if (g.transposed) {
@@ -575,7 +613,13 @@ static void run_row(clconv_context *ctx, basectx *bc, const opts *o, row *r, int
         snprintf(r->skip, sizeof r->skip, "%s", tk_last_error());
         return;
     }
-    size_t nx = clconv_shape_elements(L->input), ny = clconv_shape_elements(out);
+    clconv_shape xs = L->input;
+    if (op->x_shape && (st = op->x_shape(L, &xs))) {
+        r->failed = true;
+        snprintf(r->skip, sizeof r->skip, "%s", tk_last_error());
+        return;
+    }
+    size_t nx = clconv_shape_elements(xs), ny = clconv_shape_elements(out);
     size_t nw = op->has_weight ? clconv_shape_elements(wshape) : 0;
     size_t nb = op->has_weight ? (size_t)L->out_channels : 0;
     float *x = malloc(nx * 4), *w = malloc((nw ? nw : 1) * 4), *b = malloc((nb ? nb : 1) * 4);
@@ -621,7 +665,9 @@ static void run_row(clconv_context *ctx, basectx *bc, const opts *o, row *r, int
                     break;
                 }
     }
-    if (o->baseline && (!strcmp(op->name, "conv2d") || !strcmp(op->name, "conv_transpose2d"))) {
+    if (o->baseline && (!strcmp(op->name, "conv2d") || !strcmp(op->name, "conv_transpose2d") ||
+                        op == &tk_conv2d_backward_data_op ||
+                        op == &tk_conv2d_backward_weights_op)) {
         double best = 0;
         for (int k = 0; k < BL_COUNT; k++) {
             progress("[%d/%d] %s: CLBlast %s", idx + 1, total, label, bl_name(op, k));
@@ -706,6 +752,9 @@ static void print_text(const row *rows, int n, const opts *o, const char *device
         printf("gemm: CLBlast baseline, im2col (this tool's kernel) + SGEMM for conv2d, SGEMM + "
                "col2im for conv_transpose2d; convgemm: CLBlastSconvgemm; speedup: the faster "
                "baseline's time / clconv's\n");
+    if (o->directions != DIR_FWD)
+        printf("/dgrad: conv2d backward-data (gemm: SGEMM + col2im); /wgrad: backward-weights "
+               "(gemm: im2col + SGEMM dY x col^T per image, accumulated)\n");
     if (any_bw)
         printf("* pooling: GB/s (bytes read + written / time), not GFLOP/s\n");
     if (any_bad_bl)
@@ -894,6 +943,10 @@ static void usage(FILE *f)
             "  --no-baseline      skip the CLBlast baselines\n"
             "  --no-verify        skip the CPU reference check\n"
             "  --seed N           data seed (default 1)\n"
+            "  --direction D      which passes of the conv2d layers: fwd (default), bwd-data,\n"
+            "                     bwd-weights or all (comma-separated for several); the\n"
+            "                     backward rows are named LAYER/dgrad and LAYER/wgrad;\n"
+            "                     the other operators keep their forward rows\n"
             "  --quiet            no progress line on stderr\n"
             "  --list             print the layers as shapes-file lines and exit\n\n"
             "Exit codes: 0 ok, 1 error, 2 no OpenCL device, 3 a clconv result failed\n"
@@ -924,7 +977,8 @@ static bool add_row(row **rows, int *n, int *cap, const tk_layer *L)
 
 int main(int argc, char **argv)
 {
-    opts o = {.runs = 10, .warmup = 2, .baseline = true, .verify = true, .seed = 1};
+    opts o = {.runs = 10, .warmup = 2, .baseline = true, .verify = true, .seed = 1,
+              .directions = DIR_FWD};
     const char *suites_arg = NULL, *shapes = NULL;
     int64_t batch = 0;
     bool list_only = false;
@@ -968,6 +1022,27 @@ int main(int argc, char **argv)
             else if (!strcmp(a, "--warmup")) o.warmup = (int)t;
             else if (!strcmp(a, "--batch")) batch = t;
             else o.seed = (uint64_t)t;
+        } else if (!strcmp(a, "--direction")) {
+            NEED_VALUE;
+            char dl[64];
+            snprintf(dl, sizeof dl, "%s", v);
+            o.directions = 0;
+            char *save = NULL;
+            for (char *d = strtok_r(dl, ",", &save); d; d = strtok_r(NULL, ",", &save)) {
+                if (!strcmp(d, "fwd")) o.directions |= DIR_FWD;
+                else if (!strcmp(d, "bwd-data")) o.directions |= DIR_BWD_DATA;
+                else if (!strcmp(d, "bwd-weights")) o.directions |= DIR_BWD_WEIGHTS;
+                else if (!strcmp(d, "all")) o.directions |= DIR_FWD | DIR_BWD_DATA | DIR_BWD_WEIGHTS;
+                else {
+                    fprintf(stderr, "%s: --direction %s: expected fwd, bwd-data, bwd-weights or "
+                            "all\n", PROG, v);
+                    return TK_EXIT_USAGE;
+                }
+            }
+            if (!o.directions) {
+                fprintf(stderr, "%s: --direction needs fwd, bwd-data, bwd-weights or all\n", PROG);
+                return TK_EXIT_USAGE;
+            }
         } else if (!strcmp(a, "--device")) {
             NEED_VALUE;
             o.device = v;
@@ -1112,6 +1187,40 @@ int main(int argc, char **argv)
         return TK_EXIT_OK;
     }
 
+    if (o.directions != DIR_FWD) {
+        /* Each conv2d layer becomes a row per selected pass; the other operators
+         * have forward rows only. */
+        row *ex = NULL;
+        int nex = 0, cex = 0;
+        for (int i = 0; i < nrows; i++) {
+            const tk_layer *B = &rows[i].L;
+            bool conv = !strcmp(B->op->name, "conv2d");
+            if (((o.directions & DIR_FWD) || !conv) && !add_row(&ex, &nex, &cex, B)) {
+                free(ex);
+                return release_rows(rows, TK_EXIT_FAILURE);
+            }
+            for (int d = 0; conv && d < 2; d++) {
+                if (!(o.directions & (d ? DIR_BWD_WEIGHTS : DIR_BWD_DATA)))
+                    continue;
+                tk_layer D = *B;
+                D.op = d ? &tk_conv2d_backward_weights_op : &tk_conv2d_backward_data_op;
+                D.bias = D.relu = false;
+                snprintf(D.name, sizeof D.name, "%.40s/%s", B->name[0] ? B->name : "conv2d",
+                         d ? "wgrad" : "dgrad");
+                if (!add_row(&ex, &nex, &cex, &D)) {
+                    free(ex);
+                    return release_rows(rows, TK_EXIT_FAILURE);
+                }
+            }
+        }
+        free(rows);
+        rows = ex;
+        nrows = nex;
+        if (nrows == 0) {
+            fprintf(stderr, "%s: no layers for --direction\n", PROG);
+            return release_rows(rows, TK_EXIT_USAGE);
+        }
+    }
     g_quiet = o.quiet;
     g_tty = !o.quiet && isatty(2);
     clconv_context *ctx = NULL;

@@ -303,6 +303,113 @@ const tk_op tk_ops[] = {
 };
 const int tk_num_ops = (int)(sizeof tk_ops / sizeof tk_ops[0]);
 
+/* ------------------------------------------------------------------------ */
+/* conv2d backward passes (clconv-bench --direction)                        */
+/* ------------------------------------------------------------------------ */
+
+static clconv_status bwd_params(const tk_layer *L, clconv_conv2d_params *p)
+{
+    clconv_status st = conv2d_params(L, p);
+    p->has_bias = 0;
+    p->activation = CLCONV_ACTIVATION_NONE;
+    return st;
+}
+
+static clconv_status bwd_dy_shape(const tk_layer *L, clconv_shape *dy)
+{
+    clconv_shape w;
+    return conv2d_shapes(L, &w, dy);
+}
+
+static clconv_status bwd_data_shapes(const tk_layer *L, clconv_shape *wshape, clconv_shape *out)
+{
+    clconv_shape dy;
+    clconv_status st = conv2d_shapes(L, wshape, &dy);
+    *out = L->input;
+    return st;
+}
+
+static clconv_status bwd_data_plan(clconv_context *ctx, const tk_layer *L,
+                                   const clconv_plan_options *o, clconv_plan **out)
+{
+    clconv_conv2d_params p;
+    clconv_status st = bwd_params(L, &p);
+    return st ? st : clconv_conv2d_backward_data_plan_create(ctx, &p, &L->input, o, out);
+}
+
+static clconv_status bwd_data_run(clconv_plan *plan, const tk_bufs *b, cl_event *done)
+{
+    return clconv_conv2d_backward_data_run(plan, b->x, b->w, b->y, b->workspace, 0, NULL, done);
+}
+
+static clconv_status bwd_data_reference(const tk_layer *L, const float *x, const float *w,
+                                        const float *b, float *y, int64_t *indices)
+{
+    (void)b;
+    (void)indices;
+    clconv_conv2d_params p;
+    clconv_status st = bwd_params(L, &p);
+    return st ? st : clconv_ref_conv2d_backward_data(&p, &L->input, x, w, y);
+}
+
+static clconv_status bwd_weights_shapes(const tk_layer *L, clconv_shape *dy, clconv_shape *out)
+{
+    return conv2d_shapes(L, out, dy);
+}
+
+static clconv_status bwd_weights_plan(clconv_context *ctx, const tk_layer *L,
+                                      const clconv_plan_options *o, clconv_plan **out)
+{
+    clconv_conv2d_params p;
+    clconv_status st = bwd_params(L, &p);
+    return st ? st : clconv_conv2d_backward_weights_plan_create(ctx, &p, &L->input, o, out);
+}
+
+static clconv_status bwd_weights_run(clconv_plan *plan, const tk_bufs *b, cl_event *done)
+{
+    return clconv_conv2d_backward_weights_run(plan, b->x, b->w, b->y, b->workspace, 0, NULL,
+                                              done);
+}
+
+static clconv_status bwd_weights_reference(const tk_layer *L, const float *x, const float *w,
+                                           const float *b, float *y, int64_t *indices)
+{
+    (void)b;
+    (void)indices;
+    clconv_conv2d_params p;
+    clconv_status st = bwd_params(L, &p);
+    return st ? st : clconv_ref_conv2d_backward_weights(&p, &L->input, x, w, y);
+}
+
+const tk_op tk_conv2d_backward_data_op = {
+    .name = "conv2d_backward_data",
+    .summary = "conv2d's input gradient (torch.nn.grad.conv2d_input)",
+    .flags_help = "",
+    .flags = "",
+    .algorithms = "transposed-*",
+    .available = true,
+    .has_weight = true,
+    .defaults = conv_defaults,
+    .shapes = bwd_data_shapes,
+    .plan = bwd_data_plan,
+    .run = bwd_data_run,
+    .reference = bwd_data_reference,
+    .x_shape = bwd_dy_shape};
+
+const tk_op tk_conv2d_backward_weights_op = {
+    .name = "conv2d_backward_weights",
+    .summary = "conv2d's weight gradient (torch.nn.grad.conv2d_weight)",
+    .flags_help = "",
+    .flags = "",
+    .algorithms = "direct-register",
+    .available = true,
+    .has_weight = true,
+    .defaults = conv_defaults,
+    .shapes = bwd_weights_shapes,
+    .plan = bwd_weights_plan,
+    .run = bwd_weights_run,
+    .reference = bwd_weights_reference};
+
 const tk_op *tk_find_op(const char *name)
 {
     for (int i = 0; i < tk_num_ops; i++)
@@ -709,7 +816,13 @@ int tk_exec(clconv_context *ctx, const tk_layer *L, const clconv_plan_options *o
     clock_gettime(CLOCK_MONOTONIC, &t1);
     res->plan_s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
     clconv_plan_get_info(plan, &res->info);
-    size_t nx = clconv_shape_elements(L->input), ny = clconv_shape_elements(res->output);
+    clconv_shape xs = L->input;
+    if (op->x_shape && (st = op->x_shape(L, &xs))) {
+        tk_report(prog, op->name, st, NULL);
+        clconv_plan_destroy(plan);
+        return TK_EXIT_FAILURE;
+    }
+    size_t nx = clconv_shape_elements(xs), ny = clconv_shape_elements(res->output);
     size_t nw = op->has_weight ? clconv_shape_elements(res->weight) : 0;
     tk_bufs bufs = {0};
     int rc = TK_EXIT_FAILURE;

@@ -69,10 +69,18 @@ typedef struct tk_op {
     /* CPU reference; indices may be NULL. */
     clconv_status (*reference)(const tk_layer *L, const float *x, const float *w, const float *b,
                                float *y, int64_t *indices);
+    /* The shape of the x operand when it is not L->input (NULL: L->input). */
+    clconv_status (*x_shape)(const tk_layer *L, clconv_shape *x);
 } tk_op;
 
 extern const tk_op tk_ops[];
 extern const int tk_num_ops;
+
+/* conv2d's backward passes on a conv2d layer (clconv-bench --direction), not
+ * in tk_ops[]. Their x, w, y operands are dy, w, dx (data: output = the
+ * layer's input shape) and x, dy, dw (weights: "weight" = dy's shape, output
+ * = the weight shape); bias and ReLU are ignored. */
+extern const tk_op tk_conv2d_backward_data_op, tk_conv2d_backward_weights_op;
 
 /* The operator named name, or NULL. */
 const tk_op *tk_find_op(const char *name);
