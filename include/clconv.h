@@ -707,7 +707,8 @@ clconv_status clconv_conv2d_backward_bias_host(clconv_context *ctx,
                                                float *db);
 
 /* A ReLU-backward plan for tensors of this shape (any layout: it is
- * elementwise over shape's element count). Errors: CLCONV_ERROR_INVALID_VALUE
+ * elementwise over shape's element count; info.algorithm is
+ * CLCONV_ALGO_AUTO, there is nothing to choose). Errors: CLCONV_ERROR_INVALID_VALUE
  * (NULL), CLCONV_ERROR_INVALID_SHAPE (a dimension < 1), CLCONV_ERROR_OPENCL. */
 clconv_status clconv_relu_backward_plan_create(clconv_context *ctx, const clconv_shape *shape,
                                                clconv_plan **out);
