@@ -591,8 +591,6 @@ clconv_status clconv_conv_transpose2d_run(clconv_plan *plan, cl_mem x, cl_mem w,
                            "clconv_conv_transpose2d_run: the plan was made for another operator "
                            "(%s); expected a conv_transpose2d plan",
                            clconv_algorithm_name(plan->info.algorithm));
-    if (done)
-        *done = NULL;
     return clconv_conv_transpose2d_enqueue(plan, x, w, b, y, workspace, num_wait, wait_list,
                                            done);
 }

@@ -714,8 +714,9 @@ clconv_status clconv_conv2d_backward_data_host(clconv_context *ctx,
                                                const clconv_plan_options *options,
                                                const float *dy, const float *w, float *dx);
 
-/* A backward-weights plan. Each work-item owns a register block of up to 8
- * output channels x kernel_w taps of one (input channel, kernel row) and sums
+/* A backward-weights plan. Each work-item owns a register block of output
+ * channels (by default up to 8, and at most 32 accumulators) x kernel_w taps
+ * of one (input channel, kernel row) and sums
  * dy * x over a contiguous chunk of the (image, output row) pairs, output
  * columns ascending. With more than one chunk ("split", chosen from the
  * shape and device so that there are enough work-items) the chunks' partial
@@ -778,7 +779,8 @@ clconv_status clconv_conv2d_backward_bias_host(clconv_context *ctx,
                                                float *db);
 
 /* A ReLU-backward plan for tensors of this shape (any layout: it is
- * elementwise over shape's element count). Errors: CLCONV_ERROR_INVALID_VALUE
+ * elementwise over shape's element count; info.algorithm is
+ * CLCONV_ALGO_AUTO, there is nothing to choose). Errors: CLCONV_ERROR_INVALID_VALUE
  * (NULL), CLCONV_ERROR_INVALID_SHAPE (a dimension < 1), CLCONV_ERROR_OPENCL. */
 clconv_status clconv_relu_backward_plan_create(clconv_context *ctx, const clconv_shape *shape,
                                                clconv_plan **out);

@@ -69,7 +69,7 @@ __kernel void conv2d_backward_weights(__global const float *restrict x,
         const int ih = oh * SH - pad_t + kh * DH;
         if (ih < 0 || ih >= H)
             continue;
-        __global const float *xr = x + (((size_t)n * C + g * cin_g + ci) * H + ih) * W - pad_l;
+        __global const float *xr = x + (((size_t)n * C + g * cin_g + ci) * H + ih) * W;
         __global const float *dr[BOC];
         BW_UNROLL for (int r = 0; r < BOC; r++)
             dr[r] = dy + ((size_t)n * OC + dyc[r]) * ohw + (size_t)oh * OW;
@@ -79,8 +79,8 @@ __kernel void conv2d_backward_weights(__global const float *restrict x,
             BW_UNROLL for (int r = 0; r < BOC; r++)
                 dv[r] = dr[r][ow];
             BW_UNROLL for (int k = 0; k < KW; k++) {
-                const int iw = ow * SW + k * DW; /* offset by pad_l in xr */
-                if (iw >= pad_l && iw - pad_l < W) {
+                const int iw = ow * SW - pad_l + k * DW;
+                if (iw >= 0 && iw < W) {
                     const float xv = xr[iw];
                     BW_UNROLL for (int r = 0; r < BOC; r++)
                         acc[r][k] = fma(dv[r], xv, acc[r][k]);
@@ -91,7 +91,7 @@ __kernel void conv2d_backward_weights(__global const float *restrict x,
             float dv[BOC];
             BW_UNROLL for (int r = 0; r < BOC; r++)
                 dv[r] = dr[r][ow];
-            __global const float *xp = xr + ow * SW;
+            __global const float *xp = xr + (ow * SW - pad_l); /* >= 0 in the interior */
             BW_UNROLL for (int k = 0; k < KW; k++) {
                 const float xv = xp[k * DW];
                 BW_UNROLL for (int r = 0; r < BOC; r++)
@@ -103,8 +103,8 @@ __kernel void conv2d_backward_weights(__global const float *restrict x,
             BW_UNROLL for (int r = 0; r < BOC; r++)
                 dv[r] = dr[r][ow];
             BW_UNROLL for (int k = 0; k < KW; k++) {
-                const int iw = ow * SW + k * DW;
-                if (iw >= pad_l && iw - pad_l < W) {
+                const int iw = ow * SW - pad_l + k * DW;
+                if (iw >= 0 && iw < W) {
                     const float xv = xr[iw];
                     BW_UNROLL for (int r = 0; r < BOC; r++)
                         acc[r][k] = fma(dv[r], xv, acc[r][k]);
