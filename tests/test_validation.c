@@ -453,6 +453,8 @@ START_TEST(conv2d_bad_runs)
     cl_mem m = buffer(4096);
     expect(clconv_conv2d_run(pp, m, m, NULL, m, NULL, 0, NULL, NULL), CLCONV_ERROR_WRONG_PLAN,
            ctx, "plan", "conv2d_run(pool plan)");
+    expect(clconv_plan_get_info(pp, NULL), CLCONV_ERROR_INVALID_VALUE, NULL, "info",
+           "plan_get_info(NULL info)");
     clReleaseMemObject(m);
     clconv_plan_destroy(pp);
     clconv_plan_info info;
