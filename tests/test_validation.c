@@ -938,6 +938,16 @@ START_TEST(context_bad_arguments)
            "queue", "from_queue(NULL queue)");
     expect(clconv_context_create_from_queue(cc, q, NULL), CLCONV_ERROR_INVALID_VALUE, NULL, "out",
            "from_queue(NULL out)");
+    /* a queue of another cl_context */
+    cl_device_id dev = clconv_context_device(tu_ctx());
+    cl_int err;
+    cl_context other = clCreateContext(NULL, 1, &dev, NULL, NULL, &err);
+    ck_assert_int_eq(err, CL_SUCCESS);
+    c = (clconv_context *)1;
+    expect(clconv_context_create_from_queue(other, q, &c), CLCONV_ERROR_INVALID_VALUE, NULL,
+           "queue: belongs to another cl_context", "from_queue(mismatched context)");
+    ck_assert_ptr_null(c);
+    clReleaseContext(other);
     clconv_cache_stats stats;
     expect(clconv_context_cache_stats(NULL, &stats), CLCONV_ERROR_INVALID_VALUE, NULL, "ctx",
            "cache_stats(NULL ctx)");
