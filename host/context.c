@@ -27,13 +27,18 @@ static bool contains_nocase(const char *hay, const char *needle)
 /* Parses "P:D"; returns false when sel is not of that form. */
 static bool parse_indices(const char *sel, unsigned *p, unsigned *d)
 {
+    /* Digits only: strtoul would take "-1" or " 1" and wrap "4294967296" to 0. */
     char *end;
+    if (!isdigit((unsigned char)sel[0]))
+        return false;
     unsigned long a = strtoul(sel, &end, 10);
-    if (end == sel || *end != ':')
+    if (end == sel || *end != ':' || a > 65535)
         return false;
     const char *s2 = end + 1;
+    if (!isdigit((unsigned char)s2[0]))
+        return false;
     unsigned long b = strtoul(s2, &end, 10);
-    if (end == s2 || *end != '\0')
+    if (end == s2 || *end != '\0' || b > 65535)
         return false;
     *p = (unsigned)a;
     *d = (unsigned)b;

@@ -632,12 +632,27 @@ clconv_status clconv_conv2d_plan_create(clconv_context *ctx, const clconv_conv2d
     clconv_shape wshape = clconv_conv2d_weight_shape(params);
     size_t nx = clconv_shape_elements_checked(input), ny = clconv_shape_elements_checked(&oshape);
     size_t nw = clconv_shape_elements_checked(&wshape);
-    if (nx > CLCONV_MAX_DEVICE_ELEMENTS || ny > CLCONV_MAX_DEVICE_ELEMENTS ||
-        nw > CLCONV_MAX_DEVICE_ELEMENTS || nw == 0)
-        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
-                           "tensor too large: input %zu, weight %zu, output %zu elements; the "
-                           "kernels index up to %zu per tensor", nx, nw, ny,
-                           (size_t)CLCONV_MAX_DEVICE_ELEMENTS);
+    if ((st = clconv_check_device_tensor(ctx, "input", nx, sizeof(float))) ||
+        (st = clconv_check_device_tensor(ctx, "weight", nw, sizeof(float))) ||
+        (st = clconv_check_device_tensor(ctx, "output", ny, sizeof(float))))
+        return st;
+    /* The kernels compute input coordinates (output index * stride + tap *
+     * dilation) in ints, for whole tiles: up to 2^15 outputs past the edge. */
+    const struct {
+        const char *axis;
+        int64_t o, s, k, d;
+    } ax[2] = {{"h", oshape.h, params->stride_h, params->kernel_h, params->dilation_h},
+               {"w", oshape.w, params->stride_w, params->kernel_w, params->dilation_w}};
+    for (int i = 0; i < 2; i++) {
+        int64_t reach = (ax[i].o + ((int64_t)1 << 15)) * ax[i].s + (ax[i].k - 1) * ax[i].d;
+        if (reach > INT32_MAX)
+            return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                               "stride_%s = %lld, kernel_%s = %lld, dilation_%s = %lld with %lld "
+                               "outputs: input coordinates up to %lld overflow the kernels' "
+                               "32-bit ints", ax[i].axis, (long long)ax[i].s, ax[i].axis,
+                               (long long)ax[i].k, ax[i].axis, (long long)ax[i].d,
+                               (long long)ax[i].o, (long long)reach);
+    }
     clconv_plan *plan;
     if ((st = clconv_plan_alloc(ctx, CLCONV_OP_CONV2D, &plan)))
         return st;

@@ -21,9 +21,7 @@ clconv_status clconv_conv_transpose2d_check(clconv_context *ctx,
 {
     if (!p)
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "params: NULL, expected parameters");
-    clconv_status st = clconv_validate_shape(ctx, in, "input");
-    if (st)
-        return st;
+    clconv_status st;
     struct {
         const char *name;
         int64_t v, lo;
@@ -64,6 +62,9 @@ clconv_status clconv_conv_transpose2d_check(clconv_context *ctx,
                                o[i].name, (long long)o[i].op, o[i].axis, o[i].axis,
                                (long long)lim);
     }
+    /* The input after the parameters: conv1d's input channels are its in_channels. */
+    if ((st = clconv_validate_shape(ctx, in, "input")))
+        return st;
     if ((st = clconv_check_groups(ctx, p->in_channels, p->out_channels, p->groups, in)))
         return st;
     if (in->h > CLCONV_MAX_DIM || in->w > CLCONV_MAX_DIM)
@@ -82,8 +83,11 @@ clconv_status clconv_conv_transpose2d_check(clconv_context *ctx,
                            (long long)in->h, (long long)in->w, (long long)oh, (long long)ow,
                            (long long)p->pad_h, (long long)p->pad_w);
     clconv_shape os = {in->n, p->out_channels, oh, ow};
-    if (clconv_shape_elements_checked(&os) == 0)
-        return clconv_fail(ctx, CLCONV_ERROR_INVALID_SHAPE, "output shape overflows size_t");
+    clconv_shape wshape = clconv_conv_transpose2d_weight_shape(p);
+    size_t bytes;
+    if ((st = clconv_tensor_bytes(ctx, "output", &os, sizeof(float), &bytes)) ||
+        (st = clconv_tensor_bytes(ctx, "weight", &wshape, sizeof(float), &bytes)))
+        return st;
     if (out)
         *out = os;
     return CLCONV_SUCCESS;
@@ -456,12 +460,10 @@ clconv_status clconv_conv_transpose2d_plan_shaped(clconv_context *ctx,
     clconv_shape wshape = clconv_conv_transpose2d_weight_shape(params);
     size_t nx = clconv_shape_elements_checked(input), ny = clconv_shape_elements_checked(&oshape);
     size_t nw = clconv_shape_elements_checked(&wshape);
-    if (nx > CLCONV_MAX_DEVICE_ELEMENTS || ny > CLCONV_MAX_DEVICE_ELEMENTS ||
-        nw > CLCONV_MAX_DEVICE_ELEMENTS || nw == 0)
-        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
-                           "tensor too large: input %zu, weight %zu, output %zu elements; the "
-                           "kernels index up to %zu per tensor", nx, nw, ny,
-                           (size_t)CLCONV_MAX_DEVICE_ELEMENTS);
+    if ((st = clconv_check_device_tensor(ctx, "input", nx, sizeof(float))) ||
+        (st = clconv_check_device_tensor(ctx, "weight", nw, sizeof(float))) ||
+        (st = clconv_check_device_tensor(ctx, "output", ny, sizeof(float))))
+        return st;
     /* The kernels do their index arithmetic in 32-bit ints. */
     const int64_t span_h = params->dilation_h * (params->kernel_h - 1) + params->pad_h +
                            params->stride_h + oshape.h;

@@ -172,8 +172,21 @@ bool clconv_mul_size(size_t a, size_t b, size_t *out);
 /* Elements of a validated shape, or 0 on overflow. */
 size_t clconv_shape_elements_checked(const clconv_shape *s);
 
-/* Validates a shape's four dimensions are >= 1 (name: "input"). */
+/* Validates a shape's four dimensions are in 1..CLCONV_MAX_DIM and its
+ * float bytes fit in size_t (name: "input"). */
 clconv_status clconv_validate_shape(clconv_context *ctx, const clconv_shape *s, const char *name);
+
+/* Bytes of a tensor of shape s with elem_size-byte elements; INVALID_SHAPE
+ * naming it when the element count or the bytes overflow size_t. */
+clconv_status clconv_tensor_bytes(clconv_context *ctx, const char *name, const clconv_shape *s,
+                                  size_t elem_size, size_t *bytes);
+
+/* What the device path can address (plan.c): at most
+ * CLCONV_MAX_DEVICE_ELEMENTS elements (the kernels index with ints) and at
+ * most the device's CL_DEVICE_MAX_MEM_ALLOC_SIZE bytes; UNSUPPORTED naming
+ * the tensor otherwise. */
+clconv_status clconv_check_device_tensor(clconv_context *ctx, const char *name, size_t elements,
+                                         size_t elem_size);
 
 /* ---- tuning (tune.c) ------------------------------------------------------ */
 

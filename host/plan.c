@@ -79,6 +79,23 @@ clconv_status clconv_check_buffer(clconv_context *ctx, cl_mem buf, size_t need, 
     return CLCONV_SUCCESS;
 }
 
+clconv_status clconv_check_device_tensor(clconv_context *ctx, const char *name, size_t elements,
+                                         size_t elem_size)
+{
+    if (elements > CLCONV_MAX_DEVICE_ELEMENTS)
+        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                           "%s: %zu elements, expected at most %zu: the device kernels index "
+                           "tensors with 32-bit ints", name, elements,
+                           (size_t)CLCONV_MAX_DEVICE_ELEMENTS);
+    size_t bytes = elements * elem_size; /* < 2^31 * elem_size: no overflow */
+    if ((cl_ulong)bytes > ctx->max_alloc)
+        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                           "%s: %zu bytes (%zu elements), more than the device's largest buffer "
+                           "(CL_DEVICE_MAX_MEM_ALLOC_SIZE = %llu bytes)", name, bytes, elements,
+                           (unsigned long long)ctx->max_alloc);
+    return CLCONV_SUCCESS;
+}
+
 clconv_status clconv_check_weighted_buffers(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b,
                                             cl_mem y, const char *what)
 {

@@ -145,10 +145,9 @@ clconv_status clconv_pool2d_check(clconv_context *ctx, const clconv_pool2d_param
                                (long long)oh, (long long)ow);
     }
     clconv_shape o = {in->n, in->c, oh, ow};
-    if (clconv_shape_elements_checked(&o) == 0)
-        return clconv_fail(ctx, CLCONV_ERROR_INVALID_SHAPE, "output shape %lldx%lldx%lldx%lld "
-                           "overflows size_t", (long long)o.n, (long long)o.c, (long long)o.h,
-                           (long long)o.w);
+    size_t bytes; /* indices are int64: 8 bytes per output element */
+    if ((st = clconv_tensor_bytes(ctx, "output", &o, sizeof(int64_t), &bytes)))
+        return st;
     if (out)
         *out = o;
     return CLCONV_SUCCESS;
@@ -363,11 +362,9 @@ clconv_status clconv_pool2d_plan_create(clconv_context *ctx, const clconv_pool2d
     if (st)
         return st;
     size_t nx = clconv_shape_elements_checked(input), ny = clconv_shape_elements_checked(&oshape);
-    if (nx > CLCONV_MAX_DEVICE_ELEMENTS || ny > CLCONV_MAX_DEVICE_ELEMENTS)
-        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
-                           "tensor too large: input %zu, output %zu elements; the kernels "
-                           "index up to %zu per tensor", nx, ny,
-                           (size_t)CLCONV_MAX_DEVICE_ELEMENTS);
+    if ((st = clconv_check_device_tensor(ctx, "input", nx, sizeof(float))) ||
+        (st = clconv_check_device_tensor(ctx, "output", ny, sizeof(float))))
+        return st;
     clconv_plan *plan;
     if ((st = clconv_plan_alloc(ctx, CLCONV_OP_POOL2D, &plan)))
         return st;

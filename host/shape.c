@@ -32,14 +32,33 @@ clconv_status clconv_validate_shape(clconv_context *ctx, const clconv_shape *s, 
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "%s: NULL, expected a shape", name);
     const int64_t d[4] = {s->n, s->c, s->h, s->w};
     const char *dn[4] = {"n", "c", "h", "w"};
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 4; i++) {
         if (d[i] <= 0)
             return clconv_fail(ctx, CLCONV_ERROR_INVALID_SHAPE,
                                "%s.%s = %lld, expected >= 1", name, dn[i], (long long)d[i]);
-    if (clconv_shape_elements_checked(s) == 0)
+        /* Keeps every formula on the dimensions (with paddings, strides,
+         * dilations, all <= CLCONV_MAX_DIM too) inside int64. */
+        if (d[i] > CLCONV_MAX_DIM)
+            return clconv_fail(ctx, CLCONV_ERROR_INVALID_SHAPE, "%s.%s = %lld, expected <= %lld",
+                               name, dn[i], (long long)d[i], (long long)CLCONV_MAX_DIM);
+    }
+    size_t bytes;
+    return clconv_tensor_bytes(ctx, name, s, sizeof(float), &bytes);
+}
+
+clconv_status clconv_tensor_bytes(clconv_context *ctx, const char *name, const clconv_shape *s,
+                                  size_t elem_size, size_t *bytes)
+{
+    size_t n = clconv_shape_elements_checked(s);
+    if (n == 0)
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_SHAPE,
                            "%s: %lld x %lld x %lld x %lld elements overflow size_t", name,
                            (long long)s->n, (long long)s->c, (long long)s->h, (long long)s->w);
+    if (!clconv_mul_size(n, elem_size, bytes))
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_SHAPE,
+                           "%s: %lld x %lld x %lld x %lld = %zu elements of %zu bytes overflow "
+                           "size_t", name, (long long)s->n, (long long)s->c, (long long)s->h,
+                           (long long)s->w, n, elem_size);
     return CLCONV_SUCCESS;
 }
 
@@ -86,9 +105,7 @@ clconv_status clconv_conv2d_check(clconv_context *ctx, const clconv_conv2d_param
 {
     if (!p)
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "params: NULL, expected parameters");
-    clconv_status st = clconv_validate_shape(ctx, in, "input");
-    if (st)
-        return st;
+    clconv_status st;
     struct {
         const char *name;
         int64_t v, lo;
@@ -108,6 +125,9 @@ clconv_status clconv_conv2d_check(clconv_context *ctx, const clconv_conv2d_param
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
                            "activation = %d, expected CLCONV_ACTIVATION_NONE (0) or _RELU (1)",
                            (int)p->activation);
+    /* The input after the parameters: conv1d's input channels are its in_channels. */
+    if ((st = clconv_validate_shape(ctx, in, "input")))
+        return st;
     if ((st = clconv_check_groups(ctx, p->in_channels, p->out_channels, p->groups, in)))
         return st;
     int64_t oh = window_out(in->h, p->pad_top + p->pad_bottom, p->kernel_h, p->stride_h,
@@ -124,8 +144,11 @@ clconv_status clconv_conv2d_check(clconv_context *ctx, const clconv_conv2d_param
                            (long long)(p->dilation_h * (p->kernel_h - 1) + 1),
                            (long long)(p->dilation_w * (p->kernel_w - 1) + 1));
     clconv_shape o = {in->n, p->out_channels, oh, ow};
-    if (clconv_shape_elements_checked(&o) == 0)
-        return clconv_fail(ctx, CLCONV_ERROR_INVALID_SHAPE, "output shape overflows size_t");
+    clconv_shape wshape = clconv_conv2d_weight_shape(p);
+    size_t bytes;
+    if ((st = clconv_tensor_bytes(ctx, "output", &o, sizeof(float), &bytes)) ||
+        (st = clconv_tensor_bytes(ctx, "weight", &wshape, sizeof(float), &bytes)))
+        return st;
     if (out)
         *out = o;
     return CLCONV_SUCCESS;
@@ -183,6 +206,12 @@ clconv_status clconv_conv2d_set_same_padding(clconv_conv2d_params *p)
                            "padding='same': kernel (%lld, %lld) and dilation (%lld, %lld) must "
                            "be >= 1", (long long)p->kernel_h, (long long)p->kernel_w,
                            (long long)p->dilation_h, (long long)p->dilation_w);
+    clconv_status st;
+    if ((st = clconv_check_range(NULL, "kernel_h", p->kernel_h, 1)) ||
+        (st = clconv_check_range(NULL, "kernel_w", p->kernel_w, 1)) ||
+        (st = clconv_check_range(NULL, "dilation_h", p->dilation_h, 1)) ||
+        (st = clconv_check_range(NULL, "dilation_w", p->dilation_w, 1)))
+        return st; /* dilation * (kernel - 1) stays inside int64 */
     int64_t th = p->dilation_h * (p->kernel_h - 1), tw = p->dilation_w * (p->kernel_w - 1);
     p->pad_top = th / 2;
     p->pad_bottom = th - th / 2;

@@ -87,6 +87,20 @@ typedef struct clconv_shape {
 /* Number of elements in a shape (0 if any dimension is <= 0). */
 size_t clconv_shape_elements(clconv_shape s);
 
+/* Size limits, checked by every validate, output-shape, plan and reference
+ * call before anything is computed or enqueued:
+ *   - every size, stride, padding and dilation is at most 2^30
+ *     (CLCONV_ERROR_INVALID_VALUE), and so is every input dimension
+ *     (CLCONV_ERROR_INVALID_SHAPE);
+ *   - the element count and the byte size of the input, the weights and the
+ *     output (for pooling: of its int64 indices) fit in size_t
+ *     (CLCONV_ERROR_INVALID_SHAPE naming the tensor);
+ *   - plans (the device path) also need every tensor to hold at most 2^31 - 1
+ *     elements (the kernels index with 32-bit ints) and at most the device's
+ *     CL_DEVICE_MAX_MEM_ALLOC_SIZE bytes, and conv2d input coordinates
+ *     (output index x stride + tap x dilation, for whole tiles) to fit an int
+ *     (CLCONV_ERROR_UNSUPPORTED naming the tensor or the parameter). */
+
 /* ------------------------------------------------------------------------ */
 /* Context: device, queue, program cache, last error                        */
 /* ------------------------------------------------------------------------ */
@@ -248,12 +262,12 @@ clconv_conv2d_params clconv_conv2d_default_params(int64_t in_channels, int64_t o
 /* Sets the four paddings as PyTorch's padding='same' does: total padding
  * dilation*(kernel-1) per axis, the smaller half before, the larger after.
  * Errors: CLCONV_ERROR_INVALID_VALUE when a stride is not 1 (PyTorch refuses
- * 'same' with strides too) or the kernel/dilation are not positive. */
+ * 'same' with strides too) or the kernel/dilation are not in 1..2^30. */
 clconv_status clconv_conv2d_set_same_padding(clconv_conv2d_params *params);
 
 /* Checks params against an input shape without any device. Errors:
  * CLCONV_ERROR_INVALID_VALUE (bad parameter), CLCONV_ERROR_INVALID_SHAPE
- * (channel mismatch, no output). */
+ * (channel mismatch, no output, sizes beyond the limits above). */
 clconv_status clconv_conv2d_validate(const clconv_conv2d_params *params, const clconv_shape *input);
 
 /* The output shape: H_out = floor((H + pad_top + pad_bottom - dilation_h*(kernel_h-1) - 1)
@@ -276,7 +290,8 @@ clconv_shape clconv_conv2d_weight_shape(const clconv_conv2d_params *params);
  *   at least one; the pairs are processed in chunks of that many. Bias and
  *   ReLU are a small kernel after the GEMMs. Tile options are ignored.
  * Errors: as clconv_conv2d_validate, CLCONV_ERROR_UNSUPPORTED (an algorithm
- * that cannot run this shape on this device), CLCONV_ERROR_BUILD_FAILED,
+ * that cannot run this shape on this device, a tensor beyond the device
+ * limits under "Size limits"), CLCONV_ERROR_BUILD_FAILED,
  * CLCONV_ERROR_OPENCL. */
 clconv_status clconv_conv2d_plan_create(clconv_context *ctx, const clconv_conv2d_params *params,
                                         const clconv_shape *input,
@@ -386,8 +401,9 @@ clconv_pool2d_params clconv_pool2d_global_params(clconv_pool_mode mode);
 /* Checks params against an input shape without any device. Errors:
  * CLCONV_ERROR_INVALID_VALUE (a bad parameter: kernel, stride, padding above
  * kernel/2, dilation, mode, norm_type, divisor_override, output size < 1),
- * CLCONV_ERROR_INVALID_SHAPE (a bad input shape, or no output: the computed
- * output size is < 1). The message names the parameter, its value and the
+ * CLCONV_ERROR_INVALID_SHAPE (a bad input shape, sizes beyond the limits
+ * under "Size limits", or no output: the computed output size is < 1). The
+ * message names the parameter, its value and the
  * expectation. */
 clconv_status clconv_pool2d_validate(const clconv_pool2d_params *params, const clconv_shape *input);
 
@@ -404,7 +420,8 @@ clconv_status clconv_pool2d_output_shape(const clconv_pool2d_params *params,
  * multiply compiled programs.
  * info.bytes is the input plus output bytes (a run that also writes indices
  * moves output elements * 8 bytes more); info.flops counts one operation per
- * window tap. Errors: as clconv_pool2d_validate, CLCONV_ERROR_UNSUPPORTED,
+ * window tap. Errors: as clconv_pool2d_validate, CLCONV_ERROR_UNSUPPORTED
+ * (also a tensor beyond the device limits under "Size limits"),
  * CLCONV_ERROR_BUILD_FAILED, CLCONV_ERROR_OPENCL. */
 clconv_status clconv_pool2d_plan_create(clconv_context *ctx, const clconv_pool2d_params *params,
                                         const clconv_shape *input,
@@ -544,7 +561,7 @@ clconv_conv_transpose2d_params clconv_conv_transpose2d_default_params(int64_t in
 /* Checks params against an input shape without any device. Errors:
  * CLCONV_ERROR_INVALID_VALUE (bad parameter, output_padding >= max(stride,
  * dilation), groups not dividing the channels), CLCONV_ERROR_INVALID_SHAPE
- * (channel mismatch, no output). */
+ * (channel mismatch, no output, sizes beyond the limits under "Size limits"). */
 clconv_status clconv_conv_transpose2d_validate(const clconv_conv_transpose2d_params *params,
                                                const clconv_shape *input);
 
@@ -574,7 +591,8 @@ clconv_shape clconv_conv_transpose2d_weight_shape(const clconv_conv_transpose2d_
  *     compilation, deterministic); ask for GEMM explicitly when it pays.
  * Options: wg_w, wg_h, block_w, block_oc override the gather tile (0 =
  * default); wg_oc and ci_chunk must be 0 or 1 (there is no channel lane).
- * Errors: as clconv_conv_transpose2d_validate, CLCONV_ERROR_UNSUPPORTED,
+ * Errors: as clconv_conv_transpose2d_validate, CLCONV_ERROR_UNSUPPORTED
+ * (also a tensor beyond the device limits under "Size limits"),
  * CLCONV_ERROR_BUILD_FAILED, CLCONV_ERROR_OPENCL. */
 clconv_status clconv_conv_transpose2d_plan_create(clconv_context *ctx,
                                                   const clconv_conv_transpose2d_params *params,

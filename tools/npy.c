@@ -194,6 +194,26 @@ int npy_read_f32(const char *path, npy_array *out, char *err, size_t en)
     FILE *f = fopen(path, "rb");
     if (!f)
         return fail(err, en, "%s: cannot open: %s", path, strerror(errno));
+    int rc = npy_read_f32_stream(f, path, out, err, en);
+    fclose(f);
+    return rc;
+}
+
+/* Bytes from the current position to the end of f, or -1 when f cannot seek. */
+static long long bytes_left(FILE *f)
+{
+    long here = ftell(f);
+    if (here < 0 || fseek(f, 0, SEEK_END) != 0)
+        return -1;
+    long end = ftell(f);
+    if (end < 0 || fseek(f, here, SEEK_SET) != 0)
+        return -1;
+    return end >= here ? (long long)(end - here) : -1;
+}
+
+int npy_read_f32_stream(FILE *f, const char *path, npy_array *out, char *err, size_t en)
+{
+    memset(out, 0, sizeof *out);
     int rc = -1;
     char *header = NULL;
     unsigned char pre[12];
@@ -273,6 +293,15 @@ int npy_read_f32(const char *path, npy_array *out, char *err, size_t en)
         count *= (size_t)out->shape[i];
     }
     out->count = count;
+    /* A header may claim any shape: compare with the file before allocating. */
+    long long left = bytes_left(f);
+    if (left >= 0 && (unsigned long long)left < (unsigned long long)count * 4) {
+        char sh[128];
+        npy_shape_string(out->shape, out->ndim, sh, sizeof sh);
+        fail(err, en, "%s: truncated .npy file: shape %s needs %zu bytes of data, the file "
+             "holds %lld", path, sh, count * 4, left);
+        goto done;
+    }
     out->data = malloc(count ? count * sizeof(float) : 4);
     if (!out->data) {
         fail(err, en, "%s: out of memory for %zu floats", path, count);
@@ -294,7 +323,6 @@ int npy_read_f32(const char *path, npy_array *out, char *err, size_t en)
     rc = 0;
 done:
     free(header);
-    fclose(f);
     if (rc)
         npy_free(out);
     return rc;

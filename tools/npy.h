@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define NPY_MAX_DIMS 8
 
@@ -24,6 +25,10 @@ typedef struct npy_array {
 /* Reads a float32 array. Returns 0 on success; otherwise -1 with a message
  * (starting with the path) in err. */
 int npy_read_f32(const char *path, npy_array *out, char *err, size_t err_size);
+
+/* The same from an open stream (read from its current position; not closed);
+ * name stands for the path in messages. */
+int npy_read_f32_stream(FILE *f, const char *name, npy_array *out, char *err, size_t err_size);
 
 /* Writes count = prod(shape) values. Returns 0 or -1 with a message in err. */
 int npy_write_f32(const char *path, const int64_t *shape, int ndim, const float *data, char *err,
