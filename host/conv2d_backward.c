@@ -24,12 +24,13 @@ static clconv_status bwd_begin(clconv_context *ctx, const clconv_conv2d_params *
     clconv_shape wshape = clconv_conv2d_weight_shape(params);
     size_t nx = clconv_shape_elements_checked(input), ny = clconv_shape_elements_checked(oshape);
     size_t nw = clconv_shape_elements_checked(&wshape);
-    if (nx > CLCONV_MAX_DEVICE_ELEMENTS || ny > CLCONV_MAX_DEVICE_ELEMENTS ||
-        nw > CLCONV_MAX_DEVICE_ELEMENTS || nw == 0)
-        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
-                           "tensor too large: input %zu, weight %zu, output %zu elements; the "
-                           "kernels index up to %zu per tensor", nx, nw, ny,
-                           (size_t)CLCONV_MAX_DEVICE_ELEMENTS);
+    if (nw == 0)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_SHAPE, "weight: no elements, expected at least one");
+    /* dx has the input's shape, dy the output's, dw the weight's. */
+    if ((st = clconv_check_device_tensor(ctx, "input", nx, sizeof(float))) ||
+        (st = clconv_check_device_tensor(ctx, "weight", nw, sizeof(float))) ||
+        (st = clconv_check_device_tensor(ctx, "output", ny, sizeof(float))))
+        return st;
     return CLCONV_SUCCESS;
 }
 

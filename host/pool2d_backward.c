@@ -158,11 +158,9 @@ clconv_status clconv_pool2d_backward_plan_create(clconv_context *ctx,
     if (st)
         return st;
     size_t nx = clconv_shape_elements_checked(input), ny = clconv_shape_elements_checked(&oshape);
-    if (nx > CLCONV_MAX_DEVICE_ELEMENTS || ny > CLCONV_MAX_DEVICE_ELEMENTS)
-        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
-                           "tensor too large: input %zu, output %zu elements; the kernels "
-                           "index up to %zu per tensor", nx, ny,
-                           (size_t)CLCONV_MAX_DEVICE_ELEMENTS);
+    if ((st = clconv_check_device_tensor(ctx, "input", nx, sizeof(float))) ||
+        (st = clconv_check_device_tensor(ctx, "output", ny, sizeof(float))))
+        return st;
     clconv_plan *plan;
     if ((st = clconv_plan_alloc(ctx, CLCONV_OP_POOL2D_BACKWARD, &plan)))
         return st;

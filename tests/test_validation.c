@@ -853,6 +853,26 @@ START_TEST(pool2d_device_limits)
 }
 END_TEST
 
+/* The training passes share the forward passes' tensor limits; max pooling's
+ * indices are optional (max backward can take x instead), so they are
+ * checked against the plan when a run passes them, not here. */
+START_TEST(backward_device_limits)
+{
+    clconv_context *ctx = tu_ctx();
+    clconv_plan *plan = NULL;
+    clconv_conv2d_params c = clconv_conv2d_default_params(1, 1, 1, 1);
+    clconv_shape big = {1, 1, 65536, 32769};
+    expect(clconv_conv2d_backward_data_plan_create(ctx, &c, &big, NULL, &plan),
+           CLCONV_ERROR_UNSUPPORTED, ctx, "input: 2147549184 elements", "dgrad input > INT32_MAX");
+    expect(clconv_conv2d_backward_weights_plan_create(ctx, &c, &big, NULL, &plan),
+           CLCONV_ERROR_UNSUPPORTED, ctx, "input: 2147549184 elements", "wgrad input > INT32_MAX");
+    clconv_pool2d_params p = clconv_pool2d_default_params(CLCONV_POOL_MAX, 1, 1);
+    expect(clconv_pool2d_backward_plan_create(ctx, &p, &big, NULL, &plan),
+           CLCONV_ERROR_UNSUPPORTED, ctx, "input: 2147549184 elements", "pool bwd input > INT32_MAX");
+    ck_assert_ptr_null(plan);
+}
+END_TEST
+
 START_TEST(pool2d_bad_runs)
 {
     clconv_context *ctx = tu_ctx();
@@ -988,6 +1008,7 @@ int main(void)
     tcase_add_test(limits, conv2d_device_limits);
     tcase_add_test(limits, conv_transpose2d_device_limits);
     tcase_add_test(limits, pool2d_device_limits);
+    tcase_add_test(limits, backward_device_limits);
     suite_add_tcase(s, limits);
     TCase *runs = tcase_create("runs");
     tcase_set_timeout(runs, 300);
