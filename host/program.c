@@ -299,8 +299,9 @@ clconv_status clconv_get_program(clconv_context *ctx, const char *file, const ch
         if (err != CL_SUCCESS) {
             char *log = build_log(ctx, prog);
             char head[900];
-            snprintf(head, sizeof head, "building kernels/%s.cl with options '%s' failed: %s (%d)",
-                     file, options, clconv_cl_error_name(err), (int)err);
+            snprintf(head, sizeof head,
+                     "building kernels/%s.cl with options '%s' failed: clBuildProgram returned "
+                     "%s (%d)", file, options, clconv_cl_error_name(err), (int)err);
             clconv_fail_long(ctx, CLCONV_ERROR_BUILD_FAILED, head, log ? log : "");
             free(log);
             clReleaseProgram(prog);
