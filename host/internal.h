@@ -57,6 +57,7 @@ struct clconv_context {
     cl_uint preferred_float_width;    /* CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT */
     cl_uint mem_base_align_bytes;
     char cache_dir[1024];             /* "" = disk cache off */
+    bool disk_write_off;              /* a write failed: load only (program.c) */
     pthread_mutex_t lock;             /* guards the program cache and counters */
     clconv_program_entry *programs;
     struct clconv_tune_entry *tuned;  /* find-mode winners (tune.c) */

@@ -136,6 +136,10 @@ typedef struct clconv_cache_stats {
     uint64_t disk_hits;       /* programs loaded from binaries on disk (no compile) */
     uint64_t compiled;        /* programs compiled from source */
     uint64_t disk_writes;     /* binaries written to the disk cache */
+    uint64_t disk_write_errors; /* writes that failed: the cache directory is not writable.
+                                 * After the first the context only reads the disk cache
+                                 * (everything still works, compiled kernels are just not
+                                 * stored), and the process says so once on stderr. */
 } clconv_cache_stats;
 
 /* Reads the cache counters. */

@@ -19,7 +19,10 @@
 #include "testutil.h"
 
 #include <clblast_c.h>
+#include <dirent.h>
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -695,6 +698,238 @@ START_TEST(test_ledger_self_check)
 }
 END_TEST
 
+/* ---- the disk cache: corrupt, stale and unwritable ------------------------- */
+
+static char *make_temp_dir(void)
+{
+    char tmpl[] = "/tmp/clconv-fail-XXXXXX";
+    char *d = mkdtemp(tmpl);
+    ck_assert_ptr_nonnull(d);
+    return strdup(d);
+}
+
+static void remove_dir(const char *dir)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+/* A 3x3 stride-2 max pooling (one small program) on a fresh context with
+ * the cache directory dir; checks the result and returns the stats. */
+static clconv_cache_stats pool_once(const char *dir)
+{
+    setenv("CLCONV_CACHE_DIR", dir, 1);
+    clconv_context *ctx;
+    ck_assert_int_eq(clconv_context_create(&ctx), CLCONV_SUCCESS);
+    clconv_pool2d_params p = clconv_pool2d_default_params(CLCONV_POOL_MAX, 3, 3);
+    p.stride_h = p.stride_w = 2;
+    clconv_shape in = {1, 2, 7, 7}, out;
+    ck_assert_int_eq(clconv_pool2d_output_shape(&p, &in, &out), 0);
+    float x[98], y[32], ref[32];
+    tu_rng r = tu_rng_make(3);
+    tu_fill(&r, x, 98, false);
+    ck_assert_int_eq(clconv_ref_pool2d(&p, &in, x, ref, NULL), 0);
+    clconv_status st = clconv_pool2d_host(ctx, &p, &in, x, y, NULL);
+    ck_assert_msg(st == CLCONV_SUCCESS, "pool2d with cache '%s': %s", dir,
+                  clconv_last_error(ctx));
+    char msg[256];
+    ck_assert_msg(tu_compare(y, ref, NULL, clconv_shape_elements(out), 0, 0, msg, sizeof msg) < 0,
+                  "%s", msg);
+    clconv_cache_stats stats;
+    ck_assert_int_eq(clconv_context_cache_stats(ctx, &stats), CLCONV_SUCCESS);
+    clconv_context_destroy(ctx);
+    return stats;
+}
+
+/* The one *.bin file in dir (its path into path), read whole. */
+static unsigned char *read_cache_file(const char *dir, char *path, size_t size, size_t *len)
+{
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    struct dirent *e;
+    int found = 0;
+    while ((e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if (n > 4 && strcmp(e->d_name + n - 4, ".bin") == 0) {
+            snprintf(path, size, "%s/%s", dir, e->d_name);
+            found++;
+        }
+    }
+    closedir(d);
+    ck_assert_int_eq(found, 1);
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *buf = malloc((size_t)n + 16);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_int_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    if (len)
+        ck_assert_int_eq(fwrite(data, 1, len, f), len);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* Each way a cache file can be wrong (layout: "CLCONVB1", u32 key length,
+ * key, u64 binary length, binary) is detected: the program is rebuilt and
+ * the file rewritten, and the next context loads the good file again. */
+START_TEST(test_cache_corrupt_entries)
+{
+    char *dir = make_temp_dir();
+    clconv_cache_stats s = pool_once(dir);
+    ck_assert_uint_eq(s.compiled, 1);
+    ck_assert_uint_eq(s.disk_writes, 1);
+    char path[1200];
+    size_t len;
+    unsigned char *good = read_cache_file(dir, path, sizeof path, &len);
+    uint32_t klen;
+    memcpy(&klen, good + 8, 4);
+    size_t bin_at = 12 + klen + 8;
+    ck_assert_uint_gt(len, bin_at);
+    unsigned char *bad = malloc(len + 16);
+    ck_assert_ptr_nonnull(bad);
+    const char *names[] = {"zero-length",        "truncated to half",  "one byte short",
+                           "trailing bytes",     "wrong magic",        "stale key (driver)",
+                           "key length too big", "binary length huge", "garbage binary",
+                           "binary length zero"};
+    for (int v = 0; v < 10; v++) {
+        size_t n = len;
+        memcpy(bad, good, len);
+        uint64_t big = (uint64_t)1 << 62, zero = 0;
+        uint32_t kbig = 0xffffffffu;
+        switch (v) {
+        case 0: n = 0; break;
+        case 1: n = len / 2; break;
+        case 2: n = len - 1; break;
+        case 3: memcpy(bad + len, "xxxx", 4); n = len + 4; break;
+        case 4: bad[7] = '0'; break;
+        case 5: { /* another driver version: same length, another key */
+            char *drv = memmem(bad + 12, klen, "\ndriver=", 8);
+            ck_assert_ptr_nonnull(drv);
+            drv[8] ^= 1;
+            break;
+        }
+        case 6: memcpy(bad + 8, &kbig, 4); break;
+        case 7: memcpy(bad + 12 + klen, &big, 8); break;
+        case 8: {
+            tu_rng r = tu_rng_make(11);
+            for (size_t i = bin_at; i < len; i++)
+                bad[i] = (unsigned char)tu_next(&r);
+            break;
+        }
+        case 9: memcpy(bad + 12 + klen, &zero, 8); n = bin_at; break;
+        }
+        write_file(path, bad, n);
+        s = pool_once(dir);
+        ck_assert_msg(s.disk_hits == 0 && s.compiled == 1 && s.disk_writes == 1,
+                      "%s: disk hits %llu, compiled %llu, disk writes %llu", names[v],
+                      (unsigned long long)s.disk_hits, (unsigned long long)s.compiled,
+                      (unsigned long long)s.disk_writes);
+        s = pool_once(dir); /* the rewritten file is good again */
+        ck_assert_msg(s.disk_hits == 1 && s.compiled == 0, "%s: not rewritten", names[v]);
+    }
+    free(bad);
+    free(good);
+    remove_dir(dir);
+    free(dir);
+    const char *old = getenv("TF_CACHE_DIR");
+    if (old)
+        setenv("CLCONV_CACHE_DIR", old, 1);
+    else
+        unsetenv("CLCONV_CACHE_DIR");
+}
+END_TEST
+
+/* A cache directory that cannot be made (a path below a regular file, which
+ * even root cannot write): everything works, the stats count one failed
+ * write per context, and stderr has one line for the whole process. */
+START_TEST(test_cache_unwritable)
+{
+    char *dir = make_temp_dir();
+    char file[700], cache[800], log[700];
+    snprintf(file, sizeof file, "%s/not-a-dir", dir);
+    snprintf(cache, sizeof cache, "%s/cache", file);
+    snprintf(log, sizeof log, "%s/stderr.txt", dir);
+    write_file(file, "x", 1);
+    fflush(stderr);
+    int saved = dup(2);
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ck_assert_int_ge(fd, 0);
+    dup2(fd, 2);
+    close(fd);
+    clconv_cache_stats a = pool_once(cache);
+    clconv_cache_stats b = pool_once(cache);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    ck_assert_uint_eq(a.compiled, 1);
+    ck_assert_uint_eq(a.disk_writes, 0);
+    ck_assert_uint_eq(a.disk_write_errors, 1);
+    ck_assert_uint_eq(b.disk_write_errors, 1);
+    size_t n;
+    FILE *f = fopen(log, "r");
+    ck_assert_ptr_nonnull(f);
+    char text[4096];
+    n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    const char *first = strstr(text, "clconv: cannot write the program cache");
+    ck_assert_msg(first != NULL, "no notice on stderr: '%s'", text);
+    ck_assert_msg(strstr(first + 1, "clconv: cannot write") == NULL, "said twice: '%s'", text);
+    ck_assert_msg(strstr(text, "not-a-dir") != NULL, "the notice does not name the path: '%s'",
+                  text);
+    remove_dir(dir);
+    free(dir);
+    const char *old = getenv("TF_CACHE_DIR");
+    if (old)
+        setenv("CLCONV_CACHE_DIR", old, 1);
+    else
+        unsetenv("CLCONV_CACHE_DIR");
+}
+END_TEST
+
+/* No OpenCL platform at all (the ICD loader pointed at an empty vendor
+ * directory, in a child process since the loader reads it once). */
+static char self_path[1024];
+
+START_TEST(test_no_platform)
+{
+    char *dir = make_temp_dir();
+    char cmd[2400];
+    snprintf(cmd, sizeof cmd, "OCL_ICD_VENDORS='%s' OPENCL_VENDOR_PATH='%s' '%s' --no-platform-child",
+             dir, dir, self_path);
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    char out[2048];
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    int rc = pclose(p);
+    ck_assert_msg(rc == 0, "child exited with %d: %s", rc, out);
+    ck_assert_msg(strstr(out, "status=5 ") != NULL, "not CLCONV_ERROR_NO_DEVICE: %s", out);
+    ck_assert_msg(strstr(out, "no OpenCL platform found") != NULL, "unclear message: %s", out);
+    remove_dir(dir);
+    free(dir);
+}
+END_TEST
+
+static int no_platform_child(void)
+{
+    clconv_context *ctx = (clconv_context *)1;
+    clconv_status st = clconv_context_create(&ctx);
+    printf("status=%d ctx=%s msg=%s\n", (int)st, ctx ? "set" : "NULL", clconv_last_error(NULL));
+    return st == CLCONV_ERROR_NO_DEVICE && ctx == NULL ? 0 : 1;
+}
+
 START_TEST(test_clblast_cache_released)
 {
     char buf[256];
@@ -706,8 +941,13 @@ START_TEST(test_clblast_cache_released)
 }
 END_TEST
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--no-platform-child") == 0)
+        return no_platform_child();
+    ssize_t sl = readlink("/proc/self/exe", self_path, sizeof self_path - 1);
+    if (sl > 0)
+        self_path[sl] = '\0';
     const char *dir = getenv("CLCONV_CACHE_DIR");
     if (dir)
         setenv("TF_CACHE_DIR", dir, 1);
@@ -717,6 +957,9 @@ int main(void)
     tcase_add_test(tc, test_ledger_self_check);
     tcase_add_loop_test(tc, test_fail_each_call, 0, (int)N_SCENARIOS);
     tcase_add_loop_test(tc, test_fail_compile, 0, (int)N_SCENARIOS);
+    tcase_add_test(tc, test_cache_corrupt_entries);
+    tcase_add_test(tc, test_cache_unwritable);
+    tcase_add_test(tc, test_no_platform);
     tcase_add_test(tc, test_clblast_cache_released);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
