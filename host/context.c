@@ -198,6 +198,11 @@ static clconv_status context_new(clconv_context **out)
         free(ctx);
         return clconv_fail(NULL, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "initialising a mutex");
     }
+    if (pthread_mutex_init(&ctx->error_lock, NULL) != 0) {
+        pthread_mutex_destroy(&ctx->lock);
+        free(ctx);
+        return clconv_fail(NULL, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "initialising a mutex");
+    }
     choose_cache_dir(ctx);
     *out = ctx;
     return CLCONV_SUCCESS;
@@ -316,6 +321,7 @@ void clconv_context_destroy(clconv_context *ctx)
     if (ctx->cl_ctx)
         clReleaseContext(ctx->cl_ctx);
     pthread_mutex_destroy(&ctx->lock);
+    pthread_mutex_destroy(&ctx->error_lock);
     free(ctx->last_error);
     free(ctx);
 }

@@ -63,6 +63,7 @@ struct clconv_context {
     struct clconv_tune_entry *tuned;  /* find-mode winners (tune.c) */
     clconv_cache_stats stats;
     char *last_error;                 /* heap; NULL = none */
+    pthread_mutex_t error_lock;       /* guards last_error (error.c) */
 };
 
 /* ---- programs (program.c) ------------------------------------------------ */

@@ -42,8 +42,25 @@ extern "C" {
 #define CLCONV_VERSION_PATCH 0
 
 /* An OpenCL device, its queue, the program cache and the last error message.
- * Made by clconv_context_create*; not safe to use from two threads at once
- * except for running plans (see clconv_plan). */
+ * Made by clconv_context_create*.
+ * Threads: a context may be used from several threads at once for everything
+ * except clconv_context_destroy (call it once, after every other thread is
+ * done with the context and its plans are destroyed). What is shared and how:
+ *   - the in-memory program cache and its counters: under a mutex; a program
+ *     is compiled once even when several threads ask for it together (the
+ *     others wait for it), and compiles are serialized per context;
+ *   - the disk cache: files are written under a private temporary name and
+ *     renamed into place, so other threads and processes see a whole file or
+ *     none; the tuning database gets whole lines appended under the mutex;
+ *   - compiled programs are shared, cl_kernel objects never are: every plan
+ *     creates its own, so plans never race on clSetKernelArg;
+ *   - the command queue: every plan of the context enqueues on it (OpenCL
+ *     queues accept enqueues from several threads); work from different
+ *     threads is ordered only by the events the caller passes;
+ *   - the last error: per thread (clconv_last_error(NULL)) and per context
+ *     (the latest failure of any thread, copied out under a mutex).
+ * Find mode (clconv_plan_options.find) times on the shared queue: other
+ * threads' work on the context at that time counts against the candidates. */
 typedef struct clconv_context clconv_context;
 
 /* ------------------------------------------------------------------------ */
@@ -71,8 +88,10 @@ typedef enum clconv_status {
 const char *clconv_status_string(clconv_status status);
 
 /* The calling thread's last error message ("" when none). When ctx is not NULL,
- * the context's last error message instead. Valid until the next failing call
- * on the same thread / context. Never NULL. */
+ * the context's last error message instead: the latest failure on that context
+ * from any thread. Valid until the next failing call on the calling thread, or
+ * for a context's message until this thread's next clconv_last_error(non-NULL)
+ * (each thread gets its own copy). Never NULL. */
 const char *clconv_last_error(const clconv_context *ctx);
 
 /* ------------------------------------------------------------------------ */
@@ -155,8 +174,13 @@ const char *clconv_context_cache_dir(const clconv_context *ctx);
 /* ------------------------------------------------------------------------ */
 
 /* A plan: a validated operator + input shape, its chosen algorithm and its
- * compiled, specialized kernel. Made once, run any number of times. A plan
- * may be run from several threads; runs are serialized inside the plan. */
+ * compiled, specialized kernel. Made once, run any number of times.
+ * Threads: plans may be created, run and destroyed from several threads at
+ * once, on one context or on several. One plan may be run from several
+ * threads: setting its kernel arguments and enqueueing is serialized inside
+ * the plan (a mutex), so each run enqueues with its own buffers; the runs
+ * then execute in queue order. A plan must not be destroyed while another
+ * thread is still inside a call with it. */
 typedef struct clconv_plan clconv_plan;
 
 /* Which algorithm a plan uses. */
