@@ -255,7 +255,16 @@ typedef enum clconv_activation {
 /* Parameters of a 2-D convolution, named after F.conv2d's arguments.
  * Padding is given per side so that asymmetric ("same" with an even kernel)
  * padding is expressible; PyTorch's padding=(ph, pw) is top=bottom=ph,
- * left=right=pw. */
+ * left=right=pw.
+ * NaN and inf follow IEEE arithmetic on the definition, F.conv2d(F.pad(x)):
+ * a NaN in x reaches every output whose window holds it, a NaN in w or b
+ * every output of its channel; inf * 0 is NaN, and a padded tap is a zero of
+ * the padded input, so an inf weight makes NaN where its tap meets padding.
+ * ReLU keeps NaN and maps -inf to 0. The same for every algorithm, except
+ * that Winograd mixes the 4x4 input window of each 2x2 output tile: a
+ * non-finite input may also make NaN the other outputs of the tiles whose
+ * window holds it (outputs of tiles with finite windows are unaffected).
+ * conv_transpose2d follows the same rules (no padded input there). */
 typedef struct clconv_conv2d_params {
     int64_t in_channels;
     int64_t out_channels;
