@@ -189,6 +189,12 @@ void clconv_tune_store(clconv_context *ctx, const char *key, const clconv_plan_o
 /* Frees the in-memory winners (context destruction). */
 void clconv_tune_free(clconv_context *ctx);
 
+/* Held around every CLBlast call (plan.c): CLBlast 1.5's caches race when
+ * called from several threads at once (ThreadSanitizer in CLBlast's Database,
+ * CLBlast issue #486), so clconv lets one thread into CLBlast at a time. The
+ * calls only enqueue (after the first compile), so little waits on it. */
+extern pthread_mutex_t clconv_clblast_lock;
+
 /* ---- conv2d through CLBlast (conv2d_gemm.c) ------------------------------- */
 
 /* Completes a conv2d plan for CLCONV_ALGO_GEMM (1x1 as GEMM without copies,
