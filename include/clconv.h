@@ -21,7 +21,10 @@
  * Errors: every function returns a clconv_status. On failure a human-readable
  * message naming the parameter, its value and what was expected is stored in
  * the context (clconv_context_last_error) and in the calling thread
- * (clconv_last_error(NULL)).
+ * (clconv_last_error(NULL)). When an OpenCL call fails (out of device memory,
+ * out of resources, a failed build) the message names that call and its
+ * error code, everything the failing clconv call had allocated is released,
+ * and the context stays usable. Threads: see clconv_context and clconv_plan.
  */
 #ifndef CLCONV_H
 #define CLCONV_H
