@@ -256,9 +256,44 @@ START_TEST(test_threads_share_a_context)
 }
 END_TEST
 
+/* Own contexts on an empty disk cache: the 4 contexts compile the same
+ * programs and write the same cache files at the same time; a fifth context
+ * afterwards must load every one of them (whole files, no compile). */
 START_TEST(test_threads_own_contexts)
 {
+    char tmpl[] = "/tmp/clconv-threads-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    ck_assert_ptr_nonnull(dir);
+    char *old = getenv("CLCONV_CACHE_DIR") ? strdup(getenv("CLCONV_CACHE_DIR")) : NULL;
+    setenv("CLCONV_CACHE_DIR", dir, 1); /* before any thread starts */
     run_threads(NULL, NULL);
+    job j = {NULL, NULL, 9, 0, ""};
+    worker(&j); /* the same work on one more context, after the others */
+    ck_assert_msg(j.ok, "%s", j.msg);
+    clconv_context *ctx;
+    ck_assert_int_eq(clconv_context_create(&ctx), CLCONV_SUCCESS);
+    clconv_pool2d_params pp = clconv_pool2d_default_params(CLCONV_POOL_MAX, 3, 3);
+    pp.stride_h = pp.stride_w = 2;
+    pp.pad_h = pp.pad_w = 1;
+    clconv_shape pin = {2, 3, 9, 8};
+    clconv_plan *plan;
+    ck_assert_int_eq(clconv_pool2d_plan_create(ctx, &pp, &pin, NULL, &plan), CLCONV_SUCCESS);
+    clconv_plan_destroy(plan);
+    clconv_cache_stats s;
+    clconv_context_cache_stats(ctx, &s);
+    ck_assert_msg(s.compiled == 0 && s.disk_hits == 1,
+                  "the pooling program written by 4 threads at once: compiled %llu, disk hits "
+                  "%llu", (unsigned long long)s.compiled, (unsigned long long)s.disk_hits);
+    clconv_context_destroy(ctx);
+    if (old) {
+        setenv("CLCONV_CACHE_DIR", old, 1);
+        free(old);
+    } else {
+        unsetenv("CLCONV_CACHE_DIR");
+    }
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
 }
 END_TEST
 
