@@ -64,15 +64,21 @@ static clconv_status choose_device(const char *sel, cl_platform_id *out_p, cl_de
     bool by_name = sel && *sel && !by_index;
     cl_platform_id first_p = NULL, gpu_p = NULL;
     cl_device_id first_d = NULL, gpu_d = NULL;
+    /* A platform whose device query fails is skipped (another may serve);
+     * when none does, that failure is the message. */
+    cl_int dev_err = CL_SUCCESS;
+    char dev_err_what[64] = "";
 
     for (cl_uint p = 0; p < np; p++) {
         cl_device_id devs[MAX_DEVICES];
         cl_uint nd = 0;
         err = clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, MAX_DEVICES, devs, &nd);
-        if (err == CL_DEVICE_NOT_FOUND || nd == 0)
+        if (err != CL_SUCCESS && err != CL_DEVICE_NOT_FOUND && dev_err == CL_SUCCESS) {
+            dev_err = err;
+            snprintf(dev_err_what, sizeof dev_err_what, "clGetDeviceIDs(platform %u)", p);
+        }
+        if (err != CL_SUCCESS || nd == 0)
             continue;
-        if (err != CL_SUCCESS)
-            return clconv_fail_cl(NULL, err, "clGetDeviceIDs");
         if (nd > MAX_DEVICES)
             nd = MAX_DEVICES;
         char pname[256] = "";
@@ -108,6 +114,12 @@ static clconv_status choose_device(const char *sel, cl_platform_id *out_p, cl_de
             }
         }
     }
+    if (dev_err != CL_SUCCESS && !first_d && !by_index && !by_name)
+        return clconv_fail_cl(NULL, dev_err, dev_err_what);
+    if (dev_err != CL_SUCCESS && (by_index || by_name))
+        return clconv_fail(NULL, CLCONV_ERROR_NO_DEVICE,
+                           "device selector '%s': no device matched, and %s failed: %s (%d)", sel,
+                           dev_err_what, clconv_cl_error_name(dev_err), (int)dev_err);
     if (by_index)
         return clconv_fail(NULL, CLCONV_ERROR_NO_DEVICE,
                            "device selector '%s': no device %u on platform %u (run clconv-query "
@@ -178,19 +190,22 @@ static clconv_status query_device(clconv_context *ctx)
     };
     for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
         cl_int err = clGetDeviceInfo(ctx->device, q[i].what, q[i].size, q[i].dst, NULL);
-        if (err != CL_SUCCESS)
-            return clconv_fail_cl(NULL, err, q[i].name);
+        if (err != CL_SUCCESS) {
+            char what[96];
+            snprintf(what, sizeof what, "clGetDeviceInfo(%s)", q[i].name);
+            return clconv_fail_cl(NULL, err, what);
+        }
     }
     cl_uint align_bits = 0;
     cl_int err = clGetDeviceInfo(ctx->device, CL_DEVICE_MEM_BASE_ADDR_ALIGN, sizeof align_bits,
                                  &align_bits, NULL);
     if (err != CL_SUCCESS)
-        return clconv_fail_cl(NULL, err, "CL_DEVICE_MEM_BASE_ADDR_ALIGN");
+        return clconv_fail_cl(NULL, err, "clGetDeviceInfo(CL_DEVICE_MEM_BASE_ADDR_ALIGN)");
     ctx->mem_base_align_bytes = align_bits / 8 ? align_bits / 8 : 1;
     err = clGetPlatformInfo(ctx->platform, CL_PLATFORM_NAME, sizeof ctx->platform_name,
                             ctx->platform_name, NULL);
     if (err != CL_SUCCESS)
-        return clconv_fail_cl(NULL, err, "CL_PLATFORM_NAME");
+        return clconv_fail_cl(NULL, err, "clGetPlatformInfo(CL_PLATFORM_NAME)");
     return CLCONV_SUCCESS;
 }
 
@@ -200,6 +215,11 @@ static clconv_status context_new(clconv_context **out)
     if (!ctx)
         return clconv_fail(NULL, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "allocating the context");
     if (pthread_mutex_init(&ctx->lock, NULL) != 0) {
+        free(ctx);
+        return clconv_fail(NULL, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "initialising a mutex");
+    }
+    if (pthread_mutex_init(&ctx->error_lock, NULL) != 0) {
+        pthread_mutex_destroy(&ctx->lock);
         free(ctx);
         return clconv_fail(NULL, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "initialising a mutex");
     }
@@ -321,6 +341,7 @@ void clconv_context_destroy(clconv_context *ctx)
     if (ctx->cl_ctx)
         clReleaseContext(ctx->cl_ctx);
     pthread_mutex_destroy(&ctx->lock);
+    pthread_mutex_destroy(&ctx->error_lock);
     free(ctx->last_error);
     free(ctx);
 }

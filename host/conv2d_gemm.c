@@ -235,9 +235,11 @@ static clconv_status cg_strided(clconv_plan *plan, const cg_data *d, cl_mem w, c
     const size_t c_off = u * c_unit;
     CLBlastStatusCode cs;
     if (count == 1) {
+        pthread_mutex_lock(&clconv_clblast_lock);
         cs = CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo, d->m,
                           d->n, d->k, 1.0f, w, a_off, d->k, bbuf, b_off, d->n, 0.0f, y, c_off,
                           d->n, &q, ev);
+        pthread_mutex_unlock(&clconv_clblast_lock);
         if (cs != CLBlastSuccess)
             return cg_clblast_fail(ctx, "CLBlastSgemm", cs, d, u, 1);
         return CLCONV_SUCCESS;
@@ -245,10 +247,12 @@ static clconv_status cg_strided(clconv_plan *plan, const cg_data *d, cl_mem w, c
     /* The step is 1 (the groups of one image, or groups = 1) or groups (the
      * images of one group); the weights repeat every `groups` units. */
     const size_t a_stride = step % d->groups == 0 ? 0 : step * a_group;
+    pthread_mutex_lock(&clconv_clblast_lock);
     cs = CLBlastSgemmStridedBatched(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo,
                                     d->m, d->n, d->k, 1.0f, w, a_off, d->k, a_stride, bbuf, b_off,
                                     d->n, step * b_unit, 0.0f, y, c_off, d->n, step * c_unit,
                                     count, &q, ev);
+    pthread_mutex_unlock(&clconv_clblast_lock);
     if (cs != CLBlastSuccess)
         return cg_clblast_fail(ctx, "CLBlastSgemmStridedBatched", cs, d, u, count);
     return CLCONV_SUCCESS;

@@ -550,11 +550,13 @@ static clconv_status ct_run_gemm(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b
             return st; /* the previous col2im still reads the workspace */
         for (int64_t nl = 0; nl < images; nl++) {
             for (size_t g = 0; g < groups; g++) {
+                pthread_mutex_lock(&clconv_clblast_lock);
                 CLBlastStatusCode cs = CLBlastSgemm(
                     CLBlastLayoutRowMajor, CLBlastTransposeYes, CLBlastTransposeNo, d->m, d->hw,
                     d->k, 1.0f, w, g * a_group, d->m, x,
                     (size_t)(n0 + nl) * b_image + g * d->k * d->hw, d->hw, 0.0f, ws,
                     ((size_t)nl * groups + g) * c_entry, d->hw, &q, NULL);
+                pthread_mutex_unlock(&clconv_clblast_lock);
                 if (cs != CLBlastSuccess)
                     return clconv_fail(ctx, CLCONV_ERROR_CLBLAST,
                                        "CLBlastSgemm(m=%zu, n=%zu, k=%zu, image %lld, group "

@@ -28,10 +28,46 @@ const char *clconv_status_string(clconv_status status)
     return "unknown status";
 }
 
+/* The copy of a context's message that clconv_last_error(ctx) hands out: the
+ * context's own string may be replaced by another thread at any moment, so
+ * each thread reads it under the context's error lock into its own buffer. */
+static _Thread_local char *thread_ctx_copy;
+
+/* Both per-thread strings are freed when their thread exits (a pthread key
+ * destructor; the key's value only marks threads that hold strings). */
+static pthread_key_t thread_key;
+static pthread_once_t thread_key_once = PTHREAD_ONCE_INIT;
+
+static void thread_strings_free(void *unused)
+{
+    (void)unused;
+    free(thread_error);
+    thread_error = NULL;
+    free(thread_ctx_copy);
+    thread_ctx_copy = NULL;
+}
+
+static void thread_key_make(void) { pthread_key_create(&thread_key, thread_strings_free); }
+
+static void thread_strings_register(void)
+{
+    pthread_once(&thread_key_once, thread_key_make);
+    if (!pthread_getspecific(thread_key))
+        pthread_setspecific(thread_key, &thread_key);
+}
+
 const char *clconv_last_error(const clconv_context *ctx)
 {
-    if (ctx)
-        return ctx->last_error ? ctx->last_error : "";
+    if (ctx) {
+        clconv_context *c = (clconv_context *)ctx;
+        pthread_mutex_lock(&c->error_lock);
+        char *copy = c->last_error ? strdup(c->last_error) : NULL;
+        pthread_mutex_unlock(&c->error_lock);
+        thread_strings_register();
+        free(thread_ctx_copy);
+        thread_ctx_copy = copy;
+        return copy ? copy : "";
+    }
     return thread_error ? thread_error : "";
 }
 
@@ -44,13 +80,17 @@ static void store(clconv_context *ctx, char *msg)
 {
     if (!msg)
         return;
+    thread_strings_register();
     free(thread_error);
     thread_error = msg;
     if (ctx) {
         char *copy = strdup(msg);
         if (copy) {
-            free(ctx->last_error);
+            pthread_mutex_lock(&ctx->error_lock);
+            char *old = ctx->last_error;
             ctx->last_error = copy;
+            pthread_mutex_unlock(&ctx->error_lock);
+            free(old);
         }
     }
 }

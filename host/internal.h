@@ -57,11 +57,13 @@ struct clconv_context {
     cl_uint preferred_float_width;    /* CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT */
     cl_uint mem_base_align_bytes;
     char cache_dir[1024];             /* "" = disk cache off */
+    bool disk_write_off;              /* a write failed: load only (program.c) */
     pthread_mutex_t lock;             /* guards the program cache and counters */
     clconv_program_entry *programs;
     struct clconv_tune_entry *tuned;  /* find-mode winners (tune.c) */
     clconv_cache_stats stats;
     char *last_error;                 /* heap; NULL = none */
+    pthread_mutex_t error_lock;       /* guards last_error (error.c) */
 };
 
 /* ---- programs (program.c) ------------------------------------------------ */
@@ -204,6 +206,12 @@ void clconv_tune_store(clconv_context *ctx, const char *key, const clconv_plan_o
 
 /* Frees the in-memory winners (context destruction). */
 void clconv_tune_free(clconv_context *ctx);
+
+/* Held around every CLBlast call (plan.c): CLBlast 1.5's caches race when
+ * called from several threads at once (ThreadSanitizer in CLBlast's Database,
+ * CLBlast issue #486), so clconv lets one thread into CLBlast at a time. The
+ * calls only enqueue (after the first compile), so little waits on it. */
+extern pthread_mutex_t clconv_clblast_lock;
 
 /* ---- conv2d through CLBlast (conv2d_gemm.c) ------------------------------- */
 

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+pthread_mutex_t clconv_clblast_lock = PTHREAD_MUTEX_INITIALIZER;
+
 const char *clconv_algorithm_name(clconv_algorithm algo)
 {
     switch (algo) {

@@ -4,6 +4,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,10 +207,28 @@ out:
     return prog;
 }
 
+/* A cache directory that cannot be written (read-only, not a directory, no
+ * space): the context stops trying for its lifetime, counts it in
+ * stats.disk_write_errors, and the process says so once on stderr. Loading
+ * from the directory goes on (a read-only shared cache still helps). Called
+ * with ctx->lock held. */
+static void disk_write_failed(clconv_context *ctx, const char *path, int err)
+{
+    static atomic_flag said = ATOMIC_FLAG_INIT;
+    ctx->stats.disk_write_errors++;
+    ctx->disk_write_off = true;
+    if (!atomic_flag_test_and_set(&said))
+        fprintf(stderr,
+                "clconv: cannot write the program cache ('%s': %s); continuing without "
+                "storing compiled kernels on disk (set CLCONV_CACHE_DIR to a writable "
+                "directory, or to 'off')\n",
+                path, strerror(err));
+}
+
 /* Stores a built program's binary; failures only cost a later recompile. */
 static void disk_store(clconv_context *ctx, const char *key, cl_program prog)
 {
-    if (!ctx->cache_dir[0])
+    if (!ctx->cache_dir[0] || ctx->disk_write_off)
         return;
     size_t bsize = 0;
     if (clGetProgramInfo(prog, CL_PROGRAM_BINARY_SIZES, sizeof bsize, &bsize, NULL) != CL_SUCCESS ||
@@ -226,8 +245,12 @@ static void disk_store(clconv_context *ctx, const char *key, cl_program prog)
     char path[1200], tmp[1300];
     disk_path(ctx, key, path, sizeof path);
     /* Write to a private temporary name, then rename: a concurrent reader sees
-     * either the old file or the whole new one, never half of it. */
-    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+     * either the old file or the whole new one, never half of it.
+     * The name holds the process id and a per-process sequence number, so two
+     * contexts of one process never share a temporary file either. */
+    static atomic_ulong seq;
+    snprintf(tmp, sizeof tmp, "%s.%ld.%lu.tmp", path, (long)getpid(),
+             (unsigned long)atomic_fetch_add(&seq, 1));
     FILE *f = fopen(tmp, "wb");
     if (f) {
         uint32_t klen = (uint32_t)strlen(key);
@@ -235,11 +258,23 @@ static void disk_store(clconv_context *ctx, const char *key, cl_program prog)
         bool ok = fwrite(DISK_MAGIC, 1, 8, f) == 8 && fwrite(&klen, sizeof klen, 1, f) == 1 &&
                   fwrite(key, 1, klen, f) == klen && fwrite(&blen, sizeof blen, 1, f) == 1 &&
                   fwrite(bin, 1, bsize, f) == bsize;
-        ok = (fclose(f) == 0) && ok;
-        if (ok && rename(tmp, path) == 0)
+        int err = ok ? 0 : errno ? errno : EIO;
+        if (fclose(f) != 0 && ok) {
+            ok = false;
+            err = errno ? errno : EIO;
+        }
+        if (ok && rename(tmp, path) != 0) {
+            ok = false;
+            err = errno;
+        }
+        if (ok) {
             ctx->stats.disk_writes++;
-        else
+        } else {
             remove(tmp);
+            disk_write_failed(ctx, path, err);
+        }
+    } else {
+        disk_write_failed(ctx, tmp, errno);
     }
     free(bin);
 }
@@ -299,8 +334,9 @@ clconv_status clconv_get_program(clconv_context *ctx, const char *file, const ch
         if (err != CL_SUCCESS) {
             char *log = build_log(ctx, prog);
             char head[900];
-            snprintf(head, sizeof head, "building kernels/%s.cl with options '%s' failed: %s (%d)",
-                     file, options, clconv_cl_error_name(err), (int)err);
+            snprintf(head, sizeof head,
+                     "building kernels/%s.cl with options '%s' failed: clBuildProgram returned "
+                     "%s (%d)", file, options, clconv_cl_error_name(err), (int)err);
             clconv_fail_long(ctx, CLCONV_ERROR_BUILD_FAILED, head, log ? log : "");
             free(log);
             clReleaseProgram(prog);

@@ -21,7 +21,10 @@
  * Errors: every function returns a clconv_status. On failure a human-readable
  * message naming the parameter, its value and what was expected is stored in
  * the context (clconv_context_last_error) and in the calling thread
- * (clconv_last_error(NULL)).
+ * (clconv_last_error(NULL)). When an OpenCL call fails (out of device memory,
+ * out of resources, a failed build) the message names that call and its
+ * error code, everything the failing clconv call had allocated is released,
+ * and the context stays usable. Threads: see clconv_context and clconv_plan.
  */
 #ifndef CLCONV_H
 #define CLCONV_H
@@ -42,8 +45,25 @@ extern "C" {
 #define CLCONV_VERSION_PATCH 0
 
 /* An OpenCL device, its queue, the program cache and the last error message.
- * Made by clconv_context_create*; not safe to use from two threads at once
- * except for running plans (see clconv_plan). */
+ * Made by clconv_context_create*.
+ * Threads: a context may be used from several threads at once for everything
+ * except clconv_context_destroy (call it once, after every other thread is
+ * done with the context and its plans are destroyed). What is shared and how:
+ *   - the in-memory program cache and its counters: under a mutex; a program
+ *     is compiled once even when several threads ask for it together (the
+ *     others wait for it), and compiles are serialized per context;
+ *   - the disk cache: files are written under a private temporary name and
+ *     renamed into place, so other threads and processes see a whole file or
+ *     none; the tuning database gets whole lines appended under the mutex;
+ *   - compiled programs are shared, cl_kernel objects never are: every plan
+ *     creates its own, so plans never race on clSetKernelArg;
+ *   - the command queue: every plan of the context enqueues on it (OpenCL
+ *     queues accept enqueues from several threads); work from different
+ *     threads is ordered only by the events the caller passes;
+ *   - the last error: per thread (clconv_last_error(NULL)) and per context
+ *     (the latest failure of any thread, copied out under a mutex).
+ * Find mode (clconv_plan_options.find) times on the shared queue: other
+ * threads' work on the context at that time counts against the candidates. */
 typedef struct clconv_context clconv_context;
 
 /* ------------------------------------------------------------------------ */
@@ -71,8 +91,10 @@ typedef enum clconv_status {
 const char *clconv_status_string(clconv_status status);
 
 /* The calling thread's last error message ("" when none). When ctx is not NULL,
- * the context's last error message instead. Valid until the next failing call
- * on the same thread / context. Never NULL. */
+ * the context's last error message instead: the latest failure on that context
+ * from any thread. Valid until the next failing call on the calling thread, or
+ * for a context's message until this thread's next clconv_last_error(non-NULL)
+ * (each thread gets its own copy). Never NULL. */
 const char *clconv_last_error(const clconv_context *ctx);
 
 /* ------------------------------------------------------------------------ */
@@ -150,6 +172,10 @@ typedef struct clconv_cache_stats {
     uint64_t disk_hits;       /* programs loaded from binaries on disk (no compile) */
     uint64_t compiled;        /* programs compiled from source */
     uint64_t disk_writes;     /* binaries written to the disk cache */
+    uint64_t disk_write_errors; /* writes that failed: the cache directory is not writable.
+                                 * After the first the context only reads the disk cache
+                                 * (everything still works, compiled kernels are just not
+                                 * stored), and the process says so once on stderr. */
 } clconv_cache_stats;
 
 /* Reads the cache counters. */
@@ -165,8 +191,13 @@ const char *clconv_context_cache_dir(const clconv_context *ctx);
 /* ------------------------------------------------------------------------ */
 
 /* A plan: a validated operator + input shape, its chosen algorithm and its
- * compiled, specialized kernel. Made once, run any number of times. A plan
- * may be run from several threads; runs are serialized inside the plan. */
+ * compiled, specialized kernel. Made once, run any number of times.
+ * Threads: plans may be created, run and destroyed from several threads at
+ * once, on one context or on several. One plan may be run from several
+ * threads: setting its kernel arguments and enqueueing is serialized inside
+ * the plan (a mutex), so each run enqueues with its own buffers; the runs
+ * then execute in queue order. A plan must not be destroyed while another
+ * thread is still inside a call with it. */
 typedef struct clconv_plan clconv_plan;
 
 /* Which algorithm a plan uses. */
@@ -241,7 +272,16 @@ typedef enum clconv_activation {
 /* Parameters of a 2-D convolution, named after F.conv2d's arguments.
  * Padding is given per side so that asymmetric ("same" with an even kernel)
  * padding is expressible; PyTorch's padding=(ph, pw) is top=bottom=ph,
- * left=right=pw. */
+ * left=right=pw.
+ * NaN and inf follow IEEE arithmetic on the definition, F.conv2d(F.pad(x)):
+ * a NaN in x reaches every output whose window holds it, a NaN in w or b
+ * every output of its channel; inf * 0 is NaN, and a padded tap is a zero of
+ * the padded input, so an inf weight makes NaN where its tap meets padding.
+ * ReLU keeps NaN and maps -inf to 0. The same for every algorithm, except
+ * that Winograd mixes the 4x4 input window of each 2x2 output tile: a
+ * non-finite input may also make NaN the other outputs of the tiles whose
+ * window holds it (outputs of tiles with finite windows are unaffected).
+ * conv_transpose2d follows the same rules (no padded input there). */
 typedef struct clconv_conv2d_params {
     int64_t in_channels;
     int64_t out_channels;

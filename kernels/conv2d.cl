@@ -232,8 +232,11 @@ __kernel void conv2d_pack_weights(__global const float *restrict w, __global flo
     for (int kw = 0; kw < KW; kw++) {                                             \
         const floatV wv = vloadV(0, wk + kw * VEC);                               \
         for (int r = 0; r < RH; r++) {                                            \
-            if (!row_ok[r])                                                       \
-                continue; /* a padding row */                                     \
+            if (!row_ok[r]) { /* a padding row adds 0 * w: NaN for inf/NaN w */ \
+                for (int p = 0; p < BW; p++)                                      \
+                    acc[r][p] += (floatV)(0.0f) * wv;                             \
+                continue;                                                         \
+            }                                                                     \
             __global const float *xr = xc + (size_t)(ih0 + r * SH + kh * DH) * W; \
             for (int p = 0; p < BW; p++) {                                        \
                 const int iw = iw0 + p * SW + kw * DW;                            \
@@ -371,8 +374,11 @@ __kernel void conv2d_depthwise(__global const float *restrict x, __global const 
         const int ihb = (oh0 + r) * SH - pad_top;
         for (int kh = 0; kh < KH; kh++) {
             const int ih = ihb + kh * DH;
-            if (ih < 0 || ih >= H)
+            if (ih < 0 || ih >= H) { /* a padding row adds 0 * w: NaN for inf/NaN w */
+                for (int kw = 0; kw < KW; kw++)
+                    acc[r] += (floatV)(0.0f * wk[kh * KW + kw]);
                 continue;
+            }
             __global const float *xr = xc + (size_t)ih * W;
             for (int kw = 0; kw < KW; kw++) {
                 const float wv = wk[kh * KW + kw];

@@ -1,12 +1,23 @@
 #!/usr/bin/env bash
-# Builds with AddressSanitizer + UndefinedBehaviorSanitizer and runs the whole
-# suite. Leaks inside the OpenCL runtime's compiler (PoCL/LLVM) are suppressed
-# by tests/lsan.supp; any leak in clconv, the tools or the tests fails.
+# Builds everything with AddressSanitizer + UndefinedBehaviorSanitizer
+# (-DCLCONV_SANITIZE=address,undefined: -fno-omit-frame-pointer, no recovery)
+# and runs the whole suite. Leaks inside the OpenCL runtime's compiler
+# (PoCL/LLVM) are suppressed by tests/lsan.supp; any leak in clconv, the tools
+# or the tests fails.
+#   BUILD_DIR        build tree (default build-asan)
+#   BUILD_TYPE       CMake build type (default RelWithDebInfo: -O2 keeps the
+#                    sweeps' host time down; Debug for -O0 stack traces)
+#   TEST_CACHE_DIR   program cache for the tests (default: the build tree's own);
+#                    scripts/test.sh passes the first build's, which is warm
+#   SKIP_SETUP=1     do not check the Debian packages (test.sh did)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/setup.sh
+[ "${SKIP_SETUP:-0}" = 1 ] || ./scripts/setup.sh
 BUILD=${BUILD_DIR:-build-asan}
-cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Debug -DCLCONV_WERROR=ON -DCLCONV_SANITIZE=address,undefined
+EXTRA=()
+[ -z "${TEST_CACHE_DIR:-}" ] || EXTRA+=("-DCLCONV_TEST_CACHE_DIR=$TEST_CACHE_DIR")
+cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" -DCLCONV_WERROR=ON \
+      -DCLCONV_SANITIZE=address,undefined "${EXTRA[@]}"
 cmake --build "$BUILD" -j "$(nproc)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0

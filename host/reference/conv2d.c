@@ -23,14 +23,17 @@ clconv_status clconv_ref_conv2d(const clconv_conv2d_params *p, const clconv_shap
                         const int64_t c = g * cin_g + ci;
                         for (int64_t kh = 0; kh < p->kernel_h; kh++) {
                             const int64_t ih = oh * p->stride_h - p->pad_top + kh * p->dilation_h;
-                            if (ih < 0 || ih >= in->h)
-                                continue; /* zero padding */
+                            const bool row_in = ih >= 0 && ih < in->h;
                             for (int64_t kw = 0; kw < p->kernel_w; kw++) {
                                 const int64_t iw =
                                     ow * p->stride_w - p->pad_left + kw * p->dilation_w;
-                                if (iw < 0 || iw >= in->w)
-                                    continue;
-                                const double xv = x[((n * in->c + c) * in->h + ih) * in->w + iw];
+                                /* Zero padding is zeros in the input: a padded tap adds
+                                 * 0 * w, which is NaN for an inf or NaN weight (F.conv2d
+                                 * of F.pad(x)). */
+                                const double xv =
+                                    row_in && iw >= 0 && iw < in->w
+                                        ? x[((n * in->c + c) * in->h + ih) * in->w + iw]
+                                        : 0.0;
                                 const double wv =
                                     w[((oc * cin_g + ci) * p->kernel_h + kh) * p->kernel_w + kw];
                                 acc += xv * wv;

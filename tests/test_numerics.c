@@ -1,0 +1,378 @@
+/* NaN and inf against the CPU reference for every operator and algorithm:
+ * non-finite values injected into x, w and b at corners, tile edges and next
+ * to the padding; the output buffer starts as NaN (a result must never depend
+ * on what y held) inside guard bands that must stay untouched. Exact mode
+ * (small integers), so finite outputs match bit for bit (Winograd: within
+ * rounding). Rules (include/clconv.h):
+ *   - conv2d / conv_transpose2d: IEEE arithmetic on the definition; a padded
+ *     tap is a zero of the padded input, so 0 * inf = NaN there too;
+ *     ReLU keeps NaN and maps -inf to 0;
+ *   - Winograd F(2x2,3x3) mixes the 4x4 input window of each 2x2 output tile:
+ *     where the reference is non-finite the result is non-finite; where the
+ *     tile's window (and the channel's weights and bias) are finite the result
+ *     is the reference's; other outputs of a tainted tile may be NaN;
+ *   - pooling: PyTorch's rules (max: NaN wins; avg/lp: NaN propagates). */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    char t;     /* 'x', 'w' or 'b' */
+    long index; /* negative: from the end */
+    float v;
+} inject;
+
+#define MAXI 6
+typedef struct {
+    const char *name;
+    inject in[MAXI];
+} special_case;
+
+static void apply(const special_case *c, char t, float *a, size_t n)
+{
+    for (int i = 0; i < MAXI && c->in[i].t; i++)
+        if (c->in[i].t == t) {
+            long k = c->in[i].index < 0 ? (long)n + c->in[i].index : c->in[i].index;
+            if (k >= 0 && (size_t)k < n)
+                a[k] = c->in[i].v;
+        }
+}
+
+/* Guarded device buffer from host data; y starts as NaN. */
+static float *nan_array(size_t n)
+{
+    float *a = tu_alloc(n);
+    for (size_t i = 0; i < n; i++)
+        a[i] = NAN;
+    return a;
+}
+
+/* ---- conv2d --------------------------------------------------------------- */
+
+/* True when the Winograd tile of output (n, oc, oh, ow) reads a non-finite
+ * input, weight or bias. */
+static bool wino_tainted(const clconv_conv2d_params *p, const clconv_shape *in, const float *x,
+                         const float *w, const float *b, int64_t n, int64_t oc, int64_t oh,
+                         int64_t ow)
+{
+    int64_t cin_g = p->in_channels / p->groups, g = oc / (p->out_channels / p->groups);
+    if (p->has_bias && !isfinite(b[oc]))
+        return true;
+    for (int64_t k = 0; k < cin_g * 9; k++)
+        if (!isfinite(w[oc * cin_g * 9 + k]))
+            return true;
+    int64_t r0 = (oh / 2) * 2 - p->pad_top, c0 = (ow / 2) * 2 - p->pad_left;
+    for (int64_t ci = 0; ci < cin_g; ci++)
+        for (int64_t r = r0; r < r0 + 4; r++)
+            for (int64_t c = c0; c < c0 + 4; c++)
+                if (r >= 0 && r < in->h && c >= 0 && c < in->w &&
+                    !isfinite(x[((n * in->c + g * cin_g + ci) * in->h + r) * in->w + c]))
+                    return true;
+    return false;
+}
+
+static void conv2d_case(clconv_algorithm algo, const clconv_conv2d_params *p,
+                        const clconv_shape *in, const special_case *c)
+{
+    clconv_context *ctx = tu_ctx();
+    clconv_plan_options o = {0};
+    o.algorithm = algo;
+    clconv_plan *plan;
+    clconv_status st = clconv_conv2d_plan_create(ctx, p, in, &o, &plan);
+    ck_assert_msg(st == CLCONV_SUCCESS, "%s: %s", clconv_algorithm_name(algo),
+                  clconv_last_error(ctx));
+    clconv_plan_info info;
+    clconv_plan_get_info(plan, &info);
+    clconv_shape ws = clconv_conv2d_weight_shape(p);
+    size_t nx = clconv_shape_elements(*in), nw = clconv_shape_elements(ws);
+    size_t ny = clconv_shape_elements(info.output), nb = (size_t)p->out_channels;
+    float *x = tu_alloc(nx), *w = tu_alloc(nw), *b = tu_alloc(nb), *ref = tu_alloc(ny);
+    float *y = nan_array(ny);
+    tu_rng r = tu_rng_make(42);
+    tu_fill(&r, x, nx, true);
+    tu_fill(&r, w, nw, true);
+    tu_fill(&r, b, nb, true);
+    apply(c, 'x', x, nx);
+    apply(c, 'w', w, nw);
+    apply(c, 'b', b, nb);
+    ck_assert_int_eq(clconv_ref_conv2d(p, in, x, w, p->has_bias ? b : NULL, ref), 0);
+    tu_guarded gx = tu_guarded_create(ctx, nx * 4, x), gw = tu_guarded_create(ctx, nw * 4, w);
+    tu_guarded gb = tu_guarded_create(ctx, nb * 4, b), gy = tu_guarded_create(ctx, ny * 4, y);
+    tu_guarded gws = {0};
+    if (info.workspace_bytes)
+        gws = tu_guarded_create(ctx, info.workspace_bytes, NULL);
+    cl_event done;
+    st = clconv_conv2d_run(plan, gx.buf, gw.buf, p->has_bias ? gb.buf : NULL, gy.buf, gws.buf, 0,
+                           NULL, &done);
+    ck_assert_msg(st == CLCONV_SUCCESS, "%s", clconv_last_error(ctx));
+    ck_assert_int_eq(clWaitForEvents(1, &done), CL_SUCCESS);
+    clReleaseEvent(done);
+    const char *an = clconv_algorithm_name(info.algorithm);
+    ck_assert_msg(tu_guarded_read(ctx, &gy, y), "%s, %s: a guard band of y was overwritten", an,
+                  c->name);
+    ck_assert_msg(tu_guarded_read(ctx, &gx, NULL) && tu_guarded_read(ctx, &gw, NULL) &&
+                      tu_guarded_read(ctx, &gb, NULL),
+                  "%s, %s: an input buffer's guard band changed", an, c->name);
+    if (info.workspace_bytes)
+        ck_assert_msg(tu_guarded_read(ctx, &gws, NULL), "%s, %s: workspace guard band", an,
+                      c->name);
+    char msg[256];
+    if (info.algorithm != CLCONV_ALGO_WINOGRAD) {
+        long bad = tu_compare(y, ref, NULL, ny, 0, 0, msg, sizeof msg);
+        ck_assert_msg(bad < 0, "%s, %s (k %lldx%lld stride %lld pad %lld): %s", an, c->name,
+                      (long long)p->kernel_h, (long long)p->kernel_w, (long long)p->stride_h,
+                      (long long)p->pad_top, msg);
+    } else {
+        clconv_shape out = info.output;
+        for (int64_t n = 0; n < out.n; n++)
+            for (int64_t oc = 0; oc < out.c; oc++)
+                for (int64_t oh = 0; oh < out.h; oh++)
+                    for (int64_t ow = 0; ow < out.w; ow++) {
+                        size_t i = (size_t)(((n * out.c + oc) * out.h + oh) * out.w + ow);
+                        bool t = wino_tainted(p, in, x, w, b, n, oc, oh, ow);
+                        if (!isfinite(ref[i]))
+                            ck_assert_msg(!isfinite(y[i]),
+                                          "winograd, %s: output %zu is %g, the reference %g",
+                                          c->name, i, y[i], ref[i]);
+                        else if (!t || isfinite(y[i]))
+                            ck_assert_msg(fabsf(y[i] - ref[i]) <= 1e-3f + 1e-5f * fabsf(ref[i]),
+                                          "winograd, %s: output %zu (tile %s) is %g, the "
+                                          "reference %g", c->name, i, t ? "tainted" : "clean",
+                                          y[i], ref[i]);
+                    }
+    }
+    tu_guarded_release(&gx);
+    tu_guarded_release(&gw);
+    tu_guarded_release(&gb);
+    tu_guarded_release(&gy);
+    tu_guarded_release(&gws);
+    clconv_plan_destroy(plan);
+    free(x);
+    free(w);
+    free(b);
+    free(y);
+    free(ref);
+}
+
+/* In an 11x13 image with padding 1: the corners, a Winograd tile edge (row
+ * 3/4, column 7/8), the last row and column, and the padding border. */
+static const special_case conv_cases[] = {
+    {"no special values", {{0}}},
+    {"NaN in x at the corners", {{'x', 0, NAN}, {'x', -1, NAN}, {'x', 12, NAN}}},
+    {"NaN in x at a tile edge", {{'x', 3 * 13 + 7, NAN}, {'x', 11 * 13 + 4 * 13 + 8, NAN}}},
+    {"inf and -inf in x", {{'x', 5, INFINITY}, {'x', 10 * 13 + 12, -INFINITY},
+                           {'x', 2 * 143 + 6 * 13, INFINITY}}},
+    {"+inf and -inf meeting in x", {{'x', 4 * 13 + 4, INFINITY}, {'x', 4 * 13 + 5, -INFINITY}}},
+    {"NaN in w", {{'w', 0, NAN}}},
+    {"inf in w (meets the padding)", {{'w', -1, INFINITY}}},
+    {"-inf in w at the centre tap", {{'w', 4, -INFINITY}}},
+    {"NaN and inf in b", {{'b', 0, NAN}, {'b', -1, INFINITY}}},
+};
+#define N_CONV_CASES (int)(sizeof conv_cases / sizeof conv_cases[0])
+
+static const clconv_algorithm conv_algos[] = {
+    CLCONV_ALGO_DIRECT_TILED, CLCONV_ALGO_DIRECT_REGISTER, CLCONV_ALGO_DIRECT_VECTOR,
+    CLCONV_ALGO_WINOGRAD, CLCONV_ALGO_GEMM,
+};
+#define N_CONV_ALGOS (int)(sizeof conv_algos / sizeof conv_algos[0])
+
+START_TEST(test_conv2d_special_values)
+{
+    clconv_algorithm algo = conv_algos[_i];
+    clconv_shape in = {2, 4, 11, 13};
+    for (int relu = 0; relu < 2; relu++) {
+        clconv_conv2d_params p = clconv_conv2d_default_params(4, 8, 3, 3);
+        p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
+        p.has_bias = 1;
+        p.activation = relu ? CLCONV_ACTIVATION_RELU : CLCONV_ACTIVATION_NONE;
+        for (int c = 0; c < N_CONV_CASES; c++)
+            conv2d_case(algo, &p, &in, &conv_cases[c]);
+    }
+    if (algo == CLCONV_ALGO_WINOGRAD)
+        return;
+    /* stride 2, asymmetric padding 2/0 (no Winograd) */
+    clconv_conv2d_params p = clconv_conv2d_default_params(4, 8, 3, 3);
+    p.stride_h = p.stride_w = 2;
+    p.pad_top = p.pad_left = 2;
+    p.has_bias = 1;
+    for (int c = 0; c < N_CONV_CASES; c++)
+        conv2d_case(algo, &p, &in, &conv_cases[c]);
+    /* 1x1 (GEMM straight on the tensors) */
+    p = clconv_conv2d_default_params(4, 8, 1, 1);
+    p.has_bias = 1;
+    for (int c = 0; c < N_CONV_CASES; c++)
+        conv2d_case(algo, &p, &in, &conv_cases[c]);
+}
+END_TEST
+
+START_TEST(test_conv2d_depthwise_special_values)
+{
+    clconv_shape in = {2, 4, 11, 13};
+    clconv_conv2d_params p = clconv_conv2d_default_params(4, 4, 3, 3);
+    p.groups = 4;
+    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
+    p.has_bias = 1;
+    for (int c = 0; c < N_CONV_CASES; c++)
+        conv2d_case(CLCONV_ALGO_DIRECT_DEPTHWISE, &p, &in, &conv_cases[c]);
+}
+END_TEST
+
+/* ---- conv_transpose2d ----------------------------------------------------- */
+
+static void conv_t_case(clconv_algorithm algo, const clconv_conv_transpose2d_params *p,
+                        const clconv_shape *in, const special_case *c)
+{
+    clconv_context *ctx = tu_ctx();
+    clconv_plan_options o = {0};
+    o.algorithm = algo;
+    clconv_plan *plan;
+    clconv_status st = clconv_conv_transpose2d_plan_create(ctx, p, in, &o, &plan);
+    ck_assert_msg(st == CLCONV_SUCCESS, "%s", clconv_last_error(ctx));
+    clconv_plan_info info;
+    clconv_plan_get_info(plan, &info);
+    size_t nx = clconv_shape_elements(*in);
+    size_t nw = clconv_shape_elements(clconv_conv_transpose2d_weight_shape(p));
+    size_t ny = clconv_shape_elements(info.output), nb = (size_t)p->out_channels;
+    float *x = tu_alloc(nx), *w = tu_alloc(nw), *b = tu_alloc(nb), *ref = tu_alloc(ny);
+    float *y = nan_array(ny);
+    tu_rng r = tu_rng_make(43);
+    tu_fill(&r, x, nx, true);
+    tu_fill(&r, w, nw, true);
+    tu_fill(&r, b, nb, true);
+    apply(c, 'x', x, nx);
+    apply(c, 'w', w, nw);
+    apply(c, 'b', b, nb);
+    ck_assert_int_eq(clconv_ref_conv_transpose2d(p, in, x, w, b, ref), 0);
+    tu_guarded gx = tu_guarded_create(ctx, nx * 4, x), gw = tu_guarded_create(ctx, nw * 4, w);
+    tu_guarded gb = tu_guarded_create(ctx, nb * 4, b), gy = tu_guarded_create(ctx, ny * 4, y);
+    tu_guarded gws = {0};
+    if (info.workspace_bytes)
+        gws = tu_guarded_create(ctx, info.workspace_bytes, NULL);
+    cl_event done;
+    st = clconv_conv_transpose2d_run(plan, gx.buf, gw.buf, gb.buf, gy.buf, gws.buf, 0, NULL,
+                                     &done);
+    ck_assert_msg(st == CLCONV_SUCCESS, "%s", clconv_last_error(ctx));
+    ck_assert_int_eq(clWaitForEvents(1, &done), CL_SUCCESS);
+    clReleaseEvent(done);
+    const char *an = clconv_algorithm_name(algo);
+    ck_assert_msg(tu_guarded_read(ctx, &gy, y), "%s, %s: y guard band", an, c->name);
+    if (info.workspace_bytes)
+        ck_assert_msg(tu_guarded_read(ctx, &gws, NULL), "%s, %s: workspace guard band", an,
+                      c->name);
+    char msg[256];
+    ck_assert_msg(tu_compare(y, ref, NULL, ny, 0, 0, msg, sizeof msg) < 0, "%s, %s: %s", an,
+                  c->name, msg);
+    tu_guarded_release(&gx);
+    tu_guarded_release(&gw);
+    tu_guarded_release(&gb);
+    tu_guarded_release(&gy);
+    tu_guarded_release(&gws);
+    clconv_plan_destroy(plan);
+    free(x);
+    free(w);
+    free(b);
+    free(y);
+    free(ref);
+}
+
+START_TEST(test_conv_transpose2d_special_values)
+{
+    clconv_algorithm algo = _i ? CLCONV_ALGO_TRANSPOSED_GEMM : CLCONV_ALGO_TRANSPOSED_GATHER;
+    clconv_shape in = {2, 4, 11, 13};
+    clconv_conv_transpose2d_params p = clconv_conv_transpose2d_default_params(4, 6, 3, 3);
+    p.stride_h = p.stride_w = 2;
+    p.pad_h = p.pad_w = 1;
+    p.output_padding_h = 1;
+    p.has_bias = 1;
+    for (int relu = 0; relu < 2; relu++) {
+        p.activation = relu ? CLCONV_ACTIVATION_RELU : CLCONV_ACTIVATION_NONE;
+        for (int c = 0; c < N_CONV_CASES; c++)
+            conv_t_case(algo, &p, &in, &conv_cases[c]);
+    }
+}
+END_TEST
+
+/* ---- pooling -------------------------------------------------------------- */
+
+static void pool_case(const clconv_pool2d_params *p, const clconv_shape *in, const special_case *c,
+                      const char *what)
+{
+    clconv_context *ctx = tu_ctx();
+    clconv_plan *plan;
+    clconv_status st = clconv_pool2d_plan_create(ctx, p, in, NULL, &plan);
+    ck_assert_msg(st == CLCONV_SUCCESS, "%s: %s", what, clconv_last_error(ctx));
+    clconv_plan_info info;
+    clconv_plan_get_info(plan, &info);
+    size_t nx = clconv_shape_elements(*in), ny = clconv_shape_elements(info.output);
+    float *x = tu_alloc(nx), *ref = tu_alloc(ny), *y = nan_array(ny);
+    tu_rng r = tu_rng_make(44);
+    tu_fill(&r, x, nx, true);
+    apply(c, 'x', x, nx);
+    ck_assert_int_eq(clconv_ref_pool2d(p, in, x, ref, NULL), 0);
+    tu_guarded gx = tu_guarded_create(ctx, nx * 4, x), gy = tu_guarded_create(ctx, ny * 4, y);
+    cl_event done;
+    st = clconv_pool2d_run(plan, gx.buf, gy.buf, NULL, 0, NULL, &done);
+    ck_assert_msg(st == CLCONV_SUCCESS, "%s", clconv_last_error(ctx));
+    ck_assert_int_eq(clWaitForEvents(1, &done), CL_SUCCESS);
+    clReleaseEvent(done);
+    ck_assert_msg(tu_guarded_read(ctx, &gy, y), "%s, %s: y guard band", what, c->name);
+    char msg[256];
+    /* avg and lp divide: one rounding apart at most */
+    ck_assert_msg(tu_compare(y, ref, NULL, ny, 1e-6, 1e-6, msg, sizeof msg) < 0, "%s, %s: %s",
+                  what, c->name, msg);
+    tu_guarded_release(&gx);
+    tu_guarded_release(&gy);
+    clconv_plan_destroy(plan);
+    free(x);
+    free(y);
+    free(ref);
+}
+
+START_TEST(test_pool2d_special_values)
+{
+    clconv_shape in = {2, 4, 11, 13};
+    struct {
+        const char *name;
+        clconv_pool2d_params p;
+    } modes[6];
+    modes[0].name = "max 3x3 s2 pad 1";
+    modes[0].p = clconv_pool2d_default_params(CLCONV_POOL_MAX, 3, 3);
+    modes[0].p.stride_h = modes[0].p.stride_w = 2;
+    modes[0].p.pad_h = modes[0].p.pad_w = 1;
+    modes[1].name = "max 2x2 ceil";
+    modes[1].p = clconv_pool2d_default_params(CLCONV_POOL_MAX, 2, 2);
+    modes[1].p.ceil_mode = 1;
+    modes[2].name = "avg 3x3 s1 pad 1";
+    modes[2].p = clconv_pool2d_default_params(CLCONV_POOL_AVG, 3, 3);
+    modes[2].p.stride_h = modes[2].p.stride_w = 1;
+    modes[2].p.pad_h = modes[2].p.pad_w = 1;
+    modes[3].name = "lp 2 2x2";
+    modes[3].p = clconv_pool2d_default_params(CLCONV_POOL_LP, 2, 2);
+    modes[4].name = "adaptive max 4x5";
+    modes[4].p = clconv_pool2d_default_params(CLCONV_POOL_ADAPTIVE_MAX, 4, 5);
+    modes[5].name = "global avg";
+    modes[5].p = clconv_pool2d_global_params(CLCONV_POOL_AVG);
+    for (int m = 0; m < 6; m++)
+        for (int c = 0; c < N_CONV_CASES; c++) {
+            if (conv_cases[c].in[0].t && conv_cases[c].in[0].t != 'x')
+                continue; /* no weights in pooling */
+            pool_case(&modes[m].p, &in, &conv_cases[c], modes[m].name);
+        }
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("numerics");
+    TCase *tc = tcase_create("special values");
+    tcase_set_timeout(tc, 0);
+    tcase_add_loop_test(tc, test_conv2d_special_values, 0, N_CONV_ALGOS);
+    tcase_add_test(tc, test_conv2d_depthwise_special_values);
+    tcase_add_loop_test(tc, test_conv_transpose2d_special_values, 0, 2);
+    tcase_add_test(tc, test_pool2d_special_values);
+    suite_add_tcase(s, tc);
+    return tu_run_suite(s);
+}
