@@ -166,7 +166,9 @@ typedef enum clconv_algorithm {
     CLCONV_ALGO_TRANSPOSED_GEMM = 6, /* transposed conv as CLBlast GEMM + col2im */
     CLCONV_ALGO_DIRECT_VECTOR = 7,   /* direct conv, output channels in SIMD vectors (CPU devices) */
     CLCONV_ALGO_WINOGRAD = 8,        /* Winograd F(2x2,3x3) for 3x3 stride-1 convolutions */
-    CLCONV_ALGO_DIRECT_DEPTHWISE = 9 /* depthwise conv, output columns in SIMD vectors (CPU devices) */
+    CLCONV_ALGO_DIRECT_DEPTHWISE = 9, /* depthwise conv, output columns in SIMD vectors (CPU devices) */
+    CLCONV_ALGO_TRANSPOSED_VECTOR = 10, /* transposed conv, output channels in SIMD vectors (CPU devices) */
+    CLCONV_ALGO_TRANSPOSED_COLUMNS = 11 /* transposed conv, output columns in SIMD vectors (CPU, few channels) */
 } clconv_algorithm;
 
 /* Name of an algorithm ("direct-tiled", ...). Never NULL. */
