@@ -1,5 +1,6 @@
-/* conv_transpose2d plans: validation and output shape, the gather kernel and
- * the CLBlast GEMM + col2im algorithm, dispatch, and the 1-D variant. */
+/* conv_transpose2d plans: validation and output shape, the gather kernel, the
+ * CPU vector variants (channels or columns in SIMD lanes) and the CLBlast
+ * GEMM + col2im algorithm, dispatch, and the 1-D variant. */
 #include "internal.h"
 
 #include <clblast_c.h>

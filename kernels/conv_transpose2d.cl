@@ -20,6 +20,9 @@
  * WG_W x WG_H work-items, each computing BOC channels x BW phase columns (WG_W
  * apart). Padding and sizes are runtime arguments.
  * The col2im kernel of the GEMM algorithm uses KH..DW, HAS_BIAS, RELU, WG_W.
+ * -DCT_VECTOR selects the CPU variants at the end of the file instead
+ * (conv_transpose2d_vector and its weight repack; with -DCT_COLUMNS,
+ * conv_transpose2d_columns).
  */
 
 #define NPHASE (SH * SW)
@@ -374,8 +377,8 @@ __kernel void conv_transpose2d_vector(__global const float *restrict x,
  * read neighbouring inputs, so a tap is one (unaligned) vector load of an
  * input row times a broadcast weight, for each of BOC channels. Each
  * work-item computes BOC channels x RH phase rows x BV vectors of VEC phase
- * columns. Vectors that reach past the row (edge blocks) gather lane by lane
- * and mask the update, so here too an output sums exactly the pairs that
+ * columns. Vectors that reach past the row (edge blocks) mask the lanes
+ * outside it out of the update, so here too an output sums exactly the pairs that
  * reach it, in the order input channel, kh, kw. Weights are read as they are
  * (no repack). Extra constants: BOC, BV (with VEC, RH, STEP_H, STEP_W). */
 #ifdef CT_COLUMNS
@@ -427,6 +430,7 @@ __kernel void conv_transpose2d_columns(__global const float *restrict x,
         for (int r = 0; r < RH; r++)
             for (int v = 0; v < BV; v++)
                 acc[o][r][v] = (floatV)(0.0f);
+    const long x_len = (long)N * C * H * W;
     intV lane = (intV)(0);
     {
         int l[VEC];
@@ -456,10 +460,20 @@ __kernel void conv_transpose2d_columns(__global const float *restrict x,
                             for (int o = 0; o < BOC; o++)
                                 acc[o][r][v] = fma(xv, (floatV)(wv[o]), acc[o][r][v]);
                         } else {
-                            float t[VEC];
-                            for (int p = 0; p < VEC; p++)
-                                t[p] = (iw + p >= 0 && iw + p < W) ? xr[iw + p] : 0.0f;
-                            const floatV xv = vloadV(0, t);
+                            /* Past the row's edge: the lanes outside it are
+                             * masked out of the update. The load itself may
+                             * take them from the neighbouring rows when that
+                             * stays inside x; only at x's two ends gather. */
+                            floatV xv;
+                            const long at = (long)(xr - x) + iw;
+                            if (at >= 0 && at + VEC <= x_len) {
+                                xv = vloadV(0, x + at);
+                            } else {
+                                float t[VEC];
+                                for (int p = 0; p < VEC; p++)
+                                    t[p] = (iw + p >= 0 && iw + p < W) ? xr[iw + p] : 0.0f;
+                                xv = vloadV(0, t);
+                            }
                             const intV col = lane + (intV)(iw);
                             const intV ok = col >= (intV)(0) && col < (intV)(W);
                             for (int o = 0; o < BOC; o++)
