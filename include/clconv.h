@@ -583,8 +583,9 @@ clconv_shape clconv_conv_transpose2d_weight_shape(const clconv_conv_transpose2d_
  *     group): the same with 4, 8 or 16 neighbouring columns of a phase as
  *     the vector, up to 16 channels per work-item; weights read as given.
  *   CLCONV_ALGO_AUTO picks VECTOR on CPU devices (COLUMNS when a group has
- *     fewer than 8 output channels; both 2.6 - 6x CLBlast's SGEMM + col2im on
- *     DCGAN's layers with PoCL, the gather 0.5 - 2.7x) and GATHER elsewhere
+ *     fewer than 8 output channels; on DCGAN's generator layers with PoCL on
+ *     2 AVX-512 cores 2.4 - 15x CLBlast's SGEMM + col2im, where the gather
+ *     reaches 0.5 - 3.4x) and GATHER elsewhere
  *     (no workspace, no CLBlast compilation, deterministic); ask for GEMM
  *     explicitly when it pays.
  * Options: wg_w, wg_h, block_w, block_oc override the gather tile (0 =
