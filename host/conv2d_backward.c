@@ -111,10 +111,13 @@ clconv_status clconv_conv2d_backward_data_plan_create(clconv_context *ctx,
         return st;
     if (options && options->algorithm != CLCONV_ALGO_AUTO &&
         options->algorithm != CLCONV_ALGO_TRANSPOSED_GATHER &&
+        options->algorithm != CLCONV_ALGO_TRANSPOSED_VECTOR &&
+        options->algorithm != CLCONV_ALGO_TRANSPOSED_COLUMNS &&
         options->algorithm != CLCONV_ALGO_TRANSPOSED_GEMM)
         return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
-                           "options.algorithm = %s, expected auto, transposed-gather or "
-                           "transposed-gemm for conv2d backward-data",
+                           "options.algorithm = %s, expected auto, transposed-gather, "
+                           "transposed-vector, transposed-columns or transposed-gemm for conv2d "
+                           "backward-data",
                            clconv_algorithm_name(options->algorithm));
     /* dx[ih] gathers dy[oh] * w[kh] where ih = oh*stride - pad_top + kh*dilation:
      * conv_transpose2d's map with padding pad_top (pad_left), whose output is

@@ -22,6 +22,8 @@ const char *clconv_algorithm_name(clconv_algorithm algo)
     case CLCONV_ALGO_DIRECT_VECTOR: return "direct-vector";
     case CLCONV_ALGO_WINOGRAD: return "winograd";
     case CLCONV_ALGO_DIRECT_DEPTHWISE: return "direct-depthwise";
+    case CLCONV_ALGO_TRANSPOSED_VECTOR: return "transposed-vector";
+    case CLCONV_ALGO_TRANSPOSED_COLUMNS: return "transposed-columns";
     }
     return "unknown";
 }

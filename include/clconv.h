@@ -211,7 +211,9 @@ typedef enum clconv_algorithm {
     CLCONV_ALGO_TRANSPOSED_GEMM = 6, /* transposed conv as CLBlast GEMM + col2im */
     CLCONV_ALGO_DIRECT_VECTOR = 7,   /* direct conv, output channels in SIMD vectors (CPU devices) */
     CLCONV_ALGO_WINOGRAD = 8,        /* Winograd F(2x2,3x3) for 3x3 stride-1 convolutions */
-    CLCONV_ALGO_DIRECT_DEPTHWISE = 9 /* depthwise conv, output columns in SIMD vectors (CPU devices) */
+    CLCONV_ALGO_DIRECT_DEPTHWISE = 9, /* depthwise conv, output columns in SIMD vectors (CPU devices) */
+    CLCONV_ALGO_TRANSPOSED_VECTOR = 10, /* transposed conv, output channels in SIMD vectors (CPU devices) */
+    CLCONV_ALGO_TRANSPOSED_COLUMNS = 11 /* transposed conv, output columns in SIMD vectors (CPU, few channels) */
 } clconv_algorithm;
 
 /* Name of an algorithm ("direct-tiled", ...). Never NULL. */
@@ -627,10 +629,28 @@ clconv_shape clconv_conv_transpose2d_weight_shape(const clconv_conv_transpose2d_
  *     fit in min(256 MiB, the device's largest allocation, the environment
  *     variable CLCONV_WORKSPACE_LIMIT in bytes when set), at least one; the
  *     images are processed in chunks of that many).
- *   CLCONV_ALGO_AUTO picks GATHER on every device (no workspace, no CLBlast
- *     compilation, deterministic); ask for GEMM explicitly when it pays.
+ *   CLCONV_ALGO_TRANSPOSED_VECTOR (CPU devices): per stride phase, each
+ *     work-item computes 4, 8 or 16 output channels as one SIMD vector for
+ *     a block of up to 16 outputs of the phase; the weights are repacked
+ *     into a buffer of the plan on every run (info.plan_device_bytes;
+ *     runs of one plan are ordered, also on out-of-order queues). Sums
+ *     exactly the pairs that reach an output (an infinite weight or input
+ *     never meets a padding zero), in a fixed order. No workspace.
+ *   CLCONV_ALGO_TRANSPOSED_COLUMNS (CPU devices, few output channels per
+ *     group): the same with 4, 8 or 16 neighbouring columns of a phase as
+ *     the vector, up to 16 channels per work-item; weights read as given.
+ *   CLCONV_ALGO_AUTO picks VECTOR on CPU devices (COLUMNS when a group has
+ *     fewer than 8 output channels; on DCGAN's generator layers with PoCL on
+ *     2 AVX-512 cores 2.4 - 15x CLBlast's SGEMM + col2im, where the gather
+ *     reaches 0.5 - 3.4x) and GATHER elsewhere
+ *     (no workspace, no CLBlast compilation, deterministic); ask for GEMM
+ *     explicitly when it pays.
  * Options: wg_w, wg_h, block_w, block_oc override the gather tile (0 =
  * default); wg_oc and ci_chunk must be 0 or 1 (there is no channel lane).
+ * VECTOR takes block_oc 0, 4, 8 or 16 (channels per vector), block_w 1..16
+ * (phase columns per work-item), wg_h (work-items per group along the rows)
+ * and ignores wg_w; COLUMNS takes block_oc 1..16 (channels per work-item),
+ * block_w 1..4 (vectors of columns per work-item), wg_h, and ignores wg_w.
  * Errors: as clconv_conv_transpose2d_validate, CLCONV_ERROR_UNSUPPORTED
  * (also a tensor beyond the device limits under "Size limits"),
  * CLCONV_ERROR_BUILD_FAILED, CLCONV_ERROR_OPENCL. */
@@ -742,9 +762,10 @@ clconv_status clconv_ref_conv1d(const clconv_conv1d_params *params, int64_t n, i
 /* A backward-data plan. It is a transposed-convolution plan with the same
  * weights, stride, dilation, groups and padding pad_top / pad_left, whose
  * output is cut to the input shape (what PyTorch does by choosing
- * output_padding). options: algorithm auto (= transposed-gather, no
- * workspace) or CLCONV_ALGO_TRANSPOSED_GATHER / _GEMM, and the gather tile
- * overrides of clconv_conv_transpose2d_plan_create. info.input is dy's shape,
+ * output_padding). options: algorithm auto (as clconv_conv_transpose2d_plan_create:
+ * transposed-vector / -columns on CPU devices, else transposed-gather; no
+ * workspace) or CLCONV_ALGO_TRANSPOSED_GATHER / _VECTOR / _COLUMNS / _GEMM,
+ * and the tile overrides of clconv_conv_transpose2d_plan_create. info.input is dy's shape,
  * info.output dx's (= input). Errors: as clconv_conv2d_validate,
  * CLCONV_ERROR_UNSUPPORTED (another algorithm, tensors beyond 2^31 elements),
  * CLCONV_ERROR_BUILD_FAILED, CLCONV_ERROR_OPENCL. */

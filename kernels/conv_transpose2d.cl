@@ -20,11 +20,12 @@
  * WG_W x WG_H work-items, each computing BOC channels x BW phase columns (WG_W
  * apart). Padding and sizes are runtime arguments.
  * The col2im kernel of the GEMM algorithm uses KH..DW, HAS_BIAS, RELU, WG_W.
+ * -DCT_VECTOR selects the CPU variants at the end of the file instead
+ * (conv_transpose2d_vector and its weight repack; with -DCT_COLUMNS,
+ * conv_transpose2d_columns).
  */
 
 #define NPHASE (SH * SW)
-#define TILE_J (WG_W * BW)
-#define CT_CI_BLOCK 8 /* input channels per step of the gather */
 
 inline float ct_epilogue(float acc, __global const float *b, int oc)
 {
@@ -37,6 +38,13 @@ inline float ct_epilogue(float acc, __global const float *b, int oc)
 #endif
     return acc;
 }
+
+/* Each program holds either the gather and col2im kernels or (with
+ * -DCT_VECTOR) the vector variant and its weight repack: compiling the
+ * others too would only cost build time. */
+#ifndef CT_VECTOR
+#define TILE_J (WG_W * BW)
+#define CT_CI_BLOCK 8 /* input channels per step of the gather */
 
 /* Global ids: dim 0 = phase column block, dim 1 = phase row, dim 2 =
  * ((n * groups + g) * oc_blocks + ocb) * NPHASE + phase. */
@@ -180,3 +188,325 @@ void conv_transpose2d_col2im(__global const float *restrict cols,
     if (oh < OH && ow < OW)
         y[(((size_t)(n0 + nl) * OC + ocf) * OH + oh) * OW + ow] = ct_epilogue(acc, b, ocf);
 }
+#endif /* !CT_VECTOR */
+
+/* ---- vector variant: output channels in SIMD lanes (CPU devices) ----------
+ *
+ * The layout of conv2d.cl's conv2d_vector applied to one stride phase: on a
+ * CPU device a work-item is a loop iteration and only explicit wide vectors
+ * reach the FMA peak, so each work-item owns VEC output channels as one
+ * floatVEC and an RH x BW block of outputs of one phase (phase rows i0..,
+ * phase columns j0..; output oh = rh + SH*i, ow = rw + SW*j). Within a phase
+ * every output uses the same taps, and a tap (kh, kw) reads input
+ * (i + dh, j + dw) with fixed offsets dh, dw: one broadcast input value times
+ * the VEC weights of the tap per FMA, each weight vector used RH*BW times.
+ * The taps of a phase along h are kh0, kh0 + STEP_H, ... with
+ * STEP_H = SH / gcd(SH, DH) (likewise w); kh0 depends on the phase and the
+ * padding, so it is found at run time.
+ * Each output sums exactly the pairs that reach it (an input outside the
+ * image is skipped, not multiplied by 0) in a fixed order: input channel,
+ * then kh, then kw. Deterministic, no atomics.
+ * The weights are repacked per run (conv_transpose2d_pack) so the VEC weights
+ * of a tap are contiguous: [group][channel block][ci][kh][kw][VEC], zero past
+ * cout_g (those lanes are never stored).
+ * Constants: KH..DW, VEC (4, 8, 16), BW, RH, STEP_H, STEP_W (HAS_BIAS and
+ * RELU are 0: bias and ReLU are runtime arguments here). */
+#ifdef CT_VECTOR
+#define VCAT2(a, b) a##b
+#define VCAT(a, b) VCAT2(a, b)
+#define floatV VCAT(float, VEC)
+#define vloadV VCAT(vload, VEC)
+#define vstoreV VCAT(vstore, VEC)
+#define KHW (KH * KW)
+
+/* Bias and ReLU are runtime flags here, not -D constants: one uniform branch
+ * per output, and half as many programs to compile. */
+inline float ctv_epilogue(float acc, __global const float *b, int oc, int has_bias, int relu)
+{
+    if (has_bias)
+        acc += b[oc];
+    if (relu && acc < 0.0f) /* not fmax: NaN passes through ReLU as in PyTorch */
+        acc = 0.0f;
+    return acc;
+}
+
+#ifndef CT_COLUMNS
+/* wp[((g * ocbs + ocb) * cin_g + ci) * KHW * VEC + k * VEC + lane]
+ *   = w[g * cin_g + ci, ocb * VEC + lane, k] (0 past cout_g). */
+__kernel void conv_transpose2d_pack(__global const float *restrict w,
+                                    __global float *restrict wp, const int cin_g,
+                                    const int cout_g, const int groups)
+{
+    const int i = get_global_id(0);
+    const int ocbs = CLCONV_DIV_UP(cout_g, VEC);
+    const int total = groups * ocbs * cin_g * KHW * VEC;
+    if (i >= total)
+        return;
+    const int lane = i % VEC;
+    const int k = (i / VEC) % KHW;
+    const int ci = (i / VEC / KHW) % cin_g;
+    const int ocb = (i / VEC / KHW / cin_g) % ocbs;
+    const int g = i / VEC / KHW / cin_g / ocbs;
+    const int oc = ocb * VEC + lane;
+    wp[i] = oc < cout_g ? w[(((size_t)g * cin_g + ci) * cout_g + oc) * KHW + k] : 0.0f;
+}
+
+/* One input channel: every tap of the phase for all RH x BW outputs.
+ * CHECKED adds the per-column bounds test that only edge blocks need. */
+#define CTV_CHANNEL(CHECKED)                                                      \
+    for (int kh = kh0; kh < KH; kh += STEP_H) {                                   \
+        const int dh = (rh + pad_h - kh * DH) / SH; /* exact */                   \
+        bool row_ok[RH];                                                          \
+        for (int r = 0; r < RH; r++) {                                            \
+            const int ih = i0 + r + dh;                                           \
+            row_ok[r] = rows_ok[r] && ih >= 0 && ih < H;                          \
+        }                                                                         \
+        for (int kw = kw0; kw < KW; kw += STEP_W) {                               \
+            const int dw = (rw + pad_w - kw * DW) / SW;                           \
+            const floatV wv = vloadV(0, wc + (kh * KW + kw) * VEC);               \
+            for (int r = 0; r < RH; r++) {                                        \
+                if (!row_ok[r])                                                   \
+                    continue;                                                     \
+                __global const float *xr = xc + (size_t)(i0 + r + dh) * W;        \
+                for (int p = 0; p < BW; p++) {                                    \
+                    const int iw = j0 + dw + p;                                   \
+                    if (!(CHECKED) || (iw >= 0 && iw < W))                        \
+                        acc[r][p] = fma((floatV)(xr[iw]), wv, acc[r][p]);         \
+                }                                                                 \
+            }                                                                     \
+        }                                                                         \
+    }
+
+#define CTV_LOOP(CHECKED)                                                         \
+    for (int ci = 0; ci < cin_g; ci++) {                                          \
+        __global const float *xc = xg + (size_t)ci * H * W;                       \
+        __global const float *wc = wb + (size_t)ci * KHW * VEC;                   \
+        CTV_CHANNEL(CHECKED)                                                      \
+    }
+
+/* Global ids: dim 0 = phase column block (BW columns), dim 1 = phase row
+ * block (RH rows), dim 2 = ((g * ocbs + ocb) * NPHASE + phase) * N + n: the
+ * images of one channel block and phase run one after another, so the
+ * block's weights stay in cache across them. */
+__kernel void conv_transpose2d_vector(__global const float *restrict x,
+                                      __global const float *restrict wp,
+                                      __global const float *restrict b,
+                                      __global float *restrict y, const int N, const int C,
+                                      const int H, const int W, const int OC, const int OH,
+                                      const int OW, const int groups, const int pad_h,
+                                      const int pad_w, const int has_bias, const int relu)
+{
+    const int cin_g = C / groups, cout_g = OC / groups;
+    const int ocbs = CLCONV_DIV_UP(cout_g, VEC);
+    int z = get_global_id(2);
+    const int n = z % N;
+    z /= N;
+    const int phase = z % NPHASE;
+    z /= NPHASE;
+    const int ocb = z % ocbs;
+    const int g = z / ocbs;
+    if (g >= groups)
+        return; /* no barriers here: leaving early is safe */
+    const int rh = phase / SW, rw = phase - (phase / SW) * SW;
+    const int i0 = get_global_id(1) * RH, j0 = get_global_id(0) * BW;
+    if (rh + i0 * SH >= OH || rw + j0 * SW >= OW)
+        return;
+    /* First tap of this phase along each axis (KH / KW: none). */
+    int kh0 = 0, kw0 = 0;
+    while (kh0 < KH && kh0 < STEP_H && (rh + pad_h - kh0 * DH) % SH != 0)
+        kh0++;
+    if (kh0 == STEP_H)
+        kh0 = KH;
+    while (kw0 < KW && kw0 < STEP_W && (rw + pad_w - kw0 * DW) % SW != 0)
+        kw0++;
+    if (kw0 == STEP_W)
+        kw0 = KW;
+    bool rows_ok[RH];
+    for (int r = 0; r < RH; r++)
+        rows_ok[r] = rh + (i0 + r) * SH < OH;
+
+    __global const float *xg = x + ((size_t)n * C + (size_t)g * cin_g) * H * W;
+    __global const float *wb = wp + ((size_t)g * ocbs + ocb) * cin_g * KHW * VEC;
+    floatV acc[RH][BW];
+    for (int r = 0; r < RH; r++)
+        for (int p = 0; p < BW; p++)
+            acc[r][p] = (floatV)(0.0f);
+    /* Input columns of the block: j0 + dw .. j0 + BW - 1 + dw, where dw runs
+     * from dw(kw0) (largest) down to dw(last tap). Blocks whose every tap
+     * column lies inside the row skip the bounds tests. */
+    bool inside = kw0 < KW;
+    if (inside) {
+        const int kw1 = kw0 + (KW - 1 - kw0) / STEP_W * STEP_W;
+        const int dw_hi = (rw + pad_w - kw0 * DW) / SW, dw_lo = (rw + pad_w - kw1 * DW) / SW;
+        inside = j0 + dw_lo >= 0 && j0 + BW - 1 + dw_hi < W;
+    }
+    if (inside) {
+        CTV_LOOP(0)
+    } else {
+        CTV_LOOP(1)
+    }
+
+    for (int r = 0; r < RH; r++) {
+        const int oh = rh + (i0 + r) * SH;
+        if (oh >= OH)
+            break;
+        for (int p = 0; p < BW; p++) {
+            const int ow = rw + (j0 + p) * SW;
+            if (ow >= OW)
+                break;
+            float lanes[VEC];
+            vstoreV(acc[r][p], 0, lanes);
+            for (int l = 0; l < VEC; l++) {
+                const int oc = ocb * VEC + l;
+                if (oc < cout_g) {
+                    const int ocf = g * cout_g + oc;
+                    y[(((size_t)n * OC + ocf) * OH + oh) * OW + ow] =
+                        ctv_epilogue(lanes[l], b, ocf, has_bias, relu);
+                }
+            }
+        }
+    }
+}
+#endif /* !CT_COLUMNS */
+
+/* ---- columns variant: output columns in SIMD lanes (few output channels) --
+ *
+ * Layers with few output channels per group (an RGB output layer, depthwise)
+ * would leave most channel lanes empty, so here the lanes hold VEC
+ * neighbouring columns of one phase: within a phase, neighbouring outputs
+ * read neighbouring inputs, so a tap is one (unaligned) vector load of an
+ * input row times a broadcast weight, for each of BOC channels. Each
+ * work-item computes BOC channels x RH phase rows x BV vectors of VEC phase
+ * columns. Vectors that reach past the row (edge blocks) mask the lanes
+ * outside it out of the update, so here too an output sums exactly the pairs that
+ * reach it, in the order input channel, kh, kw. Weights are read as they are
+ * (no repack). Extra constants: BOC, BV (with VEC, RH, STEP_H, STEP_W). */
+#ifdef CT_COLUMNS
+#define intV VCAT(int, VEC)
+
+__kernel void conv_transpose2d_columns(__global const float *restrict x,
+                                       __global const float *restrict w,
+                                       __global const float *restrict b,
+                                       __global float *restrict y, const int N, const int C,
+                                       const int H, const int W, const int OC, const int OH,
+                                       const int OW, const int groups, const int pad_h,
+                                       const int pad_w, const int has_bias, const int relu)
+{
+    const int cin_g = C / groups, cout_g = OC / groups;
+    const int ocbs = CLCONV_DIV_UP(cout_g, BOC);
+    int z = get_global_id(2);
+    const int n = z % N;
+    z /= N;
+    const int phase = z % NPHASE;
+    z /= NPHASE;
+    const int ocb = z % ocbs;
+    const int g = z / ocbs;
+    if (g >= groups)
+        return; /* no barriers here: leaving early is safe */
+    const int rh = phase / SW, rw = phase - (phase / SW) * SW;
+    const int i0 = get_global_id(1) * RH, j0 = get_global_id(0) * (VEC * BV);
+    if (rh + i0 * SH >= OH || rw + j0 * SW >= OW)
+        return;
+    int kh0 = 0, kw0 = 0;
+    while (kh0 < KH && kh0 < STEP_H && (rh + pad_h - kh0 * DH) % SH != 0)
+        kh0++;
+    if (kh0 == STEP_H)
+        kh0 = KH;
+    while (kw0 < KW && kw0 < STEP_W && (rw + pad_w - kw0 * DW) % SW != 0)
+        kw0++;
+    if (kw0 == STEP_W)
+        kw0 = KW;
+    bool rows_ok[RH];
+    for (int r = 0; r < RH; r++)
+        rows_ok[r] = rh + (i0 + r) * SH < OH;
+    int ocw[BOC]; /* weight column per channel of the block, clamped in range */
+    for (int o = 0; o < BOC; o++)
+        ocw[o] = min(ocb * BOC + o, cout_g - 1);
+
+    __global const float *xg = x + ((size_t)n * C + (size_t)g * cin_g) * H * W;
+    __global const float *wg = w + (size_t)g * cin_g * cout_g * KHW;
+    floatV acc[BOC][RH][BV];
+    for (int o = 0; o < BOC; o++)
+        for (int r = 0; r < RH; r++)
+            for (int v = 0; v < BV; v++)
+                acc[o][r][v] = (floatV)(0.0f);
+    const long x_len = (long)N * C * H * W;
+    intV lane = (intV)(0);
+    {
+        int l[VEC];
+        for (int p = 0; p < VEC; p++)
+            l[p] = p;
+        lane = VCAT(vload, VEC)(0, l);
+    }
+    for (int ci = 0; ci < cin_g; ci++) {
+        __global const float *xc = xg + (size_t)ci * H * W;
+        __global const float *wc = wg + (size_t)ci * cout_g * KHW;
+        for (int kh = kh0; kh < KH; kh += STEP_H) {
+            const int dh = (rh + pad_h - kh * DH) / SH; /* exact */
+            for (int kw = kw0; kw < KW; kw += STEP_W) {
+                const int dw = (rw + pad_w - kw * DW) / SW;
+                float wv[BOC];
+                for (int o = 0; o < BOC; o++)
+                    wv[o] = wc[ocw[o] * KHW + kh * KW + kw];
+                for (int r = 0; r < RH; r++) {
+                    const int ih = i0 + r + dh;
+                    if (!rows_ok[r] || ih < 0 || ih >= H)
+                        continue;
+                    __global const float *xr = xc + (size_t)ih * W;
+                    for (int v = 0; v < BV; v++) {
+                        const int iw = j0 + v * VEC + dw;
+                        if (iw >= 0 && iw + VEC <= W) {
+                            const floatV xv = vloadV(0, xr + iw);
+                            for (int o = 0; o < BOC; o++)
+                                acc[o][r][v] = fma(xv, (floatV)(wv[o]), acc[o][r][v]);
+                        } else {
+                            /* Past the row's edge: the lanes outside it are
+                             * masked out of the update. The load itself may
+                             * take them from the neighbouring rows when that
+                             * stays inside x; only at x's two ends gather. */
+                            floatV xv;
+                            const long at = (long)(xr - x) + iw;
+                            if (at >= 0 && at + VEC <= x_len) {
+                                xv = vloadV(0, x + at);
+                            } else {
+                                float t[VEC];
+                                for (int p = 0; p < VEC; p++)
+                                    t[p] = (iw + p >= 0 && iw + p < W) ? xr[iw + p] : 0.0f;
+                                xv = vloadV(0, t);
+                            }
+                            const intV col = lane + (intV)(iw);
+                            const intV ok = col >= (intV)(0) && col < (intV)(W);
+                            for (int o = 0; o < BOC; o++)
+                                acc[o][r][v] = select(acc[o][r][v],
+                                                      fma(xv, (floatV)(wv[o]), acc[o][r][v]), ok);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    for (int o = 0; o < BOC; o++) {
+        const int oc = ocb * BOC + o;
+        if (oc >= cout_g)
+            break;
+        const int ocf = g * cout_g + oc;
+        for (int r = 0; r < RH; r++) {
+            const int oh = rh + (i0 + r) * SH;
+            if (oh >= OH)
+                break;
+            __global float *yrow = y + (((size_t)n * OC + ocf) * OH + oh) * OW;
+            for (int v = 0; v < BV; v++) {
+                float lanes[VEC];
+                vstoreV(acc[o][r][v], 0, lanes);
+                for (int p = 0; p < VEC; p++) {
+                    const int ow = rw + (j0 + v * VEC + p) * SW;
+                    if (ow < OW)
+                        yrow[ow] = ctv_epilogue(lanes[p], b, ocf, has_bias, relu);
+                }
+            }
+        }
+    }
+}
+#endif /* CT_COLUMNS */
+#endif /* CT_VECTOR */

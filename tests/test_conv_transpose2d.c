@@ -10,8 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* GEMM stays at index 1 (bad_buffers checks its workspace there). */
 static const clconv_algorithm ALGOS[] = {CLCONV_ALGO_TRANSPOSED_GATHER,
-                                         CLCONV_ALGO_TRANSPOSED_GEMM};
+                                         CLCONV_ALGO_TRANSPOSED_GEMM,
+                                         CLCONV_ALGO_TRANSPOSED_VECTOR,
+                                         CLCONV_ALGO_TRANSPOSED_COLUMNS};
+#define NALGOS (sizeof ALGOS / sizeof ALGOS[0])
 
 /* Runs p on the device with guarded buffers (workspace included); returns the
  * output (caller frees). Fails the test on any error or out-of-bounds write. */
@@ -26,9 +30,13 @@ static float *device_ct(const clconv_conv_transpose2d_params *p, const clconv_sh
                   clconv_last_error(ctx));
     clconv_plan_info info;
     ck_assert_int_eq(clconv_plan_get_info(plan, &info), CLCONV_SUCCESS);
-    clconv_algorithm want = opt && opt->algorithm ? opt->algorithm : CLCONV_ALGO_TRANSPOSED_GATHER;
-    ck_assert_int_eq(info.algorithm, want);
-    if (info.algorithm == CLCONV_ALGO_TRANSPOSED_GATHER)
+    if (opt && opt->algorithm)
+        ck_assert_int_eq(info.algorithm, opt->algorithm);
+    else /* auto: the gather, or on CPU devices one of the vector variants */
+        ck_assert(info.algorithm == CLCONV_ALGO_TRANSPOSED_GATHER ||
+                  info.algorithm == CLCONV_ALGO_TRANSPOSED_VECTOR ||
+                  info.algorithm == CLCONV_ALGO_TRANSPOSED_COLUMNS);
+    if (info.algorithm != CLCONV_ALGO_TRANSPOSED_GEMM)
         ck_assert_uint_eq(info.workspace_bytes, 0);
     else
         ck_assert_uint_gt(info.workspace_bytes, 0);
@@ -94,7 +102,7 @@ static void golden(const clconv_conv_transpose2d_params *p, const clconv_shape *
         expect_values(ref, want, n, "reference");
     else
         want = ref;
-    for (size_t a = 0; a < 2; a++) {
+    for (size_t a = 0; a < NALGOS; a++) {
         clconv_plan_options o = {.algorithm = ALGOS[a]};
         clconv_plan_info info;
         float *y = device_ct(p, in, x, w, b, &o, &info);
@@ -224,7 +232,7 @@ START_TEST(conv_transpose1d_matches_2d)
     clconv_shape in = {3, 4, 1, 9};
     ck_assert_int_eq(clconv_ref_conv_transpose2d(&p, &in, x, w, b, ref2), CLCONV_SUCCESS);
     expect_values(ref2, ref, ny, "1-D reference as 2-D");
-    for (size_t a = 0; a < 2; a++) {
+    for (size_t a = 0; a < NALGOS; a++) {
         clconv_plan_options o = {.algorithm = ALGOS[a]};
         ck_assert_int_eq(clconv_conv_transpose1d_host(tu_ctx(), &q, 3, 9, &o, x, w, b, y),
                          CLCONV_SUCCESS);
@@ -337,6 +345,23 @@ static void set_tile(clconv_plan_options *o, int which)
     o->block_oc = tiles[which][3];
 }
 
+/* The vector variants' tiles, likewise from fixed pairs: 4 channel lanes x 3
+ * columns (ragged on most shapes), and 8 lanes x 5 columns in 2-row work-groups. */
+static void set_vector_tile(clconv_plan_options *o, int which)
+{
+    o->block_oc = which ? 8 : 4;
+    o->block_w = which ? 5 : 3;
+    o->wg_h = which ? 2 : 0;
+}
+
+/* 2 channels x 2 vectors of columns per item, and 3 x 1 in 3-row work-groups. */
+static void set_columns_tile(clconv_plan_options *o, int which)
+{
+    o->block_oc = which ? 3 : 2;
+    o->block_w = which ? 1 : 2;
+    o->wg_h = which ? 3 : 0;
+}
+
 /* Device vs reference: exact for integer data, else within a bound scaled by
  * sum |x*w| + |b| (the reference on absolute values) and the reduction length. */
 static void check_case(const ct_case *c, tu_rng *r, uint64_t seed, int i)
@@ -390,11 +415,21 @@ START_TEST(random_sweep)
         ct_case c;
         memset(&c, 0, sizeof c);
         c.p = random_params(&r, &c.in, true);
-        /* Every third case through CLBlast: its kernels compile once per process. */
-        c.opt.algorithm = i % 3 == 2 ? CLCONV_ALGO_TRANSPOSED_GEMM : CLCONV_ALGO_TRANSPOSED_GATHER;
+        /* Every third case through CLBlast: its kernels compile once per process.
+         * Eight cases each through the vector variants, always with one of
+         * their two fixed tiles (their default tiles follow the output width,
+         * one more program per width; edge_shapes covers those). */
+        c.opt.algorithm = i % 3 == 2    ? CLCONV_ALGO_TRANSPOSED_GEMM
+                          : i % 20 == 1 ? CLCONV_ALGO_TRANSPOSED_VECTOR
+                          : i % 20 == 7 ? CLCONV_ALGO_TRANSPOSED_COLUMNS
+                                        : CLCONV_ALGO_TRANSPOSED_GATHER;
         int tile = tu_int(&r, 0, 9);
         if (c.opt.algorithm == CLCONV_ALGO_TRANSPOSED_GATHER && tile > 0)
             set_tile(&c.opt, tile <= 7 ? 0 : 1);
+        else if (c.opt.algorithm == CLCONV_ALGO_TRANSPOSED_VECTOR)
+            set_vector_tile(&c.opt, tile <= 6 ? 0 : 1);
+        else if (c.opt.algorithm == CLCONV_ALGO_TRANSPOSED_COLUMNS)
+            set_columns_tile(&c.opt, tile <= 6 ? 0 : 1);
         /* else the plan's own tile, fitted to the shape */
         c.integers = tu_int(&r, 0, 1);
         check_case(&c, &r, seed, i);
@@ -525,6 +560,12 @@ START_TEST(edge_shapes)
         {2, 3, 3, 3, 20, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},
         /* depthwise, wide */
         {1, 4, 2, 70, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 4},
+        /* three channel vectors of 16 (the last ragged), phase rows > 4, kernel
+         * larger than the input with padding */
+        {2, 5, 9, 6, 40, 4, 4, 2, 2, 1, 1, 0, 0, 1, 1, 1},
+        {1, 3, 2, 2, 6, 5, 5, 1, 1, 2, 2, 0, 0, 1, 1, 1},
+        /* DCGAN's first layer in small: a 1x1 input to a 4x4 output */
+        {3, 10, 1, 1, 24, 4, 4, 1, 1, 0, 0, 0, 0, 1, 1, 1},
     };
     for (size_t i = 0; i < sizeof e / sizeof e[0]; i++) {
         ct_case c;
@@ -542,8 +583,11 @@ START_TEST(edge_shapes)
         c.p.has_bias = 1;
         c.in = (clconv_shape){e[i].n, e[i].c, e[i].h, e[i].w};
         c.integers = true;
-        for (size_t a = 0; a < 2; a++) {
-            c.opt.algorithm = ALGOS[a];
+        /* The gather, GEMM, and auto: on CPU devices the vector variant for
+         * 8 or more channels per group, else the columns one, each with its
+         * default tile (one program per shape, not two). */
+        for (size_t a = 0; a < 3; a++) {
+            c.opt.algorithm = a < 2 ? ALGOS[a] : CLCONV_ALGO_AUTO;
             check_case(&c, &r, 5, (int)i);
         }
     }
@@ -587,12 +631,33 @@ START_TEST(nan_and_inf_propagate)
     }
     ck_assert_int_gt(nan, 0);
     ck_assert_int_gt(finite, (int)ny / 2);
-    for (size_t a = 0; a < 2; a++) {
+    for (size_t a = 0; a < NALGOS; a++) {
         c.opt.algorithm = ALGOS[a];
         float *y = device_ct(&c.p, &c.in, x, w, b, &c.opt, NULL);
         char msg[256];
         ck_assert_msg(tu_compare(y, ref, NULL, ny, 0.0, 0.0, msg, sizeof msg) < 0, "%s: %s",
                       clconv_algorithm_name(ALGOS[a]), msg);
+        free(y);
+    }
+    /* The vector variants skip the pairs that do not reach an output instead
+     * of multiplying them by 0: an infinite weight also reaches exactly the
+     * outputs its tap reaches (the gather and col2im would spread NaN). */
+    tu_fill(&r, x, nx, true);
+    for (size_t i = 0; i < nx; i++)
+        x[i] = x[i] == 0 ? 1 : x[i];
+    w[4] = INFINITY;       /* channel 0 -> 0, the centre tap */
+    w[2 * 9 + 0] = -INFINITY; /* channel 0 -> 2, the corner tap */
+    ck_assert_int_eq(clconv_ref_conv_transpose2d(&c.p, &c.in, x, w, b, ref), CLCONV_SUCCESS);
+    finite = 0;
+    for (size_t i = 0; i < ny; i++)
+        finite += isfinite(ref[i]) != 0;
+    ck_assert_int_gt(finite, (int)ny / 2);
+    for (size_t a = 2; a < NALGOS; a++) {
+        c.opt.algorithm = ALGOS[a];
+        float *y = device_ct(&c.p, &c.in, x, w, b, &c.opt, NULL);
+        char msg[256];
+        ck_assert_msg(tu_compare(y, ref, NULL, ny, 0.0, 0.0, msg, sizeof msg) < 0,
+                      "%s, infinite weights: %s", clconv_algorithm_name(ALGOS[a]), msg);
         free(y);
     }
     free(x);
@@ -617,7 +682,7 @@ START_TEST(deterministic)
     tu_fill(&r, x, nx, false);
     tu_fill(&r, w, nw, false);
     tu_fill(&r, b, 8, false);
-    for (size_t a = 0; a < 2; a++) {
+    for (size_t a = 0; a < NALGOS; a++) {
         clconv_plan_options o = {.algorithm = ALGOS[a]};
         clconv_plan *plan;
         ck_assert_int_eq(clconv_conv_transpose2d_plan_create(ctx, &p, &in, &o, &plan),
@@ -753,7 +818,7 @@ START_TEST(out_of_order_queue)
     char lim[32];
     snprintf(lim, sizeof lim, "%d", 2 * 3 * 9 * 30 * 4); /* one image per chunk */
     setenv("CLCONV_WORKSPACE_LIMIT", lim, 1);
-    for (size_t a = 0; a < 2; a++) {
+    for (size_t a = 0; a < NALGOS; a++) {
         clconv_plan_options o = {.algorithm = ALGOS[a]};
         memset(y, 0, ny * sizeof(float));
         clconv_status st = clconv_conv_transpose2d_host(ctx, &p, &in, &o, x, w, b, y);
@@ -761,6 +826,47 @@ START_TEST(out_of_order_queue)
         expect_values(y, ref, ny, clconv_algorithm_name(ALGOS[a]));
     }
     unsetenv("CLCONV_WORKSPACE_LIMIT");
+    /* The vector variant repacks the weights into a buffer of its plan on each
+     * run: two runs with different weights, enqueued back to back with no
+     * events between them, must not overwrite the packed weights of the first
+     * before it has finished. */
+    {
+        clconv_plan_options o = {.algorithm = CLCONV_ALGO_TRANSPOSED_VECTOR};
+        clconv_plan *plan;
+        ck_assert_int_eq(clconv_conv_transpose2d_plan_create(ctx, &p, &in, &o, &plan),
+                         CLCONV_SUCCESS);
+        float *w2 = tu_alloc(nw), *ref2 = tu_alloc(ny), *y2 = tu_alloc(ny);
+        tu_fill(&r, w2, nw, true);
+        ck_assert_int_eq(clconv_ref_conv_transpose2d(&p, &in, x, w2, b, ref2), CLCONV_SUCCESS);
+        cl_mem bx = clCreateBuffer(cc, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, nx * 4, x, &err);
+        cl_mem bw1 = clCreateBuffer(cc, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, nw * 4, w, &err);
+        cl_mem bw2 = clCreateBuffer(cc, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, nw * 4, w2, &err);
+        cl_mem bb = clCreateBuffer(cc, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, 6 * 4, b, &err);
+        cl_mem by1 = clCreateBuffer(cc, CL_MEM_READ_WRITE, ny * 4, NULL, &err);
+        cl_mem by2 = clCreateBuffer(cc, CL_MEM_READ_WRITE, ny * 4, NULL, &err);
+        ck_assert_int_eq(err, CL_SUCCESS);
+        cl_event d1 = NULL, d2 = NULL;
+        ck_assert_int_eq(clconv_conv_transpose2d_run(plan, bx, bw1, bb, by1, NULL, 0, NULL, &d1),
+                         CLCONV_SUCCESS);
+        ck_assert_int_eq(clconv_conv_transpose2d_run(plan, bx, bw2, bb, by2, NULL, 0, NULL, &d2),
+                         CLCONV_SUCCESS);
+        cl_command_queue cq = clconv_context_queue(ctx);
+        ck_assert_int_eq(clEnqueueReadBuffer(cq, by1, CL_TRUE, 0, ny * 4, y, 1, &d1, NULL),
+                         CL_SUCCESS);
+        ck_assert_int_eq(clEnqueueReadBuffer(cq, by2, CL_TRUE, 0, ny * 4, y2, 1, &d2, NULL),
+                         CL_SUCCESS);
+        expect_values(y, ref, ny, "transposed-vector, first of two runs");
+        expect_values(y2, ref2, ny, "transposed-vector, second of two runs");
+        clReleaseEvent(d1);
+        clReleaseEvent(d2);
+        cl_mem all[] = {bx, bw1, bw2, bb, by1, by2};
+        for (int i = 0; i < 6; i++)
+            clReleaseMemObject(all[i]);
+        clconv_plan_destroy(plan);
+        free(w2);
+        free(ref2);
+        free(y2);
+    }
     clconv_context_destroy(ctx);
     free(x);
     free(w);
@@ -859,6 +965,24 @@ START_TEST(bad_parameters)
     ck_assert_int_eq(clconv_conv_transpose2d_plan_create(tu_ctx(), &p, &in, NULL, &plan),
                      CLCONV_ERROR_UNSUPPORTED);
     ck_assert_ptr_nonnull(strstr(clconv_last_error(tu_ctx()), "32-bit"));
+    /* The vector variants' own option ranges. */
+    o = (clconv_plan_options){.algorithm = CLCONV_ALGO_TRANSPOSED_VECTOR, .block_oc = 5};
+    ck_assert_int_eq(clconv_conv_transpose2d_plan_create(tu_ctx(), &ok, &in, &o, &plan),
+                     CLCONV_ERROR_INVALID_VALUE);
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(tu_ctx()),
+                                 "options.block_oc = 5, expected 0 (default), 4, 8 or 16"));
+    o = (clconv_plan_options){.algorithm = CLCONV_ALGO_TRANSPOSED_VECTOR, .wg_w = 2000};
+    ck_assert_int_eq(clconv_conv_transpose2d_plan_create(tu_ctx(), &ok, &in, &o, &plan),
+                     CLCONV_ERROR_INVALID_VALUE);
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(tu_ctx()), "options.wg_w = 2000"));
+    o = (clconv_plan_options){.algorithm = CLCONV_ALGO_TRANSPOSED_COLUMNS, .block_w = 5};
+    ck_assert_int_eq(clconv_conv_transpose2d_plan_create(tu_ctx(), &ok, &in, &o, &plan),
+                     CLCONV_ERROR_INVALID_VALUE);
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(tu_ctx()), "options.block_w = 5"));
+    o = (clconv_plan_options){.algorithm = CLCONV_ALGO_TRANSPOSED_COLUMNS, .block_oc = 17};
+    ck_assert_int_eq(clconv_conv_transpose2d_plan_create(tu_ctx(), &ok, &in, &o, &plan),
+                     CLCONV_ERROR_INVALID_VALUE);
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(tu_ctx()), "options.block_oc = 17"));
     o = (clconv_plan_options){.ci_chunk = 4};
     ck_assert_int_eq(clconv_conv_transpose2d_plan_create(tu_ctx(), &ok, &in, &o, &plan),
                      CLCONV_ERROR_INVALID_VALUE);
@@ -880,7 +1004,7 @@ START_TEST(bad_buffers)
     cl_mem b = clCreateBuffer(cc, CL_MEM_READ_WRITE, 3 * 4, NULL, &err);
     cl_mem y = clCreateBuffer(cc, CL_MEM_READ_WRITE, 2 * 3 * 81 * 4, NULL, &err);
     cl_mem small = clCreateBuffer(cc, CL_MEM_READ_WRITE, 8, NULL, &err);
-    for (size_t a = 0; a < 2; a++) {
+    for (size_t a = 0; a < NALGOS; a++) {
         clconv_plan_options o = {.algorithm = ALGOS[a]};
         clconv_plan *plan;
         ck_assert_int_eq(clconv_conv_transpose2d_plan_create(ctx, &p, &in, &o, &plan),
