@@ -334,10 +334,11 @@ START_TEST(conv2d_device_limits)
     expect(clconv_conv2d_plan_create(ctx, &p, &in, NULL, &plan), CLCONV_ERROR_UNSUPPORTED, ctx,
            "input: ", "input above max alloc");
     ck_assert_ptr_nonnull(strstr(clconv_last_error(ctx), "CL_DEVICE_MAX_MEM_ALLOC_SIZE"));
-    /* weight above it: a kernel as long as that, reaching a 1-pixel input through padding */
-    int64_t kw = rows * 1024;
-    p = c2(1, 1, 1, kw);
-    p.pad_left = p.pad_right = kw / 2 + 1;
+    /* weight above it: a rows x 1024 kernel reaching a 1-pixel input through
+     * padding (two-dimensional so that no side passes the 2^30 bound) */
+    p = c2(1, 1, rows, 1024);
+    p.pad_top = p.pad_bottom = rows / 2 + 1;
+    p.pad_left = p.pad_right = 513;
     in = (clconv_shape){1, 1, 1, 1};
     expect(clconv_conv2d_validate(&p, &in), CLCONV_SUCCESS, NULL, "", "long kernel validates");
     expect(clconv_conv2d_plan_create(ctx, &p, &in, NULL, &plan), CLCONV_ERROR_UNSUPPORTED, ctx,
@@ -345,7 +346,8 @@ START_TEST(conv2d_device_limits)
     ck_assert_ptr_nonnull(strstr(clconv_last_error(ctx), "CL_DEVICE_MAX_MEM_ALLOC_SIZE"));
     /* output above it: a 1-pixel input padded to that width */
     p = c2(1, 1, 1, 1);
-    p.pad_right = kw;
+    p.pad_bottom = rows - 1;
+    p.pad_right = 1023;
     expect(clconv_conv2d_plan_create(ctx, &p, &in, NULL, &plan), CLCONV_ERROR_UNSUPPORTED, ctx,
            "output: ", "output above max alloc");
     ck_assert_ptr_nonnull(strstr(clconv_last_error(ctx), "CL_DEVICE_MAX_MEM_ALLOC_SIZE"));
@@ -652,16 +654,17 @@ START_TEST(conv_transpose2d_device_limits)
            CLCONV_ERROR_UNSUPPORTED, ctx, "input: ", "ct input above max alloc");
     ck_assert_ptr_nonnull(strstr(clconv_last_error(ctx), "CL_DEVICE_MAX_MEM_ALLOC_SIZE"));
     /* a weight that long, cropped back by the padding */
-    int64_t kw = rows * 1024;
-    p = clconv_conv_transpose2d_default_params(1, 1, 1, kw);
-    p.pad_w = kw / 2 - 1;
+    p = clconv_conv_transpose2d_default_params(1, 1, rows, 1024);
+    p.pad_h = rows / 2 - 1;
+    p.pad_w = 511;
     in = (clconv_shape){1, 1, 1, 1};
     expect(clconv_conv_transpose2d_plan_create(ctx, &p, &in, NULL, &plan),
            CLCONV_ERROR_UNSUPPORTED, ctx, "weight: ", "ct weight above max alloc");
     /* an output that wide from a stride */
     p = clconv_conv_transpose2d_default_params(1, 1, 1, 1);
-    p.stride_w = kw;
-    in = (clconv_shape){1, 1, 1, 2};
+    p.stride_h = rows;
+    p.stride_w = 1024;
+    in = (clconv_shape){1, 1, 2, 2};
     expect(clconv_conv_transpose2d_plan_create(ctx, &p, &in, NULL, &plan),
            CLCONV_ERROR_UNSUPPORTED, ctx, "output: ", "ct output above max alloc");
     ck_assert_ptr_nonnull(strstr(clconv_last_error(ctx), "CL_DEVICE_MAX_MEM_ALLOC_SIZE"));
