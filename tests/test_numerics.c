@@ -300,6 +300,13 @@ START_TEST(test_conv_transpose2d_special_values)
         for (int c = 0; c < N_CONV_CASES; c++)
             conv_t_case(algo, &p, &in, &conv_cases[c]);
     }
+    /* stride 1, padding 1: edge columns where a tap has no input (a NaN or
+     * inf weight must not reach them through 0 * w) */
+    p = clconv_conv_transpose2d_default_params(4, 6, 3, 3);
+    p.pad_h = p.pad_w = 1;
+    p.has_bias = 1;
+    for (int c = 0; c < N_CONV_CASES; c++)
+        conv_t_case(algo, &p, &in, &conv_cases[c]);
 }
 END_TEST
 
