@@ -498,15 +498,28 @@ static void pool2d_backward(reader *r, const clconv_pool2d_params *p, const clco
     check_status(st);
     if (st != CLCONV_SUCCESS)
         die("ref_pool2d_backward refused a valid layer", st, CLCONV_SUCCESS);
-    if (max) { /* every dy whose window has an in-image argmax lands once */
+    if (max) {
+        /* Every dy whose window has an in-image tap lands once. A window
+         * with none (dilation and padding; y = -inf) has PyTorch's start
+         * index, which may name a cell outside the window or the plane:
+         * clconv adds nothing for it (PyTorch would scatter there). */
         double sdy = 0.0, sdx = 0.0;
         for (size_t i = 0; i < ny; i++)
-            if (idx[i] >= 0 && idx[i] < in->h * in->w)
+            if (y[i] != -INFINITY)
                 sdy += dy[i];
         for (size_t i = 0; i < nx; i++)
             sdx += dx[i];
         if (sdy != sdx) {
-            fprintf(stderr, "fuzz_params: max backward: sum dy %.17g, sum dx %.17g\n", sdy, sdx);
+            fprintf(stderr,
+                    "fuzz_params: max backward (%s): sum dy %.17g, sum dx %.17g; mode %d, "
+                    "input %lldx%lldx%lldx%lld, kernel %lldx%lld, stride %lldx%lld, pad "
+                    "%lldx%lld, dilation %lldx%lld, ceil %d, output %lldx%lld\n",
+                    by_idx ? "indices" : "x", sdy, sdx, (int)p->mode, (long long)in->n,
+                    (long long)in->c, (long long)in->h, (long long)in->w,
+                    (long long)p->kernel_h, (long long)p->kernel_w, (long long)p->stride_h,
+                    (long long)p->stride_w, (long long)p->pad_h, (long long)p->pad_w,
+                    (long long)p->dilation_h, (long long)p->dilation_w, p->ceil_mode,
+                    (long long)p->output_h, (long long)p->output_w);
             abort();
         }
     }
