@@ -453,9 +453,9 @@ static void conv2d_backward(reader *r, const clconv_conv2d_params *p, const clco
 
 /* Pooling backward: the reference refuses what validate refuses, and the
  * arrays it wants by mode (indices for max only; x for lp and for max
- * without indices); on a valid tiny layer, dx on exact-size arrays (max: the
- * forward's indices, or x); max and avg conserve the gradient (every dy
- * lands in dx once per in-image share). */
+ * without indices); on a valid tiny layer, dx on exact-size arrays; for max,
+ * the forward's indices and the argmax recomputed from x give the same bits,
+ * and dy is conserved when every window has an in-image tap. */
 static void pool2d_backward(reader *r, const clconv_pool2d_params *p, const clconv_shape *in,
                             clconv_status v, const clconv_shape *out)
 {
@@ -490,31 +490,37 @@ static void pool2d_backward(reader *r, const clconv_pool2d_params *p, const clco
     if (p->mode == CLCONV_POOL_LP)
         for (size_t i = 0; i < nx; i++)
             x[i] = fabsf(x[i]) + 1.0f; /* a positive base */
-    bool by_idx = max && (byte(r) & 1);
     if (clconv_ref_pool2d(p, in, x, y, idx))
         die("ref_pool2d refused a valid layer", CLCONV_SUCCESS, CLCONV_SUCCESS);
-    clconv_status st = clconv_ref_pool2d_backward(p, in, dy, by_idx ? idx : NULL,
-                                                  by_idx ? NULL : x, dx);
+    clconv_status st = clconv_ref_pool2d_backward(p, in, dy, NULL, x, dx);
     check_status(st);
     if (st != CLCONV_SUCCESS)
         die("ref_pool2d_backward refused a valid layer", st, CLCONV_SUCCESS);
     if (max) {
-        /* Every dy whose window has an in-image tap lands once. A window
-         * with none (dilation and padding; y = -inf) has PyTorch's start
-         * index, which may name a cell outside the window or the plane:
-         * clconv adds nothing for it (PyTorch would scatter there). */
+        /* Through the forward's indices: the same dx, bit for bit, as
+         * recomputing the argmax from x (the documented rule), also for a
+         * window wholly in the padding (y = -inf, PyTorch's start index). */
+        float *dx2 = array(nx, r);
+        if ((st = clconv_ref_pool2d_backward(p, in, dy, idx, NULL, dx2)))
+            die("ref_pool2d_backward refused the forward's indices", st, CLCONV_SUCCESS);
+        if (memcmp(dx, dx2, nx * sizeof *dx) != 0)
+            die("max backward: by indices and by x differ", st, st);
+        free(dx2);
+        /* When every window has an in-image tap, every dy lands once. */
+        bool all = true;
         double sdy = 0.0, sdx = 0.0;
-        for (size_t i = 0; i < ny; i++)
-            if (y[i] != -INFINITY)
-                sdy += dy[i];
+        for (size_t i = 0; i < ny; i++) {
+            all = all && y[i] != -INFINITY;
+            sdy += dy[i];
+        }
         for (size_t i = 0; i < nx; i++)
             sdx += dx[i];
-        if (sdy != sdx) {
+        if (all && sdy != sdx) {
             fprintf(stderr,
-                    "fuzz_params: max backward (%s): sum dy %.17g, sum dx %.17g; mode %d, "
+                    "fuzz_params: max backward: sum dy %.17g, sum dx %.17g; mode %d, "
                     "input %lldx%lldx%lldx%lld, kernel %lldx%lld, stride %lldx%lld, pad "
                     "%lldx%lld, dilation %lldx%lld, ceil %d, output %lldx%lld\n",
-                    by_idx ? "indices" : "x", sdy, sdx, (int)p->mode, (long long)in->n,
+                    sdy, sdx, (int)p->mode, (long long)in->n,
                     (long long)in->c, (long long)in->h, (long long)in->w,
                     (long long)p->kernel_h, (long long)p->kernel_w, (long long)p->stride_h,
                     (long long)p->stride_w, (long long)p->pad_h, (long long)p->pad_w,
