@@ -305,9 +305,11 @@ START_TEST(backward_device_runs)
     ck_assert_int_eq(clconv_conv2d_backward_bias_host(ctx, &p, &in, dy, g), CLCONV_SUCCESS);
     ck_assert_int_eq(clconv_ref_conv2d_backward_bias(&p, &in, dy, r), CLCONV_SUCCESS);
     assert_close(g, r, 4, "conv2d backward-bias");
-    ck_assert_int_eq(clconv_relu_backward_host(ctx, &in, x, w, g), CLCONV_SUCCESS);
-    ck_assert_int_eq(clconv_ref_relu_backward(nx, x, w, r), CLCONV_SUCCESS);
+    float *dr = filled(nx, 34); /* the gradient of a ReLU output of x's shape */
+    ck_assert_int_eq(clconv_relu_backward_host(ctx, &in, x, dr, g), CLCONV_SUCCESS);
+    ck_assert_int_eq(clconv_ref_relu_backward(nx, x, dr, r), CLCONV_SUCCESS);
     assert_close(g, r, nx, "relu backward");
+    free(dr);
     /* pooling backward: max through indices, avg */
     clconv_pool2d_params pm = clconv_pool2d_default_params(CLCONV_POOL_MAX, 2, 2);
     clconv_pool2d_params pa = clconv_pool2d_default_params(CLCONV_POOL_AVG, 3, 3);
