@@ -757,7 +757,12 @@ clconv_status clconv_ref_conv1d(const clconv_conv1d_params *params, int64_t n, i
  * into the gradient of the convolution with clconv_relu_backward_run(y, dy)
  * using the forward output y, then run backward-data / weights / bias on that.
  * Runs only enqueue (wait list in, *done out when done is not NULL, which the
- * caller releases), as clconv_conv2d_run. */
+ * caller releases), as clconv_conv2d_run.
+ * NaN and inf follow IEEE arithmetic on PyTorch's definitions, as the
+ * forward pass: dx sums dy * w over the (output, tap) pairs that reach an
+ * input cell (taps in the padding reach none); dw sums dy * xpad over every
+ * tap, xpad the zero-padded input, so a tap in the padding adds dy * 0,
+ * which is NaN for an inf or NaN dy (0 * w in the forward); db sums dy. */
 
 /* A backward-data plan. It is a transposed-convolution plan with the same
  * weights, stride, dilation, groups and padding pad_top / pad_left, whose

@@ -67,12 +67,22 @@ __kernel void conv2d_backward_weights(__global const float *restrict x,
     for (int p = p0; p < p1; p++) {
         const int n = p / OH, oh = p - (p / OH) * OH;
         const int ih = oh * SH - pad_t + kh * DH;
-        if (ih < 0 || ih >= H)
-            continue;
-        __global const float *xr = x + (((size_t)n * C + g * cin_g + ci) * H + ih) * W;
         __global const float *dr[BOC];
         BW_UNROLL for (int r = 0; r < BOC; r++)
             dr[r] = dy + ((size_t)n * OC + dyc[r]) * ohw + (size_t)oh * OW;
+        if (ih < 0 || ih >= H) {
+            /* A row of padding: x is 0 there and dy * 0 still counts (PyTorch
+             * multiplies dy by the zero-padded input, so inf or NaN in dy
+             * gives NaN; finite dy adds 0). */
+            for (int ow = 0; ow < OW; ow++)
+                BW_UNROLL for (int r = 0; r < BOC; r++) {
+                    const float z = dr[r][ow] * 0.0f;
+                    BW_UNROLL for (int k = 0; k < KW; k++)
+                        acc[r][k] += z;
+                }
+            continue;
+        }
+        __global const float *xr = x + (((size_t)n * C + g * cin_g + ci) * H + ih) * W;
         /* Left edge, interior without checks, right edge: ow ascending throughout. */
         for (int ow = 0; ow < lo; ow++) {
             float dv[BOC];
@@ -80,11 +90,9 @@ __kernel void conv2d_backward_weights(__global const float *restrict x,
                 dv[r] = dr[r][ow];
             BW_UNROLL for (int k = 0; k < KW; k++) {
                 const int iw = ow * SW - pad_l + k * DW;
-                if (iw >= 0 && iw < W) {
-                    const float xv = xr[iw];
-                    BW_UNROLL for (int r = 0; r < BOC; r++)
-                        acc[r][k] = fma(dv[r], xv, acc[r][k]);
-                }
+                const float xv = iw >= 0 && iw < W ? xr[iw] : 0.0f; /* padding: dy * 0 */
+                BW_UNROLL for (int r = 0; r < BOC; r++)
+                    acc[r][k] = fma(dv[r], xv, acc[r][k]);
             }
         }
         for (int ow = lo; ow < hi; ow++) {
@@ -104,11 +112,9 @@ __kernel void conv2d_backward_weights(__global const float *restrict x,
                 dv[r] = dr[r][ow];
             BW_UNROLL for (int k = 0; k < KW; k++) {
                 const int iw = ow * SW - pad_l + k * DW;
-                if (iw >= 0 && iw < W) {
-                    const float xv = xr[iw];
-                    BW_UNROLL for (int r = 0; r < BOC; r++)
-                        acc[r][k] = fma(dv[r], xv, acc[r][k]);
-                }
+                const float xv = iw >= 0 && iw < W ? xr[iw] : 0.0f; /* padding: dy * 0 */
+                BW_UNROLL for (int r = 0; r < BOC; r++)
+                    acc[r][k] = fma(dv[r], xv, acc[r][k]);
             }
         }
     }

@@ -115,8 +115,10 @@ void conv_transpose2d_gather(__global const float *restrict x, __global const fl
                     }
                     for (int r = 0; r < BOC; r++) {
                         const float wv = wp[(size_t)ocw[r] * (KH * KW)];
+                        /* A column with no input adds nothing, not 0 * w: a NaN or
+                         * inf weight must not reach outputs its tap never touches. */
                         for (int c = 0; c < BW; c++)
-                            acc[r][c] = fma(xv[c], wv, acc[r][c]);
+                            acc[r][c] = ok[c] ? fma(xv[c], wv, acc[r][c]) : acc[r][c];
                     }
                     xp += hw;
                     wp += w_ci;

@@ -3,8 +3,11 @@
  * (direct and CLBlast GEMM), pool2d and conv_transpose2d, running each many
  * times on fresh data checked against the CPU reference; all threads also
  * run one plan they share, and make failing calls whose messages must stay
- * their own. Then 4 threads with a context each. Exact mode (small
- * integers), so every result must match bit for bit. */
+ * their own. Then 4 threads with a context each. Then the backward
+ * operators (conv2d backward-data gather and gemm, backward-weights with its
+ * split workspace, backward-bias, ReLU backward, pool2d backward max and
+ * avg) from 4 threads on one context, shared plans and plans of their own.
+ * Exact mode (small integers), so every result must match bit for bit. */
 #include "testutil.h"
 
 #include <pthread.h>
@@ -297,6 +300,213 @@ START_TEST(test_threads_own_contexts)
 }
 END_TEST
 
+/* ---- backward operators: plans shared by all threads and plans of their own */
+
+enum { B_DATA, B_DATA_GEMM, B_WEIGHTS, B_BIAS, B_RELU, B_POOL_MAX, B_POOL_AVG, B_COUNT };
+static const char *b_names[B_COUNT] = {"backward-data",  "backward-data gemm", "backward-weights",
+                                       "backward-bias",  "relu backward",      "pool2d backward max",
+                                       "pool2d backward avg"};
+#define B_RUNS 8
+
+static const clconv_shape b_in = {2, 6, 17, 18};
+
+static clconv_conv2d_params b_conv(void)
+{
+    clconv_conv2d_params p = clconv_conv2d_default_params(6, 8, 3, 3);
+    p.stride_h = p.stride_w = 2;
+    p.pad_top = p.pad_left = 1;
+    p.pad_bottom = p.pad_right = 2; /* asymmetric */
+    p.groups = 2;
+    return p;
+}
+
+static clconv_pool2d_params b_pool(int op)
+{
+    clconv_pool2d_params p =
+        clconv_pool2d_default_params(op == B_POOL_MAX ? CLCONV_POOL_MAX : CLCONV_POOL_AVG, 3, 3);
+    p.stride_h = p.stride_w = 2;
+    p.pad_h = p.pad_w = 1;
+    p.count_include_pad = 0; /* divisors 4, 6 and 9: still exact on small integers x 36 */
+    return p;
+}
+
+static clconv_status b_plan(clconv_context *ctx, int op, clconv_plan **plan)
+{
+    clconv_conv2d_params p = b_conv();
+    clconv_plan_options o = {0};
+    switch (op) {
+    case B_DATA:
+        return clconv_conv2d_backward_data_plan_create(ctx, &p, &b_in, NULL, plan);
+    case B_DATA_GEMM:
+        o.algorithm = CLCONV_ALGO_TRANSPOSED_GEMM;
+        return clconv_conv2d_backward_data_plan_create(ctx, &p, &b_in, &o, plan);
+    case B_WEIGHTS:
+        return clconv_conv2d_backward_weights_plan_create(ctx, &p, &b_in, NULL, plan);
+    case B_BIAS:
+        return clconv_conv2d_backward_bias_plan_create(ctx, &p, &b_in, NULL, plan);
+    case B_RELU:
+        return clconv_relu_backward_plan_create(ctx, &b_in, plan);
+    default: {
+        clconv_pool2d_params pp = b_pool(op);
+        return clconv_pool2d_backward_plan_create(ctx, &pp, &b_in, NULL, plan);
+    }
+    }
+}
+
+/* Runs plan (operator op) B_RUNS times on fresh small-integer data; the
+ * result must equal the reference bit for bit. */
+static int b_run(job *j, int op, clconv_plan *plan, tu_rng *r)
+{
+    clconv_context *ctx = j->ctx;
+    clconv_conv2d_params p = b_conv();
+    clconv_pool2d_params pp = b_pool(op);
+    clconv_shape co, po;
+    clconv_conv2d_output_shape(&p, &b_in, &co);
+    clconv_pool2d_output_shape(&pp, &b_in, &po);
+    size_t nx = clconv_shape_elements(b_in), nco = clconv_shape_elements(co);
+    size_t nw = clconv_shape_elements(clconv_conv2d_weight_shape(&p)), npo = clconv_shape_elements(po);
+    /* a: first input, b: second, out: the result (sizes in floats) */
+    size_t na, nb, nout;
+    switch (op) {
+    case B_DATA: case B_DATA_GEMM: na = nco; nb = nw; nout = nx; break;
+    case B_WEIGHTS: na = nx; nb = nco; nout = nw; break;
+    case B_BIAS: na = nco; nb = 1; nout = (size_t)p.out_channels; break;
+    case B_RELU: na = nx; nb = nx; nout = nx; break;
+    default: na = npo; nb = nx; nout = nx; break; /* dy, x */
+    }
+    clconv_plan_info info;
+    clconv_plan_get_info(plan, &info);
+    float *a = malloc(na * 4), *b = malloc(nb * 4), *y = malloc(nout * 4), *ref = malloc(nout * 4);
+    int64_t *idx = malloc(npo * 8);
+    float *fy = malloc(npo * 4);
+    cl_mem ba = make_buf(ctx, na, NULL), bb = make_buf(ctx, nb, NULL), bo = make_buf(ctx, nout, NULL);
+    cl_mem bi = make_buf(ctx, npo * 2, NULL);
+    cl_mem bws = info.workspace_bytes ? make_buf(ctx, info.workspace_bytes / 4 + 1, NULL) : NULL;
+    cl_command_queue q = clconv_context_queue(ctx);
+    int ok = a && b && y && ref && idx && fy && ba && bb && bo && bi &&
+             (bws || !info.workspace_bytes);
+    if (!ok)
+        snprintf(j->msg, sizeof j->msg, "thread %d %s: allocation failed", j->id, b_names[op]);
+    for (int it = 0; ok && it < B_RUNS; it++) {
+        tu_fill(r, a, na, true);
+        tu_fill(r, b, nb, true);
+        if (op == B_POOL_MAX)
+            clconv_ref_pool2d(&pp, &b_in, b, fy, idx);
+        cl_int err = clEnqueueWriteBuffer(q, ba, CL_FALSE, 0, na * 4, a, 0, NULL, NULL);
+        err |= clEnqueueWriteBuffer(q, bb, CL_FALSE, 0, nb * 4, b, 0, NULL, NULL);
+        err |= clEnqueueWriteBuffer(q, bi, CL_TRUE, 0, npo * 8, idx, 0, NULL, NULL);
+        cl_event done = NULL;
+        clconv_status st = CLCONV_ERROR_OPENCL;
+        if (!err) {
+            switch (op) {
+            case B_DATA: case B_DATA_GEMM:
+                st = clconv_conv2d_backward_data_run(plan, ba, bb, bo, bws, 0, NULL, &done);
+                break;
+            case B_WEIGHTS:
+                st = clconv_conv2d_backward_weights_run(plan, ba, bb, bo, bws, 0, NULL, &done);
+                break;
+            case B_BIAS: st = clconv_conv2d_backward_bias_run(plan, ba, bo, 0, NULL, &done); break;
+            case B_RELU: st = clconv_relu_backward_run(plan, bb, ba, bo, 0, NULL, &done); break;
+            case B_POOL_MAX:
+                st = clconv_pool2d_backward_run(plan, ba, bi, NULL, bo, 0, NULL, &done);
+                break;
+            default: st = clconv_pool2d_backward_run(plan, ba, NULL, NULL, bo, 0, NULL, &done); break;
+            }
+        }
+        if (st) {
+            snprintf(j->msg, sizeof j->msg, "thread %d %s run %d: %s (err %d)", j->id,
+                     b_names[op], it, clconv_last_error(NULL), (int)err);
+            ok = 0;
+            break;
+        }
+        err = clEnqueueReadBuffer(q, bo, CL_TRUE, 0, nout * 4, y, 1, &done, NULL);
+        clReleaseEvent(done);
+        switch (op) {
+        case B_DATA: case B_DATA_GEMM: clconv_ref_conv2d_backward_data(&p, &b_in, a, b, ref); break;
+        case B_WEIGHTS: clconv_ref_conv2d_backward_weights(&p, &b_in, a, b, ref); break;
+        case B_BIAS: clconv_ref_conv2d_backward_bias(&p, &b_in, a, ref); break;
+        case B_RELU: clconv_ref_relu_backward(nx, b, a, ref); break;
+        case B_POOL_MAX: clconv_ref_pool2d_backward(&pp, &b_in, a, idx, NULL, ref); break;
+        default: clconv_ref_pool2d_backward(&pp, &b_in, a, NULL, NULL, ref); break;
+        }
+        char cmp[256];
+        if (err != CL_SUCCESS || tu_compare(y, ref, NULL, nout, 0, 0, cmp, sizeof cmp) >= 0) {
+            snprintf(j->msg, sizeof j->msg, "thread %d %s run %d: %s (read %d)", j->id,
+                     b_names[op], it, cmp, (int)err);
+            ok = 0;
+        }
+    }
+    cl_mem all[] = {ba, bb, bo, bi, bws};
+    for (int i = 0; i < 5; i++)
+        if (all[i])
+            clReleaseMemObject(all[i]);
+    free(a);
+    free(b);
+    free(y);
+    free(ref);
+    free(idx);
+    free(fy);
+    if (!ok)
+        j->ok = 0;
+    return ok;
+}
+
+typedef struct {
+    job j;
+    clconv_plan **shared; /* B_COUNT plans */
+} b_job;
+
+/* Odd threads make their own plans (the program cache hit concurrently),
+ * even ones run the shared plans, interleaved with the others. */
+static void *b_worker(void *arg)
+{
+    b_job *bj = arg;
+    job *j = &bj->j;
+    j->ok = 1;
+    tu_rng r = tu_rng_make(300 + (uint64_t)j->id);
+    for (int op = 0; op < B_COUNT && j->ok; op++) {
+        clconv_plan *plan = bj->shared[op];
+        int own = j->id % 2;
+        if (own && b_plan(j->ctx, op, &plan)) {
+            snprintf(j->msg, sizeof j->msg, "thread %d %s plan: %s", j->id, b_names[op],
+                     clconv_last_error(NULL));
+            j->ok = 0;
+            break;
+        }
+        b_run(j, op, plan, &r);
+        if (own)
+            clconv_plan_destroy(plan);
+    }
+    return NULL;
+}
+
+START_TEST(test_backward_threads_share_a_context)
+{
+    clconv_context *ctx;
+    ck_assert_int_eq(clconv_context_create(&ctx), CLCONV_SUCCESS);
+    clconv_plan *shared[B_COUNT];
+    for (int op = 0; op < B_COUNT; op++)
+        ck_assert_msg(b_plan(ctx, op, &shared[op]) == CLCONV_SUCCESS, "%s plan: %s", b_names[op],
+                      clconv_last_error(ctx));
+    clconv_plan_info info;
+    clconv_plan_get_info(shared[B_WEIGHTS], &info);
+    ck_assert_msg(info.workspace_bytes > 0, "backward-weights does not split here");
+    pthread_t t[THREADS];
+    b_job jobs[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        jobs[i] = (b_job){{ctx, NULL, i, 0, ""}, shared};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, b_worker, &jobs[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++)
+        ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+    for (int i = 0; i < THREADS; i++)
+        ck_assert_msg(jobs[i].j.ok, "%s", jobs[i].j.msg);
+    for (int op = 0; op < B_COUNT; op++)
+        clconv_plan_destroy(shared[op]);
+    clconv_context_destroy(ctx);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("concurrency");
@@ -304,6 +514,7 @@ int main(void)
     tcase_set_timeout(tc, 0);
     tcase_add_test(tc, test_threads_share_a_context);
     tcase_add_test(tc, test_threads_own_contexts);
+    tcase_add_test(tc, test_backward_threads_share_a_context);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -521,7 +521,16 @@ cl_int clGetCommandQueueInfo(cl_command_queue q, cl_command_queue_info what, siz
 
 /* ---- scenarios ------------------------------------------------------------ */
 
-typedef enum { OP_CONV2D, OP_CONV_T, OP_POOL } op_kind;
+typedef enum {
+    OP_CONV2D,
+    OP_CONV_T,
+    OP_POOL,
+    OP_BWD_DATA,    /* conv2d backward-data (algo: transposed gather / gemm) */
+    OP_BWD_WEIGHTS, /* conv2d backward-weights */
+    OP_BWD_BIAS,    /* conv2d backward-bias */
+    OP_RELU_BWD,    /* ReLU backward over in */
+    OP_POOL_BWD     /* pool2d backward (pool_mode; idx: max through indices) */
+} op_kind;
 
 typedef struct {
     const char *name;
@@ -531,22 +540,38 @@ typedef struct {
     int64_t oc, k, stride, pad, groups;
     clconv_pool_mode pool_mode;
     int find; /* conv2d: find mode (times every candidate) */
+    int idx;  /* pool2d backward, max modes: with the forward's indices (else x) */
+    int64_t split; /* backward-weights: expected splits > 1 (1) or one chunk (0) */
 } scenario;
 
 static const scenario scenarios[] = {
-    {"conv2d direct-tiled", OP_CONV2D, CLCONV_ALGO_DIRECT_TILED, {2, 4, 7, 9}, 6, 3, 1, 1, 1, 0, 0},
-    {"conv2d direct-register", OP_CONV2D, CLCONV_ALGO_DIRECT_REGISTER, {2, 4, 7, 9}, 6, 3, 2, 1, 1, 0, 0},
-    {"conv2d direct-vector", OP_CONV2D, CLCONV_ALGO_DIRECT_VECTOR, {2, 4, 7, 9}, 8, 3, 1, 1, 1, 0, 0},
-    {"conv2d direct-depthwise", OP_CONV2D, CLCONV_ALGO_DIRECT_DEPTHWISE, {2, 4, 7, 9}, 4, 3, 1, 1, 4, 0, 0},
-    {"conv2d winograd", OP_CONV2D, CLCONV_ALGO_WINOGRAD, {2, 4, 7, 9}, 6, 3, 1, 1, 1, 0, 0},
-    {"conv2d auto (winograd with fallback)", OP_CONV2D, CLCONV_ALGO_AUTO, {1, 16, 12, 12}, 16, 3, 1, 1, 1, 0, 0},
-    {"conv2d gemm 1x1", OP_CONV2D, CLCONV_ALGO_GEMM, {2, 4, 7, 9}, 6, 1, 1, 0, 1, 0, 0},
-    {"conv2d gemm im2col", OP_CONV2D, CLCONV_ALGO_GEMM, {2, 4, 7, 9}, 6, 3, 1, 1, 2, 0, 0},
-    {"conv2d find mode", OP_CONV2D, CLCONV_ALGO_AUTO, {1, 4, 5, 6}, 4, 3, 2, 1, 1, 0, 1},
-    {"conv_transpose2d gather", OP_CONV_T, CLCONV_ALGO_TRANSPOSED_GATHER, {2, 4, 5, 6}, 6, 3, 2, 1, 1, 0, 0},
-    {"conv_transpose2d gemm", OP_CONV_T, CLCONV_ALGO_TRANSPOSED_GEMM, {2, 4, 5, 6}, 6, 3, 2, 1, 1, 0, 0},
-    {"pool2d max", OP_POOL, CLCONV_ALGO_POOL, {2, 3, 9, 8}, 0, 3, 2, 1, 1, CLCONV_POOL_MAX, 0},
-    {"pool2d avg", OP_POOL, CLCONV_ALGO_POOL, {2, 3, 9, 8}, 0, 2, 2, 0, 1, CLCONV_POOL_AVG, 0},
+    {"conv2d direct-tiled", OP_CONV2D, CLCONV_ALGO_DIRECT_TILED, {2, 4, 7, 9}, 6, 3, 1, 1, 1, 0, 0, 0, 0},
+    {"conv2d direct-register", OP_CONV2D, CLCONV_ALGO_DIRECT_REGISTER, {2, 4, 7, 9}, 6, 3, 2, 1, 1, 0, 0, 0, 0},
+    {"conv2d direct-vector", OP_CONV2D, CLCONV_ALGO_DIRECT_VECTOR, {2, 4, 7, 9}, 8, 3, 1, 1, 1, 0, 0, 0, 0},
+    {"conv2d direct-depthwise", OP_CONV2D, CLCONV_ALGO_DIRECT_DEPTHWISE, {2, 4, 7, 9}, 4, 3, 1, 1, 4, 0, 0, 0, 0},
+    {"conv2d winograd", OP_CONV2D, CLCONV_ALGO_WINOGRAD, {2, 4, 7, 9}, 6, 3, 1, 1, 1, 0, 0, 0, 0},
+    {"conv2d auto (winograd with fallback)", OP_CONV2D, CLCONV_ALGO_AUTO, {1, 16, 12, 12}, 16, 3, 1, 1, 1, 0, 0, 0, 0},
+    {"conv2d gemm 1x1", OP_CONV2D, CLCONV_ALGO_GEMM, {2, 4, 7, 9}, 6, 1, 1, 0, 1, 0, 0, 0, 0},
+    {"conv2d gemm im2col", OP_CONV2D, CLCONV_ALGO_GEMM, {2, 4, 7, 9}, 6, 3, 1, 1, 2, 0, 0, 0, 0},
+    {"conv2d find mode", OP_CONV2D, CLCONV_ALGO_AUTO, {1, 4, 5, 6}, 4, 3, 2, 1, 1, 0, 1, 0, 0},
+    {"conv_transpose2d gather", OP_CONV_T, CLCONV_ALGO_TRANSPOSED_GATHER, {2, 4, 5, 6}, 6, 3, 2, 1, 1, 0, 0, 0, 0},
+    {"conv_transpose2d gemm", OP_CONV_T, CLCONV_ALGO_TRANSPOSED_GEMM, {2, 4, 5, 6}, 6, 3, 2, 1, 1, 0, 0, 0, 0},
+    {"pool2d max", OP_POOL, CLCONV_ALGO_POOL, {2, 3, 9, 8}, 0, 3, 2, 1, 1, CLCONV_POOL_MAX, 0, 0, 0},
+    {"pool2d avg", OP_POOL, CLCONV_ALGO_POOL, {2, 3, 9, 8}, 0, 2, 2, 0, 1, CLCONV_POOL_AVG, 0, 0, 0},
+    /* The backward operators, through their host functions (their buffers,
+     * plan, run and read-back all go through the library). */
+    {"conv2d backward-data gather", OP_BWD_DATA, CLCONV_ALGO_TRANSPOSED_GATHER, {2, 4, 7, 9}, 6, 3, 2, 1, 2, 0, 0, 0, 0},
+    {"conv2d backward-data gemm", OP_BWD_DATA, CLCONV_ALGO_TRANSPOSED_GEMM, {2, 4, 7, 9}, 6, 3, 2, 1, 1, 0, 0, 0, 0},
+    {"conv2d backward-weights split", OP_BWD_WEIGHTS, CLCONV_ALGO_AUTO, {2, 4, 7, 9}, 6, 3, 1, 1, 1, 0, 0, 0, 1},
+    {"conv2d backward-weights one chunk", OP_BWD_WEIGHTS, CLCONV_ALGO_AUTO, {1, 8, 4, 4}, 8, 3, 1, 1, 1, 0, 0, 0, 0},
+    {"conv2d backward-bias", OP_BWD_BIAS, CLCONV_ALGO_AUTO, {2, 4, 7, 9}, 6, 3, 1, 1, 1, 0, 0, 0, 0},
+    {"relu backward", OP_RELU_BWD, CLCONV_ALGO_AUTO, {2, 3, 5, 7}, 0, 0, 0, 0, 1, 0, 0, 0, 0},
+    {"pool2d backward max indices", OP_POOL_BWD, CLCONV_ALGO_POOL, {2, 3, 9, 8}, 0, 3, 2, 1, 1, CLCONV_POOL_MAX, 0, 1, 0},
+    {"pool2d backward max x", OP_POOL_BWD, CLCONV_ALGO_POOL, {2, 3, 9, 8}, 0, 3, 2, 1, 1, CLCONV_POOL_MAX, 0, 0, 0},
+    {"pool2d backward avg", OP_POOL_BWD, CLCONV_ALGO_POOL, {2, 3, 9, 8}, 0, 3, 2, 1, 1, CLCONV_POOL_AVG, 0, 0, 0},
+    {"pool2d backward lp", OP_POOL_BWD, CLCONV_ALGO_POOL, {2, 3, 9, 8}, 0, 2, 2, 0, 1, CLCONV_POOL_LP, 0, 0, 0},
+    {"pool2d backward adaptive max", OP_POOL_BWD, CLCONV_ALGO_POOL, {2, 3, 9, 8}, 0, 4, 0, 0, 1, CLCONV_POOL_ADAPTIVE_MAX, 0, 1, 0},
+    {"pool2d backward adaptive avg", OP_POOL_BWD, CLCONV_ALGO_POOL, {2, 3, 9, 8}, 0, 4, 0, 0, 1, CLCONV_POOL_ADAPTIVE_AVG, 0, 0, 0},
 };
 #define N_SCENARIOS (sizeof scenarios / sizeof scenarios[0])
 
@@ -608,6 +633,69 @@ static clconv_status run_conv2d(clconv_context *ctx, const scenario *s, const fl
     return st;
 }
 
+/* A backward scenario through the host functions: reference into ref, the
+ * device into y, the result's shape into *out. x doubles as dy / y (ReLU). */
+static clconv_status run_backward(clconv_context *ctx, const scenario *s, const float *x,
+                                  const float *w, float *y, float *ref, clconv_shape *out)
+{
+    static float dy[4096];
+    if (s->op == OP_RELU_BWD) {
+        size_t n = clconv_shape_elements(s->in);
+        tu_rng r = tu_rng_make(9);
+        tu_fill(&r, dy, n, true);
+        *out = s->in;
+        ck_assert_int_eq(clconv_ref_relu_backward(n, x, dy, ref), 0);
+        return clconv_relu_backward_host(ctx, &s->in, x, dy, y);
+    }
+    if (s->op == OP_POOL_BWD) {
+        clconv_pool2d_params p = clconv_pool2d_default_params(s->pool_mode, s->k, s->k);
+        if (s->stride) {
+            p.stride_h = p.stride_w = s->stride;
+            p.pad_h = p.pad_w = s->pad;
+        }
+        clconv_shape po;
+        ck_assert_int_eq(clconv_pool2d_output_shape(&p, &s->in, &po), 0);
+        size_t npo = clconv_shape_elements(po);
+        static int64_t idx[4096];
+        static float fy[4096];
+        ck_assert(npo <= 4096);
+        int max = s->pool_mode == CLCONV_POOL_MAX || s->pool_mode == CLCONV_POOL_ADAPTIVE_MAX;
+        ck_assert_int_eq(clconv_ref_pool2d(&p, &s->in, x, fy, max ? idx : NULL), 0);
+        tu_rng r = tu_rng_make(9);
+        tu_fill(&r, dy, npo, true);
+        const int64_t *ip = max && s->idx ? idx : NULL;
+        const float *xp = ip ? NULL : x;
+        *out = s->in;
+        ck_assert_int_eq(clconv_ref_pool2d_backward(&p, &s->in, dy, ip, xp, ref), 0);
+        return clconv_pool2d_backward_host(ctx, &p, &s->in, dy, ip, xp, y);
+    }
+    clconv_conv2d_params p = clconv_conv2d_default_params(s->in.c, s->oc, s->k, s->k);
+    p.stride_h = p.stride_w = s->stride;
+    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = s->pad;
+    p.groups = s->groups;
+    clconv_shape co;
+    ck_assert_int_eq(clconv_conv2d_output_shape(&p, &s->in, &co), 0);
+    size_t nco = clconv_shape_elements(co);
+    ck_assert(nco <= 4096);
+    tu_rng r = tu_rng_make(9);
+    tu_fill(&r, dy, nco, true);
+    if (s->op == OP_BWD_DATA) {
+        clconv_plan_options o = {0};
+        o.algorithm = s->algo;
+        *out = s->in;
+        ck_assert_int_eq(clconv_ref_conv2d_backward_data(&p, &s->in, dy, w, ref), 0);
+        return clconv_conv2d_backward_data_host(ctx, &p, &s->in, &o, dy, w, y);
+    }
+    if (s->op == OP_BWD_WEIGHTS) {
+        *out = clconv_conv2d_weight_shape(&p);
+        ck_assert_int_eq(clconv_ref_conv2d_backward_weights(&p, &s->in, x, dy, ref), 0);
+        return clconv_conv2d_backward_weights_host(ctx, &p, &s->in, NULL, x, dy, y);
+    }
+    *out = (clconv_shape){1, s->oc, 1, 1};
+    ck_assert_int_eq(clconv_ref_conv2d_backward_bias(&p, &s->in, dy, ref), 0);
+    return clconv_conv2d_backward_bias_host(ctx, &p, &s->in, dy, y);
+}
+
 /* One whole scenario: context, plan, run, destroy. Returns the status; on
  * success y holds the result and ref the reference. */
 static clconv_status run_scenario(const scenario *s, float *y, float *ref, size_t *ny, char *msg,
@@ -647,13 +735,15 @@ static clconv_status run_scenario(const scenario *s, float *y, float *ref, size_
         ck_assert_int_eq(clconv_conv_transpose2d_output_shape(&p, &s->in, &out), 0);
         ck_assert_int_eq(clconv_ref_conv_transpose2d(&p, &s->in, x, w, b, ref), 0);
         st = clconv_conv_transpose2d_host(ctx, &p, &s->in, &o, x, w, b, y);
-    } else {
+    } else if (s->op == OP_POOL) {
         clconv_pool2d_params p = clconv_pool2d_default_params(s->pool_mode, s->k, s->k);
         p.stride_h = p.stride_w = s->stride;
         p.pad_h = p.pad_w = s->pad;
         ck_assert_int_eq(clconv_pool2d_output_shape(&p, &s->in, &out), 0);
         ck_assert_int_eq(clconv_ref_pool2d(&p, &s->in, x, ref, NULL), 0);
         st = clconv_pool2d_host(ctx, &p, &s->in, x, y, NULL);
+    } else {
+        st = run_backward(ctx, s, x, w, y, ref, &out);
     }
     *ny = clconv_shape_elements(out);
     snprintf(msg, msg_size, "%s", st ? clconv_last_error(ctx) : "");
@@ -725,6 +815,33 @@ START_TEST(test_fail_each_call)
         ck_assert_msg(run_failing(s, n, NULL) || s->find, "%s: call %ld of %ld was never reached",
                       s->name, n, k);
     fprintf(stderr, "%s: %ld OpenCL calls, each failed once: no crash, no leak\n", s->name, k);
+}
+END_TEST
+
+/* The backward-weights scenarios cover the path their names say: split
+ * (partial sums in a workspace, then the reduce kernel) and one chunk. */
+START_TEST(test_bwd_weights_paths)
+{
+    for (size_t i = 0; i < N_SCENARIOS; i++) {
+        const scenario *s = &scenarios[i];
+        if (s->op != OP_BWD_WEIGHTS)
+            continue;
+        clconv_conv2d_params p = clconv_conv2d_default_params(s->in.c, s->oc, s->k, s->k);
+        p.stride_h = p.stride_w = s->stride;
+        p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = s->pad;
+        p.groups = s->groups;
+        clconv_context *ctx;
+        ck_assert_int_eq(clconv_context_create(&ctx), CLCONV_SUCCESS);
+        clconv_plan *plan;
+        ck_assert_int_eq(clconv_conv2d_backward_weights_plan_create(ctx, &p, &s->in, NULL, &plan),
+                         CLCONV_SUCCESS);
+        clconv_plan_info info;
+        ck_assert_int_eq(clconv_plan_get_info(plan, &info), CLCONV_SUCCESS);
+        ck_assert_msg((info.workspace_bytes > 0) == (s->split != 0), "%s: workspace %zu bytes",
+                      s->name, info.workspace_bytes);
+        clconv_plan_destroy(plan);
+        clconv_context_destroy(ctx);
+    }
 }
 END_TEST
 
@@ -1037,6 +1154,7 @@ int main(int argc, char **argv)
     tcase_add_test(tc, test_ledger_self_check);
     tcase_add_loop_test(tc, test_fail_each_call, 0, (int)N_SCENARIOS);
     tcase_add_loop_test(tc, test_fail_compile, 0, (int)N_SCENARIOS);
+    tcase_add_test(tc, test_bwd_weights_paths);
     tcase_add_test(tc, test_cache_corrupt_entries);
     tcase_add_test(tc, test_cache_unwritable);
     tcase_add_test(tc, test_no_platform);

@@ -1,7 +1,9 @@
 /* A small, quick pass over the host code for memory checkers
  * (scripts/valgrind.sh runs it under valgrind memcheck): the CPU references
  * of every operator, validation failures, the .npy reader and writer, and one
- * small device run per operator checked against its reference. Also an
+ * small device run per operator checked against its reference; the same for
+ * the backward operators (conv2d backward-data / weights / bias, ReLU
+ * backward, pooling backward of every mode on the CPU). Also an
  * ordinary ctest test. Exact heap sizes everywhere, so that any read or write
  * past an array is an error under memcheck. */
 #include "testutil.h"
@@ -214,6 +216,130 @@ START_TEST(device_runs)
 }
 END_TEST
 
+/* The backward references on exact-size arrays: the notes' 3x3 example
+ * (x = [[0..8]], w = [[0,1],[2,3]]) with dy all ones, then every pooling
+ * mode's gradient and ReLU backward. */
+START_TEST(backward_references)
+{
+    clconv_conv2d_params p = clconv_conv2d_default_params(1, 1, 2, 2);
+    clconv_shape in = {1, 1, 3, 3};
+    float *x = tu_alloc(9), *w = tu_alloc(4), *dy = tu_alloc(4), *dx = tu_alloc(9);
+    float *dw = tu_alloc(4), *db = tu_alloc(1);
+    for (int i = 0; i < 9; i++)
+        x[i] = (float)i;
+    for (int i = 0; i < 4; i++) {
+        w[i] = (float)i;
+        dy[i] = 1.0f;
+    }
+    ck_assert_int_eq(clconv_ref_conv2d_backward_data(&p, &in, dy, w, dx), CLCONV_SUCCESS);
+    ck_assert_float_eq(dx[0], 0.0f); /* w[0][0] only */
+    ck_assert_float_eq(dx[4], 6.0f); /* every tap */
+    ck_assert_float_eq(dx[8], 3.0f); /* w[1][1] only */
+    ck_assert_int_eq(clconv_ref_conv2d_backward_weights(&p, &in, x, dy, dw), CLCONV_SUCCESS);
+    ck_assert_float_eq(dw[0], 8.0f);  /* 0 + 1 + 3 + 4 */
+    ck_assert_float_eq(dw[3], 24.0f); /* 4 + 5 + 7 + 8 */
+    ck_assert_int_eq(clconv_ref_conv2d_backward_bias(&p, &in, dy, db), CLCONV_SUCCESS);
+    ck_assert_float_eq(db[0], 4.0f);
+    ck_assert_int_eq(clconv_ref_relu_backward(4, w, x, dx), CLCONV_SUCCESS);
+    ck_assert_float_eq(dx[0], 0.0f); /* y = 0: no gradient */
+    ck_assert_float_eq(dx[1], 1.0f);
+    ck_assert_int_eq(clconv_ref_conv2d_backward_data(&p, &in, NULL, w, dx),
+                     CLCONV_ERROR_INVALID_VALUE);
+    free(x);
+    free(w);
+    free(dy);
+    free(dx);
+    free(dw);
+    free(db);
+    /* pooling, every mode, 1x2x5x6 */
+    clconv_shape pin = {1, 2, 5, 6}, pout;
+    clconv_pool_mode modes[] = {CLCONV_POOL_MAX, CLCONV_POOL_AVG, CLCONV_POOL_LP,
+                                CLCONV_POOL_ADAPTIVE_MAX, CLCONV_POOL_ADAPTIVE_AVG};
+    for (int m = 0; m < 5; m++) {
+        clconv_pool2d_params pp = clconv_pool2d_default_params(modes[m], 3, 3);
+        if (modes[m] == CLCONV_POOL_MAX || modes[m] == CLCONV_POOL_AVG) {
+            pp.stride_h = pp.stride_w = 2;
+            pp.pad_h = pp.pad_w = 1;
+        }
+        ck_assert_int_eq(clconv_pool2d_output_shape(&pp, &pin, &pout), CLCONV_SUCCESS);
+        size_t nx = clconv_shape_elements(pin), ny = clconv_shape_elements(pout);
+        float *px = filled(nx, 21), *py = tu_alloc(ny), *pdy = filled(ny, 22), *pdx = tu_alloc(nx);
+        bool max = modes[m] == CLCONV_POOL_MAX || modes[m] == CLCONV_POOL_ADAPTIVE_MAX;
+        int64_t *idx = max ? malloc(ny * sizeof *idx) : NULL;
+        ck_assert_int_eq(clconv_ref_pool2d(&pp, &pin, px, py, idx), CLCONV_SUCCESS);
+        /* lp needs x; avg ignores it */
+        clconv_status want = modes[m] == CLCONV_POOL_LP ? CLCONV_ERROR_INVALID_VALUE
+                                                        : CLCONV_SUCCESS;
+        ck_assert_int_eq(clconv_ref_pool2d_backward(&pp, &pin, pdy, idx, NULL, pdx), want);
+        ck_assert_int_eq(clconv_ref_pool2d_backward(&pp, &pin, pdy, NULL, px, pdx),
+                         CLCONV_SUCCESS);
+        free(px);
+        free(py);
+        free(pdy);
+        free(pdx);
+        free(idx);
+    }
+}
+END_TEST
+
+/* One small device run of each backward operator against its reference. */
+START_TEST(backward_device_runs)
+{
+    clconv_context *ctx = tu_ctx();
+    clconv_conv2d_params p = clconv_conv2d_default_params(2, 4, 3, 3);
+    p.stride_h = p.stride_w = 2;
+    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
+    clconv_shape in = {2, 2, 7, 6}, out;
+    ck_assert_int_eq(clconv_conv2d_output_shape(&p, &in, &out), CLCONV_SUCCESS);
+    size_t nx = clconv_shape_elements(in), ny = clconv_shape_elements(out), nw = 72;
+    float *x = filled(nx, 31), *w = filled(nw, 32), *dy = filled(ny, 33);
+    float *g = tu_alloc(nx), *r = tu_alloc(nx);
+    ck_assert_int_eq(clconv_conv2d_backward_data_host(ctx, &p, &in, NULL, dy, w, g),
+                     CLCONV_SUCCESS);
+    ck_assert_int_eq(clconv_ref_conv2d_backward_data(&p, &in, dy, w, r), CLCONV_SUCCESS);
+    assert_close(g, r, nx, "conv2d backward-data");
+    ck_assert_int_eq(clconv_conv2d_backward_weights_host(ctx, &p, &in, NULL, x, dy, g),
+                     CLCONV_SUCCESS);
+    ck_assert_int_eq(clconv_ref_conv2d_backward_weights(&p, &in, x, dy, r), CLCONV_SUCCESS);
+    assert_close(g, r, nw, "conv2d backward-weights");
+    ck_assert_int_eq(clconv_conv2d_backward_bias_host(ctx, &p, &in, dy, g), CLCONV_SUCCESS);
+    ck_assert_int_eq(clconv_ref_conv2d_backward_bias(&p, &in, dy, r), CLCONV_SUCCESS);
+    assert_close(g, r, 4, "conv2d backward-bias");
+    float *dr = filled(nx, 34); /* the gradient of a ReLU output of x's shape */
+    ck_assert_int_eq(clconv_relu_backward_host(ctx, &in, x, dr, g), CLCONV_SUCCESS);
+    ck_assert_int_eq(clconv_ref_relu_backward(nx, x, dr, r), CLCONV_SUCCESS);
+    assert_close(g, r, nx, "relu backward");
+    free(dr);
+    /* pooling backward: max through indices, avg */
+    clconv_pool2d_params pm = clconv_pool2d_default_params(CLCONV_POOL_MAX, 2, 2);
+    clconv_pool2d_params pa = clconv_pool2d_default_params(CLCONV_POOL_AVG, 3, 3);
+    pa.stride_h = pa.stride_w = 2;
+    pa.pad_h = pa.pad_w = 1;
+    clconv_shape po;
+    ck_assert_int_eq(clconv_pool2d_output_shape(&pm, &in, &po), CLCONV_SUCCESS);
+    size_t npo = clconv_shape_elements(po);
+    float *py = tu_alloc(npo);
+    int64_t *idx = malloc(npo * sizeof *idx);
+    ck_assert_ptr_nonnull(idx);
+    ck_assert_int_eq(clconv_ref_pool2d(&pm, &in, x, py, idx), CLCONV_SUCCESS);
+    ck_assert_int_eq(clconv_pool2d_backward_host(ctx, &pm, &in, dy, idx, NULL, g),
+                     CLCONV_SUCCESS);
+    ck_assert_int_eq(clconv_ref_pool2d_backward(&pm, &in, dy, idx, NULL, r), CLCONV_SUCCESS);
+    assert_close(g, r, nx, "max_pool2d backward");
+    ck_assert_int_eq(clconv_pool2d_backward_host(ctx, &pa, &in, dy, NULL, NULL, g),
+                     CLCONV_SUCCESS);
+    ck_assert_int_eq(clconv_ref_pool2d_backward(&pa, &in, dy, NULL, NULL, r), CLCONV_SUCCESS);
+    assert_close(g, r, nx, "avg_pool2d backward");
+    free(x);
+    free(w);
+    free(dy);
+    free(g);
+    free(r);
+    free(py);
+    free(idx);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("memcheck");
@@ -223,6 +349,8 @@ int main(void)
     tcase_add_test(tc, validation_failures);
     tcase_add_test(tc, npy_files);
     tcase_add_test(tc, device_runs);
+    tcase_add_test(tc, backward_references);
+    tcase_add_test(tc, backward_device_runs);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -11,7 +11,15 @@
  *     where the reference is non-finite the result is non-finite; where the
  *     tile's window (and the channel's weights and bias) are finite the result
  *     is the reference's; other outputs of a tainted tile may be NaN;
- *   - pooling: PyTorch's rules (max: NaN wins; avg/lp: NaN propagates). */
+ *   - pooling: PyTorch's rules (max: NaN wins; avg/lp: NaN propagates);
+ *   - backward passes (non-finite values also in dy): backward-data sums
+ *     dy * w over the pairs reaching an input cell (padding reaches none);
+ *     backward-weights sums dy * xpad over every tap, a padded tap adding
+ *     dy * 0 (NaN for inf/NaN dy, as the forward's 0 * w); backward-bias
+ *     sums dy; ReLU backward is threshold_backward (y <= 0 ? 0 : dy, so a
+ *     NaN y passes dy); pooling backward: max sends dy to the argmax cell
+ *     (indices or recomputed from x, NaN wins), avg/adaptive avg spread dy
+ *     (NaN too) to every covered cell, lp as autograd. */
 #include "testutil.h"
 
 #include <math.h>
@@ -292,6 +300,13 @@ START_TEST(test_conv_transpose2d_special_values)
         for (int c = 0; c < N_CONV_CASES; c++)
             conv_t_case(algo, &p, &in, &conv_cases[c]);
     }
+    /* stride 1, padding 1: edge columns where a tap has no input (a NaN or
+     * inf weight must not reach them through 0 * w) */
+    p = clconv_conv_transpose2d_default_params(4, 6, 3, 3);
+    p.pad_h = p.pad_w = 1;
+    p.has_bias = 1;
+    for (int c = 0; c < N_CONV_CASES; c++)
+        conv_t_case(algo, &p, &in, &conv_cases[c]);
 }
 END_TEST
 
@@ -364,6 +379,307 @@ START_TEST(test_pool2d_special_values)
 }
 END_TEST
 
+/* ---- backward passes ---------------------------------------------------- */
+
+/* Injections into 'x', 'w' and 'd' (dy); dy is 11x13 per channel with
+ * padding 1 (6x7 with stride 2): corners, a tile edge, the last element. */
+static const special_case bwd_cases[] = {
+    {"no special values", {{0}}},
+    {"NaN in dy at the corners", {{'d', 0, NAN}, {'d', -1, NAN}, {'d', 12, NAN}}},
+    {"inf in dy at a corner (its taps meet the padding)", {{'d', 0, INFINITY}}},
+    {"-inf in dy at the last element", {{'d', -1, -INFINITY}}},
+    {"NaN in dy at a tile edge", {{'d', 3 * 13 + 7, NAN}}},
+    {"+inf and -inf in dy of one channel", {{'d', 20, INFINITY}, {'d', 40, -INFINITY}}},
+    {"NaN in w", {{'w', 0, NAN}}},
+    {"inf in w", {{'w', -1, INFINITY}}},
+    {"NaN in x at the corners", {{'x', 0, NAN}, {'x', -1, NAN}}},
+    {"inf and -inf in x", {{'x', 5, INFINITY}, {'x', 10 * 13 + 12, -INFINITY}}},
+};
+#define N_BWD_CASES (int)(sizeof bwd_cases / sizeof bwd_cases[0])
+
+enum { BD_GATHER, BD_GEMM, BW_WEIGHTS, BB_BIAS };
+static const char *bwd_names[] = {"backward-data gather", "backward-data gemm",
+                                  "backward-weights", "backward-bias"};
+
+/* One conv2d backward pass with special values against the reference,
+ * guarded buffers, outputs starting as NaN. Returns the device result
+ * (caller frees) for rule checks. */
+static float *bwd_conv_case(int op, const clconv_conv2d_params *p, const clconv_shape *in,
+                            const special_case *c, size_t *nout)
+{
+    clconv_context *ctx = tu_ctx();
+    clconv_plan_options o = {0};
+    clconv_plan *plan;
+    clconv_status st;
+    if (op == BD_GATHER || op == BD_GEMM) {
+        o.algorithm = op == BD_GEMM ? CLCONV_ALGO_TRANSPOSED_GEMM : CLCONV_ALGO_TRANSPOSED_GATHER;
+        st = clconv_conv2d_backward_data_plan_create(ctx, p, in, &o, &plan);
+    } else if (op == BW_WEIGHTS) {
+        st = clconv_conv2d_backward_weights_plan_create(ctx, p, in, NULL, &plan);
+    } else {
+        st = clconv_conv2d_backward_bias_plan_create(ctx, p, in, NULL, &plan);
+    }
+    ck_assert_msg(st == CLCONV_SUCCESS, "%s: %s", bwd_names[op], clconv_last_error(ctx));
+    clconv_plan_info info;
+    clconv_plan_get_info(plan, &info);
+    clconv_shape out;
+    ck_assert_int_eq(clconv_conv2d_output_shape(p, in, &out), 0);
+    size_t nx = clconv_shape_elements(*in), nd = clconv_shape_elements(out);
+    size_t nw = clconv_shape_elements(clconv_conv2d_weight_shape(p));
+    size_t nr = op <= BD_GEMM ? nx : op == BW_WEIGHTS ? nw : (size_t)p->out_channels;
+    float *x = tu_alloc(nx), *w = tu_alloc(nw), *dy = tu_alloc(nd), *ref = tu_alloc(nr);
+    float *y = nan_array(nr);
+    tu_rng r = tu_rng_make(45);
+    tu_fill(&r, x, nx, true);
+    tu_fill(&r, w, nw, true);
+    tu_fill(&r, dy, nd, true);
+    apply(c, 'x', x, nx);
+    apply(c, 'w', w, nw);
+    apply(c, 'd', dy, nd);
+    if (op <= BD_GEMM)
+        ck_assert_int_eq(clconv_ref_conv2d_backward_data(p, in, dy, w, ref), 0);
+    else if (op == BW_WEIGHTS)
+        ck_assert_int_eq(clconv_ref_conv2d_backward_weights(p, in, x, dy, ref), 0);
+    else
+        ck_assert_int_eq(clconv_ref_conv2d_backward_bias(p, in, dy, ref), 0);
+    tu_guarded gx = tu_guarded_create(ctx, nx * 4, x), gw = tu_guarded_create(ctx, nw * 4, w);
+    tu_guarded gd = tu_guarded_create(ctx, nd * 4, dy), gy = tu_guarded_create(ctx, nr * 4, y);
+    tu_guarded gws = {0};
+    if (info.workspace_bytes)
+        gws = tu_guarded_create(ctx, info.workspace_bytes, NULL);
+    cl_event done;
+    if (op <= BD_GEMM)
+        st = clconv_conv2d_backward_data_run(plan, gd.buf, gw.buf, gy.buf, gws.buf, 0, NULL, &done);
+    else if (op == BW_WEIGHTS)
+        st = clconv_conv2d_backward_weights_run(plan, gx.buf, gd.buf, gy.buf, gws.buf, 0, NULL,
+                                                &done);
+    else
+        st = clconv_conv2d_backward_bias_run(plan, gd.buf, gy.buf, 0, NULL, &done);
+    ck_assert_msg(st == CLCONV_SUCCESS, "%s", clconv_last_error(ctx));
+    ck_assert_int_eq(clWaitForEvents(1, &done), CL_SUCCESS);
+    clReleaseEvent(done);
+    ck_assert_msg(tu_guarded_read(ctx, &gy, y), "%s, %s: output guard band", bwd_names[op],
+                  c->name);
+    ck_assert_msg(tu_guarded_read(ctx, &gx, NULL) && tu_guarded_read(ctx, &gw, NULL) &&
+                      tu_guarded_read(ctx, &gd, NULL),
+                  "%s, %s: an input buffer's guard band changed", bwd_names[op], c->name);
+    if (info.workspace_bytes)
+        ck_assert_msg(tu_guarded_read(ctx, &gws, NULL), "%s, %s: workspace guard band",
+                      bwd_names[op], c->name);
+    char msg[256];
+    ck_assert_msg(tu_compare(y, ref, NULL, nr, 0, 0, msg, sizeof msg) < 0,
+                  "%s, %s (stride %lld pad %lld/%lld): %s", bwd_names[op], c->name,
+                  (long long)p->stride_h, (long long)p->pad_top, (long long)p->pad_bottom, msg);
+    tu_guarded_release(&gx);
+    tu_guarded_release(&gw);
+    tu_guarded_release(&gd);
+    tu_guarded_release(&gy);
+    tu_guarded_release(&gws);
+    clconv_plan_destroy(plan);
+    free(x);
+    free(w);
+    free(dy);
+    free(ref);
+    *nout = nr;
+    return y;
+}
+
+START_TEST(test_conv2d_backward_special_values)
+{
+    int op = _i;
+    clconv_shape in = {2, 4, 11, 13};
+    for (int cfg = 0; cfg < 2; cfg++) {
+        clconv_conv2d_params p = clconv_conv2d_default_params(4, 8, 3, 3);
+        if (cfg == 0) {
+            p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
+        } else { /* stride 2, asymmetric padding 2/0, groups 2 */
+            p.stride_h = p.stride_w = 2;
+            p.pad_top = p.pad_left = 2;
+            p.groups = 2;
+        }
+        for (int c = 0; c < N_BWD_CASES; c++) {
+            size_t n;
+            float *y = bwd_conv_case(op, &p, &in, &bwd_cases[c], &n);
+            /* The rules, spelled out on top of the reference comparison. */
+            if (cfg == 0 && op == BW_WEIGHTS && c == 2) {
+                /* inf dy at output (0, 0) of channel 0: its taps kh = 0 or
+                 * kw = 0 lie in the padding, dy * 0 = NaN; the others see
+                 * inf * x (NaN where x is 0, else +-inf): none finite. */
+                for (size_t i = 0; i < 4 * 9; i++) {
+                    ck_assert_msg(!isfinite(y[i]), "backward-weights, inf dy: dw[0][%zu] = %g",
+                                  i, y[i]);
+                    if (i % 9 < 3 || i % 3 == 0)
+                        ck_assert_msg(isnan(y[i]), "backward-weights, inf dy at a padded tap: "
+                                      "dw[0][%zu] = %g, expected NaN", i, y[i]);
+                }
+                for (size_t i = 4 * 9; i < n; i++)
+                    ck_assert_msg(isfinite(y[i]), "dw[%zu] = %g: another channel", i, y[i]);
+            }
+            if (cfg == 0 && op <= BD_GEMM && c == 2) {
+                /* inf dy at (0, 0): dx gets it only at the 2x2 in-image taps
+                 * of that window, of image 0 (every input channel). */
+                for (size_t i = 0; i < n; i++) {
+                    size_t img = i / (4 * 143), pix = i % 143;
+                    bool hit = img == 0 && pix / 13 < 2 && pix % 13 < 2;
+                    ck_assert_msg(hit || isfinite(y[i]), "dx[%zu] = %g", i, y[i]);
+                }
+            }
+            if (op == BB_BIAS && c == 5)
+                ck_assert_msg(isnan(y[0]), "db[0] = %g: inf + -inf, expected NaN", y[0]);
+            free(y);
+        }
+    }
+}
+END_TEST
+
+/* PyTorch's threshold_backward: dx = y <= 0 ? 0 : dy. */
+START_TEST(test_relu_backward_special_values)
+{
+    clconv_context *ctx = tu_ctx();
+    const float yv[] = {1, 2, NAN, NAN, 0.0f, -0.0f, -1, -1, INFINITY, -INFINITY, 3, 1e-45f};
+    const float dv[] = {NAN, INFINITY, 5, NAN, NAN, 7, NAN, -INFINITY, 2, INFINITY, -INFINITY, 4};
+    const float want[] = {NAN, INFINITY, 5, NAN, 0, 0, 0, 0, 2, 0, -INFINITY, 4};
+    const size_t n = sizeof yv / sizeof yv[0];
+    clconv_shape s = {1, 1, 3, 4};
+    float ref[12], y[12];
+    ck_assert_int_eq(clconv_ref_relu_backward(n, yv, dv, ref), 0);
+    char msg[256];
+    ck_assert_msg(tu_compare(ref, want, NULL, n, 0, 0, msg, sizeof msg) < 0, "reference: %s", msg);
+    clconv_plan *plan;
+    ck_assert_int_eq(clconv_relu_backward_plan_create(ctx, &s, &plan), CLCONV_SUCCESS);
+    tu_guarded gy = tu_guarded_create(ctx, sizeof yv, yv), gd = tu_guarded_create(ctx, sizeof dv, dv);
+    for (size_t i = 0; i < n; i++)
+        y[i] = NAN;
+    tu_guarded gx = tu_guarded_create(ctx, sizeof y, y);
+    cl_event done;
+    ck_assert_int_eq(clconv_relu_backward_run(plan, gy.buf, gd.buf, gx.buf, 0, NULL, &done), 0);
+    ck_assert_int_eq(clWaitForEvents(1, &done), CL_SUCCESS);
+    clReleaseEvent(done);
+    ck_assert(tu_guarded_read(ctx, &gx, y));
+    ck_assert_msg(tu_compare(y, want, NULL, n, 0, 0, msg, sizeof msg) < 0, "device: %s", msg);
+    tu_guarded_release(&gy);
+    tu_guarded_release(&gd);
+    tu_guarded_release(&gx);
+    clconv_plan_destroy(plan);
+}
+END_TEST
+
+/* Pooling backward: max through indices (NaN in x decides the index, NaN in
+ * dy goes to that one cell), max recomputing the argmax from x, avg (NaN in
+ * dy spreads to every cell its window covers), lp, adaptive. */
+static void pool_bwd_case(const clconv_pool2d_params *p, const clconv_shape *in,
+                          const special_case *c, int with_idx, const char *what)
+{
+    clconv_context *ctx = tu_ctx();
+    clconv_shape out;
+    ck_assert_int_eq(clconv_pool2d_output_shape(p, in, &out), 0);
+    size_t nx = clconv_shape_elements(*in), ny = clconv_shape_elements(out);
+    float *x = tu_alloc(nx), *dy = tu_alloc(ny), *fy = tu_alloc(ny), *ref = tu_alloc(nx);
+    float *dx = nan_array(nx);
+    int64_t *idx = malloc(ny * sizeof *idx);
+    ck_assert_ptr_nonnull(idx);
+    tu_rng r = tu_rng_make(46);
+    tu_fill(&r, x, nx, true);
+    tu_fill(&r, dy, ny, true);
+    if (p->mode == CLCONV_POOL_LP)
+        for (size_t i = 0; i < nx; i++)
+            x[i] = fabsf(x[i]) + 1; /* a positive base: the gradient is defined */
+    apply(c, 'x', x, nx);
+    apply(c, 'd', dy, ny);
+    bool max = p->mode == CLCONV_POOL_MAX || p->mode == CLCONV_POOL_ADAPTIVE_MAX;
+    ck_assert_int_eq(clconv_ref_pool2d(p, in, x, fy, max ? idx : NULL), 0);
+    const int64_t *ip = max && with_idx ? idx : NULL;
+    const float *xp = max && with_idx ? NULL : x;
+    ck_assert_int_eq(clconv_ref_pool2d_backward(p, in, dy, ip, xp, ref), 0);
+    clconv_plan *plan;
+    clconv_status st = clconv_pool2d_backward_plan_create(ctx, p, in, NULL, &plan);
+    ck_assert_msg(st == CLCONV_SUCCESS, "%s: %s", what, clconv_last_error(ctx));
+    tu_guarded gx = tu_guarded_create(ctx, nx * 4, x), gd = tu_guarded_create(ctx, ny * 4, dy);
+    tu_guarded gi = tu_guarded_create(ctx, ny * 8, idx), gdx = tu_guarded_create(ctx, nx * 4, dx);
+    cl_event done;
+    st = clconv_pool2d_backward_run(plan, gd.buf, ip ? gi.buf : NULL, gx.buf, gdx.buf, 0, NULL,
+                                    &done);
+    ck_assert_msg(st == CLCONV_SUCCESS, "%s: %s", what, clconv_last_error(ctx));
+    ck_assert_int_eq(clWaitForEvents(1, &done), CL_SUCCESS);
+    clReleaseEvent(done);
+    ck_assert_msg(tu_guarded_read(ctx, &gdx, dx), "%s, %s: dx guard band", what, c->name);
+    char msg[256];
+    ck_assert_msg(tu_compare(dx, ref, NULL, nx, 1e-6, 1e-6, msg, sizeof msg) < 0, "%s, %s: %s",
+                  what, c->name, msg);
+    /* The rules, spelled out: NaN in dy of window 0 (output 0). */
+    if (c->in[0].t == 'd' && c->in[0].index == 0 && isnan(c->in[0].v)) {
+        if (max) /* only the argmax cell of window 0 */
+            for (size_t i = 0; i < (size_t)(in->h * in->w); i++)
+                ck_assert_msg(isnan(dx[i]) == ((int64_t)i == idx[0]) || isnan(x[i]) ||
+                                  (int64_t)i == idx[1],
+                              "%s: NaN dy of window 0 at dx[%zu] (argmax %lld)", what, i,
+                              (long long)idx[0]);
+        else if (p->mode == CLCONV_POOL_AVG) /* every in-image cell of window 0 */
+            for (int64_t h = 0; h < p->kernel_h - p->pad_h; h++)
+                for (int64_t w = 0; w < p->kernel_w - p->pad_w; w++)
+                    ck_assert_msg(isnan(dx[h * in->w + w]), "%s: dx[%lld][%lld] = %g, expected NaN",
+                                  what, (long long)h, (long long)w, dx[h * in->w + w]);
+    }
+    tu_guarded_release(&gx);
+    tu_guarded_release(&gd);
+    tu_guarded_release(&gi);
+    tu_guarded_release(&gdx);
+    clconv_plan_destroy(plan);
+    free(x);
+    free(dy);
+    free(fy);
+    free(ref);
+    free(dx);
+    free(idx);
+}
+
+static const special_case pool_bwd_cases[] = {
+    {"no special values", {{0}}},
+    {"NaN in dy of window 0", {{'d', 0, NAN}}},
+    {"inf and -inf in dy", {{'d', 3, INFINITY}, {'d', 4, -INFINITY}, {'d', -1, INFINITY}}},
+    {"NaN in x at the corners", {{'x', 0, NAN}, {'x', -1, NAN}, {'x', 12, NAN}}},
+    {"inf and -inf in x", {{'x', 14, INFINITY}, {'x', 15, -INFINITY}, {'x', 2 * 143 + 6 * 13, INFINITY}}},
+};
+
+START_TEST(test_pool2d_backward_special_values)
+{
+    clconv_shape in = {2, 4, 11, 13};
+    struct {
+        const char *name;
+        clconv_pool2d_params p;
+        int idx;
+    } modes[7];
+    modes[0].name = "max 3x3 s2 pad 1, indices";
+    modes[0].p = clconv_pool2d_default_params(CLCONV_POOL_MAX, 3, 3);
+    modes[0].p.stride_h = modes[0].p.stride_w = 2;
+    modes[0].p.pad_h = modes[0].p.pad_w = 1;
+    modes[0].idx = 1;
+    modes[1] = modes[0];
+    modes[1].name = "max 3x3 s2 pad 1, from x";
+    modes[1].idx = 0;
+    modes[2].name = "avg 3x3 s2 pad 1";
+    modes[2].p = clconv_pool2d_default_params(CLCONV_POOL_AVG, 3, 3);
+    modes[2].p.stride_h = modes[2].p.stride_w = 2;
+    modes[2].p.pad_h = modes[2].p.pad_w = 1;
+    modes[2].idx = 0;
+    modes[3].name = "lp 2 2x2";
+    modes[3].p = clconv_pool2d_default_params(CLCONV_POOL_LP, 2, 2);
+    modes[3].idx = 0;
+    modes[4].name = "adaptive max 4x5, indices";
+    modes[4].p = clconv_pool2d_default_params(CLCONV_POOL_ADAPTIVE_MAX, 4, 5);
+    modes[4].idx = 1;
+    modes[5] = modes[4];
+    modes[5].name = "adaptive max 4x5, from x";
+    modes[5].idx = 0;
+    modes[6].name = "adaptive avg 4x5";
+    modes[6].p = clconv_pool2d_default_params(CLCONV_POOL_ADAPTIVE_AVG, 4, 5);
+    modes[6].idx = 0;
+    for (int m = 0; m < 7; m++)
+        for (size_t c = 0; c < sizeof pool_bwd_cases / sizeof pool_bwd_cases[0]; c++)
+            pool_bwd_case(&modes[m].p, &in, &pool_bwd_cases[c], modes[m].idx, modes[m].name);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("numerics");
@@ -373,6 +689,9 @@ int main(void)
     tcase_add_test(tc, test_conv2d_depthwise_special_values);
     tcase_add_loop_test(tc, test_conv_transpose2d_special_values, 0, 2);
     tcase_add_test(tc, test_pool2d_special_values);
+    tcase_add_loop_test(tc, test_conv2d_backward_special_values, 0, 4);
+    tcase_add_test(tc, test_relu_backward_special_values);
+    tcase_add_test(tc, test_pool2d_backward_special_values);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -67,8 +67,10 @@ clconv_status clconv_ref_conv2d_backward_data(const clconv_conv2d_params *p,
     return CLCONV_SUCCESS;
 }
 
-/* dw[oc, ci, kh, kw] = sum over n, oh, ow of dy[n, oc, oh, ow] * x[n, c, ih, iw]
- * (taps that fall into the padding contribute nothing). */
+/* dw[oc, ci, kh, kw] = sum over n, oh, ow of dy[n, oc, oh, ow] * xpad[n, c, ih, iw]
+ * with xpad the zero-padded input, PyTorch's definition (its unfolded input
+ * has zeros there): a tap in the padding adds dy * 0, nothing for finite dy,
+ * NaN for inf or NaN in dy, as the forward's padded taps give 0 * w. */
 clconv_status clconv_ref_conv2d_backward_weights(const clconv_conv2d_params *p,
                                                  const clconv_shape *in, const float *x,
                                                  const float *dy, float *dw)
@@ -88,15 +90,15 @@ clconv_status clconv_ref_conv2d_backward_weights(const clconv_conv2d_params *p,
                     for (int64_t n = 0; n < in->n; n++)
                         for (int64_t oh = 0; oh < out.h; oh++) {
                             const int64_t ih = oh * p->stride_h - p->pad_top + kh * p->dilation_h;
-                            if (ih < 0 || ih >= in->h)
-                                continue;
                             for (int64_t ow = 0; ow < out.w; ow++) {
                                 const int64_t iw =
                                     ow * p->stride_w - p->pad_left + kw * p->dilation_w;
-                                if (iw < 0 || iw >= in->w)
-                                    continue;
+                                const double xv =
+                                    ih < 0 || ih >= in->h || iw < 0 || iw >= in->w
+                                        ? 0.0 /* padding */
+                                        : (double)x[((n * in->c + c) * in->h + ih) * in->w + iw];
                                 acc += (double)dy[((n * out.c + oc) * out.h + oh) * out.w + ow] *
-                                       (double)x[((n * in->c + c) * in->h + ih) * in->w + iw];
+                                       xv;
                             }
                         }
                     dw[((oc * cin_g + ci) * p->kernel_h + kh) * p->kernel_w + kw] = (float)acc;

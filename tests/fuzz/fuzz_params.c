@@ -8,7 +8,11 @@
  *     arrays of exactly the documented sizes (AddressSanitizer catches any
  *     read or write past them), and must succeed;
  *   - the 1-D variants, the weight-shape and 'same'-padding helpers are
- *     exercised on the same values. */
+ *     exercised on the same values;
+ *   - first byte 240..255: the backward references (conv2d backward-data,
+ *     weights and bias with the adjoint identities against the forward;
+ *     pool2d backward of every mode; ReLU backward), which must refuse what
+ *     validation refuses, with the same status. */
 #include "clconv.h"
 
 #include <math.h>
@@ -127,7 +131,10 @@ static void expect_dim(i128 want, int64_t got, const char *what)
     }
 }
 
-static void fuzz_conv2d(reader *r, clconv_shape in)
+static void conv2d_backward(reader *r, const clconv_conv2d_params *p, const clconv_shape *in,
+                            clconv_status v, const clconv_shape *out);
+
+static void fuzz_conv2d(reader *r, clconv_shape in, bool bwd)
 {
     clconv_conv2d_params p = clconv_conv2d_default_params(value(r), value(r), value(r), value(r));
     uint8_t f = byte(r);
@@ -176,6 +183,10 @@ static void fuzz_conv2d(reader *r, clconv_shape in)
             die("conv1d and conv2d disagree", s1, s);
         if (s1 == CLCONV_SUCCESS && len < 1)
             die("conv1d length < 1", s1, s1);
+    }
+    if (bwd) {
+        conv2d_backward(r, &p, &in, s, &out);
+        return;
     }
     if (s != CLCONV_SUCCESS)
         return;
@@ -281,7 +292,10 @@ static void fuzz_conv_transpose2d(reader *r, clconv_shape in)
     free(y);
 }
 
-static void fuzz_pool2d(reader *r, clconv_shape in)
+static void pool2d_backward(reader *r, const clconv_pool2d_params *p, const clconv_shape *in,
+                            clconv_status v, const clconv_shape *out);
+
+static void fuzz_pool2d(reader *r, clconv_shape in, bool bwd)
 {
     uint8_t m = byte(r);
     clconv_pool_mode mode = (clconv_pool_mode)(m % 7); /* 0 and 6 are invalid */
@@ -317,6 +331,10 @@ static void fuzz_pool2d(reader *r, clconv_shape in)
     check_status(s);
     if (v != s)
         die("pool2d validate and output_shape disagree", v, s);
+    if (bwd) {
+        pool2d_backward(r, &p, &in, s, &out);
+        return;
+    }
     if (s != CLCONV_SUCCESS)
         return;
     shape_ok(&in, &out);
@@ -364,15 +382,203 @@ static void fuzz_pool2d(reader *r, clconv_shape in)
     free(idx);
 }
 
+/* ---- backward operators ----------------------------------------------- */
+
+static double dot(const float *a, const float *b, size_t n)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++)
+        s += (double)a[i] * (double)b[i];
+    return s;
+}
+
+/* The three conv2d backward references: each refuses exactly what the
+ * forward's validation refuses (the same status, before touching any
+ * array); on a valid tiny layer they run on exact-size arrays and satisfy
+ * the adjoint identities with the forward reference, exactly (small
+ * integers): <conv(x, w), dy> = <x, dx> = <w, dw>, and db = dy summed. */
+static void conv2d_backward(reader *r, const clconv_conv2d_params *p, const clconv_shape *in,
+                            clconv_status v, const clconv_shape *out)
+{
+    float one = 0.0f;
+    if (v != CLCONV_SUCCESS) {
+        clconv_status a = clconv_ref_conv2d_backward_data(p, in, &one, &one, &one);
+        clconv_status b = clconv_ref_conv2d_backward_weights(p, in, &one, &one, &one);
+        clconv_status c = clconv_ref_conv2d_backward_bias(p, in, &one, &one);
+        check_status(a);
+        if (a != v || b != v || c != v)
+            die("a conv2d backward reference and validate disagree", a != v ? a : b != v ? b : c,
+                v);
+        return;
+    }
+    shape_ok(in, out);
+    clconv_shape ws = clconv_conv2d_weight_shape(p);
+    size_t nx = elems(*in), nw = elems(ws), ny = elems(*out);
+    double work = (double)ny * (double)ws.c * (double)ws.h * (double)ws.w;
+    if (nx > MAX_ELEMS || nw > MAX_ELEMS || ny > MAX_ELEMS || work > MAX_WORK)
+        return;
+    clconv_conv2d_params q = *p;
+    q.has_bias = 0;
+    q.activation = CLCONV_ACTIVATION_NONE;
+    float *x = array(nx, r), *w = array(nw, r), *dy = array(ny, r), *y = array(ny, r);
+    float *dx = array(nx, r), *dw = array(nw, r), *db = array((size_t)p->out_channels, r);
+    if (clconv_ref_conv2d(&q, in, x, w, NULL, y) ||
+        clconv_ref_conv2d_backward_data(p, in, dy, w, dx) ||
+        clconv_ref_conv2d_backward_weights(p, in, x, dy, dw) ||
+        clconv_ref_conv2d_backward_bias(p, in, dy, db))
+        die("a conv2d backward reference refused a valid layer", CLCONV_SUCCESS, CLCONV_SUCCESS);
+    double ydy = dot(y, dy, ny), xdx = dot(x, dx, nx), wdw = dot(w, dw, nw);
+    if (ydy != xdx || ydy != wdw) {
+        fprintf(stderr, "fuzz_params: adjoint identity: <y,dy> %.17g <x,dx> %.17g <w,dw> %.17g\n",
+                ydy, xdx, wdw);
+        abort();
+    }
+    const size_t hw = (size_t)(out->h * out->w);
+    for (int64_t oc = 0; oc < out->c; oc++) {
+        double s = 0.0;
+        for (int64_t n = 0; n < out->n; n++)
+            for (size_t i = 0; i < hw; i++)
+                s += dy[((size_t)n * (size_t)out->c + (size_t)oc) * hw + i];
+        if ((float)s != db[oc])
+            die("backward-bias is not dy summed", CLCONV_SUCCESS, CLCONV_SUCCESS);
+    }
+    free(x);
+    free(w);
+    free(dy);
+    free(y);
+    free(dx);
+    free(dw);
+    free(db);
+}
+
+/* Pooling backward: the reference refuses what validate refuses, and the
+ * arrays it wants by mode (indices for max only; x for lp and for max
+ * without indices); on a valid tiny layer, dx on exact-size arrays; for max,
+ * the forward's indices and the argmax recomputed from x give the same bits,
+ * and dy is conserved when every window has an in-image tap. */
+static void pool2d_backward(reader *r, const clconv_pool2d_params *p, const clconv_shape *in,
+                            clconv_status v, const clconv_shape *out)
+{
+    float one = 0.0f;
+    int64_t zero = 0;
+    bool max = p->mode == CLCONV_POOL_MAX || p->mode == CLCONV_POOL_ADAPTIVE_MAX;
+    if (v != CLCONV_SUCCESS) {
+        clconv_status a =
+            clconv_ref_pool2d_backward(p, in, &one, max ? &zero : NULL, &one, &one);
+        check_status(a);
+        if (a != v)
+            die("ref_pool2d_backward and validate disagree", a, v);
+        return;
+    }
+    shape_ok(in, out);
+    /* a missing array is refused, with a message */
+    clconv_status m = clconv_ref_pool2d_backward(p, in, NULL, NULL, &one, &one);
+    check_status(m);
+    if (m != CLCONV_ERROR_INVALID_VALUE)
+        die("ref_pool2d_backward accepted dy = NULL", m, CLCONV_ERROR_INVALID_VALUE);
+    bool adaptive = p->mode == CLCONV_POOL_ADAPTIVE_AVG || p->mode == CLCONV_POOL_ADAPTIVE_MAX;
+    size_t nx = elems(*in), ny = elems(*out);
+    double work = adaptive ? (double)(in->h + out->h) * (double)(in->w + out->w) *
+                                 (double)in->n * (double)in->c
+                           : (double)ny * (double)p->kernel_h * (double)p->kernel_w;
+    if (nx > MAX_ELEMS || ny > MAX_ELEMS || work > MAX_WORK)
+        return;
+    float *x = array(nx, r), *y = array(ny, r), *dy = array(ny, r), *dx = array(nx, r);
+    int64_t *idx = max ? malloc(ny * sizeof *idx) : NULL;
+    if (max && !idx)
+        abort();
+    if (p->mode == CLCONV_POOL_LP)
+        for (size_t i = 0; i < nx; i++)
+            x[i] = fabsf(x[i]) + 1.0f; /* a positive base */
+    if (clconv_ref_pool2d(p, in, x, y, idx))
+        die("ref_pool2d refused a valid layer", CLCONV_SUCCESS, CLCONV_SUCCESS);
+    clconv_status st = clconv_ref_pool2d_backward(p, in, dy, NULL, x, dx);
+    check_status(st);
+    if (st != CLCONV_SUCCESS)
+        die("ref_pool2d_backward refused a valid layer", st, CLCONV_SUCCESS);
+    if (max) {
+        /* Through the forward's indices: the same dx, bit for bit, as
+         * recomputing the argmax from x (the documented rule), also for a
+         * window wholly in the padding (y = -inf, PyTorch's start index). */
+        float *dx2 = array(nx, r);
+        if ((st = clconv_ref_pool2d_backward(p, in, dy, idx, NULL, dx2)))
+            die("ref_pool2d_backward refused the forward's indices", st, CLCONV_SUCCESS);
+        if (memcmp(dx, dx2, nx * sizeof *dx) != 0)
+            die("max backward: by indices and by x differ", st, st);
+        free(dx2);
+        /* When every window has an in-image tap, every dy lands once. */
+        bool all = true;
+        double sdy = 0.0, sdx = 0.0;
+        for (size_t i = 0; i < ny; i++) {
+            all = all && y[i] != -INFINITY;
+            sdy += dy[i];
+        }
+        for (size_t i = 0; i < nx; i++)
+            sdx += dx[i];
+        if (all && sdy != sdx) {
+            fprintf(stderr,
+                    "fuzz_params: max backward: sum dy %.17g, sum dx %.17g; mode %d, "
+                    "input %lldx%lldx%lldx%lld, kernel %lldx%lld, stride %lldx%lld, pad "
+                    "%lldx%lld, dilation %lldx%lld, ceil %d, output %lldx%lld\n",
+                    sdy, sdx, (int)p->mode, (long long)in->n,
+                    (long long)in->c, (long long)in->h, (long long)in->w,
+                    (long long)p->kernel_h, (long long)p->kernel_w, (long long)p->stride_h,
+                    (long long)p->stride_w, (long long)p->pad_h, (long long)p->pad_w,
+                    (long long)p->dilation_h, (long long)p->dilation_w, p->ceil_mode,
+                    (long long)p->output_h, (long long)p->output_w);
+            abort();
+        }
+    }
+    for (size_t i = 0; i < nx; i++)
+        if (isnan(dx[i]) && p->mode != CLCONV_POOL_LP)
+            die("pool2d backward made NaN from finite values", st, st);
+    free(x);
+    free(y);
+    free(dy);
+    free(dx);
+    free(idx);
+}
+
+/* ReLU backward on the shape's element count (tiny ones only). */
+static void fuzz_relu_backward(reader *r, clconv_shape in)
+{
+    size_t n = clconv_shape_elements(in);
+    if (in.n < 1 || in.c < 1 || in.h < 1 || in.w < 1 || n == 0 || n > MAX_ELEMS)
+        return;
+    float *y = array(n, r), *dy = array(n, r), *dx = array(n, r);
+    clconv_status st = clconv_ref_relu_backward(n, y, dy, NULL);
+    check_status(st);
+    if (st != CLCONV_ERROR_INVALID_VALUE)
+        die("ref_relu_backward accepted dx = NULL", st, CLCONV_ERROR_INVALID_VALUE);
+    if ((st = clconv_ref_relu_backward(n, y, dy, dx)))
+        die("ref_relu_backward failed", st, CLCONV_SUCCESS);
+    for (size_t i = 0; i < n; i++)
+        if (dx[i] != (y[i] <= 0.0f ? 0.0f : dy[i]))
+            die("relu backward is not threshold_backward", st, st);
+    free(y);
+    free(dy);
+    free(dx);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     reader r = {data, size};
     uint8_t op = byte(&r);
     clconv_shape in = {value(&r), value(&r), value(&r), value(&r)};
+    /* op 0..239: the forward operators (op % 3); 240..255: the backward
+     * ones: conv2d backward-data/weights/bias, pool2d backward, ReLU backward. */
+    if (op >= 240) {
+        switch ((op - 240) % 3) {
+        case 0: fuzz_conv2d(&r, in, true); break;
+        case 1: fuzz_pool2d(&r, in, true); break;
+        default: fuzz_relu_backward(&r, in); break;
+        }
+        return 0;
+    }
     switch (op % 3) {
-    case 0: fuzz_conv2d(&r, in); break;
+    case 0: fuzz_conv2d(&r, in, false); break;
     case 1: fuzz_conv_transpose2d(&r, in); break;
-    default: fuzz_pool2d(&r, in); break;
+    default: fuzz_pool2d(&r, in, false); break;
     }
     return 0;
 }
