@@ -269,6 +269,15 @@ clconv_status clconv_conv_transpose2d_enqueue(clconv_plan *plan, cl_mem x, cl_me
 clconv_status clconv_pool2d_check(clconv_context *ctx, const clconv_pool2d_params *p,
                                   const clconv_shape *in, clconv_shape *out);
 
+/* Checks params against input (clconv_pool2d_check's messages) and allocates
+ * a plan of operator op (pool2d.c): params, info.input/output, x_bytes (the
+ * input's floats), y_bytes (the output's), aux_bytes (int64 indices in the
+ * max modes, else 0), info.flops (the windows' taps) and info.bytes. Serves
+ * the forward and the backward plan; the caller builds the kernel. */
+clconv_status clconv_pool2d_plan_setup(clconv_context *ctx, clconv_op op,
+                                       const clconv_pool2d_params *params,
+                                       const clconv_shape *input, clconv_plan **out);
+
 /* The mode's name in messages ("max", "avg", "lp", "adaptive-avg", ...) (pool2d.c). */
 const char *clconv_pool_mode_name(clconv_pool_mode m);
 

@@ -348,14 +348,10 @@ static clconv_status pool2d_plan_build(clconv_plan *plan, const clconv_pool2d_pa
     return CLCONV_SUCCESS;
 }
 
-clconv_status clconv_pool2d_plan_create(clconv_context *ctx, const clconv_pool2d_params *params,
-                                        const clconv_shape *input,
-                                        const clconv_plan_options *options, clconv_plan **out)
+clconv_status clconv_pool2d_plan_setup(clconv_context *ctx, clconv_op op,
+                                       const clconv_pool2d_params *params,
+                                       const clconv_shape *input, clconv_plan **out)
 {
-    if (!ctx)
-        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "ctx: NULL, expected a context");
-    if (!out)
-        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "out: NULL, expected a pointer");
     *out = NULL;
     clconv_shape oshape;
     clconv_status st = clconv_pool2d_check(ctx, params, input, &oshape);
@@ -366,7 +362,7 @@ clconv_status clconv_pool2d_plan_create(clconv_context *ctx, const clconv_pool2d
         (st = clconv_check_device_tensor(ctx, "output", ny, sizeof(float))))
         return st;
     clconv_plan *plan;
-    if ((st = clconv_plan_alloc(ctx, CLCONV_OP_POOL2D, &plan)))
+    if ((st = clconv_plan_alloc(ctx, op, &plan)))
         return st;
     plan->params.pool2d = *params;
     plan->info.input = *input;
@@ -387,7 +383,24 @@ clconv_status clconv_pool2d_plan_create(clconv_context *ctx, const clconv_pool2d
     }
     plan->info.flops = taps;
     plan->info.bytes = (double)(plan->x_bytes + plan->y_bytes);
-    if ((st = pool2d_plan_build(plan, params, input, &oshape, options))) {
+    *out = plan;
+    return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_pool2d_plan_create(clconv_context *ctx, const clconv_pool2d_params *params,
+                                        const clconv_shape *input,
+                                        const clconv_plan_options *options, clconv_plan **out)
+{
+    if (!ctx)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "ctx: NULL, expected a context");
+    if (!out)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "out: NULL, expected a pointer");
+    *out = NULL;
+    clconv_plan *plan;
+    clconv_status st = clconv_pool2d_plan_setup(ctx, CLCONV_OP_POOL2D, params, input, &plan);
+    if (st)
+        return st;
+    if ((st = pool2d_plan_build(plan, params, input, &plan->info.output, options))) {
         clconv_plan_destroy(plan);
         return st;
     }

@@ -153,38 +153,15 @@ clconv_status clconv_pool2d_backward_plan_create(clconv_context *ctx,
     if (!out)
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "out: NULL, expected a pointer");
     *out = NULL;
-    clconv_shape oshape;
-    clconv_status st = clconv_pool2d_check(ctx, params, input, &oshape);
+    /* The forward's plan: x_bytes sizes dx (and x when given), y_bytes dy,
+     * aux_bytes the max modes' indices; one operation per (cell, covering
+     * window) pair, the forward's taps. */
+    clconv_plan *plan;
+    clconv_status st = clconv_pool2d_plan_setup(ctx, CLCONV_OP_POOL2D_BACKWARD, params, input,
+                                                &plan);
     if (st)
         return st;
-    size_t nx = clconv_shape_elements_checked(input), ny = clconv_shape_elements_checked(&oshape);
-    if ((st = clconv_check_device_tensor(ctx, "input", nx, sizeof(float))) ||
-        (st = clconv_check_device_tensor(ctx, "output", ny, sizeof(float))))
-        return st;
-    clconv_plan *plan;
-    if ((st = clconv_plan_alloc(ctx, CLCONV_OP_POOL2D_BACKWARD, &plan)))
-        return st;
-    plan->params.pool2d = *params;
-    plan->info.input = *input;
-    plan->info.output = oshape;
-    plan->x_bytes = nx * sizeof(float); /* dx, and x when given */
-    plan->y_bytes = ny * sizeof(float); /* dy */
-    plan->aux_bytes = is_max(params->mode) ? ny * sizeof(cl_long) : 0;
-    /* One operation per (cell, covering window) pair: the forward's taps. */
-    double taps;
-    if (params->mode == CLCONV_POOL_ADAPTIVE_AVG || params->mode == CLCONV_POOL_ADAPTIVE_MAX) {
-        double th = 0, tw = 0;
-        for (int64_t i = 0; i < oshape.h; i++)
-            th += (double)(((i + 1) * input->h + oshape.h - 1) / oshape.h - i * input->h / oshape.h);
-        for (int64_t i = 0; i < oshape.w; i++)
-            tw += (double)(((i + 1) * input->w + oshape.w - 1) / oshape.w - i * input->w / oshape.w);
-        taps = (double)(input->n * input->c) * th * tw;
-    } else {
-        taps = (double)ny * (double)params->kernel_h * (double)params->kernel_w;
-    }
-    plan->info.flops = taps;
-    plan->info.bytes = (double)(plan->x_bytes + plan->y_bytes);
-    if ((st = backward_plan_build(plan, params, input, &oshape, options))) {
+    if ((st = backward_plan_build(plan, params, input, &plan->info.output, options))) {
         clconv_plan_destroy(plan);
         return st;
     }
