@@ -481,10 +481,10 @@ clconv_status clconv_conv2d_backward_bias_run(clconv_plan *plan, cl_mem dy, cl_m
         (st = clconv_check_buffer(ctx, db, plan->b_bytes, "db")) ||
         (st = bwd_no_alias(ctx, db, "db", dy, "dy", NULL, "")))
         return st;
+    const cl_mem args[2] = {dy, db};
+    const char *const names[2] = {"dy", "db"};
     pthread_mutex_lock(&plan->lock);
-    if (!(st = clconv_set_arg(ctx, plan->kernel, 0, sizeof(cl_mem), &dy, "dy")) &&
-        !(st = clconv_set_arg(ctx, plan->kernel, 1, sizeof(cl_mem), &db, "db")))
-        st = clconv_plan_enqueue(plan, num_wait, wait_list, done);
+    st = clconv_plan_enqueue_buffers(plan, 2, args, names, num_wait, wait_list, done);
     pthread_mutex_unlock(&plan->lock);
     return st;
 }
@@ -550,13 +550,10 @@ clconv_status clconv_relu_backward_run(clconv_plan *plan, cl_mem y, cl_mem dy, c
         (st = clconv_check_buffer(ctx, dy, plan->aux_bytes, "dy")) ||
         (st = clconv_check_buffer(ctx, dx, plan->y_bytes, "dx")))
         return st;
+    const cl_mem args[3] = {y, dy, dx};
+    const char *const names[3] = {"y", "dy", "dx"};
     pthread_mutex_lock(&plan->lock);
-    cl_mem args[3] = {y, dy, dx};
-    const char *names[3] = {"y", "dy", "dx"};
-    for (cl_uint i = 0; i < 3 && !st; i++)
-        st = clconv_set_arg(ctx, plan->kernel, i, sizeof(cl_mem), &args[i], names[i]);
-    if (!st)
-        st = clconv_plan_enqueue(plan, num_wait, wait_list, done);
+    st = clconv_plan_enqueue_buffers(plan, 3, args, names, num_wait, wait_list, done);
     pthread_mutex_unlock(&plan->lock);
     return st;
 }

@@ -947,13 +947,9 @@ clconv_status clconv_conv_transpose2d_enqueue(clconv_plan *plan, cl_mem x, cl_me
     } else if (plan->info.algorithm == CLCONV_ALGO_TRANSPOSED_VECTOR) {
         st = ct_run_vector(plan, x, w, b, y, num_wait, wait_list, done);
     } else {
-        cl_mem args[4] = {x, w, b, y};
-        const char *names[4] = {"x", "w", "b", "y"};
-        for (cl_uint i = 0; i < 4 && !st; i++)
-            st = clconv_set_arg(ctx, plan->kernel, i, sizeof(cl_mem),
-                                args[i] ? &args[i] : NULL, names[i]);
-        if (!st)
-            st = clconv_plan_enqueue(plan, num_wait, wait_list, done);
+        const cl_mem args[4] = {x, w, b, y};
+        const char *const names[4] = {"x", "w", "b", "y"};
+        st = clconv_plan_enqueue_buffers(plan, 4, args, names, num_wait, wait_list, done);
     }
     pthread_mutex_unlock(&plan->lock);
     return st;

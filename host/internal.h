@@ -138,6 +138,14 @@ clconv_status clconv_set_arg(clconv_context *ctx, cl_kernel k, cl_uint idx, size
 clconv_status clconv_plan_enqueue(clconv_plan *plan, cl_uint num_wait, const cl_event *wait_list,
                                   cl_event *done);
 
+/* Sets arguments 0..n-1 of plan->kernel to bufs (a NULL entry as a NULL
+ * buffer; names[i] names it in messages), then clconv_plan_enqueue. The
+ * caller holds plan->lock so concurrent runs of one plan keep their
+ * arguments (plan.c). */
+clconv_status clconv_plan_enqueue_buffers(clconv_plan *plan, cl_uint n, const cl_mem *bufs,
+                                          const char *const *names, cl_uint num_wait,
+                                          const cl_event *wait_list, cl_event *done);
+
 /* Host helpers for the *_host convenience calls: create a buffer (copying
  * host data when src is not NULL; a zero-byte request gets a 4-byte buffer). */
 clconv_status clconv_buffer_create(clconv_context *ctx, size_t bytes, const void *src,

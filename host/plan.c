@@ -154,6 +154,19 @@ clconv_status clconv_plan_enqueue(clconv_plan *plan, cl_uint num_wait, const cl_
     return CLCONV_SUCCESS;
 }
 
+clconv_status clconv_plan_enqueue_buffers(clconv_plan *plan, cl_uint n, const cl_mem *bufs,
+                                          const char *const *names, cl_uint num_wait,
+                                          const cl_event *wait_list, cl_event *done)
+{
+    clconv_status st = CLCONV_SUCCESS;
+    for (cl_uint i = 0; i < n && !st; i++)
+        st = clconv_set_arg(plan->ctx, plan->kernel, i, sizeof(cl_mem), bufs[i] ? &bufs[i] : NULL,
+                            names[i]);
+    if (!st)
+        st = clconv_plan_enqueue(plan, num_wait, wait_list, done);
+    return st;
+}
+
 clconv_status clconv_buffer_create(clconv_context *ctx, size_t bytes, const void *src, cl_mem *out,
                                    const char *what)
 {

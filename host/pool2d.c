@@ -443,14 +443,10 @@ clconv_status clconv_pool2d_run(clconv_plan *plan, cl_mem x, cl_mem y, cl_mem in
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
                            "indices: must not be the same buffer as %s",
                            indices == x ? "x" : "y");
+    const cl_mem args[3] = {x, y, indices};
+    const char *const names[3] = {"x", "y", "indices"};
     pthread_mutex_lock(&plan->lock);
-    cl_mem args[3] = {x, y, indices};
-    const char *names[3] = {"x", "y", "indices"};
-    for (cl_uint i = 0; i < 3 && !st; i++)
-        st = clconv_set_arg(ctx, plan->kernel, i, sizeof(cl_mem), args[i] ? &args[i] : NULL,
-                            names[i]);
-    if (!st)
-        st = clconv_plan_enqueue(plan, num_wait, wait_list, done);
+    st = clconv_plan_enqueue_buffers(plan, 3, args, names, num_wait, wait_list, done);
     pthread_mutex_unlock(&plan->lock);
     return st;
 }

@@ -206,14 +206,10 @@ clconv_status clconv_pool2d_backward_run(clconv_plan *plan, cl_mem dy, cl_mem in
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
                            "dx: must not be the same buffer as %s (no in-place pooling "
                            "backward)", dx == dy ? "dy" : dx == x ? "x" : "indices");
+    const cl_mem args[4] = {dy, indices, x, dx};
+    const char *const names[4] = {"dy", "indices", "x", "dx"};
     pthread_mutex_lock(&plan->lock);
-    cl_mem args[4] = {dy, indices, x, dx};
-    const char *names[4] = {"dy", "indices", "x", "dx"};
-    for (cl_uint i = 0; i < 4 && !st; i++)
-        st = clconv_set_arg(ctx, plan->kernel, i, sizeof(cl_mem), args[i] ? &args[i] : NULL,
-                            names[i]);
-    if (!st)
-        st = clconv_plan_enqueue(plan, num_wait, wait_list, done);
+    st = clconv_plan_enqueue_buffers(plan, 4, args, names, num_wait, wait_list, done);
     pthread_mutex_unlock(&plan->lock);
     return st;
 }
