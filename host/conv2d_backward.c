@@ -62,26 +62,6 @@ static clconv_status bwd_no_alias(clconv_context *ctx, cl_mem out, const char *o
     return CLCONV_SUCCESS;
 }
 
-static clconv_status bwd_kernel_wg_limit(clconv_plan *plan, cl_kernel k, size_t *limit)
-{
-    cl_int err = clGetKernelWorkGroupInfo(k, plan->ctx->device, CL_KERNEL_WORK_GROUP_SIZE,
-                                          sizeof *limit, limit, NULL);
-    if (err != CL_SUCCESS)
-        return clconv_fail_cl(plan->ctx, err,
-                              "clGetKernelWorkGroupInfo(CL_KERNEL_WORK_GROUP_SIZE)");
-    return CLCONV_SUCCESS;
-}
-
-static clconv_status bwd_set_ints(clconv_plan *plan, cl_kernel k, cl_uint first, const cl_int *v,
-                                  size_t n)
-{
-    clconv_status st = CLCONV_SUCCESS;
-    for (size_t i = 0; i < n && !st; i++)
-        st = clconv_set_arg(plan->ctx, k, first + (cl_uint)i, sizeof(cl_int), &v[i],
-                            plan->info.kernel_name);
-    return st;
-}
-
 static size_t round_up(size_t a, size_t b)
 {
     return (a + b - 1) / b * b;
@@ -265,7 +245,7 @@ static clconv_status bw_plan_build(clconv_plan *plan, bw_data *d, const clconv_c
                                 plan->info.build_options, &d->reduce)))
         return st;
     size_t limit;
-    if ((st = bwd_kernel_wg_limit(plan, plan->kernel, &limit)))
+    if ((st = clconv_plan_wg_limit(plan, plan->kernel, &limit)))
         return st;
     if ((size_t)wg > limit)
         wg = (int)limit;
@@ -282,24 +262,21 @@ static clconv_status bw_plan_build(clconv_plan *plan, bw_data *d, const clconv_c
     plan->info.global_size[2] = 1;
     if (d->reduce) {
         size_t rl;
-        if ((st = bwd_kernel_wg_limit(plan, d->reduce, &rl)))
+        if ((st = clconv_plan_wg_limit(plan, d->reduce, &rl)))
             return st;
         d->reduce_local = rl < 64 ? rl : 64;
         d->reduce_global = round_up(d->nw, d->reduce_local);
         cl_int ra[2] = {(cl_int)d->nw, (cl_int)d->splits};
-        if ((st = bwd_set_ints(plan, d->reduce, 2, ra, 2)))
+        if ((st = clconv_plan_set_ints(plan, d->reduce, 2, ra, 2)))
             return st;
-        cl_command_queue_properties qp = 0;
-        cl_int err = clGetCommandQueueInfo(ctx->queue, CL_QUEUE_PROPERTIES, sizeof qp, &qp, NULL);
-        if (err != CL_SUCCESS)
-            return clconv_fail_cl(ctx, err, "clGetCommandQueueInfo(CL_QUEUE_PROPERTIES)");
-        d->out_of_order = (qp & CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE) != 0;
+        if ((st = clconv_queue_out_of_order(ctx, &d->out_of_order)))
+            return st;
     }
     cl_int args[] = {(cl_int)in->n, (cl_int)in->c, (cl_int)in->h, (cl_int)in->w,
                      (cl_int)out->c, (cl_int)out->h, (cl_int)out->w, (cl_int)p->groups,
                      (cl_int)p->pad_top, (cl_int)p->pad_left, (cl_int)oc_blocks,
                      (cl_int)d->chunk, (cl_int)items};
-    return bwd_set_ints(plan, plan->kernel, 3, args, sizeof args / sizeof args[0]);
+    return clconv_plan_set_ints(plan, plan->kernel, 3, args, sizeof args / sizeof args[0]);
 }
 
 clconv_status clconv_conv2d_backward_weights_plan_create(clconv_context *ctx,
@@ -438,7 +415,7 @@ clconv_status clconv_conv2d_backward_bias_plan_create(clconv_context *ctx,
         size_t limit;
         if ((st = clconv_get_kernel(ctx, "conv2d_backward", "conv2d_backward_bias",
                                     plan->info.build_options, &plan->kernel)) ||
-            (st = bwd_kernel_wg_limit(plan, plan->kernel, &limit)))
+            (st = clconv_plan_wg_limit(plan, plan->kernel, &limit)))
             break;
         if ((size_t)wgb <= limit)
             break;
@@ -458,7 +435,7 @@ clconv_status clconv_conv2d_backward_bias_plan_create(clconv_context *ctx,
         plan->info.global_size[1] = plan->info.global_size[2] = 1;
         plan->info.local_mem_bytes = (size_t)wgb * sizeof(float);
         cl_int args[] = {(cl_int)oshape.n, (cl_int)oshape.c, (cl_int)(oshape.h * oshape.w)};
-        st = bwd_set_ints(plan, plan->kernel, 2, args, 3);
+        st = clconv_plan_set_ints(plan, plan->kernel, 2, args, 3);
     }
     if (st) {
         clconv_plan_destroy(plan);
@@ -518,7 +495,7 @@ clconv_status clconv_relu_backward_plan_create(clconv_context *ctx, const clconv
     snprintf(plan->info.kernel_name, sizeof plan->info.kernel_name, "relu_backward");
     size_t limit = 0;
     if ((st = clconv_get_kernel(ctx, "activation", "relu_backward", "", &plan->kernel)) ||
-        (st = bwd_kernel_wg_limit(plan, plan->kernel, &limit))) {
+        (st = clconv_plan_wg_limit(plan, plan->kernel, &limit))) {
         clconv_plan_destroy(plan);
         return st;
     }

@@ -256,25 +256,6 @@ static clconv_status ct_build(clconv_plan *plan, const clconv_conv_transpose2d_p
                              &plan->kernel);
 }
 
-static clconv_status ct_wg_limit(clconv_plan *plan, size_t *limit)
-{
-    cl_int err = clGetKernelWorkGroupInfo(plan->kernel, plan->ctx->device,
-                                          CL_KERNEL_WORK_GROUP_SIZE, sizeof *limit, limit, NULL);
-    if (err != CL_SUCCESS)
-        return clconv_fail_cl(plan->ctx, err,
-                              "clGetKernelWorkGroupInfo(CL_KERNEL_WORK_GROUP_SIZE)");
-    return CLCONV_SUCCESS;
-}
-
-static clconv_status ct_set_int_args(clconv_plan *plan, cl_uint first, const cl_int *v, size_t n)
-{
-    clconv_status st = CLCONV_SUCCESS;
-    for (size_t i = 0; i < n && !st; i++)
-        st = clconv_set_arg(plan->ctx, plan->kernel, first + (cl_uint)i, sizeof(cl_int), &v[i],
-                            plan->info.kernel_name);
-    return st;
-}
-
 static size_t round_up(size_t a, size_t b)
 {
     return (a + b - 1) / b * b;
@@ -303,7 +284,7 @@ static clconv_status ct_plan_gather(clconv_plan *plan, ct_data *d,
         if ((st = ct_build(plan, p, name, d->wg_w, d->wg_h, d->bw, d->boc, NULL)))
             return st;
         size_t limit, items = (size_t)d->wg_w * d->wg_h;
-        if ((st = ct_wg_limit(plan, &limit)))
+        if ((st = clconv_plan_wg_limit(plan, plan->kernel, &limit)))
             return st;
         if (items <= limit)
             break;
@@ -336,18 +317,7 @@ static clconv_status ct_plan_gather(clconv_plan *plan, ct_data *d,
                      (cl_int)out->c, (cl_int)out->h, (cl_int)out->w,
                      (cl_int)p->groups, (cl_int)p->pad_h, (cl_int)p->pad_w,
                      (cl_int)d->oc_blocks};
-    return ct_set_int_args(plan, 4, args, sizeof args / sizeof args[0]);
-}
-
-/* The queue's out-of-order flag (dependent steps then need explicit order). */
-static clconv_status ct_queue_out_of_order(clconv_context *ctx, bool *out_of_order)
-{
-    cl_command_queue_properties qp = 0;
-    cl_int err = clGetCommandQueueInfo(ctx->queue, CL_QUEUE_PROPERTIES, sizeof qp, &qp, NULL);
-    if (err != CL_SUCCESS)
-        return clconv_fail_cl(ctx, err, "clGetCommandQueueInfo(CL_QUEUE_PROPERTIES)");
-    *out_of_order = (qp & CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE) != 0;
-    return CLCONV_SUCCESS;
+    return clconv_plan_set_ints(plan, plan->kernel, 4, args, sizeof args / sizeof args[0]);
 }
 
 static int64_t ct_gcd(int64_t a, int64_t b)
@@ -442,7 +412,7 @@ static clconv_status ct_plan_vector(clconv_plan *plan, ct_data *d,
     if ((st = ct_build(plan, p, "conv_transpose2d_vector", 1, 1, d->bw, 1, extra)))
         return st;
     size_t limit;
-    if ((st = ct_wg_limit(plan, &limit)))
+    if ((st = clconv_plan_wg_limit(plan, plan->kernel, &limit)))
         return st;
     while ((size_t)d->wg_h > limit && d->wg_h > 1)
         d->wg_h /= 2;
@@ -470,7 +440,7 @@ static clconv_status ct_plan_vector(clconv_plan *plan, ct_data *d,
     if ((st = clconv_set_arg(ctx, plan->kernel, 1, sizeof(cl_mem), &d->packed,
                              "conv_transpose2d_vector")))
         return st;
-    if ((st = ct_queue_out_of_order(ctx, &d->out_of_order)))
+    if ((st = clconv_queue_out_of_order(ctx, &d->out_of_order)))
         return st;
     plan->work_dim = 3;
     plan->info.local_size[0] = 1;
@@ -485,7 +455,7 @@ static clconv_status ct_plan_vector(clconv_plan *plan, ct_data *d,
                      (cl_int)out->c, (cl_int)out->h, (cl_int)out->w, (cl_int)p->groups,
                      (cl_int)p->pad_h, (cl_int)p->pad_w, p->has_bias ? 1 : 0,
                      p->activation == CLCONV_ACTIVATION_RELU ? 1 : 0};
-    return ct_set_int_args(plan, 4, args, sizeof args / sizeof args[0]);
+    return clconv_plan_set_ints(plan, plan->kernel, 4, args, sizeof args / sizeof args[0]);
 }
 
 /* The columns variant (kernels/conv_transpose2d.cl, CT_COLUMNS): output
@@ -551,7 +521,7 @@ static clconv_status ct_plan_columns(clconv_plan *plan, ct_data *d,
     if ((st = ct_build(plan, p, "conv_transpose2d_columns", 1, 1, 1, d->boc, extra)))
         return st;
     size_t limit;
-    if ((st = ct_wg_limit(plan, &limit)))
+    if ((st = clconv_plan_wg_limit(plan, plan->kernel, &limit)))
         return st;
     while ((size_t)d->wg_h > limit && d->wg_h > 1)
         d->wg_h /= 2;
@@ -568,7 +538,7 @@ static clconv_status ct_plan_columns(clconv_plan *plan, ct_data *d,
                      (cl_int)out->c, (cl_int)out->h, (cl_int)out->w, (cl_int)p->groups,
                      (cl_int)p->pad_h, (cl_int)p->pad_w, p->has_bias ? 1 : 0,
                      p->activation == CLCONV_ACTIVATION_RELU ? 1 : 0};
-    return ct_set_int_args(plan, 4, args, sizeof args / sizeof args[0]);
+    return clconv_plan_set_ints(plan, plan->kernel, 4, args, sizeof args / sizeof args[0]);
 }
 
 /* The col2im launch size for `images` images. */
@@ -646,7 +616,7 @@ static clconv_status ct_plan_gemm(clconv_plan *plan, ct_data *d,
         if ((st = ct_build(plan, p, name, d->wg_w, 1, 1, 1, NULL)))
             return st;
         size_t limit;
-        if ((st = ct_wg_limit(plan, &limit)))
+        if ((st = clconv_plan_wg_limit(plan, plan->kernel, &limit)))
             return st;
         if ((size_t)d->wg_w <= limit)
             break;
@@ -663,12 +633,12 @@ static clconv_status ct_plan_gemm(clconv_plan *plan, ct_data *d,
     plan->work_dim = 3;
     ct_col2im_sizes(plan, d, chunk, plan->info.global_size, plan->info.local_size);
 
-    if ((st = ct_queue_out_of_order(ctx, &d->out_of_order)))
+    if ((st = clconv_queue_out_of_order(ctx, &d->out_of_order)))
         return st;
 
     cl_int args[] = {(cl_int)in->h, (cl_int)in->w, (cl_int)out->c, (cl_int)out->h,
                      (cl_int)out->w, (cl_int)p->groups, (cl_int)p->pad_h, (cl_int)p->pad_w};
-    return ct_set_int_args(plan, 3, args, sizeof args / sizeof args[0]);
+    return clconv_plan_set_ints(plan, plan->kernel, 3, args, sizeof args / sizeof args[0]);
 }
 
 clconv_status clconv_conv_transpose2d_plan_create(clconv_context *ctx,

@@ -138,6 +138,19 @@ clconv_status clconv_set_arg(clconv_context *ctx, cl_kernel k, cl_uint idx, size
 clconv_status clconv_plan_enqueue(clconv_plan *plan, cl_uint num_wait, const cl_event *wait_list,
                                   cl_event *done);
 
+/* The largest work-group kernel k of plan allows (CL_KERNEL_WORK_GROUP_SIZE)
+ * (plan.c). */
+clconv_status clconv_plan_wg_limit(clconv_plan *plan, cl_kernel k, size_t *limit);
+
+/* Sets arguments first..first+n-1 of kernel k to the ints v; messages name
+ * plan->info.kernel_name (plan.c). */
+clconv_status clconv_plan_set_ints(clconv_plan *plan, cl_kernel k, cl_uint first, const cl_int *v,
+                                   size_t n);
+
+/* Whether ctx's queue runs out of order (dependent steps then need events)
+ * (plan.c). */
+clconv_status clconv_queue_out_of_order(clconv_context *ctx, bool *out_of_order);
+
 /* Sets arguments 0..n-1 of plan->kernel to bufs (a NULL entry as a NULL
  * buffer; names[i] names it in messages), then clconv_plan_enqueue. The
  * caller holds plan->lock so concurrent runs of one plan keep their

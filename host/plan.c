@@ -154,6 +154,36 @@ clconv_status clconv_plan_enqueue(clconv_plan *plan, cl_uint num_wait, const cl_
     return CLCONV_SUCCESS;
 }
 
+clconv_status clconv_plan_wg_limit(clconv_plan *plan, cl_kernel k, size_t *limit)
+{
+    cl_int err = clGetKernelWorkGroupInfo(k, plan->ctx->device, CL_KERNEL_WORK_GROUP_SIZE,
+                                          sizeof *limit, limit, NULL);
+    if (err != CL_SUCCESS)
+        return clconv_fail_cl(plan->ctx, err,
+                              "clGetKernelWorkGroupInfo(CL_KERNEL_WORK_GROUP_SIZE)");
+    return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_plan_set_ints(clconv_plan *plan, cl_kernel k, cl_uint first, const cl_int *v,
+                                   size_t n)
+{
+    clconv_status st = CLCONV_SUCCESS;
+    for (size_t i = 0; i < n && !st; i++)
+        st = clconv_set_arg(plan->ctx, k, first + (cl_uint)i, sizeof(cl_int), &v[i],
+                            plan->info.kernel_name);
+    return st;
+}
+
+clconv_status clconv_queue_out_of_order(clconv_context *ctx, bool *out_of_order)
+{
+    cl_command_queue_properties qp = 0;
+    cl_int err = clGetCommandQueueInfo(ctx->queue, CL_QUEUE_PROPERTIES, sizeof qp, &qp, NULL);
+    if (err != CL_SUCCESS)
+        return clconv_fail_cl(ctx, err, "clGetCommandQueueInfo(CL_QUEUE_PROPERTIES)");
+    *out_of_order = (qp & CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE) != 0;
+    return CLCONV_SUCCESS;
+}
+
 clconv_status clconv_plan_enqueue_buffers(clconv_plan *plan, cl_uint n, const cl_mem *bufs,
                                           const char *const *names, cl_uint num_wait,
                                           const cl_event *wait_list, cl_event *done)

@@ -292,10 +292,8 @@ static clconv_status pool2d_plan_build(clconv_plan *plan, const clconv_pool2d_pa
         return st;
 
     size_t limit;
-    cl_int err = clGetKernelWorkGroupInfo(plan->kernel, ctx->device, CL_KERNEL_WORK_GROUP_SIZE,
-                                          sizeof limit, &limit, NULL);
-    if (err != CL_SUCCESS)
-        return clconv_fail_cl(ctx, err, "clGetKernelWorkGroupInfo(CL_KERNEL_WORK_GROUP_SIZE)");
+    if ((st = clconv_plan_wg_limit(plan, plan->kernel, &limit)))
+        return st;
     if (wg > limit || wg > ctx->max_item_sizes[0]) {
         if (opts && opts->wg_w != 0)
             return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,

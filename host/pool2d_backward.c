@@ -89,10 +89,8 @@ static clconv_status backward_plan_build(clconv_plan *plan, const clconv_pool2d_
         return st;
 
     size_t limit;
-    cl_int err = clGetKernelWorkGroupInfo(plan->kernel, ctx->device, CL_KERNEL_WORK_GROUP_SIZE,
-                                          sizeof limit, &limit, NULL);
-    if (err != CL_SUCCESS)
-        return clconv_fail_cl(ctx, err, "clGetKernelWorkGroupInfo(CL_KERNEL_WORK_GROUP_SIZE)");
+    if ((st = clconv_plan_wg_limit(plan, plan->kernel, &limit)))
+        return st;
     const size_t cap = limit < ctx->max_item_sizes[0] ? limit : ctx->max_item_sizes[0];
     if (wg > cap) {
         if (opts && opts->wg_w != 0)
