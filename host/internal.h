@@ -299,6 +299,18 @@ clconv_status clconv_pool2d_plan_setup(clconv_context *ctx, clconv_op op,
                                        const clconv_pool2d_params *params,
                                        const clconv_shape *input, clconv_plan **out);
 
+/* Fails UNSUPPORTED when a fixed window's coordinates over input in would
+ * leave the pooling kernels' 32-bit ints (pool2d.c; forward and backward). */
+clconv_status clconv_pool2d_check_reach(clconv_context *ctx, const clconv_pool2d_params *p,
+                                        const clconv_shape *in);
+
+/* Sets the 13 window arguments the pooling kernels (forward and backward)
+ * take from argument first on: kernel, stride, padding, dilation (ints),
+ * count_include_pad, lp's pow kind, then divisor_override, p and 1/p as
+ * floats (pool2d.c). */
+clconv_status clconv_pool2d_set_window_args(clconv_plan *plan, const clconv_pool2d_params *p,
+                                            cl_uint first);
+
 /* The mode's name in messages ("max", "avg", "lp", "adaptive-avg", ...) (pool2d.c). */
 const char *clconv_pool_mode_name(clconv_pool_mode m);
 

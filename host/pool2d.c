@@ -222,6 +222,42 @@ static size_t pow2_floor(size_t v)
     return r;
 }
 
+clconv_status clconv_pool2d_check_reach(clconv_context *ctx, const clconv_pool2d_params *p,
+                                        const clconv_shape *in)
+{
+    int64_t reach_h = in->h + 2 * p->pad_h + p->stride_h + p->dilation_h * (p->kernel_h - 1) + 1;
+    int64_t reach_w = in->w + 2 * p->pad_w + p->stride_w + p->dilation_w * (p->kernel_w - 1) + 1;
+    if (reach_h > INT32_MAX || reach_w > INT32_MAX || p->kernel_h * p->kernel_w > INT32_MAX)
+        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                           "window coordinates up to %lld x %lld exceed the kernels' 32-bit "
+                           "range", (long long)reach_h, (long long)reach_w);
+    return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_pool2d_set_window_args(clconv_plan *plan, const clconv_pool2d_params *p,
+                                            cl_uint first)
+{
+    int lp_kind = 0; /* how x^p and y^(1/p) are computed, as PyTorch's pow special cases */
+    if (p->norm_type == 1.0)
+        lp_kind = 1;
+    else if (p->norm_type == 2.0)
+        lp_kind = 2;
+    else if (p->norm_type == 3.0)
+        lp_kind = 3;
+    cl_int wa[] = {(cl_int)p->kernel_h, (cl_int)p->kernel_w, (cl_int)p->stride_h,
+                   (cl_int)p->stride_w, (cl_int)p->pad_h, (cl_int)p->pad_w,
+                   (cl_int)p->dilation_h, (cl_int)p->dilation_w,
+                   p->count_include_pad ? 1 : 0, lp_kind};
+    clconv_status st = clconv_plan_set_ints(plan, plan->kernel, first, wa, 10);
+    /* As PyTorch: the int64 divisor and the double powers become floats. */
+    cl_float fa[] = {(cl_float)p->divisor_override, (cl_float)p->norm_type,
+                     (cl_float)(1.0 / p->norm_type)};
+    for (cl_uint i = 0; i < 3 && !st; i++)
+        st = clconv_set_arg(plan->ctx, plan->kernel, first + 10 + i, sizeof(cl_float), &fa[i],
+                            plan->info.kernel_name);
+    return st;
+}
+
 static clconv_status pool2d_plan_build(clconv_plan *plan, const clconv_pool2d_params *p,
                                        const clconv_shape *in, const clconv_shape *out,
                                        const clconv_plan_options *opts)
@@ -255,14 +291,8 @@ static clconv_status pool2d_plan_build(clconv_plan *plan, const clconv_pool2d_pa
     }
 
     /* The kernels index with 32-bit ints: keep every window coordinate in range. */
-    if (!adaptive) {
-        int64_t reach_h = in->h + 2 * p->pad_h + p->stride_h + p->dilation_h * (p->kernel_h - 1) + 1;
-        int64_t reach_w = in->w + 2 * p->pad_w + p->stride_w + p->dilation_w * (p->kernel_w - 1) + 1;
-        if (reach_h > INT32_MAX || reach_w > INT32_MAX || p->kernel_h * p->kernel_w > INT32_MAX)
-            return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
-                               "window coordinates up to %lld x %lld exceed the kernels' 32-bit "
-                               "range", (long long)reach_h, (long long)reach_w);
-    }
+    if (!adaptive && (st = clconv_pool2d_check_reach(ctx, p, in)))
+        return st;
 
     /* CPU devices (PoCL) do not vectorize across work-items: max and avg
      * windows without dilation, column stride 1 or 2, take pool2d_window_vec
@@ -323,26 +353,7 @@ static clconv_status pool2d_plan_build(clconv_plan *plan, const clconv_pool2d_pa
             return st;
     if (adaptive)
         return CLCONV_SUCCESS;
-    int lp_kind = 0; /* how x^p and y^(1/p) are computed, as PyTorch's pow special cases */
-    if (p->norm_type == 1.0)
-        lp_kind = 1;
-    else if (p->norm_type == 2.0)
-        lp_kind = 2;
-    else if (p->norm_type == 3.0)
-        lp_kind = 3;
-    cl_int wa[] = {(cl_int)p->kernel_h, (cl_int)p->kernel_w, (cl_int)p->stride_h,
-                   (cl_int)p->stride_w, (cl_int)p->pad_h, (cl_int)p->pad_w,
-                   (cl_int)p->dilation_h, (cl_int)p->dilation_w,
-                   p->count_include_pad ? 1 : 0, lp_kind};
-    for (size_t i = 0; i < sizeof wa / sizeof wa[0]; i++)
-        if ((st = clconv_set_arg(ctx, plan->kernel, a++, sizeof(cl_int), &wa[i], name)))
-            return st;
-    /* As PyTorch: the int64 divisor and the double powers become floats. */
-    cl_float fa[] = {(cl_float)p->divisor_override, (cl_float)p->norm_type,
-                     (cl_float)(1.0 / p->norm_type)};
-    for (size_t i = 0; i < sizeof fa / sizeof fa[0]; i++)
-        if ((st = clconv_set_arg(ctx, plan->kernel, a++, sizeof(cl_float), &fa[i], name)))
-            return st;
+    return clconv_pool2d_set_window_args(plan, p, a);
     return CLCONV_SUCCESS;
 }
 

@@ -72,14 +72,8 @@ static clconv_status backward_plan_build(clconv_plan *plan, const clconv_pool2d_
                                opts->wg_w);
         wg = (size_t)opts->wg_w;
     }
-    if (!adaptive) { /* the kernels index with 32-bit ints */
-        int64_t reach_h = in->h + 2 * p->pad_h + p->stride_h + p->dilation_h * (p->kernel_h - 1) + 1;
-        int64_t reach_w = in->w + 2 * p->pad_w + p->stride_w + p->dilation_w * (p->kernel_w - 1) + 1;
-        if (reach_h > INT32_MAX || reach_w > INT32_MAX || p->kernel_h * p->kernel_w > INT32_MAX)
-            return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
-                               "window coordinates up to %lld x %lld exceed the kernels' 32-bit "
-                               "range", (long long)reach_h, (long long)reach_w);
-    }
+    if (!adaptive && (st = clconv_pool2d_check_reach(ctx, p, in)))
+        return st;
     const char *name = adaptive ? "pool2d_backward_adaptive" : "pool2d_backward_window";
     snprintf(plan->info.build_options, sizeof plan->info.build_options, "-DMODE=%d",
              (int)p->mode);
@@ -116,24 +110,12 @@ static clconv_status backward_plan_build(clconv_plan *plan, const clconv_pool2d_
             return st;
     if (adaptive)
         return CLCONV_SUCCESS;
-    int lp_kind = 0; /* x^p as the forward computes it (pow's special cases) */
-    if (p->norm_type == 1.0)
-        lp_kind = 1;
-    else if (p->norm_type == 2.0)
-        lp_kind = 2;
-    else if (p->norm_type == 3.0)
-        lp_kind = 3;
-    cl_int wa[] = {(cl_int)p->kernel_h, (cl_int)p->kernel_w, (cl_int)p->stride_h,
-                   (cl_int)p->stride_w, (cl_int)p->pad_h, (cl_int)p->pad_w,
-                   (cl_int)p->dilation_h, (cl_int)p->dilation_w,
-                   p->count_include_pad ? 1 : 0, lp_kind};
-    for (size_t i = 0; i < sizeof wa / sizeof wa[0]; i++)
-        if ((st = clconv_set_arg(ctx, plan->kernel, a++, sizeof(cl_int), &wa[i], name)))
-            return st;
-    /* As the forward: the int64 divisor and the double powers become floats. */
-    cl_float fa[] = {(cl_float)p->divisor_override, (cl_float)p->norm_type,
-                     (cl_float)(1.0 / p->norm_type), (cl_float)(1.0 / p->norm_type - 1.0),
-                     (cl_float)(p->norm_type - 1.0)};
+    /* The forward's window arguments (13 from a on), then the gradient's
+     * powers as floats. */
+    if ((st = clconv_pool2d_set_window_args(plan, p, a)))
+        return st;
+    a += 13;
+    cl_float fa[] = {(cl_float)(1.0 / p->norm_type - 1.0), (cl_float)(p->norm_type - 1.0)};
     for (size_t i = 0; i < sizeof fa / sizeof fa[0]; i++)
         if ((st = clconv_set_arg(ctx, plan->kernel, a++, sizeof(cl_float), &fa[i], name)))
             return st;
