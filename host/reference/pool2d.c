@@ -3,7 +3,7 @@
  * and torch.nn.functional.lp_pool2d compute it. Max and its indices are exact;
  * sums are accumulated in double and rounded to float once per PyTorch
  * operation. Deliberately plain: it is what the device is judged by. */
-#include "../internal.h"
+#include "pool2d_window.h"
 
 #include <math.h>
 
@@ -15,9 +15,6 @@ static inline void max_update(float v, int64_t i, float *m, int64_t *mi)
         *mi = i;
     }
 }
-
-static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
 /* x^p in float, as torch.pow(Tensor, Scalar) (x*x for p = 2, x*x*x for p = 3). */
 static float lp_pow(float v, double p)
@@ -57,19 +54,9 @@ static float window_value(const clconv_pool2d_params *p, const float *xp, int64_
     }
     case CLCONV_POOL_AVG: {
         /* AvgPoolKernel.cpp */
-        int64_t hs = ih0, ws = iw0;
-        int64_t he = min64(ih0 + p->kernel_h, H + p->pad_h);
-        int64_t we = min64(iw0 + p->kernel_w, W + p->pad_w);
-        const int64_t pool_size = (he - hs) * (we - ws);
-        hs = max64(hs, 0);
-        ws = max64(ws, 0);
-        he = min64(he, H);
-        we = min64(we, W);
-        if (hs >= he || ws >= we)
+        int64_t hs, he, ws, we, divide;
+        if (!ref_avg_window(p, H, W, oh, ow, &hs, &he, &ws, &we, &divide))
             return 0.0f;
-        const int64_t divide = p->divisor_override ? p->divisor_override
-                               : p->count_include_pad ? pool_size
-                                                      : (he - hs) * (we - ws);
         double s = 0.0;
         for (int64_t ih = hs; ih < he; ih++)
             for (int64_t iw = ws; iw < we; iw++)
@@ -104,8 +91,9 @@ static float window_value(const clconv_pool2d_params *p, const float *xp, int64_
 static float adaptive_value(const clconv_pool2d_params *p, const float *xp, int64_t H, int64_t W,
                             int64_t OH, int64_t OW, int64_t oh, int64_t ow, int64_t *index)
 {
-    const int64_t hs = oh * H / OH, he = ((oh + 1) * H + OH - 1) / OH;
-    const int64_t ws = ow * W / OW, we = ((ow + 1) * W + OW - 1) / OW;
+    int64_t hs, he, ws, we;
+    ref_adaptive_range(oh, H, OH, &hs, &he);
+    ref_adaptive_range(ow, W, OW, &ws, &we);
     if (p->mode == CLCONV_POOL_ADAPTIVE_MAX) {
         float m = -INFINITY;
         int64_t mi = hs * W + ws;

@@ -8,13 +8,10 @@
  * its autograd graph (pow, avg_pool2d, sign * relu(abs), mul, pow), with the
  * window shares summed in double. Deliberately plain: it is what the device
  * is judged by. */
-#include "../internal.h"
+#include "pool2d_window.h"
 
 #include <math.h>
 #include <stdlib.h>
-
-static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
 /* x^e in float as torch.pow(Tensor, Scalar) (special cases 0, 1, 2, 3, -0.5). */
 static float pow_scalar(float v, double e)
@@ -39,12 +36,6 @@ static void span(int64_t o, int64_t k, int64_t stride, int64_t pad, int64_t dil,
 {
     *lo = o * stride - pad;
     *hi = *lo + (k - 1) * dil;
-}
-
-static void adaptive_range(int64_t o, int64_t in, int64_t out, int64_t *s, int64_t *e)
-{
-    *s = o * in / out;
-    *e = ((o + 1) * in + out - 1) / out;
 }
 
 /* The gradient of lp_pool2d with respect to its window mean a = avg(x^p),
@@ -115,8 +106,8 @@ clconv_status clconv_ref_pool2d_backward(const clconv_pool2d_params *p, const cl
                      * span inside the plane (always, for indices from a
                      * forward run); anything else contributes nothing. */
                     if (m == CLCONV_POOL_ADAPTIVE_MAX) {
-                        adaptive_range(oh, H, OH, &hs, &he);
-                        adaptive_range(ow, W, OW, &ws, &we);
+                        ref_adaptive_range(oh, H, OH, &hs, &he);
+                        ref_adaptive_range(ow, W, OW, &ws, &we);
                         he--;
                         we--;
                     } else {
@@ -130,28 +121,17 @@ clconv_status clconv_ref_pool2d_backward(const clconv_pool2d_params *p, const cl
                     if (ih >= hs && ih <= he && iw >= ws && iw <= we)
                         g[idx] += d;
                 } else if (m == CLCONV_POOL_AVG) {
-                    /* cpu_avg_pool_backward */
-                    hs = oh * p->stride_h - p->pad_h;
-                    ws = ow * p->stride_w - p->pad_w;
-                    he = min64(hs + p->kernel_h, H + p->pad_h);
-                    we = min64(ws + p->kernel_w, W + p->pad_w);
-                    const int64_t pool_size = (he - hs) * (we - ws);
-                    hs = max64(hs, 0);
-                    ws = max64(ws, 0);
-                    he = min64(he, H);
-                    we = min64(we, W);
-                    if (hs >= he || ws >= we)
+                    /* cpu_avg_pool_backward: the forward's window */
+                    int64_t divide;
+                    if (!ref_avg_window(p, H, W, oh, ow, &hs, &he, &ws, &we, &divide))
                         continue;
-                    const int64_t divide = p->divisor_override ? p->divisor_override
-                                           : p->count_include_pad ? pool_size
-                                                                  : (he - hs) * (we - ws);
                     const float delta = d / (float)divide;
                     for (int64_t ih = hs; ih < he; ih++)
                         for (int64_t iw = ws; iw < we; iw++)
                             g[ih * W + iw] += delta;
                 } else if (m == CLCONV_POOL_ADAPTIVE_AVG) {
-                    adaptive_range(oh, H, OH, &hs, &he);
-                    adaptive_range(ow, W, OW, &ws, &we);
+                    ref_adaptive_range(oh, H, OH, &hs, &he);
+                    ref_adaptive_range(ow, W, OW, &ws, &we);
                     const float delta = d / (float)(he - hs) / (float)(we - ws);
                     for (int64_t ih = hs; ih < he; ih++)
                         for (int64_t iw = ws; iw < we; iw++)
