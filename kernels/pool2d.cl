@@ -53,20 +53,6 @@
         mi = (i);                         \
     }
 
-#if MODE == MODE_LP
-/* x^p as PyTorch's pow(Tensor, Scalar) computes it (special cases 1, 2, 3). */
-inline float lp_pow(float v, int lp_kind, float p)
-{
-    if (lp_kind == 1)
-        return v;
-    if (lp_kind == 2)
-        return v * v;
-    if (lp_kind == 3)
-        return v * v * v;
-    return pow(v, p);
-}
-#endif
-
 __kernel void pool2d_window(__global const float *restrict x, __global float *restrict y,
                             __global long *restrict idx, const int H, const int W,
                             const int OH, const int OW, const int ncols, const int nitems,
@@ -175,7 +161,7 @@ __kernel void pool2d_window(__global const float *restrict x, __global float *re
                 const int iw = iw0 + b;
                 if (iw >= W)
                     continue;
-                s += lp_pow(xp[ih * W + iw], lp_kind, p);
+                s += clconv_lp_pow(xp[ih * W + iw], lp_kind, p);
             }
         }
         float av = s / (float)((long)(hc - ih0) * (wc - iw0));
@@ -338,8 +324,8 @@ __kernel void pool2d_adaptive(__global const float *restrict x, __global float *
     const int ow = (int)k % ncols, row = (int)k / ncols;
     const int oh = row % OH, plane = row / OH;
     __global const float *xp = x + (size_t)plane * H * W;
-    const int hs = (int)((long)oh * H / OH), he = (int)(((long)(oh + 1) * H + OH - 1) / OH);
-    const int ws = (int)((long)ow * W / OW), we = (int)(((long)(ow + 1) * W + OW - 1) / OW);
+    const int hs = CLCONV_ADAPTIVE_START(oh, H, OH), he = CLCONV_ADAPTIVE_END(oh, H, OH);
+    const int ws = CLCONV_ADAPTIVE_START(ow, W, OW), we = CLCONV_ADAPTIVE_END(ow, W, OW);
     const size_t o = (size_t)row * OW + ow;
 #if MODE == MODE_ADAPTIVE_MAX
     float m = -INFINITY;

@@ -55,20 +55,6 @@ inline long window_argmax(__global const float *xp, int H, int W, int ih0, int i
 }
 #endif
 
-#if MODE == MODE_LP
-/* v^p as the forward computes it (lp_kind 1, 2, 3: p = 1, 2, 3). */
-inline float lp_pow(float v, int lp_kind, float p)
-{
-    if (lp_kind == 1)
-        return v;
-    if (lp_kind == 2)
-        return v * v;
-    if (lp_kind == 3)
-        return v * v * v;
-    return pow(v, p);
-}
-#endif
-
 /* Max, avg and lp windows: kernel kh x kw, stride sh x sw, padding ph x pw,
  * dilation dh x dw (1 but for max). divisor: avg's divisor_override as a
  * float (0 = none). lp: p, inv_p = 1/p, tpow = 1/p - 1, xpow = p - 1. */
@@ -139,7 +125,7 @@ __kernel void pool2d_backward_window(__global const float *restrict dy,
             float sum = 0.0f;
             for (int a = ih0; a < hc; a++)
                 for (int b = iw0; b < wc; b++)
-                    sum += lp_pow(xp[a * W + b], lp_kind, p);
+                    sum += clconv_lp_pow(xp[a * W + b], lp_kind, p);
             const float cnt = (float)((long)(hc - ih0) * (wc - iw0));
             const float av = sum / cnt;
             if (av == 0.0f)
@@ -177,8 +163,8 @@ __kernel void pool2d_backward_adaptive(__global const float *restrict dy,
         return;
     const int iw = (int)k % W, r = (int)k / W;
     const int ih = r % H, plane = r / H;
-    const int oh0 = (int)((long)ih * OH / H), oh1 = (int)(((long)(ih + 1) * OH + H - 1) / H);
-    const int ow0 = (int)((long)iw * OW / W), ow1 = (int)(((long)(iw + 1) * OW + W - 1) / W);
+    const int oh0 = CLCONV_ADAPTIVE_START(ih, OH, H), oh1 = CLCONV_ADAPTIVE_END(ih, OH, H);
+    const int ow0 = CLCONV_ADAPTIVE_START(iw, OW, W), ow1 = CLCONV_ADAPTIVE_END(iw, OW, W);
     __global const float *dyp = dy + (size_t)plane * OH * OW;
     float s = 0.0f;
 #if MODE == MODE_ADAPTIVE_MAX
@@ -186,11 +172,11 @@ __kernel void pool2d_backward_adaptive(__global const float *restrict dy,
     __global const float *xp = x ? x + (size_t)plane * H * W : 0;
 #endif
     for (int oh = oh0; oh < oh1 && oh < OH; oh++) {
-        const int hs = (int)((long)oh * H / OH), he = (int)(((long)(oh + 1) * H + OH - 1) / OH);
+        const int hs = CLCONV_ADAPTIVE_START(oh, H, OH), he = CLCONV_ADAPTIVE_END(oh, H, OH);
         if (ih < hs || ih >= he)
             continue;
         for (int ow = ow0; ow < ow1 && ow < OW; ow++) {
-            const int ws = (int)((long)ow * W / OW), we = (int)(((long)(ow + 1) * W + OW - 1) / OW);
+            const int ws = CLCONV_ADAPTIVE_START(ow, W, OW), we = CLCONV_ADAPTIVE_END(ow, W, OW);
             if (iw < ws || iw >= we)
                 continue;
             const int o = oh * OW + ow;
