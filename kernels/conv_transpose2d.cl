@@ -232,6 +232,30 @@ inline float ctv_epilogue(float acc, __global const float *b, int oc, int has_bi
     return acc;
 }
 
+/* Global id 2 of both CPU variants, ((g * ocbs + ocb) * NPHASE + phase) * N + n,
+ * split into its parts. */
+inline void ctv_split_z(int z, int N, int ocbs, int *n, int *phase, int *ocb, int *g)
+{
+    *n = z % N;
+    z /= N;
+    *phase = z % NPHASE;
+    z /= NPHASE;
+    *ocb = z % ocbs;
+    *g = z / ocbs;
+}
+
+/* First tap of phase residue r along one axis (kernel k_len, step, dilation
+ * dil, stride, padding pad): the least tap below step with
+ * (r + pad - tap * dil) % stride == 0, or k_len when the phase has none.
+ * Called with the -D constants, so it folds as the inline loop did. */
+inline int ctv_first_tap(int r, int pad, int k_len, int step, int dil, int stride)
+{
+    int k = 0;
+    while (k < k_len && k < step && (r + pad - k * dil) % stride != 0)
+        k++;
+    return k == step ? k_len : k;
+}
+
 #ifndef CT_COLUMNS
 /* wp[((g * ocbs + ocb) * cin_g + ci) * KHW * VEC + k * VEC + lane]
  *   = w[g * cin_g + ci, ocb * VEC + lane, k] (0 past cout_g). */
@@ -300,13 +324,8 @@ __kernel void conv_transpose2d_vector(__global const float *restrict x,
 {
     const int cin_g = C / groups, cout_g = OC / groups;
     const int ocbs = CLCONV_DIV_UP(cout_g, VEC);
-    int z = get_global_id(2);
-    const int n = z % N;
-    z /= N;
-    const int phase = z % NPHASE;
-    z /= NPHASE;
-    const int ocb = z % ocbs;
-    const int g = z / ocbs;
+    int n, phase, ocb, g;
+    ctv_split_z(get_global_id(2), N, ocbs, &n, &phase, &ocb, &g);
     if (g >= groups)
         return; /* no barriers here: leaving early is safe */
     const int rh = phase / SW, rw = phase - (phase / SW) * SW;
@@ -314,15 +333,8 @@ __kernel void conv_transpose2d_vector(__global const float *restrict x,
     if (rh + i0 * SH >= OH || rw + j0 * SW >= OW)
         return;
     /* First tap of this phase along each axis (KH / KW: none). */
-    int kh0 = 0, kw0 = 0;
-    while (kh0 < KH && kh0 < STEP_H && (rh + pad_h - kh0 * DH) % SH != 0)
-        kh0++;
-    if (kh0 == STEP_H)
-        kh0 = KH;
-    while (kw0 < KW && kw0 < STEP_W && (rw + pad_w - kw0 * DW) % SW != 0)
-        kw0++;
-    if (kw0 == STEP_W)
-        kw0 = KW;
+    const int kh0 = ctv_first_tap(rh, pad_h, KH, STEP_H, DH, SH);
+    const int kw0 = ctv_first_tap(rw, pad_w, KW, STEP_W, DW, SW);
     bool rows_ok[RH];
     for (int r = 0; r < RH; r++)
         rows_ok[r] = rh + (i0 + r) * SH < OH;
@@ -396,28 +408,16 @@ __kernel void conv_transpose2d_columns(__global const float *restrict x,
 {
     const int cin_g = C / groups, cout_g = OC / groups;
     const int ocbs = CLCONV_DIV_UP(cout_g, BOC);
-    int z = get_global_id(2);
-    const int n = z % N;
-    z /= N;
-    const int phase = z % NPHASE;
-    z /= NPHASE;
-    const int ocb = z % ocbs;
-    const int g = z / ocbs;
+    int n, phase, ocb, g;
+    ctv_split_z(get_global_id(2), N, ocbs, &n, &phase, &ocb, &g);
     if (g >= groups)
         return; /* no barriers here: leaving early is safe */
     const int rh = phase / SW, rw = phase - (phase / SW) * SW;
     const int i0 = get_global_id(1) * RH, j0 = get_global_id(0) * (VEC * BV);
     if (rh + i0 * SH >= OH || rw + j0 * SW >= OW)
         return;
-    int kh0 = 0, kw0 = 0;
-    while (kh0 < KH && kh0 < STEP_H && (rh + pad_h - kh0 * DH) % SH != 0)
-        kh0++;
-    if (kh0 == STEP_H)
-        kh0 = KH;
-    while (kw0 < KW && kw0 < STEP_W && (rw + pad_w - kw0 * DW) % SW != 0)
-        kw0++;
-    if (kw0 == STEP_W)
-        kw0 = KW;
+    const int kh0 = ctv_first_tap(rh, pad_h, KH, STEP_H, DH, SH);
+    const int kw0 = ctv_first_tap(rw, pad_w, KW, STEP_W, DW, SW);
     bool rows_ok[RH];
     for (int r = 0; r < RH; r++)
         rows_ok[r] = rh + (i0 + r) * SH < OH;
