@@ -433,46 +433,11 @@ static sweep_case random_case(tu_rng *r)
 {
     sweep_case c;
     memset(&c, 0, sizeof c);
-    for (;;) {
-        static const clconv_pool_mode modes[] = {
-            CLCONV_POOL_MAX, CLCONV_POOL_MAX, CLCONV_POOL_MAX, CLCONV_POOL_AVG, CLCONV_POOL_AVG,
-            CLCONV_POOL_AVG, CLCONV_POOL_LP, CLCONV_POOL_ADAPTIVE_AVG, CLCONV_POOL_ADAPTIVE_MAX,
-            CLCONV_POOL_ADAPTIVE_MAX};
-        clconv_pool_mode m = modes[tu_int(r, 0, (int)(sizeof modes / sizeof modes[0]) - 1)];
-        c.in = (clconv_shape){tu_int(r, 1, 3), tu_int(r, 1, 4), tu_int(r, 1, 20), tu_int(r, 1, 40)};
-        if (m == CLCONV_POOL_ADAPTIVE_AVG || m == CLCONV_POOL_ADAPTIVE_MAX) {
-            c.p = clconv_pool2d_default_params(m, tu_int(r, 1, (int)c.in.h + 3),
-                                               tu_int(r, 1, (int)c.in.w + 3));
-            if (tu_int(r, 0, 5) == 0)
-                c.p = clconv_pool2d_global_params(m);
-        } else if (tu_int(r, 0, 3) == 0) { /* a window of the specialized palette */
-            int k = tu_int(r, 2, 3), s = tu_int(r, 1, 2);
-            c.p = clconv_pool2d_default_params(m, k, k);
-            c.p.stride_h = c.p.stride_w = s;
-        } else {
-            c.p = clconv_pool2d_default_params(m, tu_int(r, 1, 6), tu_int(r, 1, 6));
-            c.p.stride_h = tu_int(r, 1, 4);
-            c.p.stride_w = tu_int(r, 1, 4);
-            if (m == CLCONV_POOL_MAX && tu_int(r, 0, 2) == 0) {
-                c.p.dilation_h = tu_int(r, 1, 3);
-                c.p.dilation_w = tu_int(r, 1, 3);
-            }
-        }
-        if (m != CLCONV_POOL_LP) {
-            c.p.pad_h = tu_int(r, 0, (int)(c.p.kernel_h / 2));
-            c.p.pad_w = tu_int(r, 0, (int)(c.p.kernel_w / 2));
-        }
-        c.p.ceil_mode = tu_int(r, 0, 1);
-        c.p.count_include_pad = tu_int(r, 0, 1);
-        if (m == CLCONV_POOL_AVG && tu_int(r, 0, 4) == 0)
-            c.p.divisor_override = tu_int(r, 0, 1) ? tu_int(r, 1, 9) : -tu_int(r, 1, 3);
-        if (m == CLCONV_POOL_LP) {
-            static const double ps[] = {1, 2, 2, 3, 1.5, 4};
-            c.p.norm_type = ps[tu_int(r, 0, 5)];
-        }
-        if (clconv_pool2d_validate(&c.p, &c.in) == CLCONV_SUCCESS)
-            break;
-    }
+    static const clconv_pool_mode modes[] = {
+        CLCONV_POOL_MAX, CLCONV_POOL_MAX, CLCONV_POOL_MAX, CLCONV_POOL_AVG, CLCONV_POOL_AVG,
+        CLCONV_POOL_AVG, CLCONV_POOL_LP, CLCONV_POOL_ADAPTIVE_AVG, CLCONV_POOL_ADAPTIVE_MAX,
+        CLCONV_POOL_ADAPTIVE_MAX};
+    c.p = tu_pool2d_random(r, modes, (int)(sizeof modes / sizeof modes[0]), true, &c.in);
     if (tu_int(r, 0, 3) == 0)
         c.opt.block_w = 3;
     if (tu_int(r, 0, 9) == 0)
@@ -498,13 +463,7 @@ static void describe(const sweep_case *c, char *buf, size_t n)
 
 static void fill_data(tu_rng *r, float *x, size_t n, int data, bool positive)
 {
-    tu_fill(r, x, n, data == 0);
-    if (data == 2) {
-        static const float specials[] = {NAN, INFINITY, -INFINITY, -INFINITY};
-        for (size_t i = 0; i < n; i++)
-            if (tu_int(r, 0, 7) == 0)
-                x[i] = specials[tu_int(r, 0, 3)];
-    }
+    tu_fill_data(r, x, n, data);
     if (positive)
         for (size_t i = 0; i < n; i++)
             x[i] = fabsf(x[i]);
@@ -674,13 +633,6 @@ START_TEST(edge_shapes)
 }
 END_TEST
 
-static bool device_is_cpu(void)
-{
-    cl_device_type t = 0;
-    clGetDeviceInfo(clconv_context_device(tu_ctx()), CL_DEVICE_TYPE, sizeof t, &t, NULL);
-    return (t & CL_DEVICE_TYPE_CPU) != 0;
-}
-
 /* Plans: info, specialization palette, options. */
 START_TEST(plan_info)
 {
@@ -699,12 +651,12 @@ START_TEST(plan_info)
     ck_assert_int_eq(info.output.h, 8);
     ck_assert_int_eq(info.output.w, 9);
     /* CPU devices take the vectorized kernel: 4 or 8 outputs per work-item. */
-    ck_assert_str_eq(info.kernel_name, device_is_cpu() ? "pool2d_window_vec" : "pool2d_window");
+    ck_assert_str_eq(info.kernel_name, tu_device_is_cpu() ? "pool2d_window_vec" : "pool2d_window");
     ck_assert_ptr_nonnull(strstr(info.build_options, "-DKH=3"));
     ck_assert(info.bytes == (double)(2 * 3 * (17 * 19 + 8 * 9) * 4));
     ck_assert(info.flops == (double)(2 * 3 * 8 * 9 * 9));
     ck_assert_uint_eq(info.workspace_bytes, 0);
-    ck_assert_uint_ge(info.global_size[0], device_is_cpu() ? 2 * 3 * 8 * 2 : 2 * 3 * 8 * 9 / 2);
+    ck_assert_uint_ge(info.global_size[0], tu_device_is_cpu() ? 2 * 3 * 8 * 2 : 2 * 3 * 8 * 9 / 2);
     ck_assert_uint_eq(info.global_size[0] % info.local_size[0], 0);
     clconv_plan_destroy(plan);
     /* block_w asks for the scalar kernel's blocking. */

@@ -614,41 +614,10 @@ static sweep_case random_case(tu_rng *r)
 {
     sweep_case c;
     memset(&c, 0, sizeof c);
-    for (;;) {
-        static const clconv_pool_mode modes[] = {
-            CLCONV_POOL_MAX, CLCONV_POOL_MAX, CLCONV_POOL_AVG, CLCONV_POOL_AVG, CLCONV_POOL_AVG,
-            CLCONV_POOL_LP, CLCONV_POOL_LP, CLCONV_POOL_ADAPTIVE_AVG, CLCONV_POOL_ADAPTIVE_MAX};
-        clconv_pool_mode m = modes[tu_int(r, 0, (int)(sizeof modes / sizeof modes[0]) - 1)];
-        c.in = (clconv_shape){tu_int(r, 1, 3), tu_int(r, 1, 4), tu_int(r, 1, 20), tu_int(r, 1, 40)};
-        if (m == CLCONV_POOL_ADAPTIVE_AVG || m == CLCONV_POOL_ADAPTIVE_MAX) {
-            c.p = clconv_pool2d_default_params(m, tu_int(r, 1, (int)c.in.h + 3),
-                                               tu_int(r, 1, (int)c.in.w + 3));
-            if (tu_int(r, 0, 5) == 0)
-                c.p = clconv_pool2d_global_params(m);
-        } else {
-            c.p = clconv_pool2d_default_params(m, tu_int(r, 1, 6), tu_int(r, 1, 6));
-            c.p.stride_h = tu_int(r, 1, 4);
-            c.p.stride_w = tu_int(r, 1, 4);
-            if (m == CLCONV_POOL_MAX && tu_int(r, 0, 2) == 0) {
-                c.p.dilation_h = tu_int(r, 1, 3);
-                c.p.dilation_w = tu_int(r, 1, 3);
-            }
-        }
-        if (m != CLCONV_POOL_LP) {
-            c.p.pad_h = tu_int(r, 0, (int)(c.p.kernel_h / 2));
-            c.p.pad_w = tu_int(r, 0, (int)(c.p.kernel_w / 2));
-        }
-        c.p.ceil_mode = tu_int(r, 0, 1);
-        c.p.count_include_pad = tu_int(r, 0, 1);
-        if (m == CLCONV_POOL_AVG && tu_int(r, 0, 4) == 0)
-            c.p.divisor_override = tu_int(r, 0, 1) ? tu_int(r, 1, 9) : -tu_int(r, 1, 3);
-        if (m == CLCONV_POOL_LP) {
-            static const double ps[] = {1, 2, 2, 3, 1.5, 4};
-            c.p.norm_type = ps[tu_int(r, 0, 5)];
-        }
-        if (clconv_pool2d_validate(&c.p, &c.in) == CLCONV_SUCCESS)
-            break;
-    }
+    static const clconv_pool_mode modes[] = {
+        CLCONV_POOL_MAX, CLCONV_POOL_MAX, CLCONV_POOL_AVG, CLCONV_POOL_AVG, CLCONV_POOL_AVG,
+        CLCONV_POOL_LP, CLCONV_POOL_LP, CLCONV_POOL_ADAPTIVE_AVG, CLCONV_POOL_ADAPTIVE_MAX};
+    c.p = tu_pool2d_random(r, modes, (int)(sizeof modes / sizeof modes[0]), false, &c.in);
     if (tu_int(r, 0, 9) == 0)
         c.opt.wg_w = 16;
     c.data = tu_int(r, 0, 5) == 0 ? 2 : tu_int(r, 0, 1);
@@ -671,24 +640,6 @@ static void describe(const sweep_case *c, char *buf, size_t n)
              (long long)p->output_h, (long long)p->output_w, c->opt.wg_w, c->data);
 }
 
-static void fill_data(tu_rng *r, float *a, size_t n, int data)
-{
-    tu_fill(r, a, n, data == 0);
-    if (data == 2) {
-        static const float specials[] = {NAN, INFINITY, -INFINITY, -INFINITY};
-        for (size_t i = 0; i < n; i++)
-            if (tu_int(r, 0, 7) == 0)
-                a[i] = specials[tu_int(r, 0, 3)];
-    }
-}
-
-static bool device_is_cpu(void)
-{
-    cl_device_type t = 0;
-    clGetDeviceInfo(clconv_context_device(tu_ctx()), CL_DEVICE_TYPE, sizeof t, &t, NULL);
-    return (t & CL_DEVICE_TYPE_CPU) != 0;
-}
-
 /* Max must match the reference bit for bit (the same float additions in the
  * same order; PyTorch's result), avg and adaptive avg too on CPU devices
  * (elsewhere within a bound: OpenCL allows an inexact division); lp within a
@@ -701,11 +652,11 @@ static bool check_case(const sweep_case *c, tu_rng *r, uint64_t seed, int i)
     const size_t nx = clconv_shape_elements(c->in), ny = clconv_shape_elements(os);
     const bool lp = p->mode == CLCONV_POOL_LP, maxm = is_max(p->mode);
     float *x = tu_alloc(nx), *dy = tu_alloc(ny), *ref = tu_alloc(nx);
-    fill_data(r, x, nx, c->data);
+    tu_fill_data(r, x, nx, c->data);
     if (lp) /* positive data: fractional powers, and a mean far from 0 */
         for (size_t j = 0; j < nx; j++)
             x[j] = fabsf(x[j]) + (c->data == 0 ? 0.0f : 0.125f);
-    fill_data(r, dy, ny, maxm || lp ? c->data == 2 ? 1 : c->data : c->data);
+    tu_fill_data(r, dy, ny, maxm || lp ? c->data == 2 ? 1 : c->data : c->data);
     int64_t *idx = NULL;
     if (maxm) {
         idx = alloc_idx(ny);
@@ -723,7 +674,7 @@ static bool check_case(const sweep_case *c, tu_rng *r, uint64_t seed, int i)
     if (lp) {
         const double k = (double)(p->kernel_h * p->kernel_w);
         bad = tu_compare(got, ref, NULL, nx, 1e-6, 64.0 * k * FLT_EPSILON, msg, sizeof msg);
-    } else if (!maxm && !device_is_cpu()) {
+    } else if (!maxm && !tu_device_is_cpu()) {
         /* OpenCL lets a device round float division to 2.5 ulp (PoCL rounds
          * it correctly, like the host): a bound scaled by the sum of |share|. */
         float *ady = tu_alloc(ny), *scale = tu_alloc(nx);

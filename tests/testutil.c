@@ -149,3 +149,65 @@ int tu_run_suite(Suite *s)
     g_ctx = NULL;
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
+
+/* ---- shared by the pooling suites ---------------------------------------- */
+
+bool tu_device_is_cpu(void)
+{
+    cl_device_type t = 0;
+    clGetDeviceInfo(clconv_context_device(tu_ctx()), CL_DEVICE_TYPE, sizeof t, &t, NULL);
+    return (t & CL_DEVICE_TYPE_CPU) != 0;
+}
+
+void tu_fill_data(tu_rng *r, float *a, size_t n, int data)
+{
+    tu_fill(r, a, n, data == 0);
+    if (data == 2) {
+        static const float specials[] = {NAN, INFINITY, -INFINITY, -INFINITY};
+        for (size_t i = 0; i < n; i++)
+            if (tu_int(r, 0, 7) == 0)
+                a[i] = specials[tu_int(r, 0, 3)];
+    }
+}
+
+clconv_pool2d_params tu_pool2d_random(tu_rng *r, const clconv_pool_mode *modes, int nmodes,
+                                      bool palette, clconv_shape *in)
+{
+    for (;;) {
+        clconv_pool2d_params p;
+        clconv_pool_mode m = modes[tu_int(r, 0, nmodes - 1)];
+        *in = (clconv_shape){tu_int(r, 1, 3), tu_int(r, 1, 4), tu_int(r, 1, 20), tu_int(r, 1, 40)};
+        if (m == CLCONV_POOL_ADAPTIVE_AVG || m == CLCONV_POOL_ADAPTIVE_MAX) {
+            p = clconv_pool2d_default_params(m, tu_int(r, 1, (int)in->h + 3),
+                                             tu_int(r, 1, (int)in->w + 3));
+            if (tu_int(r, 0, 5) == 0)
+                p = clconv_pool2d_global_params(m);
+        } else if (palette && tu_int(r, 0, 3) == 0) { /* a window of the specialized palette */
+            int k = tu_int(r, 2, 3), s = tu_int(r, 1, 2);
+            p = clconv_pool2d_default_params(m, k, k);
+            p.stride_h = p.stride_w = s;
+        } else {
+            p = clconv_pool2d_default_params(m, tu_int(r, 1, 6), tu_int(r, 1, 6));
+            p.stride_h = tu_int(r, 1, 4);
+            p.stride_w = tu_int(r, 1, 4);
+            if (m == CLCONV_POOL_MAX && tu_int(r, 0, 2) == 0) {
+                p.dilation_h = tu_int(r, 1, 3);
+                p.dilation_w = tu_int(r, 1, 3);
+            }
+        }
+        if (m != CLCONV_POOL_LP) {
+            p.pad_h = tu_int(r, 0, (int)(p.kernel_h / 2));
+            p.pad_w = tu_int(r, 0, (int)(p.kernel_w / 2));
+        }
+        p.ceil_mode = tu_int(r, 0, 1);
+        p.count_include_pad = tu_int(r, 0, 1);
+        if (m == CLCONV_POOL_AVG && tu_int(r, 0, 4) == 0)
+            p.divisor_override = tu_int(r, 0, 1) ? tu_int(r, 1, 9) : -tu_int(r, 1, 3);
+        if (m == CLCONV_POOL_LP) {
+            static const double ps[] = {1, 2, 2, 3, 1.5, 4};
+            p.norm_type = ps[tu_int(r, 0, 5)];
+        }
+        if (clconv_pool2d_validate(&p, in) == CLCONV_SUCCESS)
+            return p;
+    }
+}

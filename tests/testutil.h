@@ -52,4 +52,22 @@ void tu_guarded_release(tu_guarded *g);
  * and returns the process exit status. */
 int tu_run_suite(Suite *s);
 
+/* ---- shared by the pooling suites (test_pool2d, test_pool2d_backward) ---- */
+
+/* Whether the test context's device is a CPU. */
+bool tu_device_is_cpu(void);
+
+/* tu_fill with data 0 (small integers) or 1 (floats); data 2: floats with
+ * NaN, inf and -inf sprinkled over about one element in eight. */
+void tu_fill_data(tu_rng *r, float *a, size_t n, int data);
+
+/* Random valid pooling params and input shape: the mode drawn from modes
+ * (repeats weight it), windows up to 6, strides up to 4, dilation (max),
+ * padding up to half the window (not lp), ceil_mode, count_include_pad,
+ * divisor_override (avg), p (lp); palette: one draw in four is a 2x2 / 3x3
+ * window of stride 1 or 2 (the specialized kernels). Redraws until
+ * clconv_pool2d_validate accepts. */
+clconv_pool2d_params tu_pool2d_random(tu_rng *r, const clconv_pool_mode *modes, int nmodes,
+                                      bool palette, clconv_shape *in);
+
 #endif
