@@ -160,6 +160,26 @@ static void count_call(const char *name)
         return NULL; \
     }
 
+/* clRetain<Name> / clRelease<Name>: the real call, then the ledger's count
+ * of handle h of the given type (not for the test's own calls). */
+#define RETAIN_RELEASE(Name, handle_t, type) \
+    cl_int clRetain##Name(handle_t h) \
+    { \
+        REAL(clRetain##Name); \
+        cl_int err = real_clRetain##Name(h); \
+        if (err == CL_SUCCESS && !bypass) \
+            track_retain(h, type); \
+        return err; \
+    } \
+    cl_int clRelease##Name(handle_t h) \
+    { \
+        REAL(clRelease##Name); \
+        cl_int err = real_clRelease##Name(h); \
+        if (err == CL_SUCCESS && !bypass) \
+            track_release(h, type); \
+        return err; \
+    }
+
 /* ---- the wrapped entry points -------------------------------------------- */
 
 cl_context clCreateContext(const cl_context_properties *props, cl_uint n, const cl_device_id *devs,
@@ -173,23 +193,7 @@ cl_context clCreateContext(const cl_context_properties *props, cl_uint n, const 
     return c;
 }
 
-cl_int clRetainContext(cl_context c)
-{
-    REAL(clRetainContext);
-    cl_int err = real_clRetainContext(c);
-    if (err == CL_SUCCESS && !bypass)
-        track_retain(c, T_CONTEXT);
-    return err;
-}
-
-cl_int clReleaseContext(cl_context c)
-{
-    REAL(clReleaseContext);
-    cl_int err = real_clReleaseContext(c);
-    if (err == CL_SUCCESS && !bypass)
-        track_release(c, T_CONTEXT);
-    return err;
-}
+RETAIN_RELEASE(Context, cl_context, T_CONTEXT)
 
 cl_command_queue clCreateCommandQueue(cl_context c, cl_device_id d,
                                       cl_command_queue_properties props, cl_int *errcode_ret)
@@ -201,23 +205,7 @@ cl_command_queue clCreateCommandQueue(cl_context c, cl_device_id d,
     return q;
 }
 
-cl_int clRetainCommandQueue(cl_command_queue q)
-{
-    REAL(clRetainCommandQueue);
-    cl_int err = real_clRetainCommandQueue(q);
-    if (err == CL_SUCCESS && !bypass)
-        track_retain(q, T_QUEUE);
-    return err;
-}
-
-cl_int clReleaseCommandQueue(cl_command_queue q)
-{
-    REAL(clReleaseCommandQueue);
-    cl_int err = real_clReleaseCommandQueue(q);
-    if (err == CL_SUCCESS && !bypass)
-        track_release(q, T_QUEUE);
-    return err;
-}
+RETAIN_RELEASE(CommandQueue, cl_command_queue, T_QUEUE)
 
 cl_mem clCreateBuffer(cl_context c, cl_mem_flags flags, size_t size, void *host,
                       cl_int *errcode_ret)
@@ -239,23 +227,7 @@ cl_mem clCreateSubBuffer(cl_mem parent, cl_mem_flags flags, cl_buffer_create_typ
     return m;
 }
 
-cl_int clRetainMemObject(cl_mem m)
-{
-    REAL(clRetainMemObject);
-    cl_int err = real_clRetainMemObject(m);
-    if (err == CL_SUCCESS && !bypass)
-        track_retain(m, T_MEM);
-    return err;
-}
-
-cl_int clReleaseMemObject(cl_mem m)
-{
-    REAL(clReleaseMemObject);
-    cl_int err = real_clReleaseMemObject(m);
-    if (err == CL_SUCCESS && !bypass)
-        track_release(m, T_MEM);
-    return err;
-}
+RETAIN_RELEASE(MemObject, cl_mem, T_MEM)
 
 cl_program clCreateProgramWithSource(cl_context c, cl_uint n, const char **strings,
                                      const size_t *lengths, cl_int *errcode_ret)
@@ -279,23 +251,7 @@ cl_program clCreateProgramWithBinary(cl_context c, cl_uint n, const cl_device_id
     return p;
 }
 
-cl_int clRetainProgram(cl_program p)
-{
-    REAL(clRetainProgram);
-    cl_int err = real_clRetainProgram(p);
-    if (err == CL_SUCCESS && !bypass)
-        track_retain(p, T_PROGRAM);
-    return err;
-}
-
-cl_int clReleaseProgram(cl_program p)
-{
-    REAL(clReleaseProgram);
-    cl_int err = real_clReleaseProgram(p);
-    if (err == CL_SUCCESS && !bypass)
-        track_release(p, T_PROGRAM);
-    return err;
-}
+RETAIN_RELEASE(Program, cl_program, T_PROGRAM)
 
 cl_int clBuildProgram(cl_program p, cl_uint n, const cl_device_id *devs, const char *options,
                       void(CL_CALLBACK *notify)(cl_program, void *), void *user)
@@ -314,23 +270,7 @@ cl_kernel clCreateKernel(cl_program p, const char *name, cl_int *errcode_ret)
     return k;
 }
 
-cl_int clRetainKernel(cl_kernel k)
-{
-    REAL(clRetainKernel);
-    cl_int err = real_clRetainKernel(k);
-    if (err == CL_SUCCESS && !bypass)
-        track_retain(k, T_KERNEL);
-    return err;
-}
-
-cl_int clReleaseKernel(cl_kernel k)
-{
-    REAL(clReleaseKernel);
-    cl_int err = real_clReleaseKernel(k);
-    if (err == CL_SUCCESS && !bypass)
-        track_release(k, T_KERNEL);
-    return err;
-}
+RETAIN_RELEASE(Kernel, cl_kernel, T_KERNEL)
 
 cl_int clSetKernelArg(cl_kernel k, cl_uint idx, size_t size, const void *value)
 {
@@ -339,23 +279,7 @@ cl_int clSetKernelArg(cl_kernel k, cl_uint idx, size_t size, const void *value)
     return real_clSetKernelArg(k, idx, size, value);
 }
 
-cl_int clRetainEvent(cl_event e)
-{
-    REAL(clRetainEvent);
-    cl_int err = real_clRetainEvent(e);
-    if (err == CL_SUCCESS && !bypass)
-        track_retain(e, T_EVENT);
-    return err;
-}
-
-cl_int clReleaseEvent(cl_event e)
-{
-    REAL(clReleaseEvent);
-    cl_int err = real_clReleaseEvent(e);
-    if (err == CL_SUCCESS && !bypass)
-        track_release(e, T_EVENT);
-    return err;
-}
+RETAIN_RELEASE(Event, cl_event, T_EVENT)
 
 #define TRACK_EVENT() \
     if (err == CL_SUCCESS && event) \
