@@ -58,6 +58,70 @@ static float *nan_array(size_t n)
     return a;
 }
 
+/* The arrays of a three-input case (x, w, and b or dy; tags "xwb" or
+ * "xwd"): small integers from seed, filled in that order, with c's special
+ * values; y all NaN and ref of ny floats; then guarded device copies of the
+ * inputs and y, and a guarded workspace of ws bytes when ws > 0. Serves
+ * conv2d, conv_transpose2d and conv2d backward. */
+typedef struct io3 {
+    float *a[3], *y, *ref;
+    size_t n[3], ny, ws;
+    tu_guarded g[3], gy, gws;
+} io3;
+
+static io3 io3_make(const special_case *c, const char *tags, uint64_t seed, size_t n0, size_t n1,
+                    size_t n2, size_t ny)
+{
+    io3 io = {.n = {n0, n1, n2}, .ny = ny};
+    for (int i = 0; i < 3; i++)
+        io.a[i] = tu_alloc(io.n[i]);
+    io.ref = tu_alloc(ny);
+    io.y = nan_array(ny);
+    tu_rng r = tu_rng_make(seed);
+    for (int i = 0; i < 3; i++)
+        tu_fill(&r, io.a[i], io.n[i], true);
+    for (int i = 0; i < 3; i++)
+        apply(c, tags[i], io.a[i], io.n[i]);
+    return io;
+}
+
+static void io3_upload(io3 *io, clconv_context *ctx, size_t ws)
+{
+    for (int i = 0; i < 3; i++)
+        io->g[i] = tu_guarded_create(ctx, io->n[i] * 4, io->a[i]);
+    io->gy = tu_guarded_create(ctx, io->ny * 4, io->y);
+    io->ws = ws;
+    if (ws)
+        io->gws = tu_guarded_create(ctx, ws, NULL);
+}
+
+/* Reads y back; every guard band (y's, the inputs', the workspace's) must
+ * be intact. an and name say which case failed. */
+static void io3_read(io3 *io, clconv_context *ctx, const char *an, const char *name)
+{
+    ck_assert_msg(tu_guarded_read(ctx, &io->gy, io->y), "%s, %s: a guard band of y was overwritten",
+                  an, name);
+    ck_assert_msg(tu_guarded_read(ctx, &io->g[0], NULL) && tu_guarded_read(ctx, &io->g[1], NULL) &&
+                      tu_guarded_read(ctx, &io->g[2], NULL),
+                  "%s, %s: an input buffer's guard band changed", an, name);
+    if (io->ws)
+        ck_assert_msg(tu_guarded_read(ctx, &io->gws, NULL), "%s, %s: workspace guard band", an,
+                      name);
+}
+
+/* Releases the buffers and frees the arrays but y (returned). */
+static float *io3_release(io3 *io)
+{
+    for (int i = 0; i < 3; i++) {
+        tu_guarded_release(&io->g[i]);
+        free(io->a[i]);
+    }
+    tu_guarded_release(&io->gy);
+    tu_guarded_release(&io->gws);
+    free(io->ref);
+    return io->y;
+}
+
 /* ---- conv2d --------------------------------------------------------------- */
 
 /* True when the Winograd tile of output (n, oc, oh, ow) reads a non-finite
@@ -97,36 +161,18 @@ static void conv2d_case(clconv_algorithm algo, const clconv_conv2d_params *p,
     clconv_shape ws = clconv_conv2d_weight_shape(p);
     size_t nx = clconv_shape_elements(*in), nw = clconv_shape_elements(ws);
     size_t ny = clconv_shape_elements(info.output), nb = (size_t)p->out_channels;
-    float *x = tu_alloc(nx), *w = tu_alloc(nw), *b = tu_alloc(nb), *ref = tu_alloc(ny);
-    float *y = nan_array(ny);
-    tu_rng r = tu_rng_make(42);
-    tu_fill(&r, x, nx, true);
-    tu_fill(&r, w, nw, true);
-    tu_fill(&r, b, nb, true);
-    apply(c, 'x', x, nx);
-    apply(c, 'w', w, nw);
-    apply(c, 'b', b, nb);
-    ck_assert_int_eq(clconv_ref_conv2d(p, in, x, w, p->has_bias ? b : NULL, ref), 0);
-    tu_guarded gx = tu_guarded_create(ctx, nx * 4, x), gw = tu_guarded_create(ctx, nw * 4, w);
-    tu_guarded gb = tu_guarded_create(ctx, nb * 4, b), gy = tu_guarded_create(ctx, ny * 4, y);
-    tu_guarded gws = {0};
-    if (info.workspace_bytes)
-        gws = tu_guarded_create(ctx, info.workspace_bytes, NULL);
+    io3 io = io3_make(c, "xwb", 42, nx, nw, nb, ny);
+    const float *x = io.a[0], *w = io.a[1], *b = io.a[2], *y = io.y, *ref = io.ref;
+    ck_assert_int_eq(clconv_ref_conv2d(p, in, x, w, p->has_bias ? b : NULL, io.ref), 0);
+    io3_upload(&io, ctx, info.workspace_bytes);
     cl_event done;
-    st = clconv_conv2d_run(plan, gx.buf, gw.buf, p->has_bias ? gb.buf : NULL, gy.buf, gws.buf, 0,
-                           NULL, &done);
+    st = clconv_conv2d_run(plan, io.g[0].buf, io.g[1].buf, p->has_bias ? io.g[2].buf : NULL,
+                           io.gy.buf, io.gws.buf, 0, NULL, &done);
     ck_assert_msg(st == CLCONV_SUCCESS, "%s", clconv_last_error(ctx));
     ck_assert_int_eq(clWaitForEvents(1, &done), CL_SUCCESS);
     clReleaseEvent(done);
     const char *an = clconv_algorithm_name(info.algorithm);
-    ck_assert_msg(tu_guarded_read(ctx, &gy, y), "%s, %s: a guard band of y was overwritten", an,
-                  c->name);
-    ck_assert_msg(tu_guarded_read(ctx, &gx, NULL) && tu_guarded_read(ctx, &gw, NULL) &&
-                      tu_guarded_read(ctx, &gb, NULL),
-                  "%s, %s: an input buffer's guard band changed", an, c->name);
-    if (info.workspace_bytes)
-        ck_assert_msg(tu_guarded_read(ctx, &gws, NULL), "%s, %s: workspace guard band", an,
-                      c->name);
+    io3_read(&io, ctx, an, c->name);
     char msg[256];
     if (info.algorithm != CLCONV_ALGO_WINOGRAD) {
         long bad = tu_compare(y, ref, NULL, ny, 0, 0, msg, sizeof msg);
@@ -152,17 +198,8 @@ static void conv2d_case(clconv_algorithm algo, const clconv_conv2d_params *p,
                                           y[i], ref[i]);
                     }
     }
-    tu_guarded_release(&gx);
-    tu_guarded_release(&gw);
-    tu_guarded_release(&gb);
-    tu_guarded_release(&gy);
-    tu_guarded_release(&gws);
     clconv_plan_destroy(plan);
-    free(x);
-    free(w);
-    free(b);
-    free(y);
-    free(ref);
+    free(io3_release(&io));
 }
 
 /* In an 11x13 image with padding 1: the corners, a Winograd tile edge (row
@@ -244,46 +281,22 @@ static void conv_t_case(clconv_algorithm algo, const clconv_conv_transpose2d_par
     size_t nx = clconv_shape_elements(*in);
     size_t nw = clconv_shape_elements(clconv_conv_transpose2d_weight_shape(p));
     size_t ny = clconv_shape_elements(info.output), nb = (size_t)p->out_channels;
-    float *x = tu_alloc(nx), *w = tu_alloc(nw), *b = tu_alloc(nb), *ref = tu_alloc(ny);
-    float *y = nan_array(ny);
-    tu_rng r = tu_rng_make(43);
-    tu_fill(&r, x, nx, true);
-    tu_fill(&r, w, nw, true);
-    tu_fill(&r, b, nb, true);
-    apply(c, 'x', x, nx);
-    apply(c, 'w', w, nw);
-    apply(c, 'b', b, nb);
-    ck_assert_int_eq(clconv_ref_conv_transpose2d(p, in, x, w, b, ref), 0);
-    tu_guarded gx = tu_guarded_create(ctx, nx * 4, x), gw = tu_guarded_create(ctx, nw * 4, w);
-    tu_guarded gb = tu_guarded_create(ctx, nb * 4, b), gy = tu_guarded_create(ctx, ny * 4, y);
-    tu_guarded gws = {0};
-    if (info.workspace_bytes)
-        gws = tu_guarded_create(ctx, info.workspace_bytes, NULL);
+    io3 io = io3_make(c, "xwb", 43, nx, nw, nb, ny);
+    ck_assert_int_eq(clconv_ref_conv_transpose2d(p, in, io.a[0], io.a[1], io.a[2], io.ref), 0);
+    io3_upload(&io, ctx, info.workspace_bytes);
     cl_event done;
-    st = clconv_conv_transpose2d_run(plan, gx.buf, gw.buf, gb.buf, gy.buf, gws.buf, 0, NULL,
-                                     &done);
+    st = clconv_conv_transpose2d_run(plan, io.g[0].buf, io.g[1].buf, io.g[2].buf, io.gy.buf,
+                                     io.gws.buf, 0, NULL, &done);
     ck_assert_msg(st == CLCONV_SUCCESS, "%s", clconv_last_error(ctx));
     ck_assert_int_eq(clWaitForEvents(1, &done), CL_SUCCESS);
     clReleaseEvent(done);
     const char *an = clconv_algorithm_name(algo);
-    ck_assert_msg(tu_guarded_read(ctx, &gy, y), "%s, %s: y guard band", an, c->name);
-    if (info.workspace_bytes)
-        ck_assert_msg(tu_guarded_read(ctx, &gws, NULL), "%s, %s: workspace guard band", an,
-                      c->name);
+    io3_read(&io, ctx, an, c->name);
     char msg[256];
-    ck_assert_msg(tu_compare(y, ref, NULL, ny, 0, 0, msg, sizeof msg) < 0, "%s, %s: %s", an,
+    ck_assert_msg(tu_compare(io.y, io.ref, NULL, ny, 0, 0, msg, sizeof msg) < 0, "%s, %s: %s", an,
                   c->name, msg);
-    tu_guarded_release(&gx);
-    tu_guarded_release(&gw);
-    tu_guarded_release(&gb);
-    tu_guarded_release(&gy);
-    tu_guarded_release(&gws);
     clconv_plan_destroy(plan);
-    free(x);
-    free(w);
-    free(b);
-    free(y);
-    free(ref);
+    free(io3_release(&io));
 }
 
 START_TEST(test_conv_transpose2d_special_values)
@@ -427,61 +440,35 @@ static float *bwd_conv_case(int op, const clconv_conv2d_params *p, const clconv_
     size_t nx = clconv_shape_elements(*in), nd = clconv_shape_elements(out);
     size_t nw = clconv_shape_elements(clconv_conv2d_weight_shape(p));
     size_t nr = op <= BD_GEMM ? nx : op == BW_WEIGHTS ? nw : (size_t)p->out_channels;
-    float *x = tu_alloc(nx), *w = tu_alloc(nw), *dy = tu_alloc(nd), *ref = tu_alloc(nr);
-    float *y = nan_array(nr);
-    tu_rng r = tu_rng_make(45);
-    tu_fill(&r, x, nx, true);
-    tu_fill(&r, w, nw, true);
-    tu_fill(&r, dy, nd, true);
-    apply(c, 'x', x, nx);
-    apply(c, 'w', w, nw);
-    apply(c, 'd', dy, nd);
+    io3 io = io3_make(c, "xwd", 45, nx, nw, nd, nr);
+    const float *x = io.a[0], *w = io.a[1], *dy = io.a[2];
+    float *ref = io.ref;
     if (op <= BD_GEMM)
         ck_assert_int_eq(clconv_ref_conv2d_backward_data(p, in, dy, w, ref), 0);
     else if (op == BW_WEIGHTS)
         ck_assert_int_eq(clconv_ref_conv2d_backward_weights(p, in, x, dy, ref), 0);
     else
         ck_assert_int_eq(clconv_ref_conv2d_backward_bias(p, in, dy, ref), 0);
-    tu_guarded gx = tu_guarded_create(ctx, nx * 4, x), gw = tu_guarded_create(ctx, nw * 4, w);
-    tu_guarded gd = tu_guarded_create(ctx, nd * 4, dy), gy = tu_guarded_create(ctx, nr * 4, y);
-    tu_guarded gws = {0};
-    if (info.workspace_bytes)
-        gws = tu_guarded_create(ctx, info.workspace_bytes, NULL);
+    io3_upload(&io, ctx, info.workspace_bytes);
+    cl_mem gx = io.g[0].buf, gw = io.g[1].buf, gd = io.g[2].buf, gy = io.gy.buf, gws = io.gws.buf;
     cl_event done;
     if (op <= BD_GEMM)
-        st = clconv_conv2d_backward_data_run(plan, gd.buf, gw.buf, gy.buf, gws.buf, 0, NULL, &done);
+        st = clconv_conv2d_backward_data_run(plan, gd, gw, gy, gws, 0, NULL, &done);
     else if (op == BW_WEIGHTS)
-        st = clconv_conv2d_backward_weights_run(plan, gx.buf, gd.buf, gy.buf, gws.buf, 0, NULL,
-                                                &done);
+        st = clconv_conv2d_backward_weights_run(plan, gx, gd, gy, gws, 0, NULL, &done);
     else
-        st = clconv_conv2d_backward_bias_run(plan, gd.buf, gy.buf, 0, NULL, &done);
+        st = clconv_conv2d_backward_bias_run(plan, gd, gy, 0, NULL, &done);
     ck_assert_msg(st == CLCONV_SUCCESS, "%s", clconv_last_error(ctx));
     ck_assert_int_eq(clWaitForEvents(1, &done), CL_SUCCESS);
     clReleaseEvent(done);
-    ck_assert_msg(tu_guarded_read(ctx, &gy, y), "%s, %s: output guard band", bwd_names[op],
-                  c->name);
-    ck_assert_msg(tu_guarded_read(ctx, &gx, NULL) && tu_guarded_read(ctx, &gw, NULL) &&
-                      tu_guarded_read(ctx, &gd, NULL),
-                  "%s, %s: an input buffer's guard band changed", bwd_names[op], c->name);
-    if (info.workspace_bytes)
-        ck_assert_msg(tu_guarded_read(ctx, &gws, NULL), "%s, %s: workspace guard band",
-                      bwd_names[op], c->name);
+    io3_read(&io, ctx, bwd_names[op], c->name);
     char msg[256];
-    ck_assert_msg(tu_compare(y, ref, NULL, nr, 0, 0, msg, sizeof msg) < 0,
+    ck_assert_msg(tu_compare(io.y, ref, NULL, nr, 0, 0, msg, sizeof msg) < 0,
                   "%s, %s (stride %lld pad %lld/%lld): %s", bwd_names[op], c->name,
                   (long long)p->stride_h, (long long)p->pad_top, (long long)p->pad_bottom, msg);
-    tu_guarded_release(&gx);
-    tu_guarded_release(&gw);
-    tu_guarded_release(&gd);
-    tu_guarded_release(&gy);
-    tu_guarded_release(&gws);
     clconv_plan_destroy(plan);
-    free(x);
-    free(w);
-    free(dy);
-    free(ref);
     *nout = nr;
-    return y;
+    return io3_release(&io);
 }
 
 START_TEST(test_conv2d_backward_special_values)
