@@ -508,14 +508,22 @@ static cl_mem upload(cl_context c, const float *data, size_t n)
     return m;
 }
 
-/* conv2d through plan + run on the test's own buffers (the workspace too). */
-static clconv_status run_conv2d(clconv_context *ctx, const scenario *s, const float *x,
-                                const float *w, const float *b, float *y)
+/* The conv2d layer of scenario s: k x k, stride, padding on every side,
+ * groups (no bias). Serves the forward and the backward scenarios. */
+static clconv_conv2d_params scenario_conv2d(const scenario *s)
 {
     clconv_conv2d_params p = clconv_conv2d_default_params(s->in.c, s->oc, s->k, s->k);
     p.stride_h = p.stride_w = s->stride;
     p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = s->pad;
     p.groups = s->groups;
+    return p;
+}
+
+/* conv2d through plan + run on the test's own buffers (the workspace too). */
+static clconv_status run_conv2d(clconv_context *ctx, const scenario *s, const float *x,
+                                const float *w, const float *b, float *y)
+{
+    clconv_conv2d_params p = scenario_conv2d(s);
     p.has_bias = 1;
     clconv_plan_options o = {0};
     o.algorithm = s->algo;
@@ -593,10 +601,7 @@ static clconv_status run_backward(clconv_context *ctx, const scenario *s, const 
         ck_assert_int_eq(clconv_ref_pool2d_backward(&p, &s->in, dy, ip, xp, ref), 0);
         return clconv_pool2d_backward_host(ctx, &p, &s->in, dy, ip, xp, y);
     }
-    clconv_conv2d_params p = clconv_conv2d_default_params(s->in.c, s->oc, s->k, s->k);
-    p.stride_h = p.stride_w = s->stride;
-    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = s->pad;
-    p.groups = s->groups;
+    clconv_conv2d_params p = scenario_conv2d(s);
     clconv_shape co;
     ck_assert_int_eq(clconv_conv2d_output_shape(&p, &s->in, &co), 0);
     size_t nco = clconv_shape_elements(co);
@@ -640,10 +645,7 @@ static clconv_status run_scenario(const scenario *s, float *y, float *ref, size_
     }
     clconv_shape out = {0};
     if (s->op == OP_CONV2D) {
-        clconv_conv2d_params p = clconv_conv2d_default_params(s->in.c, s->oc, s->k, s->k);
-        p.stride_h = p.stride_w = s->stride;
-        p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = s->pad;
-        p.groups = s->groups;
+        clconv_conv2d_params p = scenario_conv2d(s);
         p.has_bias = 1;
         ck_assert_int_eq(clconv_conv2d_output_shape(&p, &s->in, &out), 0);
         ck_assert_int_eq(clconv_ref_conv2d(&p, &s->in, x, w, b, ref), 0);
@@ -750,10 +752,7 @@ START_TEST(test_bwd_weights_paths)
         const scenario *s = &scenarios[i];
         if (s->op != OP_BWD_WEIGHTS)
             continue;
-        clconv_conv2d_params p = clconv_conv2d_default_params(s->in.c, s->oc, s->k, s->k);
-        p.stride_h = p.stride_w = s->stride;
-        p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = s->pad;
-        p.groups = s->groups;
+        clconv_conv2d_params p = scenario_conv2d(s);
         clconv_context *ctx;
         ck_assert_int_eq(clconv_context_create(&ctx), CLCONV_SUCCESS);
         clconv_plan *plan;
