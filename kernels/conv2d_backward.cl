@@ -24,6 +24,22 @@
  * stack array (one load and store per FMA, 5-10x slower). */
 #define BW_UNROLL _Pragma("unroll")
 
+/* Output columns [from, to) of an edge of the row: taps in the padding read
+ * x = 0 (dy * 0 still counts). Serves the left and the right edge; the
+ * interior between them skips the checks. */
+#define BW_EDGE_COLUMNS(from, to)                                                    \
+    for (int ow = (from); ow < (to); ow++) {                                         \
+        float dv[BOC];                                                               \
+        BW_UNROLL for (int r = 0; r < BOC; r++)                                      \
+            dv[r] = dr[r][ow];                                                       \
+        BW_UNROLL for (int k = 0; k < KW; k++) {                                     \
+            const int iw = ow * SW - pad_l + k * DW;                                 \
+            const float xv = iw >= 0 && iw < W ? xr[iw] : 0.0f;                      \
+            BW_UNROLL for (int r = 0; r < BOC; r++)                                  \
+                acc[r][k] = fma(dv[r], xv, acc[r][k]);                               \
+        }                                                                            \
+    }
+
 /* Global ids: dim 0 = item = ((g*oc_blocks + ocb)*cin_g + ci)*KH + kh,
  * dim 1 = split. */
 __kernel void conv2d_backward_weights(__global const float *restrict x,
@@ -84,17 +100,7 @@ __kernel void conv2d_backward_weights(__global const float *restrict x,
         }
         __global const float *xr = x + (((size_t)n * C + g * cin_g + ci) * H + ih) * W;
         /* Left edge, interior without checks, right edge: ow ascending throughout. */
-        for (int ow = 0; ow < lo; ow++) {
-            float dv[BOC];
-            BW_UNROLL for (int r = 0; r < BOC; r++)
-                dv[r] = dr[r][ow];
-            BW_UNROLL for (int k = 0; k < KW; k++) {
-                const int iw = ow * SW - pad_l + k * DW;
-                const float xv = iw >= 0 && iw < W ? xr[iw] : 0.0f; /* padding: dy * 0 */
-                BW_UNROLL for (int r = 0; r < BOC; r++)
-                    acc[r][k] = fma(dv[r], xv, acc[r][k]);
-            }
-        }
+        BW_EDGE_COLUMNS(0, lo)
         for (int ow = lo; ow < hi; ow++) {
             float dv[BOC];
             BW_UNROLL for (int r = 0; r < BOC; r++)
@@ -106,17 +112,7 @@ __kernel void conv2d_backward_weights(__global const float *restrict x,
                     acc[r][k] = fma(dv[r], xv, acc[r][k]);
             }
         }
-        for (int ow = hi; ow < OW; ow++) {
-            float dv[BOC];
-            BW_UNROLL for (int r = 0; r < BOC; r++)
-                dv[r] = dr[r][ow];
-            BW_UNROLL for (int k = 0; k < KW; k++) {
-                const int iw = ow * SW - pad_l + k * DW;
-                const float xv = iw >= 0 && iw < W ? xr[iw] : 0.0f; /* padding: dy * 0 */
-                BW_UNROLL for (int r = 0; r < BOC; r++)
-                    acc[r][k] = fma(dv[r], xv, acc[r][k]);
-            }
-        }
+        BW_EDGE_COLUMNS(hi, OW)
     }
 
     const size_t nw = (size_t)OC * cin_g * (KH * KW);
