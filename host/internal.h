@@ -311,6 +311,12 @@ clconv_status clconv_pool2d_check_reach(clconv_context *ctx, const clconv_pool2d
 clconv_status clconv_pool2d_set_window_args(clconv_plan *plan, const clconv_pool2d_params *p,
                                             cl_uint first);
 
+/* Fits the 1-D work-group size *wg of plan->kernel (a pooling kernel,
+ * forward or backward) to the kernel's limit and the device's first
+ * dimension, down to a power of two; UNSUPPORTED when options.wg_w asked
+ * for more (pool2d.c). */
+clconv_status clconv_pool2d_fit_wg(clconv_plan *plan, const clconv_plan_options *opts, size_t *wg);
+
 /* The mode's name in messages ("max", "avg", "lp", "adaptive-avg", ...) (pool2d.c). */
 const char *clconv_pool_mode_name(clconv_pool_mode m);
 

@@ -258,6 +258,24 @@ clconv_status clconv_pool2d_set_window_args(clconv_plan *plan, const clconv_pool
     return st;
 }
 
+clconv_status clconv_pool2d_fit_wg(clconv_plan *plan, const clconv_plan_options *opts, size_t *wg)
+{
+    clconv_context *ctx = plan->ctx;
+    size_t limit;
+    clconv_status st = clconv_plan_wg_limit(plan, plan->kernel, &limit);
+    if (st)
+        return st;
+    const size_t cap = limit < ctx->max_item_sizes[0] ? limit : ctx->max_item_sizes[0];
+    if (*wg > cap) {
+        if (opts && opts->wg_w != 0)
+            return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                               "options.wg_w = %d exceeds the kernel's limit of %zu work-items",
+                               opts->wg_w, cap);
+        *wg = pow2_floor(cap);
+    }
+    return CLCONV_SUCCESS;
+}
+
 static clconv_status pool2d_plan_build(clconv_plan *plan, const clconv_pool2d_params *p,
                                        const clconv_shape *in, const clconv_shape *out,
                                        const clconv_plan_options *opts)
@@ -321,17 +339,8 @@ static clconv_status pool2d_plan_build(clconv_plan *plan, const clconv_pool2d_pa
     if ((st = clconv_get_kernel(ctx, "pool2d", name, plan->info.build_options, &plan->kernel)))
         return st;
 
-    size_t limit;
-    if ((st = clconv_plan_wg_limit(plan, plan->kernel, &limit)))
+    if ((st = clconv_pool2d_fit_wg(plan, opts, &wg)))
         return st;
-    if (wg > limit || wg > ctx->max_item_sizes[0]) {
-        if (opts && opts->wg_w != 0)
-            return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
-                               "options.wg_w = %d exceeds the kernel's limit of %zu work-items",
-                               opts->wg_w, limit < ctx->max_item_sizes[0] ? limit
-                                                                         : ctx->max_item_sizes[0]);
-        wg = pow2_floor(limit < ctx->max_item_sizes[0] ? limit : ctx->max_item_sizes[0]);
-    }
 
     int64_t ncols = (out->w + bw - 1) / bw;
     int64_t rows = out->n * out->c * out->h;

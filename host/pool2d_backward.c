@@ -42,14 +42,6 @@ clconv_status clconv_pool2d_backward_check_arrays(clconv_context *ctx, clconv_po
     return CLCONV_SUCCESS;
 }
 
-static size_t pow2_floor(size_t v)
-{
-    size_t r = 1;
-    while (r * 2 <= v)
-        r *= 2;
-    return r;
-}
-
 static clconv_status backward_plan_build(clconv_plan *plan, const clconv_pool2d_params *p,
                                          const clconv_shape *in, const clconv_shape *out,
                                          const clconv_plan_options *opts)
@@ -82,17 +74,8 @@ static clconv_status backward_plan_build(clconv_plan *plan, const clconv_pool2d_
                                 &plan->kernel)))
         return st;
 
-    size_t limit;
-    if ((st = clconv_plan_wg_limit(plan, plan->kernel, &limit)))
+    if ((st = clconv_pool2d_fit_wg(plan, opts, &wg)))
         return st;
-    const size_t cap = limit < ctx->max_item_sizes[0] ? limit : ctx->max_item_sizes[0];
-    if (wg > cap) {
-        if (opts && opts->wg_w != 0)
-            return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
-                               "options.wg_w = %d exceeds the kernel's limit of %zu work-items",
-                               opts->wg_w, cap);
-        wg = pow2_floor(cap);
-    }
     const int64_t items = in->n * in->c * in->h * in->w;
     plan->work_dim = 1;
     plan->info.algorithm = CLCONV_ALGO_POOL;
