@@ -164,7 +164,7 @@ static clconv_status kernel_wg_limit(clconv_plan *plan, size_t *limit)
 typedef struct vector_data {
     cl_mem packed;        /* weights as [g][channel block][ci][kh][kw][VEC] */
     cl_kernel pack;       /* conv2d_pack_weights */
-    size_t pack_global;
+    size_t pack_global[2]; /* (ceil(L / PACK_J), groups * channel blocks) */
 } vector_data;
 
 static void vector_destroy(clconv_plan *plan)
@@ -254,7 +254,9 @@ static clconv_status vector_plan_build(clconv_plan *plan, const clconv_conv2d_pa
         d->pack = NULL;
         return clconv_fail_cl(ctx, err, "clCreateKernel(conv2d_pack_weights)");
     }
-    d->pack_global = packed;
+    /* PACK_J in kernels/conv2d.cl: weights of a row one pack work-item moves */
+    d->pack_global[0] = (size_t)((cin_g * p->kernel_h * p->kernel_w + 15) / 16);
+    d->pack_global[1] = (size_t)(p->groups * ocbs);
     cl_int pack_args[] = {(cl_int)cin_g, (cl_int)cout_g, (cl_int)p->groups};
     if ((st = clconv_set_arg(ctx, d->pack, 1, sizeof(cl_mem), &d->packed, "conv2d_pack_weights")))
         return st;
@@ -304,7 +306,7 @@ static clconv_status vector_run(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b,
         (st = clconv_set_arg(ctx, plan->kernel, 3, sizeof(cl_mem), &y, "conv2d_vector")))
         return st;
     cl_event packed = NULL;
-    cl_int err = clEnqueueNDRangeKernel(ctx->queue, d->pack, 1, NULL, &d->pack_global, NULL,
+    cl_int err = clEnqueueNDRangeKernel(ctx->queue, d->pack, 2, NULL, d->pack_global, NULL,
                                         num_wait, wait_list, &packed);
     if (err != CL_SUCCESS)
         return clconv_fail_cl(ctx, err, "clEnqueueNDRangeKernel(conv2d_pack_weights)");
