@@ -20,6 +20,7 @@ const char *clconv_algorithm_name(clconv_algorithm algo)
     case CLCONV_ALGO_DIRECT_VECTOR: return "direct-vector";
     case CLCONV_ALGO_WINOGRAD: return "winograd";
     case CLCONV_ALGO_DIRECT_DEPTHWISE: return "direct-depthwise";
+    case CLCONV_ALGO_DIRECT_POINTWISE: return "direct-pointwise";
     }
     return "unknown";
 }

@@ -327,6 +327,119 @@ __kernel void conv2d_vector(__global const float *restrict x, __global const flo
 }
 #endif /* CONV2D_VECTOR */
 
+/* ---- pointwise variant: unpadded 1x1 kernels (CPU devices) ---------------
+ *
+ * y[oc][q] = sum over ci of w[oc][ci] * x[ci][q] over the flattened pixels
+ * q = h * W + w of one image and group (input and output planes match:
+ * strided layers run conv2d_subsample first and pass its output as x). The
+ * vector lanes hold VEC neighbouring pixels, which need not lie on one row,
+ * so the weights need no repacking: a work-item owns BOC output channels x
+ * NPV vectors of pixels and per input channel loads NPV vectors of x and
+ * BOC scalar weights (one per channel row, each row read front to back) for
+ * BOC * NPV vector FMAs. A vector whose pixels would run past the plane
+ * starts early instead (at P - VEC; the host guarantees P >= VEC) and stores
+ * only the pixels from where it would have started on, so loads stay inside
+ * the plane and no pixel is written by two work-items.
+ * Global size (ceil(P / (NPV * VEC)), N * groups * ceil(cout_g / BOC)).
+ * Constants: VEC (4, 8 or 16), NPV, BOC. */
+#ifdef CONV2D_POINTWISE
+#define VCAT2(a, b) a##b
+#define VCAT(a, b) VCAT2(a, b)
+#define floatV VCAT(float, VEC)
+#define vloadV VCAT(vload, VEC)
+#define vstoreV VCAT(vstore, VEC)
+
+__kernel void conv2d_pointwise(CONV2D_ARGS)
+{
+    const int cin_g = C / groups, cout_g = OC / groups;
+    const int ocbs = CLCONV_DIV_UP(cout_g, BOC);
+    const int P = OH * OW; /* = H * W: stride 1 here */
+    const int q0 = get_global_id(0) * (NPV * VEC);
+    const int z = get_global_id(1);
+    const int ocb = z % ocbs;
+    const int g = (z / ocbs) % groups;
+    const int n = z / ocbs / groups;
+    if (q0 >= P) /* no barriers here: leaving early is safe */
+        return;
+    (void)pad_top;
+    (void)pad_left;
+    int qv[NPV]; /* first pixel of each vector, clamped into the plane */
+#pragma unroll
+    for (int i = 0; i < NPV; i++)
+        qv[i] = min(q0 + i * VEC, P - VEC);
+    const int oc0 = ocb * BOC;
+    __global const float *wr[BOC]; /* weight row per channel, clamped in range */
+#pragma unroll
+    for (int r = 0; r < BOC; r++)
+        wr[r] = w + (size_t)(g * cout_g + min(oc0 + r, cout_g - 1)) * cin_g;
+    __global const float *xc = x + ((size_t)n * C + (size_t)g * cin_g) * P;
+    floatV acc[BOC][NPV];
+#pragma unroll
+    for (int r = 0; r < BOC; r++)
+#pragma unroll
+        for (int i = 0; i < NPV; i++)
+            acc[r][i] = (floatV)(0.0f);
+    for (int ci = 0; ci < cin_g; ci++, xc += P) {
+        floatV xv[NPV];
+#pragma unroll
+        for (int i = 0; i < NPV; i++)
+            xv[i] = vloadV(0, xc + qv[i]);
+#pragma unroll
+        for (int r = 0; r < BOC; r++) {
+            const floatV wv = (floatV)(wr[r][ci]);
+#pragma unroll
+            for (int i = 0; i < NPV; i++)
+                acc[r][i] = fma(wv, xv[i], acc[r][i]);
+        }
+    }
+#pragma unroll
+    for (int r = 0; r < BOC; r++) {
+        const int oc = oc0 + r;
+        if (oc >= cout_g)
+            break;
+        const int ocf = g * cout_g + oc;
+        const float bias = has_bias ? b[ocf] : 0.0f;
+        __global float *yr = y + ((size_t)n * OC + ocf) * P;
+#pragma unroll
+        for (int i = 0; i < NPV; i++) {
+            const int nominal = q0 + i * VEC; /* where the vector would start */
+            if (nominal >= P)
+                break;
+            floatV v = acc[r][i] + (floatV)(bias);
+            if (relu) /* select keeps NaN: NaN < 0 is false */
+                v = select(v, (floatV)(0.0f), v < (floatV)(0.0f));
+            if (qv[i] == nominal) {
+                vstoreV(v, 0, yr + nominal);
+            } else { /* started early: only the pixels from nominal on are ours */
+                float lanes[VEC];
+                vstoreV(v, 0, lanes);
+                for (int j = nominal - qv[i]; j < VEC; j++)
+                    yr[qv[i] + j] = lanes[j];
+            }
+        }
+    }
+}
+
+#if SH > 1 || SW > 1
+/* Strided 1x1 layers read every SH-th row and SW-th column only: this copies
+ * those pixels into a dense [N * C][OH][OW] buffer that conv2d_pointwise
+ * then reads as an unstrided input. One work-item per output row of one
+ * plane; global size (OH, N * C). */
+__kernel void conv2d_subsample(__global const float *restrict x, __global float *restrict xs,
+                               const int H, const int W, const int OH, const int OW,
+                               const int planes)
+{
+    const int oh = get_global_id(0), pl = get_global_id(1);
+    if (oh >= OH || pl >= planes)
+        return;
+    __global const float *src = x + ((size_t)pl * H + (size_t)oh * SH) * W;
+    __global float *dst = xs + ((size_t)pl * OH + oh) * OW;
+    for (int ow = 0; ow < OW; ow++)
+        dst[ow] = src[ow * SW];
+}
+#endif
+#endif /* CONV2D_POINTWISE */
+
 /* ---- depthwise variant: output columns in SIMD lanes (CPU devices) ---------
  *
  * Depthwise layers (one input channel per group) have no channel reduction
