@@ -329,33 +329,45 @@ __kernel void conv2d_vector(__global const float *restrict x, __global const flo
 }
 #endif /* CONV2D_VECTOR */
 
-/* ---- pointwise variant: unpadded 1x1 kernels (CPU devices) ---------------
+/* ---- pointwise variant: pixel-lane GEMM (CPU devices) ---------------------
  *
- * y[oc][q] = sum over ci of w[oc][ci] * x[ci][q] over the flattened pixels
- * q = h * W + w of one image and group (input and output planes match:
- * strided layers run conv2d_subsample first and pass its output as x). The
- * vector lanes hold VEC neighbouring pixels, which need not lie on one row,
- * so the weights need no repacking: a work-item owns BOC output channels x
- * NPV vectors of pixels and per input channel loads NPV vectors of x and
- * BOC scalar weights (one per channel row, each row read front to back) for
- * BOC * NPV vector FMAs. A vector whose pixels would run past the plane
- * starts early instead (at P - VEC; the host guarantees P >= VEC) and stores
- * only the pixels from where it would have started on, so loads stay inside
- * the plane and no pixel is written by two work-items.
- * Global size (ceil(P / (NPV * VEC)), N * groups * ceil(cout_g / BOC)).
- * Constants: VEC (4, 8 or 16), NPV, BOC. */
+ * A 1x1 layer is y[oc][q] = sum over ci of w[oc][ci] * x[ci][q] over the
+ * flattened pixels q of one image and group. The vector lanes hold VEC
+ * neighbouring pixels, which need not lie on one row, so the weights need no
+ * repacking: a work-item owns BOC output channels x NPV vectors of pixels and
+ * per input channel (and tap) loads NPV vectors of x and BOC scalar weights
+ * (one per channel row, each row read front to back) for BOC * NPV vector
+ * FMAs.
+ *
+ * Other layers read a copy of x that conv2d_gather_phases makes per run:
+ * zero padding made real, and with strides split into the NPH_H x NPH_W
+ * stride phases that the taps touch, each phase a plane of H x W (kernel
+ * arguments; W = OW + (KW - 1) * DW / SW). Every tap is then a 1x1 layer over
+ * a "wide" grid of OH rows of W pixels shifted by a constant offset, and the
+ * W - OW columns past each output row are computed and dropped. Unpadded
+ * stride-1 1x1 layers read x as it is (W = OW, no dropped columns).
+ *
+ * A vector whose pixels would run past the grid starts early instead (at
+ * OH * W - VEC; the host guarantees that many pixels) and stores only the
+ * pixels from where it would have started on, so no pixel is written by two
+ * work-items. Global size (ceil(OH * W / (NPV * VEC)), N * groups *
+ * ceil(cout_g / BOC)). Constants: VEC (4, 8 or 16), NPV, BOC, WIDE (W > OW). */
 #ifdef CONV2D_POINTWISE
 #define VCAT2(a, b) a##b
 #define VCAT(a, b) VCAT2(a, b)
 #define floatV VCAT(float, VEC)
 #define vloadV VCAT(vload, VEC)
 #define vstoreV VCAT(vstore, VEC)
+/* Stride phases a tap touches, per axis. */
+#define PW_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define NPH_H PW_MIN(SH, (KH - 1) * DH + 1)
+#define NPH_W PW_MIN(SW, (KW - 1) * DW + 1)
 
 __kernel void conv2d_pointwise(CONV2D_ARGS)
 {
     const int cin_g = C / groups, cout_g = OC / groups;
     const int ocbs = CLCONV_DIV_UP(cout_g, BOC);
-    const int P = OH * OW; /* = H * W: stride 1 here */
+    const int P = OH * W; /* the wide grid */
     const int q0 = get_global_id(0) * (NPV * VEC);
     const int z = get_global_id(1);
     const int ocb = z % ocbs;
@@ -365,7 +377,16 @@ __kernel void conv2d_pointwise(CONV2D_ARGS)
         return;
     (void)pad_top;
     (void)pad_left;
-    int qv[NPV]; /* first pixel of each vector, clamped into the plane */
+    const int phase = H * W;
+    const int plane = NPH_H * NPH_W * phase; /* one input channel */
+    int tap[KHW]; /* offset of each tap from the output pixel's index */
+#pragma unroll
+    for (int kh = 0; kh < KH; kh++)
+#pragma unroll
+        for (int kw = 0; kw < KW; kw++)
+            tap[kh * KW + kw] = (((kh * DH) % SH) * NPH_W + (kw * DW) % SW) * phase +
+                                (kh * DH / SH) * W + kw * DW / SW;
+    int qv[NPV]; /* first pixel of each vector, clamped into the grid */
 #pragma unroll
     for (int i = 0; i < NPV; i++)
         qv[i] = min(q0 + i * VEC, P - VEC);
@@ -373,25 +394,27 @@ __kernel void conv2d_pointwise(CONV2D_ARGS)
     __global const float *wr[BOC]; /* weight row per channel, clamped in range */
 #pragma unroll
     for (int r = 0; r < BOC; r++)
-        wr[r] = w + (size_t)(g * cout_g + min(oc0 + r, cout_g - 1)) * cin_g;
-    __global const float *xc = x + ((size_t)n * C + (size_t)g * cin_g) * P;
+        wr[r] = w + (size_t)(g * cout_g + min(oc0 + r, cout_g - 1)) * cin_g * KHW;
+    __global const float *xc = x + ((size_t)n * C + (size_t)g * cin_g) * plane;
     floatV acc[BOC][NPV];
 #pragma unroll
     for (int r = 0; r < BOC; r++)
 #pragma unroll
         for (int i = 0; i < NPV; i++)
             acc[r][i] = (floatV)(0.0f);
-    for (int ci = 0; ci < cin_g; ci++, xc += P) {
-        floatV xv[NPV];
-#pragma unroll
-        for (int i = 0; i < NPV; i++)
-            xv[i] = vloadV(0, xc + qv[i]);
-#pragma unroll
-        for (int r = 0; r < BOC; r++) {
-            const floatV wv = (floatV)(wr[r][ci]);
+    for (int ci = 0; ci < cin_g; ci++, xc += plane) {
+        for (int k = 0; k < KHW; k++) {
+            floatV xv[NPV];
 #pragma unroll
             for (int i = 0; i < NPV; i++)
-                acc[r][i] = fma(wv, xv[i], acc[r][i]);
+                xv[i] = vloadV(0, xc + tap[k] + qv[i]);
+#pragma unroll
+            for (int r = 0; r < BOC; r++) {
+                const floatV wv = (floatV)(wr[r][ci * KHW + k]);
+#pragma unroll
+                for (int i = 0; i < NPV; i++)
+                    acc[r][i] = fma(wv, xv[i], acc[r][i]);
+            }
         }
     }
 #pragma unroll
@@ -401,7 +424,7 @@ __kernel void conv2d_pointwise(CONV2D_ARGS)
             break;
         const int ocf = g * cout_g + oc;
         const float bias = has_bias ? b[ocf] : 0.0f;
-        __global float *yr = y + ((size_t)n * OC + ocf) * P;
+        __global float *yr = y + ((size_t)n * OC + ocf) * OH * OW;
 #pragma unroll
         for (int i = 0; i < NPV; i++) {
             const int nominal = q0 + i * VEC; /* where the vector would start */
@@ -410,34 +433,50 @@ __kernel void conv2d_pointwise(CONV2D_ARGS)
             floatV v = acc[r][i] + (floatV)(bias);
             if (relu) /* select keeps NaN: NaN < 0 is false */
                 v = select(v, (floatV)(0.0f), v < (floatV)(0.0f));
+#if !WIDE
             if (qv[i] == nominal) {
                 vstoreV(v, 0, yr + nominal);
-            } else { /* started early: only the pixels from nominal on are ours */
-                float lanes[VEC];
-                vstoreV(v, 0, lanes);
-                for (int j = nominal - qv[i]; j < VEC; j++)
-                    yr[qv[i] + j] = lanes[j];
+                continue;
+            }
+#endif
+            /* started early, or a wide row: only some lanes are outputs */
+            float lanes[VEC];
+            vstoreV(v, 0, lanes);
+            for (int j = nominal - qv[i]; j < VEC; j++) {
+                const int q = qv[i] + j, oh = q / W, ow = q - oh * W;
+                if (ow < OW)
+                    yr[oh * OW + ow] = lanes[j];
             }
         }
     }
 }
 
-#if SH > 1 || SW > 1
-/* Strided 1x1 layers read every SH-th row and SW-th column only: this copies
- * those pixels into a dense [N * C][OH][OW] buffer that conv2d_pointwise
- * then reads as an unstrided input. One work-item per output row of one
- * plane; global size (OH, N * C). */
-__kernel void conv2d_subsample(__global const float *restrict x, __global float *restrict xs,
-                               const int H, const int W, const int OH, const int OW,
-                               const int planes)
+#if WIDE || SH > 1 || SW > 1
+/* The copy conv2d_pointwise reads for padded or strided layers:
+ * xs[n * C + c][a][b][i][j] = x[n][c][i * SH + a - pad_top][j * SW + b - pad_left]
+ * (0 outside the image) for the NPH_H x NPH_W phases (a, b), i < Hq, j < Wq.
+ * One work-item per row of one phase plane; global size (Hq, N * C * phases). */
+__kernel void conv2d_gather_phases(__global const float *restrict x, __global float *restrict xs,
+                                   const int H, const int W, const int Hq, const int Wq,
+                                   const int planes, const int pad_top, const int pad_left)
 {
-    const int oh = get_global_id(0), pl = get_global_id(1);
-    if (oh >= OH || pl >= planes)
+    const int i = get_global_id(0), zp = get_global_id(1);
+    if (i >= Hq || zp >= planes * NPH_H * NPH_W)
         return;
-    __global const float *src = x + ((size_t)pl * H + (size_t)oh * SH) * W;
-    __global float *dst = xs + ((size_t)pl * OH + oh) * OW;
-    for (int ow = 0; ow < OW; ow++)
-        dst[ow] = src[ow * SW];
+    const int ph = zp % (NPH_H * NPH_W), pl = zp / (NPH_H * NPH_W);
+    const int a = ph / NPH_W, bb = ph - a * NPH_W;
+    __global float *dst = xs + ((size_t)zp * Hq + i) * Wq;
+    const int ih = i * SH + a - pad_top;
+    if (ih < 0 || ih >= H) {
+        for (int j = 0; j < Wq; j++)
+            dst[j] = 0.0f;
+        return;
+    }
+    __global const float *src = x + ((size_t)pl * H + ih) * W;
+    for (int j = 0; j < Wq; j++) {
+        const int iw = j * SW + bb - pad_left;
+        dst[j] = iw >= 0 && iw < W ? src[iw] : 0.0f;
+    }
 }
 #endif
 #endif /* CONV2D_POINTWISE */

@@ -14,13 +14,16 @@ static const clconv_algorithm ALGOS[] = {CLCONV_ALGO_DIRECT_TILED, CLCONV_ALGO_D
                                          CLCONV_ALGO_DIRECT_POINTWISE};
 
 /* direct-depthwise serves only one input channel per group; direct-pointwise
- * only unpadded 1x1 kernels with outputs of at least 4 pixels. */
+ * needs at least 4 pixels in its wide grid (output rows x (output width +
+ * the columns the kernel reaches past it)). */
 static bool algo_applies(clconv_algorithm a, const clconv_conv2d_params *p, const clconv_shape *in)
 {
-    if (a == CLCONV_ALGO_DIRECT_POINTWISE)
-        return p->kernel_h == 1 && p->kernel_w == 1 && !p->pad_top && !p->pad_bottom &&
-               !p->pad_left && !p->pad_right &&
-               ((in->h - 1) / p->stride_h + 1) * ((in->w - 1) / p->stride_w + 1) >= 4;
+    if (a == CLCONV_ALGO_DIRECT_POINTWISE) {
+        clconv_shape os;
+        if (clconv_conv2d_output_shape(p, in, &os) != CLCONV_SUCCESS)
+            return false;
+        return os.h * (os.w + (p->kernel_w - 1) * p->dilation_w / p->stride_w) >= 4;
+    }
     return a != CLCONV_ALGO_DIRECT_DEPTHWISE || p->in_channels == p->groups;
 }
 #define N_ALGOS (sizeof ALGOS / sizeof ALGOS[0])
@@ -412,9 +415,10 @@ END_TEST
 
 /* direct-pointwise on maps whose pixel count is rarely a multiple of its
  * vectors (the clamped last vector, blocks past the map), ragged channel
- * blocks, groups, batches, bias and ReLU; every third case strided (the
- * subsampled copy). The output maps come from a palette (the vector width
- * and block follow from the pixel count, and each combination is a
+ * blocks, groups, batches, bias and ReLU; every third 1x1 case strided, and
+ * six cases with larger kernels, padding, strides and dilation (the phase
+ * copy and its wide rows). The output maps come from a palette (the vector
+ * width and block follow from the pixel count, and each combination is a
  * program) and so do the register-block overrides. */
 START_TEST(pointwise_sweep)
 {
@@ -424,7 +428,10 @@ START_TEST(pointwise_sweep)
     tu_rng r = tu_rng_make(seed);
     clconv_cache_stats before, after;
     clconv_context_cache_stats(tu_ctx(), &before);
-    const int cases = 12;
+    /* kh, kw, sh, sw, dh, dw, pad */
+    static const int kxk[][7] = {{3, 3, 1, 1, 1, 1, 1}, {3, 3, 2, 2, 1, 1, 1}, {7, 7, 2, 2, 1, 1, 3},
+                                 {3, 5, 2, 3, 2, 1, 2}, {1, 3, 1, 1, 1, 2, 0}, {2, 2, 3, 1, 1, 1, 1}};
+    const int cases = 18;
     for (int i = 0; i < cases; i++) {
         sweep_case c;
         memset(&c, 0, sizeof c);
@@ -442,21 +449,35 @@ START_TEST(pointwise_sweep)
         c.in = (clconv_shape){tu_int(&r, 1, 3), c.p.in_channels,
                               (m[0] - 1) * c.p.stride_h + 1 + tu_int(&r, 0, (int)c.p.stride_h - 1),
                               (m[1] - 1) * c.p.stride_w + 1 + tu_int(&r, 0, (int)c.p.stride_w - 1)};
+        if (i >= 12) { /* the kernel reaches around: any input at least the window */
+            const int *k = kxk[i - 12];
+            c.p.kernel_h = k[0];
+            c.p.kernel_w = k[1];
+            c.p.stride_h = k[2];
+            c.p.stride_w = k[3];
+            c.p.dilation_h = k[4];
+            c.p.dilation_w = k[5];
+            c.p.pad_top = c.p.pad_left = k[6];
+            c.p.pad_bottom = c.p.pad_right = tu_int(&r, 0, k[6]);
+            c.in.h = tu_int(&r, (k[0] - 1) * k[4] + 1, 15);
+            c.in.w = tu_int(&r, (k[1] - 1) * k[5] + 1, 15);
+        }
         c.opt.algorithm = CLCONV_ALGO_DIRECT_POINTWISE;
-        c.opt.block_w = blocks[i / 6][0];
-        c.opt.block_oc = blocks[i / 6][1];
+        c.opt.block_w = blocks[(i / 6) % 2][0];
+        c.opt.block_oc = blocks[(i / 6) % 2][1];
         c.integers = i % 2 == 0;
         check_case(&c, &r, seed, i);
     }
     clconv_context_cache_stats(tu_ctx(), &after);
     uint64_t programs = (after.compiled + after.disk_hits) - (before.compiled + before.disk_hits);
-    ck_assert_msg(programs <= 12, "the pointwise sweep built %llu programs",
+    ck_assert_msg(programs <= 18, "the pointwise sweep built %llu programs",
                   (unsigned long long)programs);
 }
 END_TEST
 
-/* AUTO takes direct-pointwise for unpadded stride-1 1x1 layers on CPUs only;
- * explicit requests it cannot serve say why. */
+/* AUTO takes direct-pointwise for 1x1 layers on CPUs only; the copies it
+ * makes for padded or strided layers; explicit requests it cannot serve say
+ * why. */
 START_TEST(pointwise_choice_and_limits)
 {
     clconv_context *ctx = tu_ctx();
@@ -480,16 +501,13 @@ START_TEST(pointwise_choice_and_limits)
     clconv_plan_destroy(plan);
 
     clconv_plan_options o = {.algorithm = CLCONV_ALGO_DIRECT_POINTWISE};
-    clconv_conv2d_params q = p;
-    q.pad_left = 1;
+    clconv_conv2d_params q = clconv_conv2d_default_params(64, 32, 3, 3);
+    q.pad_top = q.pad_bottom = q.pad_left = q.pad_right = 1; /* 9x9 padded copy, 7x9 grid */
+    ck_assert_int_eq(clconv_conv2d_plan_create(ctx, &q, &in, &o, &plan), CLCONV_SUCCESS);
+    clconv_plan_get_info(plan, &info);
+    ck_assert_uint_eq(info.plan_device_bytes, (64 * 9 * 9 + 9) * sizeof(float));
+    clconv_plan_destroy(plan);
     plan = NULL;
-    ck_assert_int_eq(clconv_conv2d_plan_create(ctx, &q, &in, &o, &plan), CLCONV_ERROR_UNSUPPORTED);
-    ck_assert_ptr_null(plan);
-    ck_assert_ptr_nonnull(strstr(clconv_context_last_error(ctx), "padding 0/0/1/0"));
-    q = clconv_conv2d_default_params(64, 32, 3, 3);
-    q.pad_top = q.pad_bottom = q.pad_left = q.pad_right = 1;
-    ck_assert_int_eq(clconv_conv2d_plan_create(ctx, &q, &in, &o, &plan), CLCONV_ERROR_UNSUPPORTED);
-    ck_assert_ptr_nonnull(strstr(clconv_context_last_error(ctx), "kernel 3x3"));
     clconv_shape tiny = {1, 64, 1, 3};
     ck_assert_int_eq(clconv_conv2d_plan_create(ctx, &p, &tiny, &o, &plan), CLCONV_ERROR_UNSUPPORTED);
     ck_assert_ptr_nonnull(strstr(clconv_context_last_error(ctx), "at least 4 output pixels, got 1x3"));
@@ -497,7 +515,7 @@ START_TEST(pointwise_choice_and_limits)
     q.stride_h = q.stride_w = 2; /* 7x7 -> 4x4 through the subsampled copy */
     ck_assert_int_eq(clconv_conv2d_plan_create(ctx, &q, &in, &o, &plan), CLCONV_SUCCESS);
     clconv_plan_get_info(plan, &info);
-    ck_assert_uint_eq(info.plan_device_bytes, 64 * 16 * sizeof(float));
+    ck_assert_uint_eq(info.plan_device_bytes, (64 * 16 + 4) * sizeof(float));
     ck_assert_uint_eq(info.workspace_bytes, 0);
     clconv_plan_destroy(plan);
     plan = NULL;
