@@ -244,11 +244,11 @@ __kernel void conv2d_pack_weights(__global const float *restrict w, __global flo
 #define VEC_TAP(CHECKED)                                                          \
     for (int kw = 0; kw < KW; kw++) {                                             \
         const floatV wv = vloadV(0, wk + kw * VEC);                               \
-        _Pragma("unroll") for (int r = 0; r < RH; r++) {                          \
+        for (int r = 0; r < RH; r++) {                                            \
             if (!row_ok[r])                                                       \
                 continue; /* a padding row */                                     \
             __global const float *xr = xc + (size_t)(ih0 + r * SH + kh * DH) * W; \
-            _Pragma("unroll") for (int p = 0; p < BW; p++) {                      \
+            for (int p = 0; p < BW; p++) {                                        \
                 const int iw = iw0 + p * SW + kw * DW;                            \
                 float xs;                                                         \
                 if (CHECKED)                                                      \
@@ -266,7 +266,7 @@ __kernel void conv2d_pack_weights(__global const float *restrict w, __global flo
         __global const float *wc = wb + (size_t)ci * KHW * VEC;                   \
         for (int kh = 0; kh < KH; kh++) {                                         \
             bool row_ok[RH];                                                      \
-            _Pragma("unroll") for (int r = 0; r < RH; r++) {                      \
+            for (int r = 0; r < RH; r++) {                                        \
                 const int ih = ih0 + r * SH + kh * DH;                            \
                 row_ok[r] = oh0 + r < OH && ih >= 0 && ih < H;                    \
             }                                                                     \
@@ -296,9 +296,7 @@ __kernel void conv2d_vector(__global const float *restrict x, __global const flo
     const int ih0 = oh0 * SH - pad_top;
     const int iw0 = ow0 * SW - pad_left;
     floatV acc[RH][BW];
-#pragma unroll
     for (int r = 0; r < RH; r++)
-#pragma unroll
         for (int p = 0; p < BW; p++)
             acc[r][p] = (floatV)(0.0f);
     /* Blocks whose every tap column lies inside the row skip the bounds tests. */
