@@ -213,7 +213,8 @@ typedef enum clconv_algorithm {
     CLCONV_ALGO_WINOGRAD = 8,        /* Winograd F(2x2,3x3) for 3x3 stride-1 convolutions */
     CLCONV_ALGO_DIRECT_DEPTHWISE = 9, /* depthwise conv, output columns in SIMD vectors (CPU devices) */
     CLCONV_ALGO_TRANSPOSED_VECTOR = 10, /* transposed conv, output channels in SIMD vectors (CPU devices) */
-    CLCONV_ALGO_TRANSPOSED_COLUMNS = 11 /* transposed conv, output columns in SIMD vectors (CPU, few channels) */
+    CLCONV_ALGO_TRANSPOSED_COLUMNS = 11, /* transposed conv, output columns in SIMD vectors (CPU, few channels) */
+    CLCONV_ALGO_DIRECT_POINTWISE = 12 /* GEMM, pixels in SIMD lanes; KxK as shifted 1x1s (CPU) */
 } clconv_algorithm;
 
 /* Name of an algorithm ("direct-tiled", ...). Never NULL. */
@@ -331,6 +332,18 @@ clconv_shape clconv_conv2d_weight_shape(const clconv_conv2d_params *params);
  *   the device's largest allocation, CLCONV_WORKSPACE_LIMIT bytes when set),
  *   at least one; the pairs are processed in chunks of that many. Bias and
  *   ReLU are a small kernel after the GEMMs. Tile options are ignored.
+ * CLCONV_ALGO_DIRECT_POINTWISE (CPU devices): a register-blocked GEMM with
+ *   output pixels in SIMD lanes and the weights read as given (no repacking).
+ *   1x1 unpadded stride-1 layers read x directly; any other layer reads a
+ *   plan-owned copy of x made per run (padding made real, strides split into
+ *   phases; info.plan_device_bytes) and runs each tap as a shifted 1x1 over
+ *   rows widened by the columns the kernel reaches past the output. AUTO
+ *   picks it on CPUs for layers with at least 4 output channels per group,
+ *   2 input channels per group (or a 1x1 kernel) and at most a quarter of
+ *   widened columns, unless Winograd takes the layer. Options: block_w =
+ *   pixel vectors per work-item (1..8), block_oc = output channels per
+ *   work-item (1..16). CLCONV_ERROR_UNSUPPORTED when the widened output has
+ *   fewer than 4 pixels or the copy exceeds 32-bit indexing.
  * Errors: as clconv_conv2d_validate, CLCONV_ERROR_UNSUPPORTED (an algorithm
  * that cannot run this shape on this device, a tensor beyond the device
  * limits under "Size limits"), CLCONV_ERROR_BUILD_FAILED,

@@ -207,21 +207,34 @@ void conv2d_register(CONV2D_ARGS)
 #define vloadV VCAT(vload, VEC)
 #define vstoreV VCAT(vstore, VEC)
 
+/* The packing is a transpose: the VEC rows of a channel block (each a run
+ * of L = cin_g * KH * KW weights, all (ci, kh, kw) of one output channel)
+ * become L runs of VEC lanes. A work-item writes PACK_J such runs, a
+ * VEC x PACK_J block whose row pieces stay in L1 while it gathers the lanes;
+ * global size (ceil(L / PACK_J), groups * channel blocks). One work-item per
+ * element with its index divisions cost PoCL ~7 ns an element: more than the
+ * convolution itself on the 7x7 layers of ResNet-50. */
+#define PACK_J 16
 __kernel void conv2d_pack_weights(__global const float *restrict w, __global float *restrict wp,
                                   const int cin_g, const int cout_g, const int groups)
 {
-    const int i = get_global_id(0);
+    const int L = cin_g * KHW;
     const int ocbs = CLCONV_DIV_UP(cout_g, VEC);
-    const int total = groups * ocbs * cin_g * KHW * VEC;
-    if (i >= total)
+    const int j0 = get_global_id(0) * PACK_J;
+    const int gb = get_global_id(1); /* g * ocbs + ocb */
+    if (j0 >= L || gb >= groups * ocbs)
         return;
-    const int lane = i % VEC;
-    const int k = (i / VEC) % KHW;
-    const int ci = (i / VEC / KHW) % cin_g;
-    const int ocb = (i / VEC / KHW / cin_g) % ocbs;
-    const int g = i / VEC / KHW / cin_g / ocbs;
-    const int oc = ocb * VEC + lane;
-    wp[i] = oc < cout_g ? w[(((size_t)g * cout_g + oc) * cin_g + ci) * KHW + k] : 0.0f;
+    const int g = gb / ocbs, ocb = gb - g * ocbs;
+    const int nj = min(PACK_J, L - j0);
+    const int nr = min(VEC, cout_g - ocb * VEC); /* real channels in the block */
+    __global const float *rows = w + ((size_t)g * cout_g + ocb * VEC) * L + j0;
+    __global float *out = wp + ((size_t)gb * L + j0) * VEC;
+    for (int j = 0; j < nj; j++) {
+        float col[VEC];
+        for (int r = 0; r < VEC; r++)
+            col[r] = r < nr ? rows[(size_t)r * L + j] : 0.0f;
+        vstoreV(vloadV(0, col), j, out);
+    }
 }
 
 /* One tap for all RH x BW outputs; CHECKED adds the per-column bounds test
@@ -316,6 +329,158 @@ __kernel void conv2d_vector(__global const float *restrict x, __global const flo
     }
 }
 #endif /* CONV2D_VECTOR */
+
+/* ---- pointwise variant: pixel-lane GEMM (CPU devices) ---------------------
+ *
+ * A 1x1 layer is y[oc][q] = sum over ci of w[oc][ci] * x[ci][q] over the
+ * flattened pixels q of one image and group. The vector lanes hold VEC
+ * neighbouring pixels, which need not lie on one row, so the weights need no
+ * repacking: a work-item owns BOC output channels x NPV vectors of pixels and
+ * per input channel (and tap) loads NPV vectors of x and BOC scalar weights
+ * (one per channel row, each row read front to back) for BOC * NPV vector
+ * FMAs.
+ *
+ * Other layers read a copy of x that conv2d_gather_phases makes per run:
+ * zero padding made real, and with strides split into the NPH_H x NPH_W
+ * stride phases that the taps touch, each phase a plane of H x W (kernel
+ * arguments; W = OW + (KW - 1) * DW / SW). Every tap is then a 1x1 layer over
+ * a "wide" grid of OH rows of W pixels shifted by a constant offset, and the
+ * W - OW columns past each output row are computed and dropped. Unpadded
+ * stride-1 1x1 layers read x as it is (W = OW, no dropped columns).
+ *
+ * A vector whose pixels would run past the grid starts early instead (at
+ * OH * W - VEC; the host guarantees that many pixels) and stores only the
+ * pixels from where it would have started on, so no pixel is written by two
+ * work-items. Global size (ceil(OH * W / (NPV * VEC)), N * groups *
+ * ceil(cout_g / BOC)). Constants: VEC (4, 8 or 16), NPV, BOC, WIDE (W > OW). */
+#ifdef CONV2D_POINTWISE
+#define VCAT2(a, b) a##b
+#define VCAT(a, b) VCAT2(a, b)
+#define floatV VCAT(float, VEC)
+#define vloadV VCAT(vload, VEC)
+#define vstoreV VCAT(vstore, VEC)
+/* Stride phases a tap touches, per axis. */
+#define PW_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define NPH_H PW_MIN(SH, (KH - 1) * DH + 1)
+#define NPH_W PW_MIN(SW, (KW - 1) * DW + 1)
+
+__kernel void conv2d_pointwise(CONV2D_ARGS)
+{
+    const int cin_g = C / groups, cout_g = OC / groups;
+    const int ocbs = CLCONV_DIV_UP(cout_g, BOC);
+    const int P = OH * W; /* the wide grid */
+    const int q0 = get_global_id(0) * (NPV * VEC);
+    const int z = get_global_id(1);
+    const int ocb = z % ocbs;
+    const int g = (z / ocbs) % groups;
+    const int n = z / ocbs / groups;
+    if (q0 >= P) /* no barriers here: leaving early is safe */
+        return;
+    (void)pad_top;
+    (void)pad_left;
+    const int phase = H * W;
+    const int plane = NPH_H * NPH_W * phase; /* one input channel */
+    int tap[KHW]; /* offset of each tap from the output pixel's index */
+#pragma unroll
+    for (int kh = 0; kh < KH; kh++)
+#pragma unroll
+        for (int kw = 0; kw < KW; kw++)
+            tap[kh * KW + kw] = (((kh * DH) % SH) * NPH_W + (kw * DW) % SW) * phase +
+                                (kh * DH / SH) * W + kw * DW / SW;
+    int qv[NPV]; /* first pixel of each vector, clamped into the grid */
+#pragma unroll
+    for (int i = 0; i < NPV; i++)
+        qv[i] = min(q0 + i * VEC, P - VEC);
+    const int oc0 = ocb * BOC;
+    __global const float *wr[BOC]; /* weight row per channel, clamped in range */
+#pragma unroll
+    for (int r = 0; r < BOC; r++)
+        wr[r] = w + (size_t)(g * cout_g + min(oc0 + r, cout_g - 1)) * cin_g * KHW;
+    __global const float *xc = x + ((size_t)n * C + (size_t)g * cin_g) * plane;
+    floatV acc[BOC][NPV];
+#pragma unroll
+    for (int r = 0; r < BOC; r++)
+#pragma unroll
+        for (int i = 0; i < NPV; i++)
+            acc[r][i] = (floatV)(0.0f);
+    for (int ci = 0; ci < cin_g; ci++, xc += plane) {
+        for (int k = 0; k < KHW; k++) {
+            floatV xv[NPV];
+#pragma unroll
+            for (int i = 0; i < NPV; i++)
+                xv[i] = vloadV(0, xc + tap[k] + qv[i]);
+#pragma unroll
+            for (int r = 0; r < BOC; r++) {
+                const floatV wv = (floatV)(wr[r][ci * KHW + k]);
+#pragma unroll
+                for (int i = 0; i < NPV; i++)
+                    acc[r][i] = fma(wv, xv[i], acc[r][i]);
+            }
+        }
+    }
+#pragma unroll
+    for (int r = 0; r < BOC; r++) {
+        const int oc = oc0 + r;
+        if (oc >= cout_g)
+            break;
+        const int ocf = g * cout_g + oc;
+        const float bias = has_bias ? b[ocf] : 0.0f;
+        __global float *yr = y + ((size_t)n * OC + ocf) * OH * OW;
+#pragma unroll
+        for (int i = 0; i < NPV; i++) {
+            const int nominal = q0 + i * VEC; /* where the vector would start */
+            if (nominal >= P)
+                break;
+            floatV v = acc[r][i] + (floatV)(bias);
+            if (relu) /* select keeps NaN: NaN < 0 is false */
+                v = select(v, (floatV)(0.0f), v < (floatV)(0.0f));
+#if !WIDE
+            if (qv[i] == nominal) {
+                vstoreV(v, 0, yr + nominal);
+                continue;
+            }
+#endif
+            /* started early, or a wide row: only some lanes are outputs */
+            float lanes[VEC];
+            vstoreV(v, 0, lanes);
+            for (int j = nominal - qv[i]; j < VEC; j++) {
+                const int q = qv[i] + j, oh = q / W, ow = q - oh * W;
+                if (ow < OW)
+                    yr[oh * OW + ow] = lanes[j];
+            }
+        }
+    }
+}
+
+#if WIDE || SH > 1 || SW > 1
+/* The copy conv2d_pointwise reads for padded or strided layers:
+ * xs[n * C + c][a][b][i][j] = x[n][c][i * SH + a - pad_top][j * SW + b - pad_left]
+ * (0 outside the image) for the NPH_H x NPH_W phases (a, b), i < Hq, j < Wq.
+ * One work-item per row of one phase plane; global size (Hq, N * C * phases). */
+__kernel void conv2d_gather_phases(__global const float *restrict x, __global float *restrict xs,
+                                   const int H, const int W, const int Hq, const int Wq,
+                                   const int planes, const int pad_top, const int pad_left)
+{
+    const int i = get_global_id(0), zp = get_global_id(1);
+    if (i >= Hq || zp >= planes * NPH_H * NPH_W)
+        return;
+    const int ph = zp % (NPH_H * NPH_W), pl = zp / (NPH_H * NPH_W);
+    const int a = ph / NPH_W, bb = ph - a * NPH_W;
+    __global float *dst = xs + ((size_t)zp * Hq + i) * Wq;
+    const int ih = i * SH + a - pad_top;
+    if (ih < 0 || ih >= H) {
+        for (int j = 0; j < Wq; j++)
+            dst[j] = 0.0f;
+        return;
+    }
+    __global const float *src = x + ((size_t)pl * H + ih) * W;
+    for (int j = 0; j < Wq; j++) {
+        const int iw = j * SW + bb - pad_left;
+        dst[j] = iw >= 0 && iw < W ? src[iw] : 0.0f;
+    }
+}
+#endif
+#endif /* CONV2D_POINTWISE */
 
 /* ---- depthwise variant: output columns in SIMD lanes (CPU devices) ---------
  *

@@ -10,14 +10,25 @@
 #include <unistd.h>
 
 static const clconv_algorithm ALGOS[] = {CLCONV_ALGO_DIRECT_TILED, CLCONV_ALGO_DIRECT_REGISTER,
-                                         CLCONV_ALGO_DIRECT_VECTOR, CLCONV_ALGO_DIRECT_DEPTHWISE};
+                                         CLCONV_ALGO_DIRECT_VECTOR, CLCONV_ALGO_DIRECT_DEPTHWISE,
+                                         CLCONV_ALGO_DIRECT_POINTWISE};
 
-/* direct-depthwise serves only one input channel per group. */
-static bool algo_applies(clconv_algorithm a, const clconv_conv2d_params *p)
+/* direct-depthwise serves only one input channel per group; direct-pointwise
+ * needs at least 4 pixels in its wide grid (output rows x (output width +
+ * the columns the kernel reaches past it)). */
+static bool algo_applies(clconv_algorithm a, const clconv_conv2d_params *p, const clconv_shape *in)
 {
+    if (a == CLCONV_ALGO_DIRECT_POINTWISE) {
+        clconv_shape os;
+        if (clconv_conv2d_output_shape(p, in, &os) != CLCONV_SUCCESS)
+            return false;
+        return os.h * (os.w + (p->kernel_w - 1) * p->dilation_w / p->stride_w) >= 4;
+    }
     return a != CLCONV_ALGO_DIRECT_DEPTHWISE || p->in_channels == p->groups;
 }
 #define N_ALGOS (sizeof ALGOS / sizeof ALGOS[0])
+/* The random sweep draws from the first four; direct-pointwise has its own. */
+#define N_SWEEP_ALGOS 4
 
 /* Runs p on the device with guarded buffers; returns the output (caller frees).
  * Fails the test on any error or on a write outside y. */
@@ -82,7 +93,11 @@ static void golden(const clconv_conv2d_params *p, const clconv_shape *in, const 
     ck_assert_int_eq(clconv_ref_conv2d(p, in, x, w, b, ref), CLCONV_SUCCESS);
     expect_values(ref, want, nwant, "reference");
     for (size_t a = 0; a < N_ALGOS; a++) {
-        if (!algo_applies(ALGOS[a], p))
+        if (!algo_applies(ALGOS[a], p, in))
+            continue;
+        /* direct-pointwise's other kernels: the edge shapes and its sweep
+         * (each of these shapes would be one more program to compile) */
+        if (ALGOS[a] == CLCONV_ALGO_DIRECT_POINTWISE && (p->kernel_h != 1 || p->kernel_w != 1))
             continue;
         clconv_plan_options o = {.algorithm = ALGOS[a]};
         float *y = device_conv(p, in, x, w, b, &o, NULL);
@@ -281,7 +296,7 @@ static sweep_case random_case(tu_rng *r, int i)
 {
     sweep_case c;
     memset(&c, 0, sizeof c);
-    c.opt.algorithm = ALGOS[i % N_ALGOS];
+    c.opt.algorithm = ALGOS[i % N_SWEEP_ALGOS];
     for (;;) {
         int64_t groups = tu_int(r, 0, 5) == 0 ? tu_int(r, 2, 4) : 1;
         int64_t cin_g = tu_int(r, 1, 6), cout_g = tu_int(r, 1, 9);
@@ -402,6 +417,123 @@ START_TEST(random_sweep)
 }
 END_TEST
 
+/* direct-pointwise on maps whose pixel count is rarely a multiple of its
+ * vectors (the clamped last vector, blocks past the map), ragged channel
+ * blocks, groups, batches, bias and ReLU; six 1x1 cases (some strided) and
+ * six with larger kernels, padding, strides and dilation (the phase copy and
+ * its wide rows). The output maps come from a palette (the vector
+ * width and block follow from the pixel count, and each combination is a
+ * program) and so do the register-block overrides. */
+START_TEST(pointwise_sweep)
+{
+    static const int maps[][2] = {{2, 2}, {7, 7}, {6, 6}, {3, 19}, {13, 17}, {1, 5}};
+    static const int blocks[][2] = {{0, 0}, {3, 5}}; /* block_w, block_oc */
+    const uint64_t seed = 611;
+    tu_rng r = tu_rng_make(seed);
+    clconv_cache_stats before, after;
+    clconv_context_cache_stats(tu_ctx(), &before);
+    /* kh, kw, sh, sw, dh, dw, pad */
+    static const int kxk[][7] = {{3, 3, 1, 1, 1, 1, 1}, {3, 3, 2, 2, 1, 1, 1}, {7, 7, 2, 2, 1, 1, 3},
+                                 {3, 5, 2, 3, 2, 1, 2}, {1, 3, 1, 1, 1, 2, 0}, {2, 2, 3, 1, 1, 1, 1}};
+    const int cases = 12;
+    for (int i = 0; i < cases; i++) {
+        sweep_case c;
+        memset(&c, 0, sizeof c);
+        int64_t groups = tu_int(&r, 0, 3) == 0 ? tu_int(&r, 2, 3) : 1;
+        int64_t cin_g = tu_int(&r, 1, 40), cout_g = tu_int(&r, 1, 21);
+        c.p = clconv_conv2d_default_params(cin_g * groups, cout_g * groups, 1, 1);
+        c.p.groups = groups;
+        c.p.has_bias = tu_int(&r, 0, 1);
+        c.p.activation = tu_int(&r, 0, 1) ? CLCONV_ACTIVATION_RELU : CLCONV_ACTIVATION_NONE;
+        const int *m = maps[(i / 2) % 6]; /* the 1x1 cases (even i): every map */
+        if ((i / 2) % 3 == 1) { /* 2x2 or 3x1, inputs a little past the last kept pixel */
+            c.p.stride_h = i == 2 ? 2 : 3;
+            c.p.stride_w = i == 2 ? 2 : 1;
+        }
+        c.in = (clconv_shape){tu_int(&r, 1, 3), c.p.in_channels,
+                              (m[0] - 1) * c.p.stride_h + 1 + tu_int(&r, 0, (int)c.p.stride_h - 1),
+                              (m[1] - 1) * c.p.stride_w + 1 + tu_int(&r, 0, (int)c.p.stride_w - 1)};
+        if (i % 2) { /* the kernel reaches around: any input at least the window */
+            const int *k = kxk[i / 2];
+            c.p.kernel_h = k[0];
+            c.p.kernel_w = k[1];
+            c.p.stride_h = k[2];
+            c.p.stride_w = k[3];
+            c.p.dilation_h = k[4];
+            c.p.dilation_w = k[5];
+            c.p.pad_top = c.p.pad_left = k[6];
+            c.p.pad_bottom = c.p.pad_right = tu_int(&r, 0, k[6]);
+            c.in.h = tu_int(&r, (k[0] - 1) * k[4] + 1, 15);
+            c.in.w = tu_int(&r, (k[1] - 1) * k[5] + 1, 15);
+        }
+        c.opt.algorithm = CLCONV_ALGO_DIRECT_POINTWISE;
+        c.opt.block_w = blocks[(i / 6) % 2][0];
+        c.opt.block_oc = blocks[(i / 6) % 2][1];
+        c.integers = (i / 2) % 2 == 0;
+        check_case(&c, &r, seed, i);
+    }
+    clconv_context_cache_stats(tu_ctx(), &after);
+    uint64_t programs = (after.compiled + after.disk_hits) - (before.compiled + before.disk_hits);
+    ck_assert_msg(programs <= 12, "the pointwise sweep built %llu programs",
+                  (unsigned long long)programs);
+}
+END_TEST
+
+/* AUTO takes direct-pointwise for 1x1 layers on CPUs only; the copies it
+ * makes for padded or strided layers; explicit requests it cannot serve say
+ * why. */
+START_TEST(pointwise_choice_and_limits)
+{
+    clconv_context *ctx = tu_ctx();
+    cl_device_type type = 0;
+    ck_assert_int_eq(clGetDeviceInfo(clconv_context_device(ctx), CL_DEVICE_TYPE, sizeof type,
+                                     &type, NULL), CL_SUCCESS);
+    clconv_conv2d_params p = clconv_conv2d_default_params(64, 32, 1, 1);
+    clconv_shape in = {1, 64, 7, 7};
+    clconv_plan *plan = NULL;
+    clconv_plan_info info;
+    ck_assert_int_eq(clconv_conv2d_plan_create(ctx, &p, &in, NULL, &plan), CLCONV_SUCCESS);
+    clconv_plan_get_info(plan, &info);
+    if (type & CL_DEVICE_TYPE_CPU) {
+        ck_assert_int_eq(info.algorithm, CLCONV_ALGO_DIRECT_POINTWISE);
+        ck_assert_str_eq(info.kernel_name, "conv2d_pointwise");
+        ck_assert_uint_eq(info.workspace_bytes, 0);
+        ck_assert_uint_eq(info.plan_device_bytes, 0); /* no repacked weights */
+    } else {
+        ck_assert_int_ne(info.algorithm, CLCONV_ALGO_DIRECT_POINTWISE);
+    }
+    clconv_plan_destroy(plan);
+
+    clconv_plan_options o = {.algorithm = CLCONV_ALGO_DIRECT_POINTWISE};
+    clconv_conv2d_params q = clconv_conv2d_default_params(64, 32, 3, 3);
+    q.pad_top = q.pad_bottom = q.pad_left = q.pad_right = 1; /* 9x9 padded copy, 7x9 grid */
+    ck_assert_int_eq(clconv_conv2d_plan_create(ctx, &q, &in, &o, &plan), CLCONV_SUCCESS);
+    clconv_plan_get_info(plan, &info);
+    ck_assert_uint_eq(info.plan_device_bytes, (64 * 9 * 9 + 9) * sizeof(float));
+    clconv_plan_destroy(plan);
+    plan = NULL;
+    clconv_shape tiny = {1, 64, 1, 3};
+    ck_assert_int_eq(clconv_conv2d_plan_create(ctx, &p, &tiny, &o, &plan), CLCONV_ERROR_UNSUPPORTED);
+    ck_assert_ptr_nonnull(strstr(clconv_context_last_error(ctx), "at least 4 output pixels, got 1x3"));
+    q = p;
+    q.stride_h = q.stride_w = 2; /* 7x7 -> 4x4 through the subsampled copy */
+    ck_assert_int_eq(clconv_conv2d_plan_create(ctx, &q, &in, &o, &plan), CLCONV_SUCCESS);
+    clconv_plan_get_info(plan, &info);
+    ck_assert_uint_eq(info.plan_device_bytes, (64 * 16 + 4) * sizeof(float));
+    ck_assert_uint_eq(info.workspace_bytes, 0);
+    clconv_plan_destroy(plan);
+    plan = NULL;
+    o.block_w = 9;
+    ck_assert_int_eq(clconv_conv2d_plan_create(ctx, &p, &in, &o, &plan), CLCONV_ERROR_INVALID_VALUE);
+    ck_assert_ptr_nonnull(strstr(clconv_context_last_error(ctx), "options.block_w = 9"));
+    o.block_w = 0;
+    o.block_oc = -1;
+    ck_assert_int_eq(clconv_conv2d_plan_create(ctx, &p, &in, &o, &plan), CLCONV_ERROR_INVALID_VALUE);
+    ck_assert_ptr_nonnull(strstr(clconv_context_last_error(ctx), "options.block_oc = -1"));
+    ck_assert_ptr_null(plan);
+}
+END_TEST
+
 START_TEST(comparator_catches_errors)
 {
     float ref[3] = {1, 2, NAN}, got[3] = {1, 2, NAN}, scale[3] = {1, 2, 1};
@@ -445,7 +577,7 @@ START_TEST(edge_shapes)
             c.in = (clconv_shape){e[i].n, e[i].c, e[i].h, e[i].w};
             c.opt.algorithm = ALGOS[a];
             c.integers = true;
-            if (!algo_applies(c.opt.algorithm, &c.p))
+            if (!algo_applies(c.opt.algorithm, &c.p, &c.in))
                 continue;
             check_case(&c, &r, 7, (int)i);
         }
@@ -797,6 +929,8 @@ static Suite *conv2d_suite(void)
     tcase_add_test(sweep, comparator_catches_errors);
     tcase_add_test(sweep, random_sweep);
     tcase_add_test(sweep, edge_shapes);
+    tcase_add_test(sweep, pointwise_sweep);
+    tcase_add_test(sweep, pointwise_choice_and_limits);
     tcase_add_test(sweep, huge_dilated_kernel_falls_back);
     suite_add_tcase(s, sweep);
     TCase *bad = tcase_create("bad-input");
