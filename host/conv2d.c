@@ -800,10 +800,11 @@ static clconv_status conv2d_find(clconv_context *ctx, const clconv_conv2d_params
 /* AUTO with no tile overrides consults the tuning database; find mode fills it. */
 static clconv_status resolve_options(clconv_context *ctx, const clconv_conv2d_params *p,
                                      const clconv_shape *in, const clconv_plan_options *given,
-                                     clconv_plan_options *eff)
+                                     clconv_plan_options *eff, bool use_db, bool *from_db)
 {
     static const clconv_plan_options none = {0};
     *eff = given ? *given : none;
+    *from_db = false;
     if (eff->algorithm != CLCONV_ALGO_AUTO)
         return CLCONV_SUCCESS;
     bool untouched = !eff->wg_w && !eff->wg_h && !eff->wg_oc && !eff->block_w &&
@@ -814,8 +815,10 @@ static clconv_status resolve_options(clconv_context *ctx, const clconv_conv2d_pa
     clconv_conv2d_tune_key(p, in, key, sizeof key);
     if (!eff->find) {
         clconv_plan_options found;
-        if (clconv_tune_lookup(ctx, key, &found))
+        if (use_db && clconv_tune_lookup(ctx, key, &found)) {
             *eff = found;
+            *from_db = true;
+        }
         return CLCONV_SUCCESS;
     }
     double ms;
@@ -826,9 +829,10 @@ static clconv_status resolve_options(clconv_context *ctx, const clconv_conv2d_pa
     return CLCONV_SUCCESS;
 }
 
-clconv_status clconv_conv2d_plan_create(clconv_context *ctx, const clconv_conv2d_params *params,
+static clconv_status conv2d_plan_create(clconv_context *ctx, const clconv_conv2d_params *params,
                                         const clconv_shape *input,
-                                        const clconv_plan_options *options, clconv_plan **out)
+                                        const clconv_plan_options *options, clconv_plan **out,
+                                        bool use_db)
 {
     if (!ctx)
         return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "ctx: NULL, expected a context");
@@ -876,13 +880,25 @@ clconv_status clconv_conv2d_plan_create(clconv_context *ctx, const clconv_conv2d
     plan->info.flops = 2.0 * (double)ny * (double)wshape.c * (double)wshape.h * (double)wshape.w;
     plan->info.bytes = (double)(plan->x_bytes + plan->w_bytes + plan->b_bytes + plan->y_bytes);
     clconv_plan_options eff;
-    if ((st = resolve_options(ctx, params, input, options, &eff)) ||
+    bool from_db;
+    if ((st = resolve_options(ctx, params, input, options, &eff, use_db, &from_db)) ||
         (st = conv2d_plan_build(plan, params, input, &oshape, &eff))) {
         clconv_plan_destroy(plan);
-        return st;
+        /* A database record this layer cannot use (edited by hand, written by
+         * another clconv version) must not break AUTO: the defaults answer. */
+        if (!from_db || (st != CLCONV_ERROR_UNSUPPORTED && st != CLCONV_ERROR_INVALID_VALUE))
+            return st;
+        return conv2d_plan_create(ctx, params, input, options, out, false);
     }
     *out = plan;
     return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_conv2d_plan_create(clconv_context *ctx, const clconv_conv2d_params *params,
+                                        const clconv_shape *input,
+                                        const clconv_plan_options *options, clconv_plan **out)
+{
+    return conv2d_plan_create(ctx, params, input, options, out, true);
 }
 
 clconv_status clconv_conv2d_run(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b, cl_mem y,

@@ -67,7 +67,17 @@ static void remember(clconv_context *ctx, const char *key, const clconv_plan_opt
     ctx->tuned = e;
 }
 
-/* Line: device \t key \t algorithm-number \t wg_w wg_h wg_oc block_w block_oc ci_chunk \t ms */
+/* The algorithm stored by name ("direct-vector"), so that a database outlives
+ * any renumbering of clconv_algorithm; AUTO (0) when the name is unknown. */
+static clconv_algorithm algorithm_by_name(const char *name)
+{
+    for (int a = CLCONV_ALGO_AUTO + 1; a < 64; a++)
+        if (strcmp(clconv_algorithm_name((clconv_algorithm)a), name) == 0)
+            return (clconv_algorithm)a;
+    return CLCONV_ALGO_AUTO;
+}
+
+/* Line: device \t key \t algorithm-name \t wg_w wg_h wg_oc block_w block_oc ci_chunk \t ms */
 static bool parse_line(char *line, const char *dev, const char *key, clconv_plan_options *o)
 {
     char *f[5];
@@ -85,14 +95,12 @@ static bool parse_line(char *line, const char *dev, const char *key, clconv_plan
     if (strcmp(f[0], dev) != 0 || strcmp(f[1], key) != 0)
         return false;
     clconv_plan_options r = {0};
-    int algo;
-    if (sscanf(f[2], "%d", &algo) != 1 ||
+    clconv_algorithm algo = algorithm_by_name(f[2]);
+    if (algo == CLCONV_ALGO_AUTO ||
         sscanf(f[3], "%d %d %d %d %d %d", &r.wg_w, &r.wg_h, &r.wg_oc, &r.block_w, &r.block_oc,
                &r.ci_chunk) != 6)
         return false;
-    if (algo <= CLCONV_ALGO_AUTO || strcmp(clconv_algorithm_name((clconv_algorithm)algo), "unknown") == 0)
-        return false;
-    r.algorithm = (clconv_algorithm)algo;
+    r.algorithm = algo;
     *o = r;
     return true;
 }
@@ -135,8 +143,8 @@ void clconv_tune_store(clconv_context *ctx, const char *key, const clconv_plan_o
     if (path[0]) {
         char dev[800], line[2048];
         device_key(ctx, dev, sizeof dev);
-        int n = snprintf(line, sizeof line, "%s\t%s\t%d\t%d %d %d %d %d %d\t%.4f\n", dev, key,
-                         (int)o->algorithm, o->wg_w, o->wg_h, o->wg_oc, o->block_w, o->block_oc,
+        int n = snprintf(line, sizeof line, "%s\t%s\t%s\t%d %d %d %d %d %d\t%.4f\n", dev, key,
+                         clconv_algorithm_name(o->algorithm), o->wg_w, o->wg_h, o->wg_oc, o->block_w, o->block_oc,
                          o->ci_chunk, ms);
         /* One fwrite of a whole line in append mode: concurrent writers
          * interleave whole lines, and a reader skips anything malformed. */

@@ -103,12 +103,27 @@ START_TEST(find_records_and_reuses)
     tab = strchr(tab + 1, '\t');
     ck_assert_ptr_nonnull(tab);
     *tab = '\0';
-    fprintf(f, "%s\t%d\t0 0 0 0 0 0\t1.0\n", line, (int)CLCONV_ALGO_DIRECT_REGISTER);
+    fprintf(f, "%s\tdirect-register\t0 0 0 0 0 0\t1.0\n", line);
+    /* algorithms are stored by name: a number (an older format) or an
+     * unknown name is skipped, not read as whatever that number means now */
+    fprintf(f, "%s\t%d\t0 0 0 0 0 0\t0.5\n", line, (int)CLCONV_ALGO_WINOGRAD);
+    fprintf(f, "%s\tno-such-algorithm\t0 0 0 0 0 0\t0.5\n", line);
     fclose(f);
     clconv_context *c;
     ck_assert_int_eq(clconv_context_create(&c), CLCONV_SUCCESS);
     check_against_reference(c, &p, &in, NULL, &reused);
     ck_assert_int_eq(reused, CLCONV_ALGO_DIRECT_REGISTER);
+    clconv_context_destroy(c);
+
+    /* A record this layer cannot use (depthwise for a dense layer) does not
+     * break AUTO: the plan falls back to the defaults. */
+    f = fopen(db, "a");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "%s\tdirect-depthwise\t0 0 0 0 0 0\t0.1\n", line);
+    fclose(f);
+    ck_assert_int_eq(clconv_context_create(&c), CLCONV_SUCCESS);
+    check_against_reference(c, &p, &in, NULL, &reused);
+    ck_assert_int_ne(reused, CLCONV_ALGO_DIRECT_DEPTHWISE);
     clconv_context_destroy(c);
 
     char cmd[200];
