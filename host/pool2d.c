@@ -322,19 +322,28 @@ static clconv_status pool2d_plan_build(clconv_plan *plan, const clconv_pool2d_pa
                      p->dilation_h == 1 && p->dilation_w == 1 &&
                      (p->stride_w == 1 || p->stride_w == 2) && out->w >= vec / 2 &&
                      !(opts && opts->block_w != 0);
-    if (vectorize)
+    const int vblocks = 1; /* vectors per work-item (the vector kernel's BW) */
+    if (vectorize) {
         bw = vec;
+    }
     const char *name = adaptive ? "pool2d_adaptive" : vectorize ? "pool2d_window_vec"
                                                                 : "pool2d_window";
     int n = vectorize ? snprintf(plan->info.build_options, sizeof plan->info.build_options,
-                                 "-DMODE=%d -DBW=1 -DVEC=%d -DVSW=%lld", kernel_mode(p->mode),
-                                 vec, (long long)p->stride_w)
+                                 "-DMODE=%d -DBW=%d -DVEC=%d -DVSW=%lld", kernel_mode(p->mode),
+                                 vblocks, vec, (long long)p->stride_w)
                       : snprintf(plan->info.build_options, sizeof plan->info.build_options,
                                  "-DMODE=%d -DBW=%d", kernel_mode(p->mode), bw);
     if (fixed_window(p))
         snprintf(plan->info.build_options + n, sizeof plan->info.build_options - (size_t)n,
                  " -DKH=%lld -DKW=%lld -DSH=%lld -DSW=%lld", (long long)p->kernel_h,
                  (long long)p->kernel_w, (long long)p->stride_h, (long long)p->stride_w);
+    /* CPU devices: software prefetch PFD floats ahead of each window row
+     * (PoCL's prefetch() is empty and the hardware prefetchers alone leave
+     * the loads waiting on memory: about 2x on large planes). */
+    if (cpu) {
+        size_t l = strlen(plan->info.build_options);
+        snprintf(plan->info.build_options + l, sizeof plan->info.build_options - l, " -DPFD=512");
+    }
     snprintf(plan->info.kernel_name, sizeof plan->info.kernel_name, "%s", name);
     if ((st = clconv_get_kernel(ctx, "pool2d", name, plan->info.build_options, &plan->kernel)))
         return st;
@@ -343,6 +352,8 @@ static clconv_status pool2d_plan_build(clconv_plan *plan, const clconv_pool2d_pa
         return st;
 
     int64_t ncols = (out->w + bw - 1) / bw;
+    if (vectorize)
+        ncols = (ncols + vblocks - 1) / vblocks;
     int64_t rows = out->n * out->c * out->h;
     int64_t items = ncols * rows;
     plan->work_dim = 1;
