@@ -238,6 +238,14 @@ inline floatV pv_gather(__global const float *xr, int iw, int W, float fill, int
     return select(PV_GATHER_VEC(xr, cc), (floatV)(fill), (c < 0) | (c >= W));
 }
 
+/* Lane q: column iw + q * VSW of a whole-vector load, or fill outside the
+ * row (the load itself may touch the neighbouring rows). */
+inline floatV pv_masked(__global const float *xr, int iw, int W, float fill, intV lanev)
+{
+    const intV c = (intV)(iw) + lanev;
+    return select(PV_LOAD(xr + iw), (floatV)(fill), (c < 0) | (c >= W));
+}
+
 #if MODE == MODE_MAX
 #define PV_FILL (-INFINITY)
 #else
@@ -277,9 +285,13 @@ inline floatV pv_gather(__global const float *xr, int iw, int W, float fill, int
     for (int b = 0; b < K_W; b++)                  \
         PV_ACC(PV_LOAD(xr + iw0 + b), b, WI)
 #endif
-#define PV_ROW_EDGE(WI)                                        \
-    for (int b = 0; b < K_W; b++)                              \
-        PV_ACC(pv_gather(xr, iw0 + b, W, PV_FILL, lanev), b, WI)
+/* A window row of a block at the image's left or right edge: whole-vector
+ * loads with the lanes outside the row replaced by the fill when every read
+ * stays inside the buffer (in_buf), else lane-by-lane gathers. */
+#define PV_ROW_EDGE(WI)                                                           \
+    for (int b = 0; b < K_W; b++)                                                 \
+        PV_ACC(in_buf ? pv_masked(xr, iw0 + b, W, PV_FILL, lanev)                 \
+                      : pv_gather(xr, iw0 + b, W, PV_FILL, lanev), b, WI)
 
 #define PV_PREFETCH(p) POOL_PREFETCH(p)
 #define PV_TAPS(ROW, WI)                                     \
@@ -326,6 +338,16 @@ __kernel void pool2d_window_vec(__global const float *restrict x, __global float
     const intV iwv = (intV)(iw0) + lanev; /* each lane's first column */
     /* Every element a whole-vector load touches lies inside the row. */
     const bool inside = iw0 >= 0 && iw0 + VEC * VSW - 1 + (K_W - 1) < W;
+    /* Edge blocks: every element a whole-vector load of the window's rows
+     * touches lies inside the buffer (all but the very first and last rows
+     * of the tensor); planes = rows / OH = nitems / ncols / OH. */
+    bool in_buf = false;
+    if (!inside) {
+        const long first = (long)plane * H * W + (long)max(ih0, 0) * W + iw0;
+        const long last = (long)plane * H * W + (long)min(ih0 + K_H - 1, H - 1) * W + iw0 +
+                          VEC * VSW + K_W - 2;
+        in_buf = first >= 0 && last < (long)(nitems / ncols / OH) * H * W;
+    }
 #if MODE == MODE_MAX
     floatV m = (floatV)(-INFINITY);
     /* The first in-image tap's index (ceil_mode never starts a window right
