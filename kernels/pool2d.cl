@@ -417,6 +417,51 @@ __kernel void pool2d_window_vec(__global const float *restrict x, __global float
     (void)kh; (void)kw; (void)sh; (void)sw; (void)dh; (void)dw;
     (void)lp_kind; (void)p; (void)inv_p; (void)count_include_pad; (void)divisor;
 }
+
+/* Average pooling whose window is the whole plane (no padding, kernel H x W:
+ * resnet's global average pool), CPU devices: work-item k sums planes
+ * k * VEC .. k * VEC + VEC - 1 (nitems planes in all), one per lane, each in
+ * row-major order like pool2d_window, so sums are bit for bit the same; the
+ * lanes hide the add chain's latency. */
+#if VEC == 8
+#define PV_PLANES(xb, j, HW)                                                              \
+    (floatV)(xb[j], xb[(j) + (HW)], xb[(j) + 2 * (HW)], xb[(j) + 3 * (HW)],               \
+             xb[(j) + 4 * (HW)], xb[(j) + 5 * (HW)], xb[(j) + 6 * (HW)], xb[(j) + 7 * (HW)])
+#else
+#define PV_PLANES(xb, j, HW) (floatV)(xb[j], xb[(j) + (HW)], xb[(j) + 2 * (HW)], xb[(j) + 3 * (HW)])
+#endif
+__kernel void pool2d_plane_avg_vec(__global const float *restrict x, __global float *restrict y,
+                                   __global long *restrict idx, const int H, const int W,
+                                   const int OH, const int OW, const int ncols, const int nitems,
+                                   const int kh, const int kw, const int sh, const int sw,
+                                   const int ph, const int pw, const int dh, const int dw,
+                                   const int count_include_pad, const int lp_kind,
+                                   const float divisor, const float p, const float inv_p)
+{
+    const size_t k = get_global_id(0);
+    const int HW = H * W;
+    const size_t p0 = k * VEC;
+    if (p0 >= (size_t)nitems)
+        return;
+    __global const float *xb = x + p0 * HW;
+    const float div = divisor != 0.0f ? divisor : (float)HW;
+    if (p0 + VEC <= (size_t)nitems) {
+        floatV s = (floatV)(0.0f);
+        for (int j = 0; j < HW; j++)
+            s += PV_PLANES(xb, j, HW);
+        vstoreV(s / div, 0, y + p0);
+    } else {
+        for (int q = 0; p0 + q < (size_t)nitems; q++) {
+            float s = 0.0f;
+            for (int j = 0; j < HW; j++)
+                s += xb[(size_t)q * HW + j];
+            y[p0 + q] = s / div;
+        }
+    }
+    (void)idx; (void)OH; (void)OW; (void)ncols; (void)kh; (void)kw; (void)sh; (void)sw;
+    (void)ph; (void)pw; (void)dh; (void)dw; (void)count_include_pad; (void)lp_kind; (void)p;
+    (void)inv_p;
+}
 #endif /* VEC */
 
 /* Adaptive pooling: output cell (oh, ow) pools rows [floor(oh*H/OH),
