@@ -322,19 +322,39 @@ static clconv_status pool2d_plan_build(clconv_plan *plan, const clconv_pool2d_pa
                      p->dilation_h == 1 && p->dilation_w == 1 &&
                      (p->stride_w == 1 || p->stride_w == 2) && out->w >= vec / 2 &&
                      !(opts && opts->block_w != 0);
-    if (vectorize)
+    /* An average over the whole plane (global average pooling): VEC planes
+     * per work-item, one per lane (pool2d_plane_avg_vec). */
+    bool plane_avg = cpu && p->mode == CLCONV_POOL_AVG && p->pad_h == 0 && p->pad_w == 0 &&
+                     p->kernel_h == in->h && p->kernel_w == in->w && p->dilation_h == 1 &&
+                     p->dilation_w == 1 && !(opts && opts->block_w != 0);
+    if (plane_avg)
+        vectorize = false;
+    const int vblocks = 1; /* vectors per work-item (the vector kernel's BW) */
+    if (vectorize) {
         bw = vec;
-    const char *name = adaptive ? "pool2d_adaptive" : vectorize ? "pool2d_window_vec"
-                                                                : "pool2d_window";
-    int n = vectorize ? snprintf(plan->info.build_options, sizeof plan->info.build_options,
-                                 "-DMODE=%d -DBW=1 -DVEC=%d -DVSW=%lld", kernel_mode(p->mode),
-                                 vec, (long long)p->stride_w)
+    }
+    const char *name = adaptive    ? "pool2d_adaptive"
+                       : plane_avg ? "pool2d_plane_avg_vec"
+                       : vectorize ? "pool2d_window_vec"
+                                   : "pool2d_window";
+    int n = plane_avg ? snprintf(plan->info.build_options, sizeof plan->info.build_options,
+                                 "-DMODE=%d -DBW=1 -DVEC=%d -DVSW=1", kernel_mode(p->mode), vec)
+            : vectorize ? snprintf(plan->info.build_options, sizeof plan->info.build_options,
+                                 "-DMODE=%d -DBW=%d -DVEC=%d -DVSW=%lld", kernel_mode(p->mode),
+                                 vblocks, vec, (long long)p->stride_w)
                       : snprintf(plan->info.build_options, sizeof plan->info.build_options,
                                  "-DMODE=%d -DBW=%d", kernel_mode(p->mode), bw);
-    if (fixed_window(p))
+    if (fixed_window(p) && !plane_avg)
         snprintf(plan->info.build_options + n, sizeof plan->info.build_options - (size_t)n,
                  " -DKH=%lld -DKW=%lld -DSH=%lld -DSW=%lld", (long long)p->kernel_h,
                  (long long)p->kernel_w, (long long)p->stride_h, (long long)p->stride_w);
+    /* CPU devices: software prefetch PFD floats ahead of each window row
+     * (PoCL's prefetch() is empty and the hardware prefetchers alone leave
+     * the loads waiting on memory: about 2x on large planes). */
+    if (cpu) {
+        size_t l = strlen(plan->info.build_options);
+        snprintf(plan->info.build_options + l, sizeof plan->info.build_options - l, " -DPFD=512");
+    }
     snprintf(plan->info.kernel_name, sizeof plan->info.kernel_name, "%s", name);
     if ((st = clconv_get_kernel(ctx, "pool2d", name, plan->info.build_options, &plan->kernel)))
         return st;
@@ -343,13 +363,17 @@ static clconv_status pool2d_plan_build(clconv_plan *plan, const clconv_pool2d_pa
         return st;
 
     int64_t ncols = (out->w + bw - 1) / bw;
+    if (vectorize)
+        ncols = (ncols + vblocks - 1) / vblocks;
     int64_t rows = out->n * out->c * out->h;
     int64_t items = ncols * rows;
+    /* plane_avg: nitems counts planes, VEC per work-item. */
+    int64_t work = plane_avg ? (rows + vec - 1) / vec : items;
     plan->work_dim = 1;
     plan->info.algorithm = CLCONV_ALGO_POOL;
     plan->info.local_size[0] = wg;
     plan->info.local_size[1] = plan->info.local_size[2] = 1;
-    plan->info.global_size[0] = (size_t)((items + (int64_t)wg - 1) / (int64_t)wg) * wg;
+    plan->info.global_size[0] = (size_t)((work + (int64_t)wg - 1) / (int64_t)wg) * wg;
     plan->info.global_size[1] = plan->info.global_size[2] = 1;
     plan->info.local_mem_bytes = 0;
 

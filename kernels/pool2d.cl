@@ -45,6 +45,21 @@
 #define D_W dw
 #endif
 
+/* PFD (CPU devices only): software prefetch PFD floats ahead of each window
+ * row the kernels start. PoCL's prefetch() is empty, so this goes through
+ * clang's __builtin_prefetch, whose OpenCL 1.2 signature takes a private
+ * pointer: the global address passes through an integer, which is the same
+ * flat address on a CPU device (never built for other devices). A prefetch
+ * never faults, so running past the buffer's end is harmless. */
+#if defined(PFD) && defined(__has_builtin)
+#if __has_builtin(__builtin_prefetch)
+#define POOL_PREFETCH(p) __builtin_prefetch((const void *)(size_t)((p) + PFD));
+#endif
+#endif
+#ifndef POOL_PREFETCH /* another compiler, or not a CPU device: no prefetch */
+#define POOL_PREFETCH(p)
+#endif
+
 /* PyTorch's max rule: a value wins if it is greater or NaN, so the last NaN
  * in row-major order wins and ties keep the first maximum. */
 #define MAX_UPDATE(v, i)                  \
@@ -88,6 +103,7 @@ __kernel void pool2d_window(__global const float *restrict x, __global float *re
             /* Interior window (almost all of them): no bounds checks. */
             for (int a = 0; a < K_H; a++) {
                 const int r = (ih0 + a * D_H) * W + iw0;
+                POOL_PREFETCH(xp + r)
                 for (int b = 0; b < K_W; b++) {
                     const float v = xp[r + b * D_W];
                     MAX_UPDATE(v, (long)(r + b * D_W))
@@ -123,6 +139,7 @@ __kernel void pool2d_window(__global const float *restrict x, __global float *re
             /* Interior window: no bounds checks. */
             for (int a = 0; a < K_H; a++) {
                 const int r = (ih0 + a) * W + iw0;
+                POOL_PREFETCH(xp + r)
                 for (int b = 0; b < K_W; b++)
                     s += xp[r + b];
             }
@@ -207,12 +224,29 @@ __kernel void pool2d_window(__global const float *restrict x, __global float *re
 #error "VSW must be 1 or 2"
 #endif
 
-inline floatV pv_gather(__global const float *xr, int iw, int W, float fill)
+/* Lane q reads column iw + q * VSW, or fill outside the row (the clamped
+ * column keeps every read inside the row). No private array: see lanev. */
+#if VEC == 8
+#define PV_LANES(v, F) F(v.s0) F(v.s1) F(v.s2) F(v.s3) F(v.s4) F(v.s5) F(v.s6) F(v.s7)
+#define PV_GATHER_VEC(xr, c) \
+    (floatV)(xr[c.s0], xr[c.s1], xr[c.s2], xr[c.s3], xr[c.s4], xr[c.s5], xr[c.s6], xr[c.s7])
+#else
+#define PV_LANES(v, F) F(v.s0) F(v.s1) F(v.s2) F(v.s3)
+#define PV_GATHER_VEC(xr, c) (floatV)(xr[c.s0], xr[c.s1], xr[c.s2], xr[c.s3])
+#endif
+inline floatV pv_gather(__global const float *xr, int iw, int W, float fill, intV lanev)
 {
-    float v[VEC];
-    for (int p = 0; p < VEC; p++, iw += VSW)
-        v[p] = (iw >= 0 && iw < W) ? xr[iw] : fill;
-    return vloadV(0, v);
+    const intV c = (intV)(iw) + lanev;
+    const intV cc = clamp(c, (intV)(0), (intV)(W - 1));
+    return select(PV_GATHER_VEC(xr, cc), (floatV)(fill), (c < 0) | (c >= W));
+}
+
+/* Lane q: column iw + q * VSW of a whole-vector load, or fill outside the
+ * row (the load itself may touch the neighbouring rows). */
+inline floatV pv_masked(__global const float *xr, int iw, int W, float fill, intV lanev)
+{
+    const intV c = (intV)(iw) + lanev;
+    return select(PV_LOAD(xr + iw), (floatV)(fill), (c < 0) | (c >= W));
 }
 
 #if MODE == MODE_MAX
@@ -220,6 +254,60 @@ inline floatV pv_gather(__global const float *xr, int iw, int W, float fill)
 #else
 #define PV_FILL 0.0f
 #endif
+
+/* One tap's vector v (column offset b in the window) joins the block. */
+#if MODE == MODE_MAX
+/* PyTorch's rule per lane: greater or NaN wins. */
+#define PV_ACC(v, b, WI)                                    \
+    {                                                       \
+        const floatV v_ = (v);                              \
+        const intV win = (v_ > m) | (v_ != v_);            \
+        m = select(m, v_, win);                             \
+        if (WI)                                             \
+            mi = select(mi, iwv + (ih * W + (b)), win);     \
+    }
+#else
+#define PV_ACC(v, b, WI) s += (v);
+#endif
+
+/* A window row through whole-vector loads. Column stride 2 with a fixed
+ * 2- or 3-wide window (VEC 8): one vload16 feeds every tap (.even, .odd and
+ * .even shifted by one), the taps still visited left to right. */
+#if VSW == 2 && VEC == 8 && defined(KW) && KW <= 3
+#define PV_ROW_INSIDE(WI)                                                     \
+    {                                                                         \
+        const float16 r16 = vload16(0, xr + iw0);                             \
+        PV_ACC(r16.even, 0, WI)                                               \
+        if (K_W >= 2)                                                         \
+            PV_ACC(r16.odd, 1, WI)                                            \
+        if (K_W >= 3)                                                         \
+            PV_ACC(((float8)(r16.s2468, r16.sACE, xr[iw0 + 16])), 2, WI)      \
+    }
+#else
+#define PV_ROW_INSIDE(WI)                          \
+    for (int b = 0; b < K_W; b++)                  \
+        PV_ACC(PV_LOAD(xr + iw0 + b), b, WI)
+#endif
+/* A window row of a block at the image's left or right edge: whole-vector
+ * loads with the lanes outside the row replaced by the fill when every read
+ * stays inside the buffer (in_buf), else lane-by-lane gathers. */
+#define PV_ROW_EDGE(WI)                                                           \
+    for (int b = 0; b < K_W; b++)                                                 \
+        PV_ACC(in_buf ? pv_masked(xr, iw0 + b, W, PV_FILL, lanev)                 \
+                      : pv_gather(xr, iw0 + b, W, PV_FILL, lanev), b, WI)
+
+#define PV_PREFETCH(p) POOL_PREFETCH(p)
+#define PV_TAPS(ROW, WI)                                     \
+    {                                                        \
+        for (int a = 0; a < K_H; a++) {                      \
+            const int ih = ih0 + a;                          \
+            if (ih < 0 || ih >= H)                           \
+                continue;                                    \
+            __global const float *xr = xp + (size_t)ih * W;  \
+            PV_PREFETCH(xr + iw0)                            \
+            ROW(WI)                                          \
+        }                                                    \
+    }
 
 __kernel void pool2d_window_vec(__global const float *restrict x, __global float *restrict y,
                                 __global long *restrict idx, const int H, const int W,
@@ -236,14 +324,33 @@ __kernel void pool2d_window_vec(__global const float *restrict x, __global float
     const int oh = row % OH, plane = row / OH;
     __global const float *xp = x + (size_t)plane * H * W;
     const int ih0 = oh * S_H - ph;
-    const int ow0 = col * VEC;
+    __global float *yr = y + (size_t)row * OW;
+    /* A vector literal, not a private array (PoCL gives each work-item's
+     * private arrays a slot in a per-work-group stack area). */
+#if VEC == 8
+    const intV lanev = (intV)(0, 1, 2, 3, 4, 5, 6, 7) * VSW;
+#else
+    const intV lanev = (intV)(0, 1, 2, 3) * VSW;
+#endif
+    /* BW neighbouring vectors of the row, left to right. */
+    for (int blk = 0; blk < BW; blk++) {
+    const int ow0 = (col * BW + blk) * VEC;
+    if (ow0 >= OW)
+        break;
     const int iw0 = ow0 * VSW - pw;
-    int lane[VEC];
-    for (int q = 0; q < VEC; q++)
-        lane[q] = q * VSW;
-    const intV iwv = (intV)(iw0) + vloadV(0, lane); /* each lane's first column */
+    const intV iwv = (intV)(iw0) + lanev; /* each lane's first column */
     /* Every element a whole-vector load touches lies inside the row. */
     const bool inside = iw0 >= 0 && iw0 + VEC * VSW - 1 + (K_W - 1) < W;
+    /* Edge blocks: every element a whole-vector load of the window's rows
+     * touches lies inside the buffer (all but the very first and last rows
+     * of the tensor); planes = rows / OH = nitems / ncols / OH. */
+    bool in_buf = false;
+    if (!inside) {
+        const long first = (long)plane * H * W + (long)max(ih0, 0) * W + iw0;
+        const long last = (long)plane * H * W + (long)min(ih0 + K_H - 1, H - 1) * W + iw0 +
+                          VEC * VSW + K_W - 2;
+        in_buf = first >= 0 && last < (long)(nitems / ncols / OH) * H * W;
+    }
 #if MODE == MODE_MAX
     floatV m = (floatV)(-INFINITY);
     /* The first in-image tap's index (ceil_mode never starts a window right
@@ -252,26 +359,24 @@ __kernel void pool2d_window_vec(__global const float *restrict x, __global float
 #else
     floatV s = (floatV)(0.0f);
 #endif
-    for (int a = 0; a < K_H; a++) {
-        const int ih = ih0 + a;
-        if (ih < 0 || ih >= H)
-            continue;
-        __global const float *xr = xp + (size_t)ih * W;
-        for (int b = 0; b < K_W; b++) {
-#ifdef PV_LOAD
-            const floatV v = inside ? PV_LOAD(xr + iw0 + b) : pv_gather(xr, iw0 + b, W, PV_FILL);
-#endif
+    /* Four specialized copies of the tap loop: whole-vector loads or edge
+     * gathers, indices tracked or not (the branch is taken once per block). */
 #if MODE == MODE_MAX
-            /* PyTorch's rule per lane: greater or NaN wins. */
-            const intV win = (v > m) | isnan(v);
-            m = select(m, v, win);
-            mi = select(mi, iwv + (ih * W + b), win);
+    const bool with_idx = idx != 0;
+    if (inside && with_idx)
+        PV_TAPS(PV_ROW_INSIDE, 1)
+    else if (inside)
+        PV_TAPS(PV_ROW_INSIDE, 0)
+    else if (with_idx)
+        PV_TAPS(PV_ROW_EDGE, 1)
+    else
+        PV_TAPS(PV_ROW_EDGE, 0)
 #else
-            s += v;
+    if (inside)
+        PV_TAPS(PV_ROW_INSIDE, 0)
+    else
+        PV_TAPS(PV_ROW_EDGE, 0)
 #endif
-        }
-    }
-    __global float *yr = y + (size_t)row * OW;
 #if MODE == MODE_MAX
     const floatV out = m;
 #else
@@ -293,21 +398,72 @@ __kernel void pool2d_window_vec(__global const float *restrict x, __global float
             vstoreV(convert_longV(mi), 0, idx + (size_t)row * OW + ow0);
 #endif
     } else {
-        float lanes[VEC];
-        vstoreV(out, 0, lanes);
-        for (int q = 0; q < VEC && ow0 + q < OW; q++)
-            yr[ow0 + q] = lanes[q];
+        /* The row's last, partial block: lane by lane (no private array). */
+        int q = 0;
+#define PV_TAIL_Y(e)                 \
+    if (ow0 + q < OW)                \
+        yr[ow0 + q] = (e);           \
+    q++;
+        PV_LANES(out, PV_TAIL_Y)
 #if MODE == MODE_MAX
         if (idx) {
-            int il[VEC];
-            vstoreV(mi, 0, il);
-            for (int q = 0; q < VEC && ow0 + q < OW; q++)
-                idx[(size_t)row * OW + ow0 + q] = il[q];
+            q = 0;
+#define PV_TAIL_I(e)                                     \
+    if (ow0 + q < OW)                                    \
+        idx[(size_t)row * OW + ow0 + q] = (long)(e);     \
+    q++;
+            PV_LANES(mi, PV_TAIL_I)
         }
 #endif
     }
+    }
     (void)kh; (void)kw; (void)sh; (void)sw; (void)dh; (void)dw;
     (void)lp_kind; (void)p; (void)inv_p; (void)count_include_pad; (void)divisor;
+}
+
+/* Average pooling whose window is the whole plane (no padding, kernel H x W:
+ * resnet's global average pool), CPU devices: work-item k sums planes
+ * k * VEC .. k * VEC + VEC - 1 (nitems planes in all), one per lane, each in
+ * row-major order like pool2d_window, so sums are bit for bit the same; the
+ * lanes hide the add chain's latency. */
+#if VEC == 8
+#define PV_PLANES(xb, j, HW)                                                              \
+    (floatV)(xb[j], xb[(j) + (HW)], xb[(j) + 2 * (HW)], xb[(j) + 3 * (HW)],               \
+             xb[(j) + 4 * (HW)], xb[(j) + 5 * (HW)], xb[(j) + 6 * (HW)], xb[(j) + 7 * (HW)])
+#else
+#define PV_PLANES(xb, j, HW) (floatV)(xb[j], xb[(j) + (HW)], xb[(j) + 2 * (HW)], xb[(j) + 3 * (HW)])
+#endif
+__kernel void pool2d_plane_avg_vec(__global const float *restrict x, __global float *restrict y,
+                                   __global long *restrict idx, const int H, const int W,
+                                   const int OH, const int OW, const int ncols, const int nitems,
+                                   const int kh, const int kw, const int sh, const int sw,
+                                   const int ph, const int pw, const int dh, const int dw,
+                                   const int count_include_pad, const int lp_kind,
+                                   const float divisor, const float p, const float inv_p)
+{
+    const size_t k = get_global_id(0);
+    const int HW = H * W;
+    const size_t p0 = k * VEC;
+    if (p0 >= (size_t)nitems)
+        return;
+    __global const float *xb = x + p0 * HW;
+    const float div = divisor != 0.0f ? divisor : (float)HW;
+    if (p0 + VEC <= (size_t)nitems) {
+        floatV s = (floatV)(0.0f);
+        for (int j = 0; j < HW; j++)
+            s += PV_PLANES(xb, j, HW);
+        vstoreV(s / div, 0, y + p0);
+    } else {
+        for (int q = 0; p0 + q < (size_t)nitems; q++) {
+            float s = 0.0f;
+            for (int j = 0; j < HW; j++)
+                s += xb[(size_t)q * HW + j];
+            y[p0 + q] = s / div;
+        }
+    }
+    (void)idx; (void)OH; (void)OW; (void)ncols; (void)kh; (void)kw; (void)sh; (void)sw;
+    (void)ph; (void)pw; (void)dh; (void)dw; (void)count_include_pad; (void)lp_kind; (void)p;
+    (void)inv_p;
 }
 #endif /* VEC */
 

@@ -600,6 +600,8 @@ START_TEST(edge_shapes)
         {CLCONV_POOL_MAX, 1, 3, 1, 100, 1, 5, 2, 0, 1, 1, 1},   /* H = 1 */
         {CLCONV_POOL_MAX, 1, 3, 40, 60, 3, 3, 1, 1, 2, 1, 1},   /* dilation with ceil_mode */
         {CLCONV_POOL_MAX, 4, 64, 7, 7, 7, 7, 1, 0, 1, 0, 1},    /* many planes, 1x1 output */
+        {CLCONV_POOL_AVG, 4, 63, 7, 7, 7, 7, 1, 0, 1, 0, 1},    /* whole-plane average, a partial
+                                                                  * last vector of planes */
     };
     tu_rng r = tu_rng_make(11);
     for (size_t i = 0; i < sizeof e / sizeof e[0]; i++)
