@@ -512,6 +512,29 @@ inline floatV dw_gather(__global const float *xr, int iw, int W)
     return vloadV(0, v);
 }
 
+#ifdef DW_LOAD
+#if VEC == 4
+#define DW_LANES ((int4)(0, 1, 2, 3))
+#elif VEC == 8
+#define DW_LANES ((int8)(0, 1, 2, 3, 4, 5, 6, 7))
+#else
+#define DW_LANES ((int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
+#endif
+/* An edge block: when the whole-vector load stays inside the tensor
+ * [lo, hi), load it and zero the lanes outside the row (reads of the
+ * neighbouring rows are discarded); else gather lane by lane. */
+inline floatV dw_edge(__global const float *xr, int iw, int W, __global const float *lo,
+                      __global const float *hi)
+{
+    __global const float *p = xr + iw;
+    if (p >= lo && p + VEC * SW <= hi) {
+        const intV iwv = (intV)(iw) + DW_LANES * SW;
+        return select(DW_LOAD(p), (floatV)(0.0f), (iwv < 0) | (iwv >= (intV)(W)));
+    }
+    return dw_gather(xr, iw, W);
+}
+#endif
+
 __kernel void conv2d_depthwise(__global const float *restrict x, __global const float *restrict w,
                                __global const float *restrict b, __global float *restrict y,
                                const int C, const int H, const int W, const int OC, const int OH,
@@ -532,6 +555,10 @@ __kernel void conv2d_depthwise(__global const float *restrict x, __global const 
     /* Every lane of every tap, and every element a whole-vector load touches,
      * lies inside the row. */
     const bool inside = iw0 >= 0 && iw0 + VEC * SW - 1 + (KW - 1) * DW < W;
+#ifdef DW_LOAD
+    __global const float *const lo = x;
+    __global const float *const hi = x + (size_t)(planes / OC) * C * H * W;
+#endif
     floatV acc[RH];
     for (int r = 0; r < RH; r++)
         acc[r] = (floatV)(0.0f);
@@ -548,7 +575,8 @@ __kernel void conv2d_depthwise(__global const float *restrict x, __global const 
             for (int kw = 0; kw < KW; kw++) {
                 const float wv = wk[kh * KW + kw];
 #ifdef DW_LOAD
-                const floatV xv = inside ? DW_LOAD(xr + iw0 + kw * DW) : dw_gather(xr, iw0 + kw * DW, W);
+                const floatV xv = inside ? DW_LOAD(xr + iw0 + kw * DW)
+                                         : dw_edge(xr, iw0 + kw * DW, W, lo, hi);
 #else
                 const floatV xv = dw_gather(xr, iw0 + kw * DW, W);
 #endif
