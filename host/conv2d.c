@@ -149,6 +149,23 @@ static clconv_status build_kernel(clconv_plan *plan, const clconv_conv2d_params 
     return clconv_get_kernel(ctx, "conv2d", name, plan->info.build_options, &plan->kernel);
 }
 
+/* Arguments 4.. of every direct kernel: the input planes it reads (in_h x
+ * in_w: x's own, or the pointwise variant's phase planes), the output shape,
+ * groups, the top/left padding and the bias / ReLU flags; the depthwise
+ * variant appends its plane count (extra >= 0). */
+static clconv_status set_direct_args(clconv_plan *plan, const clconv_conv2d_params *p,
+                                     const clconv_shape *in, int64_t in_h, int64_t in_w,
+                                     const clconv_shape *out, int64_t extra)
+{
+    cl_int args[] = {(cl_int)in->c, (cl_int)in_h, (cl_int)in_w, (cl_int)out->c,
+                     (cl_int)out->h, (cl_int)out->w, (cl_int)p->groups, (cl_int)p->pad_top,
+                     (cl_int)p->pad_left, p->has_bias ? 1 : 0,
+                     p->activation == CLCONV_ACTIVATION_RELU ? 1 : 0, (cl_int)extra};
+    size_t n = sizeof args / sizeof args[0] - (extra < 0 ? 1 : 0);
+    return clconv_plan_set_ints(plan, plan->kernel, 4, args, n);
+}
+
+
 /* The kernel's own limit may be below the device's (registers, local memory). */
 static clconv_status kernel_wg_limit(clconv_plan *plan, size_t *limit)
 {
@@ -277,15 +294,7 @@ static clconv_status vector_plan_build(clconv_plan *plan, const clconv_conv2d_pa
     plan->info.global_size[1] = (row_items + (size_t)t.wg_h - 1) / (size_t)t.wg_h * (size_t)t.wg_h;
     plan->info.global_size[2] = (size_t)(in->n * p->groups * ocbs);
     plan->info.plan_device_bytes = packed * sizeof(float);
-    cl_int args[] = {(cl_int)in->c, (cl_int)in->h, (cl_int)in->w, (cl_int)out->c,
-                     (cl_int)out->h, (cl_int)out->w, (cl_int)p->groups, (cl_int)p->pad_top,
-                     (cl_int)p->pad_left, p->has_bias ? 1 : 0,
-                     p->activation == CLCONV_ACTIVATION_RELU ? 1 : 0};
-    for (cl_uint i = 0; i < sizeof args / sizeof args[0]; i++)
-        if ((st = clconv_set_arg(ctx, plan->kernel, 4 + i, sizeof(cl_int), &args[i],
-                                 "conv2d_vector")))
-            return st;
-    return CLCONV_SUCCESS;
+    return set_direct_args(plan, p, in, in->h, in->w, out, -1);
 }
 
 /* Repacks the weights, then runs the convolution after it. Called with the
@@ -488,15 +497,7 @@ static clconv_status pointwise_plan_build(clconv_plan *plan, const clconv_conv2d
     plan->info.global_size[1] = (size_t)(in->n * p->groups * ocbs);
     plan->info.global_size[2] = 1;
     /* H, W: the phase planes the kernel reads (x's own when direct) */
-    cl_int args[] = {(cl_int)in->c, (cl_int)hq, (cl_int)wq, (cl_int)out->c,
-                     (cl_int)out->h, (cl_int)out->w, (cl_int)p->groups, (cl_int)p->pad_top,
-                     (cl_int)p->pad_left, p->has_bias ? 1 : 0,
-                     p->activation == CLCONV_ACTIVATION_RELU ? 1 : 0};
-    for (cl_uint i = 0; i < sizeof args / sizeof args[0]; i++)
-        if ((st = clconv_set_arg(ctx, plan->kernel, 4 + i, sizeof(cl_int), &args[i],
-                                 "conv2d_pointwise")))
-            return st;
-    return CLCONV_SUCCESS;
+    return set_direct_args(plan, p, in, hq, wq, out, -1);
 }
 
 /* ---- the depthwise variant (CPU devices) --------------------------------- */
@@ -540,15 +541,7 @@ static clconv_status depthwise_plan_build(clconv_plan *plan, const clconv_conv2d
     plan->info.global_size[0] = (size_t)((out->w + vec - 1) / vec);
     plan->info.global_size[1] = (size_t)((out->h + t.wg_h - 1) / t.wg_h);
     plan->info.global_size[2] = (size_t)((planes + t.wg_oc - 1) / t.wg_oc) * (size_t)t.wg_oc;
-    cl_int args[] = {(cl_int)in->c, (cl_int)in->h, (cl_int)in->w, (cl_int)out->c,
-                     (cl_int)out->h, (cl_int)out->w, (cl_int)p->groups, (cl_int)p->pad_top,
-                     (cl_int)p->pad_left, p->has_bias ? 1 : 0,
-                     p->activation == CLCONV_ACTIVATION_RELU ? 1 : 0, (cl_int)planes};
-    for (cl_uint i = 0; i < sizeof args / sizeof args[0]; i++)
-        if ((st = clconv_set_arg(ctx, plan->kernel, 4 + i, sizeof(cl_int), &args[i],
-                                 "conv2d_depthwise")))
-            return st;
-    return CLCONV_SUCCESS;
+    return set_direct_args(plan, p, in, in->h, in->w, out, planes);
 }
 
 static clconv_status conv2d_plan_build(clconv_plan *plan, const clconv_conv2d_params *p,
@@ -683,14 +676,7 @@ static clconv_status conv2d_plan_build(clconv_plan *plan, const clconv_conv2d_pa
     plan->info.global_size[2] = (size_t)(in->n * p->groups * oc_blocks) * t.wg_oc;
     plan->info.local_mem_bytes = algo == CLCONV_ALGO_DIRECT_TILED ? tiled_local_bytes(p, &t) : 0;
 
-    cl_int args[] = {(cl_int)in->c, (cl_int)in->h, (cl_int)in->w, (cl_int)out->c,
-                     (cl_int)out->h, (cl_int)out->w, (cl_int)p->groups, (cl_int)p->pad_top,
-                     (cl_int)p->pad_left, p->has_bias ? 1 : 0,
-                     p->activation == CLCONV_ACTIVATION_RELU ? 1 : 0};
-    for (cl_uint i = 0; i < sizeof args / sizeof args[0]; i++)
-        if ((st = clconv_set_arg(ctx, plan->kernel, 4 + i, sizeof(cl_int), &args[i], name)))
-            return st;
-    return CLCONV_SUCCESS;
+    return set_direct_args(plan, p, in, in->h, in->w, out, -1);
 }
 
 /* ---- find mode ----------------------------------------------------------- */
