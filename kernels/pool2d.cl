@@ -9,10 +9,11 @@
  *                   absent the kernel takes them as arguments, so unusual
  *                   windows never multiply compiled programs
  *   VEC VSW         optional (CPU devices, max and avg, no dilation): builds
- *                   pool2d_window_vec, VEC neighbouring outputs of one row per
- *                   work-item in a floatVEC, column stride VSW (1 or 2)
+ *                   pool2d_window_vec, VEC neighbouring outputs of one row in a
+ *                   floatVEC, column stride VSW (1 or 2); a work-item takes
+ *                   ceil(ceil(OW / VEC) / ncols) such vectors of its row
  *
- * Work mapping (1-D NDRange, no local memory, no barriers): work-item k owns
+ * Work mapping of pool2d_window (1-D NDRange, no local memory, no barriers): work-item k owns
  * column col = k % ncols of output row k / ncols (a row is one (n, c, oh)) and
  * computes outputs ow = col, col + ncols, ..., BW of them. Neighbouring
  * work-items read neighbouring windows, so reads are coalesced.
@@ -274,14 +275,28 @@ inline floatV pv_masked(__global const float *xr, int iw, int W, float fill, int
  * 2- or 3-wide window (VEC 8): one vload16 feeds every tap (.even, .odd and
  * .even shifted by one), the taps still visited left to right. */
 #if VSW == 2 && VEC == 8 && defined(KW) && KW <= 3
-#define PV_ROW_INSIDE(WI)                                                     \
+/* This path reads columns iw0 .. iw0 + PV_R16 of a window row. */
+#define PV_R16 (K_W >= 3 ? 16 : 15)
+#define PV_R16_TAPS(r16, x16, WI)                                             \
     {                                                                         \
-        const float16 r16 = vload16(0, xr + iw0);                             \
         PV_ACC(r16.even, 0, WI)                                               \
         if (K_W >= 2)                                                         \
             PV_ACC(r16.odd, 1, WI)                                            \
         if (K_W >= 3)                                                         \
-            PV_ACC(((float8)(r16.s2468, r16.sACE, xr[iw0 + 16])), 2, WI)      \
+            PV_ACC(((float8)(r16.s2468, r16.sACE, x16)), 2, WI)               \
+    }
+#define PV_ROW_INSIDE(WI) PV_R16_TAPS(vload16(0, xr + iw0), xr[iw0 + 16], WI)
+/* An edge block whose reads stay inside the buffer: the same seventeen
+ * columns, those outside the row replaced by the fill (one select for the
+ * row instead of a masked load per tap). */
+#define PV_ROW_EDGE_IN_BUF(WI)                                                \
+    {                                                                         \
+        const int16 c16 = (int16)(iw0) + (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, \
+                                                  13, 14, 15);                \
+        const float16 r16 = select(vload16(0, xr + iw0), (float16)(PV_FILL),  \
+                                   (c16 < 0) | (c16 >= W));                   \
+        const float x16 = K_W >= 3 && iw0 + 16 < W ? xr[iw0 + 16] : PV_FILL;  \
+        PV_R16_TAPS(r16, x16, WI)                                             \
     }
 #else
 #define PV_ROW_INSIDE(WI)                          \
@@ -291,10 +306,19 @@ inline floatV pv_masked(__global const float *xr, int iw, int W, float fill, int
 /* A window row of a block at the image's left or right edge: whole-vector
  * loads with the lanes outside the row replaced by the fill when every read
  * stays inside the buffer (in_buf), else lane-by-lane gathers. */
+#ifdef PV_R16
+#define PV_ROW_EDGE(WI)                                                           \
+    if (in_buf)                                                                   \
+        PV_ROW_EDGE_IN_BUF(WI)                                                    \
+    else                                                                          \
+        for (int b = 0; b < K_W; b++)                                             \
+            PV_ACC(pv_gather(xr, iw0 + b, W, PV_FILL, lanev), b, WI)
+#else
 #define PV_ROW_EDGE(WI)                                                           \
     for (int b = 0; b < K_W; b++)                                                 \
         PV_ACC(in_buf ? pv_masked(xr, iw0 + b, W, PV_FILL, lanev)                 \
                       : pv_gather(xr, iw0 + b, W, PV_FILL, lanev), b, WI)
+#endif
 
 #define PV_PREFETCH(p) POOL_PREFETCH(p)
 #define PV_TAPS(ROW, WI)                                     \
@@ -317,11 +341,13 @@ __kernel void pool2d_window_vec(__global const float *restrict x, __global float
                                 const int count_include_pad, const int lp_kind,
                                 const float divisor, const float p, const float inv_p)
 {
-    const size_t k = get_global_id(0);
-    if (k >= (size_t)nitems)
+    /* A 3-D NDRange (column block, output row, plane; nitems = planes): no
+     * integer divisions to find the row. */
+    const int col = (int)get_global_id(0), oh = (int)get_global_id(1);
+    const int plane = (int)get_global_id(2);
+    if (col >= ncols || oh >= OH || plane >= nitems)
         return; /* no barriers in this kernel: leaving early is safe */
-    const int col = (int)k % ncols, row = (int)k / ncols;
-    const int oh = row % OH, plane = row / OH;
+    const int row = plane * OH + oh;
     __global const float *xp = x + (size_t)plane * H * W;
     const int ih0 = oh * S_H - ph;
     __global float *yr = y + (size_t)row * OW;
@@ -332,24 +358,35 @@ __kernel void pool2d_window_vec(__global const float *restrict x, __global float
 #else
     const intV lanev = (intV)(0, 1, 2, 3) * VSW;
 #endif
-    /* BW neighbouring vectors of the row, left to right. */
-    for (int blk = 0; blk < BW; blk++) {
-    const int ow0 = (col * BW + blk) * VEC;
+    /* nvec neighbouring vectors of the row, left to right: the host picks
+     * ncols, so the count is a run-time value rather than a -D constant
+     * (one program serves every row width). */
+    const int nvec = ((OW + VEC - 1) / VEC + ncols - 1) / ncols;
+    for (int blk = 0; blk < nvec; blk++) {
+    const int ow0 = (col * nvec + blk) * VEC;
     if (ow0 >= OW)
         break;
     const int iw0 = ow0 * VSW - pw;
     const intV iwv = (intV)(iw0) + lanev; /* each lane's first column */
     /* Every element a whole-vector load touches lies inside the row. */
+#ifdef PV_R16
+    const bool inside = iw0 >= 0 && iw0 + PV_R16 < W;
+#else
     const bool inside = iw0 >= 0 && iw0 + VEC * VSW - 1 + (K_W - 1) < W;
+#endif
     /* Edge blocks: every element a whole-vector load of the window's rows
      * touches lies inside the buffer (all but the very first and last rows
-     * of the tensor); planes = rows / OH = nitems / ncols / OH. */
+     * of the tensor; nitems planes). */
     bool in_buf = false;
     if (!inside) {
         const long first = (long)plane * H * W + (long)max(ih0, 0) * W + iw0;
+#ifdef PV_R16
+        const long last = (long)plane * H * W + (long)min(ih0 + K_H - 1, H - 1) * W + iw0 + 15;
+#else
         const long last = (long)plane * H * W + (long)min(ih0 + K_H - 1, H - 1) * W + iw0 +
                           VEC * VSW + K_W - 2;
-        in_buf = first >= 0 && last < (long)(nitems / ncols / OH) * H * W;
+#endif
+        in_buf = first >= 0 && last < (long)nitems * H * W;
     }
 #if MODE == MODE_MAX
     floatV m = (floatV)(-INFINITY);

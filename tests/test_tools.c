@@ -980,7 +980,7 @@ START_TEST(bench_quick_suite_json)
     ck_assert_str_eq(jreq(doc, "tool", J_STR)->str, "clconv-bench");
     jval *layers = jreq(doc, "layers", J_ARR);
     ck_assert_int_ge(layers->n, 3);
-    int ran = 0, with_baseline = 0;
+    int ran = 0, with_baseline = 0, with_copy = 0;
     for (int i = 0; i < layers->n; i++) {
         jval *l = layers->items[i];
         const char *status = jreq(l, "status", J_STR)->str;
@@ -1006,10 +1006,22 @@ START_TEST(bench_quick_suite_json)
             ck_assert_msg(jreq(b0, "ok", J_BOOL)->b, "%s: CLBlast result off", name);
             ck_assert_msg(jreq(l, "speedup", J_NUM)->num > 0, "%s speedup", name);
             with_baseline++;
+        } else if (strstr(op, "pool")) {
+            /* Pooling: the device bandwidth measured next to the layer, and
+             * the fraction of it reached (the same GB/s over the copy's). */
+            jval *copy = jreq(l, "copy_baseline", J_OBJ);
+            double copy_gbs = jreq(copy, "gbs", J_NUM)->num;
+            ck_assert_msg(copy_gbs > 0.1, "%s: copy %g GB/s", name, copy_gbs);
+            double frac = jreq(l, "bandwidth_fraction", J_NUM)->num;
+            double gbs = jreq(l, "gbs", J_NUM)->num;
+            ck_assert_msg(fabs(frac - gbs / copy_gbs) <= 1e-3 * frac, "%s: fraction %g, %g / %g",
+                          name, frac, gbs, copy_gbs);
+            with_copy++;
         }
     }
     ck_assert_int_eq(ran, layers->n); /* every operator of the quick suite is available */
     ck_assert_int_ge(with_baseline, 4);
+    ck_assert_int_eq(with_copy, 2);
     jval *sum = jreq(doc, "summary", J_OBJ);
     ck_assert_int_eq((int)jreq(sum, "failures", J_NUM)->num, 0);
     ck_assert_msg(jreq(sum, "geomean_speedup", J_NUM)->num > 0, "geomean");

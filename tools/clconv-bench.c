@@ -8,7 +8,10 @@
  * counts, the algorithm the plan chose; for conv2d the baselines
  * im2col (a kernel of this tool) + CLBlastSgemm / CLBlastSgemmBatched, and
  * CLBlastSconvgemm where it applies (groups 1, symmetric padding), with the
- * speed-up over the faster of them.
+ * speed-up over the faster of them. For pooling the baseline is the device's
+ * memory bandwidth, measured next to each layer as a STREAM-style copy far
+ * larger than the caches, and the row reports the fraction of it the pooling
+ * reaches (over 100% where the layer's data stays in a cache).
  *
  * Exit codes: 0 all verified; 1 error; 2 no OpenCL device; 3 a clconv result
  * failed verification; 64 usage error. */
@@ -170,6 +173,7 @@ typedef struct baseline {
     bool na;          /* does not apply to this operator (not reported) */
     char skip[200];   /* why it did not run ("" when it ran) */
     double median_s;
+    double gbs;       /* the copy baseline: its own bytes / median_s */
     tk_error err;
     bool verified;
 } baseline;
@@ -183,6 +187,8 @@ typedef struct row {
     tk_result res;
     baseline bl[BL_COUNT];
     double speedup;   /* best baseline / clconv; 0 = none */
+    baseline copy;    /* bandwidth-bound operators: the same-bytes copy */
+    double bw_fraction; /* copy time / clconv time; 0 = none */
 } row;
 
 /* ------------------------------------------------------------------------ */
@@ -207,12 +213,16 @@ static const char *BASE_SRC =
     "  if (has_bias) v += b[(i / P) % K];\n"
     "  if (relu) v = fmax(v, 0.0f);\n"
     "  y[i] = v;\n"
+    "}\n"
+    "__kernel void copy4(__global const float4 *a, __global float4 *b, int n4) {\n"
+    "  int i = get_global_id(0);\n"
+    "  if (i < n4) b[i] = a[i];\n"
     "}\n";
 
 typedef struct basectx {
     clconv_context *ctx;
     cl_program prog;
-    cl_kernel im2col, bias_act;
+    cl_kernel im2col, bias_act, copy4;
     char error[256];
 } basectx;
 
@@ -235,6 +245,8 @@ static bool base_init(basectx *bc, clconv_context *ctx)
     bc->im2col = clCreateKernel(bc->prog, "im2col", &err);
     if (err == CL_SUCCESS)
         bc->bias_act = clCreateKernel(bc->prog, "bias_act", &err);
+    if (err == CL_SUCCESS)
+        bc->copy4 = clCreateKernel(bc->prog, "copy4", &err);
     if (err != CL_SUCCESS) {
         snprintf(bc->error, sizeof bc->error, "clCreateKernel: %d", err);
         return false;
@@ -248,6 +260,8 @@ static void base_free(basectx *bc)
         clReleaseKernel(bc->im2col);
     if (bc->bias_act)
         clReleaseKernel(bc->bias_act);
+    if (bc->copy4)
+        clReleaseKernel(bc->copy4);
     if (bc->prog)
         clReleaseProgram(bc->prog);
 }
@@ -422,6 +436,88 @@ done:
     if (ev)
         clReleaseEvent(ev);
     return false;
+}
+
+/* The bandwidth baseline of a pooling layer: the device's memory bandwidth,
+ * as a float4 copy kernel between two buffers of max(128 MiB, 2x the
+ * device's global-memory cache, the layer's bytes / 2) each (so neither fits
+ * in a cache, as STREAM asks), capped like clconv-query's by the device's
+ * allocation limits; timed like clconv's runs (marker to end, median). */
+static void run_copy_baseline(basectx *bc, double bytes, const opts *o, baseline *b)
+{
+    memset(b, 0, sizeof *b);
+    if (!bc->copy4) {
+        snprintf(b->skip, sizeof b->skip, "%.150s", bc->error[0] ? bc->error : "no copy kernel");
+        return;
+    }
+    cl_command_queue q = clconv_context_queue(bc->ctx);
+    cl_device_id dev = clconv_context_device(bc->ctx);
+    cl_ulong cache = 0, max_alloc = 0, mem = 0;
+    if (clGetDeviceInfo(dev, CL_DEVICE_GLOBAL_MEM_CACHE_SIZE, sizeof cache, &cache, NULL))
+        cache = 0;
+    if (clGetDeviceInfo(dev, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof max_alloc, &max_alloc, NULL))
+        max_alloc = 0;
+    if (clGetDeviceInfo(dev, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof mem, &mem, NULL))
+        mem = 0;
+    double side = bytes / 2;
+    if (side < 128.0 * (1 << 20))
+        side = 128.0 * (1 << 20);
+    if (side < 2.0 * (double)cache)
+        side = 2.0 * (double)cache;
+    if (max_alloc && side > (double)max_alloc)
+        side = (double)max_alloc;
+    if (mem && side > (double)mem / 4)
+        side = (double)mem / 4;
+    size_t n4 = (size_t)(side / 16);
+    if (n4 == 0 || n4 > (size_t)INT32_MAX) {
+        snprintf(b->skip, sizeof b->skip, "no copy size fits the device's limits");
+        return;
+    }
+    cl_mem a = NULL, c = NULL;
+    double *times = calloc((size_t)o->runs, sizeof *times);
+    if (!times) {
+        snprintf(b->skip, sizeof b->skip, "out of memory");
+        return;
+    }
+    if (!(a = tk_buffer(bc->ctx, n4 * 16, NULL)) || !(c = tk_buffer(bc->ctx, n4 * 16, NULL))) {
+        snprintf(b->skip, sizeof b->skip, "clCreateBuffer failed");
+        goto done;
+    }
+    float zero = 0.0f;
+    BL_CL(clEnqueueFillBuffer(q, a, &zero, sizeof zero, 0, n4 * 16, 0, NULL, NULL),
+          "clEnqueueFillBuffer");
+    cl_int n4i = (cl_int)n4;
+    BL_CL(clSetKernelArg(bc->copy4, 0, sizeof a, &a), "clSetKernelArg");
+    BL_CL(clSetKernelArg(bc->copy4, 1, sizeof c, &c), "clSetKernelArg");
+    BL_CL(clSetKernelArg(bc->copy4, 2, sizeof n4i, &n4i), "clSetKernelArg");
+    size_t local = 64, global = (n4 + local - 1) / local * local;
+    for (int i = 0; i < o->warmup + 1 + o->runs; i++) { /* +1: first touch of the pages */
+        cl_event m0 = NULL, ev = NULL;
+        BL_CL(clEnqueueMarkerWithWaitList(q, 0, NULL, &m0), "clEnqueueMarkerWithWaitList");
+        cl_int err = clEnqueueNDRangeKernel(q, bc->copy4, 1, NULL, &global, &local, 0, NULL, &ev);
+        if (err == CL_SUCCESS)
+            err = clWaitForEvents(1, &ev);
+        double t = err == CL_SUCCESS ? tk_event_span(m0, ev) : -1;
+        clReleaseEvent(m0);
+        if (ev)
+            clReleaseEvent(ev);
+        BL_CL(err, "clEnqueueNDRangeKernel(copy4)");
+        if (t < 0) {
+            snprintf(b->skip, sizeof b->skip, "clGetEventProfilingInfo failed");
+            goto done;
+        }
+        if (i >= o->warmup + 1)
+            times[i - o->warmup - 1] = t;
+    }
+    b->median_s = tk_median(times, o->runs);
+    b->gbs = 2.0 * (double)n4 * 16 / b->median_s * 1e-9;
+    b->ran = true;
+done:
+    if (a)
+        clReleaseMemObject(a);
+    if (c)
+        clReleaseMemObject(c);
+    free(times);
 }
 
 /* Runs and times one baseline; fills *b. ref may be NULL (no verification). */
@@ -679,6 +775,12 @@ static void run_row(clconv_context *ctx, basectx *bc, const opts *o, row *r, int
         if (best > 0 && r->res.median_s > 0)
             r->speedup = best / r->res.median_s;
     }
+    if (o->baseline && op->bandwidth_bound) {
+        progress("[%d/%d] %s: device bandwidth (copy)", idx + 1, total, label);
+        run_copy_baseline(bc, r->res.info.bytes, o, &r->copy);
+        if (r->copy.ran && r->res.median_s > 0)
+            r->bw_fraction = r->res.info.bytes / r->res.median_s * 1e-9 / r->copy.gbs;
+    }
 done:
     free(x);
     free(w);
@@ -724,7 +826,12 @@ static void print_text(const row *rows, int n, const opts *o, const char *device
         printf("%-22.22s %-17s %9.3f %8.2f%c", label,
                clconv_algorithm_name(r->res.info.algorithm), r->res.median_s * 1e3,
                rate_of(r, r->res.median_s), r->L.op->bandwidth_bound ? '*' : ' ');
-        if (o->baseline) {
+        if (o->baseline && r->copy.ran) {
+            /* Pooling: the device bandwidth (copy) in the first baseline
+             * column, the fraction of it reached in the speed-up column. */
+            printf(" | %9s %8.2f* | %18s | %6.0f%%", "copy", r->copy.gbs, "-",
+                   r->bw_fraction * 100);
+        } else if (o->baseline) {
             for (int k = 0; k < BL_COUNT; k++) {
                 const baseline *b = &r->bl[k];
                 if (b->ran)
@@ -756,7 +863,10 @@ static void print_text(const row *rows, int n, const opts *o, const char *device
         printf("/dgrad: conv2d backward-data (gemm: SGEMM + col2im); /wgrad: backward-weights "
                "(gemm: im2col + SGEMM dY x col^T per image, accumulated)\n");
     if (any_bw)
-        printf("* pooling: GB/s (bytes read + written / time), not GFLOP/s\n");
+        printf("* pooling: GB/s (bytes read + written / time), not GFLOP/s; copy: the device's "
+               "memory bandwidth measured next to the layer (a float4 copy between buffers larger "
+               "than the caches, bytes read + written); %%: the fraction of it the pooling "
+               "reaches\n");
     if (any_bad_bl)
         printf("! CLBlast result out of tolerance against the reference (left out of the "
                "speed-up)\n");
@@ -840,6 +950,17 @@ static void print_json(const row *rows, int n, const opts *o, const char *device
             printf("\"verified\": %s}", b->verified ? "true" : "false");
         }
         printf("], ");
+        if (r->copy.ran) {
+            printf("\"copy_baseline\": {");
+            json_double("time_ms", r->copy.median_s * 1e3, true);
+            json_double("gbs", r->copy.gbs, false);
+            printf("}, ");
+            json_double("bandwidth_fraction", r->bw_fraction, true);
+        } else if (r->copy.skip[0]) {
+            printf("\"copy_baseline\": {\"skipped\": ");
+            tk_json_string(stdout, r->copy.skip);
+            printf("}, ");
+        }
         if (r->speedup > 0)
             json_double("speedup", r->speedup, false);
         else
@@ -874,14 +995,14 @@ static void csv_field(const char *s)
 static void print_csv(const row *rows, int n)
 {
     printf("name,op,spec,status,algorithm,time_ms,gflops,gbs,max_abs_error,"
-           "gemm_baseline_ms,convgemm_ms,speedup\n");
+           "gemm_baseline_ms,convgemm_ms,speedup,copy_gbs,bandwidth_fraction\n");
     for (int i = 0; i < n; i++) {
         const row *r = &rows[i];
         csv_field(r->L.name);
         printf(",%s,", r->L.op->name);
         csv_field(r->spec);
         if (r->skipped || r->failed) {
-            printf(",%s,,,,,,,,\n", r->failed ? "failed" : "skipped");
+            printf(",%s,,,,,,,,,,\n", r->failed ? "failed" : "skipped");
             continue;
         }
         printf(",%s,%s,%.6g,%.6g,%.6g,", r->res.verified && !r->res.err.ok ? "mismatch" : "ok",
@@ -898,6 +1019,11 @@ static void print_csv(const row *rows, int n)
         putchar(',');
         if (r->speedup > 0)
             printf("%.4g", r->speedup);
+        putchar(',');
+        if (r->copy.ran)
+            printf("%.6g,%.4g", r->copy.gbs, r->bw_fraction);
+        else
+            putchar(',');
         putchar('\n');
     }
 }
@@ -940,7 +1066,7 @@ static void usage(FILE *f)
             "  --find, --tune     conv2d plans time every candidate once and keep the fastest\n"
             "                     (clconv's find mode; the choice is cached in the tuning db)\n"
             "  --json | --csv     machine-readable output on stdout\n"
-            "  --no-baseline      skip the CLBlast baselines\n"
+            "  --no-baseline      skip the baselines (CLBlast; for pooling, the bandwidth copy)\n"
             "  --no-verify        skip the CPU reference check\n"
             "  --seed N           data seed (default 1)\n"
             "  --direction D      which passes of the conv2d layers: fwd (default), bwd-data,\n"
