@@ -502,6 +502,108 @@ __kernel void pool2d_plane_avg_vec(__global const float *restrict x, __global fl
     (void)ph; (void)pw; (void)dh; (void)dw; (void)count_include_pad; (void)lp_kind; (void)p;
     (void)inv_p;
 }
+
+#if defined(KH) && VSW == 1 && MODE == MODE_AVG
+/* Average pooling with a fixed window and stride 1 (Inception's 3x3 s1 p1),
+ * CPU devices: work-item (cb, plane) of a 2-D NDRange walks down the output
+ * column block ow0 = cb * VEC .. ow0 + VEC - 1 of one plane (nitems planes),
+ * keeping the last K_H window-row sums in registers, so each input row is
+ * loaded and summed across the window once per column block instead of K_H
+ * times. The sum of a window is (row sums, top to bottom), each row sum
+ * left to right; the same terms as pool2d_window in another grouping, so
+ * results agree within rounding, not bit for bit. The divisor and its rules
+ * are pool2d_window's. */
+__attribute__((always_inline)) inline floatV pv_row_sum(__global const float *xp, int ih, int H, int W, int iw0, bool inside,
+                         long row_first, long plane_end, intV lanev)
+{
+    if (ih < 0 || ih >= H)
+        return (floatV)(0.0f);
+    __global const float *xr = xp + (size_t)ih * W;
+    POOL_PREFETCH(xr + iw0)
+    floatV h;
+    if (inside) {
+        h = vloadV(0, xr + iw0);
+        for (int b = 1; b < K_W; b++)
+            h += vloadV(0, xr + iw0 + b);
+    } else {
+        /* Whole-vector loads with the lanes outside the row zeroed where
+         * every read stays inside the buffer, else lane-by-lane gathers. */
+        const long first = row_first + (long)ih * W + iw0;
+        const bool in_buf = first >= 0 && first + VEC - 1 + K_W - 1 < plane_end;
+        h = in_buf ? pv_masked(xr, iw0, W, 0.0f, lanev) : pv_gather(xr, iw0, W, 0.0f, lanev);
+        for (int b = 1; b < K_W; b++)
+            h += in_buf ? pv_masked(xr, iw0 + b, W, 0.0f, lanev)
+                        : pv_gather(xr, iw0 + b, W, 0.0f, lanev);
+    }
+    return h;
+}
+
+__kernel void pool2d_avg_rows_vec(__global const float *restrict x, __global float *restrict y,
+                                  __global long *restrict idx, const int H, const int W,
+                                  const int OH, const int OW, const int ncols, const int nitems,
+                                  const int kh, const int kw, const int sh, const int sw,
+                                  const int ph, const int pw, const int dh, const int dw,
+                                  const int count_include_pad, const int lp_kind,
+                                  const float divisor, const float p, const float inv_p)
+{
+    const int cb = (int)get_global_id(0), plane = (int)get_global_id(1);
+    if (cb >= ncols || plane >= nitems)
+        return; /* no barriers in this kernel: leaving early is safe */
+    const int ow0 = cb * VEC, iw0 = ow0 - pw;
+#if VEC == 8
+    const intV lanev = (intV)(0, 1, 2, 3, 4, 5, 6, 7);
+#else
+    const intV lanev = (intV)(0, 1, 2, 3);
+#endif
+    const intV iwv = (intV)(iw0) + lanev;
+    const bool inside = iw0 >= 0 && iw0 + VEC - 1 + K_W - 1 < W;
+    __global const float *xp = x + (size_t)plane * H * W;
+    __global float *yp = y + (size_t)plane * OH * OW + ow0;
+    const long row_first = (long)plane * H * W, plane_end = (long)nitems * H * W;
+    /* Per lane, the window's columns: clipped to the padded input (the
+     * count_include_pad divisor) and to the image. */
+    const intV we = min(iwv + K_W, (intV)(W + pw));
+    const intV ws = max(iwv, (intV)(0)), wc = min(we, (intV)(W));
+    const intV wpool = we - iwv, wcnt = wc - ws;
+    const intV wempty = ws >= wc;
+    floatV ring[K_H]; /* window-row sums; constant indices once unrolled */
+#pragma unroll
+    for (int a = 0; a < K_H - 1; a++)
+        ring[a + 1] = pv_row_sum(xp, a - ph, H, W, iw0, inside, row_first, plane_end, lanev);
+    for (int oh = 0; oh < OH; oh++) {
+        const int ih0 = oh - ph;
+#pragma unroll
+        for (int a = 0; a < K_H - 1; a++)
+            ring[a] = ring[a + 1];
+        ring[K_H - 1] =
+            pv_row_sum(xp, ih0 + K_H - 1, H, W, iw0, inside, row_first, plane_end, lanev);
+        floatV s = ring[0];
+#pragma unroll
+        for (int a = 1; a < K_H; a++)
+            s += ring[a];
+        const int he = min(ih0 + K_H, H + ph);
+        const int hs = max(ih0, 0), hc = min(he, H);
+        const floatV div = divisor != 0.0f      ? (floatV)(divisor)
+                           : count_include_pad ? convert_floatV((he - ih0) * wpool)
+                                               : convert_floatV((hc - hs) * wcnt);
+        const floatV out =
+            select(s / div, (floatV)(0.0f), wempty | (intV)(hs >= hc ? -1 : 0));
+        __global float *yr = yp + (size_t)oh * OW;
+        if (ow0 + VEC <= OW) {
+            vstoreV(out, 0, yr);
+        } else {
+            int q = 0;
+#define PV_TAIL_ROWS(e)    \
+    if (ow0 + q < OW)      \
+        yr[q] = (e);       \
+    q++;
+            PV_LANES(out, PV_TAIL_ROWS)
+        }
+    }
+    (void)idx; (void)kh; (void)kw; (void)sh; (void)sw; (void)dh; (void)dw; (void)lp_kind;
+    (void)p; (void)inv_p;
+}
+#endif
 #endif /* VEC */
 
 /* Adaptive pooling: output cell (oh, ow) pools rows [floor(oh*H/OH),

@@ -577,6 +577,62 @@ START_TEST(comparator_catches_errors)
 }
 END_TEST
 
+/* The CPU kernels' special mappings, each against the reference over the
+ * parameters that reach them: stride-1 average windows through
+ * pool2d_avg_rows_vec (row sums kept down a column block: padding on either
+ * side, both divisor rules, ceil_mode, divisor_override, rows narrower than a
+ * vector, the tensor's first and last rows where whole-vector loads would
+ * leave the buffer, NaN / inf), and rows wider than 32 vectors, which
+ * pool2d_window_vec splits between work-items of one work-group. */
+START_TEST(cpu_row_kernels)
+{
+    struct {
+        clconv_pool_mode m;
+        int64_t n, c, h, w, k, s, pad;
+        int ceil, cip;
+        int64_t div;
+        int data;
+    } e[] = {
+        {CLCONV_POOL_AVG, 8, 3, 28, 28, 3, 1, 1, 0, 0, 0, 1},   /* Inception's */
+        {CLCONV_POOL_AVG, 1, 2, 28, 28, 3, 1, 1, 0, 1, 0, 1},
+        {CLCONV_POOL_AVG, 2, 3, 17, 35, 3, 1, 0, 0, 1, 0, 1},
+        {CLCONV_POOL_AVG, 1, 1, 5, 4, 3, 1, 1, 1, 0, 0, 0},     /* 4 wide: half a vector */
+        {CLCONV_POOL_AVG, 3, 2, 9, 11, 2, 1, 1, 1, 0, 0, 1},
+        {CLCONV_POOL_AVG, 3, 2, 9, 11, 2, 1, 0, 1, 1, 0, 1},
+        {CLCONV_POOL_AVG, 2, 2, 13, 19, 3, 1, 1, 0, 1, 5, 1},   /* divisor_override */
+        {CLCONV_POOL_AVG, 2, 2, 13, 19, 3, 1, 1, 0, 0, 0, 2},   /* NaN / inf */
+        {CLCONV_POOL_AVG, 1, 1, 3, 300, 3, 1, 1, 0, 0, 0, 1},   /* 38 vectors, one column each */
+        {CLCONV_POOL_MAX, 1, 2, 5, 600, 3, 2, 1, 0, 1, 0, 2},   /* 38 vectors: two work-items */
+        {CLCONV_POOL_MAX, 1, 1, 4, 1030, 2, 2, 0, 1, 1, 0, 1},  /* 65 vectors: three */
+        {CLCONV_POOL_AVG, 2, 1, 6, 1030, 3, 2, 1, 1, 0, 0, 1},
+    };
+    tu_rng r = tu_rng_make(77);
+    for (size_t i = 0; i < sizeof e / sizeof e[0]; i++) {
+        sweep_case c;
+        memset(&c, 0, sizeof c);
+        c.in = (clconv_shape){e[i].n, e[i].c, e[i].h, e[i].w};
+        c.p = clconv_pool2d_default_params(e[i].m, e[i].k, e[i].k);
+        c.p.stride_h = c.p.stride_w = e[i].s;
+        c.p.pad_h = c.p.pad_w = e[i].pad;
+        c.p.ceil_mode = e[i].ceil;
+        c.p.count_include_pad = e[i].cip;
+        c.p.divisor_override = e[i].div;
+        c.data = e[i].data;
+        if (tu_device_is_cpu() && e[i].m == CLCONV_POOL_AVG && e[i].s == 1) {
+            clconv_plan *plan;
+            ck_assert_int_eq(clconv_pool2d_plan_create(tu_ctx(), &c.p, &c.in, NULL, &plan),
+                             CLCONV_SUCCESS);
+            clconv_plan_info info;
+            clconv_plan_get_info(plan, &info);
+            ck_assert_msg(!strcmp(info.kernel_name, "pool2d_avg_rows_vec"), "case %zu: %s", i,
+                          info.kernel_name);
+            clconv_plan_destroy(plan);
+        }
+        check_case(&c, &r, 77, (int)i);
+    }
+}
+END_TEST
+
 START_TEST(edge_shapes)
 {
     struct {
@@ -929,6 +985,7 @@ static Suite *pool2d_suite(void)
     tcase_add_test(sweep, comparator_catches_errors);
     tcase_add_test(sweep, random_sweep);
     tcase_add_test(sweep, edge_shapes);
+    tcase_add_test(sweep, cpu_row_kernels);
     tcase_add_test(sweep, plan_info);
     suite_add_tcase(s, sweep);
     TCase *bad = tcase_create("bad-input");
