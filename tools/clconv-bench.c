@@ -491,7 +491,9 @@ static void run_copy_baseline(basectx *bc, double bytes, const opts *o, baseline
     BL_CL(clSetKernelArg(bc->copy4, 1, sizeof c, &c), "clSetKernelArg");
     BL_CL(clSetKernelArg(bc->copy4, 2, sizeof n4i, &n4i), "clSetKernelArg");
     size_t local = 64, global = (n4 + local - 1) / local * local;
-    for (int i = 0; i < o->warmup + 1 + o->runs; i++) { /* +1: first touch of the pages */
+    double warm_start = 0;
+    for (int i = 0, warm = o->warmup + 1; i < warm + o->runs; i++) { /* +1: first touch */
+        warm = tk_warmup_runs(i, warm, &warm_start);
         cl_event m0 = NULL, ev = NULL;
         BL_CL(clEnqueueMarkerWithWaitList(q, 0, NULL, &m0), "clEnqueueMarkerWithWaitList");
         cl_int err = clEnqueueNDRangeKernel(q, bc->copy4, 1, NULL, &global, &local, 0, NULL, &ev);
@@ -506,8 +508,8 @@ static void run_copy_baseline(basectx *bc, double bytes, const opts *o, baseline
             snprintf(b->skip, sizeof b->skip, "clGetEventProfilingInfo failed");
             goto done;
         }
-        if (i >= o->warmup + 1)
-            times[i - o->warmup - 1] = t;
+        if (i >= warm)
+            times[i - warm] = t;
     }
     b->median_s = tk_median(times, o->runs);
     b->gbs = 2.0 * (double)n4 * 16 / b->median_s * 1e-9;
@@ -617,7 +619,9 @@ static void run_baseline(basectx *bc, int which, const tk_layer *L, clconv_shape
         snprintf(b->skip, sizeof b->skip, "clCreateBuffer failed");
         goto done;
     }
-    for (int i = 0; i < o->warmup + o->runs; i++) {
+    double warm_start = 0;
+    for (int i = 0, warm = o->warmup; i < warm + o->runs; i++) {
+        warm = tk_warmup_runs(i, warm, &warm_start);
         cl_event m0 = NULL, last = NULL;
         BL_CL(clEnqueueMarkerWithWaitList(q, 0, NULL, &m0), "clEnqueueMarkerWithWaitList");
         bool ok = base_enqueue(bc, which, &g, bx, bw, bb, by, bcol, offs, coef, b, &last);
@@ -633,8 +637,8 @@ static void run_baseline(basectx *bc, int which, const tk_layer *L, clconv_shape
             snprintf(b->skip, sizeof b->skip, "clGetEventProfilingInfo failed");
             goto done;
         }
-        if (i >= o->warmup)
-            times[i - o->warmup] = t;
+        if (i >= warm)
+            times[i - warm] = t;
     }
     BL_CL(clEnqueueReadBuffer(q, by, CL_TRUE, 0, ny * 4, y, 0, NULL, NULL), "clEnqueueReadBuffer");
     b->median_s = tk_median(times, o->runs);

@@ -161,8 +161,21 @@ typedef struct tk_result {
 } tk_result;
 
 
+/* Warm-up policy of the timing loops: after the requested warm-up runs,
+ * more untimed runs until TK_MIN_WARMUP_S of wall time has passed since the
+ * first (TK_MAX_WARMUP runs at most; none when warmup is 0). A CPU device's
+ * threads need a few tens of milliseconds of work to reach their steady
+ * speed (on the 2-vCPU CI machine a 1 ms kernel ran 2x slower for the
+ * first ~20 runs of a process); warming by time keeps short layers from
+ * being timed in that phase. Call before run i (0-based) with the current
+ * warm-up count (the requested one at i = 0): returns the new count. */
+#define TK_MIN_WARMUP_S 0.1
+#define TK_MAX_WARMUP 1000
+int tk_warmup_runs(int i, int warm, double *start);
+
 /* Makes the plan for L (options o may be NULL), uploads x, w, b, runs it
- * warmup + runs times, takes each timed run's device time from a marker
+ * warmup + runs times (warm-up extended by tk_warmup_runs), takes each timed
+ * run's device time from a marker
  * enqueued before it to the end of the run's event,
  * and reads y back (and the indices when indices != NULL). Prints errors
  * (prefixed with prog) and returns a TK_EXIT_* code. */
