@@ -533,6 +533,25 @@ inline floatV dw_edge(__global const float *xr, int iw, int W, __global const fl
     }
     return dw_gather(xr, iw, W);
 }
+
+/* Stride 1, no dilation, windows up to 3 wide: the row path (below) loads
+ * each input row once and makes the taps kw = 1, 2 by shifting it across
+ * the next vector (lanes kw .. kw + VEC - 1 of r0:r1). */
+#if SW == 1 && DW == 1 && SH == 1 && DH == 1 && KW <= 3
+#define DW_ROWS 1
+#if VEC == 4
+#define DW_SHIFT1(a, b) shuffle2(a, b, (uint4)(1, 2, 3, 4))
+#define DW_SHIFT2(a, b) shuffle2(a, b, (uint4)(2, 3, 4, 5))
+#elif VEC == 8
+#define DW_SHIFT1(a, b) shuffle2(a, b, (uint8)(1, 2, 3, 4, 5, 6, 7, 8))
+#define DW_SHIFT2(a, b) shuffle2(a, b, (uint8)(2, 3, 4, 5, 6, 7, 8, 9))
+#else
+#define DW_SHIFT1(a, b) \
+    shuffle2(a, b, (uint16)(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16))
+#define DW_SHIFT2(a, b) \
+    shuffle2(a, b, (uint16)(2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17))
+#endif
+#endif
 #endif
 
 __kernel void conv2d_depthwise(__global const float *restrict x, __global const float *restrict w,
@@ -562,6 +581,46 @@ __kernel void conv2d_depthwise(__global const float *restrict x, __global const 
     floatV acc[RH];
     for (int r = 0; r < RH; r++)
         acc[r] = (floatV)(0.0f);
+#ifdef DW_ROWS
+    /* Input row j of the RH + KH - 1 the block reads serves output rows
+     * r = j - kh; visiting j upwards and kw inside keeps each output's taps
+     * in the kh-major, kw-minor order of the general loop (same sums, bit
+     * for bit). A row outside the image is zeros: its taps add 0 * w. */
+    float wr[KHW];
+#pragma unroll
+    for (int i = 0; i < KHW; i++)
+        wr[i] = wk[i];
+    /* r1 (the next vector) only feeds lanes past VEC - KW: skip it when
+     * none of those is an output. */
+    const bool need_r1 = KW > 1 && ow0 + VEC - (KW - 1) < OW;
+    const bool inside_r1 = iw0 >= 0 && iw0 + 2 * VEC <= W;
+#pragma unroll
+    for (int j = 0; j < RH + KH - 1; j++) {
+        const int ih = oh0 - pad_top + j;
+        floatV r0 = (floatV)(0.0f), r1 = (floatV)(0.0f);
+        if (ih >= 0 && ih < H) {
+            __global const float *xr = xc + (size_t)ih * W;
+            if (inside_r1) {
+                r0 = vloadV(0, xr + iw0);
+                r1 = vloadV(0, xr + iw0 + VEC);
+            } else {
+                r0 = inside ? vloadV(0, xr + iw0) : dw_edge(xr, iw0, W, lo, hi);
+                if (need_r1)
+                    r1 = dw_edge(xr, iw0 + VEC, W, lo, hi);
+            }
+        }
+#pragma unroll
+        for (int kw = 0; kw < KW; kw++) {
+            const floatV xv = kw == 0 ? r0 : kw == 1 ? DW_SHIFT1(r0, r1) : DW_SHIFT2(r0, r1);
+#pragma unroll
+            for (int r = 0; r < RH; r++) {
+                const int kh = j - r;
+                if (kh >= 0 && kh < KH)
+                    acc[r] = fma(xv, (floatV)(wr[kh * KW + kw]), acc[r]);
+            }
+        }
+    }
+#else
     for (int r = 0; r < RH; r++) {
         const int ihb = (oh0 + r) * SH - pad_top;
         for (int kh = 0; kh < KH; kh++) {
@@ -584,6 +643,7 @@ __kernel void conv2d_depthwise(__global const float *restrict x, __global const 
             }
         }
     }
+#endif
     const float bias = has_bias ? b[oc] : 0.0f;
     for (int r = 0; r < RH; r++) {
         const int oh = oh0 + r;

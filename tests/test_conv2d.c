@@ -585,6 +585,50 @@ START_TEST(edge_shapes)
 }
 END_TEST
 
+/* direct-depthwise's row path (stride 1, no dilation, windows up to 3 wide:
+ * each input row loaded once, taps kw = 1, 2 shifted out of the next
+ * vector): rows narrower than a vector, blocks whose next vector feeds no
+ * output, blocks whose two vectors lie inside the row, asymmetric padding,
+ * 1- and 2-wide windows, 1 - 8 rows per work-item, a 1x1 image. Integer
+ * data: exact. */
+START_TEST(depthwise_row_path)
+{
+    struct {
+        int64_t n, c, h, w, kh, kw, pt, pb, pl, pr;
+        int rh;
+    } e[] = {
+        {1, 4, 14, 14, 3, 3, 1, 1, 1, 1, 0}, /* MobileNet's 14x14 and 7x7 */
+        {2, 3, 7, 7, 3, 3, 1, 1, 1, 1, 0},
+        {1, 2, 9, 40, 3, 3, 1, 1, 1, 1, 4},
+        {1, 2, 5, 70, 3, 3, 1, 1, 1, 1, 8},  /* middle blocks fully inside */
+        {1, 3, 6, 17, 2, 2, 0, 1, 0, 1, 3},
+        {1, 3, 6, 17, 1, 3, 0, 0, 2, 0, 2},
+        {1, 3, 11, 9, 3, 1, 2, 0, 0, 0, 1},
+        {3, 2, 1, 1, 3, 3, 1, 1, 1, 1, 0},
+        {1, 1, 4, 3, 3, 3, 2, 2, 2, 2, 8},
+        {2, 2, 3, 200, 3, 3, 1, 1, 1, 1, 0},
+    };
+    tu_rng r = tu_rng_make(11);
+    for (size_t i = 0; i < sizeof e / sizeof e[0]; i++) {
+        sweep_case c;
+        memset(&c, 0, sizeof c);
+        c.p = clconv_conv2d_default_params(e[i].c, e[i].c, e[i].kh, e[i].kw);
+        c.p.pad_top = e[i].pt;
+        c.p.pad_bottom = e[i].pb;
+        c.p.pad_left = e[i].pl;
+        c.p.pad_right = e[i].pr;
+        c.p.groups = e[i].c;
+        c.p.has_bias = (int)(i % 2);
+        c.p.activation = i % 3 == 0 ? CLCONV_ACTIVATION_RELU : CLCONV_ACTIVATION_NONE;
+        c.in = (clconv_shape){e[i].n, e[i].c, e[i].h, e[i].w};
+        c.opt.algorithm = CLCONV_ALGO_DIRECT_DEPTHWISE;
+        c.opt.wg_h = e[i].rh;
+        c.integers = true;
+        check_case(&c, &r, 11, (int)i);
+    }
+}
+END_TEST
+
 START_TEST(huge_dilated_kernel_falls_back)
 {
     /* A tile with this halo cannot fit in local memory: auto must still work
@@ -929,6 +973,7 @@ static Suite *conv2d_suite(void)
     tcase_add_test(sweep, comparator_catches_errors);
     tcase_add_test(sweep, random_sweep);
     tcase_add_test(sweep, edge_shapes);
+    tcase_add_test(sweep, depthwise_row_path);
     tcase_add_test(sweep, pointwise_sweep);
     tcase_add_test(sweep, pointwise_choice_and_limits);
     tcase_add_test(sweep, huge_dilated_kernel_falls_back);
