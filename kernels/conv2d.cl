@@ -552,6 +552,44 @@ inline floatV dw_edge(__global const float *xr, int iw, int W, __global const fl
     shuffle2(a, b, (uint16)(2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17))
 #endif
 #endif
+
+/* Stride 2, no dilation, windows up to 3 wide: the row path loads columns
+ * iw0 .. iw0 + 2 * VEC - 1 of an input row once (two vectors a, b and, for
+ * 3-wide windows, the one after them) and takes the taps from them: kw = 0
+ * the even columns, 1 the odd ones, 2 the even ones shifted by one. */
+#if SW == 2 && DW == 1 && SH == 2 && DH == 1 && KW <= 3
+#define DW_ROWS2 1
+#if VEC == 4
+#define DW_EVEN(a, b) shuffle2(a, b, (uint4)(0, 2, 4, 6))
+#define DW_ODD(a, b) shuffle2(a, b, (uint4)(1, 3, 5, 7))
+#define DW_NEXT(e, s) shuffle2(e, s, (uint4)(1, 2, 3, 4))
+#elif VEC == 8
+#define DW_EVEN(a, b) shuffle2(a, b, (uint8)(0, 2, 4, 6, 8, 10, 12, 14))
+#define DW_ODD(a, b) shuffle2(a, b, (uint8)(1, 3, 5, 7, 9, 11, 13, 15))
+#define DW_NEXT(e, s) shuffle2(e, s, (uint8)(1, 2, 3, 4, 5, 6, 7, 8))
+#else
+#define DW_EVEN(a, b) \
+    shuffle2(a, b, (uint16)(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30))
+#define DW_ODD(a, b) \
+    shuffle2(a, b, (uint16)(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31))
+#define DW_NEXT(e, s) \
+    shuffle2(e, s, (uint16)(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16))
+#endif
+/* VEC contiguous columns from iw, zero outside the row: one masked load
+ * when it stays inside the tensor [lo, hi), else lane by lane. */
+inline floatV dw_contig(__global const float *xr, int iw, int W, __global const float *lo,
+                        __global const float *hi)
+{
+    __global const float *p = xr + iw;
+    const intV c = (intV)(iw) + DW_LANES;
+    if (p >= lo && p + VEC <= hi)
+        return select(vloadV(0, p), (floatV)(0.0f), (c < 0) | (c >= (intV)(W)));
+    float v[VEC];
+    for (int q = 0; q < VEC; q++)
+        v[q] = (iw + q >= 0 && iw + q < W) ? xr[iw + q] : 0.0f;
+    return vloadV(0, v);
+}
+#endif
 #endif
 
 __kernel void conv2d_depthwise(__global const float *restrict x, __global const float *restrict w,
@@ -615,6 +653,52 @@ __kernel void conv2d_depthwise(__global const float *restrict x, __global const 
 #pragma unroll
             for (int r = 0; r < RH; r++) {
                 const int kh = j - r;
+                if (kh >= 0 && kh < KH)
+                    acc[r] = fma(xv, (floatV)(wr[kh * KW + kw]), acc[r]);
+            }
+        }
+    }
+#elif defined(DW_ROWS2)
+    /* Input row j of the 2 * RH + KH - 2 the block reads serves output rows
+     * r = (j - kh) / 2; the same visiting order as the stride-1 row path. */
+    float wr[KHW];
+#pragma unroll
+    for (int i = 0; i < KHW; i++)
+        wr[i] = wk[i];
+    /* b feeds the outputs from lane VEC / 2 - 1 on, the column after it
+     * only the last lane's third tap. */
+    const bool need_b = KW > 1 ? ow0 + VEC / 2 - 1 < OW : ow0 + VEC / 2 < OW;
+    const bool need_c = KW > 2 && ow0 + VEC - 1 < OW;
+    const bool inside2 = iw0 >= 0 && iw0 + 2 * VEC + (KW > 2 ? 1 : 0) <= W;
+#pragma unroll
+    for (int j = 0; j < 2 * RH + KH - 2; j++) {
+        const int ih = oh0 * 2 - pad_top + j;
+        floatV a = (floatV)(0.0f), bv = (floatV)(0.0f);
+        float cv = 0.0f;
+        if (ih >= 0 && ih < H) {
+            __global const float *xr = xc + (size_t)ih * W;
+            if (inside2) {
+                a = vloadV(0, xr + iw0);
+                bv = vloadV(0, xr + iw0 + VEC);
+                if (KW > 2)
+                    cv = xr[iw0 + 2 * VEC];
+            } else {
+                a = dw_contig(xr, iw0, W, lo, hi);
+                if (need_b)
+                    bv = dw_contig(xr, iw0 + VEC, W, lo, hi);
+                const int cc = iw0 + 2 * VEC;
+                if (need_c && cc >= 0 && cc < W)
+                    cv = xr[cc];
+            }
+        }
+        const floatV even = DW_EVEN(a, bv);
+#pragma unroll
+        for (int kw = 0; kw < KW; kw++) {
+            const floatV xv = kw == 0 ? even : kw == 1 ? DW_ODD(a, bv)
+                                                       : DW_NEXT(even, (floatV)(cv));
+#pragma unroll
+            for (int r = 0; r < RH; r++) {
+                const int kh = j - 2 * r;
                 if (kh >= 0 && kh < KH)
                     acc[r] = fma(xv, (floatV)(wr[kh * KW + kw]), acc[r]);
             }

@@ -585,34 +585,44 @@ START_TEST(edge_shapes)
 }
 END_TEST
 
-/* direct-depthwise's row path (stride 1, no dilation, windows up to 3 wide:
- * each input row loaded once, taps kw = 1, 2 shifted out of the next
- * vector): rows narrower than a vector, blocks whose next vector feeds no
- * output, blocks whose two vectors lie inside the row, asymmetric padding,
+/* direct-depthwise's row paths (stride 1 or 2, no dilation, windows up to
+ * 3 wide: each input row loaded once, the taps shifted or split out of its
+ * vectors): rows narrower than a vector, blocks whose next vector feeds no
+ * output, blocks whose vectors lie inside the row, asymmetric padding,
  * 1- and 2-wide windows, 1 - 8 rows per work-item, a 1x1 image. Integer
  * data: exact. */
 START_TEST(depthwise_row_path)
 {
     struct {
-        int64_t n, c, h, w, kh, kw, pt, pb, pl, pr;
+        int64_t n, c, h, w, kh, kw, s, pt, pb, pl, pr;
         int rh;
     } e[] = {
-        {1, 4, 14, 14, 3, 3, 1, 1, 1, 1, 0}, /* MobileNet's 14x14 and 7x7 */
-        {2, 3, 7, 7, 3, 3, 1, 1, 1, 1, 0},
-        {1, 2, 9, 40, 3, 3, 1, 1, 1, 1, 4},
-        {1, 2, 5, 70, 3, 3, 1, 1, 1, 1, 8},  /* middle blocks fully inside */
-        {1, 3, 6, 17, 2, 2, 0, 1, 0, 1, 3},
-        {1, 3, 6, 17, 1, 3, 0, 0, 2, 0, 2},
-        {1, 3, 11, 9, 3, 1, 2, 0, 0, 0, 1},
-        {3, 2, 1, 1, 3, 3, 1, 1, 1, 1, 0},
-        {1, 1, 4, 3, 3, 3, 2, 2, 2, 2, 8},
-        {2, 2, 3, 200, 3, 3, 1, 1, 1, 1, 0},
+        {1, 4, 14, 14, 3, 3, 1, 1, 1, 1, 1, 0}, /* MobileNet's 14x14 and 7x7 */
+        {2, 3, 7, 7, 3, 3, 1, 1, 1, 1, 1, 0},
+        {1, 2, 9, 40, 3, 3, 1, 1, 1, 1, 1, 4},
+        {1, 2, 5, 70, 3, 3, 1, 1, 1, 1, 1, 8},  /* middle blocks fully inside */
+        {1, 3, 6, 17, 2, 2, 1, 0, 1, 0, 1, 3},
+        {1, 3, 6, 17, 1, 3, 1, 0, 0, 2, 0, 2},
+        {1, 3, 11, 9, 3, 1, 1, 2, 0, 0, 0, 1},
+        {3, 2, 1, 1, 3, 3, 1, 1, 1, 1, 1, 0},
+        {1, 1, 4, 3, 3, 3, 1, 2, 2, 2, 2, 8},
+        {2, 2, 3, 200, 3, 3, 1, 1, 1, 1, 1, 0},
+        {1, 4, 28, 28, 3, 3, 2, 1, 1, 1, 1, 0}, /* MobileNet's stride-2 layers */
+        {2, 3, 14, 14, 3, 3, 2, 1, 1, 1, 1, 0},
+        {1, 2, 13, 81, 3, 3, 2, 1, 1, 1, 1, 4}, /* middle blocks fully inside */
+        {1, 2, 9, 33, 3, 3, 2, 0, 1, 0, 1, 3},
+        {1, 3, 10, 20, 2, 2, 2, 0, 0, 0, 0, 2},
+        {1, 3, 7, 19, 1, 3, 2, 0, 0, 2, 1, 1},
+        {1, 3, 12, 18, 3, 1, 2, 1, 2, 0, 0, 8},
+        {2, 2, 1, 2, 3, 3, 2, 1, 1, 1, 1, 0},
+        {1, 2, 4, 300, 3, 3, 2, 1, 1, 1, 1, 0},
     };
     tu_rng r = tu_rng_make(11);
     for (size_t i = 0; i < sizeof e / sizeof e[0]; i++) {
         sweep_case c;
         memset(&c, 0, sizeof c);
         c.p = clconv_conv2d_default_params(e[i].c, e[i].c, e[i].kh, e[i].kw);
+        c.p.stride_h = c.p.stride_w = e[i].s;
         c.p.pad_top = e[i].pt;
         c.p.pad_bottom = e[i].pb;
         c.p.pad_left = e[i].pl;
