@@ -58,9 +58,10 @@ static void usage_op(FILE *f, const tk_op *op)
             "%s"
             "  --verify              also run the CPU reference and print the max absolute and\n"
             "                        relative error; exit 3 when out of tolerance\n"
-            "  --time                print the device time (median of --runs runs after one\n"
-            "                        warm-up, from OpenCL event profiling: a marker before\n"
-            "                        the run to the end of its last command)\n"
+            "  --time                print the device time (median of --runs runs after\n"
+            "                        warm-up runs for at least 0.1 s, from OpenCL event\n"
+            "                        profiling: a marker before the run to the end of its\n"
+            "                        last command)\n"
             "  --runs N              timed runs for --time (default 5)\n"
             "  --quiet               print nothing but errors\n"
             "  --help                this text\n",
