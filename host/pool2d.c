@@ -387,40 +387,24 @@ static clconv_status pool2d_plan_build(clconv_plan *plan, const clconv_pool2d_pa
     int64_t work = plane_avg ? (rows + vec - 1) / vec : items;
     plan->info.algorithm = CLCONV_ALGO_POOL;
     plan->info.local_mem_bytes = 0;
-    if (avg_rows) {
-        /* (column block, plane): ncols blocks of one plane in a work-group;
-         * nitems (the kernel argument) is the plane count. */
-        int64_t planes = out->n * out->c;
-        size_t lc = (size_t)ncols <= ctx->max_item_sizes[0] ? (size_t)ncols : 1;
-        size_t lp = wg / lc ? wg / lc : 1;
-        if ((int64_t)lp > planes)
-            lp = (size_t)planes;
-        if (lp > ctx->max_item_sizes[1])
-            lp = ctx->max_item_sizes[1];
-        plan->work_dim = 2;
-        plan->info.local_size[0] = lc;
-        plan->info.local_size[1] = lp;
-        plan->info.local_size[2] = 1;
-        plan->info.global_size[0] = (size_t)((ncols + (int64_t)lc - 1) / (int64_t)lc) * lc;
-        plan->info.global_size[1] = (size_t)((planes + (int64_t)lp - 1) / (int64_t)lp) * lp;
-        plan->info.global_size[2] = 1;
-        items = planes;
-    } else if (vectorize) {
+    if (vectorize) {
         /* A 3-D NDRange (column block, output row, plane): the work-item
          * finds its row without integer divisions, which cost more than the
          * pooling of a whole row (perf: a 1-D index's four divisions were
          * ~200 cycles per work-item on the EPYC). A work-group spans lh rows
          * of lp planes, about wg work-items; items past OH or the last plane
-         * leave at once. nitems (the kernel argument) is the plane count. */
+         * leave at once. nitems (the kernel argument) is the plane count.
+         * pool2d_avg_rows_vec walks the rows itself: one along that axis. */
         int64_t planes = out->n * out->c;
+        int64_t rows_dim = avg_rows ? 1 : out->h;
         /* The blocks of a row stay in one work-group (one core streams the
          * row); ncols is 1 unless rows are wider than 32 vectors. */
         size_t lc = (size_t)ncols;
         if (lc > ctx->max_item_sizes[0])
             lc = 1;
         size_t wg_rows = wg / lc ? wg / lc : 1;
-        int64_t chunks = (out->h + (int64_t)wg_rows - 1) / (int64_t)wg_rows;
-        size_t lh = (size_t)((out->h + chunks - 1) / chunks);
+        int64_t chunks = (rows_dim + (int64_t)wg_rows - 1) / (int64_t)wg_rows;
+        size_t lh = (size_t)((rows_dim + chunks - 1) / chunks);
         if (lh > ctx->max_item_sizes[1])
             lh = ctx->max_item_sizes[1];
         size_t lp = wg_rows / lh ? wg_rows / lh : 1;
@@ -433,7 +417,7 @@ static clconv_status pool2d_plan_build(clconv_plan *plan, const clconv_pool2d_pa
         plan->info.local_size[1] = lh;
         plan->info.local_size[2] = lp;
         plan->info.global_size[0] = (size_t)((ncols + (int64_t)lc - 1) / (int64_t)lc) * lc;
-        plan->info.global_size[1] = (size_t)((out->h + (int64_t)lh - 1) / (int64_t)lh) * lh;
+        plan->info.global_size[1] = (size_t)((rows_dim + (int64_t)lh - 1) / (int64_t)lh) * lh;
         plan->info.global_size[2] = (size_t)((planes + (int64_t)lp - 1) / (int64_t)lp) * lp;
         items = planes;
     } else {

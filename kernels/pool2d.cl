@@ -61,6 +61,15 @@
 #define POOL_PREFETCH(p)
 #endif
 
+/* The window kernels' common parameters (the host sets them the same way
+ * for every window kernel; a kernel ignores those it does not use). */
+#define POOL_WINDOW_PARAMS                                                                   \
+    __global const float *restrict x, __global float *restrict y, __global long *restrict idx, \
+        const int H, const int W, const int OH, const int OW, const int ncols,                 \
+        const int nitems, const int kh, const int kw, const int sh, const int sw, const int ph, \
+        const int pw, const int dh, const int dw, const int count_include_pad,                  \
+        const int lp_kind, const float divisor, const float p, const float inv_p
+
 /* PyTorch's max rule: a value wins if it is greater or NaN, so the last NaN
  * in row-major order wins and ties keep the first maximum. */
 #define MAX_UPDATE(v, i)                  \
@@ -69,13 +78,7 @@
         mi = (i);                         \
     }
 
-__kernel void pool2d_window(__global const float *restrict x, __global float *restrict y,
-                            __global long *restrict idx, const int H, const int W,
-                            const int OH, const int OW, const int ncols, const int nitems,
-                            const int kh, const int kw, const int sh, const int sw,
-                            const int ph, const int pw, const int dh, const int dw,
-                            const int count_include_pad, const int lp_kind,
-                            const float divisor, const float p, const float inv_p)
+__kernel void pool2d_window(POOL_WINDOW_PARAMS)
 {
     const size_t k = get_global_id(0);
     if (k >= (size_t)nitems)
@@ -333,13 +336,7 @@ inline floatV pv_masked(__global const float *xr, int iw, int W, float fill, int
         }                                                    \
     }
 
-__kernel void pool2d_window_vec(__global const float *restrict x, __global float *restrict y,
-                                __global long *restrict idx, const int H, const int W,
-                                const int OH, const int OW, const int ncols, const int nitems,
-                                const int kh, const int kw, const int sh, const int sw,
-                                const int ph, const int pw, const int dh, const int dw,
-                                const int count_include_pad, const int lp_kind,
-                                const float divisor, const float p, const float inv_p)
+__kernel void pool2d_window_vec(POOL_WINDOW_PARAMS)
 {
     /* A 3-D NDRange (column block, output row, plane; nitems = planes): no
      * integer divisions to find the row. */
@@ -470,13 +467,7 @@ __kernel void pool2d_window_vec(__global const float *restrict x, __global float
 #else
 #define PV_PLANES(xb, j, HW) (floatV)(xb[j], xb[(j) + (HW)], xb[(j) + 2 * (HW)], xb[(j) + 3 * (HW)])
 #endif
-__kernel void pool2d_plane_avg_vec(__global const float *restrict x, __global float *restrict y,
-                                   __global long *restrict idx, const int H, const int W,
-                                   const int OH, const int OW, const int ncols, const int nitems,
-                                   const int kh, const int kw, const int sh, const int sw,
-                                   const int ph, const int pw, const int dh, const int dw,
-                                   const int count_include_pad, const int lp_kind,
-                                   const float divisor, const float p, const float inv_p)
+__kernel void pool2d_plane_avg_vec(POOL_WINDOW_PARAMS)
 {
     const size_t k = get_global_id(0);
     const int HW = H * W;
@@ -505,7 +496,7 @@ __kernel void pool2d_plane_avg_vec(__global const float *restrict x, __global fl
 
 #if defined(KH) && VSW == 1 && MODE == MODE_AVG
 /* Average pooling with a fixed window and stride 1 (Inception's 3x3 s1 p1),
- * CPU devices: work-item (cb, plane) of a 2-D NDRange walks down the output
+ * CPU devices: work-item (cb, 0, plane) of a 3-D NDRange walks down the output
  * column block ow0 = cb * VEC .. ow0 + VEC - 1 of one plane (nitems planes),
  * keeping the last K_H window-row sums in registers, so each input row is
  * loaded and summed across the window once per column block instead of K_H
@@ -538,15 +529,9 @@ __attribute__((always_inline)) inline floatV pv_row_sum(__global const float *xp
     return h;
 }
 
-__kernel void pool2d_avg_rows_vec(__global const float *restrict x, __global float *restrict y,
-                                  __global long *restrict idx, const int H, const int W,
-                                  const int OH, const int OW, const int ncols, const int nitems,
-                                  const int kh, const int kw, const int sh, const int sw,
-                                  const int ph, const int pw, const int dh, const int dw,
-                                  const int count_include_pad, const int lp_kind,
-                                  const float divisor, const float p, const float inv_p)
+__kernel void pool2d_avg_rows_vec(POOL_WINDOW_PARAMS)
 {
-    const int cb = (int)get_global_id(0), plane = (int)get_global_id(1);
+    const int cb = (int)get_global_id(0), plane = (int)get_global_id(2);
     if (cb >= ncols || plane >= nitems)
         return; /* no barriers in this kernel: leaving early is safe */
     const int ow0 = cb * VEC, iw0 = ow0 - pw;
