@@ -400,8 +400,8 @@ static clconv_status pool2d_plan_build(clconv_plan *plan, const clconv_pool2d_pa
         /* The blocks of a row stay in one work-group (one core streams the
          * row); ncols is 1 unless rows are wider than 32 vectors. */
         size_t lc = (size_t)ncols;
-        if (lc > ctx->max_item_sizes[0])
-            lc = 1;
+        if (lc > ctx->max_item_sizes[0] || lc > wg)
+            lc = 1; /* very wide rows: blocks of one row in separate work-groups */
         size_t wg_rows = wg / lc ? wg / lc : 1;
         int64_t chunks = (rows_dim + (int64_t)wg_rows - 1) / (int64_t)wg_rows;
         size_t lh = (size_t)((rows_dim + chunks - 1) / chunks);

@@ -629,6 +629,19 @@ START_TEST(cpu_row_kernels)
             clconv_plan_destroy(plan);
         }
         check_case(&c, &r, 77, (int)i);
+        /* A work-group smaller than a row's blocks: they go to separate
+         * work-groups, the requested size holds. */
+        if (e[i].w > 1000) {
+            c.opt.wg_w = 2;
+            clconv_plan *plan;
+            ck_assert_int_eq(clconv_pool2d_plan_create(tu_ctx(), &c.p, &c.in, &c.opt, &plan),
+                             CLCONV_SUCCESS);
+            clconv_plan_info info;
+            clconv_plan_get_info(plan, &info);
+            ck_assert_uint_le(info.local_size[0] * info.local_size[1] * info.local_size[2], 2);
+            clconv_plan_destroy(plan);
+            check_case(&c, &r, 77, (int)i);
+        }
     }
 }
 END_TEST
