@@ -710,24 +710,78 @@ static clconv_status time_plan(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b, 
     return CLCONV_SUCCESS;
 }
 
+/* Find mode's candidates. CPU devices: the CPU kernels' variants (the
+ * work-group kernels run there too, an order of magnitude slower). Other
+ * devices: the tiled and register kernels over work-group shapes (16x16,
+ * 16x8, 32x4, 8x8 columns x rows, 1 - 4 output-channel planes) and register
+ * blocks (1 - 4 columns x 1 - 4 channels per item), as CLBlast's and
+ * MIOpen's tuners search, plus the device defaults, GEMM and Winograd. */
+static const clconv_plan_options FIND_CPU[] = {
+    {.algorithm = CLCONV_ALGO_DIRECT_VECTOR},
+    {.algorithm = CLCONV_ALGO_DIRECT_VECTOR, .block_w = 8},
+    {.algorithm = CLCONV_ALGO_DIRECT_VECTOR, .block_w = 16, .wg_h = 1},
+    {.algorithm = CLCONV_ALGO_DIRECT_DEPTHWISE},
+    {.algorithm = CLCONV_ALGO_DIRECT_DEPTHWISE, .wg_h = 1},
+    {.algorithm = CLCONV_ALGO_DIRECT_DEPTHWISE, .wg_h = 8},
+    {.algorithm = CLCONV_ALGO_DIRECT_POINTWISE},
+    {.algorithm = CLCONV_ALGO_DIRECT_POINTWISE, .block_w = 4},
+    {.algorithm = CLCONV_ALGO_DIRECT_POINTWISE, .block_w = 5, .block_oc = 4},
+    {.algorithm = CLCONV_ALGO_DIRECT_REGISTER},
+    {.algorithm = CLCONV_ALGO_DIRECT_TILED},
+    {.algorithm = CLCONV_ALGO_GEMM},
+    {.algorithm = CLCONV_ALGO_WINOGRAD},
+};
+static const clconv_plan_options FIND_GPU[] = {
+    {.algorithm = CLCONV_ALGO_DIRECT_TILED},
+    {.algorithm = CLCONV_ALGO_DIRECT_TILED, .wg_w = 16, .wg_h = 16, .block_w = 1},
+    {.algorithm = CLCONV_ALGO_DIRECT_TILED, .wg_w = 16, .wg_h = 16, .block_w = 2},
+    {.algorithm = CLCONV_ALGO_DIRECT_TILED, .wg_w = 16, .wg_h = 8, .block_w = 2, .block_oc = 2},
+    {.algorithm = CLCONV_ALGO_DIRECT_TILED, .wg_w = 16, .wg_h = 8, .block_w = 4, .block_oc = 4},
+    {.algorithm = CLCONV_ALGO_DIRECT_TILED, .wg_w = 32, .wg_h = 4, .block_w = 2, .block_oc = 2},
+    {.algorithm = CLCONV_ALGO_DIRECT_TILED, .wg_w = 8, .wg_h = 8, .wg_oc = 4, .block_w = 2,
+     .block_oc = 2},
+    {.algorithm = CLCONV_ALGO_DIRECT_TILED, .wg_w = 8, .wg_h = 8, .block_w = 4, .block_oc = 4,
+     .ci_chunk = 8},
+    {.algorithm = CLCONV_ALGO_DIRECT_REGISTER},
+    {.algorithm = CLCONV_ALGO_DIRECT_REGISTER, .wg_w = 16, .wg_h = 16, .block_w = 2},
+    {.algorithm = CLCONV_ALGO_DIRECT_REGISTER, .wg_w = 16, .wg_h = 8, .block_w = 4, .block_oc = 4},
+    {.algorithm = CLCONV_ALGO_DIRECT_REGISTER, .wg_w = 32, .wg_h = 4, .block_w = 1, .block_oc = 4},
+    {.algorithm = CLCONV_ALGO_GEMM},
+    {.algorithm = CLCONV_ALGO_WINOGRAD},
+};
+
+#define FIND_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+#define FIND_MAX (FIND_COUNT(FIND_CPU) + FIND_COUNT(FIND_GPU))
+
+/* The candidates: the device's set, or CLCONV_FIND_SPACE = cpu, gpu or all;
+ * returns how many it put in out (at most FIND_MAX). */
+static size_t find_candidates(const clconv_context *ctx, const clconv_plan_options **out)
+{
+    const char *space = getenv("CLCONV_FIND_SPACE");
+    bool cpu = (ctx->device_type & CL_DEVICE_TYPE_CPU) != 0;
+    bool want_cpu = cpu, want_gpu = !cpu;
+    if (space && !strcmp(space, "all"))
+        want_cpu = want_gpu = true;
+    else if (space && !strcmp(space, "cpu"))
+        want_cpu = true, want_gpu = false;
+    else if (space && !strcmp(space, "gpu"))
+        want_cpu = false, want_gpu = true;
+    size_t n = 0;
+    for (size_t i = 0; want_cpu && i < FIND_COUNT(FIND_CPU); i++)
+        out[n++] = &FIND_CPU[i];
+    for (size_t i = 0; want_gpu && i < FIND_COUNT(FIND_GPU); i++)
+        out[n++] = &FIND_GPU[i];
+    return n;
+}
+
 /* Times every applicable candidate on scratch buffers and returns the
- * fastest one's options. Candidates that cannot run this layer are skipped. */
+ * fastest one's options. Candidates that cannot run this layer (or whose
+ * tiles this device refuses) are skipped. */
 static clconv_status conv2d_find(clconv_context *ctx, const clconv_conv2d_params *p,
                                  const clconv_shape *in, clconv_plan_options *best, double *best_ms)
 {
-    static const clconv_plan_options candidates[] = {
-        {.algorithm = CLCONV_ALGO_DIRECT_VECTOR},
-        {.algorithm = CLCONV_ALGO_DIRECT_VECTOR, .block_w = 8},
-        {.algorithm = CLCONV_ALGO_DIRECT_VECTOR, .block_w = 16, .wg_h = 1},
-        {.algorithm = CLCONV_ALGO_DIRECT_DEPTHWISE},
-        {.algorithm = CLCONV_ALGO_DIRECT_DEPTHWISE, .wg_h = 1},
-        {.algorithm = CLCONV_ALGO_DIRECT_POINTWISE},
-        {.algorithm = CLCONV_ALGO_DIRECT_POINTWISE, .block_w = 4},
-        {.algorithm = CLCONV_ALGO_DIRECT_REGISTER},
-        {.algorithm = CLCONV_ALGO_DIRECT_TILED},
-        {.algorithm = CLCONV_ALGO_GEMM},
-        {.algorithm = CLCONV_ALGO_WINOGRAD},
-    };
+    const clconv_plan_options *cands[FIND_MAX];
+    size_t ncand = find_candidates(ctx, cands);
     clconv_shape os;
     clconv_status st = clconv_conv2d_check(ctx, p, in, &os);
     if (st)
@@ -747,9 +801,10 @@ static clconv_status conv2d_find(clconv_context *ctx, const clconv_conv2d_params
             st = clconv_fail_cl(ctx, err, "clEnqueueFillBuffer (find mode)");
     }
     *best_ms = 1e300;
-    for (size_t c = 0; c < sizeof candidates / sizeof candidates[0] && !st; c++) {
+    for (size_t c = 0; c < ncand && !st; c++) {
+        const clconv_plan_options *cand = cands[c];
         clconv_plan *plan = NULL;
-        if (clconv_conv2d_plan_create(ctx, p, in, &candidates[c], &plan) != CLCONV_SUCCESS)
+        if (clconv_conv2d_plan_create(ctx, p, in, cand, &plan) != CLCONV_SUCCESS)
             continue; /* not applicable here (or not built on this device) */
         clconv_plan_info info;
         clconv_plan_get_info(plan, &info);
@@ -769,7 +824,7 @@ static clconv_status conv2d_find(clconv_context *ctx, const clconv_conv2d_params
                       info.workspace_bytes ? ws : NULL, &ms) == CLCONV_SUCCESS &&
             ms < *best_ms) {
             *best_ms = ms;
-            *best = candidates[c];
+            *best = *cand;
         }
         clconv_plan_destroy(plan);
     }
@@ -797,11 +852,13 @@ static clconv_status resolve_options(clconv_context *ctx, const clconv_conv2d_pa
                      !eff->block_oc && !eff->ci_chunk;
     if (!untouched)
         return CLCONV_SUCCESS;
-    char key[512];
+    char key[512], class_key[512];
     clconv_conv2d_tune_key(p, in, key, sizeof key);
+    clconv_conv2d_tune_class_key(p, in, class_key, sizeof class_key);
     if (!eff->find) {
         clconv_plan_options found;
-        if (use_db && clconv_tune_lookup(ctx, key, &found)) {
+        if (use_db && (clconv_tune_lookup(ctx, key, &found) ||
+                       clconv_tune_lookup(ctx, class_key, &found))) {
             *eff = found;
             *from_db = true;
         }
@@ -812,6 +869,7 @@ static clconv_status resolve_options(clconv_context *ctx, const clconv_conv2d_pa
     if (st)
         return st;
     clconv_tune_store(ctx, key, eff, ms);
+    clconv_tune_store(ctx, class_key, eff, ms);
     return CLCONV_SUCCESS;
 }
 

@@ -217,6 +217,13 @@ clconv_status clconv_check_device_tensor(clconv_context *ctx, const char *name, 
 void clconv_conv2d_tune_key(const clconv_conv2d_params *p, const clconv_shape *in, char *key,
                             size_t size);
 
+/* The key of its class: window, stride, dilation, dense / depthwise /
+ * grouped, padded or not, and power-of-two buckets of the batch, the input
+ * and output channels and the output pixels. Winners are recorded under both
+ * keys; a layer with no record of its own takes its class's. */
+void clconv_conv2d_tune_class_key(const clconv_conv2d_params *p, const clconv_shape *in,
+                                  char *key, size_t size);
+
 /* Looks a layer up (memory, then the database file); true and *opts filled
  * when a winner is recorded for this device and driver. */
 bool clconv_tune_lookup(clconv_context *ctx, const char *key, clconv_plan_options *opts);

@@ -37,6 +37,34 @@ void clconv_conv2d_tune_key(const clconv_conv2d_params *p, const clconv_shape *i
              p->has_bias ? 1 : 0, p->activation == CLCONV_ACTIVATION_RELU ? 1 : 0);
 }
 
+static long long pow2_bucket(int64_t v)
+{
+    long long b = 1;
+    while (b * 2 <= v)
+        b *= 2;
+    return b;
+}
+
+void clconv_conv2d_tune_class_key(const clconv_conv2d_params *p, const clconv_shape *in,
+                                  char *key, size_t size)
+{
+    const char *grouping = p->groups == 1                ? "dense"
+                           : p->groups == p->in_channels ? "depthwise"
+                                                         : "grouped";
+    int64_t oh = (in->h + p->pad_top + p->pad_bottom - p->dilation_h * (p->kernel_h - 1) - 1) /
+                     p->stride_h + 1;
+    int64_t ow = (in->w + p->pad_left + p->pad_right - p->dilation_w * (p->kernel_w - 1) - 1) /
+                     p->stride_w + 1;
+    bool padded = p->pad_top || p->pad_bottom || p->pad_left || p->pad_right;
+    snprintf(key, size,
+             "conv2d-class r=%lld s=%lld stride=%lld,%lld dilation=%lld,%lld %s%s n~%lld c~%lld "
+             "k~%lld pixels~%lld",
+             (long long)p->kernel_h, (long long)p->kernel_w, (long long)p->stride_h,
+             (long long)p->stride_w, (long long)p->dilation_h, (long long)p->dilation_w, grouping,
+             padded ? " padded" : "", pow2_bucket(in->n), pow2_bucket(in->c),
+             pow2_bucket(p->out_channels), pow2_bucket(oh * ow));
+}
+
 /* Device and driver: a new driver may change which candidate wins. Tabs and
  * newlines would break the line format, so they become spaces. */
 static void device_key(const clconv_context *ctx, char *out, size_t size)

@@ -234,8 +234,14 @@ typedef struct clconv_plan_options {
      * Plan creation compiles and times every applicable algorithm and tile
      * candidate once on this device (blocking; seconds on a CPU device), uses
      * the fastest, and records it in the context and in the tuning database
-     * (clconv_context_tuning_db). Later AUTO plans for the same layer on the
-     * same device and driver use the recorded winner without timing. */
+     * (clconv_context_tuning_db), under the layer and under its class
+     * (window, stride, dilation, grouping and power-of-two buckets of batch,
+     * channels and output size). Later AUTO plans on the same device and
+     * driver use the layer's winner without timing, or, for a layer never
+     * timed, the latest winner of its class. Candidates: the CPU kernels'
+     * variants on a CPU device; on other devices the tiled and register
+     * kernels over a grid of work-group shapes and register blocks, and the
+     * GEMM and Winograd routes (CLCONV_FIND_SPACE=all searches both sets). */
     int find;
 } clconv_plan_options;
 

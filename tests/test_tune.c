@@ -152,6 +152,112 @@ START_TEST(find_without_disk_cache)
 }
 END_TEST
 
+/* A layer never timed takes the latest winner of its class (same window,
+ * stride, dilation, grouping, padding and power-of-two buckets of batch,
+ * channels and output pixels); another class does not. */
+START_TEST(class_record_serves_untimed_layers)
+{
+    char tmpl[] = "/tmp/clconv-tune-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    ck_assert_ptr_nonnull(dir);
+    setenv("CLCONV_CACHE_DIR", dir, 1);
+    clconv_conv2d_params p = clconv_conv2d_default_params(8, 16, 3, 3);
+    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
+    clconv_shape timed = {2, 8, 12, 20}, sibling = {3, 8, 12, 21}, other = {2, 8, 40, 40};
+
+    clconv_context *a;
+    ck_assert_int_eq(clconv_context_create(&a), CLCONV_SUCCESS);
+    clconv_plan_options find = {.find = 1};
+    clconv_algorithm found, got;
+    check_against_reference(a, &p, &timed, &find, &found);
+    clconv_context_destroy(a);
+    /* Both records are in the file. */
+    char db[1200];
+    snprintf(db, sizeof db, "%s/tuning.db", dir);
+    FILE *f = fopen(db, "r");
+    ck_assert_ptr_nonnull(f);
+    char line[2048], class_line[2048] = "";
+    while (fgets(line, sizeof line, f))
+        if (strstr(line, "\tconv2d-class r=3 s=3 stride=1,1 dilation=1,1 dense padded n~2 c~8 "
+                         "k~16 pixels~128\t"))
+            snprintf(class_line, sizeof class_line, "%s", line);
+    fclose(f);
+    ck_assert_msg(class_line[0], "no class record in %s", db);
+
+    /* Make the class's winner one AUTO would not pick by itself. */
+    char *tab = strchr(class_line, '\t');
+    tab = strchr(tab + 1, '\t');
+    *tab = '\0';
+    f = fopen(db, "a");
+    fprintf(f, "%s\tdirect-register\t0 0 0 0 0 0\t1.0\n", class_line);
+    fclose(f);
+    clconv_context *b;
+    ck_assert_int_eq(clconv_context_create(&b), CLCONV_SUCCESS);
+    check_against_reference(b, &p, &sibling, NULL, &got);
+    ck_assert_int_eq(got, CLCONV_ALGO_DIRECT_REGISTER);
+    check_against_reference(b, &p, &other, NULL, &got); /* pixels~1024: not that class */
+    ck_assert_int_ne(got, CLCONV_ALGO_DIRECT_REGISTER);
+    /* The timed layer keeps its own record. */
+    check_against_reference(b, &p, &timed, NULL, &got);
+    ck_assert_int_eq(got, found);
+    clconv_context_destroy(b);
+
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    unsetenv("CLCONV_CACHE_DIR");
+}
+END_TEST
+
+/* The GPU search space (the set a GPU searches; CLCONV_FIND_SPACE=gpu makes
+ * this CPU device search it): every work-group shape and register block it
+ * tries builds here and computes the reference's values, and a find over it
+ * returns a correct winner. */
+START_TEST(gpu_search_space)
+{
+    static const clconv_plan_options tiles[] = {
+        {.algorithm = CLCONV_ALGO_DIRECT_TILED, .wg_w = 16, .wg_h = 16, .block_w = 1},
+        {.algorithm = CLCONV_ALGO_DIRECT_TILED, .wg_w = 16, .wg_h = 16, .block_w = 2},
+        {.algorithm = CLCONV_ALGO_DIRECT_TILED, .wg_w = 16, .wg_h = 8, .block_w = 2,
+         .block_oc = 2},
+        {.algorithm = CLCONV_ALGO_DIRECT_TILED, .wg_w = 16, .wg_h = 8, .block_w = 4,
+         .block_oc = 4},
+        {.algorithm = CLCONV_ALGO_DIRECT_TILED, .wg_w = 32, .wg_h = 4, .block_w = 2,
+         .block_oc = 2},
+        {.algorithm = CLCONV_ALGO_DIRECT_TILED, .wg_w = 8, .wg_h = 8, .wg_oc = 4, .block_w = 2,
+         .block_oc = 2},
+        {.algorithm = CLCONV_ALGO_DIRECT_TILED, .wg_w = 8, .wg_h = 8, .block_w = 4,
+         .block_oc = 4, .ci_chunk = 8},
+        {.algorithm = CLCONV_ALGO_DIRECT_REGISTER, .wg_w = 16, .wg_h = 16, .block_w = 2},
+        {.algorithm = CLCONV_ALGO_DIRECT_REGISTER, .wg_w = 16, .wg_h = 8, .block_w = 4,
+         .block_oc = 4},
+        {.algorithm = CLCONV_ALGO_DIRECT_REGISTER, .wg_w = 32, .wg_h = 4, .block_w = 1,
+         .block_oc = 4},
+    };
+    setenv("CLCONV_CACHE_DIR", "off", 1);
+    clconv_context *ctx;
+    ck_assert_int_eq(clconv_context_create(&ctx), CLCONV_SUCCESS);
+    clconv_conv2d_params p = clconv_conv2d_default_params(12, 10, 3, 3);
+    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
+    p.has_bias = 1;
+    clconv_shape in = {1, 12, 19, 37};
+    clconv_algorithm got;
+    for (size_t i = 0; i < sizeof tiles / sizeof tiles[0]; i++) {
+        check_against_reference(ctx, &p, &in, &tiles[i], &got);
+        ck_assert_int_eq(got, tiles[i].algorithm);
+    }
+    setenv("CLCONV_FIND_SPACE", "gpu", 1);
+    clconv_plan_options find = {.find = 1};
+    check_against_reference(ctx, &p, &in, &find, &got);
+    ck_assert_msg(got == CLCONV_ALGO_DIRECT_TILED || got == CLCONV_ALGO_DIRECT_REGISTER ||
+                      got == CLCONV_ALGO_GEMM || got == CLCONV_ALGO_WINOGRAD,
+                  "the GPU set picked %s", clconv_algorithm_name(got));
+    unsetenv("CLCONV_FIND_SPACE");
+    clconv_context_destroy(ctx);
+    unsetenv("CLCONV_CACHE_DIR");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("tune");
@@ -159,6 +265,8 @@ int main(void)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, find_records_and_reuses);
     tcase_add_test(tc, find_without_disk_cache);
+    tcase_add_test(tc, class_record_serves_untimed_layers);
+    tcase_add_test(tc, gpu_search_space);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
