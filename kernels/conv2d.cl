@@ -498,21 +498,25 @@ __kernel void conv2d_gather_phases(__global const float *restrict x, __global fl
 #define vloadV VCAT(vload, VEC)
 #define vstoreV VCAT(vstore, VEC)
 
-#if SW == 1
-#define DW_LOAD(p) vloadV(0, (p))
-#elif SW == 2
-#define DW_LOAD(p) ((floatV)(vloadV(0, (p)).even, vloadV(0, (p) + VEC).even))
-#endif
+/* VEC columns iw, iw + step, ... of row xr (step 1 or 2): one or two
+ * whole-vector loads (stride 2 keeps the even lanes of two). The loaders are
+ * always inlined so that step folds to a constant. */
+__attribute__((always_inline)) inline floatV dw_load(__global const float *p, const int step)
+{
+    return step == 1 ? vloadV(0, p) : (floatV)(vloadV(0, p).even, vloadV(0, p + VEC).even);
+}
 
-inline floatV dw_gather(__global const float *xr, int iw, int W)
+/* The same columns, zero outside the row, lane by lane with bounds tests. */
+inline floatV dw_gather(__global const float *xr, int iw, int W, const int step)
 {
     float v[VEC];
-    for (int p = 0; p < VEC; p++, iw += SW)
+    for (int p = 0; p < VEC; p++, iw += step)
         v[p] = (iw >= 0 && iw < W) ? xr[iw] : 0.0f;
     return vloadV(0, v);
 }
 
-#ifdef DW_LOAD
+#if SW == 1 || SW == 2
+#define DW_LOAD(p) dw_load((p), SW)
 #if VEC == 4
 #define DW_LANES ((int4)(0, 1, 2, 3))
 #elif VEC == 8
@@ -520,75 +524,49 @@ inline floatV dw_gather(__global const float *xr, int iw, int W)
 #else
 #define DW_LANES ((int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
 #endif
-/* An edge block: when the whole-vector load stays inside the tensor
- * [lo, hi), load it and zero the lanes outside the row (reads of the
+/* An edge block: when the whole-vector loads stay inside the tensor
+ * [lo, hi), load and zero the lanes outside the row (reads of the
  * neighbouring rows are discarded); else gather lane by lane. */
-inline floatV dw_edge(__global const float *xr, int iw, int W, __global const float *lo,
-                      __global const float *hi)
+__attribute__((always_inline)) inline floatV dw_edge(__global const float *xr, int iw, int W,
+                                                     __global const float *lo,
+                                                     __global const float *hi, const int step)
 {
     __global const float *p = xr + iw;
-    if (p >= lo && p + VEC * SW <= hi) {
-        const intV iwv = (intV)(iw) + DW_LANES * SW;
-        return select(DW_LOAD(p), (floatV)(0.0f), (iwv < 0) | (iwv >= (intV)(W)));
+    if (p >= lo && p + VEC * step <= hi) {
+        const intV iwv = (intV)(iw) + DW_LANES * step;
+        return select(dw_load(p, step), (floatV)(0.0f), (iwv < 0) | (iwv >= (intV)(W)));
     }
-    return dw_gather(xr, iw, W);
+    return dw_gather(xr, iw, W, step);
 }
 
-/* Stride 1, no dilation, windows up to 3 wide: the row path (below) loads
- * each input row once and makes the taps kw = 1, 2 by shifting it across
- * the next vector (lanes kw .. kw + VEC - 1 of r0:r1). */
-#if SW == 1 && DW == 1 && SH == 1 && DH == 1 && KW <= 3
+/* The row path: stride 1 or 2 (the same both ways), no dilation, windows up
+ * to 3 wide. Each input row the block needs is loaded once, columns iw0 ..
+ * iw0 + 2 * VEC - 1 as two vectors r0:r1 (and, for a 3-wide stride-2
+ * window, the column after them), and the taps are shuffled out of it:
+ * stride 1, tap kw is lanes kw .. kw + VEC - 1 of r0:r1; stride 2, kw = 0
+ * the even columns, 1 the odd ones, 2 the even ones shifted by one. */
+#if SW == SH && DW == 1 && DH == 1 && KW <= 3
 #define DW_ROWS 1
 #if VEC == 4
 #define DW_SHIFT1(a, b) shuffle2(a, b, (uint4)(1, 2, 3, 4))
 #define DW_SHIFT2(a, b) shuffle2(a, b, (uint4)(2, 3, 4, 5))
+#define DW_EVEN(a, b) shuffle2(a, b, (uint4)(0, 2, 4, 6))
+#define DW_ODD(a, b) shuffle2(a, b, (uint4)(1, 3, 5, 7))
 #elif VEC == 8
 #define DW_SHIFT1(a, b) shuffle2(a, b, (uint8)(1, 2, 3, 4, 5, 6, 7, 8))
 #define DW_SHIFT2(a, b) shuffle2(a, b, (uint8)(2, 3, 4, 5, 6, 7, 8, 9))
+#define DW_EVEN(a, b) shuffle2(a, b, (uint8)(0, 2, 4, 6, 8, 10, 12, 14))
+#define DW_ODD(a, b) shuffle2(a, b, (uint8)(1, 3, 5, 7, 9, 11, 13, 15))
 #else
 #define DW_SHIFT1(a, b) \
     shuffle2(a, b, (uint16)(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16))
 #define DW_SHIFT2(a, b) \
     shuffle2(a, b, (uint16)(2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17))
-#endif
-#endif
-
-/* Stride 2, no dilation, windows up to 3 wide: the row path loads columns
- * iw0 .. iw0 + 2 * VEC - 1 of an input row once (two vectors a, b and, for
- * 3-wide windows, the one after them) and takes the taps from them: kw = 0
- * the even columns, 1 the odd ones, 2 the even ones shifted by one. */
-#if SW == 2 && DW == 1 && SH == 2 && DH == 1 && KW <= 3
-#define DW_ROWS2 1
-#if VEC == 4
-#define DW_EVEN(a, b) shuffle2(a, b, (uint4)(0, 2, 4, 6))
-#define DW_ODD(a, b) shuffle2(a, b, (uint4)(1, 3, 5, 7))
-#define DW_NEXT(e, s) shuffle2(e, s, (uint4)(1, 2, 3, 4))
-#elif VEC == 8
-#define DW_EVEN(a, b) shuffle2(a, b, (uint8)(0, 2, 4, 6, 8, 10, 12, 14))
-#define DW_ODD(a, b) shuffle2(a, b, (uint8)(1, 3, 5, 7, 9, 11, 13, 15))
-#define DW_NEXT(e, s) shuffle2(e, s, (uint8)(1, 2, 3, 4, 5, 6, 7, 8))
-#else
 #define DW_EVEN(a, b) \
     shuffle2(a, b, (uint16)(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30))
 #define DW_ODD(a, b) \
     shuffle2(a, b, (uint16)(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31))
-#define DW_NEXT(e, s) \
-    shuffle2(e, s, (uint16)(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16))
 #endif
-/* VEC contiguous columns from iw, zero outside the row: one masked load
- * when it stays inside the tensor [lo, hi), else lane by lane. */
-inline floatV dw_contig(__global const float *xr, int iw, int W, __global const float *lo,
-                        __global const float *hi)
-{
-    __global const float *p = xr + iw;
-    const intV c = (intV)(iw) + DW_LANES;
-    if (p >= lo && p + VEC <= hi)
-        return select(vloadV(0, p), (floatV)(0.0f), (c < 0) | (c >= (intV)(W)));
-    float v[VEC];
-    for (int q = 0; q < VEC; q++)
-        v[q] = (iw + q >= 0 && iw + q < W) ? xr[iw + q] : 0.0f;
-    return vloadV(0, v);
-}
 #endif
 #endif
 
@@ -620,85 +598,58 @@ __kernel void conv2d_depthwise(__global const float *restrict x, __global const 
     for (int r = 0; r < RH; r++)
         acc[r] = (floatV)(0.0f);
 #ifdef DW_ROWS
-    /* Input row j of the RH + KH - 1 the block reads serves output rows
-     * r = j - kh; visiting j upwards and kw inside keeps each output's taps
-     * in the kh-major, kw-minor order of the general loop (same sums, bit
-     * for bit). A row outside the image is zeros: its taps add 0 * w. */
+    /* Input row j of the SH * (RH - 1) + KH the block reads serves output
+     * rows r = (j - kh) / SH; visiting j upwards and kw inside keeps each
+     * output's taps in the kh-major, kw-minor order of the general loop (same
+     * sums, bit for bit). A row outside the image is zeros: its taps add
+     * 0 * w. */
     float wr[KHW];
 #pragma unroll
     for (int i = 0; i < KHW; i++)
         wr[i] = wk[i];
-    /* r1 (the next vector) only feeds lanes past VEC - KW: skip it when
-     * none of those is an output. */
+    /* r1 and the column after it feed only the block's last lanes: they are
+     * skipped when none of those is an output. */
+#if SW == 1
     const bool need_r1 = KW > 1 && ow0 + VEC - (KW - 1) < OW;
-    const bool inside_r1 = iw0 >= 0 && iw0 + 2 * VEC <= W;
-#pragma unroll
-    for (int j = 0; j < RH + KH - 1; j++) {
-        const int ih = oh0 - pad_top + j;
-        floatV r0 = (floatV)(0.0f), r1 = (floatV)(0.0f);
-        if (ih >= 0 && ih < H) {
-            __global const float *xr = xc + (size_t)ih * W;
-            if (inside_r1) {
-                r0 = vloadV(0, xr + iw0);
-                r1 = vloadV(0, xr + iw0 + VEC);
-            } else {
-                r0 = inside ? vloadV(0, xr + iw0) : dw_edge(xr, iw0, W, lo, hi);
-                if (need_r1)
-                    r1 = dw_edge(xr, iw0 + VEC, W, lo, hi);
-            }
-        }
-#pragma unroll
-        for (int kw = 0; kw < KW; kw++) {
-            const floatV xv = kw == 0 ? r0 : kw == 1 ? DW_SHIFT1(r0, r1) : DW_SHIFT2(r0, r1);
-#pragma unroll
-            for (int r = 0; r < RH; r++) {
-                const int kh = j - r;
-                if (kh >= 0 && kh < KH)
-                    acc[r] = fma(xv, (floatV)(wr[kh * KW + kw]), acc[r]);
-            }
-        }
-    }
-#elif defined(DW_ROWS2)
-    /* Input row j of the 2 * RH + KH - 2 the block reads serves output rows
-     * r = (j - kh) / 2; the same visiting order as the stride-1 row path. */
-    float wr[KHW];
-#pragma unroll
-    for (int i = 0; i < KHW; i++)
-        wr[i] = wk[i];
-    /* b feeds the outputs from lane VEC / 2 - 1 on, the column after it
-     * only the last lane's third tap. */
-    const bool need_b = KW > 1 ? ow0 + VEC / 2 - 1 < OW : ow0 + VEC / 2 < OW;
+    const bool need_c = false;
+#else
+    const bool need_r1 = KW > 1 ? ow0 + VEC / 2 - 1 < OW : ow0 + VEC / 2 < OW;
     const bool need_c = KW > 2 && ow0 + VEC - 1 < OW;
-    const bool inside2 = iw0 >= 0 && iw0 + 2 * VEC + (KW > 2 ? 1 : 0) <= W;
+#endif
+    const int cc = iw0 + 2 * VEC; /* the column after r0:r1 */
+    const bool inside_rows = iw0 >= 0 && cc + (need_c ? 1 : 0) <= W;
 #pragma unroll
-    for (int j = 0; j < 2 * RH + KH - 2; j++) {
-        const int ih = oh0 * 2 - pad_top + j;
-        floatV a = (floatV)(0.0f), bv = (floatV)(0.0f);
+    for (int j = 0; j < SH * (RH - 1) + KH; j++) {
+        const int ih = oh0 * SH - pad_top + j;
+        floatV r0 = (floatV)(0.0f), r1 = (floatV)(0.0f);
         float cv = 0.0f;
         if (ih >= 0 && ih < H) {
             __global const float *xr = xc + (size_t)ih * W;
-            if (inside2) {
-                a = vloadV(0, xr + iw0);
-                bv = vloadV(0, xr + iw0 + VEC);
-                if (KW > 2)
-                    cv = xr[iw0 + 2 * VEC];
+            if (inside_rows) {
+                r0 = vloadV(0, xr + iw0);
+                r1 = vloadV(0, xr + iw0 + VEC);
             } else {
-                a = dw_contig(xr, iw0, W, lo, hi);
-                if (need_b)
-                    bv = dw_contig(xr, iw0 + VEC, W, lo, hi);
-                const int cc = iw0 + 2 * VEC;
-                if (need_c && cc >= 0 && cc < W)
-                    cv = xr[cc];
+                r0 = inside ? vloadV(0, xr + iw0) : dw_edge(xr, iw0, W, lo, hi, 1);
+                if (need_r1)
+                    r1 = dw_edge(xr, iw0 + VEC, W, lo, hi, 1);
             }
+            if (need_c && cc >= 0 && cc < W)
+                cv = xr[cc];
         }
-        const floatV even = DW_EVEN(a, bv);
+#if SW == 2
+        const floatV even = DW_EVEN(r0, r1);
+#endif
 #pragma unroll
         for (int kw = 0; kw < KW; kw++) {
-            const floatV xv = kw == 0 ? even : kw == 1 ? DW_ODD(a, bv)
-                                                       : DW_NEXT(even, (floatV)(cv));
+#if SW == 1
+            const floatV xv = kw == 0 ? r0 : kw == 1 ? DW_SHIFT1(r0, r1) : DW_SHIFT2(r0, r1);
+#else
+            const floatV xv = kw == 0 ? even : kw == 1 ? DW_ODD(r0, r1)
+                                                       : DW_SHIFT1(even, (floatV)(cv));
+#endif
 #pragma unroll
             for (int r = 0; r < RH; r++) {
-                const int kh = j - 2 * r;
+                const int kh = j - SH * r;
                 if (kh >= 0 && kh < KH)
                     acc[r] = fma(xv, (floatV)(wr[kh * KW + kw]), acc[r]);
             }
@@ -719,9 +670,9 @@ __kernel void conv2d_depthwise(__global const float *restrict x, __global const 
                 const float wv = wk[kh * KW + kw];
 #ifdef DW_LOAD
                 const floatV xv = inside ? DW_LOAD(xr + iw0 + kw * DW)
-                                         : dw_edge(xr, iw0 + kw * DW, W, lo, hi);
+                                         : dw_edge(xr, iw0 + kw * DW, W, lo, hi, SW);
 #else
-                const floatV xv = dw_gather(xr, iw0 + kw * DW, W);
+                const floatV xv = dw_gather(xr, iw0 + kw * DW, W, SW);
 #endif
                 acc[r] = fma(xv, (floatV)(wv), acc[r]);
             }
