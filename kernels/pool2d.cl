@@ -259,6 +259,42 @@ inline floatV pv_masked(__global const float *xr, int iw, int W, float fill, int
 #define PV_FILL 0.0f
 #endif
 
+/* An average block's result: the sums s over pool2d_window's divisor per
+ * lane (divisor_override; else the window clipped to the padded input with
+ * count_include_pad, to the image without), 0 where the window has no cell
+ * in the image. ih0: the window's first row; iwv: each lane's first column;
+ * kh x kw: the window. */
+__attribute__((always_inline)) inline floatV pv_average(floatV s, int ih0, intV iwv, int H,
+                                                        int W, int kh, int kw, int ph, int pw,
+                                                        int count_include_pad, float divisor)
+{
+    const int he = min(ih0 + kh, H + ph);
+    const int hs = max(ih0, 0), hc = min(he, H);
+    const intV we = min(iwv + kw, (intV)(W + pw));
+    const intV ws = max(iwv, (intV)(0)), wc = min(we, (intV)(W));
+    const floatV div = divisor != 0.0f      ? (floatV)(divisor)
+                       : count_include_pad ? convert_floatV((he - ih0) * (we - iwv))
+                                           : convert_floatV((hc - hs) * (wc - ws));
+    const intV empty = (ws >= wc) | (intV)(hs >= hc ? -1 : 0);
+    return select(s / div, (floatV)(0.0f), empty);
+}
+
+/* Stores the first n lanes of v at p (a row's last block may be partial):
+ * lane by lane then, without a private array. */
+__attribute__((always_inline)) inline void pv_store(floatV v, __global float *p, int n)
+{
+    if (n >= VEC) {
+        vstoreV(v, 0, p);
+        return;
+    }
+    int q = 0;
+#define PV_STORE_LANE(e) \
+    if (q < n)           \
+        p[q] = (e);      \
+    q++;
+    PV_LANES(v, PV_STORE_LANE)
+}
+
 /* One tap's vector v (column offset b in the window) joins the block. */
 #if MODE == MODE_MAX
 /* PyTorch's rule per lane: greater or NaN wins. */
@@ -412,44 +448,23 @@ __kernel void pool2d_window_vec(POOL_WINDOW_PARAMS)
         PV_TAPS(PV_ROW_EDGE, 0)
 #endif
 #if MODE == MODE_MAX
-    const floatV out = m;
-#else
-    /* The divisor per lane, as pool2d_window computes it. */
-    const int he = min(ih0 + K_H, H + ph);
-    const int hs = max(ih0, 0), hc = min(he, H);
-    const intV we = min(iwv + K_W, (intV)(W + pw));
-    const intV ws = max(iwv, (intV)(0)), wc = min(we, (intV)(W));
-    const floatV div = divisor != 0.0f      ? (floatV)(divisor)
-                       : count_include_pad ? convert_floatV((he - ih0) * (we - iwv))
-                                           : convert_floatV((hc - hs) * (wc - ws));
-    const intV empty = (ws >= wc) | (intV)(hs >= hc ? -1 : 0);
-    const floatV out = select(s / div, (floatV)(0.0f), empty);
-#endif
-    if (ow0 + VEC <= OW) {
-        vstoreV(out, 0, yr + ow0);
-#if MODE == MODE_MAX
-        if (idx)
+    pv_store(m, yr + ow0, OW - ow0);
+    if (idx) {
+        if (ow0 + VEC <= OW) {
             vstoreV(convert_longV(mi), 0, idx + (size_t)row * OW + ow0);
-#endif
-    } else {
-        /* The row's last, partial block: lane by lane (no private array). */
-        int q = 0;
-#define PV_TAIL_Y(e)                 \
-    if (ow0 + q < OW)                \
-        yr[ow0 + q] = (e);           \
-    q++;
-        PV_LANES(out, PV_TAIL_Y)
-#if MODE == MODE_MAX
-        if (idx) {
-            q = 0;
+        } else { /* the row's last, partial block: lane by lane */
+            int q = 0;
 #define PV_TAIL_I(e)                                     \
     if (ow0 + q < OW)                                    \
         idx[(size_t)row * OW + ow0 + q] = (long)(e);     \
     q++;
             PV_LANES(mi, PV_TAIL_I)
         }
-#endif
     }
+#else
+    pv_store(pv_average(s, ih0, iwv, H, W, K_H, K_W, ph, pw, count_include_pad, divisor),
+             yr + ow0, OW - ow0);
+#endif
     }
     (void)kh; (void)kw; (void)sh; (void)sw; (void)dh; (void)dw;
     (void)lp_kind; (void)p; (void)inv_p; (void)count_include_pad; (void)divisor;
@@ -504,8 +519,10 @@ __kernel void pool2d_plane_avg_vec(POOL_WINDOW_PARAMS)
  * left to right; the same terms as pool2d_window in another grouping, so
  * results agree within rounding, not bit for bit. The divisor and its rules
  * are pool2d_window's. */
-__attribute__((always_inline)) inline floatV pv_row_sum(__global const float *xp, int ih, int H, int W, int iw0, bool inside,
-                         long row_first, long plane_end, intV lanev)
+__attribute__((always_inline)) inline floatV pv_row_sum(__global const float *xp, int ih, int H,
+                                                        int W, int iw0, bool inside,
+                                                        long row_first, long plane_end,
+                                                        intV lanev)
 {
     if (ih < 0 || ih >= H)
         return (floatV)(0.0f);
@@ -545,12 +562,6 @@ __kernel void pool2d_avg_rows_vec(POOL_WINDOW_PARAMS)
     __global const float *xp = x + (size_t)plane * H * W;
     __global float *yp = y + (size_t)plane * OH * OW + ow0;
     const long row_first = (long)plane * H * W, plane_end = (long)nitems * H * W;
-    /* Per lane, the window's columns: clipped to the padded input (the
-     * count_include_pad divisor) and to the image. */
-    const intV we = min(iwv + K_W, (intV)(W + pw));
-    const intV ws = max(iwv, (intV)(0)), wc = min(we, (intV)(W));
-    const intV wpool = we - iwv, wcnt = wc - ws;
-    const intV wempty = ws >= wc;
     floatV ring[K_H]; /* window-row sums; constant indices once unrolled */
 #pragma unroll
     for (int a = 0; a < K_H - 1; a++)
@@ -566,24 +577,8 @@ __kernel void pool2d_avg_rows_vec(POOL_WINDOW_PARAMS)
 #pragma unroll
         for (int a = 1; a < K_H; a++)
             s += ring[a];
-        const int he = min(ih0 + K_H, H + ph);
-        const int hs = max(ih0, 0), hc = min(he, H);
-        const floatV div = divisor != 0.0f      ? (floatV)(divisor)
-                           : count_include_pad ? convert_floatV((he - ih0) * wpool)
-                                               : convert_floatV((hc - hs) * wcnt);
-        const floatV out =
-            select(s / div, (floatV)(0.0f), wempty | (intV)(hs >= hc ? -1 : 0));
-        __global float *yr = yp + (size_t)oh * OW;
-        if (ow0 + VEC <= OW) {
-            vstoreV(out, 0, yr);
-        } else {
-            int q = 0;
-#define PV_TAIL_ROWS(e)    \
-    if (ow0 + q < OW)      \
-        yr[q] = (e);       \
-    q++;
-            PV_LANES(out, PV_TAIL_ROWS)
-        }
+        pv_store(pv_average(s, ih0, iwv, H, W, K_H, K_W, ph, pw, count_include_pad, divisor),
+                 yp + (size_t)oh * OW, OW - ow0);
     }
     (void)idx; (void)kh; (void)kw; (void)sh; (void)sw; (void)dh; (void)dw; (void)lp_kind;
     (void)p; (void)inv_p;
