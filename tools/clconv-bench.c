@@ -438,6 +438,68 @@ done:
     return false;
 }
 
+/* Enqueues one run of a baseline; its last command's event in *last. False,
+ * with b->skip saying why, on an error. */
+typedef bool (*enqueue_fn)(basectx *bc, void *arg, baseline *b, cl_event *last);
+
+/* Times a baseline the way tk_exec times clconv: warmup runs (extended by
+ * tk_warmup_runs), then o->runs runs, each from a marker enqueued before it
+ * to the end of its last command; their median in b->median_s. False (b->skip
+ * says why) on an error. */
+static bool time_baseline(basectx *bc, const opts *o, int warmup, enqueue_fn enqueue, void *arg,
+                          baseline *b)
+{
+    cl_command_queue q = clconv_context_queue(bc->ctx);
+    double *times = calloc((size_t)o->runs, sizeof *times);
+    bool ok = false;
+    if (!times) {
+        snprintf(b->skip, sizeof b->skip, "out of memory");
+        return false;
+    }
+    double warm_start = 0;
+    for (int i = 0, warm = warmup; i < warm + o->runs; i++) {
+        warm = tk_warmup_runs(i, warm, &warm_start);
+        cl_event m0 = NULL, last = NULL;
+        BL_CL(clEnqueueMarkerWithWaitList(q, 0, NULL, &m0), "clEnqueueMarkerWithWaitList");
+        bool enqueued = enqueue(bc, arg, b, &last);
+        cl_int err = enqueued ? clFinish(q) : CL_SUCCESS;
+        double t = enqueued && err == CL_SUCCESS ? tk_event_span(m0, last) : -1;
+        clReleaseEvent(m0);
+        if (last)
+            clReleaseEvent(last);
+        if (!enqueued)
+            goto done;
+        BL_CL(err, "clFinish");
+        if (t < 0) {
+            snprintf(b->skip, sizeof b->skip, "clGetEventProfilingInfo failed");
+            goto done;
+        }
+        if (i >= warm)
+            times[i - warm] = t;
+    }
+    b->median_s = tk_median(times, o->runs);
+    ok = true;
+done:
+    free(times);
+    return ok;
+}
+
+/* The copy baseline's run: one copy4 launch over global work-items. */
+typedef struct copy_run {
+    size_t global, local;
+} copy_run;
+
+static bool copy_enqueue(basectx *bc, void *arg, baseline *b, cl_event *last)
+{
+    const copy_run *c = arg;
+    BL_CL(clEnqueueNDRangeKernel(clconv_context_queue(bc->ctx), bc->copy4, 1, NULL, &c->global,
+                                 &c->local, 0, NULL, last),
+          "clEnqueueNDRangeKernel(copy4)");
+    return true;
+done:
+    return false;
+}
+
 /* The bandwidth baseline of a pooling layer: the device's memory bandwidth,
  * as a float4 copy kernel between two buffers of max(128 MiB, 2x the
  * device's global-memory cache, the layer's bytes / 2) each (so neither fits
@@ -474,11 +536,6 @@ static void run_copy_baseline(basectx *bc, double bytes, const opts *o, baseline
         return;
     }
     cl_mem a = NULL, c = NULL;
-    double *times = calloc((size_t)o->runs, sizeof *times);
-    if (!times) {
-        snprintf(b->skip, sizeof b->skip, "out of memory");
-        return;
-    }
     if (!(a = tk_buffer(bc->ctx, n4 * 16, NULL)) || !(c = tk_buffer(bc->ctx, n4 * 16, NULL))) {
         snprintf(b->skip, sizeof b->skip, "clCreateBuffer failed");
         goto done;
@@ -490,36 +547,32 @@ static void run_copy_baseline(basectx *bc, double bytes, const opts *o, baseline
     BL_CL(clSetKernelArg(bc->copy4, 0, sizeof a, &a), "clSetKernelArg");
     BL_CL(clSetKernelArg(bc->copy4, 1, sizeof c, &c), "clSetKernelArg");
     BL_CL(clSetKernelArg(bc->copy4, 2, sizeof n4i, &n4i), "clSetKernelArg");
-    size_t local = 64, global = (n4 + local - 1) / local * local;
-    double warm_start = 0;
-    for (int i = 0, warm = o->warmup + 1; i < warm + o->runs; i++) { /* +1: first touch */
-        warm = tk_warmup_runs(i, warm, &warm_start);
-        cl_event m0 = NULL, ev = NULL;
-        BL_CL(clEnqueueMarkerWithWaitList(q, 0, NULL, &m0), "clEnqueueMarkerWithWaitList");
-        cl_int err = clEnqueueNDRangeKernel(q, bc->copy4, 1, NULL, &global, &local, 0, NULL, &ev);
-        if (err == CL_SUCCESS)
-            err = clWaitForEvents(1, &ev);
-        double t = err == CL_SUCCESS ? tk_event_span(m0, ev) : -1;
-        clReleaseEvent(m0);
-        if (ev)
-            clReleaseEvent(ev);
-        BL_CL(err, "clEnqueueNDRangeKernel(copy4)");
-        if (t < 0) {
-            snprintf(b->skip, sizeof b->skip, "clGetEventProfilingInfo failed");
-            goto done;
-        }
-        if (i >= warm)
-            times[i - warm] = t;
+    copy_run run = {.local = 64, .global = (n4 + 63) / 64 * 64};
+    if (time_baseline(bc, o, o->warmup + 1 /* +1: first touch */, copy_enqueue, &run, b)) {
+        b->gbs = 2.0 * (double)n4 * 16 / b->median_s * 1e-9;
+        b->ran = true;
     }
-    b->median_s = tk_median(times, o->runs);
-    b->gbs = 2.0 * (double)n4 * 16 / b->median_s * 1e-9;
-    b->ran = true;
 done:
     if (a)
         clReleaseMemObject(a);
     if (c)
         clReleaseMemObject(c);
-    free(times);
+}
+
+/* A CLBlast baseline's run: base_enqueue with the layer's buffers. */
+typedef struct blas_run {
+    int which;
+    const geom *g;
+    cl_mem x, w, bias, y, col;
+    const size_t *offs;
+    const float *coef;
+} blas_run;
+
+static bool blas_enqueue(basectx *bc, void *arg, baseline *b, cl_event *last)
+{
+    const blas_run *r = arg;
+    return base_enqueue(bc, r->which, r->g, r->x, r->w, r->bias, r->y, r->col, r->offs, r->coef,
+                        b, last);
 }
 
 /* Runs and times one baseline; fills *b. ref may be NULL (no verification). */
@@ -573,7 +626,6 @@ static void run_baseline(basectx *bc, int which, const tk_layer *L, clconv_shape
     cl_mem bx = NULL, bw = NULL, bb = NULL, by = NULL, bcol = NULL;
     size_t *offs = NULL;
     float *coef = NULL;
-    double *times = NULL;
     float *y = NULL;
     if (clGetDeviceInfo(clconv_context_device(ctx), CL_DEVICE_MAX_MEM_ALLOC_SIZE,
                         sizeof max_alloc, &max_alloc, NULL) != CL_SUCCESS)
@@ -587,9 +639,8 @@ static void run_baseline(basectx *bc, int which, const tk_layer *L, clconv_shape
     /* For SgemmBatched: the a, b and c offsets, and the alphas and betas. */
     offs = calloc(batch * 3, sizeof *offs);
     coef = calloc(batch * 2, sizeof *coef);
-    times = calloc((size_t)o->runs, sizeof *times);
     y = malloc(ny * sizeof *y);
-    if (!offs || !coef || !times || !y) {
+    if (!offs || !coef || !y) {
         snprintf(b->skip, sizeof b->skip, "out of memory");
         goto done;
     }
@@ -619,29 +670,10 @@ static void run_baseline(basectx *bc, int which, const tk_layer *L, clconv_shape
         snprintf(b->skip, sizeof b->skip, "clCreateBuffer failed");
         goto done;
     }
-    double warm_start = 0;
-    for (int i = 0, warm = o->warmup; i < warm + o->runs; i++) {
-        warm = tk_warmup_runs(i, warm, &warm_start);
-        cl_event m0 = NULL, last = NULL;
-        BL_CL(clEnqueueMarkerWithWaitList(q, 0, NULL, &m0), "clEnqueueMarkerWithWaitList");
-        bool ok = base_enqueue(bc, which, &g, bx, bw, bb, by, bcol, offs, coef, b, &last);
-        cl_int err = ok ? clFinish(q) : CL_SUCCESS;
-        double t = ok && err == CL_SUCCESS ? tk_event_span(m0, last) : -1;
-        clReleaseEvent(m0);
-        if (last)
-            clReleaseEvent(last);
-        if (!ok)
-            goto done;
-        BL_CL(err, "clFinish");
-        if (t < 0) {
-            snprintf(b->skip, sizeof b->skip, "clGetEventProfilingInfo failed");
-            goto done;
-        }
-        if (i >= warm)
-            times[i - warm] = t;
-    }
+    blas_run run = {which, &g, bx, bw, bb, by, bcol, offs, coef};
+    if (!time_baseline(bc, o, o->warmup, blas_enqueue, &run, b))
+        goto done;
     BL_CL(clEnqueueReadBuffer(q, by, CL_TRUE, 0, ny * 4, y, 0, NULL, NULL), "clEnqueueReadBuffer");
-    b->median_s = tk_median(times, o->runs);
     b->ran = true;
     if (ref) {
         b->err = tk_compare(y, ref, ny);
@@ -656,7 +688,6 @@ done:
     }
     free(offs);
     free(coef);
-    free(times);
     free(y);
 }
 
