@@ -51,10 +51,8 @@ void clconv_conv2d_tune_class_key(const clconv_conv2d_params *p, const clconv_sh
     const char *grouping = p->groups == 1                ? "dense"
                            : p->groups == p->in_channels ? "depthwise"
                                                          : "grouped";
-    int64_t oh = (in->h + p->pad_top + p->pad_bottom - p->dilation_h * (p->kernel_h - 1) - 1) /
-                     p->stride_h + 1;
-    int64_t ow = (in->w + p->pad_left + p->pad_right - p->dilation_w * (p->kernel_w - 1) - 1) /
-                     p->stride_w + 1;
+    clconv_shape out = {0, 0, 0, 0}; /* the layer was checked before it is looked up */
+    clconv_conv2d_output_shape(p, in, &out);
     bool padded = p->pad_top || p->pad_bottom || p->pad_left || p->pad_right;
     snprintf(key, size,
              "conv2d-class r=%lld s=%lld stride=%lld,%lld dilation=%lld,%lld %s%s n~%lld c~%lld "
@@ -62,7 +60,7 @@ void clconv_conv2d_tune_class_key(const clconv_conv2d_params *p, const clconv_sh
              (long long)p->kernel_h, (long long)p->kernel_w, (long long)p->stride_h,
              (long long)p->stride_w, (long long)p->dilation_h, (long long)p->dilation_w, grouping,
              padded ? " padded" : "", pow2_bucket(in->n), pow2_bucket(in->c),
-             pow2_bucket(p->out_channels), pow2_bucket(oh * ow));
+             pow2_bucket(p->out_channels), pow2_bucket(out.h * out.w));
 }
 
 /* Device and driver: a new driver may change which candidate wins. Tabs and
