@@ -855,8 +855,8 @@ static clconv_status resolve_options(clconv_context *ctx, const clconv_conv2d_pa
     clconv_conv2d_tune_class_key(p, in, class_key, sizeof class_key);
     if (!eff->find) {
         clconv_plan_options found;
-        if (use_db && (clconv_tune_lookup(ctx, key, &found) ||
-                       clconv_tune_lookup(ctx, class_key, &found))) {
+        const char *const keys[2] = {key, class_key};
+        if (use_db && clconv_tune_lookup(ctx, keys, 2, &found)) {
             *eff = found;
             *from_db = true;
         }

@@ -224,9 +224,11 @@ void clconv_conv2d_tune_key(const clconv_conv2d_params *p, const clconv_shape *i
 void clconv_conv2d_tune_class_key(const clconv_conv2d_params *p, const clconv_shape *in,
                                   char *key, size_t size);
 
-/* Looks a layer up (memory, then the database file); true and *opts filled
- * when a winner is recorded for this device and driver. */
-bool clconv_tune_lookup(clconv_context *ctx, const char *key, clconv_plan_options *opts);
+/* Looks a layer up under keys[0], else keys[1], ... (memory, then one pass
+ * over the database file); true and *opts filled with the first key's winner
+ * recorded for this device and driver. */
+bool clconv_tune_lookup(clconv_context *ctx, const char *const *keys, int nkeys,
+                        clconv_plan_options *opts);
 
 /* Records a winner in memory and appends it to the database file. */
 void clconv_tune_store(clconv_context *ctx, const char *key, const clconv_plan_options *opts,

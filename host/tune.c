@@ -131,33 +131,65 @@ static bool parse_line(char *line, const char *dev, const char *key, clconv_plan
     return true;
 }
 
-bool clconv_tune_lookup(clconv_context *ctx, const char *key, clconv_plan_options *opts)
+#define MAX_LOOKUP_KEYS 4
+
+static const clconv_tune_entry *remembered(const clconv_context *ctx, const char *key)
 {
-    pthread_mutex_lock(&ctx->lock);
-    for (clconv_tune_entry *e = ctx->tuned; e; e = e->next)
-        if (strcmp(e->key, key) == 0) {
-            *opts = e->opts;
-            pthread_mutex_unlock(&ctx->lock);
-            return true;
-        }
-    bool found = false;
+    for (const clconv_tune_entry *e = ctx->tuned; e; e = e->next)
+        if (strcmp(e->key, key) == 0)
+            return e;
+    return NULL;
+}
+
+/* One pass over the database file for every key: found[k] and rec[k] hold
+ * keys[k]'s last record for this device. */
+static void read_records(clconv_context *ctx, const char *const *keys, int nkeys, bool *found,
+                         clconv_plan_options *rec)
+{
     const char *path = clconv_context_tuning_db(ctx);
     FILE *f = path[0] ? fopen(path, "r") : NULL;
-    if (f) {
-        char dev[800], line[2048];
-        device_key(ctx, dev, sizeof dev);
-        clconv_plan_options o;
-        while (fgets(line, sizeof line, f))
-            if (parse_line(line, dev, key, &o)) { /* the last record wins */
-                *opts = o;
-                found = true;
-            }
-        fclose(f);
-        if (found)
-            remember(ctx, key, opts);
+    if (!f)
+        return;
+    char dev[800], line[2048], copy[2048];
+    device_key(ctx, dev, sizeof dev);
+    while (fgets(line, sizeof line, f))
+        for (int k = 0; k < nkeys; k++) {
+            memcpy(copy, line, sizeof line); /* parse_line cuts its input */
+            if (parse_line(copy, dev, keys[k], &rec[k]))
+                found[k] = true;
+        }
+    fclose(f);
+}
+
+bool clconv_tune_lookup(clconv_context *ctx, const char *const *keys, int nkeys,
+                        clconv_plan_options *opts)
+{
+    if (nkeys > MAX_LOOKUP_KEYS)
+        nkeys = MAX_LOOKUP_KEYS;
+    bool found[MAX_LOOKUP_KEYS] = {false}, read = false, any = false;
+    clconv_plan_options rec[MAX_LOOKUP_KEYS];
+    pthread_mutex_lock(&ctx->lock);
+    /* In preference order: a key's winner in memory, else in the file (read
+     * once, at the first key memory does not have). */
+    for (int k = 0; k < nkeys && !any; k++) {
+        const clconv_tune_entry *e = remembered(ctx, keys[k]);
+        if (e) {
+            *opts = e->opts;
+            any = true;
+            break;
+        }
+        if (!read) {
+            read_records(ctx, keys, nkeys, found, rec);
+            read = true;
+        }
+        if (found[k]) {
+            *opts = rec[k];
+            remember(ctx, keys[k], opts);
+            any = true;
+        }
     }
     pthread_mutex_unlock(&ctx->lock);
-    return found;
+    return any;
 }
 
 void clconv_tune_store(clconv_context *ctx, const char *key, const clconv_plan_options *o,
