@@ -300,6 +300,10 @@ clconv_status clconv_context_create_from_queue(cl_context cl_ctx, cl_command_que
     if (qctx != cl_ctx)
         return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE,
                            "queue: belongs to another cl_context than cl_ctx");
+    cl_command_queue_properties qprops = 0;
+    err = clGetCommandQueueInfo(queue, CL_QUEUE_PROPERTIES, sizeof qprops, &qprops, NULL);
+    if (err != CL_SUCCESS)
+        return clconv_fail_cl(NULL, err, "clGetCommandQueueInfo(CL_QUEUE_PROPERTIES)");
     clconv_context *ctx;
     clconv_status st = context_new(&ctx);
     if (st)
@@ -319,6 +323,7 @@ clconv_status clconv_context_create_from_queue(cl_context cl_ctx, cl_command_que
         return clconv_fail_cl(NULL, err, "clRetainCommandQueue");
     }
     ctx->queue = queue;
+    ctx->out_of_order = (qprops & CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE) != 0;
     *out = ctx;
     return CLCONV_SUCCESS;
 }

@@ -262,6 +262,7 @@ static clconv_status vector_plan_build(clconv_plan *plan, const clconv_conv2d_pa
                            "32-bit indexing", packed);
     if ((st = clconv_buffer_create(ctx, packed * sizeof(float), NULL, &d->packed, "packed weights")))
         return st;
+    plan->ordered = true; /* every run repacks into d->packed */
     cl_program prog;
     if ((st = clconv_get_program(ctx, "conv2d", plan->info.build_options, &prog)))
         return st;
@@ -298,31 +299,37 @@ static clconv_status vector_plan_build(clconv_plan *plan, const clconv_conv2d_pa
 }
 
 /* Repacks the weights, then runs the convolution after it. Called with the
- * plan lock held. */
+ * plan lock held. The packed buffer is the plan's: runs are ordered
+ * (clconv_run_begin / _end). */
 static clconv_status vector_run(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b, cl_mem y,
                                 cl_uint num_wait, const cl_event *wait_list, cl_event *done)
 {
     clconv_context *ctx = plan->ctx;
     vector_data *d = plan->op_data;
-    clconv_status st;
-    if ((num_wait > 0) != (wait_list != NULL))
-        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
-                           "num_wait = %u with wait_list %s: both must be given or neither",
-                           num_wait, wait_list ? "set" : "NULL");
+    clconv_run_waits waits;
+    clconv_status st = clconv_run_begin(plan, num_wait, wait_list, &waits);
+    if (st)
+        return st;
     if ((st = clconv_set_arg(ctx, d->pack, 0, sizeof(cl_mem), &w, "conv2d_pack_weights")) ||
         (st = clconv_set_arg(ctx, plan->kernel, 0, sizeof(cl_mem), &x, plan->info.kernel_name)) ||
         (st = clconv_set_arg(ctx, plan->kernel, 2, sizeof(cl_mem), b ? &b : NULL, plan->info.kernel_name)) ||
-        (st = clconv_set_arg(ctx, plan->kernel, 3, sizeof(cl_mem), &y, plan->info.kernel_name)))
+        (st = clconv_set_arg(ctx, plan->kernel, 3, sizeof(cl_mem), &y, plan->info.kernel_name))) {
+        clconv_run_waits_free(&waits);
         return st;
-    cl_event packed = NULL;
+    }
+    cl_event packed = NULL, ran = NULL;
     cl_int err = clEnqueueNDRangeKernel(ctx->queue, d->pack, 2, NULL, d->pack_global, NULL,
-                                        num_wait, wait_list, &packed);
+                                        waits.n, waits.list, &packed);
+    clconv_run_waits_free(&waits);
     if (err != CL_SUCCESS)
-        return clconv_fail_cl(ctx, err, "clEnqueueNDRangeKernel(conv2d_pack_weights)");
+        return clconv_run_end(plan, clconv_fail_cl(ctx, err,
+                                                   "clEnqueueNDRangeKernel(conv2d_pack_weights)"),
+                              NULL, done);
     /* The event makes the order explicit on out-of-order queues too. */
-    st = clconv_plan_enqueue(plan, 1, &packed, done);
+    st = clconv_plan_enqueue(plan, 1, &packed,
+                             done || clconv_run_wants_event(plan) ? &ran : NULL);
     clReleaseEvent(packed);
-    return st;
+    return clconv_run_end(plan, st, ran, done);
 }
 
 /* ---- the pointwise variant (pixel-lane GEMM, CPU devices) ---------------- */
@@ -348,34 +355,39 @@ static void pointwise_destroy(clconv_plan *plan)
 }
 
 /* Copies x, then runs the convolution on the copy. Called with the plan
- * lock held. */
+ * lock held. The copy is the plan's: runs are ordered (clconv_run_begin / _end). */
 static clconv_status pointwise_copy_run(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b,
                                         cl_mem y, cl_uint num_wait, const cl_event *wait_list,
                                         cl_event *done)
 {
     clconv_context *ctx = plan->ctx;
     pointwise_data *d = plan->op_data;
-    clconv_status st;
-    if ((num_wait > 0) != (wait_list != NULL))
-        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
-                           "num_wait = %u with wait_list %s: both must be given or neither",
-                           num_wait, wait_list ? "set" : "NULL");
+    clconv_run_waits waits;
+    clconv_status st = clconv_run_begin(plan, num_wait, wait_list, &waits);
+    if (st)
+        return st;
     if ((st = clconv_set_arg(ctx, d->gather, 0, sizeof(cl_mem), &x, "conv2d_gather_phases")) ||
         (st = clconv_set_arg(ctx, plan->kernel, 0, sizeof(cl_mem), &d->copy, "conv2d_pointwise")) ||
         (st = clconv_set_arg(ctx, plan->kernel, 1, sizeof(cl_mem), &w, "conv2d_pointwise")) ||
         (st = clconv_set_arg(ctx, plan->kernel, 2, sizeof(cl_mem), b ? &b : NULL,
                              "conv2d_pointwise")) ||
-        (st = clconv_set_arg(ctx, plan->kernel, 3, sizeof(cl_mem), &y, "conv2d_pointwise")))
+        (st = clconv_set_arg(ctx, plan->kernel, 3, sizeof(cl_mem), &y, "conv2d_pointwise"))) {
+        clconv_run_waits_free(&waits);
         return st;
-    cl_event copied = NULL;
+    }
+    cl_event copied = NULL, ran = NULL;
     cl_int err = clEnqueueNDRangeKernel(ctx->queue, d->gather, 2, NULL, d->global, NULL,
-                                        num_wait, wait_list, &copied);
+                                        waits.n, waits.list, &copied);
+    clconv_run_waits_free(&waits);
     if (err != CL_SUCCESS)
-        return clconv_fail_cl(ctx, err, "clEnqueueNDRangeKernel(conv2d_gather_phases)");
+        return clconv_run_end(plan, clconv_fail_cl(ctx, err,
+                                                   "clEnqueueNDRangeKernel(conv2d_gather_phases)"),
+                              NULL, done);
     /* The event makes the order explicit on out-of-order queues too. */
-    st = clconv_plan_enqueue(plan, 1, &copied, done);
+    st = clconv_plan_enqueue(plan, 1, &copied,
+                             done || clconv_run_wants_event(plan) ? &ran : NULL);
     clReleaseEvent(copied);
-    return st;
+    return clconv_run_end(plan, st, ran, done);
 }
 
 /* Pixel lanes, pixel vectors and channels per work-item for a map of P
@@ -466,6 +478,7 @@ static clconv_status pointwise_plan_build(clconv_plan *plan, const clconv_conv2d
         if ((st = clconv_buffer_create(ctx, copy * sizeof(float), NULL, &d->copy,
                                        "padded copy of x")))
             return st;
+        plan->ordered = true; /* every run rewrites d->copy */
         cl_program prog;
         if ((st = clconv_get_program(ctx, "conv2d", plan->info.build_options, &prog)))
             return st;
@@ -573,6 +586,7 @@ static clconv_status conv2d_plan_build(clconv_plan *plan, const clconv_conv2d_pa
             clReleaseKernel(plan->kernel);
         plan->kernel = NULL;
         plan->info.workspace_bytes = plan->info.plan_device_bytes = 0;
+        plan->ordered = false;
     }
     /* CPUs: pixels in SIMD lanes, no weight repacking. Measured on PoCL
      * against direct-vector: 2.5-5x on ResNet-50's 1x1 layers, 1.4-2.3x on its
@@ -593,6 +607,7 @@ static clconv_status conv2d_plan_build(clconv_plan *plan, const clconv_conv2d_pa
             clReleaseKernel(plan->kernel);
         plan->kernel = NULL;
         plan->info.workspace_bytes = plan->info.plan_device_bytes = 0;
+        plan->ordered = false;
     }
     if (algo == CLCONV_ALGO_AUTO)
         algo = !cpu                         ? CLCONV_ALGO_DIRECT_TILED

@@ -269,8 +269,7 @@ static clconv_status bw_plan_build(clconv_plan *plan, bw_data *d, const clconv_c
         cl_int ra[2] = {(cl_int)d->nw, (cl_int)d->splits};
         if ((st = clconv_plan_set_ints(plan, d->reduce, 2, ra, 2)))
             return st;
-        if ((st = clconv_queue_out_of_order(ctx, &d->out_of_order)))
-            return st;
+        d->out_of_order = ctx->out_of_order;
     }
     cl_int args[] = {(cl_int)in->n, (cl_int)in->c, (cl_int)in->h, (cl_int)in->w,
                      (cl_int)out->c, (cl_int)out->h, (cl_int)out->w, (cl_int)p->groups,

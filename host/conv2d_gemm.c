@@ -193,11 +193,7 @@ clconv_status clconv_conv2d_gemm_plan(clconv_plan *plan, const clconv_conv2d_par
     }
     plan->work_dim = 3;
 
-    cl_command_queue_properties qp = 0;
-    cl_int err = clGetCommandQueueInfo(ctx->queue, CL_QUEUE_PROPERTIES, sizeof qp, &qp, NULL);
-    if (err != CL_SUCCESS)
-        return clconv_fail_cl(ctx, err, "clGetCommandQueueInfo(CL_QUEUE_PROPERTIES)");
-    d->out_of_order = (qp & CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE) != 0;
+    d->out_of_order = ctx->out_of_order;
     return CLCONV_SUCCESS;
 }
 

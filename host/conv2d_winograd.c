@@ -164,6 +164,7 @@ clconv_status clconv_conv2d_winograd_plan(clconv_plan *plan, const clconv_conv2d
     if ((st = clconv_buffer_create(ctx, u_floats * sizeof(float), NULL, &d->u,
                                    "winograd filters")))
         return st;
+    plan->ordered = true; /* every run transforms the filters into d->u */
 
     /* Arguments that never change; buffers and the chunk's first image are set per run. */
     cl_int fargs[] = {(cl_int)cin_g, (cl_int)cout_g, (cl_int)p->groups, d->ocbs};
@@ -227,6 +228,11 @@ clconv_status clconv_conv2d_winograd_run(clconv_plan *plan, cl_mem x, cl_mem w, 
     if (workspace == x || workspace == w || workspace == y || (b && workspace == b))
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
                            "workspace: must not be the same buffer as x, w, b or y");
+    /* The transformed filters d->u are the plan's: the filter transform also
+     * waits for the previous run (clconv_run_begin). */
+    clconv_run_waits fwaits;
+    if ((st = clconv_run_begin(plan, num_wait, wait_list, &fwaits)))
+        return st;
     int64_t cin_g = p->in_channels / p->groups;
     if ((st = clconv_set_arg(ctx, d->filter, 0, sizeof(cl_mem), &w, "wino_filter")) ||
         (st = clconv_set_arg(ctx, d->input, 0, sizeof(cl_mem), &x, "wino_input")) ||
@@ -234,8 +240,10 @@ clconv_status clconv_conv2d_winograd_run(clconv_plan *plan, cl_mem x, cl_mem w, 
         (st = clconv_set_arg(ctx, plan->kernel, 1, sizeof(cl_mem), &workspace, "wino_gemm")) ||
         (st = clconv_set_arg(ctx, d->output, 0, sizeof(cl_mem), &workspace, "wino_output")) ||
         (st = clconv_set_arg(ctx, d->output, 2, sizeof(cl_mem), b ? &b : NULL, "wino_output")) ||
-        (st = clconv_set_arg(ctx, d->output, 3, sizeof(cl_mem), &y, "wino_output")))
+        (st = clconv_set_arg(ctx, d->output, 3, sizeof(cl_mem), &y, "wino_output"))) {
+        clconv_run_waits_free(&fwaits);
         return st;
+    }
 
     cl_event filt = NULL, prev = NULL, ev_in = NULL, ev_gemm = NULL;
     size_t fglobal[2] = {round_up((size_t)(p->groups * d->ocbs), WINO_LOCAL_FILTER),
@@ -243,9 +251,10 @@ clconv_status clconv_conv2d_winograd_run(clconv_plan *plan, cl_mem x, cl_mem w, 
     /* Fixed local sizes: PoCL specializes a kernel per local size, so letting
      * it choose would compile again for every shape. */
     size_t flocal[2] = {WINO_LOCAL_FILTER, 1};
-    if ((st = enqueue(ctx, d->filter, 2, fglobal, flocal, num_wait, wait_list, &filt,
-                      "wino_filter")))
-        return st;
+    st = enqueue(ctx, d->filter, 2, fglobal, flocal, fwaits.n, fwaits.list, &filt, "wino_filter");
+    clconv_run_waits_free(&fwaits);
+    if (st)
+        return clconv_run_end(plan, st, NULL, done);
     const clconv_shape *in = &plan->info.input;
     for (int64_t n0 = 0; n0 < in->n; n0 += d->chunk) {
         int64_t nb = in->n - n0 < d->chunk ? in->n - n0 : d->chunk;
@@ -287,14 +296,5 @@ clconv_status clconv_conv2d_winograd_run(clconv_plan *plan, cl_mem x, cl_mem w, 
     if (ev_in)
         clReleaseEvent(ev_in);
     clReleaseEvent(filt);
-    if (st) {
-        if (prev)
-            clReleaseEvent(prev);
-        return st;
-    }
-    if (done)
-        *done = prev;
-    else
-        clReleaseEvent(prev);
-    return CLCONV_SUCCESS;
+    return clconv_run_end(plan, st, prev, done);
 }

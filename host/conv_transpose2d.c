@@ -153,7 +153,6 @@ typedef struct ct_data {
     cl_mem packed;                /* weights as [g][channel block][ci][kh][kw][VEC] */
     cl_kernel pack;               /* conv_transpose2d_pack */
     size_t pack_global;
-    cl_event last;                /* out-of-order queues: the previous run, still reading packed */
 } ct_data;
 
 static void ct_destroy(clconv_plan *plan)
@@ -164,8 +163,6 @@ static void ct_destroy(clconv_plan *plan)
             clReleaseMemObject(d->packed);
         if (d->pack)
             clReleaseKernel(d->pack);
-        if (d->last)
-            clReleaseEvent(d->last);
     }
     free(plan->op_data);
     plan->op_data = NULL;
@@ -440,8 +437,7 @@ static clconv_status ct_plan_vector(clconv_plan *plan, ct_data *d,
     if ((st = clconv_set_arg(ctx, plan->kernel, 1, sizeof(cl_mem), &d->packed,
                              "conv_transpose2d_vector")))
         return st;
-    if ((st = clconv_queue_out_of_order(ctx, &d->out_of_order)))
-        return st;
+    plan->ordered = true; /* every run repacks into d->packed */
     plan->work_dim = 3;
     plan->info.local_size[0] = 1;
     plan->info.local_size[1] = (size_t)d->wg_h;
@@ -633,8 +629,7 @@ static clconv_status ct_plan_gemm(clconv_plan *plan, ct_data *d,
     plan->work_dim = 3;
     ct_col2im_sizes(plan, d, chunk, plan->info.global_size, plan->info.local_size);
 
-    if ((st = clconv_queue_out_of_order(ctx, &d->out_of_order)))
-        return st;
+    d->out_of_order = ctx->out_of_order;
 
     cl_int args[] = {(cl_int)in->h, (cl_int)in->w, (cl_int)out->c, (cl_int)out->h,
                      (cl_int)out->w, (cl_int)p->groups, (cl_int)p->pad_h, (cl_int)p->pad_w};
@@ -823,55 +818,40 @@ static clconv_status ct_run_gemm(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b
 }
 
 /* Repacks the weights, then runs the vector kernel after it. Called with the
- * plan locked. On an out-of-order queue the repack also waits for the
- * previous run, which may still read the packed weights. */
+ * plan locked. The packed weights are the plan's: runs are ordered
+ * (clconv_run_begin / _end). */
 static clconv_status ct_run_vector(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b, cl_mem y,
                                    cl_uint num_wait, const cl_event *wait_list, cl_event *done)
 {
     clconv_context *ctx = plan->ctx;
     ct_data *d = plan->op_data;
-    clconv_status st;
+    clconv_run_waits waits;
+    clconv_status st = clconv_run_begin(plan, num_wait, wait_list, &waits);
+    if (st)
+        return st;
     if ((st = clconv_set_arg(ctx, d->pack, 0, sizeof(cl_mem), &w, "conv_transpose2d_pack")) ||
         (st = clconv_set_arg(ctx, plan->kernel, 0, sizeof(cl_mem), &x,
                              "conv_transpose2d_vector")) ||
         (st = clconv_set_arg(ctx, plan->kernel, 2, sizeof(cl_mem), b ? &b : NULL,
                              "conv_transpose2d_vector")) ||
         (st = clconv_set_arg(ctx, plan->kernel, 3, sizeof(cl_mem), &y,
-                             "conv_transpose2d_vector")))
+                             "conv_transpose2d_vector"))) {
+        clconv_run_waits_free(&waits);
         return st;
-    cl_event *waits = NULL;
-    cl_uint nw = num_wait;
-    if (d->out_of_order && d->last) {
-        waits = malloc(((size_t)num_wait + 1) * sizeof *waits);
-        if (!waits)
-            return clconv_fail(ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "allocating a wait list");
-        for (cl_uint i = 0; i < num_wait; i++)
-            waits[i] = wait_list[i];
-        waits[nw++] = d->last;
     }
-    cl_event packed = NULL;
-    cl_int err = clEnqueueNDRangeKernel(ctx->queue, d->pack, 1, NULL, &d->pack_global, NULL, nw,
-                                        waits ? waits : wait_list, &packed);
-    free(waits);
+    cl_event packed = NULL, ran = NULL;
+    cl_int err = clEnqueueNDRangeKernel(ctx->queue, d->pack, 1, NULL, &d->pack_global, NULL,
+                                        waits.n, waits.list, &packed);
+    clconv_run_waits_free(&waits);
     if (err != CL_SUCCESS)
-        return clconv_fail_cl(ctx, err, "clEnqueueNDRangeKernel(conv_transpose2d_pack)");
+        return clconv_run_end(plan, clconv_fail_cl(ctx, err,
+                                                   "clEnqueueNDRangeKernel(conv_transpose2d_pack)"),
+                              NULL, done);
     /* The event orders the two on out-of-order queues too. */
-    cl_event ran = NULL;
-    st = clconv_plan_enqueue(plan, 1, &packed, d->out_of_order || done ? &ran : NULL);
+    st = clconv_plan_enqueue(plan, 1, &packed,
+                             done || clconv_run_wants_event(plan) ? &ran : NULL);
     clReleaseEvent(packed);
-    if (st)
-        return st;
-    if (d->out_of_order) {
-        if (d->last)
-            clReleaseEvent(d->last);
-        d->last = ran;
-        cl_int rerr = done ? clRetainEvent(ran) : CL_SUCCESS;
-        if (rerr != CL_SUCCESS)
-            return clconv_fail_cl(ctx, rerr, "clRetainEvent");
-    }
-    if (done)
-        *done = ran;
-    return CLCONV_SUCCESS;
+    return clconv_run_end(plan, st, ran, done);
 }
 
 clconv_status clconv_conv_transpose2d_run(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b,

@@ -44,6 +44,8 @@ struct clconv_context {
     cl_device_id device;
     cl_context cl_ctx;
     cl_command_queue queue;
+    bool out_of_order;                /* the queue runs commands out of order: dependent
+                                       * commands need events (plan.c's run ordering) */
     cl_device_type device_type;
     char device_name[256];
     char platform_name[256];
@@ -108,6 +110,14 @@ struct clconv_plan {
     cl_uint work_dim;
     pthread_mutex_t lock;             /* serializes argument setting + enqueue */
     size_t x_bytes, w_bytes, b_bytes, y_bytes, aux_bytes; /* required buffer sizes */
+    /* Run ordering (plan.c, clconv_run_begin / clconv_run_end). ordered: every
+     * run writes a buffer the plan owns (packed weights, a padded copy of x,
+     * transformed filters) that a later kernel of the run reads, so on an
+     * out-of-order queue a run must not start before the previous run of the
+     * plan is done with it. last_run: the previous run's completion event
+     * (out-of-order queues only; guarded by lock). */
+    bool ordered;
+    cl_event last_run;
     void *op_data;                    /* operator-specific, freed by destroy_op */
     void (*destroy_op)(clconv_plan *plan);
     union {
@@ -147,9 +157,34 @@ clconv_status clconv_plan_wg_limit(clconv_plan *plan, cl_kernel k, size_t *limit
 clconv_status clconv_plan_set_ints(clconv_plan *plan, cl_kernel k, cl_uint first, const cl_int *v,
                                    size_t n);
 
-/* Whether ctx's queue runs out of order (dependent steps then need events)
- * (plan.c). */
-clconv_status clconv_queue_out_of_order(clconv_context *ctx, bool *out_of_order);
+/* The wait list of a run's first command: the caller's list, and, for an
+ * ordered plan on an out-of-order queue, the previous run's completion.
+ * clconv_run_begin checks the caller's list (INVALID_VALUE when num_wait and
+ * wait_list disagree) and fills w; w->list / w->n are what to pass to the
+ * first enqueue; clconv_run_waits_free releases nothing but w's own memory.
+ * Call with plan->lock held. */
+typedef struct clconv_run_waits {
+    const cl_event *list;
+    cl_uint n;
+    cl_event *heap;
+} clconv_run_waits;
+clconv_status clconv_run_begin(clconv_plan *plan, cl_uint num_wait, const cl_event *wait_list,
+                               clconv_run_waits *w);
+void clconv_run_waits_free(clconv_run_waits *w);
+
+/* Whether the run must ask its last command for an event even when the
+ * caller passed done = NULL (to order the plan's next run). */
+bool clconv_run_wants_event(const clconv_plan *plan);
+
+/* Ends a run (plan->lock held). st: how it went; last: the event of its last
+ * command, which completes after every other command of the run (NULL when
+ * none was asked for or nothing was enqueued); done: the caller's. On success
+ * *done gets last (or last is released), and an ordered plan on an
+ * out-of-order queue keeps it for its next run. On failure the run may have
+ * left commands on the queue: an ordered plan then orders its next run
+ * behind a marker over everything enqueued so far (or, if even that cannot
+ * be enqueued, clFinish). Returns st. */
+clconv_status clconv_run_end(clconv_plan *plan, clconv_status st, cl_event last, cl_event *done);
 
 /* Sets arguments 0..n-1 of plan->kernel to bufs (a NULL entry as a NULL
  * buffer; names[i] names it in messages), then clconv_plan_enqueue. The

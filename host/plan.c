@@ -52,6 +52,8 @@ void clconv_plan_destroy(clconv_plan *plan)
         plan->destroy_op(plan);
     if (plan->kernel)
         clReleaseKernel(plan->kernel);
+    if (plan->last_run)
+        clReleaseEvent(plan->last_run);
     pthread_mutex_destroy(&plan->lock);
     free(plan);
 }
@@ -175,13 +177,89 @@ clconv_status clconv_plan_set_ints(clconv_plan *plan, cl_kernel k, cl_uint first
     return st;
 }
 
-clconv_status clconv_queue_out_of_order(clconv_context *ctx, bool *out_of_order)
+/* ---- ordering a plan's runs -------------------------------------------------
+ * A plan that owns a buffer written on every run (plan->ordered) orders its
+ * runs on an out-of-order queue: each run's first command also waits for the
+ * previous run's last command. In-order queues already run everything in
+ * order; there the plan keeps no event and adds nothing. Plans without such
+ * a buffer stay free to overlap. */
+
+clconv_status clconv_run_begin(clconv_plan *plan, cl_uint num_wait, const cl_event *wait_list,
+                               clconv_run_waits *w)
 {
-    cl_command_queue_properties qp = 0;
-    cl_int err = clGetCommandQueueInfo(ctx->queue, CL_QUEUE_PROPERTIES, sizeof qp, &qp, NULL);
-    if (err != CL_SUCCESS)
-        return clconv_fail_cl(ctx, err, "clGetCommandQueueInfo(CL_QUEUE_PROPERTIES)");
-    *out_of_order = (qp & CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE) != 0;
+    w->list = wait_list;
+    w->n = num_wait;
+    w->heap = NULL;
+    if ((num_wait > 0) != (wait_list != NULL))
+        return clconv_fail(plan->ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "num_wait = %u with wait_list %s: both must be given or neither",
+                           num_wait, wait_list ? "set" : "NULL");
+    if (!plan->last_run)
+        return CLCONV_SUCCESS;
+    w->heap = malloc(((size_t)num_wait + 1) * sizeof *w->heap);
+    if (!w->heap)
+        return clconv_fail(plan->ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "allocating a wait list");
+    for (cl_uint i = 0; i < num_wait; i++)
+        w->heap[i] = wait_list[i];
+    w->heap[num_wait] = plan->last_run;
+    w->list = w->heap;
+    w->n = num_wait + 1;
+    return CLCONV_SUCCESS;
+}
+
+void clconv_run_waits_free(clconv_run_waits *w)
+{
+    free(w->heap);
+    w->heap = NULL;
+}
+
+bool clconv_run_wants_event(const clconv_plan *plan)
+{
+    return plan->ordered && plan->ctx->out_of_order;
+}
+
+clconv_status clconv_run_end(clconv_plan *plan, clconv_status st, cl_event last, cl_event *done)
+{
+    clconv_context *ctx = plan->ctx;
+    const bool keep = clconv_run_wants_event(plan);
+    if (st) {
+        if (last)
+            clReleaseEvent(last);
+        if (done)
+            *done = NULL;
+        if (keep) {
+            /* Commands of this run may still write the plan's buffer: the next
+             * run waits for everything enqueued so far. */
+            cl_event mark = NULL;
+            if (clEnqueueMarkerWithWaitList(ctx->queue, 0, NULL, &mark) != CL_SUCCESS) {
+                mark = NULL;
+                clFinish(ctx->queue);
+            }
+            if (plan->last_run)
+                clReleaseEvent(plan->last_run);
+            plan->last_run = mark;
+        }
+        return st;
+    }
+    if (keep && last) {
+        cl_int err = done ? clRetainEvent(last) : CL_SUCCESS;
+        if (err != CL_SUCCESS) {
+            /* Without a second reference the caller cannot have the event;
+             * the plan keeps it (a run without its event is still ordered). */
+            if (plan->last_run)
+                clReleaseEvent(plan->last_run);
+            plan->last_run = last;
+            *done = NULL;
+            return clconv_fail_cl(ctx, err, "clRetainEvent");
+        }
+        if (plan->last_run)
+            clReleaseEvent(plan->last_run);
+        plan->last_run = last;
+    } else if (!done && last) {
+        clReleaseEvent(last);
+    }
+    if (done)
+        *done = last;
     return CLCONV_SUCCESS;
 }
 

@@ -197,7 +197,27 @@ const char *clconv_context_cache_dir(const clconv_context *ctx);
  * threads: setting its kernel arguments and enqueueing is serialized inside
  * the plan (a mutex), so each run enqueues with its own buffers; the runs
  * then execute in queue order. A plan must not be destroyed while another
- * thread is still inside a call with it. */
+ * thread is still inside a call with it.
+ *
+ * Ordering: a run enqueues its commands behind the caller's wait list only
+ * and its completion event (done) completes after all of them. On an
+ * in-order queue (clconv_context_create's) runs execute in the order they
+ * were enqueued. On a caller's out-of-order queue
+ * (clconv_context_create_from_queue):
+ *   - runs of different plans, and runs of a plan without a buffer of its
+ *     own, are ordered only by the caller's events and may overlap;
+ *   - a plan that holds a device buffer it rewrites on every run
+ *     (info.plan_device_bytes > 0: direct-vector's and transposed-vector's
+ *     packed weights, direct-pointwise's padded copy of x, Winograd's
+ *     transformed filters) orders its own runs: each run's first command
+ *     also waits for the completion of the plan's previous run (from any
+ *     thread), so two runs never see each other's data; other plans stay
+ *     free to overlap with it. On an in-order queue this costs nothing.
+ *   - The buffers passed to a run are the caller's to order, as for any
+ *     OpenCL command: runs that may overlap need their own outputs and
+ *     workspaces, and must not write what another reads.
+ * A failed run (an error returned after some of its commands were enqueued)
+ * orders the plan's next run behind everything enqueued before it. */
 typedef struct clconv_plan clconv_plan;
 
 /* Which algorithm a plan uses. */
@@ -652,7 +672,8 @@ clconv_shape clconv_conv_transpose2d_weight_shape(const clconv_conv_transpose2d_
  *     work-item computes 4, 8 or 16 output channels as one SIMD vector for
  *     a block of up to 16 outputs of the phase; the weights are repacked
  *     into a buffer of the plan on every run (info.plan_device_bytes;
- *     runs of one plan are ordered, also on out-of-order queues). Sums
+ *     runs of one plan are ordered, also on out-of-order queues: see
+ *     "Ordering" at clconv_plan). Sums
  *     exactly the pairs that reach an output (an infinite weight or input
  *     never meets a padding zero), in a fixed order. No workspace.
  *   CLCONV_ALGO_TRANSPOSED_COLUMNS (CPU devices, few output channels per
