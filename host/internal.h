@@ -118,7 +118,10 @@ struct clconv_plan {
      * (out-of-order queues only; guarded by lock). */
     bool ordered;
     cl_event last_run;
-    void *op_data;                    /* operator-specific, freed by destroy_op */
+    const struct clconv_algo *algo;   /* conv2d: the algorithm (host/algo.h) */
+    void *state;                      /* the algorithm's private state, freed by algo->destroy */
+    void *op_data;                    /* operator-specific, freed by destroy_op (the operators
+                                       * not yet on the algorithm interface) */
     void (*destroy_op)(clconv_plan *plan);
     union {
         clconv_conv2d_params conv2d;
@@ -277,30 +280,6 @@ void clconv_tune_free(clconv_context *ctx);
  * CLBlast issue #486), so clconv lets one thread into CLBlast at a time. The
  * calls only enqueue (after the first compile), so little waits on it. */
 extern pthread_mutex_t clconv_clblast_lock;
-
-/* ---- conv2d through CLBlast (conv2d_gemm.c) ------------------------------- */
-
-/* Completes a conv2d plan for CLCONV_ALGO_GEMM (1x1 as GEMM without copies,
- * else im2col + SGEMM): sets info (algorithm, workspace_bytes, sizes), any
- * op_data / destroy_op. Called with validated params and shapes. */
-clconv_status clconv_conv2d_gemm_plan(clconv_plan *plan, const clconv_conv2d_params *p,
-                                      const clconv_shape *in, const clconv_shape *out);
-
-/* Enqueues a GEMM conv2d plan; buffers were already checked (x, w, b, y sizes
- * and aliasing) but the workspace was not. Called with plan->lock held. */
-clconv_status clconv_conv2d_gemm_run(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b, cl_mem y,
-                                     cl_mem workspace, cl_uint num_wait,
-                                     const cl_event *wait_list, cl_event *done);
-
-/* ---- conv2d by Winograd F(2x2,3x3) (conv2d_winograd.c) -------------------- */
-
-/* Same contract as clconv_conv2d_gemm_plan / _run, for CLCONV_ALGO_WINOGRAD:
- * UNSUPPORTED (with a message) for anything but 3x3, stride 1, dilation 1. */
-clconv_status clconv_conv2d_winograd_plan(clconv_plan *plan, const clconv_conv2d_params *p,
-                                          const clconv_shape *in, const clconv_shape *out);
-clconv_status clconv_conv2d_winograd_run(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b,
-                                         cl_mem y, cl_mem workspace, cl_uint num_wait,
-                                         const cl_event *wait_list, cl_event *done);
 
 /* Validates conv2d params against an input shape; writes the output shape
  * when out is not NULL. Messages go to ctx (may be NULL). */

@@ -1,6 +1,6 @@
 /* What every operator's plan shares: allocation, info, buffer checks,
  * enqueueing, destruction, and the small buffer helpers of the *_host calls. */
-#include "internal.h"
+#include "algo.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -48,6 +48,8 @@ void clconv_plan_destroy(clconv_plan *plan)
 {
     if (!plan)
         return;
+    if (plan->algo && plan->algo->destroy)
+        plan->algo->destroy(plan);
     if (plan->destroy_op)
         plan->destroy_op(plan);
     if (plan->kernel)

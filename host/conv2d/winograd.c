@@ -6,7 +6,7 @@
  * output transform with bias and ReLU into y. Each step waits on the event of
  * the one before it, and a chunk's input transform on the previous chunk's
  * output transform (it reuses the workspace), so out-of-order queues work. */
-#include "internal.h"
+#include "../algo.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +34,7 @@ typedef struct wino_data {
 
 static void wino_destroy(clconv_plan *plan)
 {
-    wino_data *d = plan->op_data;
+    wino_data *d = plan->state;
     if (!d)
         return;
     if (d->u)
@@ -46,7 +46,7 @@ static void wino_destroy(clconv_plan *plan)
     if (d->output)
         clReleaseKernel(d->output);
     free(d);
-    plan->op_data = NULL;
+    plan->state = NULL;
 }
 
 static clconv_status make_kernel(clconv_context *ctx, cl_program prog, const char *name,
@@ -78,8 +78,8 @@ static size_t round_up(size_t a, size_t b)
     return (a + b - 1) / b * b;
 }
 
-clconv_status clconv_conv2d_winograd_plan(clconv_plan *plan, const clconv_conv2d_params *p,
-                                          const clconv_shape *in, const clconv_shape *out)
+static clconv_status winograd_build(clconv_plan *plan, const clconv_conv2d_params *p,
+                                    const clconv_shape *in, const clconv_shape *out)
 {
     clconv_context *ctx = plan->ctx;
     if (p->kernel_h != 3 || p->kernel_w != 3 || p->stride_h != 1 || p->stride_w != 1 ||
@@ -138,8 +138,7 @@ clconv_status clconv_conv2d_winograd_plan(clconv_plan *plan, const clconv_conv2d
     wino_data *d = calloc(1, sizeof *d);
     if (!d)
         return clconv_fail(ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "allocating plan data");
-    plan->op_data = d;
-    plan->destroy_op = wino_destroy;
+    plan->state = d;
     d->vec = vec;
     d->ob = ob;
     d->ocbs = (int)ocbs;
@@ -211,12 +210,12 @@ static clconv_status enqueue(clconv_context *ctx, cl_kernel k, cl_uint dim, cons
     return CLCONV_SUCCESS;
 }
 
-clconv_status clconv_conv2d_winograd_run(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b,
-                                         cl_mem y, cl_mem workspace, cl_uint num_wait,
-                                         const cl_event *wait_list, cl_event *done)
+static clconv_status winograd_enqueue(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b, cl_mem y,
+                                    cl_mem workspace, cl_uint num_wait,
+                                    const cl_event *wait_list, cl_event *done)
 {
     clconv_context *ctx = plan->ctx;
-    wino_data *d = plan->op_data;
+    wino_data *d = plan->state;
     const clconv_conv2d_params *p = &plan->params.conv2d;
     clconv_status st;
     if ((num_wait > 0) != (wait_list != NULL))
@@ -298,3 +297,17 @@ clconv_status clconv_conv2d_winograd_run(clconv_plan *plan, cl_mem x, cl_mem w, 
     clReleaseEvent(filt);
     return clconv_run_end(plan, st, prev, done);
 }
+
+static clconv_status winograd_plan(clconv_plan *plan, const clconv_plan_options *opts)
+{
+    (void)opts; /* no tile options */
+    return winograd_build(plan, &plan->params.conv2d, &plan->info.input, &plan->info.output);
+}
+
+static clconv_status winograd_run(clconv_plan *plan, const clconv_run_args *a)
+{
+    return winograd_enqueue(plan, a->x, a->w, a->b, a->y, a->workspace, a->num_wait, a->wait_list,
+                      a->done);
+}
+
+const clconv_algo clconv_conv2d_winograd = {CLCONV_OP_CONV2D, CLCONV_ALGO_WINOGRAD, winograd_plan, winograd_run, wino_destroy};

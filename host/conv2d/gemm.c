@@ -16,7 +16,7 @@
  * offset arrays to the device with blocking writes, which stall the host
  * behind the caller's wait list (and deadlock on a user event).
  * Bias and ReLU are an epilogue kernel over y after the last GEMM. */
-#include "internal.h"
+#include "../algo.h"
 
 #include <clblast_c.h>
 #include <stdio.h>
@@ -46,13 +46,13 @@ typedef struct cg_data {
 
 static void cg_destroy(clconv_plan *plan)
 {
-    cg_data *d = plan->op_data;
+    cg_data *d = plan->state;
     if (d) {
         if (d->epi)
             clReleaseKernel(d->epi);
         free(d);
     }
-    plan->op_data = NULL;
+    plan->state = NULL;
 }
 
 /* The plan's workspace cap: min(256 MiB, the device's largest buffer,
@@ -78,8 +78,8 @@ static clconv_status cg_set_args(clconv_context *ctx, cl_kernel k, cl_uint first
     return st;
 }
 
-clconv_status clconv_conv2d_gemm_plan(clconv_plan *plan, const clconv_conv2d_params *p,
-                                      const clconv_shape *in, const clconv_shape *out)
+static clconv_status gemm_build(clconv_plan *plan, const clconv_conv2d_params *p,
+                                    const clconv_shape *in, const clconv_shape *out)
 {
     clconv_context *ctx = plan->ctx;
     const int64_t cin_g = p->in_channels / p->groups, cout_g = p->out_channels / p->groups;
@@ -101,8 +101,7 @@ clconv_status clconv_conv2d_gemm_plan(clconv_plan *plan, const clconv_conv2d_par
     cg_data *d = calloc(1, sizeof *d);
     if (!d)
         return clconv_fail(ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "allocating plan data");
-    plan->op_data = d;
-    plan->destroy_op = cg_destroy;
+    plan->state = d;
     plan->info.algorithm = CLCONV_ALGO_GEMM;
     plan->info.workspace_bytes = 0;
     plan->info.local_mem_bytes = 0;
@@ -371,12 +370,12 @@ static clconv_status cg_enqueue(clconv_plan *plan, cg_data *d, cl_mem x, cl_mem 
     return CLCONV_SUCCESS;
 }
 
-clconv_status clconv_conv2d_gemm_run(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b, cl_mem y,
-                                     cl_mem workspace, cl_uint num_wait,
-                                     const cl_event *wait_list, cl_event *done)
+static clconv_status gemm_enqueue(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b, cl_mem y,
+                                    cl_mem workspace, cl_uint num_wait,
+                                    const cl_event *wait_list, cl_event *done)
 {
     clconv_context *ctx = plan->ctx;
-    cg_data *d = plan->op_data;
+    cg_data *d = plan->state;
     clconv_status st;
     if (done)
         *done = NULL;
@@ -401,3 +400,17 @@ clconv_status clconv_conv2d_gemm_run(clconv_plan *plan, cl_mem x, cl_mem w, cl_m
     }
     return st;
 }
+
+static clconv_status gemm_plan(clconv_plan *plan, const clconv_plan_options *opts)
+{
+    (void)opts; /* no tile options */
+    return gemm_build(plan, &plan->params.conv2d, &plan->info.input, &plan->info.output);
+}
+
+static clconv_status gemm_run(clconv_plan *plan, const clconv_run_args *a)
+{
+    return gemm_enqueue(plan, a->x, a->w, a->b, a->y, a->workspace, a->num_wait, a->wait_list,
+                      a->done);
+}
+
+const clconv_algo clconv_conv2d_gemm = {CLCONV_OP_CONV2D, CLCONV_ALGO_GEMM, gemm_plan, gemm_run, cg_destroy};

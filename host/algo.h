@@ -1,0 +1,113 @@
+/* The algorithm interface: what every algorithm of an operator provides,
+ * the registry that lists them, and the helpers the conv2d algorithms share.
+ * Not installed.
+ *
+ * An algorithm is one file (host/conv2d/<name>.c) that defines one
+ * `const clconv_algo` (two for direct-tiled / direct-register, which share
+ * their kernel builder) and lists it in host/registry.c. The selector
+ * (host/select.c) decides which algorithm a plan gets; the operator file
+ * (host/conv2d/conv2d.c) validates, allocates the plan and dispatches runs
+ * through plan->algo. See docs/architecture.md. */
+#ifndef CLCONV_ALGO_H
+#define CLCONV_ALGO_H
+
+#include "internal.h"
+
+/* One run's buffers (already checked against the plan's sizes and for
+ * aliasing, except the workspace, which the algorithm checks), the caller's
+ * wait list and its event slot. */
+typedef struct clconv_run_args {
+    cl_mem x, w, b, y, workspace;
+    cl_uint num_wait;
+    const cl_event *wait_list;
+    cl_event *done;
+} clconv_run_args;
+
+typedef struct clconv_algo {
+    clconv_op op;          /* the operator it serves */
+    clconv_algorithm id;   /* its public enum value (clconv_algorithm_name names it) */
+    /* Completes plan for this algorithm: kernels, plan->state, info (algorithm,
+     * sizes, workspace). The operator file has validated the parameters and
+     * filled plan->params, info.input / output and the buffer sizes.
+     * UNSUPPORTED with a message naming the reason when the layer or the
+     * device does not fit; the plan may be left half built (the caller resets
+     * it with clconv_plan_reset). */
+    clconv_status (*plan)(clconv_plan *plan, const clconv_plan_options *opts);
+    /* Enqueues one run. Called with plan->lock held. */
+    clconv_status (*run)(clconv_plan *plan, const clconv_run_args *a);
+    /* Releases plan->state (NULL when the algorithm keeps none). */
+    void (*destroy)(clconv_plan *plan);
+} clconv_algo;
+
+/* ---- registry (registry.c) ------------------------------------------------ */
+
+/* The algorithm `id` of operator op, or NULL when op has no such algorithm. */
+const clconv_algo *clconv_algo_lookup(clconv_op op, clconv_algorithm id);
+
+/* "auto, direct-tiled, ..." : the names op accepts, for messages. */
+const char *clconv_algo_names(clconv_op op);
+
+/* Builds plan with algo (plan->algo = algo, then algo->plan). On failure
+ * the plan is reset (clconv_plan_reset) so another algorithm can be tried. */
+clconv_status clconv_plan_build_with(clconv_plan *plan, const clconv_algo *algo,
+                                     const clconv_plan_options *opts);
+
+/* Undoes an algorithm's build: its state, kernel, ordering and the info
+ * fields it set; params, shapes and buffer sizes stay. */
+void clconv_plan_reset(clconv_plan *plan);
+
+/* ---- conv2d (host/conv2d/) ------------------------------------------------- */
+
+extern const clconv_algo clconv_conv2d_direct_tiled;
+extern const clconv_algo clconv_conv2d_direct_register;
+extern const clconv_algo clconv_conv2d_direct_vector;
+extern const clconv_algo clconv_conv2d_direct_pointwise;
+extern const clconv_algo clconv_conv2d_direct_depthwise;
+extern const clconv_algo clconv_conv2d_winograd;
+extern const clconv_algo clconv_conv2d_gemm;
+
+/* A validated conv2d plan without an algorithm: params, shapes, buffer sizes,
+ * flops (conv2d.c). */
+clconv_status clconv_conv2d_plan_new(clconv_context *ctx, const clconv_conv2d_params *params,
+                                     const clconv_shape *input, clconv_plan **out);
+
+/* clconv_conv2d_run without the plan-kind check (conv2d.c; find mode). */
+clconv_status clconv_conv2d_enqueue(clconv_plan *plan, const clconv_run_args *a);
+
+/* Chooses and builds the algorithm of a new conv2d plan (select.c): an
+ * explicit options->algorithm is built as asked; AUTO consults the tuning
+ * database (use_db), runs find mode when options->find is set, else tries
+ * the built-in candidates for the device and shape in order. */
+clconv_status clconv_conv2d_select(clconv_plan *plan, const clconv_plan_options *options);
+
+/* The direct kernels' tile (kernels/conv2d.cl's -D constants WG_W, WG_H,
+ * WG_OC, BW, BOC, CI_CHUNK; each algorithm documents what it uses). */
+typedef struct clconv_tile {
+    int wg_w, wg_h, wg_oc, bw, boc, ci_chunk;
+} clconv_tile;
+
+/* Validates the tile overrides of opts (0 = default; each within its range)
+ * and writes the given ones into t (conv2d/direct.c). */
+clconv_status clconv_direct_overrides(clconv_context *ctx, const clconv_plan_options *opts,
+                                      clconv_tile *t);
+
+/* Compiles kernels/conv2d.cl's variant `name` with the geometry and tile as
+ * -D constants (extra: variant-specific ones) into plan->kernel and fills
+ * info.build_options and kernel_name (conv2d/direct.c). */
+clconv_status clconv_direct_build(clconv_plan *plan, const clconv_tile *t, const char *name,
+                                  const char *extra);
+
+/* Arguments 4.. of every direct kernel: the planes it reads (in_h x in_w),
+ * the output shape, groups, top/left padding, bias / ReLU flags, and
+ * `extra` (depthwise: its plane count) when >= 0 (conv2d/direct.c). */
+clconv_status clconv_direct_set_args(clconv_plan *plan, int64_t in_h, int64_t in_w,
+                                     int64_t extra);
+
+/* The run of a one-kernel direct plan: x, w, b, y as arguments 0..3. */
+clconv_status clconv_direct_run(clconv_plan *plan, const clconv_run_args *a);
+
+/* Float lanes the CPU kernels use: 16, 8 or 4 from the device's preferred
+ * vector width. */
+int clconv_direct_max_vec(const clconv_context *ctx);
+
+#endif /* CLCONV_ALGO_H */

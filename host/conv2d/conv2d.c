@@ -1,0 +1,140 @@
+/* conv2d and conv1d: validation, plan creation (the algorithm comes from
+ * select.c), run dispatch through plan->algo, the host-array calls. */
+#include "../algo.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+clconv_status clconv_conv2d_plan_new(clconv_context *ctx, const clconv_conv2d_params *params,
+                                     const clconv_shape *input, clconv_plan **out)
+{
+    if (!ctx)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "ctx: NULL, expected a context");
+    if (!out)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "out: NULL, expected a pointer");
+    *out = NULL;
+    clconv_shape oshape;
+    clconv_status st = clconv_conv2d_check(ctx, params, input, &oshape);
+    if (st)
+        return st;
+    clconv_shape wshape = clconv_conv2d_weight_shape(params);
+    size_t nx = clconv_shape_elements_checked(input), ny = clconv_shape_elements_checked(&oshape);
+    size_t nw = clconv_shape_elements_checked(&wshape);
+    if ((st = clconv_check_device_tensor(ctx, "input", nx, sizeof(float))) ||
+        (st = clconv_check_device_tensor(ctx, "weight", nw, sizeof(float))) ||
+        (st = clconv_check_device_tensor(ctx, "output", ny, sizeof(float))))
+        return st;
+    /* The kernels compute input coordinates (output index * stride + tap *
+     * dilation) in ints, for whole tiles: up to 2^15 outputs past the edge. */
+    const struct {
+        const char *axis;
+        int64_t o, s, k, d;
+    } ax[2] = {{"h", oshape.h, params->stride_h, params->kernel_h, params->dilation_h},
+               {"w", oshape.w, params->stride_w, params->kernel_w, params->dilation_w}};
+    for (int i = 0; i < 2; i++) {
+        int64_t reach = (ax[i].o + ((int64_t)1 << 15)) * ax[i].s + (ax[i].k - 1) * ax[i].d;
+        if (reach > INT32_MAX)
+            return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                               "stride_%s = %lld, kernel_%s = %lld, dilation_%s = %lld with %lld "
+                               "outputs: input coordinates up to %lld overflow the kernels' "
+                               "32-bit ints", ax[i].axis, (long long)ax[i].s, ax[i].axis,
+                               (long long)ax[i].k, ax[i].axis, (long long)ax[i].d,
+                               (long long)ax[i].o, (long long)reach);
+    }
+    clconv_plan *plan;
+    if ((st = clconv_plan_alloc(ctx, CLCONV_OP_CONV2D, &plan)))
+        return st;
+    plan->params.conv2d = *params;
+    plan->info.input = *input;
+    plan->info.output = oshape;
+    plan->x_bytes = nx * sizeof(float);
+    plan->w_bytes = nw * sizeof(float);
+    plan->b_bytes = params->has_bias ? (size_t)params->out_channels * sizeof(float) : 0;
+    plan->y_bytes = ny * sizeof(float);
+    plan->info.flops = 2.0 * (double)ny * (double)wshape.c * (double)wshape.h * (double)wshape.w;
+    plan->info.bytes = (double)(plan->x_bytes + plan->w_bytes + plan->b_bytes + plan->y_bytes);
+    *out = plan;
+    return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_conv2d_plan_create(clconv_context *ctx, const clconv_conv2d_params *params,
+                                        const clconv_shape *input,
+                                        const clconv_plan_options *options, clconv_plan **out)
+{
+    if (ctx && !out)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "out: NULL, expected a pointer");
+    if (out)
+        *out = NULL;
+    clconv_plan *plan;
+    clconv_status st = clconv_conv2d_plan_new(ctx, params, input, &plan);
+    if (st)
+        return st;
+    if ((st = clconv_conv2d_select(plan, options))) {
+        clconv_plan_destroy(plan);
+        return st;
+    }
+    *out = plan;
+    return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_conv2d_enqueue(clconv_plan *plan, const clconv_run_args *a)
+{
+    clconv_status st = clconv_check_weighted_buffers(plan, a->x, a->w, a->b, a->y, "convolution");
+    if (st)
+        return st;
+    pthread_mutex_lock(&plan->lock);
+    st = plan->algo->run(plan, a);
+    pthread_mutex_unlock(&plan->lock);
+    return st;
+}
+
+clconv_status clconv_conv2d_run(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b, cl_mem y,
+                                cl_mem workspace, cl_uint num_wait, const cl_event *wait_list,
+                                cl_event *done)
+{
+    if (!plan)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "plan: NULL, expected a plan");
+    if (plan->op != CLCONV_OP_CONV2D)
+        return clconv_fail(plan->ctx, CLCONV_ERROR_WRONG_PLAN,
+                           "clconv_conv2d_run: the plan was made for another operator");
+    const clconv_run_args a = {x, w, b, y, workspace, num_wait, wait_list, done};
+    return clconv_conv2d_enqueue(plan, &a);
+}
+
+clconv_status clconv_conv2d_host(clconv_context *ctx, const clconv_conv2d_params *params,
+                                 const clconv_shape *input, const float *x, const float *w,
+                                 const float *b, float *y)
+{
+    clconv_status st = clconv_host_check_arrays(ctx, x, w, b, y, params && params->has_bias);
+    if (st)
+        return st;
+    clconv_plan *plan;
+    if ((st = clconv_conv2d_plan_create(ctx, params, input, NULL, &plan)))
+        return st;
+    return clconv_host_run_weighted(plan, clconv_conv2d_run, x, w, b, y);
+}
+
+/* ---- conv1d: the same kernels with H = 1 ---------------------------------- */
+
+clconv_status clconv_conv1d_plan_create(clconv_context *ctx, const clconv_conv1d_params *params,
+                                        int64_t n, int64_t length,
+                                        const clconv_plan_options *options, clconv_plan **out)
+{
+    if (!params)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "params: NULL, expected parameters");
+    clconv_conv2d_params p = clconv_conv1d_as_conv2d(params);
+    clconv_shape in = {n, params->in_channels, 1, length};
+    return clconv_conv2d_plan_create(ctx, &p, &in, options, out);
+}
+
+clconv_status clconv_conv1d_host(clconv_context *ctx, const clconv_conv1d_params *params,
+                                 int64_t n, int64_t length, const float *x, const float *w,
+                                 const float *b, float *y)
+{
+    if (!params)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "params: NULL, expected parameters");
+    clconv_conv2d_params p = clconv_conv1d_as_conv2d(params);
+    clconv_shape in = {n, params->in_channels, 1, length};
+    return clconv_conv2d_host(ctx, &p, &in, x, w, b, y);
+}
+
