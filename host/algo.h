@@ -2,12 +2,12 @@
  * the registry that lists them, and the helpers the conv2d algorithms share.
  * Not installed.
  *
- * An algorithm is one file (host/conv2d/<name>.c) that defines one
+ * An algorithm is one file (host/<operator>/<name>.c) that defines one
  * `const clconv_algo` (two for direct-tiled / direct-register, which share
  * their kernel builder) and lists it in host/registry.c. The selector
  * (host/select.c) decides which algorithm a plan gets; the operator file
- * (host/conv2d/conv2d.c) validates, allocates the plan and dispatches runs
- * through plan->algo. See docs/architecture.md. */
+ * (host/conv2d/conv2d.c, host/conv_transpose2d/conv_transpose2d.c) validates,
+ * allocates the plan and dispatches runs through plan->algo. See docs/architecture.md. */
 #ifndef CLCONV_ALGO_H
 #define CLCONV_ALGO_H
 
@@ -80,6 +80,20 @@ clconv_status clconv_conv2d_enqueue(clconv_plan *plan, const clconv_run_args *a)
  * the built-in candidates for the device and shape in order. */
 clconv_status clconv_conv2d_select(clconv_plan *plan, const clconv_plan_options *options);
 
+/* ---- conv_transpose2d (host/conv_transpose2d/) ---------------------------- */
+
+extern const clconv_algo clconv_ct_gather;
+extern const clconv_algo clconv_ct_vector;
+extern const clconv_algo clconv_ct_columns;
+extern const clconv_algo clconv_ct_gemm;
+
+/* Chooses and builds the algorithm of a new conv_transpose2d or backward-data
+ * plan (select.c): options->algorithm as asked, else AUTO's rule. */
+clconv_status clconv_conv_transpose2d_select(clconv_plan *plan,
+                                             const clconv_plan_options *options);
+
+/* ---- helpers of the direct conv2d kernels (host/conv2d/direct.c) ----------- */
+
 /* The direct kernels' tile (kernels/conv2d.cl's -D constants WG_W, WG_H,
  * WG_OC, BW, BOC, CI_CHUNK; each algorithm documents what it uses). */
 typedef struct clconv_tile {
@@ -103,8 +117,9 @@ clconv_status clconv_direct_build(clconv_plan *plan, const clconv_tile *t, const
 clconv_status clconv_direct_set_args(clconv_plan *plan, int64_t in_h, int64_t in_w,
                                      int64_t extra);
 
-/* The run of a one-kernel direct plan: x, w, b, y as arguments 0..3. */
-clconv_status clconv_direct_run(clconv_plan *plan, const clconv_run_args *a);
+/* The run of a one-kernel plan (direct conv2d, transposed-gather /
+ * -columns): x, w, b, y as its arguments 0..3 (conv2d/direct.c). */
+clconv_status clconv_run_one_kernel(clconv_plan *plan, const clconv_run_args *a);
 
 /* Float lanes the CPU kernels use: 16, 8 or 4 from the device's preferred
  * vector width. */

@@ -118,7 +118,7 @@ struct clconv_plan {
      * (out-of-order queues only; guarded by lock). */
     bool ordered;
     cl_event last_run;
-    const struct clconv_algo *algo;   /* conv2d: the algorithm (host/algo.h) */
+    const struct clconv_algo *algo;   /* conv2d, conv_transpose2d: the algorithm (host/algo.h) */
     void *state;                      /* the algorithm's private state, freed by algo->destroy */
     void *op_data;                    /* operator-specific, freed by destroy_op (the operators
                                        * not yet on the algorithm interface) */

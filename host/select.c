@@ -288,3 +288,27 @@ clconv_status clconv_conv2d_select(clconv_plan *plan, const clconv_plan_options 
     }
     return st;
 }
+
+/* ---- conv_transpose2d (and conv2d backward-data) ------------------------- */
+
+/* AUTO: on CPU devices the vector variant, or the columns one when a group
+ * has too few output channels to fill 8 lanes (both beat the gather and
+ * CLBlast's SGEMM + col2im on every DCGAN and ResNet-50 backward-data layer
+ * measured with PoCL); the gather elsewhere. */
+clconv_status clconv_conv_transpose2d_select(clconv_plan *plan,
+                                             const clconv_plan_options *options)
+{
+    const clconv_conv_transpose2d_params *p = &plan->params.conv_transpose2d;
+    clconv_algorithm id = options ? options->algorithm : CLCONV_ALGO_AUTO;
+    if (id == CLCONV_ALGO_AUTO)
+        id = !(plan->ctx->device_type & CL_DEVICE_TYPE_CPU) ? CLCONV_ALGO_TRANSPOSED_GATHER
+             : p->out_channels / p->groups < 8              ? CLCONV_ALGO_TRANSPOSED_COLUMNS
+                                                            : CLCONV_ALGO_TRANSPOSED_VECTOR;
+    const clconv_algo *a = clconv_algo_lookup(CLCONV_OP_CONV_TRANSPOSE2D, id);
+    if (!a)
+        return clconv_fail(plan->ctx, CLCONV_ERROR_UNSUPPORTED,
+                           "options.algorithm = %s, expected %s for conv_transpose2d",
+                           clconv_algorithm_name(id),
+                           clconv_algo_names(CLCONV_OP_CONV_TRANSPOSE2D));
+    return clconv_plan_build_with(plan, a, options);
+}

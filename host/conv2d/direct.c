@@ -71,7 +71,7 @@ clconv_status clconv_direct_set_args(clconv_plan *plan, int64_t in_h, int64_t in
     return clconv_plan_set_ints(plan, plan->kernel, 4, args, n);
 }
 
-clconv_status clconv_direct_run(clconv_plan *plan, const clconv_run_args *a)
+clconv_status clconv_run_one_kernel(clconv_plan *plan, const clconv_run_args *a)
 {
     const cl_mem args[4] = {a->x, a->w, a->b, a->y};
     const char *const names[4] = {"x", "w", "b", "y"};

@@ -48,4 +48,4 @@ static clconv_status depthwise_plan(clconv_plan *plan, const clconv_plan_options
 }
 
 const clconv_algo clconv_conv2d_direct_depthwise = {
-    CLCONV_OP_CONV2D, CLCONV_ALGO_DIRECT_DEPTHWISE, depthwise_plan, clconv_direct_run, NULL};
+    CLCONV_OP_CONV2D, CLCONV_ALGO_DIRECT_DEPTHWISE, depthwise_plan, clconv_run_one_kernel, NULL};

@@ -38,7 +38,7 @@ static clconv_status pointwise_run(clconv_plan *plan, const clconv_run_args *a)
     clconv_context *ctx = plan->ctx;
     pointwise_data *d = plan->state;
     if (!d) /* 1x1, stride 1, no padding: x itself */
-        return clconv_direct_run(plan, a);
+        return clconv_run_one_kernel(plan, a);
     cl_mem x = a->x, w = a->w, b = a->b, y = a->y;
     cl_uint num_wait = a->num_wait;
     const cl_event *wait_list = a->wait_list;

@@ -173,6 +173,6 @@ static clconv_status register_plan(clconv_plan *plan, const clconv_plan_options 
 }
 
 const clconv_algo clconv_conv2d_direct_tiled = {
-    CLCONV_OP_CONV2D, CLCONV_ALGO_DIRECT_TILED, tiled_plan, clconv_direct_run, NULL};
+    CLCONV_OP_CONV2D, CLCONV_ALGO_DIRECT_TILED, tiled_plan, clconv_run_one_kernel, NULL};
 const clconv_algo clconv_conv2d_direct_register = {
-    CLCONV_OP_CONV2D, CLCONV_ALGO_DIRECT_REGISTER, register_plan, clconv_direct_run, NULL};
+    CLCONV_OP_CONV2D, CLCONV_ALGO_DIRECT_REGISTER, register_plan, clconv_run_one_kernel, NULL};

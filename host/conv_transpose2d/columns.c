@@ -1,0 +1,103 @@
+/* transposed-columns (CPU devices, few output channels per group): per
+ * stride phase, 4, 8 or 16 neighbouring columns of the phase in SIMD lanes,
+ * up to 16 channels per work-item; weights read as given
+ * (kernels/conv_transpose2d.cl, CT_COLUMNS). */
+#include "ct.h"
+
+#include <stdio.h>
+
+static clconv_status ct_plan_columns(clconv_plan *plan, ct_data *d,
+                                     const clconv_conv_transpose2d_params *p,
+                                     const clconv_shape *in, const clconv_shape *out,
+                                     const clconv_plan_options *opts)
+{
+    clconv_context *ctx = plan->ctx;
+    int64_t cout_g = p->out_channels / p->groups;
+    int64_t phase_w = (out->w + p->stride_w - 1) / p->stride_w;
+    int64_t phase_h = (out->h + p->stride_h - 1) / p->stride_h;
+    clconv_status st = clconv_ct_tile(ctx, opts, d, phase_w, phase_h, cout_g);
+    if (st)
+        return st;
+    d->vec = ctx->preferred_float_width >= 16 ? 16 : ctx->preferred_float_width >= 8 ? 8 : 4;
+    while (d->vec > 4 && d->vec / 2 >= phase_w)
+        d->vec /= 2;
+    d->boc = cout_g < 4 ? (int)cout_g : 4;
+    d->rh = 4;
+    d->wg_w = 1;
+    d->wg_h = 4;
+    if (opts) {
+        if (opts->block_w > 4)
+            return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                               "options.block_w = %d, expected 0 (default) or 1..4 for "
+                               "transposed-columns (vectors of columns per work-item)",
+                               opts->block_w);
+        if (opts->block_oc)
+            d->boc = opts->block_oc;
+    }
+    /* Vectors per row: about 16 accumulators (BOC x RH x BV) per item. */
+    d->bw = 16 / (d->boc * d->rh) > 1 ? 16 / (d->boc * d->rh) : 1;
+    if (d->bw > 4)
+        d->bw = 4;
+    while (d->bw > 1 && (int64_t)(d->bw / 2) * d->vec >= phase_w)
+        d->bw /= 2;
+    if (opts && opts->block_w)
+        d->bw = opts->block_w;
+    size_t row_items = (size_t)((phase_h + d->rh - 1) / d->rh);
+    if (opts && opts->wg_h)
+        d->wg_h = opts->wg_h;
+    else
+        while (d->wg_h > 1 && (size_t)d->wg_h / 2 >= row_items)
+            d->wg_h /= 2;
+    if ((size_t)d->wg_h > ctx->max_wg_size || (size_t)d->wg_h > ctx->max_item_sizes[1])
+        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                           "work-group 1x%d exceeds the device limits (%zu items, %zu rows)",
+                           d->wg_h, ctx->max_wg_size, ctx->max_item_sizes[1]);
+    int64_t ocbs = (cout_g + d->boc - 1) / d->boc;
+    double z = (double)in->n * (double)p->groups * (double)ocbs * (double)p->stride_h *
+               (double)p->stride_w;
+    if (z > (double)INT32_MAX)
+        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                           "%.0f work-items along dimension 2 (images x groups x channel blocks "
+                           "x stride phases), expected <= %d", z, INT32_MAX);
+    char extra[112];
+    snprintf(extra, sizeof extra,
+             "-DCT_VECTOR -DCT_COLUMNS -DVEC=%d -DRH=%d -DBV=%d -DSTEP_H=%lld -DSTEP_W=%lld",
+             d->vec, d->rh, d->bw, (long long)(p->stride_h / clconv_gcd(p->stride_h, p->dilation_h)),
+             (long long)(p->stride_w / clconv_gcd(p->stride_w, p->dilation_w)));
+    if ((st = clconv_ct_build(plan, p, "conv_transpose2d_columns", 1, 1, 1, d->boc, extra)))
+        return st;
+    size_t limit;
+    if ((st = clconv_plan_wg_limit(plan, plan->kernel, &limit)))
+        return st;
+    while ((size_t)d->wg_h > limit && d->wg_h > 1)
+        d->wg_h /= 2;
+    plan->work_dim = 3;
+    plan->info.local_size[0] = 1;
+    plan->info.local_size[1] = (size_t)d->wg_h;
+    plan->info.local_size[2] = 1;
+    int64_t cols = (int64_t)d->vec * d->bw;
+    plan->info.global_size[0] = (size_t)((phase_w + cols - 1) / cols);
+    plan->info.global_size[1] = clconv_round_up(row_items, (size_t)d->wg_h);
+    plan->info.global_size[2] = (size_t)z;
+    plan->info.workspace_bytes = 0;
+    cl_int args[] = {(cl_int)in->n, (cl_int)in->c, (cl_int)in->h, (cl_int)in->w,
+                     (cl_int)out->c, (cl_int)out->h, (cl_int)out->w, (cl_int)p->groups,
+                     (cl_int)p->pad_h, (cl_int)p->pad_w, p->has_bias ? 1 : 0,
+                     p->activation == CLCONV_ACTIVATION_RELU ? 1 : 0};
+    return clconv_plan_set_ints(plan, plan->kernel, 4, args, sizeof args / sizeof args[0]);
+}
+
+
+static clconv_status columns_plan(clconv_plan *plan, const clconv_plan_options *opts)
+{
+    ct_data *d;
+    clconv_status st = clconv_ct_state(plan, &d);
+    if (st)
+        return st;
+    return ct_plan_columns(plan, d, &plan->params.conv_transpose2d, &plan->info.input,
+                           &plan->info.output, opts);
+}
+
+const clconv_algo clconv_ct_columns = {CLCONV_OP_CONV_TRANSPOSE2D, CLCONV_ALGO_TRANSPOSED_COLUMNS,
+    columns_plan,
+    clconv_run_one_kernel, clconv_ct_destroy};

@@ -1,0 +1,79 @@
+/* transposed-gather: one kernel; each work-group computes one stride phase
+ * (oh % stride_h, ow % stride_w) of a block of output rows, columns and
+ * channels, so every work-item of it uses the same kernel taps; each output
+ * sums exactly the inputs that reach it, in a fixed order (no atomics)
+ * (kernels/conv_transpose2d.cl, conv_transpose2d_gather). */
+#include "ct.h"
+
+static clconv_status ct_plan_gather(clconv_plan *plan, ct_data *d,
+                                    const clconv_conv_transpose2d_params *p,
+                                    const clconv_shape *in, const clconv_shape *out,
+                                    const clconv_plan_options *opts)
+{
+    clconv_context *ctx = plan->ctx;
+    int64_t cout_g = p->out_channels / p->groups;
+    int64_t phase_w = (out->w + p->stride_w - 1) / p->stride_w;
+    int64_t phase_h = (out->h + p->stride_h - 1) / p->stride_h;
+    clconv_status st = clconv_ct_tile(ctx, opts, d, phase_w, phase_h, cout_g);
+    if (st)
+        return st;
+    const char *name = "conv_transpose2d_gather";
+    for (int attempt = 0;; attempt++) {
+        if ((size_t)d->wg_w * d->wg_h > ctx->max_wg_size ||
+            (size_t)d->wg_w > ctx->max_item_sizes[0] || (size_t)d->wg_h > ctx->max_item_sizes[1])
+            return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                               "work-group %dx%d exceeds the device limits (%zu items, %zux%zu)",
+                               d->wg_w, d->wg_h, ctx->max_wg_size, ctx->max_item_sizes[0],
+                               ctx->max_item_sizes[1]);
+        if ((st = clconv_ct_build(plan, p, name, d->wg_w, d->wg_h, d->bw, d->boc, NULL)))
+            return st;
+        size_t limit, items = (size_t)d->wg_w * d->wg_h;
+        if ((st = clconv_plan_wg_limit(plan, plan->kernel, &limit)))
+            return st;
+        if (items <= limit)
+            break;
+        if (attempt > 8 || items == 1)
+            return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                               "%s: the compiled kernel allows %zu work-items per group, the "
+                               "smallest tile needs %zu", name, limit, items);
+        if (d->wg_h > 1)
+            d->wg_h /= 2;
+        else
+            d->wg_w /= 2;
+    }
+    int64_t tile_j = (int64_t)d->wg_w * d->bw;
+    d->oc_blocks = (int)((cout_g + d->boc - 1) / d->boc);
+    double z = (double)in->n * (double)p->groups * d->oc_blocks * (double)p->stride_h *
+               (double)p->stride_w;
+    if (z > (double)INT32_MAX)
+        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                           "%.0f work-groups along dimension 2 (images x groups x channel blocks "
+                           "x stride phases), expected <= %d", z, INT32_MAX);
+    plan->work_dim = 3;
+    plan->info.local_size[0] = (size_t)d->wg_w;
+    plan->info.local_size[1] = (size_t)d->wg_h;
+    plan->info.local_size[2] = 1;
+    plan->info.global_size[0] = (size_t)((phase_w + tile_j - 1) / tile_j) * (size_t)d->wg_w;
+    plan->info.global_size[1] = clconv_round_up((size_t)phase_h, (size_t)d->wg_h);
+    plan->info.global_size[2] = (size_t)z;
+    plan->info.workspace_bytes = 0;
+    cl_int args[] = {(cl_int)in->c, (cl_int)in->h, (cl_int)in->w,
+                     (cl_int)out->c, (cl_int)out->h, (cl_int)out->w,
+                     (cl_int)p->groups, (cl_int)p->pad_h, (cl_int)p->pad_w,
+                     (cl_int)d->oc_blocks};
+    return clconv_plan_set_ints(plan, plan->kernel, 4, args, sizeof args / sizeof args[0]);
+}
+
+static clconv_status gather_plan(clconv_plan *plan, const clconv_plan_options *opts)
+{
+    ct_data *d;
+    clconv_status st = clconv_ct_state(plan, &d);
+    if (st)
+        return st;
+    return ct_plan_gather(plan, d, &plan->params.conv_transpose2d, &plan->info.input,
+                          &plan->info.output, opts);
+}
+
+const clconv_algo clconv_ct_gather = {CLCONV_OP_CONV_TRANSPOSE2D, CLCONV_ALGO_TRANSPOSED_GATHER,
+    gather_plan,
+    clconv_run_one_kernel, clconv_ct_destroy};
