@@ -37,6 +37,13 @@ typedef struct clconv_algo {
     clconv_status (*run)(clconv_plan *plan, const clconv_run_args *a);
     /* Releases plan->state (NULL when the algorithm keeps none). */
     void (*destroy)(clconv_plan *plan);
+    /* Transforms constant weights w into the plan once (packing, Winograd's
+     * filter transform), ordered like a run; later runs with a->w == NULL
+     * use them, and a run with weights of its own replaces them
+     * (clconv_plan_dispatch clears plan->prepared). NULL: the algorithm reads the weights as given, and
+     * clconv_plan_prepare keeps a copy. Called with plan->lock held. */
+    clconv_status (*prepare)(clconv_plan *plan, cl_mem w, cl_uint num_wait,
+                             const cl_event *wait_list, cl_event *done);
 } clconv_algo;
 
 /* ---- registry (registry.c) ------------------------------------------------ */
@@ -51,6 +58,17 @@ const char *clconv_algo_names(clconv_op op);
  * the plan is reset (clconv_plan_reset) so another algorithm can be tried. */
 clconv_status clconv_plan_build_with(clconv_plan *plan, const clconv_algo *algo,
                                      const clconv_plan_options *opts);
+
+/* clconv_conv2d_prepare / clconv_conv_transpose2d_prepare once the plan
+ * kind is checked: w's size, then algo->prepare or a copy of w (registry.c). */
+clconv_status clconv_plan_prepare(clconv_plan *plan, cl_mem w, cl_uint num_wait,
+                                  const cl_event *wait_list, cl_event *done);
+
+/* Runs plan->algo->run with the plan lock held; a run without weights
+ * (a->w == NULL, checked against plan->prepared by the caller) of an
+ * algorithm without its own prepare reads the copy, after the copy
+ * (registry.c). */
+clconv_status clconv_plan_dispatch(clconv_plan *plan, const clconv_run_args *a);
 
 /* Undoes an algorithm's build: its state, kernel, ordering and the info
  * fields it set; params, shapes and buffer sizes stay. */

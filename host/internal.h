@@ -118,6 +118,14 @@ struct clconv_plan {
      * (out-of-order queues only; guarded by lock). */
     bool ordered;
     cl_event last_run;
+    /* Prepared weights (clconv_conv2d_prepare / clconv_conv_transpose2d_prepare):
+     * prepared: runs may pass w = NULL. Algorithms that transform the
+     * weights keep them in their own state; the others get a copy here
+     * (prepared_w), which the runs with w = NULL read after prepare_event
+     * (out-of-order queues). */
+    bool prepared;
+    cl_mem prepared_w;
+    cl_event prepare_event;
     const struct clconv_algo *algo;   /* conv2d, conv_transpose2d: the algorithm (host/algo.h) */
     void *state;                      /* the algorithm's private state, freed by algo->destroy */
     void *op_data;                    /* operator-specific, freed by destroy_op (the operators

@@ -56,6 +56,10 @@ void clconv_plan_destroy(clconv_plan *plan)
         clReleaseKernel(plan->kernel);
     if (plan->last_run)
         clReleaseEvent(plan->last_run);
+    if (plan->prepared_w)
+        clReleaseMemObject(plan->prepared_w);
+    if (plan->prepare_event)
+        clReleaseEvent(plan->prepare_event);
     pthread_mutex_destroy(&plan->lock);
     free(plan);
 }
@@ -110,8 +114,12 @@ clconv_status clconv_check_weighted_buffers(clconv_plan *plan, cl_mem x, cl_mem 
 {
     clconv_context *ctx = plan->ctx;
     clconv_status st;
+    if (!w && !plan->prepared)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "w: NULL, expected a cl_mem of at least %zu bytes (NULL only after "
+                           "the plan's weights were prepared)", plan->w_bytes);
     if ((st = clconv_check_buffer(ctx, x, plan->x_bytes, "x")) ||
-        (st = clconv_check_buffer(ctx, w, plan->w_bytes, "w")) ||
+        (w && (st = clconv_check_buffer(ctx, w, plan->w_bytes, "w"))) ||
         (st = clconv_check_buffer(ctx, y, plan->y_bytes, "y")))
         return st;
     if (plan->b_bytes > 0) {

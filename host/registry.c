@@ -6,6 +6,7 @@
 #include "algo.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const clconv_algo *const registry[] = {
@@ -67,5 +68,106 @@ clconv_status clconv_plan_build_with(clconv_plan *plan, const clconv_algo *algo,
     clconv_status st = algo->plan(plan, opts);
     if (st)
         clconv_plan_reset(plan);
+    return st;
+}
+
+clconv_status clconv_plan_prepare(clconv_plan *plan, cl_mem w, cl_uint num_wait,
+                                  const cl_event *wait_list, cl_event *done)
+{
+    clconv_context *ctx = plan->ctx;
+    if (done)
+        *done = NULL;
+    if ((num_wait > 0) != (wait_list != NULL))
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "num_wait = %u with wait_list %s: both must be given or neither",
+                           num_wait, wait_list ? "set" : "NULL");
+    clconv_status st = clconv_check_buffer(ctx, w, plan->w_bytes, "w");
+    if (st)
+        return st;
+    pthread_mutex_lock(&plan->lock);
+    if (plan->algo->prepare) {
+        st = plan->algo->prepare(plan, w, num_wait, wait_list, done);
+        plan->prepared = st == CLCONV_SUCCESS;
+        pthread_mutex_unlock(&plan->lock);
+        return st;
+    }
+    /* A fresh buffer each time: runs already enqueued keep reading the old
+     * copy (OpenCL frees it once they are done), so re-preparing never races
+     * with them. */
+    cl_mem copy = NULL;
+    cl_event ev = NULL;
+    if (!(st = clconv_buffer_create(ctx, plan->w_bytes, NULL, &copy, "prepared weights"))) {
+        cl_int err = clEnqueueCopyBuffer(ctx->queue, w, copy, 0, 0, plan->w_bytes, num_wait,
+                                         wait_list, &ev);
+        if (err != CL_SUCCESS) {
+            ev = NULL;
+            st = clconv_fail_cl(ctx, err, "clEnqueueCopyBuffer(prepared weights)");
+        }
+    }
+    cl_int rerr = !st && done ? clRetainEvent(ev) : CL_SUCCESS;
+    if (!st && rerr != CL_SUCCESS)
+        st = clconv_fail_cl(ctx, rerr, "clRetainEvent");
+    if (st) {
+        if (ev)
+            clReleaseEvent(ev);
+        if (copy)
+            clReleaseMemObject(copy);
+        pthread_mutex_unlock(&plan->lock);
+        return st;
+    }
+    if (plan->prepared_w)
+        clReleaseMemObject(plan->prepared_w);
+    if (plan->prepare_event)
+        clReleaseEvent(plan->prepare_event);
+    plan->prepared_w = copy;
+    plan->prepare_event = ev;
+    plan->prepared = true;
+    if (done)
+        *done = ev;
+    pthread_mutex_unlock(&plan->lock);
+    return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_plan_dispatch(clconv_plan *plan, const clconv_run_args *a)
+{
+    clconv_status st;
+    if ((a->num_wait > 0) != (a->wait_list != NULL))
+        return clconv_fail(plan->ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "num_wait = %u with wait_list %s: both must be given or neither",
+                           a->num_wait, a->wait_list ? "set" : "NULL");
+    pthread_mutex_lock(&plan->lock);
+    if (!a->w && !plan->prepared) { /* another thread's run replaced them meanwhile */
+        pthread_mutex_unlock(&plan->lock);
+        return clconv_fail(plan->ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "w: NULL, but the plan's prepared weights were replaced by a run "
+                           "with weights of its own; prepare again");
+    }
+    if (a->w)
+        plan->prepared = false; /* the run's weights replace the prepared ones */
+    if (a->w || plan->algo->prepare) {
+        st = plan->algo->run(plan, a);
+        pthread_mutex_unlock(&plan->lock);
+        return st;
+    }
+    /* The copy of clconv_plan_prepare; on an out-of-order queue after it. */
+    clconv_run_args b = *a;
+    b.w = plan->prepared_w;
+    cl_event *waits = NULL;
+    if (plan->ctx->out_of_order && plan->prepare_event) {
+        waits = malloc(((size_t)a->num_wait + 1) * sizeof *waits);
+        if (!waits) {
+            pthread_mutex_unlock(&plan->lock);
+            return clconv_fail(plan->ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY,
+                               "allocating a wait list");
+        }
+        for (cl_uint i = 0; i < a->num_wait; i++)
+            waits[i] = a->wait_list[i];
+        waits[a->num_wait] = plan->prepare_event;
+        b.wait_list = waits;
+        b.num_wait = a->num_wait + 1;
+    }
+    st = plan->algo->run(plan, &b);
+    free(waits);
+    pthread_mutex_unlock(&plan->lock);
     return st;
 }

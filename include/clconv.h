@@ -379,7 +379,8 @@ clconv_status clconv_conv2d_plan_create(clconv_context *ctx, const clconv_conv2d
                                         const clconv_plan_options *options, clconv_plan **out);
 
 /* Enqueues the convolution on the context's queue: y = act(conv(x, w) + b).
- * x: input [n,c,h,w]; w: weights; b: bias (NULL when the plan has no bias);
+ * x: input [n,c,h,w]; w: weights, or NULL to use the weights given to
+ * clconv_conv2d_prepare; b: bias (NULL when the plan has no bias);
  * y: output; workspace: a buffer of at least info.workspace_bytes (NULL when 0).
  * Waits for wait_list, returns its completion in *done if done is not NULL
  * (the caller releases it). Does not block: no clFinish inside.
@@ -389,6 +390,25 @@ clconv_status clconv_conv2d_plan_create(clconv_context *ctx, const clconv_conv2d
 clconv_status clconv_conv2d_run(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b, cl_mem y,
                                 cl_mem workspace, cl_uint num_wait, const cl_event *wait_list,
                                 cl_event *done);
+
+/* Prepares constant weights (ACL's prepare(), XNNPACK's packing at create):
+ * enqueues once whatever the plan's algorithm does to w on every run
+ * (direct-vector repacks it into SIMD-lane order, Winograd transforms the
+ * filters; the other algorithms read weights as given and the plan keeps a
+ * copy), after wait_list; *done completes with it. Later runs pass w = NULL
+ * and skip that step; they use the weights as they were when prepare ran
+ * (changing w afterwards changes nothing until the next prepare). A run
+ * that passes weights of its own works as always and replaces the prepared
+ * ones (the next run with w = NULL fails with INVALID_VALUE until prepare is
+ * called again).
+ * Prepare may be called again with new weights at any time; on an
+ * out-of-order queue it is ordered with the plan's runs ("Ordering" at
+ * clconv_plan). Costs: the transformed weights live in the plan already
+ * (info.plan_device_bytes); the copy of the others is w's size.
+ * Errors: CLCONV_ERROR_INVALID_VALUE (NULL w, wait list), BUFFER_TOO_SMALL,
+ * WRONG_PLAN, CLCONV_ERROR_OPENCL. */
+clconv_status clconv_conv2d_prepare(clconv_plan *plan, cl_mem w, cl_uint num_wait,
+                                    const cl_event *wait_list, cl_event *done);
 
 /* Host-memory convenience: uploads x, w, b, makes a plan, runs it and
  * downloads into y (which holds clconv_conv2d_output_shape elements).
@@ -701,8 +721,8 @@ clconv_status clconv_conv_transpose2d_plan_create(clconv_context *ctx,
                                                   clconv_plan **out);
 
 /* Enqueues y = act(conv_transpose2d(x, w) + b) on the context's queue.
- * x: input; w: weights [in, out/groups, kh, kw]; b: bias (NULL when the plan
- * has none); y: output; workspace: at least info.workspace_bytes (NULL when
+ * x: input; w: weights [in, out/groups, kh, kw] (NULL: the prepared ones,
+ * see clconv_conv_transpose2d_prepare); b: bias (NULL when the plan has none); y: output; workspace: at least info.workspace_bytes (NULL when
  * that is 0). Waits for wait_list; *done (if not NULL) completes with the
  * whole operation (the caller releases it). Does not block.
  * Errors: CLCONV_ERROR_INVALID_VALUE (NULL or aliased buffer),
@@ -711,6 +731,12 @@ clconv_status clconv_conv_transpose2d_plan_create(clconv_context *ctx,
 clconv_status clconv_conv_transpose2d_run(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b,
                                           cl_mem y, cl_mem workspace, cl_uint num_wait,
                                           const cl_event *wait_list, cl_event *done);
+
+/* clconv_conv2d_prepare for conv_transpose2d / conv_transpose1d plans
+ * (transposed-vector repacks the weights once; the others keep a copy);
+ * runs then take w = NULL. */
+clconv_status clconv_conv_transpose2d_prepare(clconv_plan *plan, cl_mem w, cl_uint num_wait,
+                                              const cl_event *wait_list, cl_event *done);
 
 /* Host-memory convenience (allocates the workspace when the plan needs one).
  * options may be NULL. y holds clconv_conv_transpose2d_output_shape elements.

@@ -82,10 +82,18 @@ clconv_status clconv_conv2d_enqueue(clconv_plan *plan, const clconv_run_args *a)
     clconv_status st = clconv_check_weighted_buffers(plan, a->x, a->w, a->b, a->y, "convolution");
     if (st)
         return st;
-    pthread_mutex_lock(&plan->lock);
-    st = plan->algo->run(plan, a);
-    pthread_mutex_unlock(&plan->lock);
-    return st;
+    return clconv_plan_dispatch(plan, a);
+}
+
+clconv_status clconv_conv2d_prepare(clconv_plan *plan, cl_mem w, cl_uint num_wait,
+                                    const cl_event *wait_list, cl_event *done)
+{
+    if (!plan)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "plan: NULL, expected a plan");
+    if (plan->op != CLCONV_OP_CONV2D)
+        return clconv_fail(plan->ctx, CLCONV_ERROR_WRONG_PLAN,
+                           "clconv_conv2d_prepare: the plan was made for another operator");
+    return clconv_plan_prepare(plan, w, num_wait, wait_list, done);
 }
 
 clconv_status clconv_conv2d_run(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b, cl_mem y,

@@ -48,4 +48,5 @@ static clconv_status depthwise_plan(clconv_plan *plan, const clconv_plan_options
 }
 
 const clconv_algo clconv_conv2d_direct_depthwise = {
-    CLCONV_OP_CONV2D, CLCONV_ALGO_DIRECT_DEPTHWISE, depthwise_plan, clconv_run_one_kernel, NULL};
+    .op = CLCONV_OP_CONV2D, .id = CLCONV_ALGO_DIRECT_DEPTHWISE, .plan = depthwise_plan,
+    .run = clconv_run_one_kernel};

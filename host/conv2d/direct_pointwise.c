@@ -194,5 +194,5 @@ static clconv_status pointwise_plan(clconv_plan *plan, const clconv_plan_options
 }
 
 const clconv_algo clconv_conv2d_direct_pointwise = {
-    CLCONV_OP_CONV2D, CLCONV_ALGO_DIRECT_POINTWISE, pointwise_plan, pointwise_run,
-    pointwise_destroy};
+    .op = CLCONV_OP_CONV2D, .id = CLCONV_ALGO_DIRECT_POINTWISE, .plan = pointwise_plan,
+    .run = pointwise_run, .destroy = pointwise_destroy};

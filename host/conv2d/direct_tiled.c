@@ -173,6 +173,8 @@ static clconv_status register_plan(clconv_plan *plan, const clconv_plan_options 
 }
 
 const clconv_algo clconv_conv2d_direct_tiled = {
-    CLCONV_OP_CONV2D, CLCONV_ALGO_DIRECT_TILED, tiled_plan, clconv_run_one_kernel, NULL};
+    .op = CLCONV_OP_CONV2D, .id = CLCONV_ALGO_DIRECT_TILED, .plan = tiled_plan,
+    .run = clconv_run_one_kernel};
 const clconv_algo clconv_conv2d_direct_register = {
-    CLCONV_OP_CONV2D, CLCONV_ALGO_DIRECT_REGISTER, register_plan, clconv_run_one_kernel, NULL};
+    .op = CLCONV_OP_CONV2D, .id = CLCONV_ALGO_DIRECT_REGISTER, .plan = register_plan,
+    .run = clconv_run_one_kernel};

@@ -142,7 +142,7 @@ static clconv_status vector_run(clconv_plan *plan, const clconv_run_args *a)
     clconv_status st = clconv_run_begin(plan, num_wait, wait_list, &waits);
     if (st)
         return st;
-    if ((st = clconv_set_arg(ctx, d->pack, 0, sizeof(cl_mem), &w, "conv2d_pack_weights")) ||
+    if ((w && (st = clconv_set_arg(ctx, d->pack, 0, sizeof(cl_mem), &w, "conv2d_pack_weights"))) ||
         (st = clconv_set_arg(ctx, plan->kernel, 0, sizeof(cl_mem), &x, plan->info.kernel_name)) ||
         (st = clconv_set_arg(ctx, plan->kernel, 2, sizeof(cl_mem), b ? &b : NULL, plan->info.kernel_name)) ||
         (st = clconv_set_arg(ctx, plan->kernel, 3, sizeof(cl_mem), &y, plan->info.kernel_name))) {
@@ -150,6 +150,12 @@ static clconv_status vector_run(clconv_plan *plan, const clconv_run_args *a)
         return st;
     }
     cl_event packed = NULL, ran = NULL;
+    if (!w) { /* the prepared weights are packed already */
+        st = clconv_plan_enqueue(plan, waits.n, waits.n ? waits.list : NULL,
+                                 done || clconv_run_wants_event(plan) ? &ran : NULL);
+        clconv_run_waits_free(&waits);
+        return clconv_run_end(plan, st, ran, done);
+    }
     cl_int err = clEnqueueNDRangeKernel(ctx->queue, d->pack, 2, NULL, d->pack_global, NULL,
                                         waits.n, waits.list, &packed);
     clconv_run_waits_free(&waits);
@@ -164,5 +170,32 @@ static clconv_status vector_run(clconv_plan *plan, const clconv_run_args *a)
     return clconv_run_end(plan, st, ran, done);
 }
 
+/* Packs constant weights once (ordered like a run: the next run waits for
+ * it on an out-of-order queue). */
+static clconv_status pack_prepare(clconv_plan *plan, cl_mem w, cl_uint num_wait,
+                                  const cl_event *wait_list, cl_event *done)
+{
+    clconv_context *ctx = plan->ctx;
+    vector_data *d = plan->state;
+    clconv_run_waits waits;
+    clconv_status st = clconv_run_begin(plan, num_wait, wait_list, &waits);
+    if (st)
+        return st;
+    if ((st = clconv_set_arg(ctx, d->pack, 0, sizeof(cl_mem), &w, "conv2d_pack_weights"))) {
+        clconv_run_waits_free(&waits);
+        return st;
+    }
+    cl_event packed = NULL;
+    cl_int err = clEnqueueNDRangeKernel(ctx->queue, d->pack, 2, NULL, d->pack_global, NULL,
+                                        waits.n, waits.list, &packed);
+    clconv_run_waits_free(&waits);
+    if (err != CL_SUCCESS)
+        return clconv_run_end(plan, clconv_fail_cl(ctx, err,
+                                                   "clEnqueueNDRangeKernel(conv2d_pack_weights)"),
+                              NULL, done);
+    return clconv_run_end(plan, CLCONV_SUCCESS, packed, done);
+}
+
 const clconv_algo clconv_conv2d_direct_vector = {
-    CLCONV_OP_CONV2D, CLCONV_ALGO_DIRECT_VECTOR, vector_plan, vector_run, vector_destroy};
+    .op = CLCONV_OP_CONV2D, .id = CLCONV_ALGO_DIRECT_VECTOR, .plan = vector_plan,
+    .run = vector_run, .destroy = vector_destroy, .prepare = pack_prepare};

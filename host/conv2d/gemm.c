@@ -413,4 +413,6 @@ static clconv_status gemm_run(clconv_plan *plan, const clconv_run_args *a)
                       a->done);
 }
 
-const clconv_algo clconv_conv2d_gemm = {CLCONV_OP_CONV2D, CLCONV_ALGO_GEMM, gemm_plan, gemm_run, cg_destroy};
+const clconv_algo clconv_conv2d_gemm = {
+    .op = CLCONV_OP_CONV2D, .id = CLCONV_ALGO_GEMM, .plan = gemm_plan, .run = gemm_run,
+    .destroy = cg_destroy};

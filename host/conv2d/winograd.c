@@ -210,6 +210,25 @@ static clconv_status enqueue(clconv_context *ctx, cl_kernel k, cl_uint dim, cons
     return CLCONV_SUCCESS;
 }
 
+/* The filter transform of w into d->u, after the given events. */
+static clconv_status filter_enqueue(clconv_plan *plan, cl_mem w, cl_uint nw, const cl_event *wl,
+                                    cl_event *ev)
+{
+    clconv_context *ctx = plan->ctx;
+    wino_data *d = plan->state;
+    const clconv_conv2d_params *p = &plan->params.conv2d;
+    int64_t cin_g = p->in_channels / p->groups;
+    clconv_status st = clconv_set_arg(ctx, d->filter, 0, sizeof(cl_mem), &w, "wino_filter");
+    if (st)
+        return st;
+    size_t fglobal[2] = {round_up((size_t)(p->groups * d->ocbs), WINO_LOCAL_FILTER),
+                         ((size_t)cin_g + WINO_FILTER_CI - 1) / WINO_FILTER_CI};
+    /* Fixed local sizes: PoCL specializes a kernel per local size, so letting
+     * it choose would compile again for every shape. */
+    size_t flocal[2] = {WINO_LOCAL_FILTER, 1};
+    return enqueue(ctx, d->filter, 2, fglobal, flocal, nw, nw ? wl : NULL, ev, "wino_filter");
+}
+
 static clconv_status winograd_enqueue(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b, cl_mem y,
                                     cl_mem workspace, cl_uint num_wait,
                                     const cl_event *wait_list, cl_event *done)
@@ -232,9 +251,7 @@ static clconv_status winograd_enqueue(clconv_plan *plan, cl_mem x, cl_mem w, cl_
     clconv_run_waits fwaits;
     if ((st = clconv_run_begin(plan, num_wait, wait_list, &fwaits)))
         return st;
-    int64_t cin_g = p->in_channels / p->groups;
-    if ((st = clconv_set_arg(ctx, d->filter, 0, sizeof(cl_mem), &w, "wino_filter")) ||
-        (st = clconv_set_arg(ctx, d->input, 0, sizeof(cl_mem), &x, "wino_input")) ||
+    if ((st = clconv_set_arg(ctx, d->input, 0, sizeof(cl_mem), &x, "wino_input")) ||
         (st = clconv_set_arg(ctx, d->input, 1, sizeof(cl_mem), &workspace, "wino_input")) ||
         (st = clconv_set_arg(ctx, plan->kernel, 1, sizeof(cl_mem), &workspace, "wino_gemm")) ||
         (st = clconv_set_arg(ctx, d->output, 0, sizeof(cl_mem), &workspace, "wino_output")) ||
@@ -245,15 +262,14 @@ static clconv_status winograd_enqueue(clconv_plan *plan, cl_mem x, cl_mem w, cl_
     }
 
     cl_event filt = NULL, prev = NULL, ev_in = NULL, ev_gemm = NULL;
-    size_t fglobal[2] = {round_up((size_t)(p->groups * d->ocbs), WINO_LOCAL_FILTER),
-                         ((size_t)cin_g + WINO_FILTER_CI - 1) / WINO_FILTER_CI};
-    /* Fixed local sizes: PoCL specializes a kernel per local size, so letting
-     * it choose would compile again for every shape. */
-    size_t flocal[2] = {WINO_LOCAL_FILTER, 1};
-    st = enqueue(ctx, d->filter, 2, fglobal, flocal, fwaits.n, fwaits.list, &filt, "wino_filter");
-    clconv_run_waits_free(&fwaits);
-    if (st)
-        return clconv_run_end(plan, st, NULL, done);
+    /* Without w the prepared filters are in d->u already, and the first input
+     * transform waits for what the filter transform would have. */
+    if (w) {
+        st = filter_enqueue(plan, w, fwaits.n, fwaits.list, &filt);
+        clconv_run_waits_free(&fwaits);
+        if (st)
+            return clconv_run_end(plan, st, NULL, done);
+    }
     const clconv_shape *in = &plan->info.input;
     for (int64_t n0 = 0; n0 < in->n; n0 += d->chunk) {
         int64_t nb = in->n - n0 < d->chunk ? in->n - n0 : d->chunk;
@@ -267,15 +283,17 @@ static clconv_status winograd_enqueue(clconv_plan *plan, cl_mem x, cl_mem w, cl_
         size_t iglobal[3] = {round_up(runs, WINO_LOCAL_RUNS), (size_t)in->c, (size_t)nb};
         size_t ilocal[3] = {WINO_LOCAL_RUNS, 1, 1};
         st = prev ? enqueue(ctx, d->input, 3, iglobal, ilocal, 1, &prev, &ev_in, "wino_input")
-                  : enqueue(ctx, d->input, 3, iglobal, ilocal, num_wait, wait_list, &ev_in,
-                            "wino_input");
+             : w  ? enqueue(ctx, d->input, 3, iglobal, ilocal, num_wait, wait_list, &ev_in,
+                            "wino_input")
+                  : enqueue(ctx, d->input, 3, iglobal, ilocal, fwaits.n,
+                            fwaits.n ? fwaits.list : NULL, &ev_in, "wino_input");
         if (st)
             break;
         cl_event gwait[2] = {ev_in, filt};
         size_t gglobal[3] = {plan->info.global_size[0], plan->info.global_size[1],
                              (size_t)(16 * nb * p->groups)};
-        if ((st = enqueue(ctx, plan->kernel, 3, gglobal, plan->info.local_size, 2, gwait, &ev_gemm,
-                          "wino_gemm")))
+        if ((st = enqueue(ctx, plan->kernel, 3, gglobal, plan->info.local_size, filt ? 2 : 1,
+                          gwait, &ev_gemm, "wino_gemm")))
             break;
         clReleaseEvent(ev_in);
         ev_in = NULL;
@@ -292,10 +310,26 @@ static clconv_status winograd_enqueue(clconv_plan *plan, cl_mem x, cl_mem w, cl_
             clReleaseEvent(prev);
         prev = out_ev;
     }
+    clconv_run_waits_free(&fwaits);
     if (ev_in)
         clReleaseEvent(ev_in);
-    clReleaseEvent(filt);
+    if (filt)
+        clReleaseEvent(filt);
     return clconv_run_end(plan, st, prev, done);
+}
+
+/* Transforms constant filters into d->u once (ordered like a run). */
+static clconv_status winograd_prepare(clconv_plan *plan, cl_mem w, cl_uint num_wait,
+                                      const cl_event *wait_list, cl_event *done)
+{
+    clconv_run_waits waits;
+    clconv_status st = clconv_run_begin(plan, num_wait, wait_list, &waits);
+    if (st)
+        return st;
+    cl_event filt = NULL;
+    st = filter_enqueue(plan, w, waits.n, waits.list, &filt);
+    clconv_run_waits_free(&waits);
+    return clconv_run_end(plan, st, filt, done);
 }
 
 static clconv_status winograd_plan(clconv_plan *plan, const clconv_plan_options *opts)
@@ -310,4 +344,6 @@ static clconv_status winograd_run(clconv_plan *plan, const clconv_run_args *a)
                       a->done);
 }
 
-const clconv_algo clconv_conv2d_winograd = {CLCONV_OP_CONV2D, CLCONV_ALGO_WINOGRAD, winograd_plan, winograd_run, wino_destroy};
+const clconv_algo clconv_conv2d_winograd = {
+    .op = CLCONV_OP_CONV2D, .id = CLCONV_ALGO_WINOGRAD, .plan = winograd_plan,
+    .run = winograd_run, .destroy = wino_destroy, .prepare = winograd_prepare};

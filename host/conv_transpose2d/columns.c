@@ -98,6 +98,6 @@ static clconv_status columns_plan(clconv_plan *plan, const clconv_plan_options *
                            &plan->info.output, opts);
 }
 
-const clconv_algo clconv_ct_columns = {CLCONV_OP_CONV_TRANSPOSE2D, CLCONV_ALGO_TRANSPOSED_COLUMNS,
-    columns_plan,
-    clconv_run_one_kernel, clconv_ct_destroy};
+const clconv_algo clconv_ct_columns = {
+    .op = CLCONV_OP_CONV_TRANSPOSE2D, .id = CLCONV_ALGO_TRANSPOSED_COLUMNS,
+    .plan = columns_plan, .run = clconv_run_one_kernel, .destroy = clconv_ct_destroy};

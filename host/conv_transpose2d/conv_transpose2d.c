@@ -245,10 +245,20 @@ clconv_status clconv_conv_transpose2d_enqueue(clconv_plan *plan, cl_mem x, cl_me
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
                            "workspace: must not be the same buffer as x, w, b or y");
     const clconv_run_args a = {x, w, b, y, workspace, num_wait, wait_list, done};
-    pthread_mutex_lock(&plan->lock);
-    st = plan->algo->run(plan, &a);
-    pthread_mutex_unlock(&plan->lock);
-    return st;
+    return clconv_plan_dispatch(plan, &a);
+}
+
+clconv_status clconv_conv_transpose2d_prepare(clconv_plan *plan, cl_mem w, cl_uint num_wait,
+                                              const cl_event *wait_list, cl_event *done)
+{
+    if (!plan)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "plan: NULL, expected a plan");
+    if (plan->op != CLCONV_OP_CONV_TRANSPOSE2D)
+        return clconv_fail(plan->ctx, CLCONV_ERROR_WRONG_PLAN,
+                           "clconv_conv_transpose2d_prepare: the plan was made for another "
+                           "operator (%s); expected a conv_transpose2d plan",
+                           clconv_algorithm_name(plan->info.algorithm));
+    return clconv_plan_prepare(plan, w, num_wait, wait_list, done);
 }
 
 clconv_status clconv_conv_transpose2d_host(clconv_context *ctx,

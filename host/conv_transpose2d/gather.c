@@ -74,6 +74,6 @@ static clconv_status gather_plan(clconv_plan *plan, const clconv_plan_options *o
                           &plan->info.output, opts);
 }
 
-const clconv_algo clconv_ct_gather = {CLCONV_OP_CONV_TRANSPOSE2D, CLCONV_ALGO_TRANSPOSED_GATHER,
-    gather_plan,
-    clconv_run_one_kernel, clconv_ct_destroy};
+const clconv_algo clconv_ct_gather = {
+    .op = CLCONV_OP_CONV_TRANSPOSE2D, .id = CLCONV_ALGO_TRANSPOSED_GATHER, .plan = gather_plan,
+    .run = clconv_run_one_kernel, .destroy = clconv_ct_destroy};

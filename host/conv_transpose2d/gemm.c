@@ -191,6 +191,6 @@ static clconv_status gemm_plan(clconv_plan *plan, const clconv_plan_options *opt
                         &plan->info.output);
 }
 
-const clconv_algo clconv_ct_gemm = {CLCONV_OP_CONV_TRANSPOSE2D, CLCONV_ALGO_TRANSPOSED_GEMM,
-    gemm_plan,
-    ct_run_gemm, clconv_ct_destroy};
+const clconv_algo clconv_ct_gemm = {
+    .op = CLCONV_OP_CONV_TRANSPOSE2D, .id = CLCONV_ALGO_TRANSPOSED_GEMM, .plan = gemm_plan,
+    .run = ct_run_gemm, .destroy = clconv_ct_destroy};

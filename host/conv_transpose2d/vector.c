@@ -150,7 +150,7 @@ static clconv_status ct_run_vector(clconv_plan *plan, const clconv_run_args *a)
     clconv_status st = clconv_run_begin(plan, num_wait, wait_list, &waits);
     if (st)
         return st;
-    if ((st = clconv_set_arg(ctx, d->pack, 0, sizeof(cl_mem), &w, "conv_transpose2d_pack")) ||
+    if ((w && (st = clconv_set_arg(ctx, d->pack, 0, sizeof(cl_mem), &w, "conv_transpose2d_pack"))) ||
         (st = clconv_set_arg(ctx, plan->kernel, 0, sizeof(cl_mem), &x,
                              "conv_transpose2d_vector")) ||
         (st = clconv_set_arg(ctx, plan->kernel, 2, sizeof(cl_mem), b ? &b : NULL,
@@ -161,6 +161,12 @@ static clconv_status ct_run_vector(clconv_plan *plan, const clconv_run_args *a)
         return st;
     }
     cl_event packed = NULL, ran = NULL;
+    if (!w) { /* the prepared weights are packed already */
+        st = clconv_plan_enqueue(plan, waits.n, waits.n ? waits.list : NULL,
+                                 done || clconv_run_wants_event(plan) ? &ran : NULL);
+        clconv_run_waits_free(&waits);
+        return clconv_run_end(plan, st, ran, done);
+    }
     cl_int err = clEnqueueNDRangeKernel(ctx->queue, d->pack, 1, NULL, &d->pack_global, NULL,
                                         waits.n, waits.list, &packed);
     clconv_run_waits_free(&waits);
@@ -185,6 +191,32 @@ static clconv_status vector_plan(clconv_plan *plan, const clconv_plan_options *o
                           &plan->info.output, opts);
 }
 
-const clconv_algo clconv_ct_vector = {CLCONV_OP_CONV_TRANSPOSE2D, CLCONV_ALGO_TRANSPOSED_VECTOR,
-    vector_plan,
-    ct_run_vector, clconv_ct_destroy};
+/* Packs constant weights once (ordered like a run: the next run waits for
+ * it on an out-of-order queue). */
+static clconv_status pack_prepare(clconv_plan *plan, cl_mem w, cl_uint num_wait,
+                                  const cl_event *wait_list, cl_event *done)
+{
+    clconv_context *ctx = plan->ctx;
+    ct_data *d = plan->state;
+    clconv_run_waits waits;
+    clconv_status st = clconv_run_begin(plan, num_wait, wait_list, &waits);
+    if (st)
+        return st;
+    if ((st = clconv_set_arg(ctx, d->pack, 0, sizeof(cl_mem), &w, "conv_transpose2d_pack"))) {
+        clconv_run_waits_free(&waits);
+        return st;
+    }
+    cl_event packed = NULL;
+    cl_int err = clEnqueueNDRangeKernel(ctx->queue, d->pack, 1, NULL, &d->pack_global, NULL,
+                                        waits.n, waits.list, &packed);
+    clconv_run_waits_free(&waits);
+    if (err != CL_SUCCESS)
+        return clconv_run_end(plan, clconv_fail_cl(ctx, err,
+                                                   "clEnqueueNDRangeKernel(conv_transpose2d_pack)"),
+                              NULL, done);
+    return clconv_run_end(plan, CLCONV_SUCCESS, packed, done);
+}
+
+const clconv_algo clconv_ct_vector = {
+    .op = CLCONV_OP_CONV_TRANSPOSE2D, .id = CLCONV_ALGO_TRANSPOSED_VECTOR, .plan = vector_plan,
+    .run = ct_run_vector, .destroy = clconv_ct_destroy, .prepare = pack_prepare};
