@@ -19,6 +19,17 @@ EXTRA=()
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" -DCLCONV_WERROR=ON \
       -DCLCONV_SANITIZE=address,undefined "${EXTRA[@]}"
 cmake --build "$BUILD" -j "$(nproc)"
+# The sanitizer pass checks clconv on PoCL only: with other OpenCL
+# implementations installed (Mesa's clover and rusticl for the portability
+# stages), the ICD loader would load them into every test process too, and
+# LeakSanitizer's tracer crashes on rusticl's threads. A private vendors
+# directory naming PoCL alone keeps them out.
+if [ -z "${OCL_ICD_VENDORS:-}" ] && [ -f /etc/OpenCL/vendors/pocl.icd ]; then
+  case "$BUILD" in /*) ICD_DIR="$BUILD/icd-pocl-only" ;; *) ICD_DIR="$PWD/$BUILD/icd-pocl-only" ;; esac
+  mkdir -p "$ICD_DIR"
+  cp /etc/OpenCL/vendors/pocl.icd "$ICD_DIR/"
+  export OCL_ICD_VENDORS="$ICD_DIR"
+fi
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
