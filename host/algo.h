@@ -26,6 +26,12 @@ typedef struct clconv_run_args {
 typedef struct clconv_algo {
     clconv_op op;          /* the operator it serves */
     clconv_algorithm id;   /* its public enum value (clconv_algorithm_name names it) */
+    /* Whether its kernels cover the layer in plan (params and shapes set, no
+     * device work): UNSUPPORTED with the reason, else SUCCESS. NULL: every
+     * valid layer. Device limits (local memory, work-group sizes) may still
+     * make plan() fail. clconv_plan_build_with calls it before plan(), which
+     * may then rely on it. */
+    clconv_status (*applies)(const clconv_plan *plan);
     /* Completes plan for this algorithm: kernels, plan->state, info (algorithm,
      * sizes, workspace). The operator file has validated the parameters and
      * filled plan->params, info.input / output and the buffer sizes.
@@ -70,9 +76,42 @@ clconv_status clconv_plan_prepare(clconv_plan *plan, cl_mem w, cl_uint num_wait,
  * (registry.c). */
 clconv_status clconv_plan_dispatch(clconv_plan *plan, const clconv_run_args *a);
 
+/* Whether `algorithm` of plan's operator covers plan's layer (its applies();
+ * AUTO always does); UNSUPPORTED naming the reason (registry.c). */
+clconv_status clconv_algo_supported(const clconv_plan *plan, clconv_algorithm algorithm);
+
 /* Undoes an algorithm's build: its state, kernel, ordering and the info
  * fields it set; params, shapes and buffer sizes stay. */
 void clconv_plan_reset(clconv_plan *plan);
+
+/* ---- packed weights (packed.c): direct-vector, transposed-vector ----------- */
+
+/* A repack kernel (argument 0 the weights, 1 the packed buffer, 2.. ints)
+ * and the plan-owned buffer it fills. */
+typedef struct clconv_packer {
+    cl_mem packed;
+    cl_kernel pack;
+    const char *name;    /* the repack kernel's name, for messages */
+    cl_uint dim;
+    size_t global[2];
+} clconv_packer;
+
+/* After plan->kernel is built: creates the packed buffer of `floats` floats
+ * (info.plan_device_bytes; the plan becomes ordered), the repack kernel
+ * `kernel` of kernels/<file>.cl with the plan's build options and its int
+ * arguments, and sets the buffer as plan->kernel's argument 1. */
+clconv_status clconv_packer_init(clconv_plan *plan, clconv_packer *pk, const char *file,
+                                 const char *kernel, size_t floats, cl_uint dim,
+                                 const size_t global[2], const cl_int *args, size_t nargs);
+void clconv_packer_release(clconv_packer *pk);
+
+/* A run: pack a->w (skipped when NULL: prepared), then plan->kernel on x,
+ * b, y (arguments 0, 2, 3); ordered with the plan's other runs. */
+clconv_status clconv_packed_run(clconv_plan *plan, clconv_packer *pk, const clconv_run_args *a);
+
+/* The algorithm's prepare(): packs w once, ordered like a run. */
+clconv_status clconv_packed_prepare(clconv_plan *plan, clconv_packer *pk, cl_mem w,
+                                    cl_uint num_wait, const cl_event *wait_list, cl_event *done);
 
 /* ---- conv2d (host/conv2d/) ------------------------------------------------- */
 

@@ -105,9 +105,12 @@ typedef enum clconv_op {
 struct clconv_plan {
     clconv_context *ctx;
     clconv_op op;
-    clconv_plan_info info;
+    clconv_plan_info info;            /* the public report (clconv_plan_get_info), never read
+                                       * to enqueue */
     cl_kernel kernel;                 /* main kernel (owned) */
     cl_uint work_dim;
+    size_t global_size[3], local_size[3]; /* plan->kernel's NDRange (clconv_plan_enqueue);
+                                           * copied into the info */
     pthread_mutex_t lock;             /* serializes argument setting + enqueue */
     size_t x_bytes, w_bytes, b_bytes, y_bytes, aux_bytes; /* required buffer sizes */
     /* Run ordering (plan.c, clconv_run_begin / clconv_run_end). ordered: every
@@ -140,6 +143,14 @@ struct clconv_plan {
 
 /* Allocates a zeroed plan with its mutex initialised. */
 clconv_status clconv_plan_alloc(clconv_context *ctx, clconv_op op, clconv_plan **out);
+
+/* A plan of a weighted operator (conv2d, conv_transpose2d) with its shapes,
+ * buffer sizes (x and y from the shapes, `weights` floats of w, `bias`
+ * floats of b, 0 without bias), flops = 2 * macs and bytes. */
+clconv_status clconv_plan_alloc_weighted(clconv_context *ctx, clconv_op op,
+                                         const clconv_shape *input, const clconv_shape *output,
+                                         size_t weights, int64_t bias, double macs,
+                                         clconv_plan **out);
 
 /* Checks that buf is not NULL and holds at least need bytes; name is the
  * argument's name for the message. */

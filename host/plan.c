@@ -44,6 +44,26 @@ clconv_status clconv_plan_alloc(clconv_context *ctx, clconv_op op, clconv_plan *
     return CLCONV_SUCCESS;
 }
 
+clconv_status clconv_plan_alloc_weighted(clconv_context *ctx, clconv_op op,
+                                         const clconv_shape *input, const clconv_shape *output,
+                                         size_t weights, int64_t bias, double macs,
+                                         clconv_plan **out)
+{
+    clconv_status st = clconv_plan_alloc(ctx, op, out);
+    if (st)
+        return st;
+    clconv_plan *plan = *out;
+    plan->info.input = *input;
+    plan->info.output = *output;
+    plan->x_bytes = clconv_shape_elements_checked(input) * sizeof(float);
+    plan->w_bytes = weights * sizeof(float);
+    plan->b_bytes = (size_t)bias * sizeof(float);
+    plan->y_bytes = clconv_shape_elements_checked(output) * sizeof(float);
+    plan->info.flops = 2.0 * macs;
+    plan->info.bytes = (double)(plan->x_bytes + plan->w_bytes + plan->b_bytes + plan->y_bytes);
+    return CLCONV_SUCCESS;
+}
+
 void clconv_plan_destroy(clconv_plan *plan)
 {
     if (!plan)
@@ -70,6 +90,8 @@ clconv_status clconv_plan_get_info(const clconv_plan *plan, clconv_plan_info *in
         return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "%s: NULL, expected a pointer",
                            plan ? "info" : "plan");
     *info = plan->info;
+    memcpy(info->global_size, plan->global_size, sizeof info->global_size);
+    memcpy(info->local_size, plan->local_size, sizeof info->local_size);
     return CLCONV_SUCCESS;
 }
 
@@ -155,7 +177,7 @@ clconv_status clconv_plan_enqueue(clconv_plan *plan, cl_uint num_wait, const cl_
                            "num_wait = %u with wait_list %s: both must be given or neither",
                            num_wait, wait_list ? "set" : "NULL");
     cl_int err = clEnqueueNDRangeKernel(plan->ctx->queue, plan->kernel, plan->work_dim, NULL,
-                                        plan->info.global_size, plan->info.local_size, num_wait,
+                                        plan->global_size, plan->local_size, num_wait,
                                         wait_list, done);
     if (err != CL_SUCCESS) {
         if (done)

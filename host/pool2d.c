@@ -413,19 +413,19 @@ static clconv_status pool2d_plan_build(clconv_plan *plan, const clconv_pool2d_pa
         if (lp > ctx->max_item_sizes[2])
             lp = ctx->max_item_sizes[2];
         plan->work_dim = 3;
-        plan->info.local_size[0] = lc;
-        plan->info.local_size[1] = lh;
-        plan->info.local_size[2] = lp;
-        plan->info.global_size[0] = (size_t)((ncols + (int64_t)lc - 1) / (int64_t)lc) * lc;
-        plan->info.global_size[1] = (size_t)((rows_dim + (int64_t)lh - 1) / (int64_t)lh) * lh;
-        plan->info.global_size[2] = (size_t)((planes + (int64_t)lp - 1) / (int64_t)lp) * lp;
+        plan->local_size[0] = lc;
+        plan->local_size[1] = lh;
+        plan->local_size[2] = lp;
+        plan->global_size[0] = (size_t)((ncols + (int64_t)lc - 1) / (int64_t)lc) * lc;
+        plan->global_size[1] = (size_t)((rows_dim + (int64_t)lh - 1) / (int64_t)lh) * lh;
+        plan->global_size[2] = (size_t)((planes + (int64_t)lp - 1) / (int64_t)lp) * lp;
         items = planes;
     } else {
         plan->work_dim = 1;
-        plan->info.local_size[0] = wg;
-        plan->info.local_size[1] = plan->info.local_size[2] = 1;
-        plan->info.global_size[0] = (size_t)((work + (int64_t)wg - 1) / (int64_t)wg) * wg;
-        plan->info.global_size[1] = plan->info.global_size[2] = 1;
+        plan->local_size[0] = wg;
+        plan->local_size[1] = plan->local_size[2] = 1;
+        plan->global_size[0] = (size_t)((work + (int64_t)wg - 1) / (int64_t)wg) * wg;
+        plan->global_size[1] = plan->global_size[2] = 1;
     }
 
     /* Arguments 0..2 (x, y, indices) are set per run. */

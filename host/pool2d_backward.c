@@ -79,10 +79,10 @@ static clconv_status backward_plan_build(clconv_plan *plan, const clconv_pool2d_
     const int64_t items = in->n * in->c * in->h * in->w;
     plan->work_dim = 1;
     plan->info.algorithm = CLCONV_ALGO_POOL;
-    plan->info.local_size[0] = wg;
-    plan->info.local_size[1] = plan->info.local_size[2] = 1;
-    plan->info.global_size[0] = (size_t)((items + (int64_t)wg - 1) / (int64_t)wg) * wg;
-    plan->info.global_size[1] = plan->info.global_size[2] = 1;
+    plan->local_size[0] = wg;
+    plan->local_size[1] = plan->local_size[2] = 1;
+    plan->global_size[0] = (size_t)((items + (int64_t)wg - 1) / (int64_t)wg) * wg;
+    plan->global_size[1] = plan->global_size[2] = 1;
     plan->info.local_mem_bytes = 0;
 
     /* Arguments 0..3 (dy, indices, x, dx) are set per run. */

@@ -54,8 +54,8 @@ void clconv_plan_reset(clconv_plan *plan)
     plan->info.algorithm = CLCONV_ALGO_AUTO;
     plan->info.workspace_bytes = plan->info.plan_device_bytes = 0;
     plan->info.local_mem_bytes = 0;
-    memset(plan->info.local_size, 0, sizeof plan->info.local_size);
-    memset(plan->info.global_size, 0, sizeof plan->info.global_size);
+    memset(plan->local_size, 0, sizeof plan->local_size);
+    memset(plan->global_size, 0, sizeof plan->global_size);
     plan->info.build_options[0] = '\0';
     plan->info.kernel_name[0] = '\0';
 }
@@ -63,9 +63,12 @@ void clconv_plan_reset(clconv_plan *plan)
 clconv_status clconv_plan_build_with(clconv_plan *plan, const clconv_algo *algo,
                                      const clconv_plan_options *opts)
 {
+    clconv_status st = algo->applies ? algo->applies(plan) : CLCONV_SUCCESS;
+    if (st)
+        return st;
     plan->algo = algo;
     plan->info.algorithm = algo->id;
-    clconv_status st = algo->plan(plan, opts);
+    st = algo->plan(plan, opts);
     if (st)
         clconv_plan_reset(plan);
     return st;
@@ -170,4 +173,19 @@ clconv_status clconv_plan_dispatch(clconv_plan *plan, const clconv_run_args *a)
     free(waits);
     pthread_mutex_unlock(&plan->lock);
     return st;
+}
+
+clconv_status clconv_algo_supported(const clconv_plan *plan, clconv_algorithm algorithm)
+{
+    if (algorithm == CLCONV_ALGO_AUTO)
+        return CLCONV_SUCCESS;
+    /* Backward-data plans run the transposed-convolution algorithms. */
+    clconv_op op = plan->op == CLCONV_OP_CONV2D_BACKWARD_DATA ? CLCONV_OP_CONV_TRANSPOSE2D
+                                                              : plan->op;
+    const clconv_algo *a = clconv_algo_lookup(op, algorithm);
+    if (!a)
+        return clconv_fail(plan->ctx, CLCONV_ERROR_UNSUPPORTED, "%s is not an algorithm of this "
+                           "operator; expected %s", clconv_algorithm_name(algorithm),
+                           clconv_algo_names(op));
+    return a->applies ? a->applies(plan) : CLCONV_SUCCESS;
 }

@@ -378,6 +378,19 @@ clconv_status clconv_conv2d_plan_create(clconv_context *ctx, const clconv_conv2d
                                         const clconv_shape *input,
                                         const clconv_plan_options *options, clconv_plan **out);
 
+/* Whether `algorithm` can compute this layer: CLCONV_SUCCESS, or
+ * CLCONV_ERROR_UNSUPPORTED with the reason in clconv_last_error(ctx) (e.g.
+ * winograd needs 3x3 / stride 1 / dilation 1, direct-depthwise one input
+ * channel per group, direct-pointwise at least 4 pixels in its grid).
+ * Checks the parameters first (clconv_conv2d_validate's errors); AUTO is
+ * always supported. Compiles nothing and touches no device: a plan with that
+ * algorithm can still fail on a device limit (local memory, work-group
+ * size), which clconv_conv2d_plan_create reports. */
+clconv_status clconv_conv2d_algorithm_supported(clconv_context *ctx,
+                                                const clconv_conv2d_params *params,
+                                                const clconv_shape *input,
+                                                clconv_algorithm algorithm);
+
 /* Enqueues the convolution on the context's queue: y = act(conv(x, w) + b).
  * x: input [n,c,h,w]; w: weights, or NULL to use the weights given to
  * clconv_conv2d_prepare; b: bias (NULL when the plan has no bias);
@@ -731,6 +744,12 @@ clconv_status clconv_conv_transpose2d_plan_create(clconv_context *ctx,
 clconv_status clconv_conv_transpose2d_run(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b,
                                           cl_mem y, cl_mem workspace, cl_uint num_wait,
                                           const cl_event *wait_list, cl_event *done);
+
+/* clconv_conv2d_algorithm_supported for conv_transpose2d (its four
+ * algorithms cover every valid layer; other values are UNSUPPORTED). */
+clconv_status clconv_conv_transpose2d_algorithm_supported(
+    clconv_context *ctx, const clconv_conv_transpose2d_params *params, const clconv_shape *input,
+    clconv_algorithm algorithm);
 
 /* clconv_conv2d_prepare for conv_transpose2d / conv_transpose1d plans
  * (transposed-vector repacks the weights once; the others keep a copy);

@@ -1,6 +1,6 @@
 /* conv2d: the seeds' worked examples, a randomized sweep over every parameter
  * against the CPU reference, edge shapes, bad input and the program cache. */
-#include "testutil.h"
+#include "conv2d_tester.h"
 
 #include <float.h>
 #include <math.h>
@@ -13,102 +13,28 @@ static const clconv_algorithm ALGOS[] = {CLCONV_ALGO_DIRECT_TILED, CLCONV_ALGO_D
                                          CLCONV_ALGO_DIRECT_VECTOR, CLCONV_ALGO_DIRECT_DEPTHWISE,
                                          CLCONV_ALGO_DIRECT_POINTWISE};
 
-/* direct-depthwise serves only one input channel per group; direct-pointwise
- * needs at least 4 pixels in its wide grid (output rows x (output width +
- * the columns the kernel reaches past it)). */
+/* Whether the library says algorithm a covers the layer (direct-depthwise:
+ * one input channel per group; direct-pointwise: 4 pixels in its grid). */
 static bool algo_applies(clconv_algorithm a, const clconv_conv2d_params *p, const clconv_shape *in)
 {
-    if (a == CLCONV_ALGO_DIRECT_POINTWISE) {
-        clconv_shape os;
-        if (clconv_conv2d_output_shape(p, in, &os) != CLCONV_SUCCESS)
-            return false;
-        return os.h * (os.w + (p->kernel_w - 1) * p->dilation_w / p->stride_w) >= 4;
-    }
-    return a != CLCONV_ALGO_DIRECT_DEPTHWISE || p->in_channels == p->groups;
+    return clconv_conv2d_algorithm_supported(tu_ctx(), p, in, a) == CLCONV_SUCCESS;
 }
 #define N_ALGOS (sizeof ALGOS / sizeof ALGOS[0])
 /* The random sweep draws from the first four; direct-pointwise has its own. */
 #define N_SWEEP_ALGOS 4
 
-/* Runs p on the device with guarded buffers; returns the output (caller frees).
- * Fails the test on any error or on a write outside y. */
+/* Runs p on the device through the shared tester; returns the output
+ * (caller frees) and its shape. */
 static float *device_conv(const clconv_conv2d_params *p, const clconv_shape *in, const float *x,
                           const float *w, const float *b, const clconv_plan_options *opt,
                           clconv_shape *out_shape)
 {
-    clconv_context *ctx = tu_ctx();
-    clconv_plan *plan = NULL;
-    clconv_status st = clconv_conv2d_plan_create(ctx, p, in, opt, &plan);
-    ck_assert_msg(st == CLCONV_SUCCESS, "plan: %s: %s", clconv_status_string(st),
-                  clconv_last_error(ctx));
     clconv_plan_info info;
-    ck_assert_int_eq(clconv_plan_get_info(plan, &info), CLCONV_SUCCESS);
-    if (opt && opt->algorithm != CLCONV_ALGO_AUTO)
-        ck_assert_int_eq(info.algorithm, opt->algorithm);
-    clconv_shape ws = clconv_conv2d_weight_shape(p);
-    size_t nx = clconv_shape_elements(*in), nw = clconv_shape_elements(ws);
-    size_t ny = clconv_shape_elements(info.output);
-    tu_guarded gx = tu_guarded_create(ctx, nx * 4, x);
-    tu_guarded gw = tu_guarded_create(ctx, nw * 4, w);
-    tu_guarded gb = {0};
-    if (p->has_bias)
-        gb = tu_guarded_create(ctx, (size_t)p->out_channels * 4, b);
-    tu_guarded gy = tu_guarded_create(ctx, ny * 4, NULL);
-    cl_event done = NULL;
-    st = clconv_conv2d_run(plan, gx.buf, gw.buf, p->has_bias ? gb.buf : NULL, gy.buf, NULL, 0,
-                           NULL, &done);
-    ck_assert_msg(st == CLCONV_SUCCESS, "run: %s", clconv_last_error(ctx));
-    ck_assert_int_eq(clWaitForEvents(1, &done), CL_SUCCESS);
-    clReleaseEvent(done);
-    float *y = tu_alloc(ny);
-    ck_assert_msg(tu_guarded_read(ctx, &gy, y), "%s wrote outside the output buffer (%s)",
-                  info.kernel_name, info.build_options);
-    ck_assert_msg(tu_guarded_read(ctx, &gx, NULL) && tu_guarded_read(ctx, &gw, NULL),
-                  "input guard bands changed");
-    tu_guarded_release(&gx);
-    tu_guarded_release(&gw);
-    tu_guarded_release(&gb);
-    tu_guarded_release(&gy);
-    clconv_plan_destroy(plan);
+    float *y = tu_conv2d_run(tu_ctx(), p, in, x, w, b, opt, &info,
+                             opt ? clconv_algorithm_name(opt->algorithm) : "auto");
     if (out_shape)
         *out_shape = info.output;
     return y;
-}
-
-static void expect_values(const float *got, const float *want, size_t n, const char *what)
-{
-    for (size_t i = 0; i < n; i++)
-        ck_assert_msg(got[i] == want[i], "%s: element %zu = %g, expected %g", what, i, got[i],
-                      want[i]);
-}
-
-/* Golden check on both device algorithms and the reference. */
-static void golden(const clconv_conv2d_params *p, const clconv_shape *in, const float *x,
-                   const float *w, const float *b, const float *want, size_t nwant)
-{
-    clconv_shape os;
-    ck_assert_int_eq(clconv_conv2d_output_shape(p, in, &os), CLCONV_SUCCESS);
-    ck_assert_uint_eq(clconv_shape_elements(os), nwant);
-    float *ref = tu_alloc(nwant);
-    ck_assert_int_eq(clconv_ref_conv2d(p, in, x, w, b, ref), CLCONV_SUCCESS);
-    expect_values(ref, want, nwant, "reference");
-    for (size_t a = 0; a < N_ALGOS; a++) {
-        if (!algo_applies(ALGOS[a], p, in))
-            continue;
-        /* direct-pointwise's other kernels: the edge shapes and its sweep
-         * (each of these shapes would be one more program to compile) */
-        if (ALGOS[a] == CLCONV_ALGO_DIRECT_POINTWISE && (p->kernel_h != 1 || p->kernel_w != 1))
-            continue;
-        clconv_plan_options o = {.algorithm = ALGOS[a]};
-        float *y = device_conv(p, in, x, w, b, &o, NULL);
-        expect_values(y, want, nwant, clconv_algorithm_name(ALGOS[a]));
-        free(y);
-    }
-    float *y = tu_alloc(nwant);
-    ck_assert_int_eq(clconv_conv2d_host(tu_ctx(), p, in, x, w, b, y), CLCONV_SUCCESS);
-    expect_values(y, want, nwant, "clconv_conv2d_host");
-    free(y);
-    free(ref);
 }
 
 START_TEST(seed_corr2d_3x3)
@@ -117,7 +43,7 @@ START_TEST(seed_corr2d_3x3)
     float x[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, w[4] = {0, 1, 2, 3}, want[4] = {19, 25, 37, 43};
     clconv_conv2d_params p = clconv_conv2d_default_params(1, 1, 2, 2);
     clconv_shape in = {1, 1, 3, 3};
-    golden(&p, &in, x, w, NULL, want, 4);
+    tu_conv2d_golden(&p, &in, x, w, NULL, want, 4);
 }
 END_TEST
 
@@ -134,16 +60,16 @@ START_TEST(seed_edge_6x8)
     float w[2] = {1, -1};
     clconv_conv2d_params p = clconv_conv2d_default_params(1, 1, 1, 2);
     clconv_shape in = {1, 1, 6, 8};
-    golden(&p, &in, x, w, NULL, want, 42);
+    tu_conv2d_golden(&p, &in, x, w, NULL, want, 42);
 
     /* The same through the 1-D interface, row by row as a batch of 6. */
     clconv_conv1d_params q = {.in_channels = 1, .out_channels = 1, .kernel = 2, .stride = 1,
                               .dilation = 1, .groups = 1};
     float y[42];
     ck_assert_int_eq(clconv_conv1d_host(tu_ctx(), &q, 6, 8, x, w, NULL, y), CLCONV_SUCCESS);
-    expect_values(y, want, 42, "conv1d");
+    tu_expect_values(y, want, 42, "conv1d");
     ck_assert_int_eq(clconv_ref_conv1d(&q, 6, 8, x, w, NULL, y), CLCONV_SUCCESS);
-    expect_values(y, want, 42, "ref conv1d");
+    tu_expect_values(y, want, 42, "ref conv1d");
     int64_t len;
     ck_assert_int_eq(clconv_conv1d_output_length(&q, 8, &len), CLCONV_SUCCESS);
     ck_assert_int_eq(len, 7);
@@ -157,7 +83,39 @@ START_TEST(seed_laplacian_5x5)
     float want[9] = {-2, -1, -2, -1, 0, -2, -1, -2, 2};
     clconv_conv2d_params p = clconv_conv2d_default_params(1, 1, 3, 3);
     clconv_shape in = {1, 1, 5, 5};
-    golden(&p, &in, x, w, NULL, want, 9);
+    tu_conv2d_golden(&p, &in, x, w, NULL, want, 9);
+}
+END_TEST
+
+START_TEST(seed_ones_8x8_pad1)
+{
+    float x[64], w[9], want[64];
+    for (int i = 0; i < 64; i++)
+        x[i] = 1;
+    for (int i = 0; i < 9; i++)
+        w[i] = 1;
+    for (int i = 0; i < 8; i++)
+        for (int j = 0; j < 8; j++) {
+            int edges = (i == 0 || i == 7) + (j == 0 || j == 7);
+            want[i * 8 + j] = edges == 2 ? 4 : edges == 1 ? 6 : 9;
+        }
+    clconv_conv2d_params p = clconv_conv2d_default_params(1, 1, 3, 3);
+    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
+    clconv_shape in = {1, 1, 8, 8};
+    tu_conv2d_golden(&p, &in, x, w, NULL, want, 64);
+
+    /* Bias and ReLU on the same: 2 channels, bias -5 clips the corners of channel 0. */
+    float w2[18], b[2] = {-5, 0.5f}, want2[128];
+    for (int i = 0; i < 18; i++)
+        w2[i] = 1;
+    for (int i = 0; i < 64; i++) {
+        want2[i] = want[i] - 5 < 0 ? 0 : want[i] - 5;
+        want2[64 + i] = want[i] + 0.5f;
+    }
+    p.out_channels = 2;
+    p.has_bias = 1;
+    p.activation = CLCONV_ACTIVATION_RELU;
+    tu_conv2d_golden(&p, &in, x, w2, b, want2, 128);
 }
 END_TEST
 
@@ -168,7 +126,7 @@ START_TEST(seed_multi_in_out)
     clconv_shape in = {1, 2, 3, 3};
     clconv_conv2d_params p = clconv_conv2d_default_params(2, 1, 2, 2);
     float want1[4] = {56, 72, 104, 120};
-    golden(&p, &in, x, k, NULL, want1, 4);
+    tu_conv2d_golden(&p, &in, x, k, NULL, want1, 4);
 
     /* K, K+1, K+2 stacked as three output channels. */
     float w3[24];
@@ -177,14 +135,14 @@ START_TEST(seed_multi_in_out)
             w3[o * 8 + i] = k[i] + (float)o;
     float want3[12] = {56, 72, 104, 120, 76, 100, 148, 172, 96, 128, 192, 224};
     p.out_channels = 3;
-    golden(&p, &in, x, w3, NULL, want3, 12);
+    tu_conv2d_golden(&p, &in, x, w3, NULL, want3, 12);
 
     /* With a bias and a fused ReLU that clips channel 0 only. */
     float b[3] = {-100, 0.5f, -200};
     float want_b[12] = {0, 0, 4, 20, 76.5f, 100.5f, 148.5f, 172.5f, 0, 0, 0, 24};
     p.has_bias = 1;
     p.activation = CLCONV_ACTIVATION_RELU;
-    golden(&p, &in, x, w3, b, want_b, 12);
+    tu_conv2d_golden(&p, &in, x, w3, b, want_b, 12);
 }
 END_TEST
 
@@ -204,7 +162,7 @@ START_TEST(seed_1x1_is_matmul)
         }
     clconv_conv2d_params p = clconv_conv2d_default_params(3, 2, 1, 1);
     clconv_shape in = {1, 3, 3, 3};
-    golden(&p, &in, x, w, NULL, want, 18);
+    tu_conv2d_golden(&p, &in, x, w, NULL, want, 18);
 }
 END_TEST
 
@@ -239,7 +197,7 @@ START_TEST(seed_shape_table)
             ck_assert_float_eq(ref[0], (float)nw);
         else
             ck_assert_float_lt(ref[0], (float)nw); /* the corner window hangs into padding */
-        golden(&p, &in, x, w, NULL, ref, (size_t)(out.h * out.w));
+        tu_conv2d_golden(&p, &in, x, w, NULL, ref, (size_t)(out.h * out.w));
         free(x);
         free(w);
         free(ref);
@@ -690,6 +648,69 @@ static void expect_invalid(clconv_conv2d_params p, clconv_shape in, clconv_statu
     ck_assert_int_eq(clconv_ref_conv2d(&p, &in, dummy, dummy, dummy, dummy), want);
 }
 
+/* clconv_conv2d_algorithm_supported: known answers with the reason, and
+ * agreement with plan creation over a sweep of small layers. */
+START_TEST(algorithm_supported)
+{
+    clconv_context *ctx = tu_ctx();
+    clconv_conv2d_params p = clconv_conv2d_default_params(4, 8, 5, 5);
+    clconv_shape in = {1, 4, 9, 9};
+    ck_assert_int_eq(clconv_conv2d_algorithm_supported(ctx, &p, &in, CLCONV_ALGO_AUTO),
+                     CLCONV_SUCCESS);
+    ck_assert_int_eq(clconv_conv2d_algorithm_supported(ctx, &p, &in, CLCONV_ALGO_GEMM),
+                     CLCONV_SUCCESS);
+    ck_assert_int_eq(clconv_conv2d_algorithm_supported(ctx, &p, &in, CLCONV_ALGO_WINOGRAD),
+                     CLCONV_ERROR_UNSUPPORTED);
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(ctx), "winograd: F(2x2,3x3) needs a 3x3"));
+    ck_assert_int_eq(clconv_conv2d_algorithm_supported(ctx, &p, &in,
+                                                       CLCONV_ALGO_DIRECT_DEPTHWISE),
+                     CLCONV_ERROR_UNSUPPORTED);
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(ctx), "one input channel per group"));
+    ck_assert_int_eq(clconv_conv2d_algorithm_supported(ctx, &p, &in,
+                                                       CLCONV_ALGO_TRANSPOSED_GATHER),
+                     CLCONV_ERROR_UNSUPPORTED);
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(ctx), "transposed-gather is not an algorithm"));
+    clconv_conv2d_params one = clconv_conv2d_default_params(4, 8, 1, 1);
+    clconv_shape dot = {1, 4, 1, 1};
+    ck_assert_int_eq(clconv_conv2d_algorithm_supported(ctx, &one, &dot,
+                                                       CLCONV_ALGO_DIRECT_POINTWISE),
+                     CLCONV_ERROR_UNSUPPORTED);
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(ctx), "at least 4 output pixels"));
+    p.stride_h = 0; /* the parameters are checked first */
+    ck_assert_int_eq(clconv_conv2d_algorithm_supported(ctx, &p, &in, CLCONV_ALGO_GEMM),
+                     CLCONV_ERROR_INVALID_VALUE);
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(ctx), "stride_h = 0"));
+    ck_assert_int_eq(clconv_conv2d_algorithm_supported(NULL, &one, &dot, CLCONV_ALGO_AUTO),
+                     CLCONV_ERROR_INVALID_VALUE);
+    /* Agreement: "supported" exactly when a plan with that algorithm is not
+     * refused as UNSUPPORTED (winograd / depthwise / pointwise on small
+     * layers with and without their conditions). */
+    tu_rng r = tu_rng_make(77);
+    const clconv_algorithm algos[] = {CLCONV_ALGO_WINOGRAD, CLCONV_ALGO_DIRECT_DEPTHWISE,
+                                      CLCONV_ALGO_DIRECT_POINTWISE};
+    for (int i = 0; i < 24; i++) {
+        int64_t g = tu_int(&r, 0, 1) ? 4 : 1, k = tu_int(&r, 0, 1) ? 3 : 1 + 2 * tu_int(&r, 0, 1);
+        clconv_conv2d_params q = clconv_conv2d_default_params(4, 8, k, k);
+        q.groups = g;
+        q.stride_h = q.stride_w = tu_int(&r, 1, 2);
+        q.pad_top = q.pad_bottom = q.pad_left = q.pad_right = tu_int(&r, 0, 1);
+        clconv_shape qi = {1, 4, tu_int(&r, 1, 7), tu_int(&r, 1, 7)};
+        if (clconv_conv2d_validate(&q, &qi) != CLCONV_SUCCESS)
+            continue;
+        clconv_algorithm a = algos[i % 3];
+        clconv_status sup = clconv_conv2d_algorithm_supported(ctx, &q, &qi, a);
+        clconv_plan_options o = {.algorithm = a};
+        clconv_plan *plan = NULL;
+        clconv_status made = clconv_conv2d_plan_create(ctx, &q, &qi, &o, &plan);
+        clconv_plan_destroy(plan);
+        ck_assert_msg((sup == CLCONV_SUCCESS) == (made != CLCONV_ERROR_UNSUPPORTED),
+                      "%s on %lldx%lld k%lld s%lld g%lld: supported %d, plan %d (%s)",
+                      clconv_algorithm_name(a), (long long)qi.h, (long long)qi.w, (long long)k,
+                      (long long)q.stride_h, (long long)g, sup, made, clconv_last_error(ctx));
+    }
+}
+END_TEST
+
 START_TEST(bad_parameters)
 {
     const clconv_conv2d_params ok = clconv_conv2d_default_params(4, 6, 3, 3);
@@ -973,6 +994,7 @@ static Suite *conv2d_suite(void)
     tcase_add_test(golden_tc, seed_corr2d_3x3);
     tcase_add_test(golden_tc, seed_edge_6x8);
     tcase_add_test(golden_tc, seed_laplacian_5x5);
+    tcase_add_test(golden_tc, seed_ones_8x8_pad1);
     tcase_add_test(golden_tc, seed_multi_in_out);
     tcase_add_test(golden_tc, seed_1x1_is_matmul);
     tcase_add_test(golden_tc, seed_shape_table);
@@ -990,6 +1012,7 @@ static Suite *conv2d_suite(void)
     suite_add_tcase(s, sweep);
     TCase *bad = tcase_create("bad-input");
     tcase_add_test(bad, bad_parameters);
+    tcase_add_test(bad, algorithm_supported);
     tcase_add_test(bad, bad_buffers);
     suite_add_tcase(s, bad);
     TCase *ctx = tcase_create("context");

@@ -1,8 +1,9 @@
-/* conv2d with CLCONV_ALGO_GEMM (im2col / 1x1 through CLBlast SGEMM): the
- * seeds' worked examples, a randomized sweep against the CPU reference, 1x1
+/* conv2d with CLCONV_ALGO_GEMM (im2col / 1x1 through CLBlast SGEMM; the
+ * seeds' worked examples run in test_conv2d across every algorithm): its
+ * plans' workspace and kernels, a randomized sweep against the CPU reference, 1x1
  * GEMMs straight on the caller's buffers, workspace chunking, the wait list
  * and completion event, an out-of-order queue and bad workspaces. */
-#include "testutil.h"
+#include "conv2d_tester.h"
 
 #include <float.h>
 #include <math.h>
@@ -10,57 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Runs p with the GEMM algorithm on guarded buffers (the workspace too) in
- * ctx; returns the output (caller frees). Fails the test on any error or a
- * write outside y or the workspace. info gets the plan's info when not NULL. */
+/* Runs p with the GEMM algorithm through the shared tester (guarded
+ * buffers, the workspace too) in ctx; returns the output (caller frees). */
 static float *gemm_conv_in(clconv_context *ctx, const clconv_conv2d_params *p,
                            const clconv_shape *in, const float *x, const float *w, const float *b,
-                           clconv_plan_info *info_out, const char *what)
+                           clconv_plan_info *info, const char *what)
 {
-    clconv_plan *plan = NULL;
-    clconv_plan_options opt = {.algorithm = CLCONV_ALGO_GEMM};
-    clconv_status st = clconv_conv2d_plan_create(ctx, p, in, &opt, &plan);
-    ck_assert_msg(st == CLCONV_SUCCESS, "%s: plan: %s: %s", what, clconv_status_string(st),
-                  clconv_last_error(ctx));
-    clconv_plan_info info;
-    ck_assert_int_eq(clconv_plan_get_info(plan, &info), CLCONV_SUCCESS);
-    ck_assert_int_eq(info.algorithm, CLCONV_ALGO_GEMM);
-    clconv_shape ws = clconv_conv2d_weight_shape(p);
-    size_t nx = clconv_shape_elements(*in), nw = clconv_shape_elements(ws);
-    size_t ny = clconv_shape_elements(info.output);
-    tu_guarded gx = tu_guarded_create(ctx, nx * 4, x);
-    tu_guarded gw = tu_guarded_create(ctx, nw * 4, w);
-    tu_guarded gb = {0}, gws = {0};
-    if (p->has_bias)
-        gb = tu_guarded_create(ctx, (size_t)p->out_channels * 4, b);
-    if (info.workspace_bytes)
-        gws = tu_guarded_create(ctx, info.workspace_bytes, NULL);
-    tu_guarded gy = tu_guarded_create(ctx, ny * 4, NULL);
-    cl_event done = NULL;
-    st = clconv_conv2d_run(plan, gx.buf, gw.buf, p->has_bias ? gb.buf : NULL, gy.buf,
-                           info.workspace_bytes ? gws.buf : NULL, 0, NULL, &done);
-    ck_assert_msg(st == CLCONV_SUCCESS, "%s: run: %s", what, clconv_last_error(ctx));
-    ck_assert_ptr_nonnull(done);
-    ck_assert_int_eq(clWaitForEvents(1, &done), CL_SUCCESS);
-    clReleaseEvent(done);
-    float *y = tu_alloc(ny);
-    ck_assert_msg(tu_guarded_read(ctx, &gy, y), "%s: gemm wrote outside the output buffer",
-                  what);
-    ck_assert_msg(tu_guarded_read(ctx, &gx, NULL) && tu_guarded_read(ctx, &gw, NULL),
-                  "%s: input guard bands changed", what);
-    if (info.workspace_bytes)
-        ck_assert_msg(tu_guarded_read(ctx, &gws, NULL),
-                      "%s: im2col wrote outside the workspace (%zu bytes)", what,
-                      info.workspace_bytes);
-    tu_guarded_release(&gx);
-    tu_guarded_release(&gw);
-    tu_guarded_release(&gb);
-    tu_guarded_release(&gws);
-    tu_guarded_release(&gy);
-    clconv_plan_destroy(plan);
-    if (info_out)
-        *info_out = info;
-    return y;
+    const clconv_plan_options opt = {.algorithm = CLCONV_ALGO_GEMM};
+    return tu_conv2d_run(ctx, p, in, x, w, b, &opt, info, what);
 }
 
 static float *gemm_conv(const clconv_conv2d_params *p, const clconv_shape *in, const float *x,
@@ -69,36 +27,17 @@ static float *gemm_conv(const clconv_conv2d_params *p, const clconv_shape *in, c
     return gemm_conv_in(tu_ctx(), p, in, x, w, b, info, what);
 }
 
-static void expect_values(const float *got, const float *want, size_t n, const char *what)
-{
-    for (size_t i = 0; i < n; i++)
-        ck_assert_msg(got[i] == want[i], "%s: element %zu = %g, expected %g", what, i, got[i],
-                      want[i]);
-}
-
-/* Golden check on the GEMM algorithm and the reference. */
-static void golden(const clconv_conv2d_params *p, const clconv_shape *in, const float *x,
-                   const float *w, const float *b, const float *want, size_t nwant)
-{
-    clconv_shape os;
-    ck_assert_int_eq(clconv_conv2d_output_shape(p, in, &os), CLCONV_SUCCESS);
-    ck_assert_uint_eq(clconv_shape_elements(os), nwant);
-    float *ref = tu_alloc(nwant);
-    ck_assert_int_eq(clconv_ref_conv2d(p, in, x, w, b, ref), CLCONV_SUCCESS);
-    expect_values(ref, want, nwant, "reference");
-    float *y = gemm_conv(p, in, x, w, b, NULL, "gemm");
-    expect_values(y, want, nwant, "gemm");
-    free(y);
-    free(ref);
-}
-
+/* The seeds' worked examples run through every algorithm, GEMM included, in
+ * test_conv2d (tu_conv2d_golden); here what is GEMM's own: its plans. */
 START_TEST(seed_corr2d_3x3)
 {
     /* corr2d(X=[[0,1,2],[3,4,5],[6,7,8]], K=[[0,1],[2,3]]) = [[19,25],[37,43]] */
     float x[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, w[4] = {0, 1, 2, 3}, want[4] = {19, 25, 37, 43};
     clconv_conv2d_params p = clconv_conv2d_default_params(1, 1, 2, 2);
     clconv_shape in = {1, 1, 3, 3};
-    golden(&p, &in, x, w, NULL, want, 4);
+    float *y = gemm_conv(&p, &in, x, w, NULL, NULL, "corr2d");
+    tu_expect_values(y, want, 4, "corr2d");
+    free(y);
     clconv_plan *plan;
     clconv_plan_options o = {.algorithm = CLCONV_ALGO_GEMM};
     ck_assert_int_eq(clconv_conv2d_plan_create(tu_ctx(), &p, &in, &o, &plan), CLCONV_SUCCESS);
@@ -130,7 +69,9 @@ START_TEST(seed_1x1_is_matmul)
         }
     clconv_conv2d_params p = clconv_conv2d_default_params(3, 2, 1, 1);
     clconv_shape in = {1, 3, 3, 3};
-    golden(&p, &in, x, w, NULL, want, 18);
+    float *y = gemm_conv(&p, &in, x, w, NULL, NULL, "1x1");
+    tu_expect_values(y, want, 18, "1x1");
+    free(y);
     /* No copy, no workspace: the GEMM runs on the caller's buffers. */
     clconv_plan *plan;
     clconv_plan_options o = {.algorithm = CLCONV_ALGO_GEMM};
@@ -142,32 +83,6 @@ START_TEST(seed_1x1_is_matmul)
 }
 END_TEST
 
-START_TEST(seed_multi_in_out)
-{
-    float x[18] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8, 9};
-    float k[8] = {0, 1, 2, 3, 1, 2, 3, 4};
-    clconv_shape in = {1, 2, 3, 3};
-    clconv_conv2d_params p = clconv_conv2d_default_params(2, 1, 2, 2);
-    float want1[4] = {56, 72, 104, 120};
-    golden(&p, &in, x, k, NULL, want1, 4);
-
-    /* K, K+1, K+2 stacked as three output channels. */
-    float w3[24];
-    for (int o = 0; o < 3; o++)
-        for (int i = 0; i < 8; i++)
-            w3[o * 8 + i] = k[i] + (float)o;
-    float want3[12] = {56, 72, 104, 120, 76, 100, 148, 172, 96, 128, 192, 224};
-    p.out_channels = 3;
-    golden(&p, &in, x, w3, NULL, want3, 12);
-
-    /* With a bias and a fused ReLU that clips channel 0 only. */
-    float b[3] = {-100, 0.5f, -200};
-    float want_b[12] = {0, 0, 4, 20, 76.5f, 100.5f, 148.5f, 172.5f, 0, 0, 0, 24};
-    p.has_bias = 1;
-    p.activation = CLCONV_ACTIVATION_RELU;
-    golden(&p, &in, x, w3, b, want_b, 12);
-}
-END_TEST
 
 /* ---- randomized sweep --------------------------------------------------- */
 
@@ -530,7 +445,7 @@ START_TEST(out_of_order_queue)
     snprintf(lim, sizeof lim, "%zu", unit_bytes(&p, &in)); /* one unit per chunk */
     setenv("CLCONV_WORKSPACE_LIMIT", lim, 1);
     float *y = gemm_conv_in(ctx, &p, &in, x, w, b, NULL, "out-of-order im2col");
-    expect_values(y, ref, ny, "out-of-order im2col");
+    tu_expect_values(y, ref, ny, "out-of-order im2col");
     free(y);
     unsetenv("CLCONV_WORKSPACE_LIMIT");
     /* 1x1 with batches and groups, and the epilogue. */
@@ -540,7 +455,7 @@ START_TEST(out_of_order_queue)
     float *ref1 = tu_alloc(3 * 6 * 9 * 7);
     ck_assert_int_eq(clconv_ref_conv2d(&p1, &in, x, w, b, ref1), CLCONV_SUCCESS);
     y = gemm_conv_in(ctx, &p1, &in, x, w, b, NULL, "out-of-order 1x1");
-    expect_values(y, ref1, 3 * 6 * 9 * 7, "out-of-order 1x1");
+    tu_expect_values(y, ref1, 3 * 6 * 9 * 7, "out-of-order 1x1");
     free(y);
     free(ref1);
     clconv_context_destroy(ctx);
@@ -604,7 +519,7 @@ static void gated_run(const clconv_conv2d_params *p, const clconv_shape *in)
     ck_assert_int_eq(clEnqueueReadBuffer(clconv_context_queue(ctx), by, CL_TRUE, 0, ny * 4, y, 1,
                                          &done, NULL),
                      CL_SUCCESS);
-    expect_values(y, ref, ny, info.kernel_name);
+    tu_expect_values(y, ref, ny, info.kernel_name);
     clReleaseEvent(done);
     clReleaseEvent(written);
     clReleaseEvent(gate);
@@ -716,7 +631,6 @@ static Suite *conv2d_gemm_suite(void)
     tcase_set_timeout(golden_tc, 300); /* CLBlast compiles its kernels on first use */
     tcase_add_test(golden_tc, seed_corr2d_3x3);
     tcase_add_test(golden_tc, seed_1x1_is_matmul);
-    tcase_add_test(golden_tc, seed_multi_in_out);
     tcase_add_checked_fixture(golden_tc, clear_limit, clear_limit);
     suite_add_tcase(s, golden_tc);
     TCase *sweep = tcase_create("sweep");

@@ -1,7 +1,7 @@
-/* conv2d by Winograd F(2x2,3x3): the seeds' 3x3 examples, a randomized sweep
- * against the CPU reference with Winograd's own error bound (and a check that
+/* conv2d by Winograd F(2x2,3x3) (the seeds' examples run in test_conv2d
+ * across every algorithm): a randomized sweep against the CPU reference with Winograd's own error bound (and a check that
  * the bound is not vacuous), chunking over images, wait lists, bad input. */
-#include "testutil.h"
+#include "conv2d_tester.h"
 
 #include <float.h>
 #include <math.h>
@@ -28,106 +28,22 @@ static double wino_rtol(const clconv_conv2d_params *p)
     return WINO_RTOL_C * sqrt(k) * FLT_EPSILON;
 }
 
-/* Runs p with Winograd on guarded buffers (a guarded workspace too). */
+/* Runs p with Winograd through the shared tester (guarded buffers, the
+ * workspace too); a Winograd plan always has a workspace and its filters. */
 static float *wino_conv(const clconv_conv2d_params *p, const clconv_shape *in, const float *x,
                         const float *w, const float *b)
 {
-    clconv_context *ctx = tu_ctx();
-    clconv_plan_options opt = {.algorithm = CLCONV_ALGO_WINOGRAD};
-    clconv_plan *plan = NULL;
-    clconv_status st = clconv_conv2d_plan_create(ctx, p, in, &opt, &plan);
-    ck_assert_msg(st == CLCONV_SUCCESS, "plan: %s: %s", clconv_status_string(st),
-                  clconv_last_error(ctx));
+    const clconv_plan_options opt = {.algorithm = CLCONV_ALGO_WINOGRAD};
     clconv_plan_info info;
-    ck_assert_int_eq(clconv_plan_get_info(plan, &info), CLCONV_SUCCESS);
-    ck_assert_int_eq(info.algorithm, CLCONV_ALGO_WINOGRAD);
+    float *y = tu_conv2d_run(tu_ctx(), p, in, x, w, b, &opt, &info, "winograd");
     ck_assert_uint_gt(info.workspace_bytes, 0);
     ck_assert_uint_gt(info.plan_device_bytes, 0);
-    clconv_shape ws = clconv_conv2d_weight_shape(p);
-    size_t nx = clconv_shape_elements(*in), nw = clconv_shape_elements(ws);
-    size_t ny = clconv_shape_elements(info.output);
-    tu_guarded gx = tu_guarded_create(ctx, nx * 4, x);
-    tu_guarded gw = tu_guarded_create(ctx, nw * 4, w);
-    tu_guarded gb = {0};
-    if (p->has_bias)
-        gb = tu_guarded_create(ctx, (size_t)p->out_channels * 4, b);
-    tu_guarded gy = tu_guarded_create(ctx, ny * 4, NULL);
-    tu_guarded gws = tu_guarded_create(ctx, info.workspace_bytes, NULL);
-    cl_event done = NULL;
-    st = clconv_conv2d_run(plan, gx.buf, gw.buf, p->has_bias ? gb.buf : NULL, gy.buf, gws.buf, 0,
-                           NULL, &done);
-    ck_assert_msg(st == CLCONV_SUCCESS, "run: %s", clconv_last_error(ctx));
-    ck_assert_int_eq(clWaitForEvents(1, &done), CL_SUCCESS);
-    clReleaseEvent(done);
-    float *y = tu_alloc(ny);
-    ck_assert_msg(tu_guarded_read(ctx, &gy, y), "winograd wrote outside the output buffer");
-    ck_assert_msg(tu_guarded_read(ctx, &gws, NULL), "winograd wrote outside the workspace");
-    ck_assert_msg(tu_guarded_read(ctx, &gx, NULL) && tu_guarded_read(ctx, &gw, NULL),
-                  "input guard bands changed");
-    tu_guarded_release(&gx);
-    tu_guarded_release(&gw);
-    tu_guarded_release(&gb);
-    tu_guarded_release(&gy);
-    tu_guarded_release(&gws);
-    clconv_plan_destroy(plan);
     return y;
 }
 
-static void expect_values(const float *got, const float *want, size_t n, const char *what)
-{
-    for (size_t i = 0; i < n; i++)
-        ck_assert_msg(got[i] == want[i], "%s: element %zu = %g, expected %g", what, i, got[i],
-                      want[i]);
-}
-
-START_TEST(seed_laplacian_5x5)
-{
-    float x[25] = {0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0, 1, 1, 1, 0, 0, 1, 1, 0, 0, 0, 1, 0, 0, 0};
-    float w[9] = {0, 1, 0, 1, -4, 1, 0, 1, 0};
-    float want[9] = {-2, -1, -2, -1, 0, -2, -1, -2, 2};
-    clconv_conv2d_params p = clconv_conv2d_default_params(1, 1, 3, 3);
-    clconv_shape in = {1, 1, 5, 5};
-    float *y = wino_conv(&p, &in, x, w, NULL);
-    expect_values(y, want, 9, "laplacian");
-    free(y);
-}
-END_TEST
-
-START_TEST(seed_ones_8x8_pad1)
-{
-    float x[64], w[9], want[64];
-    for (int i = 0; i < 64; i++)
-        x[i] = 1;
-    for (int i = 0; i < 9; i++)
-        w[i] = 1;
-    for (int i = 0; i < 8; i++)
-        for (int j = 0; j < 8; j++) {
-            int edges = (i == 0 || i == 7) + (j == 0 || j == 7);
-            want[i * 8 + j] = edges == 2 ? 4 : edges == 1 ? 6 : 9;
-        }
-    clconv_conv2d_params p = clconv_conv2d_default_params(1, 1, 3, 3);
-    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
-    clconv_shape in = {1, 1, 8, 8};
-    float *y = wino_conv(&p, &in, x, w, NULL);
-    expect_values(y, want, 64, "ones 8x8");
-    free(y);
-
-    /* Bias and ReLU on the same: 2 channels, bias -5 clips the corners of channel 0. */
-    float w2[18], b[2] = {-5, 0.5f}, want2[128];
-    for (int i = 0; i < 18; i++)
-        w2[i] = 1;
-    for (int i = 0; i < 64; i++) {
-        want2[i] = want[i] - 5 < 0 ? 0 : want[i] - 5;
-        want2[64 + i] = want[i] + 0.5f;
-    }
-    p.out_channels = 2;
-    p.has_bias = 1;
-    p.activation = CLCONV_ACTIVATION_RELU;
-    y = wino_conv(&p, &in, x, w2, b);
-    expect_values(y, want2, 128, "ones 8x8 bias relu");
-    free(y);
-}
-END_TEST
+/* The seeds' 3x3 examples (laplacian, ones 8x8 with padding, bias and ReLU)
+ * run through every algorithm, Winograd included, in test_conv2d
+ * (tu_conv2d_golden). */
 
 START_TEST(relu_lets_nan_through)
 {
@@ -403,7 +319,7 @@ START_TEST(out_of_order_queue)
     ck_assert_int_eq(clconv_conv2d_run(plan, x, w, b, yb, ws, 0, NULL, &done), CLCONV_SUCCESS);
     ck_assert_int_eq(clEnqueueReadBuffer(clconv_context_queue(ctx), yb, CL_TRUE, 0, d.ny * 4, y,
                                          1, &done, NULL), CL_SUCCESS);
-    expect_values(y, d.ref, d.ny, "out-of-order queue");
+    tu_expect_values(y, d.ref, d.ny, "out-of-order queue");
     clReleaseEvent(done);
     cl_mem all[] = {x, w, b, yb, ws};
     for (int i = 0; i < 5; i++)
@@ -527,7 +443,7 @@ START_TEST(honours_wait_list)
     float *got = tu_alloc(d.ny);
     ck_assert_int_eq(clEnqueueReadBuffer(clconv_context_queue(ctx), y, CL_TRUE, 0, d.ny * 4, got,
                                          1, &done, NULL), CL_SUCCESS);
-    expect_values(got, d.ref, d.ny, "after the gate");
+    tu_expect_values(got, d.ref, d.ny, "after the gate");
     /* num_wait without a list is refused. */
     ck_assert_int_eq(clconv_conv2d_run(plan, x, w, NULL, y, ws, 1, NULL, NULL),
                      CLCONV_ERROR_INVALID_VALUE);
@@ -622,8 +538,6 @@ static Suite *winograd_suite(void)
 {
     Suite *s = suite_create("conv2d-winograd");
     TCase *seeds = tcase_create("seeds");
-    tcase_add_test(seeds, seed_laplacian_5x5);
-    tcase_add_test(seeds, seed_ones_8x8_pad1);
     tcase_add_test(seeds, relu_lets_nan_through);
     suite_add_tcase(s, seeds);
     TCase *sweep = tcase_create("sweep");

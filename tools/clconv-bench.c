@@ -147,7 +147,7 @@ typedef struct opts {
     const char *device;
     bool algo_set;
     clconv_plan_options plan_opts;
-    bool json, csv, baseline, verify, quiet, find;
+    bool json, csv, baseline, verify, quiet, find, prepare;
     uint64_t seed;
     unsigned directions;  /* DIR_* bits: which passes of the conv2d layers to time */
 } opts;
@@ -773,7 +773,7 @@ static void run_row(clconv_context *ctx, basectx *bc, const opts *o, row *r, int
         po.algorithm = o->plan_opts.algorithm;
     po.find = find;
     if (tk_exec(ctx, L, forced || find ? &po : NULL, x, w, b, y, ind, o->warmup, o->runs,
-                &r->res, PROG)) {
+                o->prepare, &r->res, PROG)) {
         r->failed = true;
         snprintf(r->skip, sizeof r->skip, "clconv failed: see the message above");
         goto done;
@@ -929,8 +929,9 @@ static void print_json(const row *rows, int n, const opts *o, const char *device
     printf(",\n  \"source\": ");
     tk_json_string(stdout, source);
     printf(",\n  \"runs\": %d, \"warmup\": %d, \"seed\": %llu, \"verify\": %s, "
-           "\"baseline\": %s,\n", o->runs, o->warmup, (unsigned long long)o->seed,
-           o->verify ? "true" : "false", o->baseline ? "true" : "false");
+           "\"baseline\": %s, \"prepare\": %s,\n", o->runs, o->warmup,
+           (unsigned long long)o->seed, o->verify ? "true" : "false",
+           o->baseline ? "true" : "false", o->prepare ? "true" : "false");
     printf("  \"layers\": [");
     for (int i = 0; i < n; i++) {
         const row *r = &rows[i];
@@ -1098,6 +1099,8 @@ static void usage(FILE *f)
             "  --device SEL       \"P:D\" or part of a device/platform name (as CLCONV_DEVICE)\n"
             "  --algo NAME        force an algorithm on the layers that have it (direct-vector,\n"
             "                     winograd, transposed-gemm, ...; see clconv OPERATOR --help)\n"
+            "  --prepare          conv2d / conv_transpose2d weights prepared once before the timed\n"
+            "                     runs (constant weights, as inference; runs skip repacking)\n"
             "  --find, --tune     conv2d plans time every candidate once and keep the fastest\n"
             "                     (clconv's find mode; the choice is cached in the tuning db)\n"
             "  --json | --csv     machine-readable output on stdout\n"
@@ -1228,6 +1231,8 @@ int main(int argc, char **argv)
             list_only = true;
         } else if (!strcmp(a, "--find") || !strcmp(a, "--tune")) {
             o.find = true;
+        } else if (!strcmp(a, "--prepare")) {
+            o.prepare = true;
         } else if (a[0] == '-' && !have_layer) {
             fprintf(stderr, "%s: unknown option '%s' (see --help)\n", PROG, a);
             return TK_EXIT_USAGE;

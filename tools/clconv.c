@@ -287,7 +287,8 @@ static int run_op(const tk_op *op, const cli *c, tk_layer *L)
     tk_result res;
     opts.find = c->find;
     int e = tk_exec(ctx, L, c->algo || c->find ? &opts : NULL, x.data, w.data, b.data, y, idx,
-                    c->time ? (int)c->warmup : 0, c->time ? (int)c->runs : 1, &res, PROG);
+                    c->time ? (int)c->warmup : 0, c->time ? (int)c->runs : 1, false, &res,
+                    PROG);
     if (e) {
         rc = e;
         goto done;

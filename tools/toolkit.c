@@ -64,6 +64,11 @@ static clconv_status conv2d_run(clconv_plan *plan, const tk_bufs *b, cl_event *d
     return clconv_conv2d_run(plan, b->x, b->w, b->b, b->y, b->workspace, 0, NULL, done);
 }
 
+static clconv_status conv2d_prepare(clconv_plan *plan, cl_mem w, cl_event *done)
+{
+    return clconv_conv2d_prepare(plan, w, 0, NULL, done);
+}
+
 static clconv_status conv2d_reference(const tk_layer *L, const float *x, const float *w,
                                       const float *b, float *y, int64_t *indices)
 {
@@ -134,6 +139,11 @@ static clconv_status convt_plan(clconv_context *ctx, const tk_layer *L,
 static clconv_status convt_run(clconv_plan *plan, const tk_bufs *b, cl_event *done)
 {
     return clconv_conv_transpose2d_run(plan, b->x, b->w, b->b, b->y, b->workspace, 0, NULL, done);
+}
+
+static clconv_status convt_prepare(clconv_plan *plan, cl_mem w, cl_event *done)
+{
+    return clconv_conv_transpose2d_prepare(plan, w, 0, NULL, done);
 }
 
 static clconv_status convt_reference(const tk_layer *L, const float *x, const float *w,
@@ -240,6 +250,7 @@ const tk_op tk_ops[] = {
      .shapes = conv2d_shapes,
      .plan = conv2d_plan,
      .run = conv2d_run,
+     .prepare = conv2d_prepare,
      .reference = conv2d_reference},
     {.name = "conv_transpose2d",
      .summary = "transposed 2-D convolution, as torch.nn.functional.conv_transpose2d",
@@ -260,6 +271,7 @@ const tk_op tk_ops[] = {
      .shapes = convt_shapes,
      .plan = convt_plan,
      .run = convt_run,
+     .prepare = convt_prepare,
      .reference = convt_reference},
     {.name = "max_pool2d",
      .summary = "2-D max pooling, as torch.nn.functional.max_pool2d",
@@ -810,7 +822,7 @@ void tk_report(const char *prog, const char *what, clconv_status st, const clcon
 
 int tk_exec(clconv_context *ctx, const tk_layer *L, const clconv_plan_options *o, const float *x,
             const float *w, const float *b, float *y, int64_t *indices, int warmup, int runs,
-            tk_result *res, const char *prog)
+            bool prepare, tk_result *res, const char *prog)
 {
     memset(res, 0, sizeof *res);
     const tk_op *op = L->op;
@@ -853,6 +865,21 @@ int tk_exec(clconv_context *ctx, const tk_layer *L, const clconv_plan_options *o
         goto done;
     if (indices && !(bufs.indices = tk_buffer(ctx, ny * sizeof(int64_t), NULL)))
         goto done;
+    tk_bufs run_bufs = bufs; /* w = NULL once prepared */
+    if (prepare && op->prepare) {
+        cl_event pev = NULL;
+        if ((st = op->prepare(plan, bufs.w, &pev))) {
+            tk_report(prog, "preparing the weights", st, ctx);
+            goto done;
+        }
+        cl_int perr = clWaitForEvents(1, &pev);
+        clReleaseEvent(pev);
+        if (perr != CL_SUCCESS) {
+            fprintf(stderr, "%s: waiting for the weights' preparation failed (%d)\n", prog, perr);
+            goto done;
+        }
+        run_bufs.w = NULL;
+    }
     if (runs < 1)
         runs = 1;
     times = calloc((size_t)runs, sizeof *times);
@@ -873,7 +900,7 @@ int tk_exec(clconv_context *ctx, const tk_layer *L, const clconv_plan_options *o
             fprintf(stderr, "%s: clEnqueueMarkerWithWaitList failed (%d)\n", prog, err);
             goto done;
         }
-        if ((st = op->run(plan, &bufs, &ev))) {
+        if ((st = op->run(plan, &run_bufs, &ev))) {
             tk_report(prog, "run", st, ctx);
             if (m0)
                 clReleaseEvent(m0);

@@ -66,6 +66,9 @@ typedef struct tk_op {
     clconv_status (*plan)(clconv_context *ctx, const tk_layer *L, const clconv_plan_options *o,
                           clconv_plan **out);
     clconv_status (*run)(clconv_plan *plan, const tk_bufs *b, cl_event *done);
+    /* Prepares constant weights w (clconv_conv2d_prepare ...); NULL when the
+     * operator has none to prepare. Runs then pass w = NULL. */
+    clconv_status (*prepare)(clconv_plan *plan, cl_mem w, cl_event *done);
     /* CPU reference; indices may be NULL. */
     clconv_status (*reference)(const tk_layer *L, const float *x, const float *w, const float *b,
                                float *y, int64_t *indices);
@@ -173,7 +176,9 @@ typedef struct tk_result {
 #define TK_MAX_WARMUP 1000
 int tk_warmup_runs(int i, int warm, double *start);
 
-/* Makes the plan for L (options o may be NULL), uploads x, w, b, runs it
+/* Makes the plan for L (options o may be NULL), uploads x, w, b (with
+ * prepare and an operator that has prepare: prepares w once, untimed, and
+ * runs with w = NULL), runs it
  * warmup + runs times (warm-up extended by tk_warmup_runs), takes each timed
  * run's device time from a marker
  * enqueued before it to the end of the run's event,
@@ -181,6 +186,6 @@ int tk_warmup_runs(int i, int warm, double *start);
  * (prefixed with prog) and returns a TK_EXIT_* code. */
 int tk_exec(clconv_context *ctx, const tk_layer *L, const clconv_plan_options *o, const float *x,
             const float *w, const float *b, float *y, int64_t *indices, int warmup, int runs,
-            tk_result *res, const char *prog);
+            bool prepare, tk_result *res, const char *prog);
 
 #endif

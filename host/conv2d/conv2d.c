@@ -41,19 +41,12 @@ clconv_status clconv_conv2d_plan_new(clconv_context *ctx, const clconv_conv2d_pa
                                (long long)ax[i].k, ax[i].axis, (long long)ax[i].d,
                                (long long)ax[i].o, (long long)reach);
     }
-    clconv_plan *plan;
-    if ((st = clconv_plan_alloc(ctx, CLCONV_OP_CONV2D, &plan)))
+    /* Every output sums in/groups x kh x kw products. */
+    double macs = (double)ny * (double)wshape.c * (double)wshape.h * (double)wshape.w;
+    if ((st = clconv_plan_alloc_weighted(ctx, CLCONV_OP_CONV2D, input, &oshape, nw,
+                                         params->has_bias ? params->out_channels : 0, macs, out)))
         return st;
-    plan->params.conv2d = *params;
-    plan->info.input = *input;
-    plan->info.output = oshape;
-    plan->x_bytes = nx * sizeof(float);
-    plan->w_bytes = nw * sizeof(float);
-    plan->b_bytes = params->has_bias ? (size_t)params->out_channels * sizeof(float) : 0;
-    plan->y_bytes = ny * sizeof(float);
-    plan->info.flops = 2.0 * (double)ny * (double)wshape.c * (double)wshape.h * (double)wshape.w;
-    plan->info.bytes = (double)(plan->x_bytes + plan->w_bytes + plan->b_bytes + plan->y_bytes);
-    *out = plan;
+    (*out)->params.conv2d = *params;
     return CLCONV_SUCCESS;
 }
 
@@ -75,6 +68,20 @@ clconv_status clconv_conv2d_plan_create(clconv_context *ctx, const clconv_conv2d
     }
     *out = plan;
     return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_conv2d_algorithm_supported(clconv_context *ctx,
+                                                const clconv_conv2d_params *params,
+                                                const clconv_shape *input,
+                                                clconv_algorithm algorithm)
+{
+    clconv_plan *plan;
+    clconv_status st = clconv_conv2d_plan_new(ctx, params, input, &plan);
+    if (st)
+        return st;
+    st = clconv_algo_supported(plan, algorithm);
+    clconv_plan_destroy(plan);
+    return st;
 }
 
 clconv_status clconv_conv2d_enqueue(clconv_plan *plan, const clconv_run_args *a)

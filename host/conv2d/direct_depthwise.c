@@ -5,16 +5,22 @@
 
 #include <stdio.h>
 
+static clconv_status depthwise_applies(const clconv_plan *plan)
+{
+    const clconv_conv2d_params *p = &plan->params.conv2d;
+    if (p->in_channels != p->groups)
+        return clconv_fail(plan->ctx, CLCONV_ERROR_UNSUPPORTED,
+                           "direct-depthwise: needs one input channel per group (groups = "
+                           "in_channels), got groups = %lld, in_channels = %lld",
+                           (long long)p->groups, (long long)p->in_channels);
+    return CLCONV_SUCCESS;
+}
+
 static clconv_status depthwise_plan(clconv_plan *plan, const clconv_plan_options *opts)
 {
     clconv_context *ctx = plan->ctx;
     const clconv_conv2d_params *p = &plan->params.conv2d;
     const clconv_shape *in = &plan->info.input, *out = &plan->info.output;
-    if (p->in_channels != p->groups)
-        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
-                           "direct-depthwise: needs one input channel per group (groups = "
-                           "in_channels), got groups = %lld, in_channels = %lld",
-                           (long long)p->groups, (long long)p->in_channels);
     clconv_tile checked = {1, 1, 1, 1, 1, 1};
     clconv_status st = clconv_direct_overrides(ctx, opts, &checked);
     if (st)
@@ -38,15 +44,15 @@ static clconv_status depthwise_plan(clconv_plan *plan, const clconv_plan_options
         return st;
     plan->work_dim = 3;
     plan->info.algorithm = CLCONV_ALGO_DIRECT_DEPTHWISE;
-    plan->info.local_size[0] = 1;
-    plan->info.local_size[1] = 1;
-    plan->info.local_size[2] = (size_t)t.wg_oc;
-    plan->info.global_size[0] = (size_t)((out->w + vec - 1) / vec);
-    plan->info.global_size[1] = (size_t)((out->h + t.wg_h - 1) / t.wg_h);
-    plan->info.global_size[2] = (size_t)((planes + t.wg_oc - 1) / t.wg_oc) * (size_t)t.wg_oc;
+    plan->local_size[0] = 1;
+    plan->local_size[1] = 1;
+    plan->local_size[2] = (size_t)t.wg_oc;
+    plan->global_size[0] = (size_t)((out->w + vec - 1) / vec);
+    plan->global_size[1] = (size_t)((out->h + t.wg_h - 1) / t.wg_h);
+    plan->global_size[2] = (size_t)((planes + t.wg_oc - 1) / t.wg_oc) * (size_t)t.wg_oc;
     return clconv_direct_set_args(plan, in->h, in->w, planes);
 }
 
 const clconv_algo clconv_conv2d_direct_depthwise = {
-    .op = CLCONV_OP_CONV2D, .id = CLCONV_ALGO_DIRECT_DEPTHWISE, .plan = depthwise_plan,
+    .op = CLCONV_OP_CONV2D, .id = CLCONV_ALGO_DIRECT_DEPTHWISE, .applies = depthwise_applies, .plan = depthwise_plan,
     .run = clconv_run_one_kernel};

@@ -101,28 +101,56 @@ static void pointwise_shape(int64_t pixels, int maxvec, int *vec, int *npv, int 
     *boc = 24 / best < 8 ? 24 / best : 8;
 }
 
+/* The wide grid and the copy (see kernels/conv2d.cl): direct layers read x
+ * itself; the others a phase-split copy of nph planes of hq x wq per input
+ * plane, plus wq floats of slack. */
+typedef struct pw_geometry {
+    bool direct;
+    int64_t nph, hq, wq, pixels;
+    size_t copy; /* floats (0 when direct) */
+} pw_geometry;
+
+static pw_geometry pointwise_geometry(const clconv_plan *plan)
+{
+    const clconv_conv2d_params *p = &plan->params.conv2d;
+    const clconv_shape *in = &plan->info.input, *out = &plan->info.output;
+    pw_geometry g;
+    g.direct = p->kernel_h == 1 && p->kernel_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
+               !p->pad_top && !p->pad_bottom && !p->pad_left && !p->pad_right;
+    int64_t sh = p->stride_h, sw = p->stride_w;
+    int64_t reach_h = (p->kernel_h - 1) * p->dilation_h, reach_w = (p->kernel_w - 1) * p->dilation_w;
+    g.nph = (sh < reach_h + 1 ? sh : reach_h + 1) * (sw < reach_w + 1 ? sw : reach_w + 1);
+    g.hq = g.direct ? in->h : out->h + reach_h / sh;
+    g.wq = g.direct ? in->w : out->w + reach_w / sw;
+    g.pixels = out->h * g.wq;
+    g.copy = g.direct ? 0 : (size_t)(in->n * in->c * g.nph * g.hq * g.wq + g.wq);
+    return g;
+}
+
+static clconv_status pointwise_applies(const clconv_plan *plan)
+{
+    const clconv_shape *out = &plan->info.output;
+    pw_geometry g = pointwise_geometry(plan);
+    if (g.pixels < 4)
+        return clconv_fail(plan->ctx, CLCONV_ERROR_UNSUPPORTED,
+                           "direct-pointwise: needs at least 4 output pixels, got %lldx%lld",
+                           (long long)out->h, (long long)out->w);
+    if (g.copy > CLCONV_MAX_DEVICE_ELEMENTS)
+        return clconv_fail(plan->ctx, CLCONV_ERROR_UNSUPPORTED,
+                           "direct-pointwise: the padded copy of x, %zu floats, exceeds the "
+                           "kernels' 32-bit indexing", g.copy);
+    return CLCONV_SUCCESS;
+}
+
 static clconv_status pointwise_plan(clconv_plan *plan, const clconv_plan_options *opts)
 {
     clconv_context *ctx = plan->ctx;
     const clconv_conv2d_params *p = &plan->params.conv2d;
     const clconv_shape *in = &plan->info.input, *out = &plan->info.output;
-    bool direct = p->kernel_h == 1 && p->kernel_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
-                  !p->pad_top && !p->pad_bottom && !p->pad_left && !p->pad_right;
-    /* the copy's phase planes and the wide grid (see kernels/conv2d.cl) */
-    int64_t sh = p->stride_h, sw = p->stride_w;
-    int64_t reach_h = (p->kernel_h - 1) * p->dilation_h, reach_w = (p->kernel_w - 1) * p->dilation_w;
-    int64_t nph = (sh < reach_h + 1 ? sh : reach_h + 1) * (sw < reach_w + 1 ? sw : reach_w + 1);
-    int64_t hq = direct ? in->h : out->h + reach_h / sh, wq = direct ? in->w : out->w + reach_w / sw;
-    int64_t pixels = out->h * wq;
-    if (pixels < 4)
-        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
-                           "direct-pointwise: needs at least 4 output pixels, got %lldx%lld",
-                           (long long)out->h, (long long)out->w);
-    size_t copy = direct ? 0 : (size_t)(in->n * in->c * nph * hq * wq + wq);
-    if (copy > CLCONV_MAX_DEVICE_ELEMENTS)
-        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
-                           "direct-pointwise: the padded copy of x, %zu floats, exceeds the "
-                           "kernels' 32-bit indexing", copy);
+    const pw_geometry g = pointwise_geometry(plan); /* pointwise_applies passed */
+    const bool direct = g.direct;
+    const int64_t nph = g.nph, hq = g.hq, wq = g.wq, pixels = g.pixels;
+    const size_t copy = g.copy;
     int64_t cout_g = p->out_channels / p->groups;
     clconv_tile checked = {1, 1, 1, 1, 1, 1}; /* every override is validated */
     clconv_status st = clconv_direct_overrides(ctx, opts, &checked);
@@ -183,16 +211,16 @@ static clconv_status pointwise_plan(clconv_plan *plan, const clconv_plan_options
     }
     plan->work_dim = 2;
     plan->info.algorithm = CLCONV_ALGO_DIRECT_POINTWISE;
-    plan->info.local_size[0] = 1;
-    plan->info.local_size[1] = 1;
-    plan->info.local_size[2] = 1;
-    plan->info.global_size[0] = (size_t)((pixels + per_item - 1) / per_item);
-    plan->info.global_size[1] = (size_t)(in->n * p->groups * ocbs);
-    plan->info.global_size[2] = 1;
+    plan->local_size[0] = 1;
+    plan->local_size[1] = 1;
+    plan->local_size[2] = 1;
+    plan->global_size[0] = (size_t)((pixels + per_item - 1) / per_item);
+    plan->global_size[1] = (size_t)(in->n * p->groups * ocbs);
+    plan->global_size[2] = 1;
     /* H, W: the phase planes the kernel reads (x's own when direct) */
     return clconv_direct_set_args(plan, hq, wq, -1);
 }
 
 const clconv_algo clconv_conv2d_direct_pointwise = {
-    .op = CLCONV_OP_CONV2D, .id = CLCONV_ALGO_DIRECT_POINTWISE, .plan = pointwise_plan,
+    .op = CLCONV_OP_CONV2D, .id = CLCONV_ALGO_DIRECT_POINTWISE, .applies = pointwise_applies, .plan = pointwise_plan,
     .run = pointwise_run, .destroy = pointwise_destroy};

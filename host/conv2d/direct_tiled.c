@@ -152,12 +152,12 @@ static clconv_status direct_plan(clconv_plan *plan, const clconv_plan_options *o
     int64_t oc_blocks = (cout_g + tile_oc - 1) / tile_oc;
     plan->work_dim = 3;
     plan->info.algorithm = algo;
-    plan->info.local_size[0] = (size_t)t.wg_w;
-    plan->info.local_size[1] = (size_t)t.wg_h;
-    plan->info.local_size[2] = (size_t)t.wg_oc;
-    plan->info.global_size[0] = (size_t)((out->w + tile_ow - 1) / tile_ow) * t.wg_w;
-    plan->info.global_size[1] = (size_t)((out->h + t.wg_h - 1) / t.wg_h) * t.wg_h;
-    plan->info.global_size[2] = (size_t)(in->n * p->groups * oc_blocks) * t.wg_oc;
+    plan->local_size[0] = (size_t)t.wg_w;
+    plan->local_size[1] = (size_t)t.wg_h;
+    plan->local_size[2] = (size_t)t.wg_oc;
+    plan->global_size[0] = (size_t)((out->w + tile_ow - 1) / tile_ow) * t.wg_w;
+    plan->global_size[1] = (size_t)((out->h + t.wg_h - 1) / t.wg_h) * t.wg_h;
+    plan->global_size[2] = (size_t)(in->n * p->groups * oc_blocks) * t.wg_oc;
     plan->info.local_mem_bytes = tiled ? tiled_local_bytes(p, &t) : 0;
     return clconv_direct_set_args(plan, in->h, in->w, -1);
 }

@@ -106,8 +106,8 @@ static clconv_status gemm_build(clconv_plan *plan, const clconv_conv2d_params *p
     plan->info.workspace_bytes = 0;
     plan->info.local_mem_bytes = 0;
     plan->info.build_options[0] = '\0';
-    memset(plan->info.local_size, 0, sizeof plan->info.local_size);
-    memset(plan->info.global_size, 0, sizeof plan->info.global_size);
+    memset(plan->local_size, 0, sizeof plan->local_size);
+    memset(plan->global_size, 0, sizeof plan->global_size);
 
     d->direct = p->kernel_h == 1 && p->kernel_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
                 p->pad_top == 0 && p->pad_bottom == 0 && p->pad_left == 0 && p->pad_right == 0;
@@ -166,9 +166,9 @@ static clconv_status gemm_build(clconv_plan *plan, const clconv_conv2d_params *p
         d->im2col_global[0] = ((size_t)out->w + CG_IM2COL_WG - 1) / CG_IM2COL_WG * CG_IM2COL_WG;
         d->im2col_global[1] = (size_t)out->h;
         d->im2col_global[2] = d->chunk * d->k;
-        memcpy(plan->info.global_size, d->im2col_global, sizeof d->im2col_global);
-        plan->info.local_size[0] = CG_IM2COL_WG;
-        plan->info.local_size[1] = plan->info.local_size[2] = 1;
+        memcpy(plan->global_size, d->im2col_global, sizeof d->im2col_global);
+        plan->local_size[0] = CG_IM2COL_WG;
+        plan->local_size[1] = plan->local_size[2] = 1;
     } else {
         snprintf(plan->info.kernel_name, sizeof plan->info.kernel_name, "%s",
                  d->units > 1 ? "CLBlastSgemmStridedBatched" : "CLBlastSgemm");
@@ -182,12 +182,12 @@ static clconv_status gemm_build(clconv_plan *plan, const clconv_conv2d_params *p
                               "conv2d_gemm_epilogue")))
             return st;
         if (d->direct) {
-            plan->info.global_size[0] =
+            plan->global_size[0] =
                 (d->n + CG_EPILOGUE_WG - 1) / CG_EPILOGUE_WG * CG_EPILOGUE_WG;
-            plan->info.global_size[1] = (size_t)(out->n * out->c);
-            plan->info.global_size[2] = 1;
-            plan->info.local_size[0] = CG_EPILOGUE_WG;
-            plan->info.local_size[1] = plan->info.local_size[2] = 1;
+            plan->global_size[1] = (size_t)(out->n * out->c);
+            plan->global_size[2] = 1;
+            plan->local_size[0] = CG_EPILOGUE_WG;
+            plan->local_size[1] = plan->local_size[2] = 1;
         }
     }
     plan->work_dim = 3;

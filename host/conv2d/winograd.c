@@ -78,19 +78,25 @@ static size_t round_up(size_t a, size_t b)
     return (a + b - 1) / b * b;
 }
 
-static clconv_status winograd_build(clconv_plan *plan, const clconv_conv2d_params *p,
-                                    const clconv_shape *in, const clconv_shape *out)
+static clconv_status winograd_applies(const clconv_plan *plan)
 {
-    clconv_context *ctx = plan->ctx;
+    const clconv_conv2d_params *p = &plan->params.conv2d;
     if (p->kernel_h != 3 || p->kernel_w != 3 || p->stride_h != 1 || p->stride_w != 1 ||
         p->dilation_h != 1 || p->dilation_w != 1)
-        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+        return clconv_fail(plan->ctx, CLCONV_ERROR_UNSUPPORTED,
                            "winograd: F(2x2,3x3) needs a 3x3 kernel, stride 1 and dilation 1; "
                            "got kernel %lldx%lld, stride %lldx%lld, dilation %lldx%lld; use "
                            "direct-vector or auto",
                            (long long)p->kernel_h, (long long)p->kernel_w, (long long)p->stride_h,
                            (long long)p->stride_w, (long long)p->dilation_h,
                            (long long)p->dilation_w);
+    return CLCONV_SUCCESS;
+}
+
+static clconv_status winograd_build(clconv_plan *plan, const clconv_conv2d_params *p,
+                                    const clconv_shape *in, const clconv_shape *out)
+{
+    clconv_context *ctx = plan->ctx;
     int64_t cin_g = p->in_channels / p->groups, cout_g = p->out_channels / p->groups;
     int vec = ctx->preferred_float_width >= 16 ? 16 : ctx->preferred_float_width >= 8 ? 8 : 4;
     while (vec > 4 && cout_g <= vec / 2)
@@ -186,12 +192,12 @@ static clconv_status winograd_build(clconv_plan *plan, const clconv_conv2d_param
 
     plan->work_dim = 3;
     plan->info.algorithm = CLCONV_ALGO_WINOGRAD;
-    plan->info.global_size[0] = round_up(((size_t)tp + WINO_BT - 1) / WINO_BT, WINO_LOCAL_GEMM);
-    plan->info.global_size[1] = round_up((size_t)(ocbs / ob), WINO_LOCAL_GEMM);
-    plan->info.global_size[2] = (size_t)(16 * chunk * p->groups);
-    plan->info.local_size[0] = WINO_LOCAL_GEMM;
-    plan->info.local_size[1] = WINO_LOCAL_GEMM;
-    plan->info.local_size[2] = 1;
+    plan->global_size[0] = round_up(((size_t)tp + WINO_BT - 1) / WINO_BT, WINO_LOCAL_GEMM);
+    plan->global_size[1] = round_up((size_t)(ocbs / ob), WINO_LOCAL_GEMM);
+    plan->global_size[2] = (size_t)(16 * chunk * p->groups);
+    plan->local_size[0] = WINO_LOCAL_GEMM;
+    plan->local_size[1] = WINO_LOCAL_GEMM;
+    plan->local_size[2] = 1;
     plan->info.workspace_bytes = (size_t)chunk * (size_t)per_image;
     plan->info.plan_device_bytes = u_floats * sizeof(float);
     return CLCONV_SUCCESS;
@@ -290,9 +296,9 @@ static clconv_status winograd_enqueue(clconv_plan *plan, cl_mem x, cl_mem w, cl_
         if (st)
             break;
         cl_event gwait[2] = {ev_in, filt};
-        size_t gglobal[3] = {plan->info.global_size[0], plan->info.global_size[1],
+        size_t gglobal[3] = {plan->global_size[0], plan->global_size[1],
                              (size_t)(16 * nb * p->groups)};
-        if ((st = enqueue(ctx, plan->kernel, 3, gglobal, plan->info.local_size, filt ? 2 : 1,
+        if ((st = enqueue(ctx, plan->kernel, 3, gglobal, plan->local_size, filt ? 2 : 1,
                           gwait, &ev_gemm, "wino_gemm")))
             break;
         clReleaseEvent(ev_in);
@@ -345,5 +351,5 @@ static clconv_status winograd_run(clconv_plan *plan, const clconv_run_args *a)
 }
 
 const clconv_algo clconv_conv2d_winograd = {
-    .op = CLCONV_OP_CONV2D, .id = CLCONV_ALGO_WINOGRAD, .plan = winograd_plan,
+    .op = CLCONV_OP_CONV2D, .id = CLCONV_ALGO_WINOGRAD, .applies = winograd_applies, .plan = winograd_plan,
     .run = winograd_run, .destroy = wino_destroy, .prepare = winograd_prepare};

@@ -72,13 +72,13 @@ static clconv_status ct_plan_columns(clconv_plan *plan, ct_data *d,
     while ((size_t)d->wg_h > limit && d->wg_h > 1)
         d->wg_h /= 2;
     plan->work_dim = 3;
-    plan->info.local_size[0] = 1;
-    plan->info.local_size[1] = (size_t)d->wg_h;
-    plan->info.local_size[2] = 1;
+    plan->local_size[0] = 1;
+    plan->local_size[1] = (size_t)d->wg_h;
+    plan->local_size[2] = 1;
     int64_t cols = (int64_t)d->vec * d->bw;
-    plan->info.global_size[0] = (size_t)((phase_w + cols - 1) / cols);
-    plan->info.global_size[1] = clconv_round_up(row_items, (size_t)d->wg_h);
-    plan->info.global_size[2] = (size_t)z;
+    plan->global_size[0] = (size_t)((phase_w + cols - 1) / cols);
+    plan->global_size[1] = clconv_round_up(row_items, (size_t)d->wg_h);
+    plan->global_size[2] = (size_t)z;
     plan->info.workspace_bytes = 0;
     cl_int args[] = {(cl_int)in->n, (cl_int)in->c, (cl_int)in->h, (cl_int)in->w,
                      (cl_int)out->c, (cl_int)out->h, (cl_int)out->w, (cl_int)p->groups,

@@ -18,10 +18,7 @@ void clconv_ct_destroy(clconv_plan *plan)
 {
     ct_data *d = plan->state;
     if (d) {
-        if (d->packed)
-            clReleaseMemObject(d->packed);
-        if (d->pack)
-            clReleaseKernel(d->pack);
+        clconv_packer_release(&d->packer);
     }
     free(plan->state);
     plan->state = NULL;

@@ -156,6 +156,27 @@ clconv_status clconv_conv_transpose2d_plan_create(clconv_context *ctx,
                                                CLCONV_OP_CONV_TRANSPOSE2D, out);
 }
 
+clconv_status clconv_conv_transpose2d_algorithm_supported(
+    clconv_context *ctx, const clconv_conv_transpose2d_params *params, const clconv_shape *input,
+    clconv_algorithm algorithm)
+{
+    if (!ctx)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "ctx: NULL, expected a context");
+    clconv_shape oshape;
+    clconv_status st = clconv_conv_transpose2d_check(ctx, params, input, &oshape);
+    if (st)
+        return st;
+    clconv_plan *plan;
+    if ((st = clconv_plan_alloc(ctx, CLCONV_OP_CONV_TRANSPOSE2D, &plan)))
+        return st;
+    plan->params.conv_transpose2d = *params;
+    plan->info.input = *input;
+    plan->info.output = oshape;
+    st = clconv_algo_supported(plan, algorithm);
+    clconv_plan_destroy(plan);
+    return st;
+}
+
 clconv_status clconv_conv_transpose2d_plan_shaped(clconv_context *ctx,
                                                   const clconv_conv_transpose2d_params *params,
                                                   const clconv_shape *input,
@@ -185,19 +206,13 @@ clconv_status clconv_conv_transpose2d_plan_shaped(clconv_context *ctx,
                            (long long)params->kernel_h, (long long)params->kernel_w,
                            (long long)params->dilation_h, (long long)params->dilation_w,
                            (long long)params->pad_h, (long long)params->pad_w);
+    /* Every input value meets every weight of its group once (padding aside). */
+    double macs = (double)nx * (double)wshape.c * (double)wshape.h * (double)wshape.w;
     clconv_plan *plan;
-    if ((st = clconv_plan_alloc(ctx, op, &plan)))
+    if ((st = clconv_plan_alloc_weighted(ctx, op, input, &oshape, nw,
+                                         params->has_bias ? params->out_channels : 0, macs, &plan)))
         return st;
     plan->params.conv_transpose2d = *params;
-    plan->info.input = *input;
-    plan->info.output = oshape;
-    plan->x_bytes = nx * sizeof(float);
-    plan->w_bytes = nw * sizeof(float);
-    plan->b_bytes = params->has_bias ? (size_t)params->out_channels * sizeof(float) : 0;
-    plan->y_bytes = ny * sizeof(float);
-    /* Every input value meets every weight of its group once (padding aside). */
-    plan->info.flops = 2.0 * (double)nx * (double)wshape.c * (double)wshape.h * (double)wshape.w;
-    plan->info.bytes = (double)(plan->x_bytes + plan->w_bytes + plan->b_bytes + plan->y_bytes);
     if ((st = clconv_conv_transpose2d_select(plan, options))) {
         clconv_plan_destroy(plan);
         return st;

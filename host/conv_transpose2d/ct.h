@@ -15,9 +15,7 @@ typedef struct ct_data {
     bool out_of_order;            /* the queue needs barriers between dependent steps */
     /* vector algorithm */
     int vec, rh;                  /* channel lanes, phase rows per work-item (bw: columns) */
-    cl_mem packed;                /* weights as [g][channel block][ci][kh][kw][VEC] */
-    cl_kernel pack;               /* conv_transpose2d_pack */
-    size_t pack_global;
+    clconv_packer packer;         /* weights as [g][channel block][ci][kh][kw][VEC] */
 } ct_data;
 
 /* Largest workspace the GEMM algorithm asks for by itself. */

@@ -50,12 +50,12 @@ static clconv_status ct_plan_gather(clconv_plan *plan, ct_data *d,
                            "%.0f work-groups along dimension 2 (images x groups x channel blocks "
                            "x stride phases), expected <= %d", z, INT32_MAX);
     plan->work_dim = 3;
-    plan->info.local_size[0] = (size_t)d->wg_w;
-    plan->info.local_size[1] = (size_t)d->wg_h;
-    plan->info.local_size[2] = 1;
-    plan->info.global_size[0] = (size_t)((phase_w + tile_j - 1) / tile_j) * (size_t)d->wg_w;
-    plan->info.global_size[1] = clconv_round_up((size_t)phase_h, (size_t)d->wg_h);
-    plan->info.global_size[2] = (size_t)z;
+    plan->local_size[0] = (size_t)d->wg_w;
+    plan->local_size[1] = (size_t)d->wg_h;
+    plan->local_size[2] = 1;
+    plan->global_size[0] = (size_t)((phase_w + tile_j - 1) / tile_j) * (size_t)d->wg_w;
+    plan->global_size[1] = clconv_round_up((size_t)phase_h, (size_t)d->wg_h);
+    plan->global_size[2] = (size_t)z;
     plan->info.workspace_bytes = 0;
     cl_int args[] = {(cl_int)in->c, (cl_int)in->h, (cl_int)in->w,
                      (cl_int)out->c, (cl_int)out->h, (cl_int)out->w,

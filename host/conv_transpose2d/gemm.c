@@ -97,7 +97,7 @@ static clconv_status ct_plan_gemm(clconv_plan *plan, ct_data *d,
         return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
                            "%.0f work-items along dimension 2, expected <= %d", z, INT32_MAX);
     plan->work_dim = 3;
-    ct_col2im_sizes(plan, d, chunk, plan->info.global_size, plan->info.local_size);
+    ct_col2im_sizes(plan, d, chunk, plan->global_size, plan->local_size);
 
     d->out_of_order = ctx->out_of_order;
 

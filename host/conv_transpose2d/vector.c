@@ -94,40 +94,19 @@ static clconv_status ct_plan_vector(clconv_plan *plan, ct_data *d,
         return st;
     while ((size_t)d->wg_h > limit && d->wg_h > 1)
         d->wg_h /= 2;
-    if ((st = clconv_buffer_create(ctx, packed * sizeof(float), NULL, &d->packed,
-                                   "packed weights")))
+    const size_t pack_global[2] = {packed, 1};
+    const cl_int pack_args[] = {(cl_int)cin_g, (cl_int)cout_g, (cl_int)p->groups};
+    if ((st = clconv_packer_init(plan, &d->packer, "conv_transpose2d", "conv_transpose2d_pack",
+                                 packed, 1, pack_global, pack_args, 3)))
         return st;
-    cl_program prog;
-    if ((st = clconv_get_program(ctx, "conv_transpose2d", plan->info.build_options, &prog)))
-        return st;
-    cl_int err;
-    d->pack = clCreateKernel(prog, "conv_transpose2d_pack", &err);
-    if (err != CL_SUCCESS) {
-        d->pack = NULL;
-        return clconv_fail_cl(ctx, err, "clCreateKernel(conv_transpose2d_pack)");
-    }
-    d->pack_global = packed;
-    cl_int pack_args[] = {(cl_int)cin_g, (cl_int)cout_g, (cl_int)p->groups};
-    if ((st = clconv_set_arg(ctx, d->pack, 1, sizeof(cl_mem), &d->packed,
-                             "conv_transpose2d_pack")))
-        return st;
-    for (cl_uint i = 0; i < 3; i++)
-        if ((st = clconv_set_arg(ctx, d->pack, 2 + i, sizeof(cl_int), &pack_args[i],
-                                 "conv_transpose2d_pack")))
-            return st;
-    if ((st = clconv_set_arg(ctx, plan->kernel, 1, sizeof(cl_mem), &d->packed,
-                             "conv_transpose2d_vector")))
-        return st;
-    plan->ordered = true; /* every run repacks into d->packed */
     plan->work_dim = 3;
-    plan->info.local_size[0] = 1;
-    plan->info.local_size[1] = (size_t)d->wg_h;
-    plan->info.local_size[2] = 1;
-    plan->info.global_size[0] = (size_t)((phase_w + d->bw - 1) / d->bw);
-    plan->info.global_size[1] = clconv_round_up(row_items, (size_t)d->wg_h);
-    plan->info.global_size[2] = (size_t)z;
+    plan->local_size[0] = 1;
+    plan->local_size[1] = (size_t)d->wg_h;
+    plan->local_size[2] = 1;
+    plan->global_size[0] = (size_t)((phase_w + d->bw - 1) / d->bw);
+    plan->global_size[1] = clconv_round_up(row_items, (size_t)d->wg_h);
+    plan->global_size[2] = (size_t)z;
     plan->info.workspace_bytes = 0;
-    plan->info.plan_device_bytes = packed * sizeof(float);
     cl_int args[] = {(cl_int)in->n, (cl_int)in->c, (cl_int)in->h, (cl_int)in->w,
                      (cl_int)out->c, (cl_int)out->h, (cl_int)out->w, (cl_int)p->groups,
                      (cl_int)p->pad_h, (cl_int)p->pad_w, p->has_bias ? 1 : 0,
@@ -135,50 +114,17 @@ static clconv_status ct_plan_vector(clconv_plan *plan, ct_data *d,
     return clconv_plan_set_ints(plan, plan->kernel, 4, args, sizeof args / sizeof args[0]);
 }
 
-/* Repacks the weights, then runs the vector kernel after it. Called with the
- * plan locked. The packed weights are the plan's: runs are ordered
- * (clconv_run_begin / _end). */
 static clconv_status ct_run_vector(clconv_plan *plan, const clconv_run_args *a)
 {
-    clconv_context *ctx = plan->ctx;
     ct_data *d = plan->state;
-    cl_mem x = a->x, w = a->w, b = a->b, y = a->y;
-    cl_uint num_wait = a->num_wait;
-    const cl_event *wait_list = a->wait_list;
-    cl_event *done = a->done;
-    clconv_run_waits waits;
-    clconv_status st = clconv_run_begin(plan, num_wait, wait_list, &waits);
-    if (st)
-        return st;
-    if ((w && (st = clconv_set_arg(ctx, d->pack, 0, sizeof(cl_mem), &w, "conv_transpose2d_pack"))) ||
-        (st = clconv_set_arg(ctx, plan->kernel, 0, sizeof(cl_mem), &x,
-                             "conv_transpose2d_vector")) ||
-        (st = clconv_set_arg(ctx, plan->kernel, 2, sizeof(cl_mem), b ? &b : NULL,
-                             "conv_transpose2d_vector")) ||
-        (st = clconv_set_arg(ctx, plan->kernel, 3, sizeof(cl_mem), &y,
-                             "conv_transpose2d_vector"))) {
-        clconv_run_waits_free(&waits);
-        return st;
-    }
-    cl_event packed = NULL, ran = NULL;
-    if (!w) { /* the prepared weights are packed already */
-        st = clconv_plan_enqueue(plan, waits.n, waits.n ? waits.list : NULL,
-                                 done || clconv_run_wants_event(plan) ? &ran : NULL);
-        clconv_run_waits_free(&waits);
-        return clconv_run_end(plan, st, ran, done);
-    }
-    cl_int err = clEnqueueNDRangeKernel(ctx->queue, d->pack, 1, NULL, &d->pack_global, NULL,
-                                        waits.n, waits.list, &packed);
-    clconv_run_waits_free(&waits);
-    if (err != CL_SUCCESS)
-        return clconv_run_end(plan, clconv_fail_cl(ctx, err,
-                                                   "clEnqueueNDRangeKernel(conv_transpose2d_pack)"),
-                              NULL, done);
-    /* The event orders the two on out-of-order queues too. */
-    st = clconv_plan_enqueue(plan, 1, &packed,
-                             done || clconv_run_wants_event(plan) ? &ran : NULL);
-    clReleaseEvent(packed);
-    return clconv_run_end(plan, st, ran, done);
+    return clconv_packed_run(plan, &d->packer, a);
+}
+
+static clconv_status vector_prepare(clconv_plan *plan, cl_mem w, cl_uint num_wait,
+                                    const cl_event *wait_list, cl_event *done)
+{
+    ct_data *d = plan->state;
+    return clconv_packed_prepare(plan, &d->packer, w, num_wait, wait_list, done);
 }
 
 static clconv_status vector_plan(clconv_plan *plan, const clconv_plan_options *opts)
@@ -191,32 +137,6 @@ static clconv_status vector_plan(clconv_plan *plan, const clconv_plan_options *o
                           &plan->info.output, opts);
 }
 
-/* Packs constant weights once (ordered like a run: the next run waits for
- * it on an out-of-order queue). */
-static clconv_status pack_prepare(clconv_plan *plan, cl_mem w, cl_uint num_wait,
-                                  const cl_event *wait_list, cl_event *done)
-{
-    clconv_context *ctx = plan->ctx;
-    ct_data *d = plan->state;
-    clconv_run_waits waits;
-    clconv_status st = clconv_run_begin(plan, num_wait, wait_list, &waits);
-    if (st)
-        return st;
-    if ((st = clconv_set_arg(ctx, d->pack, 0, sizeof(cl_mem), &w, "conv_transpose2d_pack"))) {
-        clconv_run_waits_free(&waits);
-        return st;
-    }
-    cl_event packed = NULL;
-    cl_int err = clEnqueueNDRangeKernel(ctx->queue, d->pack, 1, NULL, &d->pack_global, NULL,
-                                        waits.n, waits.list, &packed);
-    clconv_run_waits_free(&waits);
-    if (err != CL_SUCCESS)
-        return clconv_run_end(plan, clconv_fail_cl(ctx, err,
-                                                   "clEnqueueNDRangeKernel(conv_transpose2d_pack)"),
-                              NULL, done);
-    return clconv_run_end(plan, CLCONV_SUCCESS, packed, done);
-}
-
 const clconv_algo clconv_ct_vector = {
     .op = CLCONV_OP_CONV_TRANSPOSE2D, .id = CLCONV_ALGO_TRANSPOSED_VECTOR, .plan = vector_plan,
-    .run = ct_run_vector, .destroy = clconv_ct_destroy, .prepare = pack_prepare};
+    .run = ct_run_vector, .destroy = clconv_ct_destroy, .prepare = vector_prepare};

@@ -1,8 +1,9 @@
 /* Training passes of conv2d: the data gradient (a transposed-convolution
- * plan), the weights and bias gradients (kernels/conv2d_backward.cl) and
- * ReLU backward (kernels/activation.cl). Every reduction has a fixed order:
- * no atomics, the same bits on every run of a plan. */
-#include "internal.h"
+ * plan), the bias gradient (kernels/conv2d_backward.cl), ReLU backward
+ * (kernels/activation.cl) and the host-array calls; the weights gradient is
+ * in weights.c. Every reduction has a fixed order: no atomics, the same bits
+ * on every run of a plan. */
+#include "backward.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +11,7 @@
 
 /* ---- shared ---------------------------------------------------------------- */
 
-static clconv_status bwd_begin(clconv_context *ctx, const clconv_conv2d_params *params,
+clconv_status clconv_bwd_begin(clconv_context *ctx, const clconv_conv2d_params *params,
                                const clconv_shape *input, clconv_plan **out, clconv_shape *oshape)
 {
     if (!ctx)
@@ -34,7 +35,7 @@ static clconv_status bwd_begin(clconv_context *ctx, const clconv_conv2d_params *
     return CLCONV_SUCCESS;
 }
 
-static clconv_status bwd_check_run(clconv_plan *plan, clconv_op op, const char *fn,
+clconv_status clconv_bwd_check_run(clconv_plan *plan, clconv_op op, const char *fn,
                                    cl_uint num_wait, const cl_event *wait_list, cl_event *done)
 {
     if (!plan)
@@ -52,7 +53,7 @@ static clconv_status bwd_check_run(clconv_plan *plan, clconv_op op, const char *
     return CLCONV_SUCCESS;
 }
 
-static clconv_status bwd_no_alias(clconv_context *ctx, cl_mem out, const char *oname, cl_mem a,
+clconv_status clconv_bwd_no_alias(clconv_context *ctx, cl_mem out, const char *oname, cl_mem a,
                                   const char *aname, cl_mem b, const char *bname)
 {
     if (out == a || out == b)
@@ -62,12 +63,7 @@ static clconv_status bwd_no_alias(clconv_context *ctx, cl_mem out, const char *o
     return CLCONV_SUCCESS;
 }
 
-static size_t round_up(size_t a, size_t b)
-{
-    return (a + b - 1) / b * b;
-}
-
-static clconv_status bwd_only_auto(clconv_context *ctx, const clconv_plan_options *o,
+clconv_status clconv_bwd_only_auto(clconv_context *ctx, const clconv_plan_options *o,
                                    clconv_algorithm own, const char *what)
 {
     if (o && o->algorithm != CLCONV_ALGO_AUTO && o->algorithm != own)
@@ -86,7 +82,7 @@ clconv_status clconv_conv2d_backward_data_plan_create(clconv_context *ctx,
                                                       clconv_plan **out)
 {
     clconv_shape dy;
-    clconv_status st = bwd_begin(ctx, params, input, out, &dy);
+    clconv_status st = clconv_bwd_begin(ctx, params, input, out, &dy);
     if (st)
         return st;
     if (options && options->algorithm != CLCONV_ALGO_AUTO &&
@@ -130,7 +126,7 @@ clconv_status clconv_conv2d_backward_data_run(clconv_plan *plan, cl_mem dy, cl_m
                                               cl_mem workspace, cl_uint num_wait,
                                               const cl_event *wait_list, cl_event *done)
 {
-    clconv_status st = bwd_check_run(plan, CLCONV_OP_CONV2D_BACKWARD_DATA,
+    clconv_status st = clconv_bwd_check_run(plan, CLCONV_OP_CONV2D_BACKWARD_DATA,
                                      "clconv_conv2d_backward_data_run", num_wait, wait_list, done);
     if (st)
         return st;
@@ -138,238 +134,10 @@ clconv_status clconv_conv2d_backward_data_run(clconv_plan *plan, cl_mem dy, cl_m
     if ((st = clconv_check_buffer(ctx, dy, plan->x_bytes, "dy")) ||
         (st = clconv_check_buffer(ctx, w, plan->w_bytes, "w")) ||
         (st = clconv_check_buffer(ctx, dx, plan->y_bytes, "dx")) ||
-        (st = bwd_no_alias(ctx, dx, "dx", dy, "dy", w, "w")))
+        (st = clconv_bwd_no_alias(ctx, dx, "dx", dy, "dy", w, "w")))
         return st;
     return clconv_conv_transpose2d_enqueue(plan, dy, w, NULL, dx, workspace, num_wait, wait_list,
                                            done);
-}
-
-/* ---- backward weights ------------------------------------------------------ */
-
-typedef struct bw_data {
-    cl_kernel reduce;     /* NULL with one split */
-    int splits, chunk;    /* reduction pairs (n, oh) per split */
-    size_t nw;            /* weight elements */
-    size_t reduce_global, reduce_local;
-    bool out_of_order;
-} bw_data;
-
-static void bw_destroy(clconv_plan *plan)
-{
-    bw_data *d = plan->op_data;
-    if (d && d->reduce)
-        clReleaseKernel(d->reduce);
-    free(d);
-    plan->op_data = NULL;
-}
-
-/* Largest workspace of partial sums the plan asks for by itself. */
-#define BW_WORKSPACE_CAP ((size_t)256 << 20)
-
-static clconv_status bw_plan_build(clconv_plan *plan, bw_data *d, const clconv_conv2d_params *p,
-                                   const clconv_shape *in, const clconv_shape *out,
-                                   const clconv_plan_options *o)
-{
-    clconv_context *ctx = plan->ctx;
-    const bool cpu = (ctx->device_type & CL_DEVICE_TYPE_CPU) != 0;
-    const int64_t cin_g = p->in_channels / p->groups, cout_g = p->out_channels / p->groups;
-    int boc = cout_g >= 8 ? 8 : cout_g >= 4 ? 4 : cout_g >= 2 ? 2 : 1;
-    while (boc > 1 && boc * p->kernel_w > 32)
-        boc /= 2; /* BOC x KW accumulators stay in registers */
-    int wg = cpu ? 8 : 64;
-    if (o) {
-        if (o->block_oc < 0 || o->block_oc > 16)
-            return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
-                               "options.block_oc = %d, expected 0 (default) or 1..16",
-                               o->block_oc);
-        if (o->wg_w < 0 || o->wg_w > 1024)
-            return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
-                               "options.wg_w = %d, expected 0 (default) or 1..1024", o->wg_w);
-        if (o->block_oc)
-            boc = o->block_oc;
-        if (o->wg_w)
-            wg = o->wg_w;
-    }
-    if (p->kernel_w > 64 || p->kernel_h * p->kernel_w > INT32_MAX)
-        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
-                           "kernel_w = %lld, expected <= 64 for backward-weights (each work-item "
-                           "keeps a row of kernel_w taps in registers)",
-                           (long long)p->kernel_w);
-    const int64_t oc_blocks = (cout_g + boc - 1) / boc;
-    const int64_t items = p->groups * oc_blocks * cin_g * p->kernel_h;
-    const int64_t pairs = in->n * out->h;
-    if (items > INT32_MAX || pairs > INT32_MAX ||
-        (p->stride_w * out->w + p->dilation_w * p->kernel_w + p->pad_left) > INT32_MAX ||
-        (p->stride_h * out->h + p->dilation_h * p->kernel_h + p->pad_top) > INT32_MAX)
-        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
-                           "backward-weights: index arithmetic would overflow the kernel's "
-                           "32-bit ints");
-    /* Split the (n, oh) pairs until there are enough work-items, each still
-     * summing at least ~64 products per weight. */
-    const int64_t target = cpu ? 64 : 16384;
-    int64_t splits = (target + items - 1) / items;
-    int64_t max_by_work = (pairs * out->w + 63) / 64;
-    if (splits > max_by_work)
-        splits = max_by_work;
-    if (splits > pairs)
-        splits = pairs;
-    if (splits < 1)
-        splits = 1;
-    d->nw = (size_t)(p->out_channels * cin_g * p->kernel_h * p->kernel_w);
-    size_t cap = BW_WORKSPACE_CAP < (size_t)ctx->max_alloc ? BW_WORKSPACE_CAP
-                                                           : (size_t)ctx->max_alloc;
-    size_t lim;
-    clconv_status st = clconv_workspace_env_limit(ctx, &lim);
-    if (st)
-        return st;
-    if (lim < cap)
-        cap = lim;
-    if ((size_t)splits > cap / (d->nw * sizeof(float)))
-        splits = (int64_t)(cap / (d->nw * sizeof(float)));
-    if (splits < 2)
-        splits = 1;
-    d->chunk = (int)((pairs + splits - 1) / splits);
-    d->splits = (int)((pairs + d->chunk - 1) / d->chunk);
-    plan->info.workspace_bytes = d->splits > 1 ? (size_t)d->splits * d->nw * sizeof(float) : 0;
-
-    snprintf(plan->info.build_options, sizeof plan->info.build_options,
-             "-DKH=%lld -DKW=%lld -DSH=%lld -DSW=%lld -DDH=%lld -DDW=%lld -DBOC=%d",
-             (long long)p->kernel_h, (long long)p->kernel_w, (long long)p->stride_h,
-             (long long)p->stride_w, (long long)p->dilation_h, (long long)p->dilation_w, boc);
-    snprintf(plan->info.kernel_name, sizeof plan->info.kernel_name, "conv2d_backward_weights");
-    if ((st = clconv_get_kernel(ctx, "conv2d_backward", "conv2d_backward_weights",
-                                plan->info.build_options, &plan->kernel)))
-        return st;
-    if (d->splits > 1 &&
-        (st = clconv_get_kernel(ctx, "conv2d_backward", "conv2d_backward_weights_reduce",
-                                plan->info.build_options, &d->reduce)))
-        return st;
-    size_t limit;
-    if ((st = clconv_plan_wg_limit(plan, plan->kernel, &limit)))
-        return st;
-    if ((size_t)wg > limit)
-        wg = (int)limit;
-    if ((size_t)wg > ctx->max_item_sizes[0])
-        wg = (int)ctx->max_item_sizes[0];
-    if (wg < 1)
-        wg = 1;
-    plan->work_dim = 2;
-    plan->info.local_size[0] = (size_t)wg;
-    plan->info.local_size[1] = 1;
-    plan->info.local_size[2] = 1;
-    plan->info.global_size[0] = round_up((size_t)items, (size_t)wg);
-    plan->info.global_size[1] = (size_t)d->splits;
-    plan->info.global_size[2] = 1;
-    if (d->reduce) {
-        size_t rl;
-        if ((st = clconv_plan_wg_limit(plan, d->reduce, &rl)))
-            return st;
-        d->reduce_local = rl < 64 ? rl : 64;
-        d->reduce_global = round_up(d->nw, d->reduce_local);
-        cl_int ra[2] = {(cl_int)d->nw, (cl_int)d->splits};
-        if ((st = clconv_plan_set_ints(plan, d->reduce, 2, ra, 2)))
-            return st;
-        d->out_of_order = ctx->out_of_order;
-    }
-    cl_int args[] = {(cl_int)in->n, (cl_int)in->c, (cl_int)in->h, (cl_int)in->w,
-                     (cl_int)out->c, (cl_int)out->h, (cl_int)out->w, (cl_int)p->groups,
-                     (cl_int)p->pad_top, (cl_int)p->pad_left, (cl_int)oc_blocks,
-                     (cl_int)d->chunk, (cl_int)items};
-    return clconv_plan_set_ints(plan, plan->kernel, 3, args, sizeof args / sizeof args[0]);
-}
-
-clconv_status clconv_conv2d_backward_weights_plan_create(clconv_context *ctx,
-                                                         const clconv_conv2d_params *params,
-                                                         const clconv_shape *input,
-                                                         const clconv_plan_options *options,
-                                                         clconv_plan **out)
-{
-    clconv_shape oshape;
-    clconv_status st = bwd_begin(ctx, params, input, out, &oshape);
-    if (st || (st = bwd_only_auto(ctx, options, CLCONV_ALGO_DIRECT_REGISTER,
-                                  "conv2d backward-weights")))
-        return st;
-    clconv_plan *plan;
-    if ((st = clconv_plan_alloc(ctx, CLCONV_OP_CONV2D_BACKWARD_WEIGHTS, &plan)))
-        return st;
-    bw_data *d = calloc(1, sizeof *d);
-    if (!d) {
-        clconv_plan_destroy(plan);
-        return clconv_fail(ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "allocating plan data");
-    }
-    plan->op_data = d;
-    plan->destroy_op = bw_destroy;
-    plan->params.conv2d = *params;
-    clconv_shape wshape = clconv_conv2d_weight_shape(params);
-    plan->info.algorithm = CLCONV_ALGO_DIRECT_REGISTER;
-    plan->info.input = *input;
-    plan->info.output = wshape;
-    plan->x_bytes = clconv_shape_elements_checked(input) * sizeof(float);
-    plan->aux_bytes = clconv_shape_elements_checked(&oshape) * sizeof(float); /* dy */
-    plan->w_bytes = clconv_shape_elements_checked(&wshape) * sizeof(float);  /* dw */
-    plan->info.flops = 2.0 * (double)clconv_shape_elements_checked(&oshape) * (double)wshape.c *
-                       (double)wshape.h * (double)wshape.w;
-    plan->info.bytes = (double)(plan->x_bytes + plan->aux_bytes + plan->w_bytes);
-    if ((st = bw_plan_build(plan, d, params, input, &oshape, options))) {
-        clconv_plan_destroy(plan);
-        return st;
-    }
-    *out = plan;
-    return CLCONV_SUCCESS;
-}
-
-clconv_status clconv_conv2d_backward_weights_run(clconv_plan *plan, cl_mem x, cl_mem dy,
-                                                 cl_mem dw, cl_mem workspace, cl_uint num_wait,
-                                                 const cl_event *wait_list, cl_event *done)
-{
-    clconv_status st = bwd_check_run(plan, CLCONV_OP_CONV2D_BACKWARD_WEIGHTS,
-                                     "clconv_conv2d_backward_weights_run", num_wait, wait_list,
-                                     done);
-    if (st)
-        return st;
-    clconv_context *ctx = plan->ctx;
-    const bw_data *d = plan->op_data;
-    if ((st = clconv_check_buffer(ctx, x, plan->x_bytes, "x")) ||
-        (st = clconv_check_buffer(ctx, dy, plan->aux_bytes, "dy")) ||
-        (st = clconv_check_buffer(ctx, dw, plan->w_bytes, "dw")) ||
-        (st = bwd_no_alias(ctx, dw, "dw", x, "x", dy, "dy")))
-        return st;
-    if (d->splits > 1) {
-        if ((st = clconv_check_buffer(ctx, workspace, plan->info.workspace_bytes, "workspace")))
-            return st;
-        if (workspace == x || workspace == dy || workspace == dw)
-            return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
-                               "workspace: must not be the same buffer as x, dy or dw");
-    }
-    pthread_mutex_lock(&plan->lock);
-    cl_mem part = d->splits > 1 ? workspace : dw;
-    cl_mem args[3] = {x, dy, part};
-    const char *names[3] = {"x", "dy", d->splits > 1 ? "workspace" : "dw"};
-    for (cl_uint i = 0; i < 3 && !st; i++)
-        st = clconv_set_arg(ctx, plan->kernel, i, sizeof(cl_mem), &args[i], names[i]);
-    if (!st && d->splits == 1) {
-        st = clconv_plan_enqueue(plan, num_wait, wait_list, done);
-    } else if (!st) {
-        cl_event mid = NULL;
-        if (!(st = clconv_plan_enqueue(plan, num_wait, wait_list, &mid)) &&
-            !(st = clconv_set_arg(ctx, d->reduce, 0, sizeof(cl_mem), &workspace, "workspace")) &&
-            !(st = clconv_set_arg(ctx, d->reduce, 1, sizeof(cl_mem), &dw, "dw"))) {
-            cl_int err = clEnqueueNDRangeKernel(ctx->queue, d->reduce, 1, NULL,
-                                                &d->reduce_global, &d->reduce_local,
-                                                d->out_of_order ? 1 : 0,
-                                                d->out_of_order ? &mid : NULL, done);
-            if (err != CL_SUCCESS) {
-                if (done)
-                    *done = NULL;
-                st = clconv_fail_cl(ctx, err,
-                                    "clEnqueueNDRangeKernel(conv2d_backward_weights_reduce)");
-            }
-        }
-        if (mid)
-            clReleaseEvent(mid);
-    }
-    pthread_mutex_unlock(&plan->lock);
-    return st;
 }
 
 /* ---- backward bias --------------------------------------------------------- */
@@ -381,8 +149,8 @@ clconv_status clconv_conv2d_backward_bias_plan_create(clconv_context *ctx,
                                                       clconv_plan **out)
 {
     clconv_shape oshape;
-    clconv_status st = bwd_begin(ctx, params, input, out, &oshape);
-    if (st || (st = bwd_only_auto(ctx, options, CLCONV_ALGO_DIRECT_REGISTER,
+    clconv_status st = clconv_bwd_begin(ctx, params, input, out, &oshape);
+    if (st || (st = clconv_bwd_only_auto(ctx, options, CLCONV_ALGO_DIRECT_REGISTER,
                                   "conv2d backward-bias")))
         return st;
     if (oshape.h * oshape.w > INT32_MAX)
@@ -428,10 +196,10 @@ clconv_status clconv_conv2d_backward_bias_plan_create(clconv_context *ctx,
     }
     if (!st) {
         plan->work_dim = 1;
-        plan->info.local_size[0] = (size_t)wgb;
-        plan->info.local_size[1] = plan->info.local_size[2] = 1;
-        plan->info.global_size[0] = (size_t)wgb * (size_t)oshape.c;
-        plan->info.global_size[1] = plan->info.global_size[2] = 1;
+        plan->local_size[0] = (size_t)wgb;
+        plan->local_size[1] = plan->local_size[2] = 1;
+        plan->global_size[0] = (size_t)wgb * (size_t)oshape.c;
+        plan->global_size[1] = plan->global_size[2] = 1;
         plan->info.local_mem_bytes = (size_t)wgb * sizeof(float);
         cl_int args[] = {(cl_int)oshape.n, (cl_int)oshape.c, (cl_int)(oshape.h * oshape.w)};
         st = clconv_plan_set_ints(plan, plan->kernel, 2, args, 3);
@@ -448,14 +216,14 @@ clconv_status clconv_conv2d_backward_bias_run(clconv_plan *plan, cl_mem dy, cl_m
                                               cl_uint num_wait, const cl_event *wait_list,
                                               cl_event *done)
 {
-    clconv_status st = bwd_check_run(plan, CLCONV_OP_CONV2D_BACKWARD_BIAS,
+    clconv_status st = clconv_bwd_check_run(plan, CLCONV_OP_CONV2D_BACKWARD_BIAS,
                                      "clconv_conv2d_backward_bias_run", num_wait, wait_list, done);
     if (st)
         return st;
     clconv_context *ctx = plan->ctx;
     if ((st = clconv_check_buffer(ctx, dy, plan->aux_bytes, "dy")) ||
         (st = clconv_check_buffer(ctx, db, plan->b_bytes, "db")) ||
-        (st = bwd_no_alias(ctx, db, "db", dy, "dy", NULL, "")))
+        (st = clconv_bwd_no_alias(ctx, db, "db", dy, "dy", NULL, "")))
         return st;
     const cl_mem args[2] = {dy, db};
     const char *const names[2] = {"dy", "db"};
@@ -500,10 +268,10 @@ clconv_status clconv_relu_backward_plan_create(clconv_context *ctx, const clconv
     }
     size_t wg = limit < 64 ? limit : 64;
     plan->work_dim = 1;
-    plan->info.local_size[0] = wg;
-    plan->info.local_size[1] = plan->info.local_size[2] = 1;
-    plan->info.global_size[0] = round_up(count, wg);
-    plan->info.global_size[1] = plan->info.global_size[2] = 1;
+    plan->local_size[0] = wg;
+    plan->local_size[1] = plan->local_size[2] = 1;
+    plan->global_size[0] = clconv_bwd_round_up(count, wg);
+    plan->global_size[1] = plan->global_size[2] = 1;
     cl_ulong n = (cl_ulong)count;
     if ((st = clconv_set_arg(ctx, plan->kernel, 3, sizeof n, &n, "count"))) {
         clconv_plan_destroy(plan);
@@ -517,7 +285,7 @@ clconv_status clconv_relu_backward_run(clconv_plan *plan, cl_mem y, cl_mem dy, c
                                        cl_uint num_wait, const cl_event *wait_list,
                                        cl_event *done)
 {
-    clconv_status st = bwd_check_run(plan, CLCONV_OP_RELU_BACKWARD, "clconv_relu_backward_run",
+    clconv_status st = clconv_bwd_check_run(plan, CLCONV_OP_RELU_BACKWARD, "clconv_relu_backward_run",
                                      num_wait, wait_list, done);
     if (st)
         return st;
@@ -639,3 +407,4 @@ clconv_status clconv_relu_backward_host(clconv_context *ctx, const clconv_shape 
         return st;
     return bwd_host_run(plan, y, plan->x_bytes, dy, plan->aux_bytes, dx, plan->y_bytes);
 }
+
