@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_PLATFORMS 16
 #define MAX_DEVICES 64
@@ -228,15 +229,61 @@ static clconv_status context_new(clconv_context **out)
     return CLCONV_SUCCESS;
 }
 
-clconv_status clconv_context_create_for(const char *selector, clconv_context **out)
+/* The class asked for: an explicit CPU or GPU wins, AUTO defers to
+ * CLCONV_DEVICE_CLASS. Checked before any device work, so a typo in the
+ * variable is reported as such rather than silently ignored. */
+static clconv_status requested_class(clconv_device_class opt, clconv_device_class *out)
+{
+    if (opt != CLCONV_DEVICE_CLASS_AUTO && opt != CLCONV_DEVICE_CLASS_CPU &&
+        opt != CLCONV_DEVICE_CLASS_GPU)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE,
+                           "options.device_class = %d, expected CLCONV_DEVICE_CLASS_AUTO (0), "
+                           "_CPU (1) or _GPU (2)", (int)opt);
+    *out = opt;
+    if (opt != CLCONV_DEVICE_CLASS_AUTO)
+        return CLCONV_SUCCESS;
+    const char *env = getenv("CLCONV_DEVICE_CLASS");
+    if (!env || !*env || strcasecmp(env, "auto") == 0)
+        return CLCONV_SUCCESS;
+    if (strcasecmp(env, "cpu") == 0)
+        *out = CLCONV_DEVICE_CLASS_CPU;
+    else if (strcasecmp(env, "gpu") == 0)
+        *out = CLCONV_DEVICE_CLASS_GPU;
+    else
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE,
+                           "CLCONV_DEVICE_CLASS = '%s', expected cpu, gpu or auto (or unset)", env);
+    return CLCONV_SUCCESS;
+}
+
+/* Applies clconv_device_class's rule (clconv.h) once the device type is known:
+ * the GPU bit wins over the others (Oclgrind reports CPU | GPU | ACCELERATOR),
+ * a plain CPU is a CPU, anything else gets the GPU family. */
+static void set_class(clconv_context *ctx, clconv_device_class want)
+{
+    ctx->class_forced = want != CLCONV_DEVICE_CLASS_AUTO;
+    if (ctx->class_forced)
+        ctx->device_class = want;
+    else if (ctx->device_type & CL_DEVICE_TYPE_GPU)
+        ctx->device_class = CLCONV_DEVICE_CLASS_GPU;
+    else if (ctx->device_type & CL_DEVICE_TYPE_CPU)
+        ctx->device_class = CLCONV_DEVICE_CLASS_CPU;
+    else
+        ctx->device_class = CLCONV_DEVICE_CLASS_GPU;
+}
+
+static clconv_status create_on(const char *selector, clconv_device_class cls_opt,
+                               clconv_context **out)
 {
     if (!out)
         return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "out: NULL, expected a pointer");
     *out = NULL;
+    clconv_device_class want;
+    clconv_status st = requested_class(cls_opt, &want);
+    if (st)
+        return st;
     cl_platform_id plat;
     cl_device_id dev;
-    clconv_status st = choose_device(selector, &plat, &dev);
-    if (st)
+    if ((st = choose_device(selector, &plat, &dev)))
         return st;
     clconv_context *ctx;
     if ((st = context_new(&ctx)))
@@ -246,6 +293,7 @@ clconv_status clconv_context_create_for(const char *selector, clconv_context **o
         clconv_context_destroy(ctx);
         return st;
     }
+    set_class(ctx, want);
     cl_int err;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)plat, 0};
     ctx->cl_ctx = clCreateContext(props, 1, &dev, NULL, NULL, &err);
@@ -273,9 +321,28 @@ clconv_status clconv_context_create_for(const char *selector, clconv_context **o
     return CLCONV_SUCCESS;
 }
 
+clconv_status clconv_context_create_for(const char *selector, clconv_context **out)
+{
+    return create_on(selector, CLCONV_DEVICE_CLASS_AUTO, out);
+}
+
 clconv_status clconv_context_create(clconv_context **out)
 {
-    return clconv_context_create_for(getenv("CLCONV_DEVICE"), out);
+    return create_on(getenv("CLCONV_DEVICE"), CLCONV_DEVICE_CLASS_AUTO, out);
+}
+
+clconv_status clconv_context_create_with_options(const clconv_context_options *options,
+                                                 clconv_context **out)
+{
+    if (!options)
+        return clconv_context_create(out);
+    const char *sel = options->device ? options->device : getenv("CLCONV_DEVICE");
+    return create_on(sel, options->device_class, out);
+}
+
+clconv_device_class clconv_context_device_class(const clconv_context *ctx)
+{
+    return ctx ? ctx->device_class : CLCONV_DEVICE_CLASS_AUTO;
 }
 
 clconv_status clconv_context_create_from_queue(cl_context cl_ctx, cl_command_queue queue,
@@ -289,6 +356,10 @@ clconv_status clconv_context_create_from_queue(cl_context cl_ctx, cl_command_que
     if (!queue)
         return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE,
                            "queue: NULL, expected a cl_command_queue");
+    clconv_device_class want;
+    clconv_status st = requested_class(CLCONV_DEVICE_CLASS_AUTO, &want);
+    if (st)
+        return st;
     cl_device_id dev;
     cl_context qctx;
     cl_int err = clGetCommandQueueInfo(queue, CL_QUEUE_DEVICE, sizeof dev, &dev, NULL);
@@ -305,14 +376,14 @@ clconv_status clconv_context_create_from_queue(cl_context cl_ctx, cl_command_que
     if (err != CL_SUCCESS)
         return clconv_fail_cl(NULL, err, "clGetCommandQueueInfo(CL_QUEUE_PROPERTIES)");
     clconv_context *ctx;
-    clconv_status st = context_new(&ctx);
-    if (st)
+    if ((st = context_new(&ctx)))
         return st;
     ctx->device = dev;
     if ((st = query_device(ctx))) {
         clconv_context_destroy(ctx);
         return st;
     }
+    set_class(ctx, want);
     if ((err = clRetainContext(cl_ctx)) != CL_SUCCESS) {
         clconv_context_destroy(ctx);
         return clconv_fail_cl(NULL, err, "clRetainContext");

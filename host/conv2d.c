@@ -42,7 +42,7 @@ static tile_cfg default_cfg(const clconv_context *ctx, clconv_algorithm algo)
         {"", CL_DEVICE_TYPE_ALL, {16, 4, 4, 2, 4, 8}, {16, 4, 1, 2, 8, 1}},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
-        if ((ctx->device_type & table[i].type) && strstr(ctx->vendor, table[i].vendor))
+        if ((clconv_context_family_type(ctx) & table[i].type) && strstr(ctx->vendor, table[i].vendor))
             return algo == CLCONV_ALGO_DIRECT_REGISTER ? table[i].reg : table[i].tiled;
     return algo == CLCONV_ALGO_DIRECT_REGISTER ? table[5].reg : table[5].tiled;
 }
@@ -564,7 +564,7 @@ static clconv_status conv2d_plan_build(clconv_plan *plan, const clconv_conv2d_pa
     clconv_context *ctx = plan->ctx;
     int64_t cin_g = p->in_channels / p->groups, cout_g = p->out_channels / p->groups;
     clconv_algorithm algo = opts ? opts->algorithm : CLCONV_ALGO_AUTO;
-    bool cpu = (ctx->device_type & CL_DEVICE_TYPE_CPU) != 0;
+    bool cpu = clconv_context_is_cpu_family(ctx);
     /* CPUs: output channels in SIMD lanes where there are enough of them per
      * group; depthwise and other thin groups keep one channel block per item. */
     /* Winograd F(2x2,3x3) measured 1.2-5x faster than direct-vector on PoCL for
@@ -771,7 +771,7 @@ static const clconv_plan_options FIND_GPU[] = {
 static size_t find_candidates(const clconv_context *ctx, const clconv_plan_options **out)
 {
     const char *space = getenv("CLCONV_FIND_SPACE");
-    bool cpu = (ctx->device_type & CL_DEVICE_TYPE_CPU) != 0;
+    bool cpu = clconv_context_is_cpu_family(ctx);
     bool want_cpu = cpu, want_gpu = !cpu;
     if (space && !strcmp(space, "all"))
         want_cpu = want_gpu = true;

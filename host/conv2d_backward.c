@@ -171,7 +171,7 @@ static clconv_status bw_plan_build(clconv_plan *plan, bw_data *d, const clconv_c
                                    const clconv_plan_options *o)
 {
     clconv_context *ctx = plan->ctx;
-    const bool cpu = (ctx->device_type & CL_DEVICE_TYPE_CPU) != 0;
+    const bool cpu = clconv_context_is_cpu_family(ctx);
     const int64_t cin_g = p->in_channels / p->groups, cout_g = p->out_channels / p->groups;
     int boc = cout_g >= 8 ? 8 : cout_g >= 4 ? 4 : cout_g >= 2 ? 2 : 1;
     while (boc > 1 && boc * p->kernel_w > 32)
@@ -401,7 +401,7 @@ clconv_status clconv_conv2d_backward_bias_plan_create(clconv_context *ctx,
     plan->info.flops = (double)clconv_shape_elements_checked(&oshape);
     plan->info.bytes = (double)(plan->aux_bytes + plan->b_bytes);
     /* One work-group per channel; the tree needs a power of two. */
-    int wgb = (ctx->device_type & CL_DEVICE_TYPE_CPU) ? 16 : 128;
+    int wgb = clconv_context_is_cpu_family(ctx) ? 16 : 128;
     while (wgb > 1 && ((size_t)wgb > ctx->max_wg_size || (size_t)wgb > ctx->max_item_sizes[0]))
         wgb /= 2;
     for (int attempt = 0;; attempt++) {

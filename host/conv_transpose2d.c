@@ -174,7 +174,7 @@ static void ct_destroy(clconv_plan *plan)
 static clconv_status ct_tile(clconv_context *ctx, const clconv_plan_options *o, ct_data *d,
                              int64_t phase_w, int64_t phase_h, int64_t cout_g)
 {
-    bool cpu = (ctx->device_type & CL_DEVICE_TYPE_CPU) != 0;
+    bool cpu = clconv_context_is_cpu_family(ctx);
     d->wg_w = cpu ? 8 : 16;
     d->wg_h = cpu ? 1 : 4;
     d->bw = 2;
@@ -598,7 +598,7 @@ static clconv_status ct_plan_gemm(clconv_plan *plan, ct_data *d,
 
     /* col2im: a 1-D row of work-items along the phase columns. */
     int64_t phase_w = (out->w + p->stride_w - 1) / p->stride_w;
-    d->wg_w = (ctx->device_type & CL_DEVICE_TYPE_CPU) ? 8 : 64;
+    d->wg_w = clconv_context_is_cpu_family(ctx) ? 8 : 64;
     while (d->wg_w > 8 && d->wg_w / 2 >= phase_w)
         d->wg_w /= 2;
     d->wg_h = d->bw = d->boc = 1;
@@ -662,7 +662,7 @@ clconv_status clconv_conv_transpose2d_plan_create(clconv_context *ctx,
 static clconv_algorithm ct_auto(const clconv_context *ctx,
                                 const clconv_conv_transpose2d_params *p)
 {
-    if (ctx->device_type & CL_DEVICE_TYPE_CPU)
+    if (clconv_context_is_cpu_family(ctx))
         return p->out_channels / p->groups < 8 ? CLCONV_ALGO_TRANSPOSED_COLUMNS
                                                : CLCONV_ALGO_TRANSPOSED_VECTOR;
     return CLCONV_ALGO_TRANSPOSED_GATHER;

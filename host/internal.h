@@ -46,7 +46,9 @@ struct clconv_context {
     cl_command_queue queue;
     bool out_of_order;                /* the queue runs commands out of order: dependent
                                        * commands need events (plan.c's run ordering) */
-    cl_device_type device_type;
+    cl_device_type device_type;       /* as reported; plans ask clconv_context_is_cpu_family */
+    clconv_device_class device_class; /* CPU or GPU (never AUTO): the kernel family */
+    bool class_forced;                /* set by an option or CLCONV_DEVICE_CLASS (tune keys) */
     char device_name[256];
     char platform_name[256];
     char vendor[128];                 /* CL_DEVICE_VENDOR */
@@ -67,6 +69,20 @@ struct clconv_context {
     char *last_error;                 /* heap; NULL = none */
     pthread_mutex_t error_lock;       /* guards last_error (error.c) */
 };
+
+/* True when plans use the CPU kernel family (clconv_device_class's rule,
+ * or the class forced by an option / CLCONV_DEVICE_CLASS). */
+static inline bool clconv_context_is_cpu_family(const clconv_context *ctx)
+{
+    return ctx->device_class == CLCONV_DEVICE_CLASS_CPU;
+}
+
+/* The family as a device type (CL_DEVICE_TYPE_CPU or _GPU), for tables keyed
+ * by type. */
+static inline cl_device_type clconv_context_family_type(const clconv_context *ctx)
+{
+    return clconv_context_is_cpu_family(ctx) ? CL_DEVICE_TYPE_CPU : CL_DEVICE_TYPE_GPU;
+}
 
 /* ---- programs (program.c) ------------------------------------------------ */
 

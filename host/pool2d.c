@@ -282,7 +282,7 @@ static clconv_status pool2d_plan_build(clconv_plan *plan, const clconv_pool2d_pa
 {
     clconv_context *ctx = plan->ctx;
     clconv_status st;
-    bool cpu = (ctx->device_type & CL_DEVICE_TYPE_CPU) != 0;
+    bool cpu = clconv_context_is_cpu_family(ctx);
     bool adaptive = is_adaptive(p->mode);
 
     clconv_algorithm algo = opts ? opts->algorithm : CLCONV_ALGO_AUTO;

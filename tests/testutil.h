@@ -54,7 +54,7 @@ int tu_run_suite(Suite *s);
 
 /* ---- shared by the pooling suites (test_pool2d, test_pool2d_backward) ---- */
 
-/* Whether the test context's device is a CPU. */
+/* Whether the test context plans the CPU kernel family. */
 bool tu_device_is_cpu(void);
 
 /* tu_fill with data 0 (small integers) or 1 (floats); data 2: floats with
