@@ -49,6 +49,7 @@ struct clconv_context {
     cl_device_type device_type;       /* as reported; plans ask clconv_context_is_cpu_family */
     clconv_device_class device_class; /* CPU or GPU (never AUTO): the kernel family */
     bool class_forced;                /* set by an option or CLCONV_DEVICE_CLASS (tune keys) */
+    bool builtin_prefetch;            /* kernels may use __builtin_prefetch (context.c) */
     char device_name[256];
     char platform_name[256];
     char vendor[128];                 /* CL_DEVICE_VENDOR */
