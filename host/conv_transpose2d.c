@@ -271,16 +271,17 @@ static clconv_status ct_plan_gather(clconv_plan *plan, ct_data *d,
     if (st)
         return st;
     const char *name = "conv_transpose2d_gather";
+    size_t limit = 0; /* the compiled kernel's, once known */
     for (int attempt = 0;; attempt++) {
-        if ((size_t)d->wg_w * d->wg_h > ctx->max_wg_size ||
-            (size_t)d->wg_w > ctx->max_item_sizes[0] || (size_t)d->wg_h > ctx->max_item_sizes[1])
-            return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
-                               "work-group %dx%d exceeds the device limits (%zu items, %zux%zu)",
-                               d->wg_w, d->wg_h, ctx->max_wg_size, ctx->max_item_sizes[0],
-                               ctx->max_item_sizes[1]);
+        int wg[3] = {d->wg_w, d->wg_h, 1};
+        if ((st = clconv_fit_work_group(ctx, limit, wg, (const int[3]){1, 0, 2},
+                                        opts && (opts->wg_w || opts->wg_h) ? "options.wg_w/wg_h"
+                                                                           : NULL)))
+            return st;
+        d->wg_w = wg[0], d->wg_h = wg[1];
         if ((st = ct_build(plan, p, name, d->wg_w, d->wg_h, d->bw, d->boc, NULL)))
             return st;
-        size_t limit, items = (size_t)d->wg_w * d->wg_h;
+        size_t items = (size_t)d->wg_w * d->wg_h;
         if ((st = clconv_plan_wg_limit(plan, plan->kernel, &limit)))
             return st;
         if (items <= limit)
@@ -289,10 +290,6 @@ static clconv_status ct_plan_gather(clconv_plan *plan, ct_data *d,
             return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
                                "%s: the compiled kernel allows %zu work-items per group, the "
                                "smallest tile needs %zu", name, limit, items);
-        if (d->wg_h > 1)
-            d->wg_h /= 2;
-        else
-            d->wg_w /= 2;
     }
     int64_t tile_j = (int64_t)d->wg_w * d->bw;
     d->oc_blocks = (int)((cout_g + d->boc - 1) / d->boc);
@@ -382,10 +379,11 @@ static clconv_status ct_plan_vector(clconv_plan *plan, ct_data *d,
     if (!opts || !opts->wg_h)
         while (d->wg_h > 1 && (size_t)d->wg_h / 2 >= row_items)
             d->wg_h /= 2;
-    if ((size_t)d->wg_h > ctx->max_wg_size || (size_t)d->wg_h > ctx->max_item_sizes[1])
-        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
-                           "work-group 1x%d exceeds the device limits (%zu items, %zu rows)",
-                           d->wg_h, ctx->max_wg_size, ctx->max_item_sizes[1]);
+    int wg[3] = {1, d->wg_h, 1};
+    if ((st = clconv_fit_work_group(ctx, 0, wg, (const int[3]){1, 0, 2},
+                                    opts && opts->wg_h ? "options.wg_h" : NULL)))
+        return st;
+    d->wg_h = wg[1];
     int64_t ocbs = (cout_g + d->vec - 1) / d->vec;
     size_t packed = 0;
     if (!clconv_mul_size((size_t)(p->groups * ocbs * cin_g), (size_t)(p->kernel_h * p->kernel_w),
@@ -498,10 +496,11 @@ static clconv_status ct_plan_columns(clconv_plan *plan, ct_data *d,
     else
         while (d->wg_h > 1 && (size_t)d->wg_h / 2 >= row_items)
             d->wg_h /= 2;
-    if ((size_t)d->wg_h > ctx->max_wg_size || (size_t)d->wg_h > ctx->max_item_sizes[1])
-        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
-                           "work-group 1x%d exceeds the device limits (%zu items, %zu rows)",
-                           d->wg_h, ctx->max_wg_size, ctx->max_item_sizes[1]);
+    int wg[3] = {1, d->wg_h, 1};
+    if ((st = clconv_fit_work_group(ctx, 0, wg, (const int[3]){1, 0, 2},
+                                    opts && opts->wg_h ? "options.wg_h" : NULL)))
+        return st;
+    d->wg_h = wg[1];
     int64_t ocbs = (cout_g + d->boc - 1) / d->boc;
     double z = (double)in->n * (double)p->groups * (double)ocbs * (double)p->stride_h *
                (double)p->stride_w;
@@ -604,14 +603,14 @@ static clconv_status ct_plan_gemm(clconv_plan *plan, ct_data *d,
     d->wg_h = d->bw = d->boc = 1;
     const char *name = "conv_transpose2d_col2im";
     clconv_status st;
+    size_t limit = 0; /* the compiled kernel's, once known */
     for (int attempt = 0;; attempt++) {
-        if ((size_t)d->wg_w > ctx->max_wg_size || (size_t)d->wg_w > ctx->max_item_sizes[0])
-            return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
-                               "work-group %d exceeds the device limits (%zu items)", d->wg_w,
-                               ctx->max_wg_size);
+        int wg[3] = {d->wg_w, 1, 1};
+        if ((st = clconv_fit_work_group(ctx, limit, wg, (const int[3]){0, 1, 2}, NULL)))
+            return st;
+        d->wg_w = wg[0];
         if ((st = ct_build(plan, p, name, d->wg_w, 1, 1, 1, NULL)))
             return st;
-        size_t limit;
         if ((st = clconv_plan_wg_limit(plan, plan->kernel, &limit)))
             return st;
         if ((size_t)d->wg_w <= limit)
@@ -620,7 +619,6 @@ static clconv_status ct_plan_gemm(clconv_plan *plan, ct_data *d,
             return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
                                "%s: the compiled kernel allows %zu work-items per group", name,
                                limit);
-        d->wg_w /= 2;
     }
     double z = (double)chunk * (double)out->c * (double)p->stride_h * (double)p->stride_w;
     if (z > (double)INT32_MAX)

@@ -169,6 +169,20 @@ clconv_status clconv_plan_enqueue(clconv_plan *plan, cl_uint num_wait, const cl_
  * (plan.c). */
 clconv_status clconv_plan_wg_limit(clconv_plan *plan, cl_kernel k, size_t *limit);
 
+/* Shrinks a work-group of wg[0] x wg[1] x wg[2] items (NDRange order; pass a
+ * 1 for unused dimensions) in place until it fits the device, each dimension
+ * within CL_DEVICE_MAX_WORK_ITEM_SIZES and the whole within
+ * CL_DEVICE_MAX_WORK_GROUP_SIZE, and a compiled kernel's
+ * CL_KERNEL_WORK_GROUP_SIZE (kernel_limit; 0 = not known yet). Halves one
+ * dimension at a time, the first of `order` (dimension indices, most
+ * expendable first) that is still above 1, so a tile keeps its shape where it
+ * can; every conformant limit (at least 1 item) is met. A work-group the
+ * caller asked for explicitly (requested: the options' names, e.g.
+ * "options.wg_w/wg_h") is not changed behind the caller's back: when it does
+ * not fit, CLCONV_ERROR_UNSUPPORTED says which limit it exceeds. */
+clconv_status clconv_fit_work_group(clconv_context *ctx, size_t kernel_limit, int wg[3],
+                                    const int order[3], const char *requested);
+
 /* Sets arguments first..first+n-1 of kernel k to the ints v; messages name
  * plan->info.kernel_name (plan.c). */
 clconv_status clconv_plan_set_ints(clconv_plan *plan, cl_kernel k, cl_uint first, const cl_int *v,
