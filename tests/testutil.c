@@ -152,6 +152,17 @@ int tu_run_suite(Suite *s)
 
 /* ---- shared by the pooling suites ---------------------------------------- */
 
+bool tu_device_is_pocl(void)
+{
+    cl_platform_id plat;
+    char name[256] = "";
+    ck_assert_int_eq(clGetDeviceInfo(clconv_context_device(tu_ctx()), CL_DEVICE_PLATFORM,
+                                     sizeof plat, &plat, NULL), CL_SUCCESS);
+    ck_assert_int_eq(clGetPlatformInfo(plat, CL_PLATFORM_NAME, sizeof name, name, NULL),
+                     CL_SUCCESS);
+    return strstr(name, "Portable Computing Language") != NULL;
+}
+
 bool tu_device_is_cpu(void)
 {
     /* The kernel family, not the raw type: Oclgrind reports CPU | GPU, and
