@@ -194,22 +194,26 @@ START_TEST(conv2d_backward_every_pass)
     tu_fill(&r, w, nw, true);
     tu_fill(&r, dy, ny, true);
     tu_fill(&r, y, ny, true);
-    expect_ok(clconv_ref_conv2d_backward_data(&p, &in, dy, w, ref), "reference data");
-    for (size_t i = 0; i < sizeof DATA / sizeof DATA[0]; i++) {
-        clconv_plan_options o = {.algorithm = DATA[i]};
+    /* one pass per iteration (scripts/oclgrind.sh runs each in a fresh process) */
+    if (_i < 4) {
+        clconv_plan_options o = {.algorithm = DATA[_i]};
+        expect_ok(clconv_ref_conv2d_backward_data(&p, &in, dy, w, ref), "reference data");
         expect_ok(clconv_conv2d_backward_data_host(ctx, &p, &in, &o, dy, w, got),
-                  clconv_algorithm_name(DATA[i]));
-        expect_close(clconv_algorithm_name(DATA[i]), got, ref, nx);
+                  clconv_algorithm_name(DATA[_i]));
+        expect_close(clconv_algorithm_name(DATA[_i]), got, ref, nx);
+    } else if (_i == 4) {
+        expect_ok(clconv_ref_conv2d_backward_weights(&p, &in, x, dy, ref), "reference weights");
+        expect_ok(clconv_conv2d_backward_weights_host(ctx, &p, &in, NULL, x, dy, got), "weights");
+        expect_close("backward weights", got, ref, nw);
+    } else if (_i == 5) {
+        expect_ok(clconv_ref_conv2d_backward_bias(&p, &in, dy, ref), "reference bias");
+        expect_ok(clconv_conv2d_backward_bias_host(ctx, &p, &in, dy, got), "bias");
+        expect_close("backward bias", got, ref, 8);
+    } else {
+        expect_ok(clconv_ref_relu_backward(ny, y, dy, ref), "reference relu");
+        expect_ok(clconv_relu_backward_host(ctx, &out, y, dy, got), "relu backward");
+        expect_close("relu backward", got, ref, ny);
     }
-    expect_ok(clconv_ref_conv2d_backward_weights(&p, &in, x, dy, ref), "reference weights");
-    expect_ok(clconv_conv2d_backward_weights_host(ctx, &p, &in, NULL, x, dy, got), "weights");
-    expect_close("backward weights", got, ref, nw);
-    expect_ok(clconv_ref_conv2d_backward_bias(&p, &in, dy, ref), "reference bias");
-    expect_ok(clconv_conv2d_backward_bias_host(ctx, &p, &in, dy, got), "bias");
-    expect_close("backward bias", got, ref, 8);
-    expect_ok(clconv_ref_relu_backward(ny, y, dy, ref), "reference relu");
-    expect_ok(clconv_relu_backward_host(ctx, &out, y, dy, got), "relu backward");
-    expect_close("relu backward", got, ref, ny);
     free(x), free(w), free(dy), free(y), free(got), free(ref);
 }
 END_TEST
@@ -267,16 +271,58 @@ START_TEST(pool2d_every_mode)
 }
 END_TEST
 
-int main(void)
+/* The cases, each a loop range. With an argument "list" prints one line
+ * per case ("NAME INDEX"); with "NAME INDEX" runs that case alone, so a
+ * checker can give each case a process of its own (scripts/oclgrind.sh: a
+ * fresh Oclgrind per case keeps one case's buffers from shadowing the next
+ * one's, see there). */
+static const struct {
+    const char *name;
+    int n;
+} CASES[] = {
+    {"conv2d", (int)(sizeof CONV / sizeof CONV[0])},
+    {"conv_transpose2d", 5},
+    {"backward", 7},
+    {"pool2d", 8},
+};
+
+int main(int argc, char **argv)
 {
+    const TTest *tests[] = {conv2d_every_algorithm, conv_transpose2d_every_algorithm,
+                            conv2d_backward_every_pass, pool2d_every_mode};
+    if (argc == 2 && strcmp(argv[1], "list") == 0) {
+        for (size_t c = 0; c < sizeof CASES / sizeof CASES[0]; c++)
+            for (int i = 0; i < CASES[c].n; i++)
+                printf("%s %d\n", CASES[c].name, i);
+        return 0;
+    }
     Suite *s = suite_create("portable");
     TCase *tc = tcase_create("curated");
     /* Oclgrind simulates each work-item: minutes, not seconds */
     tcase_set_timeout(tc, 900);
-    tcase_add_loop_test(tc, conv2d_every_algorithm, 0, (int)(sizeof CONV / sizeof CONV[0]));
-    tcase_add_loop_test(tc, conv_transpose2d_every_algorithm, 0, 5);
-    tcase_add_test(tc, conv2d_backward_every_pass);
-    tcase_add_loop_test(tc, pool2d_every_mode, 0, 8);
+    int matched = 0;
+    for (size_t c = 0; c < sizeof CASES / sizeof CASES[0]; c++) {
+        if (argc == 3) {
+            char *end;
+            long i = strtol(argv[2], &end, 10);
+            if (strcmp(argv[1], CASES[c].name) != 0)
+                continue;
+            if (*end || i < 0 || i >= CASES[c].n) {
+                fprintf(stderr, "test_portable: case %s has indices 0..%d, got '%s'\n",
+                        CASES[c].name, CASES[c].n - 1, argv[2]);
+                return 64;
+            }
+            tcase_add_loop_test(tc, tests[c], (int)i, (int)i + 1);
+            matched++;
+        } else {
+            tcase_add_loop_test(tc, tests[c], 0, CASES[c].n);
+        }
+    }
+    if (argc != 1 && !matched) {
+        fprintf(stderr, "usage: test_portable [list | NAME INDEX] (NAME: conv2d, "
+                        "conv_transpose2d, backward, pool2d)\n");
+        return 64;
+    }
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
