@@ -58,6 +58,7 @@ typedef struct devinfo {
     bool plan_ok;
     clconv_plan_info plan;
     char plan_error[512];
+    clconv_device_class family; /* the kernel family clconv plans for (AUTO: no context) */
     bench bench;
 } devinfo;
 
@@ -227,6 +228,7 @@ static void clconv_facts(devinfo *di)
                  clconv_status_string(st), clconv_last_error(NULL));
         return;
     }
+    di->family = clconv_context_device_class(ctx);
     const tk_layer *L = ref_layer();
     clconv_plan *plan = NULL;
     st = L ? L->op->plan(ctx, L, NULL, &plan) : CLCONV_ERROR_INVALID_VALUE;
@@ -532,6 +534,12 @@ static void print_text(const platinfo *pl, unsigned np, const char *default_sel)
             if (!di->usable)
                 printf("%s", di->why_not);
             printf("%s\n", di->is_default ? " (default device)" : "");
+            if (di->family != CLCONV_DEVICE_CLASS_AUTO)
+                printf("      kernel family              %s%s\n",
+                       di->family == CLCONV_DEVICE_CLASS_CPU ? "cpu" : "gpu",
+                       getenv("CLCONV_DEVICE_CLASS") && *getenv("CLCONV_DEVICE_CLASS")
+                           ? " (CLCONV_DEVICE_CLASS)"
+                           : " (from the device type; CLCONV_DEVICE_CLASS=cpu|gpu overrides)");
             if (di->plan_ok) {
                 printf("      reference layer            %s\n",
                        "conv2d 1x64x56x56, 64 filters 3x3, pad 1, bias, relu");
@@ -676,6 +684,11 @@ static void print_json(const platinfo *pl, unsigned np, const char *default_sel)
                 printf("null");
             else
                 tk_json_string(stdout, di->why_not);
+            printf(", \"kernel_family\": ");
+            if (di->family == CLCONV_DEVICE_CLASS_AUTO)
+                printf("null");
+            else
+                tk_json_string(stdout, di->family == CLCONV_DEVICE_CLASS_CPU ? "cpu" : "gpu");
             printf(", \"plan\": ");
             if (di->plan_ok) {
                 printf("{\"layer\": \"conv2d n=1 c=64 h=56 w=56 k=64 r=3 s=3 stride=1 pad=1 "
