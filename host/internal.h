@@ -178,8 +178,9 @@ clconv_status clconv_plan_wg_limit(clconv_plan *plan, cl_kernel k, size_t *limit
  * expendable first) that is still above 1, so a tile keeps its shape where it
  * can; every conformant limit (at least 1 item) is met. A work-group the
  * caller asked for explicitly (requested: the options' names, e.g.
- * "options.wg_w/wg_h") is not changed behind the caller's back: when it does
- * not fit, CLCONV_ERROR_UNSUPPORTED says which limit it exceeds. */
+ * "options.wg_w/wg_h") is not changed to fit the device: when it exceeds the
+ * device's limits, CLCONV_ERROR_UNSUPPORTED says which; it is fitted to the
+ * compiled kernel's limit, which the caller cannot know beforehand. */
 clconv_status clconv_fit_work_group(clconv_context *ctx, size_t kernel_limit, int wg[3],
                                     const int order[3], const char *requested);
 
