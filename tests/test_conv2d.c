@@ -856,7 +856,7 @@ START_TEST(disk_cache_second_context_loads)
 
     /* A corrupted cache file is not trusted: it is rebuilt and rewritten. */
     char cmd[700];
-    snprintf(cmd, sizeof cmd, "for f in '%s'/*.bin; do printf 'CLCONVB1garbage' > \"$f\"; done", dir);
+    snprintf(cmd, sizeof cmd, "for f in '%s'/*.bin; do printf 'CLCONVB2garbage' > \"$f\"; done", dir);
     ck_assert_int_eq(system(cmd), 0);
     clconv_context *c;
     ck_assert_int_eq(clconv_context_create(&c), CLCONV_SUCCESS);
