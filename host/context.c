@@ -83,7 +83,17 @@ static clconv_status choose_device(const char *sel, cl_platform_id *out_p, cl_de
         if (nd > MAX_DEVICES)
             nd = MAX_DEVICES;
         char pname[256] = "";
-        clGetPlatformInfo(plats[p], CL_PLATFORM_NAME, sizeof pname, pname, NULL);
+        /* Names are only needed to match a selector; a failed query is
+         * remembered, so that "no device matched" names it. */
+        if (by_name && (err = clGetPlatformInfo(plats[p], CL_PLATFORM_NAME, sizeof pname, pname,
+                                                NULL)) != CL_SUCCESS) {
+            pname[0] = '\0';
+            if (dev_err == CL_SUCCESS) {
+                dev_err = err;
+                snprintf(dev_err_what, sizeof dev_err_what,
+                         "clGetPlatformInfo(platform %u, CL_PLATFORM_NAME)", p);
+            }
+        }
         for (cl_uint d = 0; d < nd; d++) {
             if (by_index) {
                 if (p == want_p && d == want_d) {
@@ -95,7 +105,15 @@ static clconv_status choose_device(const char *sel, cl_platform_id *out_p, cl_de
             }
             if (by_name) {
                 char dname[256] = "";
-                clGetDeviceInfo(devs[d], CL_DEVICE_NAME, sizeof dname, dname, NULL);
+                err = clGetDeviceInfo(devs[d], CL_DEVICE_NAME, sizeof dname, dname, NULL);
+                if (err != CL_SUCCESS) {
+                    dname[0] = '\0';
+                    if (dev_err == CL_SUCCESS) {
+                        dev_err = err;
+                        snprintf(dev_err_what, sizeof dev_err_what,
+                                 "clGetDeviceInfo(device %u:%u, CL_DEVICE_NAME)", p, d);
+                    }
+                }
                 if (contains_nocase(dname, sel) || contains_nocase(pname, sel)) {
                     *out_p = plats[p];
                     *out_d = devs[d];
@@ -104,7 +122,10 @@ static clconv_status choose_device(const char *sel, cl_platform_id *out_p, cl_de
                 continue;
             }
             cl_device_type type = 0;
-            clGetDeviceInfo(devs[d], CL_DEVICE_TYPE, sizeof type, &type, NULL);
+            /* unreadable type: not taken as a GPU; query_device reports the
+             * failure if this device is chosen after all */
+            if (clGetDeviceInfo(devs[d], CL_DEVICE_TYPE, sizeof type, &type, NULL) != CL_SUCCESS)
+                type = 0;
             if (!first_d) {
                 first_p = plats[p];
                 first_d = devs[d];
