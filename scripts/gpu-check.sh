@@ -94,7 +94,8 @@ if [ ! -x "$Q" ] || [ ! -x "$B" ]; then say "gpu-check: the tools are not built 
 
 # ---- devices -------------------------------------------------------------------
 step "devices (clconv-query --bench)" timeout 600 "$Q" --bench
-if ! "$Q" --no-plan 2>/dev/null | grep -q '<- clconv default.*GPU\|\[.*GPU.*\]  <- clconv default'; then
+devices=$("$Q" --no-plan 2>/dev/null)
+if ! grep -q '\[.*GPU.*\]  <- clconv default' <<< "$devices"; then
   say "gpu-check: note: clconv's default device is not a GPU (see the list above)"
 fi
 
