@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_PLATFORMS 16
 #define MAX_DEVICES 64
@@ -82,7 +83,17 @@ static clconv_status choose_device(const char *sel, cl_platform_id *out_p, cl_de
         if (nd > MAX_DEVICES)
             nd = MAX_DEVICES;
         char pname[256] = "";
-        clGetPlatformInfo(plats[p], CL_PLATFORM_NAME, sizeof pname, pname, NULL);
+        /* Names are only needed to match a selector; a failed query is
+         * remembered, so that "no device matched" names it. */
+        if (by_name && (err = clGetPlatformInfo(plats[p], CL_PLATFORM_NAME, sizeof pname, pname,
+                                                NULL)) != CL_SUCCESS) {
+            pname[0] = '\0';
+            if (dev_err == CL_SUCCESS) {
+                dev_err = err;
+                snprintf(dev_err_what, sizeof dev_err_what,
+                         "clGetPlatformInfo(platform %u, CL_PLATFORM_NAME)", p);
+            }
+        }
         for (cl_uint d = 0; d < nd; d++) {
             if (by_index) {
                 if (p == want_p && d == want_d) {
@@ -94,7 +105,15 @@ static clconv_status choose_device(const char *sel, cl_platform_id *out_p, cl_de
             }
             if (by_name) {
                 char dname[256] = "";
-                clGetDeviceInfo(devs[d], CL_DEVICE_NAME, sizeof dname, dname, NULL);
+                err = clGetDeviceInfo(devs[d], CL_DEVICE_NAME, sizeof dname, dname, NULL);
+                if (err != CL_SUCCESS) {
+                    dname[0] = '\0';
+                    if (dev_err == CL_SUCCESS) {
+                        dev_err = err;
+                        snprintf(dev_err_what, sizeof dev_err_what,
+                                 "clGetDeviceInfo(device %u:%u, CL_DEVICE_NAME)", p, d);
+                    }
+                }
                 if (contains_nocase(dname, sel) || contains_nocase(pname, sel)) {
                     *out_p = plats[p];
                     *out_d = devs[d];
@@ -103,7 +122,10 @@ static clconv_status choose_device(const char *sel, cl_platform_id *out_p, cl_de
                 continue;
             }
             cl_device_type type = 0;
-            clGetDeviceInfo(devs[d], CL_DEVICE_TYPE, sizeof type, &type, NULL);
+            /* unreadable type: not taken as a GPU; query_device reports the
+             * failure if this device is chosen after all */
+            if (clGetDeviceInfo(devs[d], CL_DEVICE_TYPE, sizeof type, &type, NULL) != CL_SUCCESS)
+                type = 0;
             if (!first_d) {
                 first_p = plats[p];
                 first_d = devs[d];
@@ -206,6 +228,15 @@ static clconv_status query_device(clconv_context *ctx)
                             ctx->platform_name, NULL);
     if (err != CL_SUCCESS)
         return clconv_fail_cl(NULL, err, "clGetPlatformInfo(CL_PLATFORM_NAME)");
+    /* clang's __builtin_prefetch (pooling's -DPFD) only where it is known to
+     * work: PoCL's CPU device, where it is worth about 2x on large planes.
+     * Elsewhere it is a hazard that cannot be probed in process: Oclgrind
+     * builds the program but cannot create its kernels (llvm.prefetch is an
+     * undefined external), and Mesa rusticl's SPIR-V translator aborts the
+     * whole process on it. pool2d.c still treats a failed PFD build as a
+     * probe result and falls back to the plain kernel. */
+    ctx->builtin_prefetch = strstr(ctx->platform_name, "Portable Computing Language") &&
+                            (ctx->device_type & CL_DEVICE_TYPE_CPU);
     return CLCONV_SUCCESS;
 }
 
@@ -228,15 +259,61 @@ static clconv_status context_new(clconv_context **out)
     return CLCONV_SUCCESS;
 }
 
-clconv_status clconv_context_create_for(const char *selector, clconv_context **out)
+/* The class asked for: an explicit CPU or GPU wins, AUTO defers to
+ * CLCONV_DEVICE_CLASS. Checked before any device work, so a typo in the
+ * variable is reported as such rather than silently ignored. */
+static clconv_status requested_class(clconv_device_class opt, clconv_device_class *out)
+{
+    if (opt != CLCONV_DEVICE_CLASS_AUTO && opt != CLCONV_DEVICE_CLASS_CPU &&
+        opt != CLCONV_DEVICE_CLASS_GPU)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE,
+                           "options.device_class = %d, expected CLCONV_DEVICE_CLASS_AUTO (0), "
+                           "_CPU (1) or _GPU (2)", (int)opt);
+    *out = opt;
+    if (opt != CLCONV_DEVICE_CLASS_AUTO)
+        return CLCONV_SUCCESS;
+    const char *env = getenv("CLCONV_DEVICE_CLASS");
+    if (!env || !*env || strcasecmp(env, "auto") == 0)
+        return CLCONV_SUCCESS;
+    if (strcasecmp(env, "cpu") == 0)
+        *out = CLCONV_DEVICE_CLASS_CPU;
+    else if (strcasecmp(env, "gpu") == 0)
+        *out = CLCONV_DEVICE_CLASS_GPU;
+    else
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE,
+                           "CLCONV_DEVICE_CLASS = '%s', expected cpu, gpu or auto (or unset)", env);
+    return CLCONV_SUCCESS;
+}
+
+/* Applies clconv_device_class's rule (clconv.h) once the device type is known:
+ * the GPU bit wins over the others (Oclgrind reports CPU | GPU | ACCELERATOR),
+ * a plain CPU is a CPU, anything else gets the GPU family. */
+static void set_class(clconv_context *ctx, clconv_device_class want)
+{
+    ctx->class_forced = want != CLCONV_DEVICE_CLASS_AUTO;
+    if (ctx->class_forced)
+        ctx->device_class = want;
+    else if (ctx->device_type & CL_DEVICE_TYPE_GPU)
+        ctx->device_class = CLCONV_DEVICE_CLASS_GPU;
+    else if (ctx->device_type & CL_DEVICE_TYPE_CPU)
+        ctx->device_class = CLCONV_DEVICE_CLASS_CPU;
+    else
+        ctx->device_class = CLCONV_DEVICE_CLASS_GPU;
+}
+
+static clconv_status create_on(const char *selector, clconv_device_class cls_opt,
+                               clconv_context **out)
 {
     if (!out)
         return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "out: NULL, expected a pointer");
     *out = NULL;
+    clconv_device_class want;
+    clconv_status st = requested_class(cls_opt, &want);
+    if (st)
+        return st;
     cl_platform_id plat;
     cl_device_id dev;
-    clconv_status st = choose_device(selector, &plat, &dev);
-    if (st)
+    if ((st = choose_device(selector, &plat, &dev)))
         return st;
     clconv_context *ctx;
     if ((st = context_new(&ctx)))
@@ -246,6 +323,7 @@ clconv_status clconv_context_create_for(const char *selector, clconv_context **o
         clconv_context_destroy(ctx);
         return st;
     }
+    set_class(ctx, want);
     cl_int err;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)plat, 0};
     ctx->cl_ctx = clCreateContext(props, 1, &dev, NULL, NULL, &err);
@@ -273,9 +351,28 @@ clconv_status clconv_context_create_for(const char *selector, clconv_context **o
     return CLCONV_SUCCESS;
 }
 
+clconv_status clconv_context_create_for(const char *selector, clconv_context **out)
+{
+    return create_on(selector, CLCONV_DEVICE_CLASS_AUTO, out);
+}
+
 clconv_status clconv_context_create(clconv_context **out)
 {
-    return clconv_context_create_for(getenv("CLCONV_DEVICE"), out);
+    return create_on(getenv("CLCONV_DEVICE"), CLCONV_DEVICE_CLASS_AUTO, out);
+}
+
+clconv_status clconv_context_create_with_options(const clconv_context_options *options,
+                                                 clconv_context **out)
+{
+    if (!options)
+        return clconv_context_create(out);
+    const char *sel = options->device ? options->device : getenv("CLCONV_DEVICE");
+    return create_on(sel, options->device_class, out);
+}
+
+clconv_device_class clconv_context_device_class(const clconv_context *ctx)
+{
+    return ctx ? ctx->device_class : CLCONV_DEVICE_CLASS_AUTO;
 }
 
 clconv_status clconv_context_create_from_queue(cl_context cl_ctx, cl_command_queue queue,
@@ -289,6 +386,10 @@ clconv_status clconv_context_create_from_queue(cl_context cl_ctx, cl_command_que
     if (!queue)
         return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE,
                            "queue: NULL, expected a cl_command_queue");
+    clconv_device_class want;
+    clconv_status st = requested_class(CLCONV_DEVICE_CLASS_AUTO, &want);
+    if (st)
+        return st;
     cl_device_id dev;
     cl_context qctx;
     cl_int err = clGetCommandQueueInfo(queue, CL_QUEUE_DEVICE, sizeof dev, &dev, NULL);
@@ -305,14 +406,14 @@ clconv_status clconv_context_create_from_queue(cl_context cl_ctx, cl_command_que
     if (err != CL_SUCCESS)
         return clconv_fail_cl(NULL, err, "clGetCommandQueueInfo(CL_QUEUE_PROPERTIES)");
     clconv_context *ctx;
-    clconv_status st = context_new(&ctx);
-    if (st)
+    if ((st = context_new(&ctx)))
         return st;
     ctx->device = dev;
     if ((st = query_device(ctx))) {
         clconv_context_destroy(ctx);
         return st;
     }
+    set_class(ctx, want);
     if ((err = clRetainContext(cl_ctx)) != CL_SUCCESS) {
         clconv_context_destroy(ctx);
         return clconv_fail_cl(NULL, err, "clRetainContext");

@@ -46,7 +46,10 @@ struct clconv_context {
     cl_command_queue queue;
     bool out_of_order;                /* the queue runs commands out of order: dependent
                                        * commands need events (plan.c's run ordering) */
-    cl_device_type device_type;
+    cl_device_type device_type;       /* as reported; plans ask clconv_context_is_cpu_family */
+    clconv_device_class device_class; /* CPU or GPU (never AUTO): the kernel family */
+    bool class_forced;                /* set by an option or CLCONV_DEVICE_CLASS (tune keys) */
+    bool builtin_prefetch;            /* kernels may use __builtin_prefetch (context.c) */
     char device_name[256];
     char platform_name[256];
     char vendor[128];                 /* CL_DEVICE_VENDOR */
@@ -67,6 +70,20 @@ struct clconv_context {
     char *last_error;                 /* heap; NULL = none */
     pthread_mutex_t error_lock;       /* guards last_error (error.c) */
 };
+
+/* True when plans use the CPU kernel family (clconv_device_class's rule,
+ * or the class forced by an option / CLCONV_DEVICE_CLASS). */
+static inline bool clconv_context_is_cpu_family(const clconv_context *ctx)
+{
+    return ctx->device_class == CLCONV_DEVICE_CLASS_CPU;
+}
+
+/* The family as a device type (CL_DEVICE_TYPE_CPU or _GPU), for tables keyed
+ * by type. */
+static inline cl_device_type clconv_context_family_type(const clconv_context *ctx)
+{
+    return clconv_context_is_cpu_family(ctx) ? CL_DEVICE_TYPE_CPU : CL_DEVICE_TYPE_GPU;
+}
 
 /* ---- programs (program.c) ------------------------------------------------ */
 
@@ -173,6 +190,21 @@ clconv_status clconv_plan_enqueue(clconv_plan *plan, cl_uint num_wait, const cl_
 /* The largest work-group kernel k of plan allows (CL_KERNEL_WORK_GROUP_SIZE)
  * (plan.c). */
 clconv_status clconv_plan_wg_limit(clconv_plan *plan, cl_kernel k, size_t *limit);
+
+/* Shrinks a work-group of wg[0] x wg[1] x wg[2] items (NDRange order; pass a
+ * 1 for unused dimensions) in place until it fits the device, each dimension
+ * within CL_DEVICE_MAX_WORK_ITEM_SIZES and the whole within
+ * CL_DEVICE_MAX_WORK_GROUP_SIZE, and a compiled kernel's
+ * CL_KERNEL_WORK_GROUP_SIZE (kernel_limit; 0 = not known yet). Halves one
+ * dimension at a time, the first of `order` (dimension indices, most
+ * expendable first) that is still above 1, so a tile keeps its shape where it
+ * can; every conformant limit (at least 1 item) is met. A work-group the
+ * caller asked for explicitly (requested: the options' names, e.g.
+ * "options.wg_w/wg_h") is not changed to fit the device: when it exceeds the
+ * device's limits, CLCONV_ERROR_UNSUPPORTED says which; it is fitted to the
+ * compiled kernel's limit, which the caller cannot know beforehand. */
+clconv_status clconv_fit_work_group(clconv_context *ctx, size_t kernel_limit, int wg[3],
+                                    const int order[3], const char *requested);
 
 /* Sets arguments first..first+n-1 of kernel k to the ints v; messages name
  * plan->info.kernel_name (plan.c). */

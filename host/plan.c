@@ -199,6 +199,43 @@ clconv_status clconv_plan_wg_limit(clconv_plan *plan, cl_kernel k, size_t *limit
     return CLCONV_SUCCESS;
 }
 
+/* Halves the first dimension of `order` still above 1 until wg fits cap items. */
+static void shrink_to(int wg[3], const int order[3], size_t cap)
+{
+    while ((size_t)wg[0] * (size_t)wg[1] * (size_t)wg[2] > cap) {
+        int k = 0;
+        while (k < 3 && wg[order[k]] <= 1)
+            k++;
+        if (k == 3) /* 1x1x1: a limit of 0 is not conformant */
+            return;
+        wg[order[k]] /= 2;
+    }
+}
+
+clconv_status clconv_fit_work_group(clconv_context *ctx, size_t kernel_limit, int wg[3],
+                                    const int order[3], const char *requested)
+{
+    const int asked[3] = {wg[0], wg[1], wg[2]};
+    for (int i = 0; i < 3; i++)
+        while (wg[i] > 1 && (size_t)wg[i] > ctx->max_item_sizes[i])
+            wg[i] /= 2;
+    shrink_to(wg, order, ctx->max_wg_size);
+    /* The device's limits are documented and queryable: an explicit request
+     * beyond them is an error. The compiled kernel's limit is not known
+     * before compiling (registers, local memory; rusticl's llvmpipe allows 32
+     * items for direct-tiled), so a request is fitted to it silently. */
+    if (requested && (wg[0] != asked[0] || wg[1] != asked[1] || wg[2] != asked[2]))
+        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                           "%s: work-group %dx%dx%d exceeds the device limits (%zu items per "
+                           "group, %zux%zux%zu per dimension); %dx%dx%d would fit", requested,
+                           asked[0], asked[1], asked[2], ctx->max_wg_size,
+                           ctx->max_item_sizes[0], ctx->max_item_sizes[1],
+                           ctx->max_item_sizes[2], wg[0], wg[1], wg[2]);
+    if (kernel_limit)
+        shrink_to(wg, order, kernel_limit);
+    return CLCONV_SUCCESS;
+}
+
 clconv_status clconv_plan_set_ints(clconv_plan *plan, cl_kernel k, cl_uint first, const cl_int *v,
                                    size_t n)
 {

@@ -282,7 +282,7 @@ static clconv_status pool2d_plan_build(clconv_plan *plan, const clconv_pool2d_pa
 {
     clconv_context *ctx = plan->ctx;
     clconv_status st;
-    bool cpu = (ctx->device_type & CL_DEVICE_TYPE_CPU) != 0;
+    bool cpu = clconv_context_is_cpu_family(ctx);
     bool adaptive = is_adaptive(p->mode);
 
     clconv_algorithm algo = opts ? opts->algorithm : CLCONV_ALGO_AUTO;
@@ -364,15 +364,24 @@ static clconv_status pool2d_plan_build(clconv_plan *plan, const clconv_pool2d_pa
         snprintf(plan->info.build_options + n, sizeof plan->info.build_options - (size_t)n,
                  " -DKH=%lld -DKW=%lld -DSH=%lld -DSW=%lld", (long long)p->kernel_h,
                  (long long)p->kernel_w, (long long)p->stride_h, (long long)p->stride_w);
-    /* CPU devices: software prefetch PFD floats ahead of each window row
-     * (PoCL's prefetch() is empty and the hardware prefetchers alone leave
-     * the loads waiting on memory: about 2x on large planes). */
-    if (cpu) {
-        size_t l = strlen(plan->info.build_options);
-        snprintf(plan->info.build_options + l, sizeof plan->info.build_options - l, " -DPFD=512");
-    }
+    /* CPU family on PoCL's CPU device (ctx->builtin_prefetch says why only
+     * there): software prefetch PFD floats ahead of each window row (PoCL's
+     * prefetch() is empty and the hardware prefetchers alone leave the loads
+     * waiting on memory: about 2x on large planes). */
+    size_t plain_len = strlen(plan->info.build_options);
+    bool pfd = cpu && ctx->builtin_prefetch;
+    if (pfd)
+        snprintf(plan->info.build_options + plain_len,
+                 sizeof plan->info.build_options - plain_len, " -DPFD=512");
     snprintf(plan->info.kernel_name, sizeof plan->info.kernel_name, "%s", name);
-    if ((st = clconv_get_kernel(ctx, "pool2d", name, plan->info.build_options, &plan->kernel)))
+    st = clconv_get_kernel(ctx, "pool2d", name, plan->info.build_options, &plan->kernel);
+    if (st && pfd) {
+        /* The prefetch build is the probe: a driver that rejects it gets the
+         * plain kernel, whose own failure (if any) is the one reported. */
+        plan->info.build_options[plain_len] = '\0';
+        st = clconv_get_kernel(ctx, "pool2d", name, plan->info.build_options, &plan->kernel);
+    }
+    if (st)
         return st;
 
     if ((st = clconv_pool2d_fit_wg(plan, opts, &wg)))

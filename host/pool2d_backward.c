@@ -48,7 +48,7 @@ static clconv_status backward_plan_build(clconv_plan *plan, const clconv_pool2d_
 {
     clconv_context *ctx = plan->ctx;
     clconv_status st;
-    const bool cpu = (ctx->device_type & CL_DEVICE_TYPE_CPU) != 0;
+    const bool cpu = clconv_context_is_cpu_family(ctx);
     const bool adaptive = p->mode == CLCONV_POOL_ADAPTIVE_AVG || p->mode == CLCONV_POOL_ADAPTIVE_MAX;
 
     clconv_algorithm algo = opts ? opts->algorithm : CLCONV_ALGO_AUTO;

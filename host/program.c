@@ -20,7 +20,11 @@ typedef struct {
 extern const clconv_embedded_kernel clconv_embedded_kernels[];
 extern const size_t clconv_embedded_kernel_count;
 
-#define DISK_MAGIC "CLCONVB1"
+/* File layout: magic, key length (u32), key, binary length (u64), binary,
+ * FNV-1a hash of the binary (u64). B2 added the hash: a driver must never see
+ * a damaged binary, because some do not refuse it but abort the process
+ * (Mesa rusticl 22.3 panics with "unknown version" on garbage). */
+#define DISK_MAGIC "CLCONVB2"
 
 uint64_t clconv_hash64(const void *data, size_t len, uint64_t seed)
 {
@@ -179,9 +183,13 @@ static cl_program disk_load(clconv_context *ctx, const char *key)
         goto out;
     memcpy(&blen, buf + head + klen, sizeof blen);
     const unsigned char *bin = (const unsigned char *)buf + head + klen + sizeof blen;
-    if (blen == 0 || len != head + klen + sizeof blen + blen)
+    uint64_t stored_hash;
+    if (blen == 0 || blen > len || len != head + klen + sizeof blen + blen + sizeof stored_hash)
         goto out;
     size_t bsize = (size_t)blen;
+    memcpy(&stored_hash, bin + bsize, sizeof stored_hash);
+    if (clconv_hash64(bin, bsize, 0) != stored_hash)
+        goto out;
     cl_int bin_status, err;
     prog = clCreateProgramWithBinary(ctx->cl_ctx, 1, &ctx->device, &bsize, &bin, &bin_status, &err);
     if (err != CL_SUCCESS || bin_status != CL_SUCCESS) {
@@ -254,10 +262,10 @@ static void disk_store(clconv_context *ctx, const char *key, cl_program prog)
     FILE *f = fopen(tmp, "wb");
     if (f) {
         uint32_t klen = (uint32_t)strlen(key);
-        uint64_t blen = bsize;
+        uint64_t blen = bsize, hash = clconv_hash64(bin, bsize, 0);
         bool ok = fwrite(DISK_MAGIC, 1, 8, f) == 8 && fwrite(&klen, sizeof klen, 1, f) == 1 &&
                   fwrite(key, 1, klen, f) == klen && fwrite(&blen, sizeof blen, 1, f) == 1 &&
-                  fwrite(bin, 1, bsize, f) == bsize;
+                  fwrite(bin, 1, bsize, f) == bsize && fwrite(&hash, sizeof hash, 1, f) == 1;
         int err = ok ? 0 : errno ? errno : EIO;
         if (fclose(f) != 0 && ok) {
             ok = false;

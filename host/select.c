@@ -31,7 +31,7 @@ static int auto_candidates(const clconv_plan *plan, const clconv_algo **out)
     const clconv_shape *in = &plan->info.input, *o = &plan->info.output;
     int64_t cin_g = p->in_channels / p->groups, cout_g = p->out_channels / p->groups;
     int n = 0;
-    if (!(ctx->device_type & CL_DEVICE_TYPE_CPU)) {
+    if (!clconv_context_is_cpu_family(ctx)) {
         out[n++] = &clconv_conv2d_direct_tiled;
         out[n++] = &clconv_conv2d_direct_register;
         return n;
@@ -150,7 +150,7 @@ static const clconv_plan_options FIND_GPU[] = {
 static size_t find_candidates(const clconv_context *ctx, const clconv_plan_options **out)
 {
     const char *space = getenv("CLCONV_FIND_SPACE");
-    bool cpu = (ctx->device_type & CL_DEVICE_TYPE_CPU) != 0;
+    bool cpu = clconv_context_is_cpu_family(ctx);
     bool want_cpu = cpu, want_gpu = !cpu;
     if (space && !strcmp(space, "all"))
         want_cpu = want_gpu = true;
@@ -301,7 +301,7 @@ clconv_status clconv_conv_transpose2d_select(clconv_plan *plan,
     const clconv_conv_transpose2d_params *p = &plan->params.conv_transpose2d;
     clconv_algorithm id = options ? options->algorithm : CLCONV_ALGO_AUTO;
     if (id == CLCONV_ALGO_AUTO)
-        id = !(plan->ctx->device_type & CL_DEVICE_TYPE_CPU) ? CLCONV_ALGO_TRANSPOSED_GATHER
+        id = !clconv_context_is_cpu_family(plan->ctx)         ? CLCONV_ALGO_TRANSPOSED_GATHER
              : p->out_channels / p->groups < 8              ? CLCONV_ALGO_TRANSPOSED_COLUMNS
                                                             : CLCONV_ALGO_TRANSPOSED_VECTOR;
     const clconv_algo *a = clconv_algo_lookup(CLCONV_OP_CONV_TRANSPOSE2D, id);

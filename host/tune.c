@@ -67,7 +67,11 @@ void clconv_conv2d_tune_class_key(const clconv_conv2d_params *p, const clconv_sh
  * newlines would break the line format, so they become spaces. */
 static void device_key(const clconv_context *ctx, char *out, size_t size)
 {
-    snprintf(out, size, "%s|%s|%s", ctx->device_name, ctx->driver_version, ctx->platform_name);
+    /* A forced kernel family has other candidates and winners: its own key. */
+    snprintf(out, size, "%s|%s|%s%s", ctx->device_name, ctx->driver_version, ctx->platform_name,
+             !ctx->class_forced                                ? ""
+             : ctx->device_class == CLCONV_DEVICE_CLASS_CPU ? "|class=cpu"
+                                                            : "|class=gpu");
     for (char *c = out; *c; c++)
         if (*c == '\t' || *c == '\n')
             *c = ' ';

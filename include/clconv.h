@@ -131,7 +131,9 @@ size_t clconv_shape_elements(clconv_shape s);
  * CLCONV_DEVICE environment variable ("P:D" platform and device indices, or a
  * case-insensitive substring of the device or platform name), else the first
  * GPU of any platform, else the first device of any kind. Makes its own
- * context and an in-order command queue with profiling enabled.
+ * context and an in-order command queue with profiling enabled. The kernel
+ * family follows CLCONV_DEVICE_CLASS, else the device type (see
+ * clconv_device_class below; every create function follows that rule).
  * Errors: CLCONV_ERROR_NO_DEVICE (no platform, or CLCONV_DEVICE matched
  * nothing), CLCONV_ERROR_OPENCL. */
 clconv_status clconv_context_create(clconv_context **out);
@@ -140,9 +142,64 @@ clconv_status clconv_context_create(clconv_context **out);
  * (same syntax as CLCONV_DEVICE; NULL or "" means the default choice). */
 clconv_status clconv_context_create_for(const char *device_selector, clconv_context **out);
 
+/* Which family of kernels a context plans for. Every algorithm runs on every
+ * device; the family decides what AUTO picks, the tile and work-group
+ * defaults, and find mode's candidates:
+ *   CPU family: the SIMD-lane kernels (direct-vector, direct-pointwise,
+ *     direct-depthwise, transposed-vector / -columns, vectorized pooling)
+ *     with small work-groups;
+ *   GPU family: the local-memory and work-group kernels (direct-tiled,
+ *     direct-register, winograd, transposed-gather) with work-groups of up
+ *     to 256 items.
+ * The rule for CLCONV_DEVICE_CLASS_AUTO: a device whose CL_DEVICE_TYPE has
+ * the GPU bit set is a GPU, even if it reports other types too (Oclgrind
+ * reports CPU | GPU | ACCELERATOR | DEFAULT and is therefore a GPU, which is
+ * also why the default device choice, "the first GPU", picks it); else a
+ * device with the CPU bit set is a CPU (PoCL, Mesa rusticl's llvmpipe);
+ * anything else (accelerators, custom devices) is treated as a GPU. */
+typedef enum clconv_device_class {
+    CLCONV_DEVICE_CLASS_AUTO = 0, /* the environment's CLCONV_DEVICE_CLASS, else the rule above */
+    CLCONV_DEVICE_CLASS_CPU = 1,  /* force the CPU family */
+    CLCONV_DEVICE_CLASS_GPU = 2   /* force the GPU family */
+} clconv_device_class;
+
+/* Options for clconv_context_create_with_options. Zero-initialise it
+ * (clconv_context_options o = {0};) and set what you need; every zero field
+ * means "the default", so fields added later keep old callers' behaviour.
+ *   device        device selector, the syntax of CLCONV_DEVICE: "P:D"
+ *                 platform and device indices, or a case-insensitive
+ *                 substring of the device or platform name. NULL: the
+ *                 CLCONV_DEVICE environment variable, else the default
+ *                 choice (the first GPU of any platform, else the first
+ *                 device). "" : the default choice, ignoring CLCONV_DEVICE.
+ *   device_class  the kernel family (see clconv_device_class). AUTO: the
+ *                 CLCONV_DEVICE_CLASS environment variable ("cpu", "gpu" or
+ *                 "auto", case-insensitive), else the rule above. An explicit
+ *                 CPU or GPU here wins over the environment.
+ * Forcing a class changes performance, never results: every family's kernels
+ * are verified against the same reference. Tuning-database entries are kept
+ * apart per forced class. */
+typedef struct clconv_context_options {
+    const char *device;
+    clconv_device_class device_class;
+} clconv_context_options;
+
+/* Creates a context as clconv_context_create does, with options (NULL = all
+ * defaults, the same as clconv_context_create).
+ * Errors: CLCONV_ERROR_INVALID_VALUE (out NULL, device_class out of range, or
+ * CLCONV_DEVICE_CLASS set to something other than cpu, gpu or auto),
+ * CLCONV_ERROR_NO_DEVICE, CLCONV_ERROR_OPENCL. */
+clconv_status clconv_context_create_with_options(const clconv_context_options *options,
+                                                 clconv_context **out);
+
+/* The kernel family a context plans for: CLCONV_DEVICE_CLASS_CPU or
+ * CLCONV_DEVICE_CLASS_GPU (never AUTO; AUTO for a NULL context). */
+clconv_device_class clconv_context_device_class(const clconv_context *ctx);
+
 /* Wraps a caller's own OpenCL context and queue (both are retained, and
  * released again by clconv_context_destroy). Every plan enqueues on that queue;
- * the device is the queue's device. Profiling is whatever the queue has. */
+ * the device is the queue's device. Profiling is whatever the queue has.
+ * The kernel family follows CLCONV_DEVICE_CLASS, else the device type. */
 clconv_status clconv_context_create_from_queue(cl_context cl_ctx, cl_command_queue queue,
                                                clconv_context **out);
 

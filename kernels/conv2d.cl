@@ -467,6 +467,13 @@ __kernel void conv2d_gather_phases(__global const float *restrict x, __global fl
     const int ph = zp % (NPH_H * NPH_W), pl = zp / (NPH_H * NPH_W);
     const int a = ph / NPH_W, bb = ph - a * NPH_W;
     __global float *dst = xs + ((size_t)zp * Hq + i) * Wq;
+    /* The copy's Wq floats of slack after its last row: conv2d_pointwise's
+     * last vectors of a plane may read into them (the lanes are dropped).
+     * Written as zeros so no run computes on memory nobody wrote (Oclgrind
+     * reported the control flow of those FMAs as uninitialised). */
+    if (i == Hq - 1 && zp == planes * NPH_H * NPH_W - 1)
+        for (int j = 0; j < Wq; j++)
+            dst[Wq + j] = 0.0f;
     const int ih = i * SH + a - pad_top;
     if (ih < 0 || ih >= H) {
         for (int j = 0; j < Wq; j++)

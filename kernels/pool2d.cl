@@ -50,8 +50,9 @@
  * row the kernels start. PoCL's prefetch() is empty, so this goes through
  * clang's __builtin_prefetch, whose OpenCL 1.2 signature takes a private
  * pointer: the global address passes through an integer, which is the same
- * flat address on a CPU device (never built for other devices). A prefetch
- * never faults, so running past the buffer's end is harmless. */
+ * flat address on a CPU device (the host sets PFD only for PoCL's CPU
+ * device: Oclgrind cannot run llvm.prefetch and rusticl aborts on it). A
+ * prefetch never faults, so running past the buffer's end is harmless. */
 #if defined(PFD) && defined(__has_builtin)
 #if __has_builtin(__builtin_prefetch)
 #define POOL_PREFETCH(p) __builtin_prefetch((const void *)(size_t)((p) + PFD));

@@ -1152,6 +1152,28 @@ START_TEST(bench_shapes_file_csv_and_errors)
 }
 END_TEST
 
+/* A profiling timer that gives zero-length spans (Mesa rusticl 22.3;
+ * simulated here with CLCONV_TOOLS_ZERO_TIMER=1): clconv-query --bench once
+ * grew its calibration kernel without end (minutes of CPU, this suite hung),
+ * clconv-bench printed 0.000 ms without a word. Both must finish, fall back
+ * to wall-clock time and say so. `timeout` turns a hang into a failure. */
+START_TEST(zero_timer_falls_back_to_wall_clock)
+{
+    cmd_result r = run_tool("CLCONV_TOOLS_ZERO_TIMER=1 timeout 90", "clconv-query",
+                            "--bench --no-plan --device 0:0");
+    EXPECT_RC(r, 0);
+    ck_assert_msg(strstr(r.out, "bench (wall clock"), "no wall-clock note:\n%s", r.out);
+    ck_assert_msg(!strstr(r.out, " 0.0,"), "a zero rate:\n%s", r.out);
+    cmd_free(&r);
+    r = run_tool("CLCONV_TOOLS_ZERO_TIMER=1 timeout 90", "clconv-bench",
+                 "--suite quick --runs 2 --warmup 1 --no-verify");
+    EXPECT_RC(r, 0);
+    ck_assert_msg(strstr(r.out, "WALL CLOCK"), "no wall-clock note:\n%s", r.out);
+    ck_assert_msg(!strstr(r.out, " 0.000 "), "a zero time:\n%s", r.out);
+    cmd_free(&r);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 
 static Suite *tools_suite(void)
@@ -1166,6 +1188,7 @@ static Suite *tools_suite(void)
     tcase_add_test(query, query_text_marks_default);
     tcase_add_test(query, query_bench_measures);
     tcase_add_test(query, query_exit_codes);
+    tcase_add_test(query, zero_timer_falls_back_to_wall_clock);
     suite_add_tcase(s, query);
     TCase *cli = tcase_create("cli");
     tcase_set_timeout(cli, 120);

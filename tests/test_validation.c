@@ -994,6 +994,103 @@ START_TEST(context_bad_arguments)
 }
 END_TEST
 
+/* The kernel family: the device type's rule, the option, the environment
+ * (an explicit option wins), and bad values of either. The test context's
+ * device is the one every context here is made on. */
+START_TEST(context_device_class)
+{
+    clconv_context *c = (clconv_context *)1;
+    const char *saved = getenv("CLCONV_DEVICE_CLASS");
+    char *keep = saved ? strdup(saved) : NULL;
+    cl_device_type type = 0;
+    ck_assert_int_eq(clGetDeviceInfo(clconv_context_device(tu_ctx()), CL_DEVICE_TYPE, sizeof type,
+                                     &type, NULL), CL_SUCCESS);
+    clconv_device_class natural = (type & CL_DEVICE_TYPE_GPU) || !(type & CL_DEVICE_TYPE_CPU)
+                                      ? CLCONV_DEVICE_CLASS_GPU
+                                      : CLCONV_DEVICE_CLASS_CPU;
+    char sel[32];
+    /* the test context's device by index, so every context below is on it */
+    cl_platform_id plat;
+    ck_assert_int_eq(clGetDeviceInfo(clconv_context_device(tu_ctx()), CL_DEVICE_PLATFORM,
+                                     sizeof plat, &plat, NULL), CL_SUCCESS);
+    cl_platform_id plats[16];
+    cl_uint np = 0;
+    ck_assert_int_eq(clGetPlatformIDs(16, plats, &np), CL_SUCCESS);
+    unsigned pi = 0, di = 0;
+    for (cl_uint i = 0; i < np && i < 16; i++)
+        if (plats[i] == plat)
+            pi = i;
+    cl_device_id devs[64];
+    cl_uint nd = 0;
+    ck_assert_int_eq(clGetDeviceIDs(plat, CL_DEVICE_TYPE_ALL, 64, devs, &nd), CL_SUCCESS);
+    for (cl_uint i = 0; i < nd && i < 64; i++)
+        if (devs[i] == clconv_context_device(tu_ctx()))
+            di = i;
+    snprintf(sel, sizeof sel, "%u:%u", pi, di);
+
+    unsetenv("CLCONV_DEVICE_CLASS");
+    clconv_context_options o = {sel, CLCONV_DEVICE_CLASS_AUTO};
+    ck_assert_int_eq(clconv_context_create_with_options(&o, &c), CLCONV_SUCCESS);
+    ck_assert_int_eq(clconv_context_device_class(c), natural);
+    clconv_context_destroy(c);
+    /* each family forced by the option: AUTO's pick for a 3x3 layer follows it */
+    clconv_device_class forced[] = {CLCONV_DEVICE_CLASS_CPU, CLCONV_DEVICE_CLASS_GPU};
+    for (int i = 0; i < 2; i++) {
+        o.device_class = forced[i];
+        ck_assert_int_eq(clconv_context_create_with_options(&o, &c), CLCONV_SUCCESS);
+        ck_assert_int_eq(clconv_context_device_class(c), forced[i]);
+        clconv_conv2d_params p = clconv_conv2d_default_params(16, 16, 1, 1);
+        clconv_shape in = {1, 16, 8, 8};
+        clconv_plan *plan;
+        ck_assert_int_eq(clconv_conv2d_plan_create(c, &p, &in, NULL, &plan), CLCONV_SUCCESS);
+        clconv_plan_info info;
+        clconv_plan_get_info(plan, &info);
+        /* 1x1: direct-pointwise is the CPU family's, never the GPU one's AUTO pick */
+        if (forced[i] == CLCONV_DEVICE_CLASS_CPU)
+            ck_assert_int_eq(info.algorithm, CLCONV_ALGO_DIRECT_POINTWISE);
+        else
+            ck_assert_int_ne(info.algorithm, CLCONV_ALGO_DIRECT_POINTWISE);
+        clconv_plan_destroy(plan);
+        clconv_context_destroy(c);
+    }
+    /* the environment, case-insensitive; an explicit option wins over it */
+    setenv("CLCONV_DEVICE_CLASS", "GPU", 1);
+    o.device_class = CLCONV_DEVICE_CLASS_AUTO;
+    ck_assert_int_eq(clconv_context_create_with_options(&o, &c), CLCONV_SUCCESS);
+    ck_assert_int_eq(clconv_context_device_class(c), CLCONV_DEVICE_CLASS_GPU);
+    clconv_context_destroy(c);
+    o.device_class = CLCONV_DEVICE_CLASS_CPU;
+    ck_assert_int_eq(clconv_context_create_with_options(&o, &c), CLCONV_SUCCESS);
+    ck_assert_int_eq(clconv_context_device_class(c), CLCONV_DEVICE_CLASS_CPU);
+    clconv_context_destroy(c);
+    setenv("CLCONV_DEVICE_CLASS", "cpu", 1);
+    ck_assert_int_eq(clconv_context_create_from_queue(clconv_context_cl_context(tu_ctx()),
+                                                      clconv_context_queue(tu_ctx()), &c),
+                     CLCONV_SUCCESS);
+    ck_assert_int_eq(clconv_context_device_class(c), CLCONV_DEVICE_CLASS_CPU);
+    clconv_context_destroy(c);
+    /* bad values say which and what was expected */
+    setenv("CLCONV_DEVICE_CLASS", "gpgpu", 1);
+    c = (clconv_context *)1;
+    expect(clconv_context_create_for(sel, &c), CLCONV_ERROR_INVALID_VALUE, NULL,
+           "CLCONV_DEVICE_CLASS = 'gpgpu'", "context_create_for(bad CLCONV_DEVICE_CLASS)");
+    ck_assert_ptr_null(c);
+    expect(clconv_context_create_from_queue(clconv_context_cl_context(tu_ctx()),
+                                            clconv_context_queue(tu_ctx()), &c),
+           CLCONV_ERROR_INVALID_VALUE, NULL, "CLCONV_DEVICE_CLASS", "from_queue(bad class)");
+    unsetenv("CLCONV_DEVICE_CLASS");
+    o.device_class = (clconv_device_class)7;
+    expect(clconv_context_create_with_options(&o, &c), CLCONV_ERROR_INVALID_VALUE, NULL,
+           "options.device_class = 7", "create_with_options(bad class)");
+    expect(clconv_context_create_with_options(&o, NULL), CLCONV_ERROR_INVALID_VALUE, NULL, "out",
+           "create_with_options(NULL out)");
+    ck_assert_int_eq(clconv_context_device_class(NULL), CLCONV_DEVICE_CLASS_AUTO);
+    if (keep)
+        setenv("CLCONV_DEVICE_CLASS", keep, 1);
+    free(keep);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("validation");
@@ -1019,6 +1116,7 @@ int main(void)
     tcase_add_test(runs, conv_transpose2d_bad_runs);
     tcase_add_test(runs, pool2d_bad_runs);
     tcase_add_test(runs, context_bad_arguments);
+    tcase_add_test(runs, context_device_class);
     suite_add_tcase(s, runs);
     return tu_run_suite(s);
 }

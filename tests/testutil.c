@@ -152,11 +152,22 @@ int tu_run_suite(Suite *s)
 
 /* ---- shared by the pooling suites ---------------------------------------- */
 
+bool tu_device_is_pocl(void)
+{
+    cl_platform_id plat;
+    char name[256] = "";
+    ck_assert_int_eq(clGetDeviceInfo(clconv_context_device(tu_ctx()), CL_DEVICE_PLATFORM,
+                                     sizeof plat, &plat, NULL), CL_SUCCESS);
+    ck_assert_int_eq(clGetPlatformInfo(plat, CL_PLATFORM_NAME, sizeof name, name, NULL),
+                     CL_SUCCESS);
+    return strstr(name, "Portable Computing Language") != NULL;
+}
+
 bool tu_device_is_cpu(void)
 {
-    cl_device_type t = 0;
-    clGetDeviceInfo(clconv_context_device(tu_ctx()), CL_DEVICE_TYPE, sizeof t, &t, NULL);
-    return (t & CL_DEVICE_TYPE_CPU) != 0;
+    /* The kernel family, not the raw type: Oclgrind reports CPU | GPU, and
+     * CLCONV_DEVICE_CLASS may force either family. */
+    return clconv_context_device_class(tu_ctx()) == CLCONV_DEVICE_CLASS_CPU;
 }
 
 void tu_fill_data(tu_rng *r, float *a, size_t n, int data)

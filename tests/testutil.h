@@ -54,7 +54,13 @@ int tu_run_suite(Suite *s);
 
 /* ---- shared by the pooling suites (test_pool2d, test_pool2d_backward) ---- */
 
-/* Whether the test context's device is a CPU. */
+/* Whether the test context's device is PoCL's (its platform name). Budgets
+ * measured on PoCL (how many programs a sweep builds under its AUTO choices)
+ * are asserted there only: another driver's AUTO may choose differently, and
+ * a test of behaviour must hold on any conformant device. */
+bool tu_device_is_pocl(void);
+
+/* Whether the test context plans the CPU kernel family. */
 bool tu_device_is_cpu(void);
 
 /* tu_fill with data 0 (small integers) or 1 (floats); data 2: floats with

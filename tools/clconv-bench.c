@@ -456,14 +456,23 @@ static bool time_baseline(basectx *bc, const opts *o, int warmup, enqueue_fn enq
         snprintf(b->skip, sizeof b->skip, "out of memory");
         return false;
     }
-    double warm_start = 0;
-    for (int i = 0, warm = warmup; i < warm + o->runs; i++) {
+    double warm_start = 0, timed_start = 0;
+    int runs = o->runs;
+    for (int i = 0, warm = warmup; i < warm + runs; i++) {
         warm = tk_warmup_runs(i, warm, &warm_start);
+        if (i == warm)
+            timed_start = tk_now();
+        else if (i > warm && tk_now() - timed_start > TK_MAX_TIMING_S) {
+            runs = i - warm; /* the wall-clock cap: keep the runs made */
+            break;
+        }
+        double w0 = tk_now();
         cl_event m0 = NULL, last = NULL;
         BL_CL(clEnqueueMarkerWithWaitList(q, 0, NULL, &m0), "clEnqueueMarkerWithWaitList");
         bool enqueued = enqueue(bc, arg, b, &last);
         cl_int err = enqueued ? clFinish(q) : CL_SUCCESS;
         double t = enqueued && err == CL_SUCCESS ? tk_event_span(m0, last) : -1;
+        t = t < 0 ? t : tk_span_or_wall(t, tk_now() - w0);
         clReleaseEvent(m0);
         if (last)
             clReleaseEvent(last);
@@ -477,7 +486,7 @@ static bool time_baseline(basectx *bc, const opts *o, int warmup, enqueue_fn enq
         if (i >= warm)
             times[i - warm] = t;
     }
-    b->median_s = tk_median(times, o->runs);
+    b->median_s = tk_median(times, runs);
     ok = true;
 done:
     free(times);
@@ -840,8 +849,12 @@ static double rate_of(const row *r, double seconds)
 static void print_text(const row *rows, int n, const opts *o, const char *device)
 {
     printf("device: %s\n", device);
-    printf("timing: median device time of %d runs after %d warm-up (OpenCL event profiling); "
+    printf("timing: median device time of %d runs after %d warm-up (%s); "
            "GFLOP/s = 2*MACs/time; data seed %llu%s\n", o->runs, o->warmup,
+           tk_timing_wall_clock()
+               ? "WALL CLOCK, enqueue to completion: the device's profiling timer gave "
+                 "zero-length spans"
+               : "OpenCL event profiling",
            (unsigned long long)o->seed,
            o->verify ? "; every result checked against the CPU reference" : "");
     printf("%-22s %-17s %9s %9s", "layer", "algorithm", "ms", "GFLOP/s");
@@ -1429,6 +1442,9 @@ int main(int argc, char **argv)
         }
     }
     double geomean = speedups ? exp(logsum / speedups) : 0;
+    if (tk_timing_wall_clock() && (o.json || o.csv) && !o.quiet)
+        fprintf(stderr, "%s: the device's profiling timer gave zero-length spans: the times are "
+                        "wall clock, enqueue to completion\n", PROG);
     if (o.json) {
         print_json(rows, nrows, &o, device, source, geomean, speedups, failures + mismatches);
     } else if (o.csv) {

@@ -32,6 +32,7 @@ static const char *const VW_NAMES[VW_COUNT] = {"char", "short", "int", "long",
 
 typedef struct bench {
     bool done;
+    bool wall_clock;      /* the profiling timer gave zero-length spans: wall-clock times */
     double gflops[5];     /* float, float2, float4, float8, float16 */
     double bandwidth_gbs; /* copy kernel, bytes read + written */
     char error[256];
@@ -57,6 +58,7 @@ typedef struct devinfo {
     bool plan_ok;
     clconv_plan_info plan;
     char plan_error[512];
+    clconv_device_class family; /* the kernel family clconv plans for (AUTO: no context) */
     bench bench;
 } devinfo;
 
@@ -226,6 +228,7 @@ static void clconv_facts(devinfo *di)
                  clconv_status_string(st), clconv_last_error(NULL));
         return;
     }
+    di->family = clconv_context_device_class(ctx);
     const tk_layer *L = ref_layer();
     clconv_plan *plan = NULL;
     st = L ? L->op->plan(ctx, L, NULL, &plan) : CLCONV_ERROR_INVALID_VALUE;
@@ -266,6 +269,11 @@ static const char *BENCH_SRC =
 
 static const int WIDTHS[5] = {1, 2, 4, 8, 16};
 static const double TARGET_S = 0.2;
+/* Bounds on every timing loop, whatever the timer says: calibration steps,
+ * and wall-clock seconds per test (a timer stuck at zero once made the
+ * calibration grow the kernel until one launch took minutes). */
+enum { MAX_CALIBRATION_STEPS = 12 };
+static const double MAX_TEST_S = 3.0;
 
 static bool g_tty;
 static char g_default_error[512]; /* why clconv_context_create failed, if it did */
@@ -291,17 +299,28 @@ static void progress(const char *fmt, const char *dev, const char *what)
         }                                                                                     \
     } while (0)
 
-/* Runs kernel k over global items once; device seconds or -1. */
+/* Runs kernel k over global items once; device seconds or -1. Some drivers
+ * (Mesa rusticl 22.3) report a timer resolution of 0 and START == END for
+ * every command: a zero-length span switches the bench to wall-clock time
+ * (enqueue to completion, b->wall_clock), which the output says. */
 static double launch(cl_command_queue q, cl_kernel k, size_t global, bench *b)
 {
     cl_event ev = NULL;
     double t = -1;
+    double w0 = tk_now();
     CL_TRY(clEnqueueNDRangeKernel(q, k, 1, NULL, &global, NULL, 0, NULL, &ev),
            "clEnqueueNDRangeKernel");
     CL_TRY(clWaitForEvents(1, &ev), "clWaitForEvents");
+    double wall = tk_now() - w0;
     t = tk_event_seconds(ev);
     if (t < 0)
         snprintf(b->error, sizeof b->error, "clGetEventProfilingInfo failed");
+    else if (t == 0 || b->wall_clock || (wall > 1e-3 && t * 1000 < wall)) {
+        /* zero, or under a thousandth of a wall time above a millisecond:
+         * not a measurement (a timer that does not tick) */
+        b->wall_clock = true;
+        t = wall > 1e-9 ? wall : 1e-9;
+    }
 done:
     if (ev)
         clReleaseEvent(ev);
@@ -354,18 +373,20 @@ static void run_bench(devinfo *di)
         CL_TRY(clSetKernelArg(k, 1, sizeof a, &a), "clSetKernelArg");
         CL_TRY(clSetKernelArg(k, 2, sizeof s, &s), "clSetKernelArg");
         /* Calibrate the trip count to about TARGET_S per launch. */
-        double t = 0;
-        for (;;) {
+        double t = 0, t_start = tk_now();
+        for (int step = 0;; step++) {
             CL_TRY(clSetKernelArg(k, 3, sizeof iters, &iters), "clSetKernelArg");
             if ((t = launch(q, k, global, b)) < 0)
                 goto done;
-            if (t >= TARGET_S / 4 || iters >= (1 << 24))
+            if (t >= TARGET_S / 4 || iters >= (1 << 24) || step + 1 >= MAX_CALIBRATION_STEPS ||
+                tk_now() - t_start > MAX_TEST_S)
                 break;
             double f = t > 0 ? TARGET_S / t : 64;
             iters = (cl_int)(iters * (f > 64 ? 64 : f < 2 ? 2 : f));
         }
         if (t < TARGET_S * 0.8 && iters < (1 << 24)) {
-            iters = (cl_int)(iters * (TARGET_S / (t > 0 ? t : 1e-6)));
+            double f = TARGET_S / (t > 0 ? t : 1e-6);
+            iters = (cl_int)(iters * (f > 64 ? 64 : f)); /* bounded as each step above */
             CL_TRY(clSetKernelArg(k, 3, sizeof iters, &iters), "clSetKernelArg");
         }
         double best = 1e30;
@@ -405,13 +426,16 @@ static void run_bench(devinfo *di)
         goto done;
     int reps = (int)(TARGET_S / (t1 > 1e-6 ? t1 : 1e-6));
     reps = reps < 3 ? 3 : reps > 2000 ? 2000 : reps;
-    double total = 0;
-    for (int r = 0; r < reps; r++) {
+    double total = 0, bw_start = tk_now();
+    int done_reps = 0;
+    while (done_reps < reps && (done_reps < 3 || tk_now() - bw_start < MAX_TEST_S)) {
         double t = launch(q, k, n4, b);
         if (t < 0)
             goto done;
         total += t;
+        done_reps++;
     }
+    reps = done_reps;
     b->bandwidth_gbs = 2.0 * (double)bytes * reps / total * 1e-9;
     b->done = true;
 done:
@@ -510,6 +534,12 @@ static void print_text(const platinfo *pl, unsigned np, const char *default_sel)
             if (!di->usable)
                 printf("%s", di->why_not);
             printf("%s\n", di->is_default ? " (default device)" : "");
+            if (di->family != CLCONV_DEVICE_CLASS_AUTO)
+                printf("      kernel family              %s%s\n",
+                       di->family == CLCONV_DEVICE_CLASS_CPU ? "cpu" : "gpu",
+                       getenv("CLCONV_DEVICE_CLASS") && *getenv("CLCONV_DEVICE_CLASS")
+                           ? " (CLCONV_DEVICE_CLASS)"
+                           : " (from the device type; CLCONV_DEVICE_CLASS=cpu|gpu overrides)");
             if (di->plan_ok) {
                 printf("      reference layer            %s\n",
                        "conv2d 1x64x56x56, 64 filters 3x3, pad 1, bias, relu");
@@ -523,7 +553,11 @@ static void print_text(const platinfo *pl, unsigned np, const char *default_sel)
                 printf("      reference plan failed: %s\n", di->plan_error);
             }
             if (di->bench.done) {
-                printf("    bench (event profiling, ~%.1f s per test)\n", TARGET_S);
+                if (di->bench.wall_clock)
+                    printf("    bench (wall clock, ~%.1f s per test: the device's profiling "
+                           "timer gave zero-length spans)\n", TARGET_S);
+                else
+                    printf("    bench (event profiling, ~%.1f s per test)\n", TARGET_S);
                 printf("      peak fp32 GFLOP/s         ");
                 for (int v = 0; v < 5; v++) {
                     char t[16];
@@ -650,6 +684,11 @@ static void print_json(const platinfo *pl, unsigned np, const char *default_sel)
                 printf("null");
             else
                 tk_json_string(stdout, di->why_not);
+            printf(", \"kernel_family\": ");
+            if (di->family == CLCONV_DEVICE_CLASS_AUTO)
+                printf("null");
+            else
+                tk_json_string(stdout, di->family == CLCONV_DEVICE_CLASS_CPU ? "cpu" : "gpu");
             printf(", \"plan\": ");
             if (di->plan_ok) {
                 printf("{\"layer\": \"conv2d n=1 c=64 h=56 w=56 k=64 r=3 s=3 stride=1 pad=1 "
@@ -678,7 +717,8 @@ static void print_json(const platinfo *pl, unsigned np, const char *default_sel)
                     snprintf(t, sizeof t, v ? "float%d" : "float", WIDTHS[v]);
                     printf("%s\"%s\": %.2f", v ? ", " : "", t, di->bench.gflops[v]);
                 }
-                printf("}, \"bandwidth_gbs\": %.2f}", di->bench.bandwidth_gbs);
+                printf("}, \"bandwidth_gbs\": %.2f, \"timing\": \"%s\"}",
+                       di->bench.bandwidth_gbs, di->bench.wall_clock ? "wall-clock" : "events");
             } else if (di->bench.error[0]) {
                 printf(",\n       \"bench\": {\"error\": ");
                 tk_json_string(stdout, di->bench.error);

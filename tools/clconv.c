@@ -312,8 +312,10 @@ static int run_op(const tk_op *op, const cli *c, tk_layer *L)
     if (c->time && !c->quiet) {
         double rate = op->bandwidth_bound ? res.info.bytes / res.median_s * 1e-9
                                           : res.info.flops / res.median_s * 1e-9;
-        printf("time: median %.3f ms over %d runs (min %.3f ms), %.2f %s\n", res.median_s * 1e3,
-               res.runs, res.min_s * 1e3, rate, op->bandwidth_bound ? "GB/s" : "GFLOP/s");
+        printf("time: median %.3f ms over %d runs (min %.3f ms), %.2f %s%s\n", res.median_s * 1e3,
+               res.runs, res.min_s * 1e3, rate, op->bandwidth_bound ? "GB/s" : "GFLOP/s",
+               tk_timing_wall_clock() ? " (wall clock: the device's profiling timer gave "
+                                        "zero-length spans)" : "");
     }
     rc = TK_EXIT_OK;
     if (c->verify) {

@@ -111,6 +111,22 @@ bool tk_parse_algorithm(const char *s, clconv_algorithm *out);
 /* Median of n doubles (sorts the array). */
 double tk_median(double *v, int n);
 
+/* Monotonic wall-clock seconds (for spans; the origin is arbitrary). */
+double tk_now(void);
+
+/* A profiled span with its wall-clock measurement beside it: the span, or,
+ * when the span is zero (drivers whose profiling timer has resolution 0 and
+ * reports START == END, as Mesa rusticl 22.3 does), the wall time, and the
+ * process then remembers that it fell back (tk_timing_wall_clock). A
+ * negative span (an error) is returned as it is. */
+double tk_span_or_wall(double span, double wall);
+/* True once any timing fell back to wall-clock time: tools say so. */
+bool tk_timing_wall_clock(void);
+
+/* Wall-clock cap on the timed runs of one layer: after it the remaining runs
+ * are dropped (at least one is kept), so no timing loop runs unbounded. */
+#define TK_MAX_TIMING_S 20.0
+
 /* Seconds between a profiled event's START and END (or -1 on error). */
 double tk_event_seconds(cl_event ev);
 /* Seconds from the END of `from` to the END of `to` (both profiled). */

@@ -41,7 +41,7 @@ static clconv_tile default_cfg(const clconv_context *ctx, clconv_algorithm algo)
         {"", CL_DEVICE_TYPE_ALL, {16, 4, 4, 2, 4, 8}, {16, 4, 1, 2, 8, 1}},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
-        if ((ctx->device_type & table[i].type) && strstr(ctx->vendor, table[i].vendor))
+        if ((clconv_context_family_type(ctx) & table[i].type) && strstr(ctx->vendor, table[i].vendor))
             return algo == CLCONV_ALGO_DIRECT_REGISTER ? table[i].reg : table[i].tiled;
     return algo == CLCONV_ALGO_DIRECT_REGISTER ? table[5].reg : table[5].tiled;
 }
@@ -120,17 +120,16 @@ static clconv_status direct_plan(clconv_plan *plan, const clconv_plan_options *o
         t.ci_chunk = 1; /* unused there; keep the build options canonical */
 
     const char *name = tiled ? "conv2d_tiled" : "conv2d_register";
+    size_t limit = 0; /* the compiled kernel's, once known */
     for (int attempt = 0;; attempt++) {
-        if ((size_t)t.wg_w * t.wg_h * t.wg_oc > ctx->max_wg_size || (size_t)t.wg_w > ctx->max_item_sizes[0] ||
-            (size_t)t.wg_h > ctx->max_item_sizes[1] || (size_t)t.wg_oc > ctx->max_item_sizes[2])
-            return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
-                               "work-group %dx%dx%d exceeds the device limits (%zu items, "
-                               "%zux%zux%zu)", t.wg_w, t.wg_h, t.wg_oc, ctx->max_wg_size,
-                               ctx->max_item_sizes[0], ctx->max_item_sizes[1],
-                               ctx->max_item_sizes[2]);
+        int wg[3] = {t.wg_w, t.wg_h, t.wg_oc};
+        if ((st = clconv_fit_work_group(ctx, limit, wg, (const int[3]){2, 1, 0},
+                                        opts && (opts->wg_w || opts->wg_h || opts->wg_oc)
+                                            ? "options.wg_w/wg_h/wg_oc" : NULL)))
+            return st;
+        t.wg_w = wg[0], t.wg_h = wg[1], t.wg_oc = wg[2];
         if ((st = clconv_direct_build(plan, &t, name, NULL)))
             return st;
-        size_t limit;
         if ((st = clconv_plan_wg_limit(plan, plan->kernel, &limit)))
             return st;
         size_t items = (size_t)t.wg_w * t.wg_h * t.wg_oc;
@@ -140,12 +139,6 @@ static clconv_status direct_plan(clconv_plan *plan, const clconv_plan_options *o
             return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
                                "%s: the compiled kernel allows %zu work-items per group, the "
                                "smallest tile needs %zu", name, limit, items);
-        if (t.wg_oc > 1)
-            t.wg_oc /= 2;
-        else if (t.wg_h > 1)
-            t.wg_h /= 2;
-        else
-            t.wg_w /= 2;
     }
 
     int64_t tile_ow = (int64_t)t.wg_w * t.bw, tile_oc = (int64_t)t.wg_oc * t.boc;

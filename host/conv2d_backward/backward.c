@@ -169,7 +169,7 @@ clconv_status clconv_conv2d_backward_bias_plan_create(clconv_context *ctx,
     plan->info.flops = (double)clconv_shape_elements_checked(&oshape);
     plan->info.bytes = (double)(plan->aux_bytes + plan->b_bytes);
     /* One work-group per channel; the tree needs a power of two. */
-    int wgb = (ctx->device_type & CL_DEVICE_TYPE_CPU) ? 16 : 128;
+    int wgb = clconv_context_is_cpu_family(ctx) ? 16 : 128;
     while (wgb > 1 && ((size_t)wgb > ctx->max_wg_size || (size_t)wgb > ctx->max_item_sizes[0]))
         wgb /= 2;
     for (int attempt = 0;; attempt++) {

@@ -34,7 +34,7 @@ static clconv_status bw_plan_build(clconv_plan *plan, bw_data *d, const clconv_c
                                    const clconv_plan_options *o)
 {
     clconv_context *ctx = plan->ctx;
-    const bool cpu = (ctx->device_type & CL_DEVICE_TYPE_CPU) != 0;
+    const bool cpu = clconv_context_is_cpu_family(ctx);
     const int64_t cin_g = p->in_channels / p->groups, cout_g = p->out_channels / p->groups;
     int boc = cout_g >= 8 ? 8 : cout_g >= 4 ? 4 : cout_g >= 2 ? 2 : 1;
     while (boc > 1 && boc * p->kernel_w > 32)

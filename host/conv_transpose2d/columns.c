@@ -48,10 +48,11 @@ static clconv_status ct_plan_columns(clconv_plan *plan, ct_data *d,
     else
         while (d->wg_h > 1 && (size_t)d->wg_h / 2 >= row_items)
             d->wg_h /= 2;
-    if ((size_t)d->wg_h > ctx->max_wg_size || (size_t)d->wg_h > ctx->max_item_sizes[1])
-        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
-                           "work-group 1x%d exceeds the device limits (%zu items, %zu rows)",
-                           d->wg_h, ctx->max_wg_size, ctx->max_item_sizes[1]);
+    int wg[3] = {1, d->wg_h, 1};
+    if ((st = clconv_fit_work_group(ctx, 0, wg, (const int[3]){1, 0, 2},
+                                    opts && opts->wg_h ? "options.wg_h" : NULL)))
+        return st;
+    d->wg_h = wg[1];
     int64_t ocbs = (cout_g + d->boc - 1) / d->boc;
     double z = (double)in->n * (double)p->groups * (double)ocbs * (double)p->stride_h *
                (double)p->stride_w;

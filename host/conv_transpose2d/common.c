@@ -27,7 +27,7 @@ void clconv_ct_destroy(clconv_plan *plan)
 clconv_status clconv_ct_tile(clconv_context *ctx, const clconv_plan_options *o, ct_data *d,
                              int64_t phase_w, int64_t phase_h, int64_t cout_g)
 {
-    bool cpu = (ctx->device_type & CL_DEVICE_TYPE_CPU) != 0;
+    bool cpu = clconv_context_is_cpu_family(ctx);
     d->wg_w = cpu ? 8 : 16;
     d->wg_h = cpu ? 1 : 4;
     d->bw = 2;

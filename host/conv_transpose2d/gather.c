@@ -18,16 +18,17 @@ static clconv_status ct_plan_gather(clconv_plan *plan, ct_data *d,
     if (st)
         return st;
     const char *name = "conv_transpose2d_gather";
+    size_t limit = 0; /* the compiled kernel's, once known */
     for (int attempt = 0;; attempt++) {
-        if ((size_t)d->wg_w * d->wg_h > ctx->max_wg_size ||
-            (size_t)d->wg_w > ctx->max_item_sizes[0] || (size_t)d->wg_h > ctx->max_item_sizes[1])
-            return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
-                               "work-group %dx%d exceeds the device limits (%zu items, %zux%zu)",
-                               d->wg_w, d->wg_h, ctx->max_wg_size, ctx->max_item_sizes[0],
-                               ctx->max_item_sizes[1]);
+        int wg[3] = {d->wg_w, d->wg_h, 1};
+        if ((st = clconv_fit_work_group(ctx, limit, wg, (const int[3]){1, 0, 2},
+                                        opts && (opts->wg_w || opts->wg_h) ? "options.wg_w/wg_h"
+                                                                           : NULL)))
+            return st;
+        d->wg_w = wg[0], d->wg_h = wg[1];
         if ((st = clconv_ct_build(plan, p, name, d->wg_w, d->wg_h, d->bw, d->boc, NULL)))
             return st;
-        size_t limit, items = (size_t)d->wg_w * d->wg_h;
+        size_t items = (size_t)d->wg_w * d->wg_h;
         if ((st = clconv_plan_wg_limit(plan, plan->kernel, &limit)))
             return st;
         if (items <= limit)
@@ -36,10 +37,6 @@ static clconv_status ct_plan_gather(clconv_plan *plan, ct_data *d,
             return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
                                "%s: the compiled kernel allows %zu work-items per group, the "
                                "smallest tile needs %zu", name, limit, items);
-        if (d->wg_h > 1)
-            d->wg_h /= 2;
-        else
-            d->wg_w /= 2;
     }
     int64_t tile_j = (int64_t)d->wg_w * d->bw;
     d->oc_blocks = (int)((cout_g + d->boc - 1) / d->boc);

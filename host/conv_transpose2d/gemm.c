@@ -68,20 +68,20 @@ static clconv_status ct_plan_gemm(clconv_plan *plan, ct_data *d,
 
     /* col2im: a 1-D row of work-items along the phase columns. */
     int64_t phase_w = (out->w + p->stride_w - 1) / p->stride_w;
-    d->wg_w = (ctx->device_type & CL_DEVICE_TYPE_CPU) ? 8 : 64;
+    d->wg_w = clconv_context_is_cpu_family(ctx) ? 8 : 64;
     while (d->wg_w > 8 && d->wg_w / 2 >= phase_w)
         d->wg_w /= 2;
     d->wg_h = d->bw = d->boc = 1;
     const char *name = "conv_transpose2d_col2im";
     clconv_status st;
+    size_t limit = 0; /* the compiled kernel's, once known */
     for (int attempt = 0;; attempt++) {
-        if ((size_t)d->wg_w > ctx->max_wg_size || (size_t)d->wg_w > ctx->max_item_sizes[0])
-            return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
-                               "work-group %d exceeds the device limits (%zu items)", d->wg_w,
-                               ctx->max_wg_size);
+        int wg[3] = {d->wg_w, 1, 1};
+        if ((st = clconv_fit_work_group(ctx, limit, wg, (const int[3]){0, 1, 2}, NULL)))
+            return st;
+        d->wg_w = wg[0];
         if ((st = clconv_ct_build(plan, p, name, d->wg_w, 1, 1, 1, NULL)))
             return st;
-        size_t limit;
         if ((st = clconv_plan_wg_limit(plan, plan->kernel, &limit)))
             return st;
         if ((size_t)d->wg_w <= limit)
@@ -90,7 +90,6 @@ static clconv_status ct_plan_gemm(clconv_plan *plan, ct_data *d,
             return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
                                "%s: the compiled kernel allows %zu work-items per group", name,
                                limit);
-        d->wg_w /= 2;
     }
     double z = (double)chunk * (double)out->c * (double)p->stride_h * (double)p->stride_w;
     if (z > (double)INT32_MAX)
