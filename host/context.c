@@ -2,6 +2,7 @@
 #include "internal.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,23 +166,75 @@ static clconv_status choose_device(const char *sel, cl_platform_id *out_p, cl_de
                        "installation (for CPUs: pocl-opencl-icd)");
 }
 
-static void choose_cache_dir(clconv_context *ctx)
+/* What a context takes from its options and the environment, resolved and
+ * checked before any device work (a malformed variable is reported as such,
+ * never silently ignored). */
+typedef struct settings {
+    clconv_device_class device_class; /* AUTO: from the device type */
+    char cache_dir[1024];             /* "" = disk cache off */
+    size_t workspace_limit;           /* SIZE_MAX = none */
+    clconv_find_space find_space;     /* AUTO: the kernel family's set */
+} settings;
+
+static void choose_cache_dir(const char *opt, settings *s)
 {
-    const char *env = getenv("CLCONV_CACHE_DIR");
-    ctx->cache_dir[0] = '\0';
+    const char *env = opt ? opt : getenv("CLCONV_CACHE_DIR");
+    s->cache_dir[0] = '\0';
     if (env && *env) {
         if (strcmp(env, "off") != 0 && strcmp(env, "0") != 0)
-            snprintf(ctx->cache_dir, sizeof ctx->cache_dir, "%s", env);
+            snprintf(s->cache_dir, sizeof s->cache_dir, "%s", env);
         return;
     }
+    if (opt) /* "" given explicitly: off */
+        return;
     const char *xdg = getenv("XDG_CACHE_HOME");
     if (xdg && *xdg) {
-        snprintf(ctx->cache_dir, sizeof ctx->cache_dir, "%s/clconv", xdg);
+        snprintf(s->cache_dir, sizeof s->cache_dir, "%s/clconv", xdg);
         return;
     }
     const char *home = getenv("HOME");
     if (home && *home)
-        snprintf(ctx->cache_dir, sizeof ctx->cache_dir, "%s/.cache/clconv", home);
+        snprintf(s->cache_dir, sizeof s->cache_dir, "%s/.cache/clconv", home);
+}
+
+static clconv_status choose_workspace_limit(size_t opt, settings *s)
+{
+    s->workspace_limit = opt ? opt : SIZE_MAX;
+    const char *env = getenv("CLCONV_WORKSPACE_LIMIT");
+    if (opt || !env || !*env)
+        return CLCONV_SUCCESS;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(env, &end, 10);
+    if (errno || end == env || *end || env[0] == '-')
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE,
+                           "CLCONV_WORKSPACE_LIMIT = '%s', expected a number of bytes", env);
+    s->workspace_limit = v < SIZE_MAX ? (size_t)v : SIZE_MAX;
+    return CLCONV_SUCCESS;
+}
+
+static clconv_status choose_find_space(clconv_find_space opt, settings *s)
+{
+    if (opt != CLCONV_FIND_SPACE_AUTO && opt != CLCONV_FIND_SPACE_CPU &&
+        opt != CLCONV_FIND_SPACE_GPU && opt != CLCONV_FIND_SPACE_ALL)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE,
+                           "options.find_space = %d, expected CLCONV_FIND_SPACE_AUTO (0), _CPU "
+                           "(1), _GPU (2) or _ALL (3)", (int)opt);
+    s->find_space = opt;
+    const char *env = getenv("CLCONV_FIND_SPACE");
+    if (opt != CLCONV_FIND_SPACE_AUTO || !env || !*env || strcasecmp(env, "auto") == 0)
+        return CLCONV_SUCCESS;
+    if (strcasecmp(env, "cpu") == 0)
+        s->find_space = CLCONV_FIND_SPACE_CPU;
+    else if (strcasecmp(env, "gpu") == 0)
+        s->find_space = CLCONV_FIND_SPACE_GPU;
+    else if (strcasecmp(env, "all") == 0)
+        s->find_space = CLCONV_FIND_SPACE_ALL;
+    else
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE,
+                           "CLCONV_FIND_SPACE = '%s', expected cpu, gpu, all or auto (or unset)",
+                           env);
+    return CLCONV_SUCCESS;
 }
 
 /* Reads the device facts plans need; every query is checked. */
@@ -240,7 +293,7 @@ static clconv_status query_device(clconv_context *ctx)
     return CLCONV_SUCCESS;
 }
 
-static clconv_status context_new(clconv_context **out)
+static clconv_status context_new(const settings *set, clconv_context **out)
 {
     clconv_context *ctx = calloc(1, sizeof *ctx);
     if (!ctx)
@@ -254,7 +307,9 @@ static clconv_status context_new(clconv_context **out)
         free(ctx);
         return clconv_fail(NULL, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "initialising a mutex");
     }
-    choose_cache_dir(ctx);
+    snprintf(ctx->cache_dir, sizeof ctx->cache_dir, "%s", set->cache_dir);
+    ctx->workspace_limit = set->workspace_limit;
+    ctx->find_space = set->find_space;
     *out = ctx;
     return CLCONV_SUCCESS;
 }
@@ -301,29 +356,46 @@ static void set_class(clconv_context *ctx, clconv_device_class want)
         ctx->device_class = CLCONV_DEVICE_CLASS_GPU;
 }
 
-static clconv_status create_on(const char *selector, clconv_device_class cls_opt,
+/* Every option of o (NULL: all defaults), checked, with the environment's
+ * overrides, before any device work. */
+static clconv_status resolve_settings(const clconv_context_options *o, settings *s)
+{
+    static const clconv_context_options none = {0};
+    if (!o)
+        o = &none;
+    memset(s, 0, sizeof *s);
+    clconv_status st;
+    if ((st = requested_class(o->device_class, &s->device_class)) ||
+        (st = choose_workspace_limit(o->workspace_limit, s)) ||
+        (st = choose_find_space(o->find_space, s)))
+        return st;
+    choose_cache_dir(o->cache_dir, s);
+    return CLCONV_SUCCESS;
+}
+
+static clconv_status create_on(const char *selector, const clconv_context_options *o,
                                clconv_context **out)
 {
     if (!out)
         return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "out: NULL, expected a pointer");
     *out = NULL;
-    clconv_device_class want;
-    clconv_status st = requested_class(cls_opt, &want);
+    settings set;
+    clconv_status st = resolve_settings(o, &set);
     if (st)
         return st;
-    cl_platform_id plat;
-    cl_device_id dev;
+    cl_platform_id plat = NULL;
+    cl_device_id dev = NULL;
     if ((st = choose_device(selector, &plat, &dev)))
         return st;
     clconv_context *ctx;
-    if ((st = context_new(&ctx)))
+    if ((st = context_new(&set, &ctx)))
         return st;
     ctx->device = dev;
     if ((st = query_device(ctx))) {
         clconv_context_destroy(ctx);
         return st;
     }
-    set_class(ctx, want);
+    set_class(ctx, set.device_class);
     cl_int err;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)plat, 0};
     ctx->cl_ctx = clCreateContext(props, 1, &dev, NULL, NULL, &err);
@@ -353,12 +425,12 @@ static clconv_status create_on(const char *selector, clconv_device_class cls_opt
 
 clconv_status clconv_context_create_for(const char *selector, clconv_context **out)
 {
-    return create_on(selector, CLCONV_DEVICE_CLASS_AUTO, out);
+    return create_on(selector, NULL, out);
 }
 
 clconv_status clconv_context_create(clconv_context **out)
 {
-    return create_on(getenv("CLCONV_DEVICE"), CLCONV_DEVICE_CLASS_AUTO, out);
+    return create_on(getenv("CLCONV_DEVICE"), NULL, out);
 }
 
 clconv_status clconv_context_create_with_options(const clconv_context_options *options,
@@ -367,7 +439,7 @@ clconv_status clconv_context_create_with_options(const clconv_context_options *o
     if (!options)
         return clconv_context_create(out);
     const char *sel = options->device ? options->device : getenv("CLCONV_DEVICE");
-    return create_on(sel, options->device_class, out);
+    return create_on(sel, options, out);
 }
 
 clconv_device_class clconv_context_device_class(const clconv_context *ctx)
@@ -378,6 +450,14 @@ clconv_device_class clconv_context_device_class(const clconv_context *ctx)
 clconv_status clconv_context_create_from_queue(cl_context cl_ctx, cl_command_queue queue,
                                                clconv_context **out)
 {
+    return clconv_context_create_from_queue_with_options(cl_ctx, queue, NULL, out);
+}
+
+clconv_status clconv_context_create_from_queue_with_options(cl_context cl_ctx,
+                                                            cl_command_queue queue,
+                                                            const clconv_context_options *options,
+                                                            clconv_context **out)
+{
     if (!out)
         return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "out: NULL, expected a pointer");
     *out = NULL;
@@ -386,8 +466,12 @@ clconv_status clconv_context_create_from_queue(cl_context cl_ctx, cl_command_que
     if (!queue)
         return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE,
                            "queue: NULL, expected a cl_command_queue");
-    clconv_device_class want;
-    clconv_status st = requested_class(CLCONV_DEVICE_CLASS_AUTO, &want);
+    if (options && options->device)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE,
+                           "options.device = '%s', expected NULL: the queue names the device",
+                           options->device);
+    settings set;
+    clconv_status st = resolve_settings(options, &set);
     if (st)
         return st;
     cl_device_id dev;
@@ -406,14 +490,14 @@ clconv_status clconv_context_create_from_queue(cl_context cl_ctx, cl_command_que
     if (err != CL_SUCCESS)
         return clconv_fail_cl(NULL, err, "clGetCommandQueueInfo(CL_QUEUE_PROPERTIES)");
     clconv_context *ctx;
-    if ((st = context_new(&ctx)))
+    if ((st = context_new(&set, &ctx)))
         return st;
     ctx->device = dev;
     if ((st = query_device(ctx))) {
         clconv_context_destroy(ctx);
         return st;
     }
-    set_class(ctx, want);
+    set_class(ctx, set.device_class);
     if ((err = clRetainContext(cl_ctx)) != CL_SUCCESS) {
         clconv_context_destroy(ctx);
         return clconv_fail_cl(NULL, err, "clRetainContext");

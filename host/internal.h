@@ -62,6 +62,8 @@ struct clconv_context {
     cl_uint preferred_float_width;    /* CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT */
     cl_uint mem_base_align_bytes;
     char cache_dir[1024];             /* "" = disk cache off */
+    size_t workspace_limit;           /* bytes, SIZE_MAX = none (context options / env) */
+    clconv_find_space find_space;     /* never AUTO: resolved at creation */
     bool disk_write_off;              /* a write failed: load only (program.c) */
     pthread_mutex_t lock;             /* guards the program cache and counters */
     clconv_program_entry *programs;
@@ -268,9 +270,10 @@ clconv_status clconv_host_check_arrays(clconv_context *ctx, const float *x, cons
 clconv_status clconv_host_run_weighted(clconv_plan *plan, clconv_weighted_run_fn run,
                                        const float *x, const float *w, const float *b, float *y);
 
-/* CLCONV_WORKSPACE_LIMIT in bytes (SIZE_MAX when unset); INVALID_VALUE
- * naming the variable when it is not a plain number. */
-clconv_status clconv_workspace_env_limit(clconv_context *ctx, size_t *limit);
+/* The context's workspace limit in bytes (clconv_context_options.
+ * workspace_limit, else CLCONV_WORKSPACE_LIMIT when the context was made;
+ * SIZE_MAX: none). Never fails. */
+clconv_status clconv_workspace_limit(clconv_context *ctx, size_t *limit);
 
 /* Blocking read of bytes from buf into dst after waiting for ev. */
 clconv_status clconv_buffer_read(clconv_context *ctx, cl_mem buf, size_t bytes, void *dst,

@@ -372,19 +372,9 @@ clconv_status clconv_buffer_read(clconv_context *ctx, cl_mem buf, size_t bytes, 
     return CLCONV_SUCCESS;
 }
 
-clconv_status clconv_workspace_env_limit(clconv_context *ctx, size_t *limit)
+clconv_status clconv_workspace_limit(clconv_context *ctx, size_t *limit)
 {
-    *limit = SIZE_MAX;
-    const char *env = getenv("CLCONV_WORKSPACE_LIMIT");
-    if (!env || !*env)
-        return CLCONV_SUCCESS;
-    char *end = NULL;
-    errno = 0;
-    unsigned long long v = strtoull(env, &end, 10);
-    if (errno || end == env || *end || env[0] == '-')
-        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
-                           "CLCONV_WORKSPACE_LIMIT = '%s', expected a number of bytes", env);
-    *limit = v < SIZE_MAX ? (size_t)v : SIZE_MAX;
+    *limit = ctx->workspace_limit;
     return CLCONV_SUCCESS;
 }
 

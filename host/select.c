@@ -145,19 +145,17 @@ static const clconv_plan_options FIND_GPU[] = {
 #define FIND_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 #define FIND_MAX (FIND_COUNT(FIND_CPU) + FIND_COUNT(FIND_GPU))
 
-/* The candidates: the device's set, or CLCONV_FIND_SPACE = cpu, gpu or all;
- * returns how many it put in out (at most FIND_MAX). */
+/* The candidates: the context's find space (clconv_context_options.find_space
+ * or CLCONV_FIND_SPACE, read when the context was made), by default its
+ * kernel family's set; returns how many it put in out (at most FIND_MAX). */
 static size_t find_candidates(const clconv_context *ctx, const clconv_plan_options **out)
 {
-    const char *space = getenv("CLCONV_FIND_SPACE");
     bool cpu = clconv_context_is_cpu_family(ctx);
-    bool want_cpu = cpu, want_gpu = !cpu;
-    if (space && !strcmp(space, "all"))
-        want_cpu = want_gpu = true;
-    else if (space && !strcmp(space, "cpu"))
-        want_cpu = true, want_gpu = false;
-    else if (space && !strcmp(space, "gpu"))
-        want_cpu = false, want_gpu = true;
+    clconv_find_space space = ctx->find_space;
+    bool want_cpu = space == CLCONV_FIND_SPACE_CPU || space == CLCONV_FIND_SPACE_ALL ||
+                    (space == CLCONV_FIND_SPACE_AUTO && cpu);
+    bool want_gpu = space == CLCONV_FIND_SPACE_GPU || space == CLCONV_FIND_SPACE_ALL ||
+                    (space == CLCONV_FIND_SPACE_AUTO && !cpu);
     size_t n = 0;
     for (size_t i = 0; want_cpu && i < FIND_COUNT(FIND_CPU); i++)
         out[n++] = &FIND_CPU[i];

@@ -163,6 +163,14 @@ typedef enum clconv_device_class {
     CLCONV_DEVICE_CLASS_GPU = 2   /* force the GPU family */
 } clconv_device_class;
 
+/* Which candidates find mode times (clconv_context_options.find_space). */
+typedef enum clconv_find_space {
+    CLCONV_FIND_SPACE_AUTO = 0, /* CLCONV_FIND_SPACE, else the kernel family's set */
+    CLCONV_FIND_SPACE_CPU = 1,  /* the CPU kernels' variants */
+    CLCONV_FIND_SPACE_GPU = 2,  /* work-group shapes and register blocks of the GPU kernels */
+    CLCONV_FIND_SPACE_ALL = 3   /* both */
+} clconv_find_space;
+
 /* Options for clconv_context_create_with_options. Zero-initialise it
  * (clconv_context_options o = {0};) and set what you need; every zero field
  * means "the default", so fields added later keep old callers' behaviour.
@@ -176,12 +184,31 @@ typedef enum clconv_device_class {
  *                 CLCONV_DEVICE_CLASS environment variable ("cpu", "gpu" or
  *                 "auto", case-insensitive), else the rule above. An explicit
  *                 CPU or GPU here wins over the environment.
+ *   cache_dir     the directory of the program cache and the tuning database.
+ *                 NULL: CLCONV_CACHE_DIR, else $XDG_CACHE_HOME/clconv, else
+ *                 $HOME/.cache/clconv. "off" (or CLCONV_CACHE_DIR=off): no
+ *                 disk cache.
+ *   workspace_limit  the most bytes of workspace a plan may ask for (the GEMM
+ *                 algorithms, Winograd and backward-weights then work in
+ *                 chunks, or refuse when one image does not fit). 0: the
+ *                 CLCONV_WORKSPACE_LIMIT environment variable (a number of
+ *                 bytes), else none beyond each algorithm's own cap;
+ *                 SIZE_MAX: none, whatever the environment says.
+ *   find_space    the candidates find mode times (clconv_plan_options.find).
+ *                 AUTO: CLCONV_FIND_SPACE ("cpu", "gpu" or "all"), else the
+ *                 set of the context's kernel family.
+ * The environment is read once, when the context is made: a variable set
+ * later affects only contexts made later, and a malformed value fails the
+ * creation with INVALID_VALUE naming the variable.
  * Forcing a class changes performance, never results: every family's kernels
  * are verified against the same reference. Tuning-database entries are kept
  * apart per forced class. */
 typedef struct clconv_context_options {
     const char *device;
     clconv_device_class device_class;
+    const char *cache_dir;
+    size_t workspace_limit;
+    clconv_find_space find_space;
 } clconv_context_options;
 
 /* Creates a context as clconv_context_create does, with options (NULL = all
@@ -202,6 +229,13 @@ clconv_device_class clconv_context_device_class(const clconv_context *ctx);
  * The kernel family follows CLCONV_DEVICE_CLASS, else the device type. */
 clconv_status clconv_context_create_from_queue(cl_context cl_ctx, cl_command_queue queue,
                                                clconv_context **out);
+
+/* clconv_context_create_from_queue with options (NULL = all defaults);
+ * options->device must be NULL (the queue names the device). */
+clconv_status clconv_context_create_from_queue_with_options(cl_context cl_ctx,
+                                                            cl_command_queue queue,
+                                                            const clconv_context_options *options,
+                                                            clconv_context **out);
 
 /* Releases the context, its queue (or its reference to the caller's) and every
  * cached program. Plans made from it must be destroyed first. NULL is a no-op. */
@@ -412,7 +446,7 @@ clconv_shape clconv_conv2d_weight_shape(const clconv_conv2d_params *params);
  *   CLBlast SGEMM per image and group straight on x, w and y (no workspace);
  *   anything else is im2col into the workspace, then SGEMM. The workspace
  *   holds the columns of as many (image, group) pairs as fit in min(256 MiB,
- *   the device's largest allocation, CLCONV_WORKSPACE_LIMIT bytes when set),
+ *   the device's largest allocation, the context's workspace limit),
  *   at least one; the pairs are processed in chunks of that many. Bias and
  *   ReLU are a small kernel after the GEMMs. Tile options are ignored.
  * CLCONV_ALGO_DIRECT_POINTWISE (CPU devices): a register-blocked GEMM with
@@ -755,8 +789,8 @@ clconv_shape clconv_conv_transpose2d_weight_shape(const clconv_conv_transpose2d_
  *     cols[Cout/g*kh*kw, H*W] = W_g^T x X_g into the workspace, then a
  *     deterministic gather col2im kernel that adds bias and activation.
  *     Needs info.workspace_bytes of workspace (columns of as many images as
- *     fit in min(256 MiB, the device's largest allocation, the environment
- *     variable CLCONV_WORKSPACE_LIMIT in bytes when set), at least one; the
+ *     fit in min(256 MiB, the device's largest allocation,
+ *     the context's workspace limit: clconv_context_options), at least one; the
  *     images are processed in chunks of that many).
  *   CLCONV_ALGO_TRANSPOSED_VECTOR (CPU devices): per stride phase, each
  *     work-item computes 4, 8 or 16 output channels as one SIMD vector for
@@ -948,7 +982,7 @@ clconv_status clconv_conv2d_backward_data_host(clconv_context *ctx,
  * shape and device so that there are enough work-items) the chunks' partial
  * sums go to the workspace and a second kernel adds them in chunk order:
  * info.workspace_bytes = splits * weight elements * 4 (0 with one chunk),
- * capped by min(256 MiB, the largest allocation, CLCONV_WORKSPACE_LIMIT).
+ * capped by min(256 MiB, the largest allocation, the context's workspace limit).
  * info.algorithm is CLCONV_ALGO_DIRECT_REGISTER; info.input is x's shape,
  * info.output the weight shape. options: algorithm auto or direct-register,
  * block_oc (channels per work-item, 1..16) and wg_w (work-group size) override

@@ -197,13 +197,17 @@ static void check_case(const sweep_case *c, tu_rng *r, uint64_t seed, int i)
     char what[512];
     describe(c, what, sizeof what);
     char lim[32];
-    if (c->ws_limit) {
+    if (c->ws_limit) { /* a context reads the variable when it is made */
         snprintf(lim, sizeof lim, "%zu", c->ws_limit);
         setenv("CLCONV_WORKSPACE_LIMIT", lim, 1);
+        ck_assert_int_eq(tu_ctx_renew(), CLCONV_SUCCESS);
     }
     clconv_plan_info info;
     float *y = gemm_conv(&c->p, &c->in, x, w, b, &info, what);
-    unsetenv("CLCONV_WORKSPACE_LIMIT");
+    if (c->ws_limit) {
+        unsetenv("CLCONV_WORKSPACE_LIMIT");
+        ck_assert_int_eq(tu_ctx_renew(), CLCONV_SUCCESS);
+    }
     if (is_direct_1x1(&c->p))
         ck_assert_msg(info.workspace_bytes == 0, "seed %llu case %d: %s: 1x1 needs workspace %zu",
                       (unsigned long long)seed, i, what, info.workspace_bytes);
@@ -367,6 +371,7 @@ START_TEST(workspace_chunks)
     clconv_plan_options o = {.algorithm = CLCONV_ALGO_GEMM};
     /* Unlimited: all six units at once. */
     unsetenv("CLCONV_WORKSPACE_LIMIT");
+    ck_assert_int_eq(tu_ctx_renew(), CLCONV_SUCCESS);
     ck_assert_int_eq(clconv_conv2d_plan_create(tu_ctx(), &p, &in, &o, &plan), CLCONV_SUCCESS);
     clconv_plan_get_info(plan, &info);
     ck_assert_uint_eq(info.workspace_bytes, 6 * unit);
@@ -378,6 +383,7 @@ START_TEST(workspace_chunks)
         char lim[32];
         snprintf(lim, sizeof lim, "%zu", limits[i]);
         setenv("CLCONV_WORKSPACE_LIMIT", lim, 1);
+        ck_assert_int_eq(tu_ctx_renew(), CLCONV_SUCCESS);
         ck_assert_int_eq(clconv_conv2d_plan_create(tu_ctx(), &p, &in, &o, &plan),
                          CLCONV_SUCCESS);
         clconv_plan_get_info(plan, &info);
@@ -390,23 +396,26 @@ START_TEST(workspace_chunks)
     char lim[32];
     snprintf(lim, sizeof lim, "%zu", unit - 4);
     setenv("CLCONV_WORKSPACE_LIMIT", lim, 1);
+    ck_assert_int_eq(tu_ctx_renew(), CLCONV_SUCCESS);
     plan = (clconv_plan *)1;
     ck_assert_int_eq(clconv_conv2d_plan_create(tu_ctx(), &p, &in, &o, &plan),
                      CLCONV_ERROR_UNSUPPORTED);
     ck_assert_ptr_null(plan);
     ck_assert_ptr_nonnull(strstr(clconv_last_error(tu_ctx()), "CLCONV_WORKSPACE_LIMIT"));
+    /* A malformed value: the context is refused, naming the variable. */
     setenv("CLCONV_WORKSPACE_LIMIT", "12x", 1);
-    ck_assert_int_eq(clconv_conv2d_plan_create(tu_ctx(), &p, &in, &o, &plan),
-                     CLCONV_ERROR_INVALID_VALUE);
-    ck_assert_ptr_nonnull(strstr(clconv_last_error(tu_ctx()), "CLCONV_WORKSPACE_LIMIT = '12x'"));
+    ck_assert_int_eq(tu_ctx_renew(), CLCONV_ERROR_INVALID_VALUE);
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(NULL), "CLCONV_WORKSPACE_LIMIT = '12x'"));
     /* 1x1 needs no workspace: the limit does not matter. */
     setenv("CLCONV_WORKSPACE_LIMIT", "4", 1);
+    ck_assert_int_eq(tu_ctx_renew(), CLCONV_SUCCESS);
     clconv_conv2d_params q = clconv_conv2d_default_params(6, 4, 1, 1);
     ck_assert_int_eq(clconv_conv2d_plan_create(tu_ctx(), &q, &in, &o, &plan), CLCONV_SUCCESS);
     clconv_plan_get_info(plan, &info);
     ck_assert_uint_eq(info.workspace_bytes, 0);
     clconv_plan_destroy(plan);
     unsetenv("CLCONV_WORKSPACE_LIMIT");
+    ck_assert_int_eq(tu_ctx_renew(), CLCONV_SUCCESS);
 }
 END_TEST
 
@@ -422,9 +431,6 @@ START_TEST(out_of_order_queue)
     if (err == CL_INVALID_QUEUE_PROPERTIES)
         return; /* optional in OpenCL 1.2: nothing to check */
     ck_assert_int_eq(err, CL_SUCCESS);
-    clconv_context *ctx;
-    ck_assert_int_eq(clconv_context_create_from_queue(cc, q, &ctx), CLCONV_SUCCESS);
-    clReleaseCommandQueue(q);
     clconv_conv2d_params p = clconv_conv2d_default_params(4, 6, 3, 3);
     p.stride_h = 2;
     p.groups = 2;
@@ -441,13 +447,15 @@ START_TEST(out_of_order_queue)
     tu_fill(&r, w, nw, true);
     tu_fill(&r, b, 6, true);
     ck_assert_int_eq(clconv_ref_conv2d(&p, &in, x, w, b, ref), CLCONV_SUCCESS);
-    char lim[32];
-    snprintf(lim, sizeof lim, "%zu", unit_bytes(&p, &in)); /* one unit per chunk */
-    setenv("CLCONV_WORKSPACE_LIMIT", lim, 1);
+    /* One unit per chunk: the context's workspace limit (an option here). */
+    clconv_context_options co = {.workspace_limit = unit_bytes(&p, &in)};
+    clconv_context *ctx;
+    ck_assert_int_eq(clconv_context_create_from_queue_with_options(cc, q, &co, &ctx),
+                     CLCONV_SUCCESS);
+    clReleaseCommandQueue(q);
     float *y = gemm_conv_in(ctx, &p, &in, x, w, b, NULL, "out-of-order im2col");
     tu_expect_values(y, ref, ny, "out-of-order im2col");
     free(y);
-    unsetenv("CLCONV_WORKSPACE_LIMIT");
     /* 1x1 with batches and groups, and the epilogue. */
     clconv_conv2d_params p1 = clconv_conv2d_default_params(4, 6, 1, 1);
     p1.groups = 2;
@@ -621,7 +629,10 @@ END_TEST
  * it to the next one (the suite runs in one process). */
 static void clear_limit(void)
 {
-    unsetenv("CLCONV_WORKSPACE_LIMIT");
+    if (getenv("CLCONV_WORKSPACE_LIMIT")) {
+        unsetenv("CLCONV_WORKSPACE_LIMIT");
+        tu_ctx_renew();
+    }
 }
 
 static Suite *conv2d_gemm_suite(void)

@@ -287,7 +287,9 @@ START_TEST(out_of_order_queue)
     }
     ck_assert_int_eq(err, CL_SUCCESS);
     clconv_context *ctx;
-    ck_assert_int_eq(clconv_context_create_from_queue(clconv_context_cl_context(base), q, &ctx),
+    clconv_context_options co = {.workspace_limit = 100000}; /* several chunks */
+    ck_assert_int_eq(clconv_context_create_from_queue_with_options(
+                         clconv_context_cl_context(base), q, &co, &ctx),
                      CLCONV_SUCCESS);
     clReleaseCommandQueue(q);
     wcase c;
@@ -300,11 +302,9 @@ START_TEST(out_of_order_queue)
     tu_rng r = tu_rng_make(17);
     wdata d = make_data(&c, &r);
     float *y = tu_alloc(d.ny);
-    setenv("CLCONV_WORKSPACE_LIMIT", "100000", 1); /* several chunks */
     clconv_plan_options opt = {.algorithm = CLCONV_ALGO_WINOGRAD};
     clconv_plan *plan;
     clconv_status st = clconv_conv2d_plan_create(ctx, &c.p, &c.in, &opt, &plan);
-    unsetenv("CLCONV_WORKSPACE_LIMIT");
     ck_assert_msg(st == CLCONV_SUCCESS, "%s", clconv_last_error(ctx));
     clconv_plan_info info;
     clconv_plan_get_info(plan, &info);
@@ -391,6 +391,7 @@ START_TEST(chunks_over_images)
     char cap[32];
     snprintf(cap, sizeof cap, "%zu", whole.workspace_bytes / 3); /* 2 images per chunk */
     setenv("CLCONV_WORKSPACE_LIMIT", cap, 1);
+    ck_assert_int_eq(tu_ctx_renew(), CLCONV_SUCCESS); /* read when a context is made */
     ck_assert_int_eq(clconv_conv2d_plan_create(tu_ctx(), &c.p, &c.in, &opt, &plan),
                      CLCONV_SUCCESS);
     clconv_plan_info info;
@@ -402,6 +403,7 @@ START_TEST(chunks_over_images)
     wdata d = make_data(&c, &r);
     float *y = wino_conv(&c.p, &c.in, d.x, d.w, d.b);
     unsetenv("CLCONV_WORKSPACE_LIMIT");
+    ck_assert_int_eq(tu_ctx_renew(), CLCONV_SUCCESS);
     char msg[256];
     ck_assert_msg(tu_compare(y, d.ref, NULL, d.ny, 0, 0, msg, sizeof msg) < 0, "chunked: %s",
                   msg);
@@ -521,15 +523,15 @@ START_TEST(bad_workspace)
 
     /* One image above CLCONV_WORKSPACE_LIMIT cannot run; a bad value is refused. */
     clconv_plan *none = (clconv_plan *)1;
-    setenv("CLCONV_WORKSPACE_LIMIT", "1000", 1);
-    ck_assert_int_eq(clconv_conv2d_plan_create(ctx, &p, &in, &opt, &none),
+    clconv_context *lim = tu_ctx_with_limit(1000);
+    ck_assert_int_eq(clconv_conv2d_plan_create(lim, &p, &in, &opt, &none),
                      CLCONV_ERROR_UNSUPPORTED);
     ck_assert_ptr_null(none);
-    ck_assert_ptr_nonnull(strstr(clconv_last_error(ctx), "workspace"));
-    setenv("CLCONV_WORKSPACE_LIMIT", "12x", 1);
-    ck_assert_int_eq(clconv_conv2d_plan_create(ctx, &p, &in, &opt, &none),
-                     CLCONV_ERROR_INVALID_VALUE);
-    ck_assert_ptr_nonnull(strstr(clconv_last_error(ctx), "CLCONV_WORKSPACE_LIMIT"));
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(lim), "workspace"));
+    clconv_context_destroy(lim);
+    setenv("CLCONV_WORKSPACE_LIMIT", "12x", 1); /* refused when a context is made */
+    ck_assert_int_eq(clconv_context_create(&lim), CLCONV_ERROR_INVALID_VALUE);
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(NULL), "CLCONV_WORKSPACE_LIMIT = '12x'"));
     unsetenv("CLCONV_WORKSPACE_LIMIT");
 }
 END_TEST

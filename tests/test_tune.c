@@ -246,13 +246,29 @@ START_TEST(gpu_search_space)
         check_against_reference(ctx, &p, &in, &tiles[i], &got);
         ck_assert_int_eq(got, tiles[i].algorithm);
     }
+    /* The variable is read when a context is made; a malformed one is refused. */
+    clconv_context *gctx;
+    setenv("CLCONV_FIND_SPACE", "gpus", 1);
+    ck_assert_int_eq(clconv_context_create(&gctx), CLCONV_ERROR_INVALID_VALUE);
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(NULL), "CLCONV_FIND_SPACE = 'gpus'"));
     setenv("CLCONV_FIND_SPACE", "gpu", 1);
+    ck_assert_int_eq(clconv_context_create(&gctx), CLCONV_SUCCESS);
+    unsetenv("CLCONV_FIND_SPACE");
     clconv_plan_options find = {.find = 1};
-    check_against_reference(ctx, &p, &in, &find, &got);
+    check_against_reference(gctx, &p, &in, &find, &got);
     ck_assert_msg(got == CLCONV_ALGO_DIRECT_TILED || got == CLCONV_ALGO_DIRECT_REGISTER ||
                       got == CLCONV_ALGO_GEMM || got == CLCONV_ALGO_WINOGRAD,
                   "the GPU set picked %s", clconv_algorithm_name(got));
-    unsetenv("CLCONV_FIND_SPACE");
+    clconv_context_destroy(gctx);
+    /* The same from the context option, the environment unset. */
+    clconv_context_options go = {.cache_dir = "off", .find_space = CLCONV_FIND_SPACE_GPU};
+    ck_assert_int_eq(clconv_context_create_with_options(&go, &gctx), CLCONV_SUCCESS);
+    check_against_reference(gctx, &p, &in, &find, &got);
+    ck_assert_msg(got == CLCONV_ALGO_DIRECT_TILED || got == CLCONV_ALGO_DIRECT_REGISTER ||
+                      got == CLCONV_ALGO_GEMM || got == CLCONV_ALGO_WINOGRAD,
+                  "the GPU set (option) picked %s", clconv_algorithm_name(got));
+    ck_assert_str_eq(clconv_context_cache_dir(gctx), "");
+    clconv_context_destroy(gctx);
     clconv_context_destroy(ctx);
     unsetenv("CLCONV_CACHE_DIR");
 }

@@ -1029,7 +1029,7 @@ START_TEST(context_device_class)
     snprintf(sel, sizeof sel, "%u:%u", pi, di);
 
     unsetenv("CLCONV_DEVICE_CLASS");
-    clconv_context_options o = {sel, CLCONV_DEVICE_CLASS_AUTO};
+    clconv_context_options o = {.device = sel, .device_class = CLCONV_DEVICE_CLASS_AUTO};
     ck_assert_int_eq(clconv_context_create_with_options(&o, &c), CLCONV_SUCCESS);
     ck_assert_int_eq(clconv_context_device_class(c), natural);
     clconv_context_destroy(c);

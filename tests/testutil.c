@@ -17,6 +17,24 @@ clconv_context *tu_ctx(void)
     return g_ctx;
 }
 
+clconv_context *tu_ctx_with_limit(size_t workspace_limit)
+{
+    clconv_context *base = tu_ctx(), *ctx = NULL;
+    clconv_context_options o = {.workspace_limit = workspace_limit};
+    clconv_status st = clconv_context_create_from_queue_with_options(
+        clconv_context_cl_context(base), clconv_context_queue(base), &o, &ctx);
+    ck_assert_msg(st == CLCONV_SUCCESS, "a context with a workspace limit: %s",
+                  clconv_last_error(NULL));
+    return ctx;
+}
+
+clconv_status tu_ctx_renew(void)
+{
+    clconv_context_destroy(g_ctx);
+    g_ctx = NULL;
+    return clconv_context_create(&g_ctx);
+}
+
 tu_rng tu_rng_make(uint64_t seed)
 {
     tu_rng r = {seed * 0x9E3779B97F4A7C15ULL + 0x1234567ULL};

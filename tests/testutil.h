@@ -14,6 +14,18 @@
  * failure, never a skip: a CI that validated nothing must not go green. */
 clconv_context *tu_ctx(void);
 
+/* A second context on the test context's OpenCL context and queue (so it
+ * shares its buffers) with options.workspace_limit = workspace_limit; the
+ * caller destroys it. */
+clconv_context *tu_ctx_with_limit(size_t workspace_limit);
+
+/* Replaces the test context with a new one on the same default device (a
+ * context reads CLCONV_WORKSPACE_LIMIT and the other variables when it is
+ * made: call this after setenv / unsetenv). Every plan of the old context
+ * must have been destroyed. Returns the creation's status (on failure the
+ * next tu_ctx() tries again). */
+clconv_status tu_ctx_renew(void);
+
 /* xorshift64* generator; the seed is printed with every failure. */
 typedef struct tu_rng {
     uint64_t s;

@@ -61,7 +61,7 @@ static void cg_destroy(clconv_plan *plan)
 static clconv_status cg_workspace_cap(clconv_context *ctx, size_t *cap, size_t *env_limit)
 {
     *cap = CG_WORKSPACE_CAP < (size_t)ctx->max_alloc ? CG_WORKSPACE_CAP : (size_t)ctx->max_alloc;
-    clconv_status st = clconv_workspace_env_limit(ctx, env_limit);
+    clconv_status st = clconv_workspace_limit(ctx, env_limit);
     if (st)
         return st;
     if (*env_limit < *cap)

@@ -118,7 +118,7 @@ static clconv_status winograd_build(clconv_plan *plan, const clconv_conv2d_param
     if (hard > (size_t)CLCONV_MAX_DEVICE_ELEMENTS * sizeof(float))
         hard = (size_t)CLCONV_MAX_DEVICE_ELEMENTS * sizeof(float);
     size_t lim;
-    clconv_status lst = clconv_workspace_env_limit(ctx, &lim);
+    clconv_status lst = clconv_workspace_limit(ctx, &lim);
     if (lst)
         return lst;
     if (lim < hard)

@@ -82,7 +82,7 @@ static clconv_status bw_plan_build(clconv_plan *plan, bw_data *d, const clconv_c
     size_t cap = BW_WORKSPACE_CAP < (size_t)ctx->max_alloc ? BW_WORKSPACE_CAP
                                                            : (size_t)ctx->max_alloc;
     size_t lim;
-    clconv_status st = clconv_workspace_env_limit(ctx, &lim);
+    clconv_status st = clconv_workspace_limit(ctx, &lim);
     if (st)
         return st;
     if (lim < cap)

@@ -46,7 +46,7 @@ static clconv_status ct_plan_gemm(clconv_plan *plan, ct_data *d,
     size_t cap = CT_WORKSPACE_CAP < (size_t)ctx->max_alloc ? CT_WORKSPACE_CAP
                                                            : (size_t)ctx->max_alloc;
     size_t lim;
-    clconv_status lst = clconv_workspace_env_limit(ctx, &lim);
+    clconv_status lst = clconv_workspace_limit(ctx, &lim);
     if (lst)
         return lst;
     if (lim != SIZE_MAX) {
