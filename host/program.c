@@ -95,22 +95,34 @@ static clconv_status load_source(clconv_context *ctx, const char *file, char **o
     return CLCONV_SUCCESS;
 }
 
-/* common.cl goes in front of every operator's source. */
+/* common.cl goes in front of every operator's source, and a prelude of its
+ * own in front of the files that share one (pool_common.cl: the pooling
+ * files). */
+static const char *prelude_of(const char *file)
+{
+    return strncmp(file, "pool2d", 6) == 0 ? "pool_common" : NULL;
+}
+
 static clconv_status full_source(clconv_context *ctx, const char *file, char **out)
 {
-    char *common = NULL, *body = NULL;
+    char *common = NULL, *prelude = NULL, *body = NULL;
+    const char *pre = prelude_of(file);
     clconv_status st = load_source(ctx, "common", &common);
-    if (st)
-        return st;
-    if ((st = load_source(ctx, file, &body))) {
+    if (!st && pre)
+        st = load_source(ctx, pre, &prelude);
+    if (!st)
+        st = load_source(ctx, file, &body);
+    if (st) {
         free(common);
+        free(prelude);
         return st;
     }
-    size_t n = strlen(common) + strlen(body) + 32;
+    size_t n = strlen(common) + (prelude ? strlen(prelude) : 0) + strlen(body) + 32;
     *out = malloc(n);
     if (*out)
-        snprintf(*out, n, "%s\n#line 1\n%s", common, body);
+        snprintf(*out, n, "%s\n%s\n#line 1\n%s", common, prelude ? prelude : "", body);
     free(common);
+    free(prelude);
     free(body);
     if (!*out)
         return clconv_fail(ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "joining kernel sources");

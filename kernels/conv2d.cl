@@ -1,18 +1,34 @@
 /* Direct 2-D convolution (cross-correlation, PyTorch F.conv2d), NCHW float32.
  *
- * Build-time constants (-D), so loops over the kernel window have constant
- * trip counts the compiler unrolls where it pays (an explicit #pragma unroll
- * tripled PoCL's compile time for no gain there):
+ * Five variants, one per algorithm file of host/conv2d/; the host builds
+ * exactly one per program with -D<VARIANT> (host/conv2d/direct.c):
+ *   CONV2D_TILED      conv2d_tiled: input tile + halo and weights in local
+ *                     memory (direct-tiled, GPUs)
+ *   CONV2D_REGISTER   conv2d_register: the same tile from global memory into
+ *                     registers (direct-register)
+ *   CONV2D_VECTOR     conv2d_pack_weights + conv2d_vector: output channels in
+ *                     SIMD lanes (direct-vector, CPUs)
+ *   CONV2D_POINTWISE  conv2d_pointwise (+ conv2d_gather_phases): pixels in
+ *                     SIMD lanes, a register-blocked GEMM (direct-pointwise)
+ *   CONV2D_DEPTHWISE  conv2d_depthwise: output columns in SIMD lanes
+ *                     (direct-depthwise)
+ * Each variant's section lists the constants it adds (VEC, RH, NPV, WIDE).
+ *
+ * Build-time constants of every variant (-D), so loops over the kernel window
+ * have constant trip counts the compiler unrolls where it pays (an explicit
+ * #pragma unroll tripled PoCL's compile time for no gain there):
  *   KH KW SH SW DH DW   kernel size, stride and dilation
  *   WG_W WG_H WG_OC     work-group shape: columns x rows x channel lanes
  *   BW BOC              register block of each work-item: BW columns x BOC channels
  *   CI_CHUNK            input channels staged in local memory per step (tiled)
+ * Bias and ReLU are runtime arguments (common.cl's epilogue).
  *
- * A work-group computes an output tile of TILE_OC channels x WG_H rows x
- * TILE_OW columns of one image and one group. Columns of a work-item are
- * WG_W apart, so neighbouring work-items touch neighbouring addresses
- * (coalesced on GPUs, vectorisable across work-items on CPUs).
- * Padding is virtual: reads outside the image produce 0 and are never issued.
+ * Tiled and register: a work-group computes an output tile of TILE_OC
+ * channels x WG_H rows x TILE_OW columns of one image and one group. Columns
+ * of a work-item are WG_W apart, so neighbouring work-items touch
+ * neighbouring addresses (coalesced on GPUs, vectorisable across work-items
+ * on CPUs). Padding is virtual: reads outside the image produce 0 and are
+ * never issued.
  */
 
 #define TILE_OW (WG_W * BW)
@@ -22,20 +38,8 @@
 #define IN_TH ((WG_H - 1) * SH + (KH - 1) * DH + 1)
 #define IN_TW ((TILE_OW - 1) * SW + (KW - 1) * DW + 1)
 
-/* Bias and ReLU are runtime flags, not -D constants: they cost one uniform
- * branch per output and would otherwise quadruple the compiled variants. */
-inline float conv2d_epilogue(float acc, __global const float *b, int oc, int has_bias, int relu)
-{
-    if (has_bias)
-        acc += b[oc];
-    /* fmax would turn NaN into 0; ReLU must let NaN through as PyTorch does. */
-    if (relu && acc < 0.0f)
-        acc = 0.0f;
-    return acc;
-}
-
-/* Arguments shared by both variants:
- * x [N, C, H, W], w [OC, C/groups, KH, KW], b [OC] (unused unless HAS_BIAS),
+/* Arguments shared by the variants:
+ * x [N, C, H, W], w [OC, C/groups, KH, KW], b [OC] (unused unless has_bias),
  * y [N, OC, OH, OW]; cin_g / cout_g are channels per group; has_bias and relu
  * select the epilogue. */
 #define CONV2D_ARGS                                                               \
@@ -73,7 +77,7 @@ inline float conv2d_epilogue(float acc, __global const float *b, int oc, int has
                 for (int c = 0; c < BW; c++) {                                    \
                     const int ow = tile_ow0 + lx + c * WG_W;                      \
                     if (ow < OW)                                                  \
-                        yrow[ow] = conv2d_epilogue(acc[r][c], b, ocf, has_bias, relu);            \
+                        yrow[ow] = clconv_epilogue(acc[r][c], b, ocf, has_bias, relu);            \
                 }                                                                 \
             }                                                                     \
         }                                                                         \
@@ -201,11 +205,6 @@ void conv2d_register(CONV2D_ARGS)
  * Extra constants: VEC (4, 8 or 16), BW, RH (rows per work-item), WG_H
  * (work-items per work-group along the rows). */
 #ifdef CONV2D_VECTOR
-#define VCAT2(a, b) a##b
-#define VCAT(a, b) VCAT2(a, b)
-#define floatV VCAT(float, VEC)
-#define vloadV VCAT(vload, VEC)
-#define vstoreV VCAT(vstore, VEC)
 
 /* The packing is a transpose: the VEC rows of a channel block (each a run
  * of L = cin_g * KH * KW weights, all (ci, kh, kw) of one output channel)
@@ -322,7 +321,7 @@ __kernel void conv2d_vector(__global const float *restrict x, __global const flo
                 if (oc < cout_g) {
                     const int ocf = g * cout_g + oc;
                     y[(((size_t)n * OC + ocf) * OH + oh) * OW + ow] =
-                        conv2d_epilogue(lanes[j], b, ocf, has_bias, relu);
+                        clconv_epilogue(lanes[j], b, ocf, has_bias, relu);
                 }
             }
         }
@@ -354,11 +353,6 @@ __kernel void conv2d_vector(__global const float *restrict x, __global const flo
  * work-items. Global size (ceil(OH * W / (NPV * VEC)), N * groups *
  * ceil(cout_g / BOC)). Constants: VEC (4, 8 or 16), NPV, BOC, WIDE (W > OW). */
 #ifdef CONV2D_POINTWISE
-#define VCAT2(a, b) a##b
-#define VCAT(a, b) VCAT2(a, b)
-#define floatV VCAT(float, VEC)
-#define vloadV VCAT(vload, VEC)
-#define vstoreV VCAT(vstore, VEC)
 /* Stride phases a tap touches, per axis. */
 #define PW_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define NPH_H PW_MIN(SH, (KH - 1) * DH + 1)
@@ -431,9 +425,7 @@ __kernel void conv2d_pointwise(CONV2D_ARGS)
             const int nominal = q0 + i * VEC; /* where the vector would start */
             if (nominal >= P)
                 break;
-            floatV v = acc[r][i] + (floatV)(bias);
-            if (relu) /* select keeps NaN: NaN < 0 is false */
-                v = select(v, (floatV)(0.0f), v < (floatV)(0.0f));
+            const floatV v = clconv_epilogue_v(acc[r][i], bias, relu);
 #if !WIDE
             if (qv[i] == nominal) {
                 vstoreV(v, 0, yr + nominal);
@@ -498,12 +490,6 @@ __kernel void conv2d_gather_phases(__global const float *restrict x, __global fl
  * edge blocks and other strides gather lane by lane with bounds tests.
  * Constants: VEC, RH (rows per work-item), WG_OC (channels per work-group). */
 #ifdef CONV2D_DEPTHWISE
-#define VCAT2(a, b) a##b
-#define VCAT(a, b) VCAT2(a, b)
-#define floatV VCAT(float, VEC)
-#define intV VCAT(int, VEC)
-#define vloadV VCAT(vload, VEC)
-#define vstoreV VCAT(vstore, VEC)
 
 /* VEC columns iw, iw + step, ... of row xr (step 1 or 2): one or two
  * whole-vector loads (stride 2 keeps the even lanes of two). The loaders are

@@ -58,11 +58,5 @@ void conv2d_gemm_epilogue(__global float *restrict y, __global const float *rest
     if (i >= (size_t)OHW)
         return;
     const size_t at = z * (size_t)OHW + i;
-    float acc = y[at];
-    if (has_bias)
-        acc += b[z % (size_t)OC];
-    /* Not fmax: NaN must pass through ReLU as in PyTorch. */
-    if (relu)
-        acc = acc < 0.0f ? 0.0f : acc;
-    y[at] = acc;
+    y[at] = clconv_epilogue(y[at], b, (int)(z % (size_t)OC), has_bias, relu);
 }

@@ -24,11 +24,6 @@
  * OB (channel blocks per GEMM work-item), FILTER_CI (input channels per
  * filter-transform work-item).
  */
-#define VCAT2(a, b) a##b
-#define VCAT(a, b) VCAT2(a, b)
-#define floatV VCAT(float, VEC)
-#define vloadV VCAT(vload, VEC)
-#define vstoreV VCAT(vstore, VEC)
 /* Full unrolling, for the GEMM's accumulator loops (see WINO_GEMM). */
 #define WINO_UNROLL _Pragma("unroll")
 

@@ -16,10 +16,11 @@
  * work-group handles one phase, so its work-items take the same branches and
  * neighbouring work-items read neighbouring addresses.
  *
- * Build-time constants (-D): KH KW SH SW DH DW, HAS_BIAS RELU, and the tile
- * WG_W x WG_H work-items, each computing BOC channels x BW phase columns (WG_W
- * apart). Padding and sizes are runtime arguments.
- * The col2im kernel of the GEMM algorithm uses KH..DW, HAS_BIAS, RELU, WG_W.
+ * Build-time constants (-D): KH KW SH SW DH DW (kernel size, stride,
+ * dilation) and the tile WG_W x WG_H work-items, each computing BOC channels x
+ * BW phase columns (WG_W apart). Padding, sizes, bias and ReLU are runtime
+ * arguments (common.cl's epilogue).
+ * The col2im kernel of the GEMM algorithm uses KH..DW and WG_W.
  * -DCT_VECTOR selects the CPU variants at the end of the file instead
  * (conv_transpose2d_vector and its weight repack; with -DCT_COLUMNS,
  * conv_transpose2d_columns).
@@ -27,17 +28,6 @@
 
 #define NPHASE (SH * SW)
 
-inline float ct_epilogue(float acc, __global const float *b, int oc)
-{
-#if HAS_BIAS
-    acc += b[oc];
-#endif
-#if RELU
-    /* Not fmax: NaN must pass through ReLU as in PyTorch. */
-    acc = acc < 0.0f ? 0.0f : acc;
-#endif
-    return acc;
-}
 
 /* Each program holds either the gather and col2im kernels or (with
  * -DCT_VECTOR) the vector variant and its weight repack: compiling the
@@ -53,7 +43,7 @@ void conv_transpose2d_gather(__global const float *restrict x, __global const fl
                              __global const float *restrict b, __global float *restrict y,
                              const int C, const int H, const int W, const int OC, const int OH,
                              const int OW, const int groups, const int pad_h, const int pad_w,
-                             const int oc_blocks)
+                             const int oc_blocks, const int has_bias, const int relu)
 {
     const int cin_g = C / groups, cout_g = OC / groups;
     int z = get_group_id(2);
@@ -136,7 +126,7 @@ void conv_transpose2d_gather(__global const float *restrict x, __global const fl
                 for (int c = 0; c < BW; c++) {
                     const int ow = rw + (j0 + c * WG_W) * SW;
                     if (ow < OW)
-                        yrow[ow] = ct_epilogue(acc[r][c], b, ocf);
+                        yrow[ow] = clconv_epilogue(acc[r][c], b, ocf, has_bias, relu);
                 }
             }
         }
@@ -154,7 +144,8 @@ __kernel __attribute__((reqd_work_group_size(WG_W, 1, 1)))
 void conv_transpose2d_col2im(__global const float *restrict cols,
                              __global const float *restrict b, __global float *restrict y,
                              const int H, const int W, const int OC, const int OH, const int OW,
-                             const int groups, const int pad_h, const int pad_w, const int n0)
+                             const int groups, const int pad_h, const int pad_w, const int n0,
+                             const int has_bias, const int relu)
 {
     const int cout_g = OC / groups;
     int z = get_global_id(2);
@@ -188,7 +179,7 @@ void conv_transpose2d_col2im(__global const float *restrict cols,
         }
     }
     if (oh < OH && ow < OW)
-        y[(((size_t)(n0 + nl) * OC + ocf) * OH + oh) * OW + ow] = ct_epilogue(acc, b, ocf);
+        y[(((size_t)(n0 + nl) * OC + ocf) * OH + oh) * OW + ow] = clconv_epilogue(acc, b, ocf, has_bias, relu);
 }
 #endif /* !CT_VECTOR */
 
@@ -211,26 +202,10 @@ void conv_transpose2d_col2im(__global const float *restrict cols,
  * The weights are repacked per run (conv_transpose2d_pack) so the VEC weights
  * of a tap are contiguous: [group][channel block][ci][kh][kw][VEC], zero past
  * cout_g (those lanes are never stored).
- * Constants: KH..DW, VEC (4, 8, 16), BW, RH, STEP_H, STEP_W (HAS_BIAS and
- * RELU are 0: bias and ReLU are runtime arguments here). */
+ * Constants: KH..DW, VEC (4, 8, 16), BW, RH, STEP_H, STEP_W. */
 #ifdef CT_VECTOR
-#define VCAT2(a, b) a##b
-#define VCAT(a, b) VCAT2(a, b)
-#define floatV VCAT(float, VEC)
-#define vloadV VCAT(vload, VEC)
-#define vstoreV VCAT(vstore, VEC)
 #define KHW (KH * KW)
 
-/* Bias and ReLU are runtime flags here, not -D constants: one uniform branch
- * per output, and half as many programs to compile. */
-inline float ctv_epilogue(float acc, __global const float *b, int oc, int has_bias, int relu)
-{
-    if (has_bias)
-        acc += b[oc];
-    if (relu && acc < 0.0f) /* not fmax: NaN passes through ReLU as in PyTorch */
-        acc = 0.0f;
-    return acc;
-}
 
 /* Global id 2 of both CPU variants, ((g * ocbs + ocb) * NPHASE + phase) * N + n,
  * split into its parts. */
@@ -375,7 +350,7 @@ __kernel void conv_transpose2d_vector(__global const float *restrict x,
                 if (oc < cout_g) {
                     const int ocf = g * cout_g + oc;
                     y[(((size_t)n * OC + ocf) * OH + oh) * OW + ow] =
-                        ctv_epilogue(lanes[l], b, ocf, has_bias, relu);
+                        clconv_epilogue(lanes[l], b, ocf, has_bias, relu);
                 }
             }
         }
@@ -396,7 +371,6 @@ __kernel void conv_transpose2d_vector(__global const float *restrict x,
  * reach it, in the order input channel, kh, kw. Weights are read as they are
  * (no repack). Extra constants: BOC, BV (with VEC, RH, STEP_H, STEP_W). */
 #ifdef CT_COLUMNS
-#define intV VCAT(int, VEC)
 
 __kernel void conv_transpose2d_columns(__global const float *restrict x,
                                        __global const float *restrict w,
@@ -504,7 +478,7 @@ __kernel void conv_transpose2d_columns(__global const float *restrict x,
                 for (int p = 0; p < VEC; p++) {
                     const int ow = rw + (j0 + v * VEC + p) * SW;
                     if (ow < OW)
-                        yrow[ow] = ctv_epilogue(lanes[p], b, ocf, has_bias, relu);
+                        yrow[ow] = clconv_epilogue(lanes[p], b, ocf, has_bias, relu);
                 }
             }
         }

@@ -211,15 +211,6 @@ __kernel void pool2d_window(POOL_WINDOW_PARAMS)
  *   changes nothing (the sum is never -0.0f).
  * Stride 1 loads a row segment with one vloadV, stride 2 with two keeping the
  * even lanes; blocks at the image's left/right edge gather lane by lane. */
-#define VCAT2(a, b) a##b
-#define VCAT(a, b) VCAT2(a, b)
-#define floatV VCAT(float, VEC)
-#define intV VCAT(int, VEC)
-#define longV VCAT(long, VEC)
-#define vloadV VCAT(vload, VEC)
-#define vstoreV VCAT(vstore, VEC)
-#define convert_floatV VCAT(convert_float, VEC)
-#define convert_longV VCAT(convert_long, VEC)
 
 #if VSW == 1
 #define PV_LOAD(p) vloadV(0, (p))

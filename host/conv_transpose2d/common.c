@@ -88,13 +88,11 @@ clconv_status clconv_ct_build(clconv_plan *plan, const clconv_conv_transpose2d_p
                               const char *extra)
 {
     snprintf(plan->info.build_options, sizeof plan->info.build_options,
-             "-DKH=%lld -DKW=%lld -DSH=%lld -DSW=%lld -DDH=%lld -DDW=%lld -DHAS_BIAS=%d "
-             "-DRELU=%d -DWG_W=%d -DWG_H=%d -DBW=%d -DBOC=%d%s%s",
+             "-DKH=%lld -DKW=%lld -DSH=%lld -DSW=%lld -DDH=%lld -DDW=%lld -DWG_W=%d -DWG_H=%d "
+             "-DBW=%d -DBOC=%d%s%s",
              (long long)p->kernel_h, (long long)p->kernel_w, (long long)p->stride_h,
-             (long long)p->stride_w, (long long)p->dilation_h, (long long)p->dilation_w,
-             !extra && p->has_bias ? 1 : 0,
-             !extra && p->activation == CLCONV_ACTIVATION_RELU ? 1 : 0, wg_w, wg_h, bw, boc,
-             extra ? " " : "", extra ? extra : "");
+             (long long)p->stride_w, (long long)p->dilation_h, (long long)p->dilation_w, wg_w,
+             wg_h, bw, boc, extra ? " " : "", extra ? extra : "");
     snprintf(plan->info.kernel_name, sizeof plan->info.kernel_name, "%s", name);
     if (plan->kernel) {
         clReleaseKernel(plan->kernel);

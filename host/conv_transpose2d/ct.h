@@ -35,9 +35,7 @@ clconv_status clconv_ct_tile(clconv_context *ctx, const clconv_plan_options *o, 
 
 /* Compiles kernels/conv_transpose2d.cl's kernel `name` with the geometry and
  * tile as -D constants into plan->kernel. extra: more -D options (the vector
- * variants'), or NULL. The vector variants take bias and ReLU as runtime
- * arguments: with extra set, HAS_BIAS and RELU are 0 so the epilogue does not
- * split their programs. */
+ * variants'), or NULL. Bias and ReLU are runtime arguments of every kernel. */
 clconv_status clconv_ct_build(clconv_plan *plan, const clconv_conv_transpose2d_params *p,
                               const char *name, int wg_w, int wg_h, int bw, int boc,
                               const char *extra);
