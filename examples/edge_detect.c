@@ -176,7 +176,7 @@ int main(int argc, char **argv)
            in_path, img.binary ? '5' : '2', img.height, img.width, img.maxval, k->name, k->kh,
            k->kw, valid ? "valid" : "same", (long long)out.h, (long long)out.w,
            clconv_context_device_name(ctx));
-    st = clconv_conv2d_host(ctx, &p, &in, x, k->w, NULL, y);
+    st = clconv_conv2d_host(ctx, &p, &in, NULL, x, k->w, NULL, y);
     if (st) {
         fprintf(stderr, "edge_detect: conv2d: %s: %s\n", clconv_status_string(st),
                 clconv_last_error(ctx));

@@ -71,11 +71,6 @@ const char *clconv_last_error(const clconv_context *ctx)
     return thread_error ? thread_error : "";
 }
 
-const char *clconv_context_last_error(const clconv_context *ctx)
-{
-    return clconv_last_error(ctx);
-}
-
 static void store(clconv_context *ctx, char *msg)
 {
     if (!msg)

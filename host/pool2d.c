@@ -554,8 +554,8 @@ clconv_status clconv_pool2d_run(clconv_plan *plan, cl_mem x, cl_mem y, cl_mem in
 }
 
 clconv_status clconv_pool2d_host(clconv_context *ctx, const clconv_pool2d_params *params,
-                                 const clconv_shape *input, const float *x, float *y,
-                                 int64_t *indices)
+                                 const clconv_shape *input, const clconv_plan_options *options,
+                                 const float *x, float *y, int64_t *indices)
 {
     if (!ctx)
         return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "ctx: NULL, expected a context");
@@ -567,7 +567,7 @@ clconv_status clconv_pool2d_host(clconv_context *ctx, const clconv_pool2d_params
                            "indices: an array was given but mode = %s has no indices (max and "
                            "adaptive-max only), expected NULL", mode_name(params->mode));
     clconv_plan *plan;
-    clconv_status st = clconv_pool2d_plan_create(ctx, params, input, NULL, &plan);
+    clconv_status st = clconv_pool2d_plan_create(ctx, params, input, options, &plan);
     if (st)
         return st;
     cl_mem bx = NULL, by = NULL, bi = NULL;

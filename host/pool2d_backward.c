@@ -178,13 +178,14 @@ clconv_status clconv_pool2d_backward_run(clconv_plan *plan, cl_mem dy, cl_mem in
 }
 
 clconv_status clconv_pool2d_backward_host(clconv_context *ctx, const clconv_pool2d_params *params,
-                                          const clconv_shape *input, const float *dy,
+                                          const clconv_shape *input,
+                                          const clconv_plan_options *options, const float *dy,
                                           const int64_t *indices, const float *x, float *dx)
 {
     if (!ctx)
         return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "ctx: NULL, expected a context");
     clconv_plan *plan;
-    clconv_status st = clconv_pool2d_backward_plan_create(ctx, params, input, NULL, &plan);
+    clconv_status st = clconv_pool2d_backward_plan_create(ctx, params, input, options, &plan);
     if (st)
         return st;
     const clconv_pool_mode m = params->mode;

@@ -20,7 +20,7 @@
  *
  * Errors: every function returns a clconv_status. On failure a human-readable
  * message naming the parameter, its value and what was expected is stored in
- * the context (clconv_context_last_error) and in the calling thread
+ * the context (clconv_last_error(ctx)) and in the calling thread
  * (clconv_last_error(NULL)). When an OpenCL call fails (out of device memory,
  * out of resources, a failed build) the message names that call and its
  * error code, everything the failing clconv call had allocated is released,
@@ -249,8 +249,6 @@ cl_device_id clconv_context_device(const clconv_context *ctx);
 /* The device's name, e.g. "NVIDIA H100 80GB HBM3" (owned by the context). */
 const char *clconv_context_device_name(const clconv_context *ctx);
 
-/* Same as clconv_last_error(ctx). */
-const char *clconv_context_last_error(const clconv_context *ctx);
 
 /* Path of the tuning database: "tuning.db" in the cache directory ("" when
  * the disk cache is off; winners are then remembered in memory only). A text
@@ -312,20 +310,33 @@ const char *clconv_context_cache_dir(const clconv_context *ctx);
 typedef struct clconv_plan clconv_plan;
 
 /* Which algorithm a plan uses. */
+/* Which algorithm a plan uses, grouped by operator (the values are stable;
+ * the tuning database stores names, clconv_algorithm_name). Each is
+ * documented in full at its operator's plan creation call, and
+ * clconv_conv2d_algorithm_supported / clconv_conv_transpose2d_algorithm_supported
+ * say whether one covers a layer. */
 typedef enum clconv_algorithm {
-    CLCONV_ALGO_AUTO = 0,            /* let the plan choose (the default) */
-    CLCONV_ALGO_DIRECT_TILED = 1,    /* direct conv, input tile + halo and weights in local memory */
-    CLCONV_ALGO_DIRECT_REGISTER = 2, /* direct conv, register-blocked, no local memory (CPU devices) */
-    CLCONV_ALGO_GEMM = 3,            /* im2col / 1x1 through CLBlast SGEMM */
-    CLCONV_ALGO_POOL = 4,            /* the pooling kernels */
-    CLCONV_ALGO_TRANSPOSED_GATHER = 5,/* transposed conv as a gather (deterministic) */
-    CLCONV_ALGO_TRANSPOSED_GEMM = 6, /* transposed conv as CLBlast GEMM + col2im */
-    CLCONV_ALGO_DIRECT_VECTOR = 7,   /* direct conv, output channels in SIMD vectors (CPU devices) */
-    CLCONV_ALGO_WINOGRAD = 8,        /* Winograd F(2x2,3x3) for 3x3 stride-1 convolutions */
-    CLCONV_ALGO_DIRECT_DEPTHWISE = 9, /* depthwise conv, output columns in SIMD vectors (CPU devices) */
-    CLCONV_ALGO_TRANSPOSED_VECTOR = 10, /* transposed conv, output channels in SIMD vectors (CPU devices) */
-    CLCONV_ALGO_TRANSPOSED_COLUMNS = 11, /* transposed conv, output columns in SIMD vectors (CPU, few channels) */
-    CLCONV_ALGO_DIRECT_POINTWISE = 12 /* GEMM, pixels in SIMD lanes; KxK as shifted 1x1s (CPU) */
+    CLCONV_ALGO_AUTO = 0, /* let the plan choose (the default) */
+
+    /* conv2d and conv1d (clconv_conv2d_plan_create) */
+    CLCONV_ALGO_DIRECT_TILED = 1,     /* input tile + halo and weights in local memory (GPUs) */
+    CLCONV_ALGO_DIRECT_REGISTER = 2,  /* register-blocked, no local memory; also what the
+                                         backward-weights / -bias plans report */
+    CLCONV_ALGO_DIRECT_VECTOR = 7,    /* output channels in SIMD lanes (CPUs) */
+    CLCONV_ALGO_DIRECT_DEPTHWISE = 9, /* depthwise: output columns in SIMD lanes (CPUs) */
+    CLCONV_ALGO_DIRECT_POINTWISE = 12, /* GEMM with pixels in SIMD lanes; KxK as shifted 1x1s (CPUs) */
+    CLCONV_ALGO_WINOGRAD = 8,         /* Winograd F(2x2,3x3), 3x3 stride-1 layers */
+    CLCONV_ALGO_GEMM = 3,             /* 1x1 as GEMM, else im2col + SGEMM (CLBlast) */
+
+    /* conv_transpose2d / 1d and conv2d backward-data
+     * (clconv_conv_transpose2d_plan_create, clconv_conv2d_backward_data_plan_create) */
+    CLCONV_ALGO_TRANSPOSED_GATHER = 5,  /* a gather by stride phase, deterministic (GPUs) */
+    CLCONV_ALGO_TRANSPOSED_VECTOR = 10, /* per stride phase, output channels in SIMD lanes (CPUs) */
+    CLCONV_ALGO_TRANSPOSED_COLUMNS = 11, /* phase columns in SIMD lanes (CPUs, < 8 channels per group) */
+    CLCONV_ALGO_TRANSPOSED_GEMM = 6,    /* SGEMM (CLBlast) + a col2im gather */
+
+    /* pooling, forward and backward (clconv_pool2d_plan_create ...) */
+    CLCONV_ALGO_POOL = 4
 } clconv_algorithm;
 
 /* Name of an algorithm ("direct-tiled", ...). Never NULL. */
@@ -514,12 +525,14 @@ clconv_status clconv_conv2d_run(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b,
 clconv_status clconv_conv2d_prepare(clconv_plan *plan, cl_mem w, cl_uint num_wait,
                                     const cl_event *wait_list, cl_event *done);
 
-/* Host-memory convenience: uploads x, w, b, makes a plan, runs it and
- * downloads into y (which holds clconv_conv2d_output_shape elements).
- * Blocks until done. b may be NULL when params->has_bias is 0. */
+/* Host-memory convenience: uploads x, w, b, makes a plan with options (may
+ * be NULL), runs it and downloads into y (which holds
+ * clconv_conv2d_output_shape elements). Blocks until done. b may be NULL
+ * when params->has_bias is 0. Every *_host call takes the options of its
+ * plan in the same place. */
 clconv_status clconv_conv2d_host(clconv_context *ctx, const clconv_conv2d_params *params,
-                                 const clconv_shape *input, const float *x, const float *w,
-                                 const float *b, float *y);
+                                 const clconv_shape *input, const clconv_plan_options *options,
+                                 const float *x, const float *w, const float *b, float *y);
 
 /* ------------------------------------------------------------------------ */
 /* 1-D convolution (F.conv1d): a 2-D convolution with H = 1                 */
@@ -546,10 +559,10 @@ clconv_status clconv_conv1d_plan_create(clconv_context *ctx, const clconv_conv1d
                                         int64_t n, int64_t length,
                                         const clconv_plan_options *options, clconv_plan **out);
 
-/* Host-memory convenience for conv1d. */
+/* Host-memory convenience for conv1d (options may be NULL). */
 clconv_status clconv_conv1d_host(clconv_context *ctx, const clconv_conv1d_params *params,
-                                 int64_t n, int64_t length, const float *x, const float *w,
-                                 const float *b, float *y);
+                                 int64_t n, int64_t length, const clconv_plan_options *options,
+                                 const float *x, const float *w, const float *b, float *y);
 
 /* ------------------------------------------------------------------------ */
 /* 2-D pooling (F.max_pool2d, F.avg_pool2d, F.lp_pool2d, adaptive, global)  */
@@ -646,12 +659,13 @@ clconv_status clconv_pool2d_plan_create(clconv_context *ctx, const clconv_pool2d
 clconv_status clconv_pool2d_run(clconv_plan *plan, cl_mem x, cl_mem y, cl_mem indices,
                                 cl_uint num_wait, const cl_event *wait_list, cl_event *done);
 
-/* Host-memory convenience: uploads x, makes a plan, runs it and downloads y
- * (clconv_pool2d_output_shape elements) and, when indices is not NULL (max
- * modes only), the int64 argmax indices. Blocks until done. */
+/* Host-memory convenience: uploads x, makes a plan with options (may be
+ * NULL), runs it and downloads y (clconv_pool2d_output_shape elements) and,
+ * when indices is not NULL (max modes only), the int64 argmax indices.
+ * Blocks until done. */
 clconv_status clconv_pool2d_host(clconv_context *ctx, const clconv_pool2d_params *params,
-                                 const clconv_shape *input, const float *x, float *y,
-                                 int64_t *indices);
+                                 const clconv_shape *input, const clconv_plan_options *options,
+                                 const float *x, float *y, int64_t *indices);
 
 /* CPU reference pooling on host arrays (same arguments as clconv_pool2d_host),
  * written as PyTorch's CPU kernels are: max and indices bit for bit, sums
@@ -719,7 +733,8 @@ clconv_status clconv_pool2d_backward_run(clconv_plan *plan, cl_mem dy, cl_mem in
  * them, same rules as clconv_pool2d_backward_run), makes a plan, runs it and
  * downloads dx (clconv_shape_elements(*input) floats). Blocks until done. */
 clconv_status clconv_pool2d_backward_host(clconv_context *ctx, const clconv_pool2d_params *params,
-                                          const clconv_shape *input, const float *dy,
+                                          const clconv_shape *input,
+                                          const clconv_plan_options *options, const float *dy,
                                           const int64_t *indices, const float *x, float *dx);
 
 /* CPU reference pooling gradient on host arrays (same arguments and rules as
@@ -804,11 +819,9 @@ clconv_shape clconv_conv_transpose2d_weight_shape(const clconv_conv_transpose2d_
  *     group): the same with 4, 8 or 16 neighbouring columns of a phase as
  *     the vector, up to 16 channels per work-item; weights read as given.
  *   CLCONV_ALGO_AUTO picks VECTOR on CPU devices (COLUMNS when a group has
- *     fewer than 8 output channels; on DCGAN's generator layers with PoCL on
- *     2 AVX-512 cores 2.4 - 15x CLBlast's SGEMM + col2im, where the gather
- *     reaches 0.5 - 3.4x) and GATHER elsewhere
- *     (no workspace, no CLBlast compilation, deterministic); ask for GEMM
- *     explicitly when it pays.
+ *     fewer than 8 output channels; the README's performance section has
+ *     the measurements) and GATHER elsewhere (no workspace, no CLBlast
+ *     compilation, deterministic); ask for GEMM explicitly when it pays.
  * Options: wg_w, wg_h, block_w, block_oc override the gather tile (0 =
  * default); wg_oc and ci_chunk must be 0 or 1 (there is no channel lane).
  * VECTOR takes block_oc 0, 4, 8 or 16 (channels per vector), block_w 1..16
@@ -1032,11 +1045,12 @@ clconv_status clconv_conv2d_backward_bias_run(clconv_plan *plan, cl_mem dy, cl_m
                                               cl_uint num_wait, const cl_event *wait_list,
                                               cl_event *done);
 
-/* Host-memory backward-bias. Blocks until done. */
+/* Host-memory backward-bias (options may be NULL). Blocks until done. */
 clconv_status clconv_conv2d_backward_bias_host(clconv_context *ctx,
                                                const clconv_conv2d_params *params,
-                                               const clconv_shape *input, const float *dy,
-                                               float *db);
+                                               const clconv_shape *input,
+                                               const clconv_plan_options *options,
+                                               const float *dy, float *db);
 
 /* A ReLU-backward plan for tensors of this shape (any layout: it is
  * elementwise over shape's element count; info.algorithm is

@@ -93,7 +93,7 @@ void tu_conv2d_golden(const clconv_conv2d_params *p, const clconv_shape *in, con
     }
     ck_assert_int_ge(ran, 5); /* AUTO, tiled, register, vector, gemm at least */
     float *y = tu_alloc(nwant);
-    ck_assert_int_eq(clconv_conv2d_host(ctx, p, in, x, w, b, y), CLCONV_SUCCESS);
+    ck_assert_int_eq(clconv_conv2d_host(ctx, p, in, NULL, x, w, b, y), CLCONV_SUCCESS);
     tu_expect_values(y, want, nwant, "clconv_conv2d_host");
     free(y);
     free(ref);

@@ -198,7 +198,7 @@ static void *worker(void *arg)
     for (int it = 0; it < RUNS; it++) {
         char cmp[256];
         tu_fill(&r, x, npx, true);
-        if (clconv_pool2d_host(ctx, &pp, &pin, x, y, NULL))
+        if (clconv_pool2d_host(ctx, &pp, &pin, NULL, x, y, NULL))
             FAIL(j, "thread %d pool2d run %d: %s", j->id, it, clconv_last_error(NULL));
         clconv_ref_pool2d(&pp, &pin, x, ref, NULL);
         if (tu_compare(y, ref, NULL, npy, 0, 0, cmp, sizeof cmp) >= 0)

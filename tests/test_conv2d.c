@@ -66,7 +66,7 @@ START_TEST(seed_edge_6x8)
     clconv_conv1d_params q = {.in_channels = 1, .out_channels = 1, .kernel = 2, .stride = 1,
                               .dilation = 1, .groups = 1};
     float y[42];
-    ck_assert_int_eq(clconv_conv1d_host(tu_ctx(), &q, 6, 8, x, w, NULL, y), CLCONV_SUCCESS);
+    ck_assert_int_eq(clconv_conv1d_host(tu_ctx(), &q, 6, 8, NULL, x, w, NULL, y), CLCONV_SUCCESS);
     tu_expect_values(y, want, 42, "conv1d");
     ck_assert_int_eq(clconv_ref_conv1d(&q, 6, 8, x, w, NULL, y), CLCONV_SUCCESS);
     tu_expect_values(y, want, 42, "ref conv1d");
@@ -473,7 +473,7 @@ START_TEST(pointwise_choice_and_limits)
     plan = NULL;
     clconv_shape tiny = {1, 64, 1, 3};
     ck_assert_int_eq(clconv_conv2d_plan_create(ctx, &p, &tiny, &o, &plan), CLCONV_ERROR_UNSUPPORTED);
-    ck_assert_ptr_nonnull(strstr(clconv_context_last_error(ctx), "at least 4 output pixels, got 1x3"));
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(ctx), "at least 4 output pixels, got 1x3"));
     q = p;
     q.stride_h = q.stride_w = 2; /* 7x7 -> 4x4 through the subsampled copy */
     ck_assert_int_eq(clconv_conv2d_plan_create(ctx, &q, &in, &o, &plan), CLCONV_SUCCESS);
@@ -484,11 +484,11 @@ START_TEST(pointwise_choice_and_limits)
     plan = NULL;
     o.block_w = 9;
     ck_assert_int_eq(clconv_conv2d_plan_create(ctx, &p, &in, &o, &plan), CLCONV_ERROR_INVALID_VALUE);
-    ck_assert_ptr_nonnull(strstr(clconv_context_last_error(ctx), "options.block_w = 9"));
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(ctx), "options.block_w = 9"));
     o.block_w = 0;
     o.block_oc = -1;
     ck_assert_int_eq(clconv_conv2d_plan_create(ctx, &p, &in, &o, &plan), CLCONV_ERROR_INVALID_VALUE);
-    ck_assert_ptr_nonnull(strstr(clconv_context_last_error(ctx), "options.block_oc = -1"));
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(ctx), "options.block_oc = -1"));
     ck_assert_ptr_null(plan);
 }
 END_TEST
@@ -815,9 +815,9 @@ START_TEST(bad_buffers)
         clReleaseMemObject(all[i]);
     /* Host convenience: NULL arrays. */
     float buf[200] = {0};
-    ck_assert_int_eq(clconv_conv2d_host(ctx, &p, &in, buf, buf, NULL, buf),
+    ck_assert_int_eq(clconv_conv2d_host(ctx, &p, &in, NULL, buf, buf, NULL, buf),
                      CLCONV_ERROR_INVALID_VALUE);
-    ck_assert_int_eq(clconv_conv2d_host(ctx, &p, &in, NULL, buf, buf, buf),
+    ck_assert_int_eq(clconv_conv2d_host(ctx, &p, &in, NULL, NULL, buf, buf, buf),
                      CLCONV_ERROR_INVALID_VALUE);
     ck_assert_int_eq(clconv_ref_conv2d(&p, &in, buf, buf, NULL, buf), CLCONV_ERROR_INVALID_VALUE);
 }
@@ -845,7 +845,7 @@ static void cache_plan(clconv_context *ctx)
     clconv_conv2d_params p = clconv_conv2d_default_params(1, 1, 2, 2);
     clconv_shape in = {1, 1, 3, 3};
     float x[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, w[4] = {0, 1, 2, 3}, y[4];
-    ck_assert_int_eq(clconv_conv2d_host(ctx, &p, &in, x, w, NULL, y), CLCONV_SUCCESS);
+    ck_assert_int_eq(clconv_conv2d_host(ctx, &p, &in, NULL, x, w, NULL, y), CLCONV_SUCCESS);
     ck_assert_float_eq(y[3], 43.0f);
 }
 

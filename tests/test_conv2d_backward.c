@@ -188,7 +188,7 @@ START_TEST(golden_edge)
                      CLCONV_SUCCESS);
     ck_assert_float_eq(dw[0], 18.0f);
     ck_assert_float_eq(dw[1], 18.0f);
-    ck_assert_int_eq(clconv_conv2d_backward_bias_host(ctx, &p, &in, dy, db), CLCONV_SUCCESS);
+    ck_assert_int_eq(clconv_conv2d_backward_bias_host(ctx, &p, &in, NULL, dy, db), CLCONV_SUCCESS);
     ck_assert_float_eq(db[0], 42.0f);
     ck_assert_int_eq(clconv_conv2d_backward_data_host(ctx, &p, &in, NULL, dy, w, dx),
                      CLCONV_SUCCESS);
@@ -274,7 +274,7 @@ static void fd_case(const clconv_conv2d_params *p, const clconv_shape *in, tu_rn
     if (p->activation == CLCONV_ACTIVATION_RELU) {
         y = tu_alloc(s.ny);
         dz = tu_alloc(s.ny);
-        ck_assert_int_eq(clconv_conv2d_host(ctx, p, in, x, w, b, y), CLCONV_SUCCESS);
+        ck_assert_int_eq(clconv_conv2d_host(ctx, p, in, NULL, x, w, b, y), CLCONV_SUCCESS);
         ck_assert_int_eq(clconv_relu_backward_host(ctx, &s.out, y, g, dz), CLCONV_SUCCESS);
     }
     clconv_plan_options od = pinned(B_DATA, 0), ow = pinned(B_WEIGHTS, ci & 1);
@@ -742,7 +742,7 @@ START_TEST(algorithms_queues_limits)
         ck_assert_int_eq(clconv_conv2d_backward_weights_host(ctx, &p, &in, NULL, x, dy, dw),
                          CLCONV_SUCCESS);
         ck_assert(memcmp(dw, rdw, s.nw * 4) == 0);
-        ck_assert_int_eq(clconv_conv2d_backward_bias_host(ctx, &p, &in, dy, db), CLCONV_SUCCESS);
+        ck_assert_int_eq(clconv_conv2d_backward_bias_host(ctx, &p, &in, NULL, dy, db), CLCONV_SUCCESS);
         ck_assert(memcmp(db, rdb, sizeof db) == 0);
         clconv_context_destroy(ctx);
     }
@@ -998,7 +998,7 @@ START_TEST(bad_input)
                  CLCONV_ERROR_INVALID_VALUE, "dy: NULL", "host dy");
     expect_error(clconv_conv2d_backward_weights_host(ctx, &p, &in, NULL, buf, buf, NULL),
                  CLCONV_ERROR_INVALID_VALUE, "dw: NULL", "host dw");
-    expect_error(clconv_conv2d_backward_bias_host(ctx, &p, &in, NULL, buf),
+    expect_error(clconv_conv2d_backward_bias_host(ctx, &p, &in, NULL, NULL, buf),
                  CLCONV_ERROR_INVALID_VALUE, "dy: NULL", "host bias");
     ck_assert_int_eq(clconv_ref_conv2d_backward_data(&p, &in, buf, NULL, buf),
                      CLCONV_ERROR_INVALID_VALUE);

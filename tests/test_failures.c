@@ -599,7 +599,7 @@ static clconv_status run_backward(clconv_context *ctx, const scenario *s, const 
         const float *xp = ip ? NULL : x;
         *out = s->in;
         ck_assert_int_eq(clconv_ref_pool2d_backward(&p, &s->in, dy, ip, xp, ref), 0);
-        return clconv_pool2d_backward_host(ctx, &p, &s->in, dy, ip, xp, y);
+        return clconv_pool2d_backward_host(ctx, &p, &s->in, NULL, dy, ip, xp, y);
     }
     clconv_conv2d_params p = scenario_conv2d(s);
     clconv_shape co;
@@ -622,7 +622,7 @@ static clconv_status run_backward(clconv_context *ctx, const scenario *s, const 
     }
     *out = (clconv_shape){1, s->oc, 1, 1};
     ck_assert_int_eq(clconv_ref_conv2d_backward_bias(&p, &s->in, dy, ref), 0);
-    return clconv_conv2d_backward_bias_host(ctx, &p, &s->in, dy, y);
+    return clconv_conv2d_backward_bias_host(ctx, &p, &s->in, NULL, dy, y);
 }
 
 /* One whole scenario: context, plan, run, destroy. Returns the status; on
@@ -667,7 +667,7 @@ static clconv_status run_scenario(const scenario *s, float *y, float *ref, size_
         p.pad_h = p.pad_w = s->pad;
         ck_assert_int_eq(clconv_pool2d_output_shape(&p, &s->in, &out), 0);
         ck_assert_int_eq(clconv_ref_pool2d(&p, &s->in, x, ref, NULL), 0);
-        st = clconv_pool2d_host(ctx, &p, &s->in, x, y, NULL);
+        st = clconv_pool2d_host(ctx, &p, &s->in, NULL, x, y, NULL);
     } else {
         st = run_backward(ctx, s, x, w, y, ref, &out);
     }
@@ -850,7 +850,7 @@ static clconv_cache_stats pool_once(const char *dir)
     tu_rng r = tu_rng_make(3);
     tu_fill(&r, x, 98, false);
     ck_assert_int_eq(clconv_ref_pool2d(&p, &in, x, ref, NULL), 0);
-    clconv_status st = clconv_pool2d_host(ctx, &p, &in, x, y, NULL);
+    clconv_status st = clconv_pool2d_host(ctx, &p, &in, NULL, x, y, NULL);
     ck_assert_msg(st == CLCONV_SUCCESS, "pool2d with cache '%s': %s", dir,
                   clconv_last_error(ctx));
     char msg[256];

@@ -188,7 +188,7 @@ START_TEST(device_runs)
     clconv_shape in = {1, 2, 5, 6};
     float *x = filled(60, 11), *w = filled(72, 12), *b = filled(4, 13);
     float *y = tu_alloc(120), *r = tu_alloc(120);
-    ck_assert_int_eq(clconv_conv2d_host(ctx, &p, &in, x, w, b, y), CLCONV_SUCCESS);
+    ck_assert_int_eq(clconv_conv2d_host(ctx, &p, &in, NULL, x, w, b, y), CLCONV_SUCCESS);
     ck_assert_int_eq(clconv_ref_conv2d(&p, &in, x, w, b, r), CLCONV_SUCCESS);
     assert_close(y, r, 120, "conv2d");
     /* conv_transpose2d: 1x2x5x6 -> 1x3x11x13 (stride 2, kernel 3) */
@@ -202,7 +202,7 @@ START_TEST(device_runs)
     /* max pooling with indices: 1x2x5x6 -> 1x2x2x3 */
     clconv_pool2d_params pp = clconv_pool2d_default_params(CLCONV_POOL_MAX, 2, 2);
     int64_t idx[12], ridx[12];
-    ck_assert_int_eq(clconv_pool2d_host(ctx, &pp, &in, x, y, idx), CLCONV_SUCCESS);
+    ck_assert_int_eq(clconv_pool2d_host(ctx, &pp, &in, NULL, x, y, idx), CLCONV_SUCCESS);
     ck_assert_int_eq(clconv_ref_pool2d(&pp, &in, x, r, ridx), CLCONV_SUCCESS);
     assert_close(y, r, 12, "max_pool2d");
     ck_assert_int_eq(memcmp(idx, ridx, sizeof idx), 0);
@@ -302,7 +302,7 @@ START_TEST(backward_device_runs)
                      CLCONV_SUCCESS);
     ck_assert_int_eq(clconv_ref_conv2d_backward_weights(&p, &in, x, dy, r), CLCONV_SUCCESS);
     assert_close(g, r, nw, "conv2d backward-weights");
-    ck_assert_int_eq(clconv_conv2d_backward_bias_host(ctx, &p, &in, dy, g), CLCONV_SUCCESS);
+    ck_assert_int_eq(clconv_conv2d_backward_bias_host(ctx, &p, &in, NULL, dy, g), CLCONV_SUCCESS);
     ck_assert_int_eq(clconv_ref_conv2d_backward_bias(&p, &in, dy, r), CLCONV_SUCCESS);
     assert_close(g, r, 4, "conv2d backward-bias");
     float *dr = filled(nx, 34); /* the gradient of a ReLU output of x's shape */
@@ -322,11 +322,11 @@ START_TEST(backward_device_runs)
     int64_t *idx = malloc(npo * sizeof *idx);
     ck_assert_ptr_nonnull(idx);
     ck_assert_int_eq(clconv_ref_pool2d(&pm, &in, x, py, idx), CLCONV_SUCCESS);
-    ck_assert_int_eq(clconv_pool2d_backward_host(ctx, &pm, &in, dy, idx, NULL, g),
+    ck_assert_int_eq(clconv_pool2d_backward_host(ctx, &pm, &in, NULL, dy, idx, NULL, g),
                      CLCONV_SUCCESS);
     ck_assert_int_eq(clconv_ref_pool2d_backward(&pm, &in, dy, idx, NULL, r), CLCONV_SUCCESS);
     assert_close(g, r, nx, "max_pool2d backward");
-    ck_assert_int_eq(clconv_pool2d_backward_host(ctx, &pa, &in, dy, NULL, NULL, g),
+    ck_assert_int_eq(clconv_pool2d_backward_host(ctx, &pa, &in, NULL, dy, NULL, NULL, g),
                      CLCONV_SUCCESS);
     ck_assert_int_eq(clconv_ref_pool2d_backward(&pa, &in, dy, NULL, NULL, r), CLCONV_SUCCESS);
     assert_close(g, r, nx, "avg_pool2d backward");

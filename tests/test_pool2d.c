@@ -110,7 +110,7 @@ static void golden(const clconv_pool2d_params *p, const clconv_shape *in, const 
     }
     float *y = tu_alloc(nwant);
     int64_t *idx = calloc(nwant, sizeof(int64_t));
-    ck_assert_msg(clconv_pool2d_host(tu_ctx(), p, in, x, y, wi ? idx : NULL) == CLCONV_SUCCESS,
+    ck_assert_msg(clconv_pool2d_host(tu_ctx(), p, in, NULL, x, y, wi ? idx : NULL) == CLCONV_SUCCESS,
                   "host: %s", clconv_last_error(tu_ctx()));
     expect_values(y, want, nwant, rtol, "clconv_pool2d_host");
     if (want_idx)
@@ -783,7 +783,7 @@ static void expect_invalid(clconv_pool2d_params p, clconv_shape in, clconv_statu
                   clconv_last_error(tu_ctx()));
     float dummy[64] = {0};
     ck_assert_int_eq(clconv_ref_pool2d(&p, &in, dummy, dummy, NULL), want);
-    ck_assert_int_eq(clconv_pool2d_host(tu_ctx(), &p, &in, dummy, dummy, NULL), want);
+    ck_assert_int_eq(clconv_pool2d_host(tu_ctx(), &p, &in, NULL, dummy, dummy, NULL), want);
 }
 
 START_TEST(bad_parameters)
@@ -864,11 +864,11 @@ START_TEST(bad_parameters)
     p = clconv_pool2d_default_params(CLCONV_POOL_AVG, 2, 2);
     ck_assert_int_eq(clconv_ref_pool2d(&p, &in, buf, buf, ibuf), CLCONV_ERROR_INVALID_VALUE);
     ck_assert_ptr_nonnull(strstr(clconv_last_error(NULL), "indices"));
-    ck_assert_int_eq(clconv_pool2d_host(tu_ctx(), &p, &in, buf, buf + 64, ibuf),
+    ck_assert_int_eq(clconv_pool2d_host(tu_ctx(), &p, &in, NULL, buf, buf + 64, ibuf),
                      CLCONV_ERROR_INVALID_VALUE);
     ck_assert_ptr_nonnull(strstr(clconv_last_error(tu_ctx()), "indices: an array was given but "
                                                              "mode = avg"));
-    ck_assert_int_eq(clconv_pool2d_host(tu_ctx(), &ok, &in, NULL, buf, NULL),
+    ck_assert_int_eq(clconv_pool2d_host(tu_ctx(), &ok, &in, NULL, NULL, buf, NULL),
                      CLCONV_ERROR_INVALID_VALUE);
     ck_assert_ptr_nonnull(strstr(clconv_last_error(tu_ctx()), "x: NULL"));
     ck_assert_int_eq(clconv_ref_pool2d(&ok, &in, buf, NULL, NULL), CLCONV_ERROR_INVALID_VALUE);

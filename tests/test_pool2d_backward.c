@@ -126,7 +126,7 @@ static void golden(const clconv_pool2d_params *p, const clconv_shape *in, const 
         expect_values(d, want, nx, rtol, "device from x");
         free(d);
     }
-    ck_assert_msg(clconv_pool2d_backward_host(tu_ctx(), p, in, dy, idx, xa, dx) == CLCONV_SUCCESS,
+    ck_assert_msg(clconv_pool2d_backward_host(tu_ctx(), p, in, NULL, dy, idx, xa, dx) == CLCONV_SUCCESS,
                   "host: %s", clconv_last_error(tu_ctx()));
     expect_values(dx, want, nx, rtol, "clconv_pool2d_backward_host");
     free(dx);
@@ -580,7 +580,7 @@ START_TEST(avg_adjoint)
         float *x = tu_alloc(nx), *g = tu_alloc(ny), *y = tu_alloc(ny);
         tu_fill(&r, x, nx, false);
         tu_fill(&r, g, ny, false);
-        ck_assert_int_eq(clconv_pool2d_host(tu_ctx(), &p, &in, x, y, NULL), CLCONV_SUCCESS);
+        ck_assert_int_eq(clconv_pool2d_host(tu_ctx(), &p, &in, NULL, x, y, NULL), CLCONV_SUCCESS);
         float *dx = device_bwd(&p, &in, g, NULL, NULL, NULL);
         double lhs = 0, rhs = 0, mag = 0;
         for (size_t o = 0; o < ny; o++) {
@@ -834,7 +834,7 @@ START_TEST(deterministic)
                              CL_SUCCESS);
         }
         ck_assert_msg(memcmp(a, b, nx * 4) == 0, "mode %d: two runs differ", (int)ps[k].mode);
-        ck_assert_int_eq(clconv_pool2d_backward_host(ctx, &ps[k], &in, dy, NULL, x, b),
+        ck_assert_int_eq(clconv_pool2d_backward_host(ctx, &ps[k], &in, NULL, dy, NULL, x, b),
                          CLCONV_SUCCESS);
         ck_assert_msg(memcmp(a, b, nx * 4) == 0, "mode %d: a second plan differs",
                       (int)ps[k].mode);
@@ -915,7 +915,7 @@ START_TEST(bad_parameters)
         ck_assert_ptr_null(plan);                                                           \
         expect_fail(clconv_ref_pool2d_backward(&p, &s, buf, ibuf, buf, buf + 128), status,  \
                     NULL, needle);                                                          \
-        expect_fail(clconv_pool2d_backward_host(ctx, &p, &s, buf, ibuf, buf, buf + 128),    \
+        expect_fail(clconv_pool2d_backward_host(ctx, &p, &s, NULL, buf, ibuf, buf, buf + 128),    \
                     status, ctx, needle);                                                   \
     } while (0)
     BAD(p.pad_h, 2, CLCONV_ERROR_INVALID_VALUE, "pad_h = 2, expected <= kernel_h / 2 = 1");
@@ -937,19 +937,19 @@ START_TEST(bad_parameters)
     expect_fail(clconv_ref_pool2d_backward(&avg, &in, buf, ibuf, NULL, buf + 128),
                 CLCONV_ERROR_INVALID_VALUE, NULL,
                 "indices: an array was given but mode = avg has no indices");
-    expect_fail(clconv_pool2d_backward_host(ctx, &avg, &in, buf, ibuf, NULL, buf + 128),
+    expect_fail(clconv_pool2d_backward_host(ctx, &avg, &in, NULL, buf, ibuf, NULL, buf + 128),
                 CLCONV_ERROR_INVALID_VALUE, ctx, "mode = avg has no indices");
     expect_fail(clconv_ref_pool2d_backward(&lp, &in, buf, NULL, NULL, buf + 128),
                 CLCONV_ERROR_INVALID_VALUE, NULL, "x: NULL with mode = lp");
-    expect_fail(clconv_pool2d_backward_host(ctx, &lp, &in, buf, NULL, NULL, buf + 128),
+    expect_fail(clconv_pool2d_backward_host(ctx, &lp, &in, NULL, buf, NULL, NULL, buf + 128),
                 CLCONV_ERROR_INVALID_VALUE, ctx, "x: NULL with mode = lp");
     expect_fail(clconv_ref_pool2d_backward(&ok, &in, buf, NULL, NULL, buf + 128),
                 CLCONV_ERROR_INVALID_VALUE, NULL, "indices and x: both NULL with mode = max");
     expect_fail(clconv_ref_pool2d_backward(&ok, &in, NULL, ibuf, NULL, buf),
                 CLCONV_ERROR_INVALID_VALUE, NULL, "dy: NULL");
-    expect_fail(clconv_pool2d_backward_host(ctx, &ok, &in, buf, ibuf, NULL, NULL),
+    expect_fail(clconv_pool2d_backward_host(ctx, &ok, &in, NULL, buf, ibuf, NULL, NULL),
                 CLCONV_ERROR_INVALID_VALUE, ctx, "dx: NULL");
-    expect_fail(clconv_pool2d_backward_host(NULL, &ok, &in, buf, ibuf, NULL, buf),
+    expect_fail(clconv_pool2d_backward_host(NULL, &ok, &in, NULL, buf, ibuf, NULL, buf),
                 CLCONV_ERROR_INVALID_VALUE, NULL, "ctx: NULL");
     expect_fail(clconv_pool2d_backward_plan_create(ctx, NULL, &in, NULL, &plan),
                 CLCONV_ERROR_INVALID_VALUE, ctx, "params: NULL");

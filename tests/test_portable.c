@@ -207,7 +207,7 @@ START_TEST(conv2d_backward_every_pass)
         expect_close("backward weights", got, ref, nw);
     } else if (_i == 5) {
         expect_ok(clconv_ref_conv2d_backward_bias(&p, &in, dy, ref), "reference bias");
-        expect_ok(clconv_conv2d_backward_bias_host(ctx, &p, &in, dy, got), "bias");
+        expect_ok(clconv_conv2d_backward_bias_host(ctx, &p, &in, NULL, dy, got), "bias");
         expect_close("backward bias", got, ref, 8);
     } else {
         expect_ok(clconv_ref_relu_backward(ny, y, dy, ref), "reference relu");
@@ -257,14 +257,14 @@ START_TEST(pool2d_every_mode)
     char what[64];
     snprintf(what, sizeof what, "pool case %d (mode %d)", _i, (int)p.mode);
     expect_ok(clconv_ref_pool2d(&p, &in, x, ref, iref), "reference");
-    expect_ok(clconv_pool2d_host(ctx, &p, &in, x, y, ind), what);
+    expect_ok(clconv_pool2d_host(ctx, &p, &in, NULL, x, y, ind), what);
     expect_close(what, y, ref, ny);
     for (size_t i = 0; idx && i < ny; i++)
         ck_assert_msg(ind[i] == iref[i], "%s: index %zu: %lld, expected %lld", what, i,
                       (long long)ind[i], (long long)iref[i]);
     expect_ok(clconv_ref_pool2d_backward(&p, &in, dy, iref, p.mode == CLCONV_POOL_LP ? x : NULL,
                                          dref), "reference backward");
-    expect_ok(clconv_pool2d_backward_host(ctx, &p, &in, dy, iref,
+    expect_ok(clconv_pool2d_backward_host(ctx, &p, &in, NULL, dy, iref,
                                           p.mode == CLCONV_POOL_LP ? x : NULL, dx), what);
     expect_close(what, dx, dref, nx);
     free(x), free(y), free(ref), free(dy), free(dx), free(dref), free(ind), free(iref);

@@ -85,7 +85,7 @@ static void run_conv2d_case(const conv2d_case *c, bool device)
            c->needle, what);
     ck_assert_ptr_null(plan);
     snprintf(what, sizeof what, "conv2d %s: host", c->what);
-    expect(clconv_conv2d_host(tu_ctx(), &c->p, &c->in, a, a, a, a), c->want, tu_ctx(),
+    expect(clconv_conv2d_host(tu_ctx(), &c->p, &c->in, NULL, a, a, a, a), c->want, tu_ctx(),
            c->needle, what);
 }
 
@@ -204,14 +204,14 @@ START_TEST(conv2d_null_pointers)
         float *y = i == 3 ? NULL : a;
         expect(clconv_ref_conv2d(&p, &in, x, w, b, y), CLCONV_ERROR_INVALID_VALUE, NULL,
                names[i], "ref_conv2d(NULL array)");
-        expect(clconv_conv2d_host(tu_ctx(), &p, &in, x, w, b, y), CLCONV_ERROR_INVALID_VALUE,
+        expect(clconv_conv2d_host(tu_ctx(), &p, &in, NULL, x, w, b, y), CLCONV_ERROR_INVALID_VALUE,
                tu_ctx(), names[i], "conv2d_host(NULL array)");
     }
     expect(clconv_ref_conv2d(NULL, &in, a, a, a, a), CLCONV_ERROR_INVALID_VALUE, NULL, "params",
            "ref_conv2d(NULL params)");
     expect(clconv_ref_conv2d(&p, NULL, a, a, a, a), CLCONV_ERROR_INVALID_VALUE, NULL, "input",
            "ref_conv2d(NULL input)");
-    expect(clconv_conv2d_host(NULL, &p, &in, a, a, a, a), CLCONV_ERROR_INVALID_VALUE, NULL,
+    expect(clconv_conv2d_host(NULL, &p, &in, NULL, a, a, a, a), CLCONV_ERROR_INVALID_VALUE, NULL,
            "ctx", "conv2d_host(NULL ctx)");
     clconv_plan *plan;
     expect(clconv_conv2d_plan_create(NULL, &p, &in, NULL, &plan), CLCONV_ERROR_INVALID_VALUE,
@@ -292,9 +292,9 @@ START_TEST(conv1d_bad_parameters)
            "params", "ref_conv1d(NULL params)");
     expect(clconv_ref_conv1d(&ok, 1, 8, a, NULL, a, a), CLCONV_ERROR_INVALID_VALUE, NULL,
            "w: NULL", "ref_conv1d(NULL w)");
-    expect(clconv_conv1d_host(tu_ctx(), NULL, 1, 8, a, a, a, a), CLCONV_ERROR_INVALID_VALUE,
+    expect(clconv_conv1d_host(tu_ctx(), NULL, 1, 8, NULL, a, a, a, a), CLCONV_ERROR_INVALID_VALUE,
            tu_ctx(), "params", "conv1d_host(NULL params)");
-    expect(clconv_conv1d_host(tu_ctx(), &ok, 1, 8, a, a, a, NULL), CLCONV_ERROR_INVALID_VALUE,
+    expect(clconv_conv1d_host(tu_ctx(), &ok, 1, 8, NULL, a, a, a, NULL), CLCONV_ERROR_INVALID_VALUE,
            tu_ctx(), "y: NULL", "conv1d_host(NULL y)");
     clconv_plan *plan;
     expect(clconv_conv1d_plan_create(tu_ctx(), NULL, 1, 8, NULL, &plan),
@@ -785,7 +785,7 @@ START_TEST(pool2d_bad_parameters)
         expect(clconv_pool2d_plan_create(tu_ctx(), &rows[i].p, &rows[i].in, NULL, &plan),
                rows[i].want, tu_ctx(), rows[i].needle, what);
         ck_assert_ptr_null(plan);
-        expect(clconv_pool2d_host(tu_ctx(), &rows[i].p, &rows[i].in, a, a, NULL), rows[i].want,
+        expect(clconv_pool2d_host(tu_ctx(), &rows[i].p, &rows[i].in, NULL, a, a, NULL), rows[i].want,
                tu_ctx(), rows[i].needle, what);
     }
     /* NULL pointers and indices for a mode without them */
@@ -806,15 +806,15 @@ START_TEST(pool2d_bad_parameters)
     float x16[16] = {0};
     expect(clconv_ref_pool2d(&avg, &small, x16, y, idx), CLCONV_ERROR_INVALID_VALUE, NULL,
            "indices", "ref_pool2d(avg with indices)");
-    expect(clconv_pool2d_host(tu_ctx(), &avg, &small, x16, y, idx), CLCONV_ERROR_INVALID_VALUE,
+    expect(clconv_pool2d_host(tu_ctx(), &avg, &small, NULL, x16, y, idx), CLCONV_ERROR_INVALID_VALUE,
            tu_ctx(), "indices", "pool host(avg with indices)");
-    expect(clconv_pool2d_host(NULL, &mx, &small, x16, y, NULL), CLCONV_ERROR_INVALID_VALUE, NULL,
+    expect(clconv_pool2d_host(NULL, &mx, &small, NULL, x16, y, NULL), CLCONV_ERROR_INVALID_VALUE, NULL,
            "ctx", "pool host(NULL ctx)");
-    expect(clconv_pool2d_host(tu_ctx(), &mx, &small, NULL, y, NULL), CLCONV_ERROR_INVALID_VALUE,
+    expect(clconv_pool2d_host(tu_ctx(), &mx, &small, NULL, NULL, y, NULL), CLCONV_ERROR_INVALID_VALUE,
            tu_ctx(), "x: NULL", "pool host(NULL x)");
-    expect(clconv_pool2d_host(tu_ctx(), &mx, &small, x16, NULL, NULL), CLCONV_ERROR_INVALID_VALUE,
+    expect(clconv_pool2d_host(tu_ctx(), &mx, &small, NULL, x16, NULL, NULL), CLCONV_ERROR_INVALID_VALUE,
            tu_ctx(), "y: NULL", "pool host(NULL y)");
-    expect(clconv_pool2d_host(tu_ctx(), NULL, &small, x16, y, NULL), CLCONV_ERROR_INVALID_VALUE,
+    expect(clconv_pool2d_host(tu_ctx(), NULL, &small, NULL, x16, y, NULL), CLCONV_ERROR_INVALID_VALUE,
            tu_ctx(), "params", "pool host(NULL params)");
     clconv_plan *plan;
     expect(clconv_pool2d_plan_create(NULL, &mx, &small, NULL, &plan), CLCONV_ERROR_INVALID_VALUE,

@@ -64,7 +64,7 @@ int main(void)
     for (size_t i = 0; i < nx; i++) x[i] = (float)((s = s * 1103515245u + 12345u) >> 16 & 255) / 128 - 1;
     for (size_t i = 0; i < nw; i++) w[i] = (float)((s = s * 1103515245u + 12345u) >> 16 & 255) / 512 - 0.25f;
     for (int i = 0; i < 32; i++) b[i] = 0.01f * (float)i;
-    st = clconv_conv2d_host(ctx, &p, &in, x, w, b, y);
+    st = clconv_conv2d_host(ctx, &p, &in, NULL, x, w, b, y);
     if (st) {
         fprintf(stderr, "clconv: conv2d: %s: %s\n", clconv_status_string(st), clconv_last_error(ctx));
         return 1;

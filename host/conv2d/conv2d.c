@@ -117,14 +117,14 @@ clconv_status clconv_conv2d_run(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b,
 }
 
 clconv_status clconv_conv2d_host(clconv_context *ctx, const clconv_conv2d_params *params,
-                                 const clconv_shape *input, const float *x, const float *w,
-                                 const float *b, float *y)
+                                 const clconv_shape *input, const clconv_plan_options *options,
+                                 const float *x, const float *w, const float *b, float *y)
 {
     clconv_status st = clconv_host_check_arrays(ctx, x, w, b, y, params && params->has_bias);
     if (st)
         return st;
     clconv_plan *plan;
-    if ((st = clconv_conv2d_plan_create(ctx, params, input, NULL, &plan)))
+    if ((st = clconv_conv2d_plan_create(ctx, params, input, options, &plan)))
         return st;
     return clconv_host_run_weighted(plan, clconv_conv2d_run, x, w, b, y);
 }
@@ -143,13 +143,13 @@ clconv_status clconv_conv1d_plan_create(clconv_context *ctx, const clconv_conv1d
 }
 
 clconv_status clconv_conv1d_host(clconv_context *ctx, const clconv_conv1d_params *params,
-                                 int64_t n, int64_t length, const float *x, const float *w,
-                                 const float *b, float *y)
+                                 int64_t n, int64_t length, const clconv_plan_options *options,
+                                 const float *x, const float *w, const float *b, float *y)
 {
     if (!params)
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "params: NULL, expected parameters");
     clconv_conv2d_params p = clconv_conv1d_as_conv2d(params);
     clconv_shape in = {n, params->in_channels, 1, length};
-    return clconv_conv2d_host(ctx, &p, &in, x, w, b, y);
+    return clconv_conv2d_host(ctx, &p, &in, options, x, w, b, y);
 }
 

@@ -388,12 +388,13 @@ clconv_status clconv_conv2d_backward_weights_host(clconv_context *ctx,
 
 clconv_status clconv_conv2d_backward_bias_host(clconv_context *ctx,
                                                const clconv_conv2d_params *params,
-                                               const clconv_shape *input, const float *dy,
-                                               float *db)
+                                               const clconv_shape *input,
+                                               const clconv_plan_options *options,
+                                               const float *dy, float *db)
 {
     clconv_status st = bwd_host_arrays(ctx, dy, "dy", db, "db", db, "db");
     clconv_plan *plan;
-    if (st || (st = clconv_conv2d_backward_bias_plan_create(ctx, params, input, NULL, &plan)))
+    if (st || (st = clconv_conv2d_backward_bias_plan_create(ctx, params, input, options, &plan)))
         return st;
     return bwd_host_run(plan, dy, plan->aux_bytes, NULL, 0, db, plan->b_bytes);
 }

@@ -113,8 +113,8 @@ def main():
                 st = lib.clconv_ref_pool2d_backward(C.byref(p), C.byref(sh), fptr(dy), ip, xp,
                                                     fptr(got))
             else:
-                st = lib.clconv_pool2d_backward_host(ctx, C.byref(p), C.byref(sh), fptr(dy), ip,
-                                                     xp, fptr(got))
+                st = lib.clconv_pool2d_backward_host(ctx, C.byref(p), C.byref(sh), None,
+                                                     fptr(dy), ip, xp, fptr(got))
             if st != 0:
                 sys.exit("case %d %s: status %d: %s" % (i, name, st,
                                                          lib.clconv_last_error(None).decode()))
