@@ -29,114 +29,92 @@
 static const char *PROG = "clconv-bench";
 
 /* ------------------------------------------------------------------------ */
-/* Built-in suites, in the shapes-file format                               */
+/* Built-in suites: tools/suites/NAME.shapes, embedded at build time        */
 /* ------------------------------------------------------------------------ */
 
-static const char *const QUICK[] = {
-    "conv2d c=16 h=32 w=32 k=32 r=3 s=3 pad=1 bias=1 relu=1 name=quick-3x3",
-    "conv2d c=32 h=16 w=16 k=64 r=1 s=1 name=quick-1x1",
-    "conv2d c=32 h=32 w=32 k=32 r=3 s=3 stride=2 pad=1 groups=32 name=quick-depthwise",
-    "conv_transpose2d c=32 h=8 w=8 k=16 r=4 s=4 stride=2 pad=1 name=quick-transposed",
-    "max_pool2d c=32 h=32 w=32 kernel=3 stride=2 pad=1 name=quick-maxpool",
-    "avg_pool2d c=32 h=32 w=32 kernel=2 name=quick-avgpool",
-    NULL};
-
-static const char *const LENET[] = {
-    "conv2d c=1 h=28 w=28 k=6 r=5 s=5 pad=2 bias=1 relu=1 name=lenet-c1",
-    "max_pool2d c=6 h=28 w=28 kernel=2 name=lenet-s2",
-    "conv2d c=6 h=14 w=14 k=16 r=5 s=5 bias=1 relu=1 name=lenet-c3",
-    "max_pool2d c=16 h=10 w=10 kernel=2 name=lenet-s4",
-    NULL};
-
-/* The distinct convolutions of torchvision's ResNet-50 (v1.5: stride on the
- * 3x3), in network order. */
-static const char *const RESNET50[] = {
-    "conv2d c=3 h=224 w=224 k=64 r=7 s=7 stride=2 pad=3 name=conv1",
-    "conv2d c=64 h=56 w=56 k=64 r=1 s=1 name=layer1.reduce",
-    "conv2d c=64 h=56 w=56 k=64 r=3 s=3 pad=1 name=layer1.3x3",
-    "conv2d c=64 h=56 w=56 k=256 r=1 s=1 name=layer1.expand",
-    "conv2d c=256 h=56 w=56 k=64 r=1 s=1 name=layer1.reduce2",
-    "conv2d c=256 h=56 w=56 k=128 r=1 s=1 name=layer2.reduce",
-    "conv2d c=128 h=56 w=56 k=128 r=3 s=3 stride=2 pad=1 name=layer2.3x3s2",
-    "conv2d c=128 h=28 w=28 k=512 r=1 s=1 name=layer2.expand",
-    "conv2d c=256 h=56 w=56 k=512 r=1 s=1 stride=2 name=layer2.downsample",
-    "conv2d c=512 h=28 w=28 k=128 r=1 s=1 name=layer2.reduce2",
-    "conv2d c=128 h=28 w=28 k=128 r=3 s=3 pad=1 name=layer2.3x3",
-    "conv2d c=512 h=28 w=28 k=256 r=1 s=1 name=layer3.reduce",
-    "conv2d c=256 h=28 w=28 k=256 r=3 s=3 stride=2 pad=1 name=layer3.3x3s2",
-    "conv2d c=256 h=14 w=14 k=1024 r=1 s=1 name=layer3.expand",
-    "conv2d c=512 h=28 w=28 k=1024 r=1 s=1 stride=2 name=layer3.downsample",
-    "conv2d c=1024 h=14 w=14 k=256 r=1 s=1 name=layer3.reduce2",
-    "conv2d c=256 h=14 w=14 k=256 r=3 s=3 pad=1 name=layer3.3x3",
-    "conv2d c=1024 h=14 w=14 k=512 r=1 s=1 name=layer4.reduce",
-    "conv2d c=512 h=14 w=14 k=512 r=3 s=3 stride=2 pad=1 name=layer4.3x3s2",
-    "conv2d c=512 h=7 w=7 k=2048 r=1 s=1 name=layer4.expand",
-    "conv2d c=1024 h=14 w=14 k=2048 r=1 s=1 stride=2 name=layer4.downsample",
-    "conv2d c=2048 h=7 w=7 k=512 r=1 s=1 name=layer4.reduce2",
-    "conv2d c=512 h=7 w=7 k=512 r=3 s=3 pad=1 name=layer4.3x3",
-    NULL};
-
-static const char *const VGG16[] = {
-    "conv2d c=3 h=224 w=224 k=64 r=3 s=3 pad=1 bias=1 relu=1 name=conv1_1",
-    "conv2d c=64 h=224 w=224 k=64 r=3 s=3 pad=1 bias=1 relu=1 name=conv1_2",
-    "conv2d c=64 h=112 w=112 k=128 r=3 s=3 pad=1 bias=1 relu=1 name=conv2_1",
-    "conv2d c=128 h=112 w=112 k=128 r=3 s=3 pad=1 bias=1 relu=1 name=conv2_2",
-    "conv2d c=128 h=56 w=56 k=256 r=3 s=3 pad=1 bias=1 relu=1 name=conv3_1",
-    "conv2d c=256 h=56 w=56 k=256 r=3 s=3 pad=1 bias=1 relu=1 name=conv3_2",
-    "conv2d c=256 h=28 w=28 k=512 r=3 s=3 pad=1 bias=1 relu=1 name=conv4_1",
-    "conv2d c=512 h=28 w=28 k=512 r=3 s=3 pad=1 bias=1 relu=1 name=conv4_2",
-    "conv2d c=512 h=14 w=14 k=512 r=3 s=3 pad=1 bias=1 relu=1 name=conv5_x",
-    NULL};
-
-/* MobileNet v1's depthwise 3x3 convolutions (224x224 input). */
-static const char *const MOBILENET[] = {
-    "conv2d c=32 h=112 w=112 k=32 r=3 s=3 pad=1 groups=32 name=dw1",
-    "conv2d c=64 h=112 w=112 k=64 r=3 s=3 stride=2 pad=1 groups=64 name=dw2s2",
-    "conv2d c=128 h=56 w=56 k=128 r=3 s=3 pad=1 groups=128 name=dw3",
-    "conv2d c=128 h=56 w=56 k=128 r=3 s=3 stride=2 pad=1 groups=128 name=dw4s2",
-    "conv2d c=256 h=28 w=28 k=256 r=3 s=3 pad=1 groups=256 name=dw5",
-    "conv2d c=256 h=28 w=28 k=256 r=3 s=3 stride=2 pad=1 groups=256 name=dw6s2",
-    "conv2d c=512 h=14 w=14 k=512 r=3 s=3 pad=1 groups=512 name=dw7",
-    "conv2d c=512 h=14 w=14 k=512 r=3 s=3 stride=2 pad=1 groups=512 name=dw8s2",
-    "conv2d c=1024 h=7 w=7 k=1024 r=3 s=3 pad=1 groups=1024 name=dw9",
-    NULL};
-
-/* DCGAN's generator (64x64 images). */
-static const char *const DCGAN[] = {
-    "conv_transpose2d c=100 h=1 w=1 k=512 r=4 s=4 name=g1",
-    "conv_transpose2d c=512 h=4 w=4 k=256 r=4 s=4 stride=2 pad=1 name=g2",
-    "conv_transpose2d c=256 h=8 w=8 k=128 r=4 s=4 stride=2 pad=1 name=g3",
-    "conv_transpose2d c=128 h=16 w=16 k=64 r=4 s=4 stride=2 pad=1 name=g4",
-    "conv_transpose2d c=64 h=32 w=32 k=3 r=4 s=4 stride=2 pad=1 name=g5",
-    NULL};
-
-static const char *const POOLING[] = {
-    "max_pool2d c=64 h=112 w=112 kernel=3 stride=2 pad=1 name=resnet-maxpool",
-    "max_pool2d c=64 h=224 w=224 kernel=2 name=vgg-maxpool",
-    "max_pool2d c=96 h=55 w=55 kernel=3 stride=2 ceil=1 name=alexnet-maxpool-ceil",
-    "avg_pool2d c=2048 h=7 w=7 kernel=7 name=resnet-global-avgpool",
-    "avg_pool2d c=192 h=28 w=28 kernel=3 stride=1 pad=1 count_include_pad=0 "
-    "name=inception-avgpool",
-    NULL};
-
-typedef struct suite {
+/* Generated from tools/suites/ (cmake/embed_kernels.cmake). */
+typedef struct {
     const char *name;
-    int64_t batch;
-    const char *const *layers;
-    const char *about;
-} suite;
+    const unsigned char *data;
+    size_t size;
+} embedded_suite;
+extern const embedded_suite clconv_embedded_suites[];
+extern const size_t clconv_embedded_suites_count;
 
-static const suite SUITES[] = {
-    {"quick", 1, QUICK, "a few small layers of every operator, seconds on a CPU"},
-    {"lenet", 64, LENET, "LeNet-5, batch 64"},
-    {"resnet50", 1, RESNET50, "ResNet-50's 23 distinct convolutions, batch 1"},
-    {"resnet50-b8", 8, RESNET50, "the same, batch 8"},
-    {"vgg16", 1, VGG16, "VGG-16's distinct convolutions, batch 1"},
-    {"mobilenet", 1, MOBILENET, "MobileNet v1's depthwise 3x3 convolutions, batch 1"},
-    {"dcgan", 16, DCGAN, "DCGAN generator's transposed convolutions, batch 16"},
-    {"pooling", 8, POOLING, "max / average pooling of ResNet, VGG, AlexNet, Inception, batch 8"},
-};
-static const int NUM_SUITES = (int)(sizeof SUITES / sizeof SUITES[0]);
+/* The order --help lists them in (any other file is listed after these). */
+static const char *const SUITE_ORDER[] = {"quick",     "lenet", "resnet50", "vgg16",
+                                          "mobilenet", "dcgan", "pooling"};
+
+static const char *suite_text(const char *name)
+{
+    for (size_t i = 0; i < clconv_embedded_suites_count; i++)
+        if (!strcmp(clconv_embedded_suites[i].name, name))
+            return (const char *)clconv_embedded_suites[i].data;
+    return NULL;
+}
+
+/* A suite file's "#: key value" line (about, batch), or "" when absent. */
+static void suite_meta(const char *text, const char *key, char *out, size_t size)
+{
+    out[0] = '\0';
+    size_t klen = strlen(key);
+    for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        if (strncmp(l, "#: ", 3) == 0 && strncmp(l + 3, key, klen) == 0 && l[3 + klen] == ' ') {
+            const char *v = l + 4 + klen, *e = strchr(v, '\n');
+            size_t n = e ? (size_t)(e - v) : strlen(v);
+            snprintf(out, size, "%.*s", (int)(n < size ? n : size - 1), v);
+            return;
+        }
+    }
+}
+
+static void list_one(FILE *f, const char *name)
+{
+    char about[160];
+    suite_meta(suite_text(name), "about", about, sizeof about);
+    fprintf(f, "  %-13s %s\n", name, about);
+}
+
+/* Every suite: SUITE_ORDER first, then the others in file-name order. */
+static void list_suites(FILE *f)
+{
+    const size_t nordered = sizeof SUITE_ORDER / sizeof *SUITE_ORDER;
+    for (size_t k = 0; k < nordered; k++)
+        if (suite_text(SUITE_ORDER[k]))
+            list_one(f, SUITE_ORDER[k]);
+    for (size_t i = 0; i < clconv_embedded_suites_count; i++) {
+        bool ordered = false;
+        for (size_t k = 0; k < nordered; k++)
+            ordered |= !strcmp(SUITE_ORDER[k], clconv_embedded_suites[i].name);
+        if (!ordered)
+            list_one(f, clconv_embedded_suites[i].name);
+    }
+    fprintf(f, "  %-13s %s\n", "NAME-bN", "any suite at batch N (resnet50-b8: ResNet-50 at batch 8)");
+}
+
+/* Finds suite name, or NAME-bN (that suite at batch N); its text and batch. */
+static const char *find_suite(const char *name, int64_t *batch)
+{
+    char meta[32];
+    const char *text = suite_text(name);
+    if (text) {
+        suite_meta(text, "batch", meta, sizeof meta);
+        *batch = meta[0] ? atoll(meta) : 1;
+        return text;
+    }
+    const char *dash = strrchr(name, '-');
+    char *end = NULL;
+    if (!dash || dash[1] != 'b' || !dash[2])
+        return NULL;
+    long long n = strtoll(dash + 2, &end, 10);
+    if (*end || n < 1 || n > (1 << 20))
+        return NULL;
+    char base[64];
+    snprintf(base, sizeof base, "%.*s", (int)(dash - name), name);
+    text = suite_text(base);
+    *batch = n;
+    return text;
+}
 
 /* ------------------------------------------------------------------------ */
 /* Options and results                                                      */
@@ -1091,8 +1069,7 @@ static void usage(FILE *f)
             "(conv2d: im2col + SGEMM and convgemm; conv_transpose2d: SGEMM + col2im),\n"
             "verifying every result against the CPU reference.\n\n"
             "suites:\n");
-    for (int i = 0; i < NUM_SUITES; i++)
-        fprintf(f, "  %-13s %s\n", SUITES[i].name, SUITES[i].about);
+    list_suites(f);
     fprintf(f,
             "\nshapes file: one layer per line, '#' starts a comment, e.g.\n"
             "  conv2d n=1 c=64 h=56 w=56 k=64 r=3 s=3 stride=1 pad=1 groups=1\n"
@@ -1328,23 +1305,29 @@ int main(int argc, char **argv)
         snprintf(list, sizeof list, "%s", suites_arg);
         char *save = NULL;
         for (char *name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
-            const suite *s = NULL;
-            for (int i = 0; i < NUM_SUITES; i++)
-                if (!strcmp(SUITES[i].name, name))
-                    s = &SUITES[i];
-            if (!s) {
+            int64_t suite_batch = 1;
+            const char *text = find_suite(name, &suite_batch);
+            if (!text) {
                 fprintf(stderr, "%s: unknown suite '%s' (known:", PROG, name);
-                for (int i = 0; i < NUM_SUITES; i++)
-                    fprintf(stderr, " %s", SUITES[i].name);
-                fprintf(stderr, ")\n");
+                for (size_t i = 0; i < clconv_embedded_suites_count; i++)
+                    fprintf(stderr, " %s", clconv_embedded_suites[i].name);
+                fprintf(stderr, ", and NAME-bN for batch N)\n");
                 return release_rows(rows, TK_EXIT_USAGE);
             }
-            for (const char *const *l = s->layers; *l; l++) {
-                if (!tk_parse_layer_spec(*l, &L, err, sizeof err)) {
-                    fprintf(stderr, "%s: suite %s: %s\n", PROG, s->name, err);
+            int lineno = 0;
+            for (const char *l = text; *l; lineno++) {
+                const char *e = strchr(l, '\n');
+                size_t n = e ? (size_t)(e - l) : strlen(l);
+                char line[1024];
+                snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line ? n : sizeof line - 1), l);
+                l = e ? e + 1 : l + n;
+                if (!tk_parse_layer_spec(line, &L, err, sizeof err)) {
+                    if (!err[0])
+                        continue; /* a comment or a blank line */
+                    fprintf(stderr, "%s: suite %s, line %d: %s\n", PROG, name, lineno + 1, err);
                     return release_rows(rows, TK_EXIT_FAILURE);
                 }
-                L.input.n = batch ? batch : s->batch;
+                L.input.n = batch ? batch : suite_batch;
                 if (!add_row(&rows, &nrows, &cap, &L))
                     return release_rows(rows, TK_EXIT_FAILURE);
             }
