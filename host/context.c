@@ -310,6 +310,10 @@ static clconv_status context_new(const settings *set, clconv_context **out)
     snprintf(ctx->cache_dir, sizeof ctx->cache_dir, "%s", set->cache_dir);
     ctx->workspace_limit = set->workspace_limit;
     ctx->find_space = set->find_space;
+    /* Kernel development: sources from a directory instead of the embedded
+     * copies (read once, like every other variable). */
+    const char *kdir = getenv("CLCONV_KERNEL_DIR");
+    snprintf(ctx->kernel_dir, sizeof ctx->kernel_dir, "%s", kdir ? kdir : "");
     *out = ctx;
     return CLCONV_SUCCESS;
 }

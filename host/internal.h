@@ -63,6 +63,8 @@ struct clconv_context {
     cl_uint mem_base_align_bytes;
     char cache_dir[1024];             /* "" = disk cache off */
     size_t workspace_limit;           /* bytes, SIZE_MAX = none (context options / env) */
+    char kernel_dir[1024];            /* CLCONV_KERNEL_DIR when the context was made ("" = the
+                                       * embedded kernels) */
     clconv_find_space find_space;     /* never AUTO: resolved at creation */
     bool disk_write_off;              /* a write failed: load only (program.c) */
     pthread_mutex_t lock;             /* guards the program cache and counters */

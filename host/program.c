@@ -71,12 +71,13 @@ static char *read_file(const char *path, size_t *len_out)
     return buf;
 }
 
-/* The text of kernels/<file>.cl: from CLCONV_KERNEL_DIR when set (kernel
- * development without rebuilding), else the copy embedded at build time. */
+/* The text of kernels/<file>.cl: from CLCONV_KERNEL_DIR when it was set as
+ * the context was made (kernel development without rebuilding), else the
+ * copy embedded at build time. */
 static clconv_status load_source(clconv_context *ctx, const char *file, char **out)
 {
-    const char *dir = getenv("CLCONV_KERNEL_DIR");
-    if (dir && *dir) {
+    const char *dir = ctx->kernel_dir;
+    if (*dir) {
         char path[1200];
         snprintf(path, sizeof path, "%s/%s.cl", dir, file);
         *out = read_file(path, NULL);
