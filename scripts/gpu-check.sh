@@ -147,10 +147,13 @@ for path in sys.argv[1:]:
             else:
                 wt = torch.randn(c, k // g, *r, device=dev)
                 f = lambda: F.conv_transpose2d(x, wt, None, stride or 1, pad, pair(d.get("output_padding", "0")), g, dil)
-        elif op in ("max_pool2d", "avg_pool2d"):
-            kern = pair(d["kernel"])
-            pool = F.max_pool2d if op == "max_pool2d" else F.avg_pool2d
-            f = lambda: pool(x, kern, stride or kern, pad, ceil_mode=d.get("ceil", "0") == "1")
+        elif op == "max_pool2d":
+            kern = pair(d["kernel"]) if "kernel" in d else (int(d.get("r", 1)), int(d.get("s", d.get("r", 1))))
+            f = lambda: F.max_pool2d(x, kern, stride or kern, pad, ceil_mode=d.get("ceil", "0") == "1")
+        elif op == "avg_pool2d":
+            kern = pair(d["kernel"]) if "kernel" in d else (int(d.get("r", 1)), int(d.get("s", d.get("r", 1))))
+            f = lambda: F.avg_pool2d(x, kern, stride or kern, pad, ceil_mode=d.get("ceil", "0") == "1",
+                                     count_include_pad=d.get("count_include_pad", "1") == "1")
         else:
             print(f"{d.get('name', op)} skipped ({op})"); continue
         for _ in range(5):

@@ -55,9 +55,19 @@ fi
 # uninitialised even after a kernel wrote all of it (a false positive of its
 # shadow memory); a case's own buffers are all created before its kernels run.
 run_one() { # wg lmem family name index
-  local log="$WORK/logs/wg$1-lm$2-$3-$4-$5" what="wg=$1 lmem=$2 family=$3 $4 $5"
+  local log="$WORK/logs/wg$1-lm$2-$3-$4-$5" what="wg=$1 lmem=$2 family=$3 $4 $5" uninit=1
+  # One exact exception: Oclgrind 21.10's uninitialised-value plugin crashes
+  # (SIGSEGV in the simulator) on pool2d_window_vec with column stride 2,
+  # whose loads are (floatV)(vloadV(..).even, vloadV(..).even): test_portable's
+  # pool2d cases 0 and 3 in the CPU family. Those two runs keep the race and
+  # API checks and the reference comparison; the same layers run with the
+  # uninitialised check in the GPU family's settings.
+  if [ "$3" = cpu ] && [ "$4" = pool2d ] && { [ "$5" = 0 ] || [ "$5" = 3 ]; }; then
+    uninit=0; what="$what (no uninitialised check: Oclgrind crash)"
+  fi
   if OCLGRIND_MAX_WGSIZE=$1 OCLGRIND_LOCAL_MEM_SIZE=$2 CLCONV_DEVICE_CLASS=$3 \
-       OCLGRIND_LOG="$log.oclgrind" timeout 600 "$TEST" "$4" "$5" > "$log.out" 2>&1; then
+       OCLGRIND_UNINITIALIZED=$uninit OCLGRIND_LOG="$log.oclgrind" \
+       timeout 600 "$TEST" "$4" "$5" > "$log.out" 2>&1; then
     if [ -s "$log.oclgrind" ]; then
       echo "FAIL $what: Oclgrind reports, see $log.oclgrind"
       return 1
