@@ -137,6 +137,10 @@ clconv_status clconv_conv2d_enqueue(clconv_plan *plan, const clconv_run_args *a)
  * the built-in candidates for the device and shape in order. */
 clconv_status clconv_conv2d_select(clconv_plan *plan, const clconv_plan_options *options);
 
+/* ---- conv2d backward-weights (host/conv2d_backward/weights.c) --------------
+ * One algorithm; its run takes x as a->x, dy as a->w and dw as a->y. */
+extern const clconv_algo clconv_conv2d_backward_weights;
+
 /* ---- conv_transpose2d (host/conv_transpose2d/) ---------------------------- */
 
 extern const clconv_algo clconv_ct_gather;

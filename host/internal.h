@@ -150,11 +150,11 @@ struct clconv_plan {
     bool prepared;
     cl_mem prepared_w;
     cl_event prepare_event;
-    const struct clconv_algo *algo;   /* conv2d, conv_transpose2d: the algorithm (host/algo.h) */
+    const struct clconv_algo *algo;   /* the algorithm (host/algo.h): conv2d, conv_transpose2d,
+                                       * backward-data and -weights; NULL for the plans with a
+                                       * single kernel and no state (pooling, backward-bias,
+                                       * ReLU backward) */
     void *state;                      /* the algorithm's private state, freed by algo->destroy */
-    void *op_data;                    /* operator-specific, freed by destroy_op (the operators
-                                       * not yet on the algorithm interface) */
-    void (*destroy_op)(clconv_plan *plan);
     union {
         clconv_conv2d_params conv2d;
         clconv_pool2d_params pool2d;

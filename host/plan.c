@@ -70,8 +70,6 @@ void clconv_plan_destroy(clconv_plan *plan)
         return;
     if (plan->algo && plan->algo->destroy)
         plan->algo->destroy(plan);
-    if (plan->destroy_op)
-        plan->destroy_op(plan);
     if (plan->kernel)
         clReleaseKernel(plan->kernel);
     if (plan->last_run)

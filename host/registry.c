@@ -16,6 +16,7 @@ static const clconv_algo *const registry[] = {
     &clconv_conv2d_winograd,
     &clconv_ct_gather,             &clconv_ct_vector,
     &clconv_ct_columns,            &clconv_ct_gemm,
+    &clconv_conv2d_backward_weights,
 };
 
 #define REGISTRY_SIZE (sizeof registry / sizeof registry[0])

@@ -4,6 +4,7 @@
  * (image, output row) pairs; with several chunks ("splits") their partial
  * sums go to the workspace and a second kernel adds them in chunk order. */
 #include "backward.h"
+#include "../algo.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,11 +20,11 @@ typedef struct bw_data {
 
 static void bw_destroy(clconv_plan *plan)
 {
-    bw_data *d = plan->op_data;
+    bw_data *d = plan->state;
     if (d && d->reduce)
         clReleaseKernel(d->reduce);
     free(d);
-    plan->op_data = NULL;
+    plan->state = NULL;
 }
 
 /* Largest workspace of partial sums the plan asks for by itself. */
@@ -155,16 +156,8 @@ clconv_status clconv_conv2d_backward_weights_plan_create(clconv_context *ctx,
     clconv_plan *plan;
     if ((st = clconv_plan_alloc(ctx, CLCONV_OP_CONV2D_BACKWARD_WEIGHTS, &plan)))
         return st;
-    bw_data *d = calloc(1, sizeof *d);
-    if (!d) {
-        clconv_plan_destroy(plan);
-        return clconv_fail(ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "allocating plan data");
-    }
-    plan->op_data = d;
-    plan->destroy_op = bw_destroy;
     plan->params.conv2d = *params;
     clconv_shape wshape = clconv_conv2d_weight_shape(params);
-    plan->info.algorithm = CLCONV_ALGO_DIRECT_REGISTER;
     plan->info.input = *input;
     plan->info.output = wshape;
     plan->x_bytes = clconv_shape_elements_checked(input) * sizeof(float);
@@ -173,7 +166,7 @@ clconv_status clconv_conv2d_backward_weights_plan_create(clconv_context *ctx,
     plan->info.flops = 2.0 * (double)clconv_shape_elements_checked(&oshape) * (double)wshape.c *
                        (double)wshape.h * (double)wshape.w;
     plan->info.bytes = (double)(plan->x_bytes + plan->aux_bytes + plan->w_bytes);
-    if ((st = bw_plan_build(plan, d, params, input, &oshape, options))) {
+    if ((st = clconv_plan_build_with(plan, &clconv_conv2d_backward_weights, options))) {
         clconv_plan_destroy(plan);
         return st;
     }
@@ -191,7 +184,7 @@ clconv_status clconv_conv2d_backward_weights_run(clconv_plan *plan, cl_mem x, cl
     if (st)
         return st;
     clconv_context *ctx = plan->ctx;
-    const bw_data *d = plan->op_data;
+    const bw_data *d = plan->state;
     if ((st = clconv_check_buffer(ctx, x, plan->x_bytes, "x")) ||
         (st = clconv_check_buffer(ctx, dy, plan->aux_bytes, "dy")) ||
         (st = clconv_check_buffer(ctx, dw, plan->w_bytes, "dw")) ||
@@ -204,9 +197,28 @@ clconv_status clconv_conv2d_backward_weights_run(clconv_plan *plan, cl_mem x, cl
             return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
                                "workspace: must not be the same buffer as x, dy or dw");
     }
+    const clconv_run_args a = {.x = x, .w = dy, .y = dw, .workspace = workspace,
+                               .num_wait = num_wait, .wait_list = wait_list, .done = done};
     pthread_mutex_lock(&plan->lock);
+    st = plan->algo->run(plan, &a);
+    pthread_mutex_unlock(&plan->lock);
+    return st;
+}
+
+/* The run (plan->lock held): the partial sums per split into the workspace
+ * (or dw itself with one split), then the fixed-order reduction into dw.
+ * a->x is x, a->w is dy, a->y is dw. */
+static clconv_status bw_run(clconv_plan *plan, const clconv_run_args *a)
+{
+    clconv_context *ctx = plan->ctx;
+    const bw_data *d = plan->state;
+    cl_mem workspace = a->workspace, dw = a->y;
+    cl_uint num_wait = a->num_wait;
+    const cl_event *wait_list = a->wait_list;
+    cl_event *done = a->done;
+    clconv_status st = CLCONV_SUCCESS;
     cl_mem part = d->splits > 1 ? workspace : dw;
-    cl_mem args[3] = {x, dy, part};
+    cl_mem args[3] = {a->x, a->w, part};
     const char *names[3] = {"x", "dy", d->splits > 1 ? "workspace" : "dw"};
     for (cl_uint i = 0; i < 3 && !st; i++)
         st = clconv_set_arg(ctx, plan->kernel, i, sizeof(cl_mem), &args[i], names[i]);
@@ -231,7 +243,25 @@ clconv_status clconv_conv2d_backward_weights_run(clconv_plan *plan, cl_mem x, cl
         if (mid)
             clReleaseEvent(mid);
     }
-    pthread_mutex_unlock(&plan->lock);
     return st;
 }
+
+/* The plan (params, shapes and sizes set by the create call). */
+static clconv_status bw_plan(clconv_plan *plan, const clconv_plan_options *opts)
+{
+    clconv_shape oshape;
+    clconv_status st = clconv_conv2d_output_shape(&plan->params.conv2d, &plan->info.input,
+                                                  &oshape);
+    if (st)
+        return st;
+    bw_data *d = calloc(1, sizeof *d);
+    if (!d)
+        return clconv_fail(plan->ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "allocating plan data");
+    plan->state = d;
+    return bw_plan_build(plan, d, &plan->params.conv2d, &plan->info.input, &oshape, opts);
+}
+
+const clconv_algo clconv_conv2d_backward_weights = {
+    .op = CLCONV_OP_CONV2D_BACKWARD_WEIGHTS, .id = CLCONV_ALGO_DIRECT_REGISTER,
+    .plan = bw_plan, .run = bw_run, .destroy = bw_destroy};
 
