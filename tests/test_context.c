@@ -1,7 +1,7 @@
 /* The context: the on-disk program cache (a second context compiles
  * nothing), build failures carrying the compiler's log, device selection
  * (CLCONV_DEVICE and selectors), and a caller's own OpenCL context and queue. */
-#include "conv2d_tester.h"
+#include "conv_tester.h"
 
 #include <stdio.h>
 #include <stdlib.h>

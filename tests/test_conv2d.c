@@ -1,7 +1,7 @@
 /* conv2d: the seeds' worked examples through every algorithm, a randomized
  * sweep over every parameter against the CPU reference, edge shapes, bad
  * input (the context, device choice and program cache: test_context). */
-#include "conv2d_tester.h"
+#include "conv_tester.h"
 
 #include <float.h>
 #include <math.h>

@@ -3,7 +3,7 @@
  * plans' workspace and kernels, a randomized sweep against the CPU reference, 1x1
  * GEMMs straight on the caller's buffers, workspace chunking, the wait list
  * and completion event, an out-of-order queue and bad workspaces. */
-#include "conv2d_tester.h"
+#include "conv_tester.h"
 
 #include <float.h>
 #include <math.h>

@@ -1,7 +1,7 @@
 /* conv2d by Winograd F(2x2,3x3) (the seeds' examples run in test_conv2d
  * across every algorithm): a randomized sweep against the CPU reference with Winograd's own error bound (and a check that
  * the bound is not vacuous), chunking over images, wait lists, bad input. */
-#include "conv2d_tester.h"
+#include "conv_tester.h"
 
 #include <float.h>
 #include <math.h>

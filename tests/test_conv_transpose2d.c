@@ -2,7 +2,7 @@
  * identity with conv2d, a randomized sweep of both device algorithms against
  * the (scatter-form) CPU reference, edge shapes, run-to-run determinism and
  * bad input. */
-#include "testutil.h"
+#include "conv_tester.h"
 
 #include <float.h>
 #include <math.h>
@@ -17,22 +17,17 @@ static const clconv_algorithm ALGOS[] = {CLCONV_ALGO_TRANSPOSED_GATHER,
                                          CLCONV_ALGO_TRANSPOSED_COLUMNS};
 #define NALGOS (sizeof ALGOS / sizeof ALGOS[0])
 
-/* Runs p on the device with guarded buffers (workspace included); returns the
- * output (caller frees). Fails the test on any error or out-of-bounds write. */
+/* Runs p on the device through the shared tester (guarded buffers,
+ * workspace included); returns the output (caller frees). AUTO must pick the
+ * gather or, on CPU devices, a vector variant; only GEMM has a workspace. */
 static float *device_ct(const clconv_conv_transpose2d_params *p, const clconv_shape *in,
                         const float *x, const float *w, const float *b,
                         const clconv_plan_options *opt, clconv_plan_info *info_out)
 {
-    clconv_context *ctx = tu_ctx();
-    clconv_plan *plan = NULL;
-    clconv_status st = clconv_conv_transpose2d_plan_create(ctx, p, in, opt, &plan);
-    ck_assert_msg(st == CLCONV_SUCCESS, "plan: %s: %s", clconv_status_string(st),
-                  clconv_last_error(ctx));
     clconv_plan_info info;
-    ck_assert_int_eq(clconv_plan_get_info(plan, &info), CLCONV_SUCCESS);
-    if (opt && opt->algorithm)
-        ck_assert_int_eq(info.algorithm, opt->algorithm);
-    else /* auto: the gather, or on CPU devices one of the vector variants */
+    float *y = tu_conv_transpose2d_run(tu_ctx(), p, in, x, w, b, opt, &info,
+                                       opt ? clconv_algorithm_name(opt->algorithm) : "auto");
+    if (!opt || !opt->algorithm)
         ck_assert(info.algorithm == CLCONV_ALGO_TRANSPOSED_GATHER ||
                   info.algorithm == CLCONV_ALGO_TRANSPOSED_VECTOR ||
                   info.algorithm == CLCONV_ALGO_TRANSPOSED_COLUMNS);
@@ -40,48 +35,11 @@ static float *device_ct(const clconv_conv_transpose2d_params *p, const clconv_sh
         ck_assert_uint_eq(info.workspace_bytes, 0);
     else
         ck_assert_uint_gt(info.workspace_bytes, 0);
-    clconv_shape ws = clconv_conv_transpose2d_weight_shape(p);
-    size_t nx = clconv_shape_elements(*in), nw = clconv_shape_elements(ws);
-    size_t ny = clconv_shape_elements(info.output);
-    tu_guarded gx = tu_guarded_create(ctx, nx * 4, x);
-    tu_guarded gw = tu_guarded_create(ctx, nw * 4, w);
-    tu_guarded gb = {0}, gws = {0};
-    if (p->has_bias)
-        gb = tu_guarded_create(ctx, (size_t)p->out_channels * 4, b);
-    if (info.workspace_bytes)
-        gws = tu_guarded_create(ctx, info.workspace_bytes, NULL);
-    tu_guarded gy = tu_guarded_create(ctx, ny * 4, NULL);
-    cl_event done = NULL;
-    st = clconv_conv_transpose2d_run(plan, gx.buf, gw.buf, p->has_bias ? gb.buf : NULL, gy.buf,
-                                     gws.buf, 0, NULL, &done);
-    ck_assert_msg(st == CLCONV_SUCCESS, "run: %s", clconv_last_error(ctx));
-    ck_assert_ptr_nonnull(done);
-    ck_assert_int_eq(clWaitForEvents(1, &done), CL_SUCCESS);
-    clReleaseEvent(done);
-    float *y = tu_alloc(ny);
-    ck_assert_msg(tu_guarded_read(ctx, &gy, y), "%s wrote outside the output buffer (%s)",
-                  info.kernel_name, info.build_options);
-    ck_assert_msg(tu_guarded_read(ctx, &gx, NULL) && tu_guarded_read(ctx, &gw, NULL),
-                  "input guard bands changed");
-    if (info.workspace_bytes)
-        ck_assert_msg(tu_guarded_read(ctx, &gws, NULL), "wrote outside the workspace");
-    tu_guarded_release(&gx);
-    tu_guarded_release(&gw);
-    tu_guarded_release(&gb);
-    tu_guarded_release(&gws);
-    tu_guarded_release(&gy);
-    clconv_plan_destroy(plan);
     if (info_out)
         *info_out = info;
     return y;
 }
 
-static void expect_values(const float *got, const float *want, size_t n, const char *what)
-{
-    for (size_t i = 0; i < n; i++)
-        ck_assert_msg(got[i] == want[i], "%s: element %zu = %g, expected %g", what, i, got[i],
-                      want[i]);
-}
 
 /* Checks the shape, the reference, both device algorithms and the host call
  * against exact expected values. */
@@ -99,7 +57,7 @@ static void golden(const clconv_conv_transpose2d_params *p, const clconv_shape *
     float *ref = tu_alloc(n);
     ck_assert_int_eq(clconv_ref_conv_transpose2d(p, in, x, w, b, ref), CLCONV_SUCCESS);
     if (want)
-        expect_values(ref, want, n, "reference");
+        tu_expect_values(ref, want, n, "reference");
     else
         want = ref;
     for (size_t a = 0; a < NALGOS; a++) {
@@ -108,13 +66,13 @@ static void golden(const clconv_conv_transpose2d_params *p, const clconv_shape *
         float *y = device_ct(p, in, x, w, b, &o, &info);
         ck_assert_int_eq(info.output.h, want_shape.h);
         ck_assert_int_eq(info.output.w, want_shape.w);
-        expect_values(y, want, n, clconv_algorithm_name(ALGOS[a]));
+        tu_expect_values(y, want, n, clconv_algorithm_name(ALGOS[a]));
         free(y);
     }
     float *y = tu_alloc(n);
     ck_assert_int_eq(clconv_conv_transpose2d_host(tu_ctx(), p, in, NULL, x, w, b, y),
                      CLCONV_SUCCESS);
-    expect_values(y, want, n, "clconv_conv_transpose2d_host");
+    tu_expect_values(y, want, n, "clconv_conv_transpose2d_host");
     free(y);
     free(ref);
 }
@@ -231,12 +189,12 @@ START_TEST(conv_transpose1d_matches_2d)
     clconv_conv_transpose2d_params p = clconv_conv_transpose1d_as_conv_transpose2d(&q);
     clconv_shape in = {3, 4, 1, 9};
     ck_assert_int_eq(clconv_ref_conv_transpose2d(&p, &in, x, w, b, ref2), CLCONV_SUCCESS);
-    expect_values(ref2, ref, ny, "1-D reference as 2-D");
+    tu_expect_values(ref2, ref, ny, "1-D reference as 2-D");
     for (size_t a = 0; a < NALGOS; a++) {
         clconv_plan_options o = {.algorithm = ALGOS[a]};
         ck_assert_int_eq(clconv_conv_transpose1d_host(tu_ctx(), &q, 3, 9, &o, x, w, b, y),
                          CLCONV_SUCCESS);
-        expect_values(y, ref, ny, clconv_algorithm_name(ALGOS[a]));
+        tu_expect_values(y, ref, ny, clconv_algorithm_name(ALGOS[a]));
     }
     clconv_plan *plan;
     ck_assert_int_eq(clconv_conv_transpose1d_plan_create(tu_ctx(), &q, 3, 9, NULL, &plan),
@@ -824,7 +782,7 @@ START_TEST(out_of_order_queue)
         memset(y, 0, ny * sizeof(float));
         clconv_status st = clconv_conv_transpose2d_host(ctx, &p, &in, &o, x, w, b, y);
         ck_assert_msg(st == CLCONV_SUCCESS, "%s", clconv_last_error(ctx));
-        expect_values(y, ref, ny, clconv_algorithm_name(ALGOS[a]));
+        tu_expect_values(y, ref, ny, clconv_algorithm_name(ALGOS[a]));
     }
     /* The vector variant repacks the weights into a buffer of its plan on each
      * run: two runs with different weights, enqueued back to back with no
@@ -855,8 +813,8 @@ START_TEST(out_of_order_queue)
                          CL_SUCCESS);
         ck_assert_int_eq(clEnqueueReadBuffer(cq, by2, CL_TRUE, 0, ny * 4, y2, 1, &d2, NULL),
                          CL_SUCCESS);
-        expect_values(y, ref, ny, "transposed-vector, first of two runs");
-        expect_values(y2, ref2, ny, "transposed-vector, second of two runs");
+        tu_expect_values(y, ref, ny, "transposed-vector, first of two runs");
+        tu_expect_values(y2, ref2, ny, "transposed-vector, second of two runs");
         clReleaseEvent(d1);
         clReleaseEvent(d2);
         cl_mem all[] = {bx, bw1, bw2, bb, by1, by2};

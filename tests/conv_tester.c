@@ -1,15 +1,38 @@
-/* The conv2d tester (conv2d_tester.h). */
-#include "conv2d_tester.h"
+/* The conv2d tester (conv_tester.h). */
+#include "conv_tester.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
-float *tu_conv2d_run(clconv_context *ctx, const clconv_conv2d_params *p, const clconv_shape *in,
-                     const float *x, const float *w, const float *b,
-                     const clconv_plan_options *opt, clconv_plan_info *info_out, const char *what)
+/* What differs between the two operators: making the plan, its weight
+ * count, and the run. */
+typedef struct {
+    bool transposed;
+    const clconv_conv2d_params *conv;
+    const clconv_conv_transpose2d_params *ct;
+} layer;
+
+static clconv_status make_plan(clconv_context *ctx, const layer *l, const clconv_shape *in,
+                               const clconv_plan_options *opt, clconv_plan **plan)
+{
+    return l->transposed ? clconv_conv_transpose2d_plan_create(ctx, l->ct, in, opt, plan)
+                         : clconv_conv2d_plan_create(ctx, l->conv, in, opt, plan);
+}
+
+static clconv_status run(const layer *l, clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b,
+                         cl_mem y, cl_mem ws, cl_event *done)
+{
+    return l->transposed ? clconv_conv_transpose2d_run(plan, x, w, b, y, ws, 0, NULL, done)
+                         : clconv_conv2d_run(plan, x, w, b, y, ws, 0, NULL, done);
+}
+
+static float *run_guarded(clconv_context *ctx, const layer *l, const clconv_shape *in,
+                          const float *x, const float *w, const float *b,
+                          const clconv_plan_options *opt, clconv_plan_info *info_out,
+                          const char *what)
 {
     clconv_plan *plan = NULL;
-    clconv_status st = clconv_conv2d_plan_create(ctx, p, in, opt, &plan);
+    clconv_status st = make_plan(ctx, l, in, opt, &plan);
     ck_assert_msg(st == CLCONV_SUCCESS, "%s: plan: %s: %s", what, clconv_status_string(st),
                   clconv_last_error(ctx));
     clconv_plan_info info;
@@ -18,20 +41,23 @@ float *tu_conv2d_run(clconv_context *ctx, const clconv_conv2d_params *p, const c
         ck_assert_msg(info.algorithm == opt->algorithm, "%s: the plan chose %s, not %s", what,
                       clconv_algorithm_name(info.algorithm),
                       clconv_algorithm_name(opt->algorithm));
-    clconv_shape ws = clconv_conv2d_weight_shape(p);
+    const int has_bias = l->transposed ? l->ct->has_bias : l->conv->has_bias;
+    const int64_t oc = l->transposed ? l->ct->out_channels : l->conv->out_channels;
+    clconv_shape ws = l->transposed ? clconv_conv_transpose2d_weight_shape(l->ct)
+                                    : clconv_conv2d_weight_shape(l->conv);
     size_t nx = clconv_shape_elements(*in), nw = clconv_shape_elements(ws);
     size_t ny = clconv_shape_elements(info.output);
     tu_guarded gx = tu_guarded_create(ctx, nx * 4, x);
     tu_guarded gw = tu_guarded_create(ctx, nw * 4, w);
     tu_guarded gb = {0}, gws = {0};
-    if (p->has_bias)
-        gb = tu_guarded_create(ctx, (size_t)p->out_channels * 4, b);
+    if (has_bias)
+        gb = tu_guarded_create(ctx, (size_t)oc * 4, b);
     if (info.workspace_bytes)
         gws = tu_guarded_create(ctx, info.workspace_bytes, NULL);
     tu_guarded gy = tu_guarded_create(ctx, ny * 4, NULL);
     cl_event done = NULL;
-    st = clconv_conv2d_run(plan, gx.buf, gw.buf, p->has_bias ? gb.buf : NULL, gy.buf,
-                           info.workspace_bytes ? gws.buf : NULL, 0, NULL, &done);
+    st = run(l, plan, gx.buf, gw.buf, has_bias ? gb.buf : NULL, gy.buf,
+             info.workspace_bytes ? gws.buf : NULL, &done);
     ck_assert_msg(st == CLCONV_SUCCESS, "%s: run: %s", what, clconv_last_error(ctx));
     ck_assert_ptr_nonnull(done);
     ck_assert_int_eq(clWaitForEvents(1, &done), CL_SUCCESS);
@@ -54,6 +80,23 @@ float *tu_conv2d_run(clconv_context *ctx, const clconv_conv2d_params *p, const c
     if (info_out)
         *info_out = info;
     return y;
+}
+
+float *tu_conv2d_run(clconv_context *ctx, const clconv_conv2d_params *p, const clconv_shape *in,
+                     const float *x, const float *w, const float *b,
+                     const clconv_plan_options *opt, clconv_plan_info *info, const char *what)
+{
+    const layer l = {.conv = p};
+    return run_guarded(ctx, &l, in, x, w, b, opt, info, what);
+}
+
+float *tu_conv_transpose2d_run(clconv_context *ctx, const clconv_conv_transpose2d_params *p,
+                               const clconv_shape *in, const float *x, const float *w,
+                               const float *b, const clconv_plan_options *opt,
+                               clconv_plan_info *info, const char *what)
+{
+    const layer l = {.transposed = true, .ct = p};
+    return run_guarded(ctx, &l, in, x, w, b, opt, info, what);
 }
 
 void tu_expect_values(const float *got, const float *want, size_t n, const char *what)

@@ -1,10 +1,10 @@
-/* The conv2d tester shared by the conv2d suites (test_conv2d,
- * test_conv2d_gemm, test_conv2d_winograd), in the style of XNNPACK's
- * ConvolutionOperatorTester: parameters + input shape + an algorithm in,
- * guarded buffers, one run, the result out; a failure says which layer and
- * algorithm. */
-#ifndef CLCONV_CONV2D_TESTER_H
-#define CLCONV_CONV2D_TESTER_H
+/* The convolution testers shared by the conv2d suites (test_conv2d,
+ * test_conv2d_gemm, test_conv2d_winograd, test_context) and
+ * test_conv_transpose2d, in the style of XNNPACK's ConvolutionOperatorTester:
+ * parameters + input shape + an algorithm in, guarded buffers, one run, the
+ * result out; a failure says which layer and algorithm. */
+#ifndef CLCONV_CONV_TESTER_H
+#define CLCONV_CONV_TESTER_H
 
 #include "testutil.h"
 
@@ -17,6 +17,12 @@
 float *tu_conv2d_run(clconv_context *ctx, const clconv_conv2d_params *p, const clconv_shape *in,
                      const float *x, const float *w, const float *b,
                      const clconv_plan_options *opt, clconv_plan_info *info, const char *what);
+
+/* The same for conv_transpose2d (x [in], w [in, out/groups, kh, kw]). */
+float *tu_conv_transpose2d_run(clconv_context *ctx, const clconv_conv_transpose2d_params *p,
+                               const clconv_shape *in, const float *x, const float *w,
+                               const float *b, const clconv_plan_options *opt,
+                               clconv_plan_info *info, const char *what);
 
 /* got == want exactly, element by element (what names the result). */
 void tu_expect_values(const float *got, const float *want, size_t n, const char *what);
