@@ -62,7 +62,8 @@ struct clconv_context {
     cl_uint preferred_float_width;    /* CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT */
     cl_uint mem_base_align_bytes;
     char cache_dir[1024];             /* "" = disk cache off */
-    size_t workspace_limit;           /* bytes, SIZE_MAX = none (context options / env) */
+    size_t workspace_limit;           /* bytes, SIZE_MAX = none: clconv_context_options.
+                                       * workspace_limit, else CLCONV_WORKSPACE_LIMIT */
     char kernel_dir[1024];            /* CLCONV_KERNEL_DIR when the context was made ("" = the
                                        * embedded kernels) */
     clconv_find_space find_space;     /* never AUTO: resolved at creation */
@@ -187,6 +188,11 @@ clconv_status clconv_check_weighted_buffers(clconv_plan *plan, cl_mem x, cl_mem 
 clconv_status clconv_set_arg(clconv_context *ctx, cl_kernel k, cl_uint idx, size_t size,
                              const void *value, const char *what);
 
+/* INVALID_VALUE unless num_wait and wait_list agree (both given or neither):
+ * the check of every call that takes a wait list (plan.c). */
+clconv_status clconv_check_wait_list(clconv_context *ctx, cl_uint num_wait,
+                                     const cl_event *wait_list);
+
 /* Enqueues plan->kernel with plan->info's sizes. */
 clconv_status clconv_plan_enqueue(clconv_plan *plan, cl_uint num_wait, const cl_event *wait_list,
                                   cl_event *done);
@@ -228,6 +234,11 @@ typedef struct clconv_run_waits {
 } clconv_run_waits;
 clconv_status clconv_run_begin(clconv_plan *plan, cl_uint num_wait, const cl_event *wait_list,
                                clconv_run_waits *w);
+
+/* The same list building for any extra event: the caller's list (checked),
+ * with extra appended when it is not NULL. */
+clconv_status clconv_waits_with(clconv_context *ctx, cl_uint num_wait, const cl_event *wait_list,
+                               cl_event extra, clconv_run_waits *w);
 void clconv_run_waits_free(clconv_run_waits *w);
 
 /* Whether the run must ask its last command for an event even when the
@@ -271,11 +282,6 @@ clconv_status clconv_host_check_arrays(clconv_context *ctx, const float *x, cons
  * the plan (which it takes over). */
 clconv_status clconv_host_run_weighted(clconv_plan *plan, clconv_weighted_run_fn run,
                                        const float *x, const float *w, const float *b, float *y);
-
-/* The context's workspace limit in bytes (clconv_context_options.
- * workspace_limit, else CLCONV_WORKSPACE_LIMIT when the context was made;
- * SIZE_MAX: none). Never fails. */
-clconv_status clconv_workspace_limit(clconv_context *ctx, size_t *limit);
 
 /* Blocking read of bytes from buf into dst after waiting for ev. */
 clconv_status clconv_buffer_read(clconv_context *ctx, cl_mem buf, size_t bytes, void *dst,

@@ -2,7 +2,6 @@
  * enqueueing, destruction, and the small buffer helpers of the *_host calls. */
 #include "algo.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,13 +166,22 @@ clconv_status clconv_set_arg(clconv_context *ctx, cl_kernel k, cl_uint idx, size
     return CLCONV_SUCCESS;
 }
 
+clconv_status clconv_check_wait_list(clconv_context *ctx, cl_uint num_wait,
+                                     const cl_event *wait_list)
+{
+    if ((num_wait > 0) != (wait_list != NULL))
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "num_wait = %u with wait_list %s: both must be given or neither",
+                           num_wait, wait_list ? "set" : "NULL");
+    return CLCONV_SUCCESS;
+}
+
 clconv_status clconv_plan_enqueue(clconv_plan *plan, cl_uint num_wait, const cl_event *wait_list,
                                   cl_event *done)
 {
-    if ((num_wait > 0) != (wait_list != NULL))
-        return clconv_fail(plan->ctx, CLCONV_ERROR_INVALID_VALUE,
-                           "num_wait = %u with wait_list %s: both must be given or neither",
-                           num_wait, wait_list ? "set" : "NULL");
+    clconv_status st = clconv_check_wait_list(plan->ctx, num_wait, wait_list);
+    if (st)
+        return st;
     cl_int err = clEnqueueNDRangeKernel(plan->ctx->queue, plan->kernel, plan->work_dim, NULL,
                                         plan->global_size, plan->local_size, num_wait,
                                         wait_list, done);
@@ -251,27 +259,30 @@ clconv_status clconv_plan_set_ints(clconv_plan *plan, cl_kernel k, cl_uint first
  * order; there the plan keeps no event and adds nothing. Plans without such
  * a buffer stay free to overlap. */
 
-clconv_status clconv_run_begin(clconv_plan *plan, cl_uint num_wait, const cl_event *wait_list,
-                               clconv_run_waits *w)
+clconv_status clconv_waits_with(clconv_context *ctx, cl_uint num_wait, const cl_event *wait_list,
+                               cl_event extra, clconv_run_waits *w)
 {
     w->list = wait_list;
     w->n = num_wait;
     w->heap = NULL;
-    if ((num_wait > 0) != (wait_list != NULL))
-        return clconv_fail(plan->ctx, CLCONV_ERROR_INVALID_VALUE,
-                           "num_wait = %u with wait_list %s: both must be given or neither",
-                           num_wait, wait_list ? "set" : "NULL");
-    if (!plan->last_run)
-        return CLCONV_SUCCESS;
+    clconv_status st = clconv_check_wait_list(ctx, num_wait, wait_list);
+    if (st || !extra)
+        return st;
     w->heap = malloc(((size_t)num_wait + 1) * sizeof *w->heap);
     if (!w->heap)
-        return clconv_fail(plan->ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "allocating a wait list");
+        return clconv_fail(ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "allocating a wait list");
     for (cl_uint i = 0; i < num_wait; i++)
         w->heap[i] = wait_list[i];
-    w->heap[num_wait] = plan->last_run;
+    w->heap[num_wait] = extra;
     w->list = w->heap;
     w->n = num_wait + 1;
     return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_run_begin(clconv_plan *plan, cl_uint num_wait, const cl_event *wait_list,
+                               clconv_run_waits *w)
+{
+    return clconv_waits_with(plan->ctx, num_wait, wait_list, plan->last_run, w);
 }
 
 void clconv_run_waits_free(clconv_run_waits *w)
@@ -370,11 +381,6 @@ clconv_status clconv_buffer_read(clconv_context *ctx, cl_mem buf, size_t bytes, 
     return CLCONV_SUCCESS;
 }
 
-clconv_status clconv_workspace_limit(clconv_context *ctx, size_t *limit)
-{
-    *limit = ctx->workspace_limit;
-    return CLCONV_SUCCESS;
-}
 
 clconv_status clconv_host_check_arrays(clconv_context *ctx, const float *x, const float *w,
                                        const float *b, const float *y, int has_bias)

@@ -6,7 +6,6 @@
 #include "algo.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 static const clconv_algo *const registry[] = {
@@ -81,12 +80,9 @@ clconv_status clconv_plan_prepare(clconv_plan *plan, cl_mem w, cl_uint num_wait,
     clconv_context *ctx = plan->ctx;
     if (done)
         *done = NULL;
-    if ((num_wait > 0) != (wait_list != NULL))
-        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
-                           "num_wait = %u with wait_list %s: both must be given or neither",
-                           num_wait, wait_list ? "set" : "NULL");
-    clconv_status st = clconv_check_buffer(ctx, w, plan->w_bytes, "w");
-    if (st)
+    clconv_status st;
+    if ((st = clconv_check_wait_list(ctx, num_wait, wait_list)) ||
+        (st = clconv_check_buffer(ctx, w, plan->w_bytes, "w")))
         return st;
     pthread_mutex_lock(&plan->lock);
     if (plan->algo->prepare) {
@@ -134,11 +130,9 @@ clconv_status clconv_plan_prepare(clconv_plan *plan, cl_mem w, cl_uint num_wait,
 
 clconv_status clconv_plan_dispatch(clconv_plan *plan, const clconv_run_args *a)
 {
-    clconv_status st;
-    if ((a->num_wait > 0) != (a->wait_list != NULL))
-        return clconv_fail(plan->ctx, CLCONV_ERROR_INVALID_VALUE,
-                           "num_wait = %u with wait_list %s: both must be given or neither",
-                           a->num_wait, a->wait_list ? "set" : "NULL");
+    clconv_status st = clconv_check_wait_list(plan->ctx, a->num_wait, a->wait_list);
+    if (st)
+        return st;
     pthread_mutex_lock(&plan->lock);
     if (!a->w && !plan->prepared) { /* another thread's run replaced them meanwhile */
         pthread_mutex_unlock(&plan->lock);
@@ -154,24 +148,17 @@ clconv_status clconv_plan_dispatch(clconv_plan *plan, const clconv_run_args *a)
         return st;
     }
     /* The copy of clconv_plan_prepare; on an out-of-order queue after it. */
-    clconv_run_args b = *a;
-    b.w = plan->prepared_w;
-    cl_event *waits = NULL;
-    if (plan->ctx->out_of_order && plan->prepare_event) {
-        waits = malloc(((size_t)a->num_wait + 1) * sizeof *waits);
-        if (!waits) {
-            pthread_mutex_unlock(&plan->lock);
-            return clconv_fail(plan->ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY,
-                               "allocating a wait list");
-        }
-        for (cl_uint i = 0; i < a->num_wait; i++)
-            waits[i] = a->wait_list[i];
-        waits[a->num_wait] = plan->prepare_event;
-        b.wait_list = waits;
-        b.num_wait = a->num_wait + 1;
+    clconv_run_waits waits;
+    st = clconv_waits_with(plan->ctx, a->num_wait, a->wait_list,
+                           plan->ctx->out_of_order ? plan->prepare_event : NULL, &waits);
+    if (!st) {
+        clconv_run_args b = *a;
+        b.w = plan->prepared_w;
+        b.wait_list = waits.n ? waits.list : NULL;
+        b.num_wait = waits.n;
+        st = plan->algo->run(plan, &b);
+        clconv_run_waits_free(&waits);
     }
-    st = plan->algo->run(plan, &b);
-    free(waits);
     pthread_mutex_unlock(&plan->lock);
     return st;
 }

@@ -232,10 +232,11 @@ static clconv_status conv2d_find(clconv_context *ctx, const clconv_conv2d_params
     return st;
 }
 
-
+/* AUTO with no tile overrides consults the tuning database (*from_db when a
+ * record answered); find mode fills it. */
 static clconv_status resolve_options(clconv_context *ctx, const clconv_conv2d_params *p,
                                      const clconv_shape *in, const clconv_plan_options *given,
-                                     clconv_plan_options *eff, bool use_db, bool *from_db)
+                                     clconv_plan_options *eff, bool *from_db)
 {
     static const clconv_plan_options none = {0};
     *eff = given ? *given : none;
@@ -252,7 +253,7 @@ static clconv_status resolve_options(clconv_context *ctx, const clconv_conv2d_pa
     if (!eff->find) {
         clconv_plan_options found;
         const char *const keys[2] = {key, class_key};
-        if (use_db && clconv_tune_lookup(ctx, keys, 2, &found)) {
+        if (clconv_tune_lookup(ctx, keys, 2, &found)) {
             *eff = found;
             *from_db = true;
         }
@@ -273,7 +274,7 @@ clconv_status clconv_conv2d_select(clconv_plan *plan, const clconv_plan_options 
     const clconv_conv2d_params *p = &plan->params.conv2d;
     clconv_plan_options eff;
     bool from_db;
-    clconv_status st = resolve_options(ctx, p, &plan->info.input, options, &eff, true, &from_db);
+    clconv_status st = resolve_options(ctx, p, &plan->info.input, options, &eff, &from_db);
     if (st)
         return st;
     st = build(plan, &eff);

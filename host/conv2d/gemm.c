@@ -55,18 +55,13 @@ static void cg_destroy(clconv_plan *plan)
     plan->state = NULL;
 }
 
-/* The plan's workspace cap: min(256 MiB, the device's largest buffer,
- * CLCONV_WORKSPACE_LIMIT); *env_limit is the variable's value (SIZE_MAX when
- * it is not set). */
-static clconv_status cg_workspace_cap(clconv_context *ctx, size_t *cap, size_t *env_limit)
+/* The plan's workspace cap: min(256 MiB, the device's largest buffer, the
+ * context's workspace limit). */
+static size_t cg_workspace_cap(const clconv_context *ctx)
 {
-    *cap = CG_WORKSPACE_CAP < (size_t)ctx->max_alloc ? CG_WORKSPACE_CAP : (size_t)ctx->max_alloc;
-    clconv_status st = clconv_workspace_limit(ctx, env_limit);
-    if (st)
-        return st;
-    if (*env_limit < *cap)
-        *cap = *env_limit;
-    return CLCONV_SUCCESS;
+    size_t cap = CG_WORKSPACE_CAP < (size_t)ctx->max_alloc ? CG_WORKSPACE_CAP
+                                                           : (size_t)ctx->max_alloc;
+    return ctx->workspace_limit < cap ? ctx->workspace_limit : cap;
 }
 
 static clconv_status cg_set_args(clconv_context *ctx, cl_kernel k, cl_uint first,
@@ -79,7 +74,7 @@ static clconv_status cg_set_args(clconv_context *ctx, cl_kernel k, cl_uint first
 }
 
 static clconv_status gemm_build(clconv_plan *plan, const clconv_conv2d_params *p,
-                                    const clconv_shape *in, const clconv_shape *out)
+                                const clconv_shape *in, const clconv_shape *out)
 {
     clconv_context *ctx = plan->ctx;
     const int64_t cin_g = p->in_channels / p->groups, cout_g = p->out_channels / p->groups;
@@ -132,9 +127,7 @@ static clconv_status gemm_build(clconv_plan *plan, const clconv_conv2d_params *p
                                "floats) exceed the device's largest buffer of %llu bytes; use a "
                                "direct algorithm", d->k, d->n,
                                (unsigned long long)ctx->max_alloc);
-        size_t cap, env_limit;
-        if ((st = cg_workspace_cap(ctx, &cap, &env_limit)))
-            return st;
+        const size_t cap = cg_workspace_cap(ctx), env_limit = ctx->workspace_limit;
         if (env_limit < per_unit)
             return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
                                "gemm: the im2col columns of one image and group need %zu bytes "
@@ -371,18 +364,16 @@ static clconv_status cg_enqueue(clconv_plan *plan, cg_data *d, cl_mem x, cl_mem 
 }
 
 static clconv_status gemm_enqueue(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b, cl_mem y,
-                                    cl_mem workspace, cl_uint num_wait,
-                                    const cl_event *wait_list, cl_event *done)
+                                  cl_mem workspace, cl_uint num_wait,
+                                  const cl_event *wait_list, cl_event *done)
 {
     clconv_context *ctx = plan->ctx;
     cg_data *d = plan->state;
     clconv_status st;
     if (done)
         *done = NULL;
-    if ((num_wait > 0) != (wait_list != NULL))
-        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
-                           "num_wait = %u with wait_list %s: both must be given or neither",
-                           num_wait, wait_list ? "set" : "NULL");
+    if ((st = clconv_check_wait_list(ctx, num_wait, wait_list)))
+        return st;
     if (plan->info.workspace_bytes > 0) {
         if ((st = clconv_check_buffer(ctx, workspace, plan->info.workspace_bytes, "workspace")))
             return st;

@@ -117,12 +117,8 @@ static clconv_status winograd_build(clconv_plan *plan, const clconv_conv2d_param
     size_t hard = (size_t)ctx->max_alloc;
     if (hard > (size_t)CLCONV_MAX_DEVICE_ELEMENTS * sizeof(float))
         hard = (size_t)CLCONV_MAX_DEVICE_ELEMENTS * sizeof(float);
-    size_t lim;
-    clconv_status lst = clconv_workspace_limit(ctx, &lim);
-    if (lst)
-        return lst;
-    if (lim < hard)
-        hard = lim;
+    if (ctx->workspace_limit < hard)
+        hard = ctx->workspace_limit;
     if (per_image > (double)hard)
         return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
                            "winograd: the transformed tiles of one image need %.0f bytes of "
@@ -236,18 +232,15 @@ static clconv_status filter_enqueue(clconv_plan *plan, cl_mem w, cl_uint nw, con
 }
 
 static clconv_status winograd_enqueue(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b, cl_mem y,
-                                    cl_mem workspace, cl_uint num_wait,
-                                    const cl_event *wait_list, cl_event *done)
+                                      cl_mem workspace, cl_uint num_wait,
+                                      const cl_event *wait_list, cl_event *done)
 {
     clconv_context *ctx = plan->ctx;
     wino_data *d = plan->state;
     const clconv_conv2d_params *p = &plan->params.conv2d;
     clconv_status st;
-    if ((num_wait > 0) != (wait_list != NULL))
-        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
-                           "num_wait = %u with wait_list %s: both must be given or neither",
-                           num_wait, wait_list ? "set" : "NULL");
-    if ((st = clconv_check_buffer(ctx, workspace, plan->info.workspace_bytes, "workspace")))
+    if ((st = clconv_check_wait_list(ctx, num_wait, wait_list)) ||
+        (st = clconv_check_buffer(ctx, workspace, plan->info.workspace_bytes, "workspace")))
         return st;
     if (workspace == x || workspace == w || workspace == y || (b && workspace == b))
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,

@@ -46,11 +46,7 @@ clconv_status clconv_bwd_check_run(clconv_plan *plan, clconv_op op, const char *
         return clconv_fail(plan->ctx, CLCONV_ERROR_WRONG_PLAN,
                            "%s: the plan was made for another operator (%s)", fn,
                            clconv_algorithm_name(plan->info.algorithm));
-    if ((num_wait > 0) != (wait_list != NULL))
-        return clconv_fail(plan->ctx, CLCONV_ERROR_INVALID_VALUE,
-                           "num_wait = %u with wait_list %s: both must be given or neither",
-                           num_wait, wait_list ? "set" : "NULL");
-    return CLCONV_SUCCESS;
+    return clconv_check_wait_list(plan->ctx, num_wait, wait_list);
 }
 
 clconv_status clconv_bwd_no_alias(clconv_context *ctx, cl_mem out, const char *oname, cl_mem a,

@@ -82,12 +82,8 @@ static clconv_status bw_plan_build(clconv_plan *plan, bw_data *d, const clconv_c
     d->nw = (size_t)(p->out_channels * cin_g * p->kernel_h * p->kernel_w);
     size_t cap = BW_WORKSPACE_CAP < (size_t)ctx->max_alloc ? BW_WORKSPACE_CAP
                                                            : (size_t)ctx->max_alloc;
-    size_t lim;
-    clconv_status st = clconv_workspace_limit(ctx, &lim);
-    if (st)
-        return st;
-    if (lim < cap)
-        cap = lim;
+    if (ctx->workspace_limit < cap)
+        cap = ctx->workspace_limit;
     if ((size_t)splits > cap / (d->nw * sizeof(float)))
         splits = (int64_t)(cap / (d->nw * sizeof(float)));
     if (splits < 2)
@@ -96,6 +92,7 @@ static clconv_status bw_plan_build(clconv_plan *plan, bw_data *d, const clconv_c
     d->splits = (int)((pairs + d->chunk - 1) / d->chunk);
     plan->info.workspace_bytes = d->splits > 1 ? (size_t)d->splits * d->nw * sizeof(float) : 0;
 
+    clconv_status st;
     snprintf(plan->info.build_options, sizeof plan->info.build_options,
              "-DKH=%lld -DKW=%lld -DSH=%lld -DSW=%lld -DDH=%lld -DDW=%lld -DBOC=%d",
              (long long)p->kernel_h, (long long)p->kernel_w, (long long)p->stride_h,

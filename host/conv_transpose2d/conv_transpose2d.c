@@ -156,33 +156,12 @@ clconv_status clconv_conv_transpose2d_plan_create(clconv_context *ctx,
                                                CLCONV_OP_CONV_TRANSPOSE2D, out);
 }
 
-clconv_status clconv_conv_transpose2d_algorithm_supported(
-    clconv_context *ctx, const clconv_conv_transpose2d_params *params, const clconv_shape *input,
-    clconv_algorithm algorithm)
-{
-    if (!ctx)
-        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "ctx: NULL, expected a context");
-    clconv_shape oshape;
-    clconv_status st = clconv_conv_transpose2d_check(ctx, params, input, &oshape);
-    if (st)
-        return st;
-    clconv_plan *plan;
-    if ((st = clconv_plan_alloc(ctx, CLCONV_OP_CONV_TRANSPOSE2D, &plan)))
-        return st;
-    plan->params.conv_transpose2d = *params;
-    plan->info.input = *input;
-    plan->info.output = oshape;
-    st = clconv_algo_supported(plan, algorithm);
-    clconv_plan_destroy(plan);
-    return st;
-}
-
-clconv_status clconv_conv_transpose2d_plan_shaped(clconv_context *ctx,
-                                                  const clconv_conv_transpose2d_params *params,
-                                                  const clconv_shape *input,
-                                                  const clconv_shape *output,
-                                                  const clconv_plan_options *options,
-                                                  clconv_op op, clconv_plan **out)
+/* A plan of operator op for params from input to output (validated by the
+ * caller) without an algorithm: the device limits, sizes, flops (no device
+ * work). */
+static clconv_status ct_plan_new(clconv_context *ctx, const clconv_conv_transpose2d_params *params,
+                                 const clconv_shape *input, const clconv_shape *output,
+                                 clconv_op op, clconv_plan **out)
 {
     clconv_status st;
     const clconv_shape oshape = *output;
@@ -208,17 +187,46 @@ clconv_status clconv_conv_transpose2d_plan_shaped(clconv_context *ctx,
                            (long long)params->pad_h, (long long)params->pad_w);
     /* Every input value meets every weight of its group once (padding aside). */
     double macs = (double)nx * (double)wshape.c * (double)wshape.h * (double)wshape.w;
-    clconv_plan *plan;
     if ((st = clconv_plan_alloc_weighted(ctx, op, input, &oshape, nw,
-                                         params->has_bias ? params->out_channels : 0, macs, &plan)))
+                                         params->has_bias ? params->out_channels : 0, macs, out)))
         return st;
-    plan->params.conv_transpose2d = *params;
+    (*out)->params.conv_transpose2d = *params;
+    return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_conv_transpose2d_plan_shaped(clconv_context *ctx,
+                                                  const clconv_conv_transpose2d_params *params,
+                                                  const clconv_shape *input,
+                                                  const clconv_shape *output,
+                                                  const clconv_plan_options *options,
+                                                  clconv_op op, clconv_plan **out)
+{
+    clconv_plan *plan;
+    clconv_status st = ct_plan_new(ctx, params, input, output, op, &plan);
+    if (st)
+        return st;
     if ((st = clconv_conv_transpose2d_select(plan, options))) {
         clconv_plan_destroy(plan);
         return st;
     }
     *out = plan;
     return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_conv_transpose2d_algorithm_supported(
+    clconv_context *ctx, const clconv_conv_transpose2d_params *params, const clconv_shape *input,
+    clconv_algorithm algorithm)
+{
+    if (!ctx)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "ctx: NULL, expected a context");
+    clconv_shape oshape;
+    clconv_plan *plan;
+    clconv_status st = clconv_conv_transpose2d_check(ctx, params, input, &oshape);
+    if (st || (st = ct_plan_new(ctx, params, input, &oshape, CLCONV_OP_CONV_TRANSPOSE2D, &plan)))
+        return st;
+    st = clconv_algo_supported(plan, algorithm);
+    clconv_plan_destroy(plan);
+    return st;
 }
 
 clconv_status clconv_conv_transpose2d_run(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b,
@@ -245,12 +253,9 @@ clconv_status clconv_conv_transpose2d_enqueue(clconv_plan *plan, cl_mem x, cl_me
     clconv_context *ctx = plan->ctx;
     if (done)
         *done = NULL;
-    if ((num_wait > 0) != (wait_list != NULL))
-        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
-                           "num_wait = %u with wait_list %s: both must be given or neither",
-                           num_wait, wait_list ? "set" : "NULL");
-    clconv_status st = clconv_check_weighted_buffers(plan, x, w, b, y, "transposed convolution");
-    if (st)
+    clconv_status st;
+    if ((st = clconv_check_wait_list(ctx, num_wait, wait_list)) ||
+        (st = clconv_check_weighted_buffers(plan, x, w, b, y, "transposed convolution")))
         return st;
     if (plan->info.workspace_bytes > 0 &&
         (st = clconv_check_buffer(ctx, workspace, plan->info.workspace_bytes, "workspace")))

@@ -45,10 +45,7 @@ static clconv_status ct_plan_gemm(clconv_plan *plan, ct_data *d,
                            (unsigned long long)ctx->max_alloc);
     size_t cap = CT_WORKSPACE_CAP < (size_t)ctx->max_alloc ? CT_WORKSPACE_CAP
                                                            : (size_t)ctx->max_alloc;
-    size_t lim;
-    clconv_status lst = clconv_workspace_limit(ctx, &lim);
-    if (lst)
-        return lst;
+    const size_t lim = ctx->workspace_limit;
     if (lim != SIZE_MAX) {
         if (lim < per_image)
             return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
