@@ -216,6 +216,15 @@ clconv_status clconv_plan_wg_limit(clconv_plan *plan, cl_kernel k, size_t *limit
 clconv_status clconv_fit_work_group(clconv_context *ctx, size_t kernel_limit, int wg[3],
                                     const int order[3], const char *requested);
 
+/* Sets the CLCONV_EPILOGUE_NARGS epilogue arguments of kernel k
+ * (kernels/common.cl's CLCONV_EPILOGUE_ARGS) from argument first on: the
+ * bias flag and the activation as ints, its two parameters as floats
+ * (plan.c). kname names the kernel in messages. */
+#define CLCONV_EPILOGUE_NARGS 4
+clconv_status clconv_set_epilogue_args(clconv_context *ctx, cl_kernel k, cl_uint first,
+                                       const char *kname, int has_bias,
+                                       clconv_activation activation, const float params[2]);
+
 /* Sets arguments first..first+n-1 of kernel k to the ints v; messages name
  * plan->info.kernel_name (plan.c). */
 clconv_status clconv_plan_set_ints(clconv_plan *plan, cl_kernel k, cl_uint first, const cl_int *v,
@@ -413,6 +422,12 @@ clconv_status clconv_pool2d_fit_wg(clconv_plan *plan, const clconv_plan_options 
 
 /* The mode's name in messages ("max", "avg", "lp", "adaptive-avg", ...) (pool2d.c). */
 const char *clconv_pool_mode_name(clconv_pool_mode m);
+/* clconv_activation_validate with ctx for the message (activation.c). */
+clconv_status clconv_activation_check(clconv_context *ctx, clconv_activation activation,
+                                      const float params[2]);
+/* act(v) in double, the CPU references' evaluation (activation.c). */
+double clconv_activation_eval(clconv_activation activation, const float params[2], double v);
+
 /* ADAPTIVE_AVG and ADAPTIVE_MAX (pool2d.c). */
 bool clconv_pool_mode_is_adaptive(clconv_pool_mode m);
 

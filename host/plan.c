@@ -341,6 +341,20 @@ clconv_status clconv_run_end(clconv_plan *plan, clconv_status st, cl_event last,
     return CLCONV_SUCCESS;
 }
 
+clconv_status clconv_set_epilogue_args(clconv_context *ctx, cl_kernel k, cl_uint first,
+                                       const char *kname, int has_bias,
+                                       clconv_activation activation, const float params[2])
+{
+    const cl_int ints[2] = {has_bias ? 1 : 0, (cl_int)activation};
+    const cl_float floats[2] = {params[0], params[1]};
+    clconv_status st = CLCONV_SUCCESS;
+    for (cl_uint i = 0; i < 2 && !st; i++)
+        st = clconv_set_arg(ctx, k, first + i, sizeof(cl_int), &ints[i], kname);
+    for (cl_uint i = 0; i < 2 && !st; i++)
+        st = clconv_set_arg(ctx, k, first + 2 + i, sizeof(cl_float), &floats[i], kname);
+    return st;
+}
+
 clconv_status clconv_enqueue_barrier(clconv_context *ctx, cl_uint n, const cl_event *ev,
                                      cl_event *out)
 {

@@ -121,10 +121,8 @@ clconv_status clconv_conv2d_check(clconv_context *ctx, const clconv_conv2d_param
     for (size_t i = 0; i < sizeof r / sizeof r[0]; i++)
         if ((st = clconv_check_range(ctx, r[i].name, r[i].v, r[i].lo)))
             return st;
-    if (p->activation != CLCONV_ACTIVATION_NONE && p->activation != CLCONV_ACTIVATION_RELU)
-        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
-                           "activation = %d, expected CLCONV_ACTIVATION_NONE (0) or _RELU (1)",
-                           (int)p->activation);
+    if ((st = clconv_activation_check(ctx, p->activation, p->activation_params)))
+        return st;
     /* The input after the parameters: conv1d's input channels are its in_channels. */
     if ((st = clconv_validate_shape(ctx, in, "input")))
         return st;
@@ -238,6 +236,8 @@ clconv_conv2d_params clconv_conv1d_as_conv2d(const clconv_conv1d_params *q)
     p.groups = q->groups;
     p.has_bias = q->has_bias;
     p.activation = q->activation;
+    p.activation_params[0] = q->activation_params[0];
+    p.activation_params[1] = q->activation_params[1];
     return p;
 }
 

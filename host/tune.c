@@ -34,7 +34,9 @@ void clconv_conv2d_tune_key(const clconv_conv2d_params *p, const clconv_shape *i
              (long long)p->stride_h, (long long)p->stride_w, (long long)p->pad_top,
              (long long)p->pad_bottom, (long long)p->pad_left, (long long)p->pad_right,
              (long long)p->dilation_h, (long long)p->dilation_w, (long long)p->groups,
-             p->has_bias ? 1 : 0, p->activation == CLCONV_ACTIVATION_RELU ? 1 : 0);
+             /* "relu": whether an activation is fused (any costs about what ReLU does;
+              * the key keeps its name so existing databases still match) */
+             p->has_bias ? 1 : 0, p->activation != CLCONV_ACTIVATION_NONE ? 1 : 0);
 }
 
 static long long pow2_bucket(int64_t v)

@@ -394,11 +394,72 @@ void clconv_plan_destroy(clconv_plan *plan);
 /* 2-D convolution (F.conv2d)                                               */
 /* ------------------------------------------------------------------------ */
 
-/* Fused activation applied after the bias. */
+/* The activation fused into the kernel that writes a convolution's output,
+ * applied after the bias: y = act(conv + bias). Definitions, parameters and
+ * NaN / inf behaviour are torch.nn.functional's (a = activation_params[0],
+ * c = activation_params[1]):
+ *   NONE         v
+ *   RELU         v < 0 ? 0 : v (NaN passes: NaN < 0 is false)
+ *   RELU6        min(max(v, 0), 6), NaN passes (F.relu6 = hardtanh(v, 0, 6))
+ *   HARDTANH     min(max(v, a), c): F.hardtanh(min_val = a, max_val = c), a <= c
+ *                (F.hardtanh's defaults -1, 1; clamp with the same bounds)
+ *   LEAKY_RELU   v > 0 ? v : a * v: F.leaky_relu(negative_slope = a), default 0.01
+ *   ELU          v > 0 ? v : a * (exp(v) - 1): F.elu(alpha = a), default 1
+ *   SIGMOID      1 / (1 + exp(-v))
+ *   TANH         tanh(v)
+ *   SILU         v / (1 + exp(-v)) (so silu(-inf) is NaN, as PyTorch's)
+ *   HARDSIGMOID  v <= -3 ? 0 : v >= 3 ? 1 : v / 6 + 1/2
+ *   HARDSWISH    v <= -3 ? 0 : v >= 3 ? v : v * (v + 3) / 6
+ *   GELU         v / 2 * (1 + erf(v / sqrt(2))) (F.gelu, approximate='none'; gelu(-inf) NaN)
+ *   GELU_TANH    v / 2 * (1 + tanh(sqrt(2/pi) * (v + 0.044715 v^3))) (approximate='tanh')
+ *   MISH         v * tanh(log(1 + exp(v))) (mish(-inf) NaN)
+ * Parameters an activation does not take are ignored;
+ * clconv_activation_default_params gives PyTorch's defaults. The CPU
+ * reference (clconv_ref_activation) evaluates these formulas in double; the
+ * device in float with OpenCL's built-ins, gelu as v/2 erfc(-v/sqrt(2)) and
+ * gelu_tanh as v / (1 + exp(-2u)) (the same functions, in forms that
+ * saturate exactly), within 8 ulp or 1e-6 of the reference; the sign of a
+ * zero result may differ from PyTorch's. */
 typedef enum clconv_activation {
     CLCONV_ACTIVATION_NONE = 0,
-    CLCONV_ACTIVATION_RELU = 1
+    CLCONV_ACTIVATION_RELU = 1,
+    CLCONV_ACTIVATION_RELU6 = 2,
+    CLCONV_ACTIVATION_HARDTANH = 3,
+    CLCONV_ACTIVATION_LEAKY_RELU = 4,
+    CLCONV_ACTIVATION_ELU = 5,
+    CLCONV_ACTIVATION_SIGMOID = 6,
+    CLCONV_ACTIVATION_TANH = 7,
+    CLCONV_ACTIVATION_SILU = 8,
+    CLCONV_ACTIVATION_HARDSIGMOID = 9,
+    CLCONV_ACTIVATION_HARDSWISH = 10,
+    CLCONV_ACTIVATION_GELU = 11,
+    CLCONV_ACTIVATION_GELU_TANH = 12,
+    CLCONV_ACTIVATION_MISH = 13
 } clconv_activation;
+
+/* "none", "relu", "relu6", "hardtanh", "leaky_relu", "elu", "sigmoid",
+ * "tanh", "silu", "hardsigmoid", "hardswish", "gelu", "gelu_tanh", "mish";
+ * "?" for a value outside the enum. */
+const char *clconv_activation_name(clconv_activation activation);
+
+/* The activation named name (as above; "clamp" is hardtanh, "swish" silu),
+ * CLCONV_ERROR_INVALID_VALUE naming the choices for another name. */
+clconv_status clconv_activation_from_name(const char *name, clconv_activation *activation);
+
+/* PyTorch's default parameters of activation into params[0..1] (hardtanh
+ * -1, 1; leaky_relu 0.01; elu 1; zeros for the others). */
+void clconv_activation_default_params(clconv_activation activation, float params[2]);
+
+/* Checks an activation and its parameters: CLCONV_ERROR_INVALID_VALUE for a
+ * value outside the enum, a NaN or infinite slope / alpha, a NaN hardtanh
+ * bound or min_val > max_val; the message names the parameter. */
+clconv_status clconv_activation_validate(clconv_activation activation, const float params[2]);
+
+/* The CPU reference of an activation on count host floats: y[i] = act(x[i])
+ * evaluated in double and rounded once (y may be x). Errors as
+ * clconv_activation_validate, CLCONV_ERROR_INVALID_VALUE for NULL arrays. */
+clconv_status clconv_ref_activation(clconv_activation activation, const float params[2],
+                                    size_t count, const float *x, float *y);
 
 /* Padding, one convention for every operator: zero padding given per side,
  * pad_top / pad_bottom / pad_left / pad_right in 2-D and pad_left /
@@ -429,11 +490,12 @@ typedef struct clconv_conv2d_params {
     int64_t dilation_h, dilation_w;             /* >= 1 */
     int64_t groups;                             /* divides in and out channels */
     int has_bias;                               /* nonzero: add bias[out_channel] */
-    clconv_activation activation;
+    clconv_activation activation;               /* fused after the bias */
+    float activation_params[2];                 /* its parameters (see clconv_activation) */
 } clconv_conv2d_params;
 
 /* Parameters with stride 1, no padding, dilation 1, groups 1, no bias,
- * no activation. */
+ * no activation (activation_params zero). */
 clconv_conv2d_params clconv_conv2d_default_params(int64_t in_channels, int64_t out_channels,
                                                   int64_t kernel_h, int64_t kernel_w);
 
@@ -551,6 +613,7 @@ typedef struct clconv_conv1d_params {
     int64_t kernel, stride, pad_left, pad_right, dilation, groups;
     int has_bias;
     clconv_activation activation;
+    float activation_params[2];
 } clconv_conv1d_params;
 
 /* The equivalent 2-D parameters (kernel_h = 1, stride_h = 1, no vertical padding). */
@@ -782,6 +845,7 @@ typedef struct clconv_conv_transpose2d_params {
     int64_t groups;                             /* divides in and out channels */
     int has_bias;                               /* nonzero: add bias[out_channel] */
     clconv_activation activation;               /* fused after the bias */
+    float activation_params[2];                 /* its parameters (see clconv_activation) */
 } clconv_conv_transpose2d_params;
 
 /* Parameters with stride 1, no padding, no output padding, dilation 1,
@@ -890,6 +954,7 @@ typedef struct clconv_conv_transpose1d_params {
     int64_t kernel, stride, pad_left, pad_right, output_padding, dilation, groups;
     int has_bias;
     clconv_activation activation;
+    float activation_params[2];
 } clconv_conv_transpose1d_params;
 
 /* The equivalent 2-D parameters (kernel_h = 1, stride_h = 1, no vertical padding). */

@@ -20,25 +20,110 @@
 #define convert_longV VCAT(convert_long, VEC)
 #endif
 
-/* The epilogue of every kernel that writes a convolution's output: bias, then
- * ReLU. One policy: both are runtime flags, never -D constants (they cost one
- * uniform branch per output and would otherwise multiply the compiled
- * variants by four). ReLU is not fmax: fmax would turn NaN into 0, and
- * PyTorch's relu lets NaN through (NaN < 0 is false). */
-inline float clconv_epilogue(float acc, __global const float *b, int oc, int has_bias, int relu)
+/* The epilogue of every kernel that writes a convolution's output: bias,
+ * then the activation (clconv_activation's codes and torch.nn.functional's
+ * formulas, include/clconv.h; a and c its two parameters). One policy: the
+ * bias flag, the activation and its parameters are runtime arguments, never
+ * -D constants (one uniform branch per output instead of a compiled variant
+ * per activation). Comparisons, not fmin / fmax, so NaN passes as PyTorch's
+ * clamp-style activations let it (NaN < 0 is false). */
+#define CLCONV_EPILOGUE_ARGS \
+    const int has_bias, const int act, const float act_a, const float act_b
+
+inline float clconv_activate(float v, int act, float a, float c)
+{
+    switch (act) {
+    case 1: /* relu */
+        return v < 0.0f ? 0.0f : v;
+    case 2: /* relu6 */
+        return v < 0.0f ? 0.0f : v > 6.0f ? 6.0f : v;
+    case 3: /* hardtanh(min a, max c) */
+        return v < a ? a : v > c ? c : v;
+    case 4: /* leaky_relu(slope a) */
+        return v > 0.0f ? v : v * a;
+    case 5: /* elu(alpha a) */
+        return v > 0.0f ? v : a * expm1(v);
+    case 6: /* sigmoid */
+        return 1.0f / (1.0f + exp(-v));
+    case 7:
+        return tanh(v);
+    case 8: /* silu */
+        return v / (1.0f + exp(-v));
+    case 9: /* hardsigmoid */
+        return v <= -3.0f ? 0.0f : v >= 3.0f ? 1.0f : v / 6.0f + 0.5f;
+    case 10: /* hardswish */
+        return v <= -3.0f ? 0.0f : v >= 3.0f ? v : v * (v + 3.0f) / 6.0f;
+    /* gelu's two forms as erfc and a sigmoid, which saturate exactly (a
+     * built-in erf or tanh may stop at 1 - 2^-24, and 1 + erf(v) then leaves
+     * 2^-24 * v for a large negative v). */
+    case 11: /* gelu: v/2 (1 + erf(v / sqrt 2)) = v/2 erfc(-v / sqrt 2) */
+        return 0.5f * v * erfc(-v * M_SQRT1_2_F);
+    case 12: /* gelu, tanh approximation: (1 + tanh u) / 2 = 1 / (1 + exp(-2u)) */
+        return v / (1.0f + exp(-1.5957691216057308f * (v + 0.044715f * v * v * v)));
+    case 13: /* mish */
+        return v * tanh(log1p(exp(v)));
+    default:
+        return v;
+    }
+}
+
+inline float clconv_epilogue(float acc, __global const float *b, int oc, int has_bias, int act,
+                             float a, float c)
 {
     if (has_bias)
         acc += b[oc];
-    if (relu && acc < 0.0f)
-        acc = 0.0f;
-    return acc;
+    return act ? clconv_activate(acc, act, a, c) : acc;
 }
 
 #ifdef VEC
-/* The same on VEC lanes with one bias (select keeps NaN). */
-inline floatV clconv_epilogue_v(floatV acc, float bias, int relu)
+/* The same on VEC lanes (select(x, y, m) is m ? y : x per lane). */
+inline floatV clconv_activate_v(floatV v, int act, float a, float c)
+{
+    const floatV zero = (floatV)(0.0f);
+    switch (act) {
+    case 1:
+        return select(v, zero, v < zero);
+    case 2: {
+        const floatV t = select(v, zero, v < zero);
+        return select(t, (floatV)(6.0f), t > (floatV)(6.0f));
+    }
+    case 3: {
+        const floatV t = select(v, (floatV)(a), v < (floatV)(a));
+        return select(t, (floatV)(c), t > (floatV)(c));
+    }
+    case 4:
+        return select(v * a, v, v > zero);
+    case 5:
+        return select(a * expm1(v), v, v > zero);
+    case 6:
+        return 1.0f / (1.0f + exp(-v));
+    case 7:
+        return tanh(v);
+    case 8:
+        return v / (1.0f + exp(-v));
+    case 9: {
+        const floatV t = select(v / 6.0f + 0.5f, zero, v <= (floatV)(-3.0f));
+        return select(t, (floatV)(1.0f), v >= (floatV)(3.0f));
+    }
+    case 10: {
+        const floatV t = select(v * (v + 3.0f) / 6.0f, zero, v <= (floatV)(-3.0f));
+        return select(t, v, v >= (floatV)(3.0f));
+    }
+    case 11:
+        return 0.5f * v * erfc(-v * M_SQRT1_2_F);
+    case 12:
+        return v / (1.0f + exp(-1.5957691216057308f * (v + 0.044715f * v * v * v)));
+    case 13:
+        return v * tanh(log1p(exp(v)));
+    default:
+        return v;
+    }
+}
+
+/* The vector epilogue with one bias for every lane (0 without one). */
+inline floatV clconv_epilogue_v(floatV acc, float bias, int act, float a, float c)
 {
     acc += (floatV)(bias);
-    return relu ? select(acc, (floatV)(0.0f), acc < (floatV)(0.0f)) : acc;
+    return act ? clconv_activate_v(acc, act, a, c) : acc;
 }
 #endif

@@ -21,7 +21,7 @@
  *   WG_W WG_H WG_OC     work-group shape: columns x rows x channel lanes
  *   BW BOC              register block of each work-item: BW columns x BOC channels
  *   CI_CHUNK            input channels staged in local memory per step (tiled)
- * Bias and ReLU are runtime arguments (common.cl's epilogue).
+ * Bias and the activation are runtime arguments (common.cl's epilogue).
  *
  * Tiled and register: a work-group computes an output tile of TILE_OC
  * channels x WG_H rows x TILE_OW columns of one image and one group. Columns
@@ -40,14 +40,14 @@
 
 /* Arguments shared by the variants:
  * x [N, C, H, W], w [OC, C/groups, KH, KW], b [OC] (unused unless has_bias),
- * y [N, OC, OH, OW]; cin_g / cout_g are channels per group; has_bias and relu
- * select the epilogue. */
+ * y [N, OC, OH, OW]; cin_g / cout_g are channels per group; has_bias, act,
+ * act_a, act_b select the epilogue (common.cl). */
 #define CONV2D_ARGS                                                               \
     __global const float *restrict x, __global const float *restrict w,           \
     __global const float *restrict b, __global float *restrict y,                 \
     const int C, const int H, const int W, const int OC, const int OH,            \
     const int OW, const int groups, const int pad_top, const int pad_left,        \
-    const int has_bias, const int relu
+    CLCONV_EPILOGUE_ARGS
 
 /* Which tile this work-group computes. */
 #define CONV2D_TILE_COORDS                                                        \
@@ -77,7 +77,7 @@
                 for (int c = 0; c < BW; c++) {                                    \
                     const int ow = tile_ow0 + lx + c * WG_W;                      \
                     if (ow < OW)                                                  \
-                        yrow[ow] = clconv_epilogue(acc[r][c], b, ocf, has_bias, relu);            \
+                        yrow[ow] = clconv_epilogue(acc[r][c], b, ocf, has_bias, act, act_a, act_b);            \
                 }                                                                 \
             }                                                                     \
         }                                                                         \
@@ -281,7 +281,7 @@ __kernel void conv2d_vector(__global const float *restrict x, __global const flo
                             __global const float *restrict b, __global float *restrict y,
                             const int C, const int H, const int W, const int OC, const int OH,
                             const int OW, const int groups, const int pad_top,
-                            const int pad_left, const int has_bias, const int relu)
+                            const int pad_left, CLCONV_EPILOGUE_ARGS)
 {
     const int cin_g = C / groups, cout_g = OC / groups;
     const int ocbs = CLCONV_DIV_UP(cout_g, VEC);
@@ -321,7 +321,7 @@ __kernel void conv2d_vector(__global const float *restrict x, __global const flo
                 if (oc < cout_g) {
                     const int ocf = g * cout_g + oc;
                     y[(((size_t)n * OC + ocf) * OH + oh) * OW + ow] =
-                        clconv_epilogue(lanes[j], b, ocf, has_bias, relu);
+                        clconv_epilogue(lanes[j], b, ocf, has_bias, act, act_a, act_b);
                 }
             }
         }
@@ -425,7 +425,7 @@ __kernel void conv2d_pointwise(CONV2D_ARGS)
             const int nominal = q0 + i * VEC; /* where the vector would start */
             if (nominal >= P)
                 break;
-            const floatV v = clconv_epilogue_v(acc[r][i], bias, relu);
+            const floatV v = clconv_epilogue_v(acc[r][i], bias, act, act_a, act_b);
 #if !WIDE
             if (qv[i] == nominal) {
                 vstoreV(v, 0, yr + nominal);
@@ -567,7 +567,7 @@ __kernel void conv2d_depthwise(__global const float *restrict x, __global const 
                                __global const float *restrict b, __global float *restrict y,
                                const int C, const int H, const int W, const int OC, const int OH,
                                const int OW, const int groups, const int pad_top,
-                               const int pad_left, const int has_bias, const int relu,
+                               const int pad_left, CLCONV_EPILOGUE_ARGS,
                                const int planes /* N * OC */)
 {
     const int ow0 = get_global_id(0) * VEC;
@@ -677,9 +677,7 @@ __kernel void conv2d_depthwise(__global const float *restrict x, __global const 
         const int oh = oh0 + r;
         if (oh >= OH)
             break;
-        floatV v = acc[r] + (floatV)(bias);
-        if (relu) /* select keeps NaN: NaN < 0 is false */
-            v = select(v, (floatV)(0.0f), v < (floatV)(0.0f));
+        const floatV v = clconv_epilogue_v(acc[r], bias, act, act_a, act_b);
         __global float *yr = y + (((size_t)n * OC + oc) * OH + oh) * OW;
         if (ow0 + VEC <= OW) {
             vstoreV(v, 0, yr + ow0);

@@ -1,5 +1,5 @@
 /* Helpers of the GEMM algorithm of conv2d (host/conv2d_gemm.c): im2col in
- * front of CLBlast's SGEMM and the bias / ReLU epilogue after it.
+ * front of CLBlast's SGEMM and the bias / activation epilogue after it.
  *
  * Nothing here is specialized with -D constants: the geometry is passed at run
  * time, so the file compiles once per device whatever the layer.
@@ -52,11 +52,11 @@ void conv2d_im2col(__global const float *restrict x, __global float *restrict co
  * NULL when has_bias is 0. */
 __kernel __attribute__((reqd_work_group_size(CG_EPILOGUE_WG, 1, 1)))
 void conv2d_gemm_epilogue(__global float *restrict y, __global const float *restrict b,
-                          const int OHW, const int OC, const int has_bias, const int relu)
+                          const int OHW, const int OC, CLCONV_EPILOGUE_ARGS)
 {
     const size_t i = get_global_id(0), z = get_global_id(1);
     if (i >= (size_t)OHW)
         return;
     const size_t at = z * (size_t)OHW + i;
-    y[at] = clconv_epilogue(y[at], b, (int)(z % (size_t)OC), has_bias, relu);
+    y[at] = clconv_epilogue(y[at], b, (int)(z % (size_t)OC), has_bias, act, act_a, act_b);
 }

@@ -17,7 +17,7 @@
  *                                         BT tiles x VEC channels in floatVEC
  *                                         accumulators (PoCL reaches its FMA
  *                                         peak only with explicit vectors)
- *   wino_output  y = act(A^T M A + b), NaN passes the ReLU
+ *   wino_output  y = act(A^T M A + b) (common.cl activation)
  * Tiles t = ty * TW + tx cover the output in 2x2 blocks; TP is T rounded up
  * to a multiple of BT/2, so a GEMM block holds BT or BT/2 tiles.
  * Build-time constants: VEC (4, 8 or 16), BT (tiles per GEMM work-item),
@@ -235,7 +235,7 @@ __kernel void wino_output(__global const float *ws, const int m_off,
                           __global const float *restrict b, __global float *restrict y,
                           const int OC, const int OH, const int OW, const int groups,
                           const int ocbs, const int TW, const int T, const int TP, const int n0,
-                          const int has_bias, const int relu)
+                          CLCONV_EPILOGUE_ARGS)
 {
     const int runs = CLCONV_DIV_UP(TW, 8);
     const int r = get_global_id(0);
@@ -285,9 +285,12 @@ __kernel void wino_output(__global const float *ws, const int m_off,
             for (int c = 0; c < 16; c++)
                 row[c] = out[i][c][j];
             float16 v = vload16(0, row) + bias;
-            /* fmax would turn NaN into 0; ReLU lets NaN through as PyTorch. */
-            if (relu)
-                v = select(v, (float16)(0.0f), v < (float16)(0.0f));
+            if (act) { /* common.cl's activation, element by element */
+                vstore16(v, 0, row);
+                for (int c = 0; c < 16; c++)
+                    row[c] = clconv_activate(row[c], act, act_a, act_b);
+                v = vload16(0, row);
+            }
             if (ncols == 16) {
                 vstore16(v, 0, yr);
             } else {

@@ -18,7 +18,7 @@
  *
  * Build-time constants (-D): KH KW SH SW DH DW (kernel size, stride,
  * dilation) and the tile WG_W x WG_H work-items, each computing BOC channels x
- * BW phase columns (WG_W apart). Padding, sizes, bias and ReLU are runtime
+ * BW phase columns (WG_W apart). Padding, sizes, bias and activation are runtime
  * arguments (common.cl's epilogue).
  * The col2im kernel of the GEMM algorithm uses KH..DW and WG_W.
  * -DCT_VECTOR selects the CPU variants at the end of the file instead
@@ -43,7 +43,7 @@ void conv_transpose2d_gather(__global const float *restrict x, __global const fl
                              __global const float *restrict b, __global float *restrict y,
                              const int C, const int H, const int W, const int OC, const int OH,
                              const int OW, const int groups, const int pad_top, const int pad_left,
-                             const int oc_blocks, const int has_bias, const int relu)
+                             const int oc_blocks, CLCONV_EPILOGUE_ARGS)
 {
     const int cin_g = C / groups, cout_g = OC / groups;
     int z = get_group_id(2);
@@ -126,7 +126,7 @@ void conv_transpose2d_gather(__global const float *restrict x, __global const fl
                 for (int c = 0; c < BW; c++) {
                     const int ow = rw + (j0 + c * WG_W) * SW;
                     if (ow < OW)
-                        yrow[ow] = clconv_epilogue(acc[r][c], b, ocf, has_bias, relu);
+                        yrow[ow] = clconv_epilogue(acc[r][c], b, ocf, has_bias, act, act_a, act_b);
                 }
             }
         }
@@ -145,7 +145,7 @@ void conv_transpose2d_col2im(__global const float *restrict cols,
                              __global const float *restrict b, __global float *restrict y,
                              const int H, const int W, const int OC, const int OH, const int OW,
                              const int groups, const int pad_top, const int pad_left, const int n0,
-                             const int has_bias, const int relu)
+                             CLCONV_EPILOGUE_ARGS)
 {
     const int cout_g = OC / groups;
     int z = get_global_id(2);
@@ -179,7 +179,7 @@ void conv_transpose2d_col2im(__global const float *restrict cols,
         }
     }
     if (oh < OH && ow < OW)
-        y[(((size_t)(n0 + nl) * OC + ocf) * OH + oh) * OW + ow] = clconv_epilogue(acc, b, ocf, has_bias, relu);
+        y[(((size_t)(n0 + nl) * OC + ocf) * OH + oh) * OW + ow] = clconv_epilogue(acc, b, ocf, has_bias, act, act_a, act_b);
 }
 #endif /* !CT_VECTOR */
 
@@ -295,7 +295,7 @@ __kernel void conv_transpose2d_vector(__global const float *restrict x,
                                       __global float *restrict y, const int N, const int C,
                                       const int H, const int W, const int OC, const int OH,
                                       const int OW, const int groups, const int pad_top,
-                                      const int pad_left, const int has_bias, const int relu)
+                                      const int pad_left, CLCONV_EPILOGUE_ARGS)
 {
     const int cin_g = C / groups, cout_g = OC / groups;
     const int ocbs = CLCONV_DIV_UP(cout_g, VEC);
@@ -350,7 +350,7 @@ __kernel void conv_transpose2d_vector(__global const float *restrict x,
                 if (oc < cout_g) {
                     const int ocf = g * cout_g + oc;
                     y[(((size_t)n * OC + ocf) * OH + oh) * OW + ow] =
-                        clconv_epilogue(lanes[l], b, ocf, has_bias, relu);
+                        clconv_epilogue(lanes[l], b, ocf, has_bias, act, act_a, act_b);
                 }
             }
         }
@@ -378,7 +378,7 @@ __kernel void conv_transpose2d_columns(__global const float *restrict x,
                                        __global float *restrict y, const int N, const int C,
                                        const int H, const int W, const int OC, const int OH,
                                        const int OW, const int groups, const int pad_top,
-                                       const int pad_left, const int has_bias, const int relu)
+                                       const int pad_left, CLCONV_EPILOGUE_ARGS)
 {
     const int cin_g = C / groups, cout_g = OC / groups;
     const int ocbs = CLCONV_DIV_UP(cout_g, BOC);
@@ -478,7 +478,7 @@ __kernel void conv_transpose2d_columns(__global const float *restrict x,
                 for (int p = 0; p < VEC; p++) {
                     const int ow = rw + (j0 + v * VEC + p) * SW;
                     if (ow < OW)
-                        yrow[ow] = clconv_epilogue(lanes[p], b, ocf, has_bias, relu);
+                        yrow[ow] = clconv_epilogue(lanes[p], b, ocf, has_bias, act, act_a, act_b);
                 }
             }
         }

@@ -262,7 +262,7 @@ static sweep_case random_case(tu_rng *r, int i)
         c.p.pad_left = tu_int(r, 0, 2);
         c.p.pad_right = tu_int(r, 0, 2);
         c.p.has_bias = tu_int(r, 0, 1);
-        c.p.activation = tu_int(r, 0, 2) == 0 ? CLCONV_ACTIVATION_RELU : CLCONV_ACTIVATION_NONE;
+        tu_random_activation(r, &c.p.activation, c.p.activation_params);
         c.in = (clconv_shape){tu_int(r, 1, 3), c.p.in_channels, tu_int(r, 1, 19), tu_int(r, 1, 37)};
         if (clconv_conv2d_validate(&c.p, &c.in) == CLCONV_SUCCESS)
             break;
@@ -288,13 +288,14 @@ static void describe(const sweep_case *c, char *buf, size_t n)
     const clconv_conv2d_params *p = &c->p;
     snprintf(buf, n,
              "in=%lldx%lldx%lldx%lld out_c=%lld k=%lldx%lld s=%lldx%lld pad=%lld,%lld,%lld,%lld "
-             "d=%lldx%lld g=%lld bias=%d relu=%d algo=%s tile=%d,%d,%d,%d,%d,%d ints=%d",
+             "d=%lldx%lld g=%lld bias=%d act=%s(%g,%g) algo=%s tile=%d,%d,%d,%d,%d,%d ints=%d",
              (long long)c->in.n, (long long)c->in.c, (long long)c->in.h, (long long)c->in.w,
              (long long)p->out_channels, (long long)p->kernel_h, (long long)p->kernel_w,
              (long long)p->stride_h, (long long)p->stride_w, (long long)p->pad_top,
              (long long)p->pad_bottom, (long long)p->pad_left, (long long)p->pad_right,
              (long long)p->dilation_h, (long long)p->dilation_w, (long long)p->groups,
-             p->has_bias, (int)p->activation, clconv_algorithm_name(c->opt.algorithm),
+             p->has_bias, clconv_activation_name(p->activation), (double)p->activation_params[0],
+             (double)p->activation_params[1], clconv_algorithm_name(c->opt.algorithm),
              c->opt.wg_w, c->opt.wg_h, c->opt.wg_oc, c->opt.block_w, c->opt.block_oc,
              c->opt.ci_chunk, (int)c->integers);
 }
@@ -361,7 +362,7 @@ START_TEST(pointwise_sweep)
         c.p = clconv_conv2d_default_params(cin_g * groups, cout_g * groups, 1, 1);
         c.p.groups = groups;
         c.p.has_bias = tu_int(&r, 0, 1);
-        c.p.activation = tu_int(&r, 0, 1) ? CLCONV_ACTIVATION_RELU : CLCONV_ACTIVATION_NONE;
+        tu_random_activation(&r, &c.p.activation, c.p.activation_params);
         const int *m = maps[(i / 2) % 6]; /* the 1x1 cases (even i): every map */
         if ((i / 2) % 3 == 1) { /* 2x2 or 3x1, inputs a little past the last kept pixel */
             c.p.stride_h = i == 2 ? 2 : 3;
@@ -687,7 +688,7 @@ START_TEST(bad_parameters)
     BAD(p.pad_right, -1, CLCONV_ERROR_INVALID_VALUE, "pad_right = -1")
     BAD(p.groups, 0, CLCONV_ERROR_INVALID_VALUE, "groups = 0")
     BAD(p.groups, 3, CLCONV_ERROR_INVALID_VALUE, "does not divide in_channels")
-    BAD(p.activation, (clconv_activation)7, CLCONV_ERROR_INVALID_VALUE, "activation = 7")
+    BAD(p.activation, (clconv_activation)14, CLCONV_ERROR_INVALID_VALUE, "activation = 14")
     BAD(p.kernel_h, (int64_t)1 << 40, CLCONV_ERROR_INVALID_VALUE, "kernel_h")
     BAD(s.c, 3, CLCONV_ERROR_INVALID_SHAPE, "input.c = 3")
     BAD(s.n, 0, CLCONV_ERROR_INVALID_SHAPE, "input.n = 0")

@@ -321,10 +321,9 @@ static clconv_conv_transpose2d_params random_params(tu_rng *r, clconv_shape *in,
         p.pad_left = tu_int(r, 0, (int)(p.dilation_w * (p.kernel_w - 1)) + 1);
         p.pad_right = tu_int(r, 0, (int)(p.dilation_w * (p.kernel_w - 1)) + 1);
         if (epilogue) {
-            /* none / bias / bias + ReLU, two of the three per geometry (builds again) */
-            int e = (gi + tu_int(r, 0, 1)) % 3;
-            p.has_bias = e > 0;
-            p.activation = e == 2 ? CLCONV_ACTIVATION_RELU : CLCONV_ACTIVATION_NONE;
+            /* bias or not, and any activation (runtime arguments: no new programs) */
+            p.has_bias = tu_int(r, 0, 1);
+            tu_random_activation(r, &p.activation, p.activation_params);
         }
         *in = (clconv_shape){tu_int(r, 1, 3), p.in_channels, tu_int(r, 1, 9), tu_int(r, 1, 13)};
         if (clconv_conv_transpose2d_validate(&p, in) == CLCONV_SUCCESS)
@@ -337,7 +336,7 @@ static void describe(const ct_case *c, char *buf, size_t n)
     const clconv_conv_transpose2d_params *p = &c->p;
     snprintf(buf, n,
              "in=%lldx%lldx%lldx%lld out_c=%lld k=%lldx%lld s=%lldx%lld pad=%lld,%lld,%lld,%lld "
-             "outpad=%lld,%lld d=%lldx%lld g=%lld bias=%d relu=%d algo=%s tile=%d,%d,%d,%d "
+             "outpad=%lld,%lld d=%lldx%lld g=%lld bias=%d act=%s(%g,%g) algo=%s tile=%d,%d,%d,%d "
              "ints=%d",
              (long long)c->in.n, (long long)c->in.c, (long long)c->in.h, (long long)c->in.w,
              (long long)p->out_channels, (long long)p->kernel_h, (long long)p->kernel_w,
@@ -345,7 +344,8 @@ static void describe(const ct_case *c, char *buf, size_t n)
              (long long)p->pad_bottom, (long long)p->pad_left, (long long)p->pad_right,
              (long long)p->output_padding_h,
              (long long)p->output_padding_w, (long long)p->dilation_h, (long long)p->dilation_w,
-             (long long)p->groups, p->has_bias, (int)p->activation,
+             (long long)p->groups, p->has_bias, clconv_activation_name(p->activation),
+             (double)p->activation_params[0], (double)p->activation_params[1],
              clconv_algorithm_name(c->opt.algorithm), c->opt.wg_w, c->opt.wg_h, c->opt.block_w,
              c->opt.block_oc, (int)c->integers);
 }
@@ -910,7 +910,7 @@ START_TEST(bad_parameters)
     BAD(p.groups, 0, CLCONV_ERROR_INVALID_VALUE, "groups = 0")
     BAD(p.groups, 3, CLCONV_ERROR_INVALID_VALUE, "groups = 3 does not divide in_channels = 4")
     BAD(p.groups, 4, CLCONV_ERROR_INVALID_VALUE, "groups = 4 does not divide out_channels = 6")
-    BAD(p.activation, (clconv_activation)7, CLCONV_ERROR_INVALID_VALUE, "activation = 7")
+    BAD(p.activation, (clconv_activation)14, CLCONV_ERROR_INVALID_VALUE, "activation = 14")
     BAD(p.kernel_h, (int64_t)1 << 40, CLCONV_ERROR_INVALID_VALUE, "kernel_h")
     BAD(s.c, 3, CLCONV_ERROR_INVALID_SHAPE, "input.c = 3")
     BAD(s.n, 0, CLCONV_ERROR_INVALID_SHAPE, "input.n = 0")

@@ -4,6 +4,7 @@
  * test device; nothing here enqueues a kernel. */
 #include "testutil.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,7 +128,7 @@ START_TEST(conv2d_bad_parameters)
     ROW(p.groups, 0, CLCONV_ERROR_INVALID_VALUE, "groups = 0");
     ROW(p.groups, 3, CLCONV_ERROR_INVALID_VALUE, "groups = 3 does not divide in_channels");
     ROW(p.groups, 4, CLCONV_ERROR_INVALID_VALUE, "groups = 4 does not divide out_channels");
-    ROW(p.activation, (clconv_activation)9, CLCONV_ERROR_INVALID_VALUE, "activation = 9");
+    ROW(p.activation, (clconv_activation)14, CLCONV_ERROR_INVALID_VALUE, "activation = 14");
     /* values beyond 2^30 are refused before any arithmetic on them */
     ROW(p.kernel_h, INT64_MAX, CLCONV_ERROR_INVALID_VALUE, "kernel_h");
     ROW(p.stride_w, HUGE_DIM + 1, CLCONV_ERROR_INVALID_VALUE, "stride_w");
@@ -165,6 +166,91 @@ START_TEST(conv2d_bad_parameters)
     ck_assert_int_le(n, (int)(sizeof cases / sizeof cases[0]));
     for (int i = 0; i < n; i++)
         run_conv2d_case(&cases[i], true);
+}
+END_TEST
+
+/* Activations: bad codes and parameters through every entry point that takes
+ * them, and the names. */
+START_TEST(activation_bad_parameters)
+{
+    const struct {
+        clconv_activation act;
+        float p0, p1;
+        const char *needle;
+    } bad[] = {
+        {(clconv_activation)14, 0, 0, "activation = 14"},
+        {(clconv_activation)-2, 0, 0, "activation = -2"},
+        {CLCONV_ACTIVATION_HARDTANH, 2.0f, 1.0f, "min_val <= max_val"},
+        {CLCONV_ACTIVATION_HARDTANH, NAN, 1.0f, "not NaN"},
+        {CLCONV_ACTIVATION_HARDTANH, -1.0f, NAN, "not NaN"},
+        {CLCONV_ACTIVATION_LEAKY_RELU, NAN, 0, "negative_slope"},
+        {CLCONV_ACTIVATION_LEAKY_RELU, INFINITY, 0, "activation_params[0] = inf"},
+        {CLCONV_ACTIVATION_ELU, -INFINITY, 0, "alpha"},
+    };
+    const clconv_shape in = {1, 2, 5, 5}, tin = {1, 2, 3, 3};
+    float a[64] = {0};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const float params[2] = {bad[i].p0, bad[i].p1};
+        char what[96];
+        snprintf(what, sizeof what, "activation %d (%g, %g)", (int)bad[i].act, (double)bad[i].p0,
+                 (double)bad[i].p1);
+        expect(clconv_activation_validate(bad[i].act, params), CLCONV_ERROR_INVALID_VALUE, NULL,
+               bad[i].needle, what);
+        expect(clconv_ref_activation(bad[i].act, params, 4, a, a), CLCONV_ERROR_INVALID_VALUE,
+               NULL, bad[i].needle, what);
+        clconv_conv2d_params p = clconv_conv2d_default_params(2, 3, 3, 3);
+        p.activation = bad[i].act;
+        p.activation_params[0] = bad[i].p0;
+        p.activation_params[1] = bad[i].p1;
+        expect(clconv_conv2d_validate(&p, &in), CLCONV_ERROR_INVALID_VALUE, NULL, bad[i].needle,
+               what);
+        clconv_plan *plan = (clconv_plan *)1;
+        expect(clconv_conv2d_plan_create(tu_ctx(), &p, &in, NULL, &plan),
+               CLCONV_ERROR_INVALID_VALUE, tu_ctx(), bad[i].needle, what);
+        ck_assert_ptr_null(plan);
+        clconv_conv1d_params q = {.in_channels = 2, .out_channels = 3, .kernel = 3, .stride = 1,
+                                  .dilation = 1, .groups = 1, .activation = bad[i].act,
+                                  .activation_params = {bad[i].p0, bad[i].p1}};
+        int64_t len;
+        expect(clconv_conv1d_output_length(&q, 5, &len), CLCONV_ERROR_INVALID_VALUE, NULL,
+               bad[i].needle, what);
+        clconv_conv_transpose2d_params t = clconv_conv_transpose2d_default_params(2, 3, 3, 3);
+        t.activation = bad[i].act;
+        t.activation_params[0] = bad[i].p0;
+        t.activation_params[1] = bad[i].p1;
+        expect(clconv_conv_transpose2d_validate(&t, &tin), CLCONV_ERROR_INVALID_VALUE, NULL,
+               bad[i].needle, what);
+        expect(clconv_ref_conv_transpose2d(&t, &tin, a, a, a, a), CLCONV_ERROR_INVALID_VALUE,
+               NULL, bad[i].needle, what);
+    }
+    /* Parameters an activation does not take are ignored, even NaN. */
+    const float nan2[2] = {NAN, NAN};
+    ck_assert_int_eq(clconv_activation_validate(CLCONV_ACTIVATION_SILU, nan2), CLCONV_SUCCESS);
+    ck_assert_int_eq(clconv_activation_validate(CLCONV_ACTIVATION_RELU, NULL), CLCONV_SUCCESS);
+    /* Names both ways, the aliases, and an unknown name listing the choices. */
+    for (int i = 0; i <= 13; i++) {
+        clconv_activation back;
+        ck_assert_int_eq(clconv_activation_from_name(clconv_activation_name((clconv_activation)i),
+                                                     &back), CLCONV_SUCCESS);
+        ck_assert_int_eq(back, i);
+    }
+    clconv_activation act;
+    ck_assert_int_eq(clconv_activation_from_name("clamp", &act), CLCONV_SUCCESS);
+    ck_assert_int_eq(act, CLCONV_ACTIVATION_HARDTANH);
+    ck_assert_int_eq(clconv_activation_from_name("swish", &act), CLCONV_SUCCESS);
+    ck_assert_int_eq(act, CLCONV_ACTIVATION_SILU);
+    expect(clconv_activation_from_name("softsign", &act), CLCONV_ERROR_INVALID_VALUE, NULL,
+           "'softsign' unknown, expected none, relu", "unknown name");
+    expect(clconv_activation_from_name(NULL, &act), CLCONV_ERROR_INVALID_VALUE, NULL, "name",
+           "NULL name");
+    ck_assert_str_eq(clconv_activation_name((clconv_activation)99), "?");
+    float d[2];
+    clconv_activation_default_params(CLCONV_ACTIVATION_HARDTANH, d);
+    ck_assert(d[0] == -1.0f && d[1] == 1.0f);
+    clconv_activation_default_params(CLCONV_ACTIVATION_LEAKY_RELU, d);
+    ck_assert(d[0] == 0.01f && d[1] == 0.0f);
+    clconv_activation_default_params(CLCONV_ACTIVATION_ELU, d);
+    ck_assert(d[0] == 1.0f);
 }
 END_TEST
 
@@ -1104,6 +1190,7 @@ int main(void)
     TCase *shapes = tcase_create("parameters");
     tcase_set_timeout(shapes, 300);
     tcase_add_test(shapes, conv2d_bad_parameters);
+    tcase_add_test(shapes, activation_bad_parameters);
     tcase_add_test(shapes, conv2d_null_pointers);
     tcase_add_test(shapes, conv1d_bad_parameters);
     tcase_add_test(shapes, conv_transpose2d_bad_parameters);

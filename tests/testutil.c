@@ -199,6 +199,21 @@ void tu_fill_data(tu_rng *r, float *a, size_t n, int data)
     }
 }
 
+void tu_random_activation(tu_rng *r, clconv_activation *act, float params[2])
+{
+    const int k = tu_int(r, 0, 5);
+    *act = k < 2 ? CLCONV_ACTIVATION_NONE
+           : k == 2 ? CLCONV_ACTIVATION_RELU
+                    : (clconv_activation)tu_int(r, CLCONV_ACTIVATION_RELU6, CLCONV_ACTIVATION_MISH);
+    clconv_activation_default_params(*act, params);
+    if (*act == CLCONV_ACTIVATION_HARDTANH) {
+        params[0] = -(float)tu_int(r, 0, 8) / 4.0f;
+        params[1] = params[0] + (float)tu_int(r, 0, 12) / 4.0f;
+    } else if (*act == CLCONV_ACTIVATION_LEAKY_RELU || *act == CLCONV_ACTIVATION_ELU) {
+        params[0] = (float)tu_int(r, -8, 16) / 8.0f;
+    }
+}
+
 clconv_pool2d_params tu_pool2d_random(tu_rng *r, const clconv_pool_mode *modes, int nmodes,
                                       bool palette, clconv_shape *in)
 {

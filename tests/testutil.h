@@ -64,6 +64,11 @@ void tu_guarded_release(tu_guarded *g);
  * and returns the process exit status. */
 int tu_run_suite(Suite *s);
 
+/* A random fused activation for the sweeps: none a third of the time, ReLU
+ * a sixth, else any other with random valid parameters (hardtanh bounds,
+ * leaky_relu's slope, elu's alpha). */
+void tu_random_activation(tu_rng *r, clconv_activation *act, float params[2]);
+
 /* ---- shared by the pooling suites (test_pool2d, test_pool2d_backward) ---- */
 
 /* Whether the test context's device is PoCL's (its platform name). Budgets

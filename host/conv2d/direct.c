@@ -65,10 +65,17 @@ clconv_status clconv_direct_set_args(clconv_plan *plan, int64_t in_h, int64_t in
     const clconv_shape *in = &plan->info.input, *out = &plan->info.output;
     cl_int args[] = {(cl_int)in->c, (cl_int)in_h, (cl_int)in_w, (cl_int)out->c,
                      (cl_int)out->h, (cl_int)out->w, (cl_int)p->groups, (cl_int)p->pad_top,
-                     (cl_int)p->pad_left, p->has_bias ? 1 : 0,
-                     p->activation == CLCONV_ACTIVATION_RELU ? 1 : 0, (cl_int)extra};
-    size_t n = sizeof args / sizeof args[0] - (extra < 0 ? 1 : 0);
-    return clconv_plan_set_ints(plan, plan->kernel, 4, args, n);
+                     (cl_int)p->pad_left};
+    const cl_uint n = (cl_uint)(sizeof args / sizeof args[0]), epi = 4 + n;
+    clconv_status st = clconv_plan_set_ints(plan, plan->kernel, 4, args, n);
+    if (!st)
+        st = clconv_set_epilogue_args(plan->ctx, plan->kernel, epi, plan->info.kernel_name,
+                                      p->has_bias, p->activation, p->activation_params);
+    if (!st && extra >= 0) {
+        cl_int e = (cl_int)extra;
+        st = clconv_plan_set_ints(plan, plan->kernel, epi + CLCONV_EPILOGUE_NARGS, &e, 1);
+    }
+    return st;
 }
 
 clconv_status clconv_run_one_kernel(clconv_plan *plan, const clconv_run_args *a)

@@ -105,7 +105,7 @@ static clconv_status gemm_build(clconv_plan *plan, const clconv_conv2d_params *p
 
     d->direct = p->kernel_h == 1 && p->kernel_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
                 p->pad_top == 0 && p->pad_bottom == 0 && p->pad_left == 0 && p->pad_right == 0;
-    d->epilogue = p->has_bias || p->activation == CLCONV_ACTIVATION_RELU;
+    d->epilogue = p->has_bias || p->activation != CLCONV_ACTIVATION_NONE;
     d->m = (size_t)cout_g;
     d->n = (size_t)(out->h * out->w);
     d->k = (size_t)(cin_g * khw);
@@ -168,10 +168,11 @@ static clconv_status gemm_build(clconv_plan *plan, const clconv_conv2d_params *p
     if (d->epilogue) {
         if ((st = clconv_get_kernel(ctx, "conv2d_gemm", "conv2d_gemm_epilogue", "", &d->epi)))
             return st;
-        cl_int args[] = {(cl_int)d->n, (cl_int)out->c, p->has_bias ? 1 : 0,
-                         p->activation == CLCONV_ACTIVATION_RELU ? 1 : 0};
+        cl_int args[] = {(cl_int)d->n, (cl_int)out->c};
         if ((st = cg_set_args(ctx, d->epi, 2, args, sizeof args / sizeof args[0],
-                              "conv2d_gemm_epilogue")))
+                              "conv2d_gemm_epilogue")) ||
+            (st = clconv_set_epilogue_args(ctx, d->epi, 4, "conv2d_gemm_epilogue", p->has_bias,
+                                           p->activation, p->activation_params)))
             return st;
         if (d->direct) {
             plan->global_size[0] =

@@ -175,7 +175,6 @@ static clconv_status winograd_build(clconv_plan *plan, const clconv_conv2d_param
     cl_int oargs[] = {(cl_int)out->c, (cl_int)out->h, (cl_int)out->w, (cl_int)p->groups,
                       d->ocbs, d->tw, d->t, d->tp};
     cl_int m_off = (cl_int)d->m_off;
-    cl_int flags[] = {p->has_bias ? 1 : 0, p->activation == CLCONV_ACTIVATION_RELU ? 1 : 0};
     if ((st = clconv_set_arg(ctx, d->filter, 1, sizeof(cl_mem), &d->u, "wino_filter")) ||
         (st = set_ints(ctx, d->filter, 2, fargs, 4, "wino_filter")) ||
         (st = set_ints(ctx, d->input, 2, iargs, 9, "wino_input")) ||
@@ -183,7 +182,8 @@ static clconv_status winograd_build(clconv_plan *plan, const clconv_conv2d_param
         (st = set_ints(ctx, plan->kernel, 2, gargs, 5, "wino_gemm")) ||
         (st = set_ints(ctx, d->output, 1, &m_off, 1, "wino_output")) ||
         (st = set_ints(ctx, d->output, 4, oargs, 8, "wino_output")) ||
-        (st = set_ints(ctx, d->output, 13, flags, 2, "wino_output")))
+        (st = clconv_set_epilogue_args(ctx, d->output, 13, "wino_output", p->has_bias,
+                                       p->activation, p->activation_params)))
         return st;
 
     plan->work_dim = 3;

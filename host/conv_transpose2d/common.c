@@ -101,3 +101,13 @@ clconv_status clconv_ct_build(clconv_plan *plan, const clconv_conv_transpose2d_p
     return clconv_get_kernel(plan->ctx, "conv_transpose2d", name, plan->info.build_options,
                              &plan->kernel);
 }
+
+clconv_status clconv_ct_set_args(clconv_plan *plan, const cl_int *args, size_t n)
+{
+    const clconv_conv_transpose2d_params *p = &plan->params.conv_transpose2d;
+    clconv_status st = clconv_plan_set_ints(plan, plan->kernel, 4, args, n);
+    return st ? st
+              : clconv_set_epilogue_args(plan->ctx, plan->kernel, 4 + (cl_uint)n,
+                                         plan->info.kernel_name, p->has_bias, p->activation,
+                                         p->activation_params);
+}

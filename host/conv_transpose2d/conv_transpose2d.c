@@ -46,10 +46,8 @@ clconv_status clconv_conv_transpose2d_check(clconv_context *ctx,
     for (size_t i = 0; i < sizeof r / sizeof r[0]; i++)
         if ((st = clconv_check_range(ctx, r[i].name, r[i].v, r[i].lo)))
             return st;
-    if (p->activation != CLCONV_ACTIVATION_NONE && p->activation != CLCONV_ACTIVATION_RELU)
-        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
-                           "activation = %d, expected CLCONV_ACTIVATION_NONE (0) or _RELU (1)",
-                           (int)p->activation);
+    if ((st = clconv_activation_check(ctx, p->activation, p->activation_params)))
+        return st;
     /* PyTorch: "output padding must be smaller than either stride or dilation". */
     const struct {
         const char *name, *axis;
@@ -326,6 +324,8 @@ clconv_conv_transpose1d_as_conv_transpose2d(const clconv_conv_transpose1d_params
     p.groups = q->groups;
     p.has_bias = q->has_bias;
     p.activation = q->activation;
+    p.activation_params[0] = q->activation_params[0];
+    p.activation_params[1] = q->activation_params[1];
     return p;
 }
 

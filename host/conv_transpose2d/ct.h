@@ -26,6 +26,10 @@ clconv_status clconv_ct_state(clconv_plan *plan, ct_data **out);
 /* Releases plan->state (every algorithm's destroy). */
 void clconv_ct_destroy(clconv_plan *plan);
 
+/* Sets the gather / vector / columns kernels' arguments from 4 on: the n
+ * ints args, then the epilogue (bias flag, activation, its parameters). */
+clconv_status clconv_ct_set_args(clconv_plan *plan, const cl_int *args, size_t n);
+
 /* The tile: defaults from the device class and the phase shape, then the
  * caller's overrides (wg_w, wg_h, block_w, block_oc; wg_oc and ci_chunk must
  * be 0 or 1). */
@@ -34,7 +38,7 @@ clconv_status clconv_ct_tile(clconv_context *ctx, const clconv_plan_options *o, 
 
 /* Compiles kernels/conv_transpose2d.cl's kernel `name` with the geometry and
  * tile as -D constants into plan->kernel. extra: more -D options (the vector
- * variants'), or NULL. Bias and ReLU are runtime arguments of every kernel. */
+ * variants'), or NULL. Bias and the activation are runtime arguments of every kernel. */
 clconv_status clconv_ct_build(clconv_plan *plan, const clconv_conv_transpose2d_params *p,
                               const char *name, int wg_w, int wg_h, int bw, int boc,
                               const char *extra);

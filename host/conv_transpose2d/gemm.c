@@ -98,10 +98,11 @@ static clconv_status ct_plan_gemm(clconv_plan *plan, ct_data *d,
 
     cl_int args[] = {(cl_int)in->h, (cl_int)in->w, (cl_int)out->c, (cl_int)out->h,
                      (cl_int)out->w, (cl_int)p->groups, (cl_int)p->pad_top, (cl_int)p->pad_left};
-    /* Argument 11 is the chunk's first image (set per run), then the epilogue's flags. */
-    cl_int flags[] = {p->has_bias ? 1 : 0, p->activation == CLCONV_ACTIVATION_RELU ? 1 : 0};
+    /* Argument 11 is the chunk's first image (set per run), then the epilogue. */
     clconv_status ast = clconv_plan_set_ints(plan, plan->kernel, 3, args, sizeof args / sizeof args[0]);
-    return ast ? ast : clconv_plan_set_ints(plan, plan->kernel, 12, flags, 2);
+    return ast ? ast
+               : clconv_set_epilogue_args(ctx, plan->kernel, 12, plan->info.kernel_name,
+                                          p->has_bias, p->activation, p->activation_params);
 }
 
 /* GEMM + col2im, chunk by chunk of images. Called with the plan locked. */

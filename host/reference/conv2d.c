@@ -40,8 +40,7 @@ clconv_status clconv_ref_conv2d(const clconv_conv2d_params *p, const clconv_shap
                             }
                         }
                     }
-                    if (p->activation == CLCONV_ACTIVATION_RELU && acc < 0.0)
-                        acc = 0.0;
+                    acc = clconv_activation_eval(p->activation, p->activation_params, acc);
                     y[((n * out.c + oc) * out.h + oh) * out.w + ow] = (float)acc;
                 }
         }

@@ -57,9 +57,7 @@ clconv_status clconv_ref_conv_transpose2d(const clconv_conv_transpose2d_params *
                 double v = acc[idx];
                 if (p->has_bias)
                     v += b[oc];
-                if (p->activation == CLCONV_ACTIVATION_RELU && v < 0.0)
-                    v = 0.0;
-                y[idx] = (float)v;
+                y[idx] = (float)clconv_activation_eval(p->activation, p->activation_params, v);
             }
     free(acc);
     return CLCONV_SUCCESS;

@@ -156,6 +156,11 @@ static void fuzz_conv2d(reader *r, clconv_shape in, bool bwd)
         p.groups = value(r);
     p.has_bias = (f >> 4) & 1;
     p.activation = (clconv_activation)((f >> 5) % 3);
+    if (byte(r) & 1) { /* any code, valid or not, with any parameters */
+        p.activation = (clconv_activation)(byte(r) % 16);
+        p.activation_params[0] = (float)(int8_t)byte(r) / 8.0f;
+        p.activation_params[1] = (float)(int8_t)byte(r) / 8.0f;
+    }
     if (f & 128) {
         clconv_status st = clconv_conv2d_set_same_padding(&p);
         check_status(st);
@@ -173,7 +178,8 @@ static void fuzz_conv2d(reader *r, clconv_shape in, bool bwd)
     if (in.h == 1) {
         clconv_conv1d_params q = {p.in_channels, p.out_channels, p.kernel_w, p.stride_w,
                                   p.pad_left, p.pad_right, p.dilation_w, p.groups,
-                                  p.has_bias, p.activation};
+                                  p.has_bias, p.activation,
+                                  {p.activation_params[0], p.activation_params[1]}};
         int64_t len = -1;
         clconv_status s1 = clconv_conv1d_output_length(&q, in.w, &len);
         check_status(s1);
@@ -243,6 +249,11 @@ static void fuzz_conv_transpose2d(reader *r, clconv_shape in)
         p.groups = value(r);
     p.has_bias = (f >> 5) & 1;
     p.activation = (clconv_activation)((f >> 6) % 3);
+    if (byte(r) & 1) { /* any code, valid or not, with any parameters */
+        p.activation = (clconv_activation)(byte(r) % 16);
+        p.activation_params[0] = (float)(int8_t)byte(r) / 8.0f;
+        p.activation_params[1] = (float)(int8_t)byte(r) / 8.0f;
+    }
     if (byte(r) & 1)
         in.c = p.in_channels;
     clconv_shape out = {0, 0, 0, 0};
@@ -258,7 +269,8 @@ static void fuzz_conv_transpose2d(reader *r, clconv_shape in)
         clconv_conv_transpose1d_params q = {p.in_channels, p.out_channels, p.kernel_w,
                                             p.stride_w, p.pad_left, p.pad_right,
                                             p.output_padding_w,
-                                            p.dilation_w, p.groups, p.has_bias, p.activation};
+                                            p.dilation_w, p.groups, p.has_bias, p.activation,
+                                            {p.activation_params[0], p.activation_params[1]}};
         int64_t len = -1;
         clconv_status s1 = clconv_conv_transpose1d_output_length(&q, in.w, &len);
         check_status(s1);
