@@ -3,7 +3,8 @@
 # whole suite on the default OpenCL device (PoCL on a machine without a GPU);
 # then the Python stage (scripts/python-test.sh: python/'s pytest suite against
 # PyTorch, and the package installed in a venv as the README says); then two
-# more OpenCL implementations: the Oclgrind stage (scripts/oclgrind.sh: curated layers with GPU work-group semantics and its race, uninitialised and
+# more OpenCL implementations: the Oclgrind stage (scripts/oclgrind.sh:
+# curated layers with GPU work-group semantics and its race, uninitialised and
 # API checks) and the rusticl stage (scripts/rusticl.sh: the suite on Mesa's
 # llvmpipe device); then builds again with AddressSanitizer +
 # UndefinedBehaviorSanitizer in a second tree and runs the whole suite there
