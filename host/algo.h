@@ -15,12 +15,21 @@
 
 /* One run's buffers (already checked against the plan's sizes and for
  * aliasing, except the workspace, which the algorithm checks), the caller's
- * wait list and its event slot. */
+ * wait list and its event slot. x is the operator's input, y its output:
+ *   conv2d, conv_transpose2d     x, w, b, y, workspace
+ *   conv2d backward-data         x = dy, w, y = dx, workspace
+ *   conv2d backward-weights      x, w = dy, y = dw, workspace
+ *   conv2d backward-bias         x = dy, y = db
+ *   ReLU backward                x = y (the forward output), w = dy, y = dx
+ *   pool2d                       x, y, aux = indices (NULL: none)
+ *   pool2d backward              x = dy, w = the forward's x (NULL: not read),
+ *                                aux = indices, y = dx */
 typedef struct clconv_run_args {
     cl_mem x, w, b, y, workspace;
     cl_uint num_wait;
     const cl_event *wait_list;
     cl_event *done;
+    cl_mem aux;
 } clconv_run_args;
 
 typedef struct clconv_algo {
@@ -65,12 +74,20 @@ const char *clconv_algo_names(clconv_op op);
 clconv_status clconv_plan_build_with(clconv_plan *plan, const clconv_algo *algo,
                                      const clconv_plan_options *opts);
 
+/* The operators with one algorithm (pooling and its backward, backward-bias,
+ * ReLU backward): builds plan with it when opts asks for auto or for it,
+ * else UNSUPPORTED "options.algorithm = X, expected auto or Y for <what>". */
+clconv_status clconv_plan_build_single(clconv_plan *plan, const clconv_plan_options *opts,
+                                       const char *what);
+
 /* clconv_conv2d_prepare / clconv_conv_transpose2d_prepare once the plan
  * kind is checked: w's size, then algo->prepare or a copy of w (registry.c). */
 clconv_status clconv_plan_prepare(clconv_plan *plan, cl_mem w, cl_uint num_wait,
                                   const cl_event *wait_list, cl_event *done);
 
-/* Runs plan->algo->run with the plan lock held; a run without weights
+/* Runs plan->algo->run with the plan lock held (after checking the wait
+ * list); for the weighted operators (conv2d, conv_transpose2d,
+ * backward-data) a run without weights
  * (a->w == NULL, checked against plan->prepared by the caller) of an
  * algorithm without its own prepare reads the copy, after the copy
  * (registry.c). */
@@ -133,13 +150,23 @@ clconv_status clconv_conv2d_enqueue(clconv_plan *plan, const clconv_run_args *a)
 
 /* Chooses and builds the algorithm of a new conv2d plan (select.c): an
  * explicit options->algorithm is built as asked; AUTO consults the tuning
- * database (use_db), runs find mode when options->find is set, else tries
+ * database, runs find mode when options->find is set, else tries
  * the built-in candidates for the device and shape in order. */
 clconv_status clconv_conv2d_select(clconv_plan *plan, const clconv_plan_options *options);
 
 /* ---- conv2d backward-weights (host/conv2d_backward/weights.c) --------------
  * One algorithm; its run takes x as a->x, dy as a->w and dw as a->y. */
 extern const clconv_algo clconv_conv2d_backward_weights;
+
+/* ---- the single-kernel operators -------------------------------------------
+ * One algorithm each, built through clconv_plan_build_single: pooling
+ * (host/pool2d/pool.c, "pool"), its backward (host/pool2d/backward.c,
+ * "pool"), conv2d backward-bias (direct-register) and ReLU backward ("auto":
+ * there is nothing to choose), both in host/conv2d_backward/backward.c. */
+extern const clconv_algo clconv_pool2d_pool;
+extern const clconv_algo clconv_pool2d_backward_pool;
+extern const clconv_algo clconv_conv2d_backward_bias;
+extern const clconv_algo clconv_relu_backward;
 
 /* ---- conv_transpose2d (host/conv_transpose2d/) ---------------------------- */
 

@@ -389,10 +389,11 @@ clconv_status clconv_pool2d_plan_setup(clconv_context *ctx, clconv_op op,
 clconv_status clconv_pool2d_check_reach(clconv_context *ctx, const clconv_pool2d_params *p,
                                         const clconv_shape *in);
 
-/* Sets the 13 window arguments the pooling kernels (forward and backward)
- * take from argument first on: kernel, stride, padding, dilation (ints),
- * count_include_pad, lp's pow kind, then divisor_override, p and 1/p as
- * floats (pool2d.c). */
+/* Sets the CLCONV_POOL_WINDOW_ARGS window arguments the pooling kernels
+ * (forward and backward) take from argument first on: kernel, stride,
+ * padding top, left, bottom, right, dilation (ints), count_include_pad, lp's
+ * pow kind, then divisor_override, p and 1/p as floats (pool2d.c). */
+#define CLCONV_POOL_WINDOW_ARGS 15
 clconv_status clconv_pool2d_set_window_args(clconv_plan *plan, const clconv_pool2d_params *p,
                                             cl_uint first);
 
@@ -404,6 +405,8 @@ clconv_status clconv_pool2d_fit_wg(clconv_plan *plan, const clconv_plan_options 
 
 /* The mode's name in messages ("max", "avg", "lp", "adaptive-avg", ...) (pool2d.c). */
 const char *clconv_pool_mode_name(clconv_pool_mode m);
+/* ADAPTIVE_AVG and ADAPTIVE_MAX (pool2d.c). */
+bool clconv_pool_mode_is_adaptive(clconv_pool_mode m);
 
 /* Which arrays / buffers a pooling backward of mode m needs (pool2d_backward.c):
  * dy and dx always, indices only for the max modes, x for lp and for the max

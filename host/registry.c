@@ -16,6 +16,8 @@ static const clconv_algo *const registry[] = {
     &clconv_ct_gather,             &clconv_ct_vector,
     &clconv_ct_columns,            &clconv_ct_gemm,
     &clconv_conv2d_backward_weights,
+    &clconv_pool2d_pool,           &clconv_pool2d_backward_pool,
+    &clconv_conv2d_backward_bias,  &clconv_relu_backward,
 };
 
 #define REGISTRY_SIZE (sizeof registry / sizeof registry[0])
@@ -34,7 +36,7 @@ const char *clconv_algo_names(clconv_op op)
     static _Thread_local char names[256];
     size_t n = (size_t)snprintf(names, sizeof names, "auto");
     for (size_t i = 0; i < REGISTRY_SIZE && n < sizeof names; i++)
-        if (registry[i]->op == op)
+        if (registry[i]->op == op && registry[i]->id != CLCONV_ALGO_AUTO)
             n += (size_t)snprintf(names + n, sizeof names - n, ", %s",
                                   clconv_algorithm_name(registry[i]->id));
     return names;
@@ -72,6 +74,31 @@ clconv_status clconv_plan_build_with(clconv_plan *plan, const clconv_algo *algo,
     if (st)
         clconv_plan_reset(plan);
     return st;
+}
+
+clconv_status clconv_plan_build_single(clconv_plan *plan, const clconv_plan_options *opts,
+                                       const char *what)
+{
+    const clconv_algo *one = NULL;
+    for (size_t i = 0; i < REGISTRY_SIZE && !one; i++)
+        if (registry[i]->op == plan->op)
+            one = registry[i];
+    const clconv_algorithm asked = opts ? opts->algorithm : CLCONV_ALGO_AUTO;
+    if (!one || (asked != CLCONV_ALGO_AUTO && asked != one->id))
+        return clconv_fail(plan->ctx, CLCONV_ERROR_UNSUPPORTED,
+                           "options.algorithm = %s, expected auto%s%s for %s",
+                           clconv_algorithm_name(asked),
+                           one && one->id != CLCONV_ALGO_AUTO ? " or " : "",
+                           one && one->id != CLCONV_ALGO_AUTO ? clconv_algorithm_name(one->id) : "",
+                           what);
+    return clconv_plan_build_with(plan, one, opts);
+}
+
+/* Whether runs of op take weights that clconv_plan_prepare can hold. */
+static bool takes_weights(clconv_op op)
+{
+    return op == CLCONV_OP_CONV2D || op == CLCONV_OP_CONV_TRANSPOSE2D ||
+           op == CLCONV_OP_CONV2D_BACKWARD_DATA;
 }
 
 clconv_status clconv_plan_prepare(clconv_plan *plan, cl_mem w, cl_uint num_wait,
@@ -134,6 +161,11 @@ clconv_status clconv_plan_dispatch(clconv_plan *plan, const clconv_run_args *a)
     if (st)
         return st;
     pthread_mutex_lock(&plan->lock);
+    if (!takes_weights(plan->op)) {
+        st = plan->algo->run(plan, a);
+        pthread_mutex_unlock(&plan->lock);
+        return st;
+    }
     if (!a->w && !plan->prepared) { /* another thread's run replaced them meanwhile */
         pthread_mutex_unlock(&plan->lock);
         return clconv_fail(plan->ctx, CLCONV_ERROR_INVALID_VALUE,

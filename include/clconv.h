@@ -400,10 +400,17 @@ typedef enum clconv_activation {
     CLCONV_ACTIVATION_RELU = 1
 } clconv_activation;
 
+/* Padding, one convention for every operator: zero padding given per side,
+ * pad_top / pad_bottom / pad_left / pad_right in 2-D and pad_left /
+ * pad_right in 1-D, so that asymmetric padding (padding='same' with an even
+ * kernel, ONNX's pads, TensorFlow's SAME) is expressible everywhere.
+ * PyTorch's padding=(ph, pw) is top = bottom = ph, left = right = pw
+ * (conv1d's padding=p: left = right = p). Convolutions pad the input with
+ * zeros; pooling pads virtually (a padded cell never wins a max);
+ * conv_transpose2d's padding removes that many rows / columns from that side
+ * of the full transposed output. */
+
 /* Parameters of a 2-D convolution, named after F.conv2d's arguments.
- * Padding is given per side so that asymmetric ("same" with an even kernel)
- * padding is expressible; PyTorch's padding=(ph, pw) is top=bottom=ph,
- * left=right=pw.
  * NaN and inf follow IEEE arithmetic on the definition, F.conv2d(F.pad(x)):
  * a NaN in x reaches every output whose window holds it, a NaN in w or b
  * every output of its channel; inf * 0 is NaN, and a padded tap is a zero of
@@ -582,11 +589,15 @@ typedef enum clconv_pool_mode {
  * pooled independently: the output has the input's n and c.
  *
  * Window modes (MAX, AVG, LP) use kernel, stride, padding, dilation, ceil_mode:
- *   out = floor((in + 2*pad - dilation*(kernel-1) - 1 + (ceil_mode ? stride-1 : 0)) / stride) + 1,
- *   and with ceil_mode, if (out-1)*stride >= in + pad then out - 1 (the last
- *   window must start inside the input or the left padding), as PyTorch's
- *   pooling_output_shape. Padding is virtual and applied on both sides; it is
- *   at most kernel/2 per axis (as PyTorch). A padded cell never wins a max.
+ *   out = floor((in + pad_begin + pad_end - dilation*(kernel-1) - 1
+ *               + (ceil_mode ? stride-1 : 0)) / stride) + 1,
+ *   and with ceil_mode, if (out-1)*stride >= in + pad_begin then out - 1 (the
+ *   last window must start inside the input or the leading padding), as
+ *   PyTorch's pooling_output_shape_pad_lr (begin = top / left, end = bottom /
+ *   right). Padding is virtual, per side (asymmetric too, as ONNX's pads),
+ *   each side at most kernel/2 (PyTorch's rule, which keeps an image cell in
+ *   every window). A padded cell never wins a max; AVG with
+ *   count_include_pad divides by the window clipped to the padded input.
  * Adaptive modes use only output_h/output_w: window i of an axis covers
  *   [floor(i*in/out), ceil((i+1)*in/out)).
  * Fields a mode does not use are ignored, except that AVG and LP refuse a
@@ -596,7 +607,8 @@ typedef struct clconv_pool2d_params {
     clconv_pool_mode mode;
     int64_t kernel_h, kernel_w;     /* >= 1 (window modes) */
     int64_t stride_h, stride_w;     /* >= 1; PyTorch's stride=None is stride = kernel */
-    int64_t pad_h, pad_w;           /* 0 <= pad <= kernel/2, top = bottom, left = right */
+    int64_t pad_top, pad_bottom;    /* 0 <= pad <= kernel_h/2 each */
+    int64_t pad_left, pad_right;    /* 0 <= pad <= kernel_w/2 each */
     int64_t dilation_h, dilation_w; /* >= 1; MAX only, 1 for AVG and LP */
     int ceil_mode;                  /* nonzero: ceil instead of floor in the output size */
     int count_include_pad;          /* AVG: nonzero divides by the window clipped to the padded
@@ -754,16 +766,17 @@ clconv_status clconv_ref_pool2d_backward(const clconv_pool2d_params *params,
 /* Parameters of F.conv_transpose2d (the gradient of conv2d with respect to its
  * input, a.k.a. "deconvolution"). Weights are [in_channels, out_channels/groups,
  * kernel_h, kernel_w] as in PyTorch; bias is one value per output channel.
- * Padding is symmetric per axis as in PyTorch (it removes pad rows/columns
- * from both sides of the full transposed output); output_padding adds rows /
- * columns on the bottom / right and must be smaller than max(stride, dilation)
- * on its axis, exactly PyTorch's rule. */
+ * Padding removes pad_top rows from the top of the full transposed output,
+ * pad_bottom from its bottom, likewise left / right (PyTorch's padding=p is
+ * p on both sides; asymmetric padding is ONNX ConvTranspose's pads);
+ * output_padding adds rows / columns on the bottom / right and must be
+ * smaller than max(stride, dilation) on its axis, exactly PyTorch's rule. */
 typedef struct clconv_conv_transpose2d_params {
     int64_t in_channels;
     int64_t out_channels;
     int64_t kernel_h, kernel_w;
     int64_t stride_h, stride_w;                 /* >= 1 */
-    int64_t pad_h, pad_w;                       /* >= 0 */
+    int64_t pad_top, pad_bottom, pad_left, pad_right; /* >= 0 */
     int64_t output_padding_h, output_padding_w; /* >= 0, < max(stride, dilation) per axis */
     int64_t dilation_h, dilation_w;             /* >= 1 */
     int64_t groups;                             /* divides in and out channels */
@@ -785,8 +798,8 @@ clconv_conv_transpose2d_params clconv_conv_transpose2d_default_params(int64_t in
 clconv_status clconv_conv_transpose2d_validate(const clconv_conv_transpose2d_params *params,
                                                const clconv_shape *input);
 
-/* The output shape: H_out = (H-1)*stride_h - 2*pad_h + dilation_h*(kernel_h-1)
- * + output_padding_h + 1, likewise W; C_out = out_channels. Validates first. */
+/* The output shape: H_out = (H-1)*stride_h - pad_top - pad_bottom
+ * + dilation_h*(kernel_h-1) + output_padding_h + 1, likewise W; C_out = out_channels. Validates first. */
 clconv_status clconv_conv_transpose2d_output_shape(const clconv_conv_transpose2d_params *params,
                                                    const clconv_shape *input,
                                                    clconv_shape *output);
@@ -874,7 +887,7 @@ clconv_status clconv_conv_transpose2d_host(clconv_context *ctx,
  * [in, out/groups, kernel]. */
 typedef struct clconv_conv_transpose1d_params {
     int64_t in_channels, out_channels;
-    int64_t kernel, stride, padding, output_padding, dilation, groups;
+    int64_t kernel, stride, pad_left, pad_right, output_padding, dilation, groups;
     int has_bias;
     clconv_activation activation;
 } clconv_conv_transpose1d_params;

@@ -5,11 +5,11 @@
  *
  * x [N, C, H, W], w [C, OC/groups, KH, KW], b [OC], y [N, OC, OH, OW].
  * y[n, g*cout_g + oc, oh, ow] = b[..] + sum over ci of group g, kh, kw with
- *   oh + pad_h - kh*DH = ih*SH  and  ow + pad_w - kw*DW = iw*SW
+ *   oh + pad_top - kh*DH = ih*SH  and  ow + pad_left - kw*DW = iw*SW
  *   (0 <= ih < H, 0 <= iw < W) of x[n, g*cin_g + ci, ih, iw] * w[g*cin_g + ci, oc, kh, kw].
  *
  * Stride phases. Write oh = rh + SH*i with rh = oh % SH. Tap kh reaches oh
- * iff th = rh + pad_h - kh*DH is a multiple of SH, and then ih = i + th/SH.
+ * iff th = rh + pad_top - kh*DH is a multiple of SH, and then ih = i + th/SH.
  * So within one phase (rh, rw) the set of contributing taps is the same for
  * every output, and consecutive outputs of the phase read consecutive inputs:
  * each phase is an ordinary stride-1 correlation with a sub-kernel. A
@@ -42,7 +42,7 @@ __kernel __attribute__((reqd_work_group_size(WG_W, WG_H, 1)))
 void conv_transpose2d_gather(__global const float *restrict x, __global const float *restrict w,
                              __global const float *restrict b, __global float *restrict y,
                              const int C, const int H, const int W, const int OC, const int OH,
-                             const int OW, const int groups, const int pad_h, const int pad_w,
+                             const int OW, const int groups, const int pad_top, const int pad_left,
                              const int oc_blocks, const int has_bias, const int relu)
 {
     const int cin_g = C / groups, cout_g = OC / groups;
@@ -77,14 +77,14 @@ void conv_transpose2d_gather(__global const float *restrict x, __global const fl
     for (int ci0 = 0; ci0 < cin_g; ci0 += CT_CI_BLOCK) {
         const int nci = min(CT_CI_BLOCK, cin_g - ci0);
         for (int kh = 0; kh < KH; kh++) {
-            const int th = rh + pad_h - kh * DH;
+            const int th = rh + pad_top - kh * DH;
             if (th % SH != 0)
                 continue; /* the same for the whole work-group */
             const int ih = i + th / SH; /* exact division */
             if (oh >= OH || ih < 0 || ih >= H)
                 continue;
             for (int kw = 0; kw < KW; kw++) {
-                const int tw = rw + pad_w - kw * DW;
+                const int tw = rw + pad_left - kw * DW;
                 if (tw % SW != 0)
                     continue;
                 const int iw0 = j0 + tw / SW;
@@ -144,7 +144,7 @@ __kernel __attribute__((reqd_work_group_size(WG_W, 1, 1)))
 void conv_transpose2d_col2im(__global const float *restrict cols,
                              __global const float *restrict b, __global float *restrict y,
                              const int H, const int W, const int OC, const int OH, const int OW,
-                             const int groups, const int pad_h, const int pad_w, const int n0,
+                             const int groups, const int pad_top, const int pad_left, const int n0,
                              const int has_bias, const int relu)
 {
     const int cout_g = OC / groups;
@@ -163,14 +163,14 @@ void conv_transpose2d_col2im(__global const float *restrict cols,
         (size_t)oc * (KH * KW) * hw;
     float acc = 0.0f;
     for (int kh = 0; kh < KH; kh++) {
-        const int th = rh + pad_h - kh * DH;
+        const int th = rh + pad_top - kh * DH;
         if (th % SH != 0)
             continue;
         const int ih = i + th / SH;
         if (ih < 0 || ih >= H)
             continue;
         for (int kw = 0; kw < KW; kw++) {
-            const int tw = rw + pad_w - kw * DW;
+            const int tw = rw + pad_left - kw * DW;
             if (tw % SW != 0)
                 continue;
             const int iw = j + tw / SW;
@@ -256,14 +256,14 @@ __kernel void conv_transpose2d_pack(__global const float *restrict w,
  * CHECKED adds the per-column bounds test that only edge blocks need. */
 #define CTV_CHANNEL(CHECKED)                                                      \
     for (int kh = kh0; kh < KH; kh += STEP_H) {                                   \
-        const int dh = (rh + pad_h - kh * DH) / SH; /* exact */                   \
+        const int dh = (rh + pad_top - kh * DH) / SH; /* exact */                   \
         bool row_ok[RH];                                                          \
         for (int r = 0; r < RH; r++) {                                            \
             const int ih = i0 + r + dh;                                           \
             row_ok[r] = rows_ok[r] && ih >= 0 && ih < H;                          \
         }                                                                         \
         for (int kw = kw0; kw < KW; kw += STEP_W) {                               \
-            const int dw = (rw + pad_w - kw * DW) / SW;                           \
+            const int dw = (rw + pad_left - kw * DW) / SW;                           \
             const floatV wv = vloadV(0, wc + (kh * KW + kw) * VEC);               \
             for (int r = 0; r < RH; r++) {                                        \
                 if (!row_ok[r])                                                   \
@@ -294,8 +294,8 @@ __kernel void conv_transpose2d_vector(__global const float *restrict x,
                                       __global const float *restrict b,
                                       __global float *restrict y, const int N, const int C,
                                       const int H, const int W, const int OC, const int OH,
-                                      const int OW, const int groups, const int pad_h,
-                                      const int pad_w, const int has_bias, const int relu)
+                                      const int OW, const int groups, const int pad_top,
+                                      const int pad_left, const int has_bias, const int relu)
 {
     const int cin_g = C / groups, cout_g = OC / groups;
     const int ocbs = CLCONV_DIV_UP(cout_g, VEC);
@@ -308,8 +308,8 @@ __kernel void conv_transpose2d_vector(__global const float *restrict x,
     if (rh + i0 * SH >= OH || rw + j0 * SW >= OW)
         return;
     /* First tap of this phase along each axis (KH / KW: none). */
-    const int kh0 = ctv_first_tap(rh, pad_h, KH, STEP_H, DH, SH);
-    const int kw0 = ctv_first_tap(rw, pad_w, KW, STEP_W, DW, SW);
+    const int kh0 = ctv_first_tap(rh, pad_top, KH, STEP_H, DH, SH);
+    const int kw0 = ctv_first_tap(rw, pad_left, KW, STEP_W, DW, SW);
     bool rows_ok[RH];
     for (int r = 0; r < RH; r++)
         rows_ok[r] = rh + (i0 + r) * SH < OH;
@@ -326,7 +326,7 @@ __kernel void conv_transpose2d_vector(__global const float *restrict x,
     bool inside = kw0 < KW;
     if (inside) {
         const int kw1 = kw0 + (KW - 1 - kw0) / STEP_W * STEP_W;
-        const int dw_hi = (rw + pad_w - kw0 * DW) / SW, dw_lo = (rw + pad_w - kw1 * DW) / SW;
+        const int dw_hi = (rw + pad_left - kw0 * DW) / SW, dw_lo = (rw + pad_left - kw1 * DW) / SW;
         inside = j0 + dw_lo >= 0 && j0 + BW - 1 + dw_hi < W;
     }
     if (inside) {
@@ -377,8 +377,8 @@ __kernel void conv_transpose2d_columns(__global const float *restrict x,
                                        __global const float *restrict b,
                                        __global float *restrict y, const int N, const int C,
                                        const int H, const int W, const int OC, const int OH,
-                                       const int OW, const int groups, const int pad_h,
-                                       const int pad_w, const int has_bias, const int relu)
+                                       const int OW, const int groups, const int pad_top,
+                                       const int pad_left, const int has_bias, const int relu)
 {
     const int cin_g = C / groups, cout_g = OC / groups;
     const int ocbs = CLCONV_DIV_UP(cout_g, BOC);
@@ -390,8 +390,8 @@ __kernel void conv_transpose2d_columns(__global const float *restrict x,
     const int i0 = get_global_id(1) * RH, j0 = get_global_id(0) * (VEC * BV);
     if (rh + i0 * SH >= OH || rw + j0 * SW >= OW)
         return;
-    const int kh0 = ctv_first_tap(rh, pad_h, KH, STEP_H, DH, SH);
-    const int kw0 = ctv_first_tap(rw, pad_w, KW, STEP_W, DW, SW);
+    const int kh0 = ctv_first_tap(rh, pad_top, KH, STEP_H, DH, SH);
+    const int kw0 = ctv_first_tap(rw, pad_left, KW, STEP_W, DW, SW);
     bool rows_ok[RH];
     for (int r = 0; r < RH; r++)
         rows_ok[r] = rh + (i0 + r) * SH < OH;
@@ -418,9 +418,9 @@ __kernel void conv_transpose2d_columns(__global const float *restrict x,
         __global const float *xc = xg + (size_t)ci * H * W;
         __global const float *wc = wg + (size_t)ci * cout_g * KHW;
         for (int kh = kh0; kh < KH; kh += STEP_H) {
-            const int dh = (rh + pad_h - kh * DH) / SH; /* exact */
+            const int dh = (rh + pad_top - kh * DH) / SH; /* exact */
             for (int kw = kw0; kw < KW; kw += STEP_W) {
-                const int dw = (rw + pad_w - kw * DW) / SW;
+                const int dw = (rw + pad_left - kw * DW) / SW;
                 float wv[BOC];
                 for (int o = 0; o < BOC; o++)
                     wv[o] = wc[ocw[o] * KHW + kh * KW + kw];

@@ -68,7 +68,8 @@
     __global const float *restrict x, __global float *restrict y, __global long *restrict idx, \
         const int H, const int W, const int OH, const int OW, const int ncols,                 \
         const int nitems, const int kh, const int kw, const int sh, const int sw, const int ph, \
-        const int pw, const int dh, const int dw, const int count_include_pad,                  \
+        const int pw, const int pb, const int pr, const int dh, const int dw,                   \
+        const int count_include_pad,                                                           \
         const int lp_kind, const float divisor, const float p, const float inv_p
 
 /* PyTorch's max rule: a value wins if it is greater or NaN, so the last NaN
@@ -135,7 +136,7 @@ __kernel void pool2d_window(POOL_WINDOW_PARAMS)
         /* pool_size: the window clipped to the padded input (ceil_mode border);
          * then the window clipped to the image for the sum and the divisor
          * without padding. */
-        const int he = min(ih0 + K_H, H + ph), we = min(iw0 + K_W, W + pw);
+        const int he = min(ih0 + K_H, H + pb), we = min(iw0 + K_W, W + pr);
         const long pool_size = (long)(he - ih0) * (we - iw0);
         const int hs = max(ih0, 0), ws = max(iw0, 0);
         const int hc = min(he, H), wc = min(we, W);
@@ -257,12 +258,12 @@ inline floatV pv_masked(__global const float *xr, int iw, int W, float fill, int
  * in the image. ih0: the window's first row; iwv: each lane's first column;
  * kh x kw: the window. */
 __attribute__((always_inline)) inline floatV pv_average(floatV s, int ih0, intV iwv, int H,
-                                                        int W, int kh, int kw, int ph, int pw,
+                                                        int W, int kh, int kw, int pb, int pr,
                                                         int count_include_pad, float divisor)
 {
-    const int he = min(ih0 + kh, H + ph);
+    const int he = min(ih0 + kh, H + pb);
     const int hs = max(ih0, 0), hc = min(he, H);
-    const intV we = min(iwv + kw, (intV)(W + pw));
+    const intV we = min(iwv + kw, (intV)(W + pr));
     const intV ws = max(iwv, (intV)(0)), wc = min(we, (intV)(W));
     const floatV div = divisor != 0.0f      ? (floatV)(divisor)
                        : count_include_pad ? convert_floatV((he - ih0) * (we - iwv))
@@ -454,7 +455,7 @@ __kernel void pool2d_window_vec(POOL_WINDOW_PARAMS)
         }
     }
 #else
-    pv_store(pv_average(s, ih0, iwv, H, W, K_H, K_W, ph, pw, count_include_pad, divisor),
+    pv_store(pv_average(s, ih0, iwv, H, W, K_H, K_W, pb, pr, count_include_pad, divisor),
              yr + ow0, OW - ow0);
 #endif
     }
@@ -497,7 +498,7 @@ __kernel void pool2d_plane_avg_vec(POOL_WINDOW_PARAMS)
         }
     }
     (void)idx; (void)OH; (void)OW; (void)ncols; (void)kh; (void)kw; (void)sh; (void)sw;
-    (void)ph; (void)pw; (void)dh; (void)dw; (void)count_include_pad; (void)lp_kind; (void)p;
+    (void)ph; (void)pw; (void)pb; (void)pr; (void)dh; (void)dw; (void)count_include_pad; (void)lp_kind; (void)p;
     (void)inv_p;
 }
 
@@ -569,7 +570,7 @@ __kernel void pool2d_avg_rows_vec(POOL_WINDOW_PARAMS)
 #pragma unroll
         for (int a = 1; a < K_H; a++)
             s += ring[a];
-        pv_store(pv_average(s, ih0, iwv, H, W, K_H, K_W, ph, pw, count_include_pad, divisor),
+        pv_store(pv_average(s, ih0, iwv, H, W, K_H, K_W, pb, pr, count_include_pad, divisor),
                  yp + (size_t)oh * OW, OW - ow0);
     }
     (void)idx; (void)kh; (void)kw; (void)sh; (void)sw; (void)dh; (void)dw; (void)lp_kind;

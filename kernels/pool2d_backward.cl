@@ -55,8 +55,8 @@ inline long window_argmax(__global const float *xp, int H, int W, int ih0, int i
 }
 #endif
 
-/* Max, avg and lp windows: kernel kh x kw, stride sh x sw, padding ph x pw,
- * dilation dh x dw (1 but for max). divisor: avg's divisor_override as a
+/* Max, avg and lp windows: kernel kh x kw, stride sh x sw, padding ph (top),
+ * pw (left), pb (bottom), pr (right), dilation dh x dw (1 but for max). divisor: avg's divisor_override as a
  * float (0 = none). lp: p, inv_p = 1/p, tpow = 1/p - 1, xpow = p - 1. */
 __kernel void pool2d_backward_window(__global const float *restrict dy,
                                      __global const long *restrict idx,
@@ -64,7 +64,8 @@ __kernel void pool2d_backward_window(__global const float *restrict dy,
                                      __global float *restrict dx, const int H, const int W,
                                      const int OH, const int OW, const int nitems, const int kh,
                                      const int kw, const int sh, const int sw, const int ph,
-                                     const int pw, const int dh, const int dw,
+                                     const int pw, const int pb, const int pr, const int dh,
+                                     const int dw,
                                      const int count_include_pad, const int lp_kind,
                                      const float divisor, const float p, const float inv_p,
                                      const float tpow, const float xpow)
@@ -97,11 +98,11 @@ __kernel void pool2d_backward_window(__global const float *restrict dy,
     /* The divisor of each window exactly as the forward computes it. */
     for (int oh = oh0; oh <= oh1; oh++) {
         const int ih0 = oh * sh - ph;
-        const int he = min(ih0 + kh, H + ph);
+        const int he = min(ih0 + kh, H + pb);
         const int hs = max(ih0, 0), hc = min(he, H);
         for (int ow = ow0; ow <= ow1; ow++) {
             const int iw0 = ow * sw - pw;
-            const int we = min(iw0 + kw, W + pw);
+            const int we = min(iw0 + kw, W + pr);
             const int ws = max(iw0, 0), wc = min(we, W);
             const float div = divisor != 0.0f ? divisor
                               : count_include_pad ? (float)((long)(he - ih0) * (we - iw0))

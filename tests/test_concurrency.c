@@ -176,13 +176,13 @@ static void *worker(void *arg)
     /* pool2d and conv_transpose2d through the *_host calls (plan per call) */
     clconv_pool2d_params pp = clconv_pool2d_default_params(CLCONV_POOL_MAX, 3, 3);
     pp.stride_h = pp.stride_w = 2;
-    pp.pad_h = pp.pad_w = 1;
+    pp.pad_top = pp.pad_bottom = pp.pad_left = pp.pad_right = 1;
     clconv_shape pin = {2, 3, 9, 8}, pout;
     clconv_pool2d_output_shape(&pp, &pin, &pout);
     size_t npx = clconv_shape_elements(pin), npy = clconv_shape_elements(pout);
     clconv_conv_transpose2d_params tp = clconv_conv_transpose2d_default_params(4, 6, 3, 3);
     tp.stride_h = tp.stride_w = 2;
-    tp.pad_h = tp.pad_w = 1;
+    tp.pad_top = tp.pad_bottom = tp.pad_left = tp.pad_right = 1;
     tp.has_bias = 1;
     clconv_shape tin = {1, 4, 5, 6}, tout;
     clconv_conv_transpose2d_output_shape(&tp, &tin, &tout);
@@ -277,7 +277,7 @@ START_TEST(test_threads_own_contexts)
     ck_assert_int_eq(clconv_context_create(&ctx), CLCONV_SUCCESS);
     clconv_pool2d_params pp = clconv_pool2d_default_params(CLCONV_POOL_MAX, 3, 3);
     pp.stride_h = pp.stride_w = 2;
-    pp.pad_h = pp.pad_w = 1;
+    pp.pad_top = pp.pad_bottom = pp.pad_left = pp.pad_right = 1;
     clconv_shape pin = {2, 3, 9, 8};
     clconv_plan *plan;
     ck_assert_int_eq(clconv_pool2d_plan_create(ctx, &pp, &pin, NULL, &plan), CLCONV_SUCCESS);
@@ -325,7 +325,7 @@ static clconv_pool2d_params b_pool(int op)
     clconv_pool2d_params p =
         clconv_pool2d_default_params(op == B_POOL_MAX ? CLCONV_POOL_MAX : CLCONV_POOL_AVG, 3, 3);
     p.stride_h = p.stride_w = 2;
-    p.pad_h = p.pad_w = 1;
+    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
     p.count_include_pad = 0; /* divisors 4, 6 and 9: still exact on small integers x 36 */
     return p;
 }

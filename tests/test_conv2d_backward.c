@@ -359,22 +359,26 @@ START_TEST(backward_data_is_conv_transpose2d)
     for (int g = 0; g < N_GEOS; g++) {
         int64_t groups = g % 3 == 2 ? 2 : 1;
         clconv_conv2d_params p = geo_params(g, 2 * groups, 3 * groups, groups);
-        p.pad_top = p.pad_bottom = tu_int(&r, 0, 1);
-        p.pad_left = p.pad_right = tu_int(&r, 0, 1);
+        p.pad_top = tu_int(&r, 0, 1); /* asymmetric too: conv_transpose2d takes it */
+        p.pad_bottom = tu_int(&r, 0, 1);
+        p.pad_left = tu_int(&r, 0, 1);
+        p.pad_right = tu_int(&r, 0, 1);
         clconv_shape in = {2, p.in_channels, tu_int(&r, 9, 14), tu_int(&r, 9, 14)};
         sizes s = sizes_of(&p, &in);
         clconv_conv_transpose2d_params q = clconv_conv_transpose2d_default_params(
             p.out_channels, p.in_channels, p.kernel_h, p.kernel_w);
         q.stride_h = p.stride_h;
         q.stride_w = p.stride_w;
-        q.pad_h = p.pad_top;
-        q.pad_w = p.pad_left;
+        q.pad_top = p.pad_top;
+        q.pad_bottom = p.pad_bottom;
+        q.pad_left = p.pad_left;
+        q.pad_right = p.pad_right;
         q.dilation_h = p.dilation_h;
         q.dilation_w = p.dilation_w;
         q.groups = groups;
-        q.output_padding_h = in.h - ((s.out.h - 1) * p.stride_h - 2 * p.pad_top +
+        q.output_padding_h = in.h - ((s.out.h - 1) * p.stride_h - p.pad_top - p.pad_bottom +
                                      p.dilation_h * (p.kernel_h - 1) + 1);
-        q.output_padding_w = in.w - ((s.out.w - 1) * p.stride_w - 2 * p.pad_left +
+        q.output_padding_w = in.w - ((s.out.w - 1) * p.stride_w - p.pad_left - p.pad_right +
                                      p.dilation_w * (p.kernel_w - 1) + 1);
         float *dy = tu_alloc(s.ny), *w = tu_alloc(s.nw), *ct = tu_alloc(s.nx);
         tu_fill(&r, dy, s.ny, false);

@@ -89,7 +89,7 @@ START_TEST(seed_3x3_stride2)
                              35, 74,  40, 84,  45, 54, 56, 119, 64, 135, 72, 81};
     clconv_conv_transpose2d_params p = clconv_conv_transpose2d_default_params(1, 1, 3, 3);
     p.stride_h = p.stride_w = 2;
-    p.pad_h = p.pad_w = 1;
+    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
     clconv_shape in = {1, 1, 3, 3};
     golden(&p, &in, x, w, NULL, want5, (clconv_shape){1, 1, 5, 5});
     p.output_padding_h = p.output_padding_w = 1;
@@ -112,7 +112,7 @@ START_TEST(seed_32x32_to_64x64)
     tu_rng r = tu_rng_make(64);
     clconv_conv_transpose2d_params p = clconv_conv_transpose2d_default_params(3, 4, 3, 3);
     p.stride_h = p.stride_w = 2;
-    p.pad_h = p.pad_w = 1;
+    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
     p.output_padding_h = p.output_padding_w = 1;
     p.has_bias = 1;
     clconv_shape in = {2, 3, 32, 32};
@@ -135,6 +135,60 @@ START_TEST(seed_32x32_to_64x64)
 }
 END_TEST
 
+START_TEST(asymmetric_padding_crops)
+{
+    /* Padding removes pad_top rows from the top of the full transposed
+     * output, pad_bottom from its bottom, likewise left / right (ONNX
+     * ConvTranspose's pads): every algorithm against the unpadded reference,
+     * cropped. Integer data: exact. */
+    tu_rng r = tu_rng_make(404);
+    const int64_t pads[][4] = {{1, 0, 0, 2}, {0, 2, 1, 0}, {2, 1, 3, 0}, {0, 0, 0, 1}};
+    for (size_t i = 0; i < sizeof pads / sizeof pads[0]; i++) {
+        clconv_conv_transpose2d_params full = clconv_conv_transpose2d_default_params(4, 6, 3, 4);
+        full.stride_h = 2;
+        full.stride_w = 3;
+        full.dilation_w = i % 2 ? 2 : 1;
+        full.groups = 2;
+        full.has_bias = 1;
+        full.output_padding_h = (int64_t)(i % 2);
+        clconv_shape in = {2, 4, 5, 4}, fs, os;
+        ck_assert_int_eq(clconv_conv_transpose2d_output_shape(&full, &in, &fs), CLCONV_SUCCESS);
+        clconv_conv_transpose2d_params p = full;
+        p.pad_top = pads[i][0];
+        p.pad_bottom = pads[i][1];
+        p.pad_left = pads[i][2];
+        p.pad_right = pads[i][3];
+        ck_assert_int_eq(clconv_conv_transpose2d_output_shape(&p, &in, &os), CLCONV_SUCCESS);
+        ck_assert_int_eq(os.h, fs.h - p.pad_top - p.pad_bottom);
+        ck_assert_int_eq(os.w, fs.w - p.pad_left - p.pad_right);
+        size_t nx = clconv_shape_elements(in), nw = 4 * 3 * 3 * 4;
+        float *x = tu_alloc(nx), *w = tu_alloc(nw), b[6];
+        tu_fill(&r, x, nx, true);
+        tu_fill(&r, w, nw, true);
+        tu_fill(&r, b, 6, true);
+        float *ref = tu_alloc(clconv_shape_elements(fs)), *want = tu_alloc(clconv_shape_elements(os));
+        ck_assert_int_eq(clconv_ref_conv_transpose2d(&full, &in, x, w, b, ref), CLCONV_SUCCESS);
+        for (int64_t pl = 0; pl < os.n * os.c; pl++)
+            for (int64_t h = 0; h < os.h; h++)
+                for (int64_t c = 0; c < os.w; c++)
+                    want[(pl * os.h + h) * os.w + c] =
+                        ref[(pl * fs.h + h + p.pad_top) * fs.w + c + p.pad_left];
+        golden(&p, &in, x, w, b, want, os);
+        free(x);
+        free(w);
+        free(ref);
+        free(want);
+    }
+    /* conv_transpose1d: pad_left / pad_right the same way. */
+    clconv_conv_transpose1d_params q = {.in_channels = 2, .out_channels = 2, .kernel = 3,
+                                        .stride = 2, .pad_left = 2, .pad_right = 0,
+                                        .output_padding = 1, .dilation = 1, .groups = 1};
+    int64_t len;
+    ck_assert_int_eq(clconv_conv_transpose1d_output_length(&q, 6, &len), CLCONV_SUCCESS);
+    ck_assert_int_eq(len, (6 - 1) * 2 - 2 - 0 + 2 + 1 + 1);
+}
+END_TEST
+
 START_TEST(shape_formula)
 {
     struct {
@@ -148,7 +202,7 @@ START_TEST(shape_formula)
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         clconv_conv_transpose2d_params p = clconv_conv_transpose2d_default_params(2, 3, t[i].k, 1);
         p.stride_h = t[i].s;
-        p.pad_h = t[i].p;
+        p.pad_top = p.pad_bottom = t[i].p;
         p.output_padding_h = t[i].op;
         p.dilation_h = t[i].d;
         clconv_shape in = {5, 2, t[i].h, 7}, out;
@@ -174,7 +228,7 @@ START_TEST(conv_transpose1d_matches_2d)
 {
     tu_rng r = tu_rng_make(11);
     clconv_conv_transpose1d_params q = {.in_channels = 4, .out_channels = 6, .kernel = 3,
-                                        .stride = 3, .padding = 1, .output_padding = 2,
+                                        .stride = 3, .pad_left = 1, .pad_right = 1, .output_padding = 2,
                                         .dilation = 2, .groups = 2, .has_bias = 1};
     int64_t len;
     ck_assert_int_eq(clconv_conv_transpose1d_output_length(&q, 9, &len), CLCONV_SUCCESS);
@@ -261,8 +315,11 @@ static clconv_conv_transpose2d_params random_params(tu_rng *r, clconv_shape *in,
         int64_t mw = p.stride_w > p.dilation_w ? p.stride_w : p.dilation_w;
         p.output_padding_h = tu_int(r, 0, (int)mh - 1);
         p.output_padding_w = tu_int(r, 0, (int)mw - 1);
-        p.pad_h = tu_int(r, 0, (int)(p.dilation_h * (p.kernel_h - 1)) + 1);
-        p.pad_w = tu_int(r, 0, (int)(p.dilation_w * (p.kernel_w - 1)) + 1);
+        /* each side on its own: asymmetric padding crops the sides differently */
+        p.pad_top = tu_int(r, 0, (int)(p.dilation_h * (p.kernel_h - 1)) + 1);
+        p.pad_bottom = tu_int(r, 0, (int)(p.dilation_h * (p.kernel_h - 1)) + 1);
+        p.pad_left = tu_int(r, 0, (int)(p.dilation_w * (p.kernel_w - 1)) + 1);
+        p.pad_right = tu_int(r, 0, (int)(p.dilation_w * (p.kernel_w - 1)) + 1);
         if (epilogue) {
             /* none / bias / bias + ReLU, two of the three per geometry (builds again) */
             int e = (gi + tu_int(r, 0, 1)) % 3;
@@ -279,13 +336,14 @@ static void describe(const ct_case *c, char *buf, size_t n)
 {
     const clconv_conv_transpose2d_params *p = &c->p;
     snprintf(buf, n,
-             "in=%lldx%lldx%lldx%lld out_c=%lld k=%lldx%lld s=%lldx%lld pad=%lld,%lld "
+             "in=%lldx%lldx%lldx%lld out_c=%lld k=%lldx%lld s=%lldx%lld pad=%lld,%lld,%lld,%lld "
              "outpad=%lld,%lld d=%lldx%lld g=%lld bias=%d relu=%d algo=%s tile=%d,%d,%d,%d "
              "ints=%d",
              (long long)c->in.n, (long long)c->in.c, (long long)c->in.h, (long long)c->in.w,
              (long long)p->out_channels, (long long)p->kernel_h, (long long)p->kernel_w,
-             (long long)p->stride_h, (long long)p->stride_w, (long long)p->pad_h,
-             (long long)p->pad_w, (long long)p->output_padding_h,
+             (long long)p->stride_h, (long long)p->stride_w, (long long)p->pad_top,
+             (long long)p->pad_bottom, (long long)p->pad_left, (long long)p->pad_right,
+             (long long)p->output_padding_h,
              (long long)p->output_padding_w, (long long)p->dilation_h, (long long)p->dilation_w,
              (long long)p->groups, p->has_bias, (int)p->activation,
              clconv_algorithm_name(c->opt.algorithm), c->opt.wg_w, c->opt.wg_h, c->opt.block_w,
@@ -428,8 +486,10 @@ START_TEST(adjoint_of_conv2d)
                                                               t.kernel_h, t.kernel_w);
         c.stride_h = t.stride_h;
         c.stride_w = t.stride_w;
-        c.pad_top = c.pad_bottom = t.pad_h;
-        c.pad_left = c.pad_right = t.pad_w;
+        c.pad_top = t.pad_top; /* the same map, asymmetric padding too */
+        c.pad_bottom = t.pad_bottom;
+        c.pad_left = t.pad_left;
+        c.pad_right = t.pad_right;
         c.dilation_h = t.dilation_h;
         c.dilation_w = t.dilation_w;
         c.groups = t.groups;
@@ -531,8 +591,8 @@ START_TEST(edge_shapes)
         c.p = clconv_conv_transpose2d_default_params(e[i].c, e[i].oc, e[i].kh, e[i].kw);
         c.p.stride_h = e[i].sh;
         c.p.stride_w = e[i].sw;
-        c.p.pad_h = e[i].ph;
-        c.p.pad_w = e[i].pw;
+        c.p.pad_top = c.p.pad_bottom = e[i].ph;
+        c.p.pad_left = c.p.pad_right = e[i].pw;
         c.p.output_padding_h = e[i].oph;
         c.p.output_padding_w = e[i].opw;
         c.p.dilation_h = e[i].dh;
@@ -567,7 +627,7 @@ START_TEST(nan_and_inf_propagate)
     memset(&c, 0, sizeof c);
     c.p = clconv_conv_transpose2d_default_params(2, 3, 3, 3);
     c.p.stride_h = c.p.stride_w = 2;
-    c.p.pad_h = c.p.pad_w = 1;
+    c.p.pad_top = c.p.pad_bottom = c.p.pad_left = c.p.pad_right = 1;
     c.p.has_bias = 1;
     c.p.activation = CLCONV_ACTIVATION_RELU;
     c.in = (clconv_shape){1, 2, 5, 6};
@@ -631,7 +691,7 @@ START_TEST(deterministic)
     tu_rng r = tu_rng_make(99);
     clconv_conv_transpose2d_params p = clconv_conv_transpose2d_default_params(16, 8, 4, 4);
     p.stride_h = p.stride_w = 2;
-    p.pad_h = p.pad_w = 1;
+    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
     p.has_bias = 1;
     clconv_shape in = {2, 16, 12, 12}, os;
     ck_assert_int_eq(clconv_conv_transpose2d_output_shape(&p, &in, &os), CLCONV_SUCCESS);
@@ -698,7 +758,7 @@ START_TEST(gemm_batches_and_groups)
     c.p.groups = 3;
     c.p.stride_h = 2;
     c.p.stride_w = 2;
-    c.p.pad_h = c.p.pad_w = 1;
+    c.p.pad_top = c.p.pad_bottom = c.p.pad_left = c.p.pad_right = 1;
     c.p.output_padding_h = 1;
     c.p.has_bias = 1;
     c.p.activation = CLCONV_ACTIVATION_RELU;
@@ -871,8 +931,10 @@ START_TEST(bad_parameters)
     BAD(p.stride_w, -1, CLCONV_ERROR_INVALID_VALUE, "stride_w = -1")
     BAD(p.dilation_h, 0, CLCONV_ERROR_INVALID_VALUE, "dilation_h = 0")
     BAD(p.dilation_w, -3, CLCONV_ERROR_INVALID_VALUE, "dilation_w = -3")
-    BAD(p.pad_h, -1, CLCONV_ERROR_INVALID_VALUE, "pad_h = -1")
-    BAD(p.pad_w, -1, CLCONV_ERROR_INVALID_VALUE, "pad_w = -1")
+    BAD(p.pad_top, -1, CLCONV_ERROR_INVALID_VALUE, "pad_top = -1")
+    BAD(p.pad_bottom, -1, CLCONV_ERROR_INVALID_VALUE, "pad_bottom = -1")
+    BAD(p.pad_left, -1, CLCONV_ERROR_INVALID_VALUE, "pad_left = -1")
+    BAD(p.pad_right, -1, CLCONV_ERROR_INVALID_VALUE, "pad_right = -1")
     BAD(p.output_padding_h, -1, CLCONV_ERROR_INVALID_VALUE, "output_padding_h = -1")
     BAD(p.output_padding_h, 2, CLCONV_ERROR_INVALID_VALUE,
         "output_padding_h = 2, expected < max(stride_h, dilation_h) = 2")
@@ -886,7 +948,7 @@ START_TEST(bad_parameters)
     BAD(s.c, 3, CLCONV_ERROR_INVALID_SHAPE, "input.c = 3")
     BAD(s.n, 0, CLCONV_ERROR_INVALID_SHAPE, "input.n = 0")
     BAD(s.w, -5, CLCONV_ERROR_INVALID_SHAPE, "input.w = -5")
-    BAD(p.pad_h, 6, CLCONV_ERROR_INVALID_SHAPE, "no output")
+    BAD(p.pad_top, 12, CLCONV_ERROR_INVALID_SHAPE, "no output")
 #undef BAD
     /* Output padding below max(stride, dilation) is fine when dilation is the larger. */
     p = ok;
@@ -917,7 +979,7 @@ START_TEST(bad_parameters)
     p = ok;
     p.stride_h = 1;
     p.dilation_h = (int64_t)1 << 30;
-    p.pad_h = (int64_t)1 << 30;
+    p.pad_top = p.pad_bottom = (int64_t)1 << 30;
     ck_assert_int_eq(clconv_conv_transpose2d_output_shape(&p, &in, &s), CLCONV_SUCCESS);
     ck_assert_int_eq(s.h, 5);
     ck_assert_int_eq(clconv_conv_transpose2d_plan_create(tu_ctx(), &p, &in, NULL, &plan),
@@ -1083,6 +1145,7 @@ static Suite *conv_transpose2d_suite(void)
     tcase_set_timeout(seeds, 300);
     tcase_add_test(seeds, seed_3x3_stride2);
     tcase_add_test(seeds, seed_32x32_to_64x64);
+    tcase_add_test(seeds, asymmetric_padding_crops);
     tcase_add_test(seeds, shape_formula);
     tcase_add_test(seeds, conv_transpose1d_matches_2d);
     suite_add_tcase(s, seeds);

@@ -583,7 +583,7 @@ static clconv_status run_backward(clconv_context *ctx, const scenario *s, const 
         clconv_pool2d_params p = clconv_pool2d_default_params(s->pool_mode, s->k, s->k);
         if (s->stride) {
             p.stride_h = p.stride_w = s->stride;
-            p.pad_h = p.pad_w = s->pad;
+            p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = s->pad;
         }
         clconv_shape po;
         ck_assert_int_eq(clconv_pool2d_output_shape(&p, &s->in, &po), 0);
@@ -654,7 +654,7 @@ static clconv_status run_scenario(const scenario *s, float *y, float *ref, size_
         clconv_conv_transpose2d_params p =
             clconv_conv_transpose2d_default_params(s->in.c, s->oc, s->k, s->k);
         p.stride_h = p.stride_w = s->stride;
-        p.pad_h = p.pad_w = s->pad;
+        p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = s->pad;
         p.has_bias = 1;
         clconv_plan_options o = {0};
         o.algorithm = s->algo;
@@ -664,7 +664,7 @@ static clconv_status run_scenario(const scenario *s, float *y, float *ref, size_
     } else if (s->op == OP_POOL) {
         clconv_pool2d_params p = clconv_pool2d_default_params(s->pool_mode, s->k, s->k);
         p.stride_h = p.stride_w = s->stride;
-        p.pad_h = p.pad_w = s->pad;
+        p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = s->pad;
         ck_assert_int_eq(clconv_pool2d_output_shape(&p, &s->in, &out), 0);
         ck_assert_int_eq(clconv_ref_pool2d(&p, &s->in, x, ref, NULL), 0);
         st = clconv_pool2d_host(ctx, &p, &s->in, NULL, x, y, NULL);

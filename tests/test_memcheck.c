@@ -55,7 +55,7 @@ START_TEST(references)
     /* conv_transpose2d / 1d */
     clconv_conv_transpose2d_params t = clconv_conv_transpose2d_default_params(4, 6, 3, 3);
     t.stride_h = t.stride_w = 2;
-    t.pad_h = t.pad_w = 1;
+    t.pad_top = t.pad_bottom = t.pad_left = t.pad_right = 1;
     t.output_padding_h = 1;
     t.groups = 2;
     t.has_bias = 1;
@@ -79,7 +79,7 @@ START_TEST(references)
         clconv_pool2d_params pp = clconv_pool2d_default_params(modes[m], 3, 2);
         if (modes[m] == CLCONV_POOL_MAX || modes[m] == CLCONV_POOL_AVG) {
             pp.stride_h = pp.stride_w = 2;
-            pp.pad_h = 1;
+            pp.pad_top = pp.pad_bottom = 1;
             pp.ceil_mode = 1;
         }
         clconv_shape pout;
@@ -259,7 +259,7 @@ START_TEST(backward_references)
         clconv_pool2d_params pp = clconv_pool2d_default_params(modes[m], 3, 3);
         if (modes[m] == CLCONV_POOL_MAX || modes[m] == CLCONV_POOL_AVG) {
             pp.stride_h = pp.stride_w = 2;
-            pp.pad_h = pp.pad_w = 1;
+            pp.pad_top = pp.pad_bottom = pp.pad_left = pp.pad_right = 1;
         }
         ck_assert_int_eq(clconv_pool2d_output_shape(&pp, &pin, &pout), CLCONV_SUCCESS);
         size_t nx = clconv_shape_elements(pin), ny = clconv_shape_elements(pout);
@@ -314,7 +314,7 @@ START_TEST(backward_device_runs)
     clconv_pool2d_params pm = clconv_pool2d_default_params(CLCONV_POOL_MAX, 2, 2);
     clconv_pool2d_params pa = clconv_pool2d_default_params(CLCONV_POOL_AVG, 3, 3);
     pa.stride_h = pa.stride_w = 2;
-    pa.pad_h = pa.pad_w = 1;
+    pa.pad_top = pa.pad_bottom = pa.pad_left = pa.pad_right = 1;
     clconv_shape po;
     ck_assert_int_eq(clconv_pool2d_output_shape(&pm, &in, &po), CLCONV_SUCCESS);
     size_t npo = clconv_shape_elements(po);

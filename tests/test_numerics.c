@@ -305,7 +305,7 @@ START_TEST(test_conv_transpose2d_special_values)
     clconv_shape in = {2, 4, 11, 13};
     clconv_conv_transpose2d_params p = clconv_conv_transpose2d_default_params(4, 6, 3, 3);
     p.stride_h = p.stride_w = 2;
-    p.pad_h = p.pad_w = 1;
+    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
     p.output_padding_h = 1;
     p.has_bias = 1;
     for (int relu = 0; relu < 2; relu++) {
@@ -316,7 +316,7 @@ START_TEST(test_conv_transpose2d_special_values)
     /* stride 1, padding 1: edge columns where a tap has no input (a NaN or
      * inf weight must not reach them through 0 * w) */
     p = clconv_conv_transpose2d_default_params(4, 6, 3, 3);
-    p.pad_h = p.pad_w = 1;
+    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
     p.has_bias = 1;
     for (int c = 0; c < N_CONV_CASES; c++)
         conv_t_case(algo, &p, &in, &conv_cases[c]);
@@ -369,14 +369,14 @@ START_TEST(test_pool2d_special_values)
     modes[0].name = "max 3x3 s2 pad 1";
     modes[0].p = clconv_pool2d_default_params(CLCONV_POOL_MAX, 3, 3);
     modes[0].p.stride_h = modes[0].p.stride_w = 2;
-    modes[0].p.pad_h = modes[0].p.pad_w = 1;
+    modes[0].p.pad_top = modes[0].p.pad_bottom = modes[0].p.pad_left = modes[0].p.pad_right = 1;
     modes[1].name = "max 2x2 ceil";
     modes[1].p = clconv_pool2d_default_params(CLCONV_POOL_MAX, 2, 2);
     modes[1].p.ceil_mode = 1;
     modes[2].name = "avg 3x3 s1 pad 1";
     modes[2].p = clconv_pool2d_default_params(CLCONV_POOL_AVG, 3, 3);
     modes[2].p.stride_h = modes[2].p.stride_w = 1;
-    modes[2].p.pad_h = modes[2].p.pad_w = 1;
+    modes[2].p.pad_top = modes[2].p.pad_bottom = modes[2].p.pad_left = modes[2].p.pad_right = 1;
     modes[3].name = "lp 2 2x2";
     modes[3].p = clconv_pool2d_default_params(CLCONV_POOL_LP, 2, 2);
     modes[4].name = "adaptive max 4x5";
@@ -602,8 +602,8 @@ static void pool_bwd_case(const clconv_pool2d_params *p, const clconv_shape *in,
                               "%s: NaN dy of window 0 at dx[%zu] (argmax %lld)", what, i,
                               (long long)idx[0]);
         else if (p->mode == CLCONV_POOL_AVG) /* every in-image cell of window 0 */
-            for (int64_t h = 0; h < p->kernel_h - p->pad_h; h++)
-                for (int64_t w = 0; w < p->kernel_w - p->pad_w; w++)
+            for (int64_t h = 0; h < p->kernel_h - p->pad_top; h++)
+                for (int64_t w = 0; w < p->kernel_w - p->pad_left; w++)
                     ck_assert_msg(isnan(dx[h * in->w + w]), "%s: dx[%lld][%lld] = %g, expected NaN",
                                   what, (long long)h, (long long)w, dx[h * in->w + w]);
     }
@@ -639,7 +639,7 @@ START_TEST(test_pool2d_backward_special_values)
     modes[0].name = "max 3x3 s2 pad 1, indices";
     modes[0].p = clconv_pool2d_default_params(CLCONV_POOL_MAX, 3, 3);
     modes[0].p.stride_h = modes[0].p.stride_w = 2;
-    modes[0].p.pad_h = modes[0].p.pad_w = 1;
+    modes[0].p.pad_top = modes[0].p.pad_bottom = modes[0].p.pad_left = modes[0].p.pad_right = 1;
     modes[0].idx = 1;
     modes[1] = modes[0];
     modes[1].name = "max 3x3 s2 pad 1, from x";
@@ -647,7 +647,7 @@ START_TEST(test_pool2d_backward_special_values)
     modes[2].name = "avg 3x3 s2 pad 1";
     modes[2].p = clconv_pool2d_default_params(CLCONV_POOL_AVG, 3, 3);
     modes[2].p.stride_h = modes[2].p.stride_w = 2;
-    modes[2].p.pad_h = modes[2].p.pad_w = 1;
+    modes[2].p.pad_top = modes[2].p.pad_bottom = modes[2].p.pad_left = modes[2].p.pad_right = 1;
     modes[2].idx = 0;
     modes[3].name = "lp 2 2x2";
     modes[3].p = clconv_pool2d_default_params(CLCONV_POOL_LP, 2, 2);

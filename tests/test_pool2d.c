@@ -156,15 +156,15 @@ START_TEST(seed_4x4_maxpool)
     const int64_t i1[1] = {10};
     golden(&p, &in, x, w1, i1, 1, 0);
     /* nn.MaxPool2d(3, padding=1, stride=2) */
-    p.pad_h = p.pad_w = 1;
+    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
     p.stride_h = p.stride_w = 2;
     const float w2[4] = {5, 7, 13, 15};
     const int64_t i2[4] = {5, 7, 13, 15};
     golden(&p, &in, x, w2, i2, 4, 0);
     /* nn.MaxPool2d((2, 4), padding=(1, 2), stride=(2, 3)) */
     p = clconv_pool2d_default_params(CLCONV_POOL_MAX, 2, 4);
-    p.pad_h = 1;
-    p.pad_w = 2;
+    p.pad_top = p.pad_bottom = 1;
+    p.pad_left = p.pad_right = 2;
     p.stride_h = 2;
     p.stride_w = 3;
     const float w3[6] = {1, 3, 9, 11, 13, 15};
@@ -181,7 +181,7 @@ START_TEST(seed_two_channels)
     iota(x + 16, 16, 1);
     clconv_shape in = {1, 2, 4, 4};
     clconv_pool2d_params p = clconv_pool2d_default_params(CLCONV_POOL_MAX, 3, 3);
-    p.pad_h = p.pad_w = 1;
+    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
     p.stride_h = p.stride_w = 2;
     const float want[8] = {5, 7, 13, 15, 6, 8, 14, 16};
     const int64_t want_idx[8] = {5, 7, 13, 15, 5, 7, 13, 15};
@@ -212,7 +212,7 @@ START_TEST(ceil_mode_borders)
     /* With padding 1 the window that would start in the right padding is
      * dropped: (out-1)*stride >= in + pad. */
     p = clconv_pool2d_default_params(CLCONV_POOL_MAX, 2, 2);
-    p.pad_h = p.pad_w = 1;
+    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
     p.ceil_mode = 1;
     clconv_shape os;
     ck_assert_int_eq(clconv_pool2d_output_shape(&p, &in, &os), CLCONV_SUCCESS);
@@ -241,7 +241,7 @@ START_TEST(avg_padding_divisors)
     clconv_shape in = {1, 1, 4, 4};
     clconv_pool2d_params p = clconv_pool2d_default_params(CLCONV_POOL_AVG, 3, 3);
     p.stride_h = p.stride_w = 2;
-    p.pad_h = p.pad_w = 1;
+    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
     p.ceil_mode = 1;
     const int img[3] = {2, 3, 1}, pool[3] = {3, 3, 2};
     float want[9];
@@ -263,6 +263,88 @@ START_TEST(avg_padding_divisors)
 }
 END_TEST
 
+START_TEST(asymmetric_padding)
+{
+    /* 1..9 on 3x3, kernel 2, stride 2, padding top 1, bottom 0, left 0,
+     * right 1 (ONNX pads [1, 0, 0, 1]): output 2x2 (pooling_output_shape_pad_lr),
+     * windows rows [-1, 1) and [1, 3), columns [0, 2) and [2, 4). */
+    float x[9];
+    iota(x, 9, 1);
+    clconv_shape in = {1, 1, 3, 3}, out;
+    clconv_pool2d_params p = clconv_pool2d_default_params(CLCONV_POOL_MAX, 2, 2);
+    p.pad_top = 1;
+    p.pad_right = 1;
+    ck_assert_int_eq(clconv_pool2d_output_shape(&p, &in, &out), CLCONV_SUCCESS);
+    ck_assert_msg(out.h == 2 && out.w == 2, "output %lldx%lld, expected 2x2", (long long)out.h,
+                  (long long)out.w);
+    golden(&p, &in, x, (const float[4]){2, 3, 8, 9}, (const int64_t[4]){1, 2, 7, 8}, 4, 0);
+    /* count_include_pad: every window is clipped to the padded input [-1, 3) x
+     * [0, 4), so each divides by 4: 3/4, 3/4, 24/4, 15/4. */
+    p.mode = CLCONV_POOL_AVG;
+    golden(&p, &in, x, (const float[4]){0.75f, 0.75f, 6, 3.75f}, NULL, 4, 0);
+    p.count_include_pad = 0; /* the in-image cells: 3/2, 3/1, 24/4, 15/2 */
+    golden(&p, &in, x, (const float[4]){1.5f, 3, 6, 7.5f}, NULL, 4, 0);
+    /* The sides are not interchangeable: bottom 1 instead of top 1 moves the
+     * windows down a row (rows [0, 2) and [2, 4)). */
+    p.pad_top = 0;
+    p.pad_bottom = 1;
+    p.count_include_pad = 1;
+    golden(&p, &in, x, (const float[4]){12.0f / 4, 9.0f / 4, 15.0f / 4, 9.0f / 4}, NULL, 4, 0);
+
+    /* Asymmetric padding is pooling over the explicitly padded input (zeros
+     * for avg with count_include_pad, -inf for max) with no padding, when no
+     * ceil_mode window hangs over: seeded shapes, device against device. */
+    tu_rng r = tu_rng_make(0xa5e7);
+    for (int i = 0; i < 24; i++) {
+        bool max = i % 2 == 0;
+        clconv_pool2d_params q =
+            clconv_pool2d_default_params(max ? CLCONV_POOL_MAX : CLCONV_POOL_AVG,
+                                         tu_int(&r, 1, 4), tu_int(&r, 1, 4));
+        q.stride_h = tu_int(&r, 1, 3);
+        q.stride_w = tu_int(&r, 1, 3);
+        q.pad_top = tu_int(&r, 0, (int)q.kernel_h / 2);
+        q.pad_bottom = tu_int(&r, 0, (int)q.kernel_h / 2);
+        q.pad_left = tu_int(&r, 0, (int)q.kernel_w / 2);
+        q.pad_right = tu_int(&r, 0, (int)q.kernel_w / 2);
+        clconv_shape s = {tu_int(&r, 1, 2), tu_int(&r, 1, 3), tu_int(&r, 3, 11), tu_int(&r, 3, 13)};
+        clconv_shape padded = {s.n, s.c, s.h + q.pad_top + q.pad_bottom,
+                               s.w + q.pad_left + q.pad_right};
+        size_t nx = (size_t)(s.n * s.c * s.h * s.w), np = (size_t)(padded.n * padded.c *
+                                                                    padded.h * padded.w);
+        float *xs = tu_alloc(nx), *xp = tu_alloc(np);
+        tu_fill(&r, xs, nx, false);
+        for (size_t k = 0; k < np; k++)
+            xp[k] = max ? -INFINITY : 0.0f;
+        for (int64_t pl = 0; pl < s.n * s.c; pl++)
+            for (int64_t h = 0; h < s.h; h++)
+                for (int64_t w = 0; w < s.w; w++)
+                    xp[(pl * padded.h + h + q.pad_top) * padded.w + w + q.pad_left] =
+                        xs[(pl * s.h + h) * s.w + w];
+        clconv_pool2d_params u = q;
+        u.pad_top = u.pad_bottom = u.pad_left = u.pad_right = 0;
+        clconv_shape o1, o2;
+        ck_assert_int_eq(clconv_pool2d_output_shape(&q, &s, &o1), CLCONV_SUCCESS);
+        ck_assert_int_eq(clconv_pool2d_output_shape(&u, &padded, &o2), CLCONV_SUCCESS);
+        ck_assert_msg(o1.h == o2.h && o1.w == o2.w, "case %d: output %lldx%lld vs %lldx%lld", i,
+                      (long long)o1.h, (long long)o1.w, (long long)o2.h, (long long)o2.w);
+        float *y1 = device_pool(&q, &s, xs, NULL, NULL);
+        float *y2 = device_pool(&u, &padded, xp, NULL, NULL);
+        size_t ny = (size_t)(o1.n * o1.c * o1.h * o1.w);
+        for (size_t k = 0; k < ny; k++)
+            ck_assert_msg(y1[k] == y2[k] || fabsf(y1[k] - y2[k]) <= 1e-6f * fabsf(y2[k]),
+                          "case %d (%s k %lldx%lld s %lldx%lld pad %lld,%lld,%lld,%lld): "
+                          "y[%zu] = %g, padded input gives %g", i, max ? "max" : "avg",
+                          (long long)q.kernel_h, (long long)q.kernel_w, (long long)q.stride_h,
+                          (long long)q.stride_w, (long long)q.pad_top, (long long)q.pad_bottom,
+                          (long long)q.pad_left, (long long)q.pad_right, k, y1[k], y2[k]);
+        free(xs);
+        free(xp);
+        free(y1);
+        free(y2);
+    }
+}
+END_TEST
+
 START_TEST(max_padding_and_dilation)
 {
     /* Padding never wins: an all-negative image keeps its values at the border. */
@@ -272,7 +354,7 @@ START_TEST(max_padding_and_dilation)
     clconv_shape in = {1, 1, 4, 4};
     clconv_pool2d_params p = clconv_pool2d_default_params(CLCONV_POOL_MAX, 3, 3);
     p.stride_h = p.stride_w = 1;
-    p.pad_h = p.pad_w = 1;
+    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
     float want[16];
     int64_t want_idx[16];
     for (int i = 0; i < 4; i++)
@@ -304,7 +386,7 @@ START_TEST(max_padding_and_dilation)
     in = (clconv_shape){1, 1, 2, 2};
     p = clconv_pool2d_default_params(CLCONV_POOL_MAX, 2, 2);
     p.stride_h = p.stride_w = 1;
-    p.pad_h = p.pad_w = 1;
+    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
     p.dilation_h = p.dilation_w = 3;
     golden(&p, &in, x, (const float[1]){-INFINITY}, (const int64_t[1]){6}, 1, 0);
 }
@@ -323,7 +405,7 @@ START_TEST(nan_and_inf)
     /* -inf with padding: the padded cells (virtual) never replace it by 0. */
     in = (clconv_shape){1, 1, 1, 1};
     float z[1] = {-INFINITY};
-    p.pad_h = p.pad_w = 1;
+    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
     golden(&p, &in, z, (const float[1]){-INFINITY}, (const int64_t[1]){0}, 1, 0);
     /* Averages propagate NaN, and inf + -inf is NaN. */
     in = (clconv_shape){1, 1, 2, 4};
@@ -450,12 +532,13 @@ static void describe(const sweep_case *c, char *buf, size_t n)
 {
     const clconv_pool2d_params *p = &c->p;
     snprintf(buf, n,
-             "mode=%d in=%lldx%lldx%lldx%lld k=%lldx%lld s=%lldx%lld pad=%lldx%lld d=%lldx%lld "
-             "ceil=%d cip=%d div=%lld p=%g out=%lldx%lld block_w=%d wg_w=%d data=%d",
+             "mode=%d in=%lldx%lldx%lldx%lld k=%lldx%lld s=%lldx%lld pad=%lld,%lld,%lld,%lld "
+             "d=%lldx%lld ceil=%d cip=%d div=%lld p=%g out=%lldx%lld block_w=%d wg_w=%d data=%d",
              (int)p->mode, (long long)c->in.n, (long long)c->in.c, (long long)c->in.h,
              (long long)c->in.w, (long long)p->kernel_h, (long long)p->kernel_w,
-             (long long)p->stride_h, (long long)p->stride_w, (long long)p->pad_h,
-             (long long)p->pad_w, (long long)p->dilation_h, (long long)p->dilation_w,
+             (long long)p->stride_h, (long long)p->stride_w, (long long)p->pad_top,
+             (long long)p->pad_bottom, (long long)p->pad_left, (long long)p->pad_right,
+             (long long)p->dilation_h, (long long)p->dilation_w,
              p->ceil_mode, p->count_include_pad, (long long)p->divisor_override, p->norm_type,
              (long long)p->output_h, (long long)p->output_w, c->opt.block_w, c->opt.wg_w,
              c->data);
@@ -613,7 +696,7 @@ START_TEST(cpu_row_kernels)
         c.in = (clconv_shape){e[i].n, e[i].c, e[i].h, e[i].w};
         c.p = clconv_pool2d_default_params(e[i].m, e[i].k, e[i].k);
         c.p.stride_h = c.p.stride_w = e[i].s;
-        c.p.pad_h = c.p.pad_w = e[i].pad;
+        c.p.pad_top = c.p.pad_bottom = c.p.pad_left = c.p.pad_right = e[i].pad;
         c.p.ceil_mode = e[i].ceil;
         c.p.count_include_pad = e[i].cip;
         c.p.divisor_override = e[i].div;
@@ -679,7 +762,7 @@ START_TEST(edge_shapes)
             memset(&c, 0, sizeof c);
             c.p = clconv_pool2d_default_params(e[i].m, e[i].kh, e[i].kw);
             c.p.stride_h = c.p.stride_w = e[i].s;
-            c.p.pad_h = c.p.pad_w = e[i].pad;
+            c.p.pad_top = c.p.pad_bottom = c.p.pad_left = c.p.pad_right = e[i].pad;
             c.p.dilation_h = c.p.dilation_w = e[i].d;
             c.p.ceil_mode = e[i].ceil;
             c.p.count_include_pad = e[i].cip;
@@ -794,9 +877,11 @@ START_TEST(bad_parameters)
     clconv_shape s;
 #define BAD(field, value, status, needle) \
     p = ok; s = in; field = value; expect_invalid(p, s, status, needle);
-    BAD(p.pad_h, 2, CLCONV_ERROR_INVALID_VALUE, "pad_h = 2, expected <= kernel_h / 2 = 1")
-    BAD(p.pad_w, 2, CLCONV_ERROR_INVALID_VALUE, "pad_w = 2, expected <= kernel_w / 2 = 1")
-    BAD(p.pad_h, -1, CLCONV_ERROR_INVALID_VALUE, "pad_h = -1")
+    BAD(p.pad_top, 2, CLCONV_ERROR_INVALID_VALUE, "pad_top = 2, expected <= kernel_h / 2 = 1")
+    BAD(p.pad_bottom, 2, CLCONV_ERROR_INVALID_VALUE, "pad_bottom = 2, expected <= kernel_h / 2 = 1")
+    BAD(p.pad_left, 2, CLCONV_ERROR_INVALID_VALUE, "pad_left = 2, expected <= kernel_w / 2 = 1")
+    BAD(p.pad_right, 2, CLCONV_ERROR_INVALID_VALUE, "pad_right = 2, expected <= kernel_w / 2 = 1")
+    BAD(p.pad_top, -1, CLCONV_ERROR_INVALID_VALUE, "pad_top = -1")
     BAD(p.stride_h, 0, CLCONV_ERROR_INVALID_VALUE, "stride_h = 0")
     BAD(p.stride_w, -2, CLCONV_ERROR_INVALID_VALUE, "stride_w = -2")
     BAD(p.kernel_h, 0, CLCONV_ERROR_INVALID_VALUE, "kernel_h = 0")
@@ -815,9 +900,9 @@ START_TEST(bad_parameters)
     p.dilation_h = 2;
     expect_invalid(p, in, CLCONV_ERROR_INVALID_VALUE, "dilation_h = 2 with mode = avg");
     p = clconv_pool2d_default_params(CLCONV_POOL_LP, 2, 2);
-    p.pad_w = 1;
-    expect_invalid(p, in, CLCONV_ERROR_INVALID_VALUE, "pad_w = 1 with mode = lp");
-    p.pad_w = 0;
+    p.pad_left = p.pad_right = 1;
+    expect_invalid(p, in, CLCONV_ERROR_INVALID_VALUE, "pad_left = 1 with mode = lp");
+    p.pad_left = p.pad_right = 0;
     p.norm_type = 0;
     expect_invalid(p, in, CLCONV_ERROR_INVALID_VALUE, "norm_type = 0");
     p.norm_type = INFINITY;
@@ -988,6 +1073,7 @@ static Suite *pool2d_suite(void)
     tcase_set_timeout(rules, 300);
     tcase_add_test(rules, ceil_mode_borders);
     tcase_add_test(rules, avg_padding_divisors);
+    tcase_add_test(rules, asymmetric_padding);
     tcase_add_test(rules, max_padding_and_dilation);
     tcase_add_test(rules, nan_and_inf);
     tcase_add_test(rules, lp_pool);

@@ -177,7 +177,7 @@ START_TEST(max_known_argmax)
     in = (clconv_shape){1, 1, 4, 4};
     p = clconv_pool2d_default_params(CLCONV_POOL_MAX, 3, 3);
     p.stride_h = p.stride_w = 2;
-    p.pad_h = p.pad_w = 1;
+    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
     golden(&p, &in, io, dy,
            (const float[16]){0, 0, 0, 0, 0, 10, 0, 20, 0, 0, 0, 0, 0, 30, 0, 40}, 0);
     /* ceil_mode: MaxPool2d(2, ceil_mode=True) on a 5x5 iota has border windows
@@ -220,7 +220,7 @@ START_TEST(avg_padding_both_ways)
     clconv_shape in = {1, 1, 3, 3};
     clconv_pool2d_params p = clconv_pool2d_default_params(CLCONV_POOL_AVG, 3, 3);
     p.stride_h = p.stride_w = 1;
-    p.pad_h = p.pad_w = 1;
+    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
     const float c = 4.0f / 9, e = 6.0f / 9;
     golden(&p, &in, x, dy, (const float[9]){c, e, c, e, 1, e, c, e, c}, 1e-6);
     /* Without padding in the count, window (i, j) divides by its in-image cells:
@@ -275,7 +275,7 @@ START_TEST(avg_ceil_mode)
     in = (clconv_shape){1, 1, 4, 4};
     p = clconv_pool2d_default_params(CLCONV_POOL_AVG, 3, 3);
     p.stride_h = p.stride_w = 2;
-    p.pad_h = p.pad_w = 1;
+    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
     p.ceil_mode = 1;
     /* Per axis, the windows covering cell 0: {0}; 1: {0, 1}; 2: {1}; 3: {1, 2}. */
     const double inc[4] = {1.0 / 3, 2.0 / 3, 1.0 / 3, 1.0 / 3 + 1.0 / 2};
@@ -395,18 +395,19 @@ static void dforward(const clconv_pool2d_params *p, const clconv_shape *in, cons
                     v = -INFINITY;
                     for (int64_t a = 0; a < p->kernel_h; a++)
                         for (int64_t b = 0; b < p->kernel_w; b++) {
-                            int64_t i = oh * p->stride_h - p->pad_h + a * p->dilation_h;
-                            int64_t j = ow * p->stride_w - p->pad_w + b * p->dilation_w;
+                            int64_t i = oh * p->stride_h - p->pad_top + a * p->dilation_h;
+                            int64_t j = ow * p->stride_w - p->pad_left + b * p->dilation_w;
                             if (i >= 0 && i < H && j >= 0 && j < W)
                                 v = fmax(v, xp[i * W + j]);
                         }
                 } else if (p->mode == CLCONV_POOL_AVG) {
                     /* The window clipped to the padded input counts for
                      * count_include_pad; the cells in the image otherwise. */
-                    hs = oh * p->stride_h - p->pad_h;
-                    ws = ow * p->stride_w - p->pad_w;
-                    int64_t hp = hs + p->kernel_h < H + p->pad_h ? hs + p->kernel_h : H + p->pad_h;
-                    int64_t wp = ws + p->kernel_w < W + p->pad_w ? ws + p->kernel_w : W + p->pad_w;
+                    hs = oh * p->stride_h - p->pad_top;
+                    ws = ow * p->stride_w - p->pad_left;
+                    const int64_t hend = H + p->pad_bottom, wend = W + p->pad_right;
+                    int64_t hp = hs + p->kernel_h < hend ? hs + p->kernel_h : hend;
+                    int64_t wp = ws + p->kernel_w < wend ? ws + p->kernel_w : wend;
                     int64_t cells = 0;
                     for (int64_t i = hs; i < hp; i++)
                         for (int64_t j = ws; j < wp; j++)
@@ -512,7 +513,7 @@ START_TEST(finite_differences)
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
         clconv_pool2d_params p = clconv_pool2d_default_params(c[i].m, c[i].k, c[i].k);
         p.stride_h = p.stride_w = c[i].s;
-        p.pad_h = p.pad_w = c[i].pad;
+        p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = c[i].pad;
         p.dilation_h = p.dilation_w = c[i].d;
         p.ceil_mode = c[i].ceil;
         p.count_include_pad = c[i].cip;
@@ -564,8 +565,10 @@ START_TEST(avg_adjoint)
             p = clconv_pool2d_default_params(CLCONV_POOL_AVG, tu_int(&r, 1, 5), tu_int(&r, 1, 5));
             p.stride_h = tu_int(&r, 1, 3);
             p.stride_w = tu_int(&r, 1, 3);
-            p.pad_h = tu_int(&r, 0, (int)p.kernel_h / 2);
-            p.pad_w = tu_int(&r, 0, (int)p.kernel_w / 2);
+            p.pad_top = tu_int(&r, 0, (int)p.kernel_h / 2); /* each side on its own */
+            p.pad_bottom = tu_int(&r, 0, (int)p.kernel_h / 2);
+            p.pad_left = tu_int(&r, 0, (int)p.kernel_w / 2);
+            p.pad_right = tu_int(&r, 0, (int)p.kernel_w / 2);
             p.ceil_mode = tu_int(&r, 0, 1);
             p.count_include_pad = tu_int(&r, 0, 1);
             if (tu_int(&r, 0, 3) == 0)
@@ -630,12 +633,13 @@ static void describe(const sweep_case *c, char *buf, size_t n)
 {
     const clconv_pool2d_params *p = &c->p;
     snprintf(buf, n,
-             "mode=%d in=%lldx%lldx%lldx%lld k=%lldx%lld s=%lldx%lld pad=%lldx%lld d=%lldx%lld "
-             "ceil=%d cip=%d div=%lld p=%g out=%lldx%lld wg_w=%d data=%d",
+             "mode=%d in=%lldx%lldx%lldx%lld k=%lldx%lld s=%lldx%lld pad=%lld,%lld,%lld,%lld "
+             "d=%lldx%lld ceil=%d cip=%d div=%lld p=%g out=%lldx%lld wg_w=%d data=%d",
              (int)p->mode, (long long)c->in.n, (long long)c->in.c, (long long)c->in.h,
              (long long)c->in.w, (long long)p->kernel_h, (long long)p->kernel_w,
-             (long long)p->stride_h, (long long)p->stride_w, (long long)p->pad_h,
-             (long long)p->pad_w, (long long)p->dilation_h, (long long)p->dilation_w,
+             (long long)p->stride_h, (long long)p->stride_w, (long long)p->pad_top,
+             (long long)p->pad_bottom, (long long)p->pad_left, (long long)p->pad_right,
+             (long long)p->dilation_h, (long long)p->dilation_w,
              p->ceil_mode, p->count_include_pad, (long long)p->divisor_override, p->norm_type,
              (long long)p->output_h, (long long)p->output_w, c->opt.wg_w, c->data);
 }
@@ -766,7 +770,7 @@ START_TEST(edge_shapes)
             memset(&c, 0, sizeof c);
             c.p = clconv_pool2d_default_params(e[i].m, e[i].kh, e[i].kw);
             c.p.stride_h = c.p.stride_w = e[i].s;
-            c.p.pad_h = c.p.pad_w = e[i].pad;
+            c.p.pad_top = c.p.pad_bottom = c.p.pad_left = c.p.pad_right = e[i].pad;
             c.p.dilation_h = c.p.dilation_w = e[i].d;
             c.p.ceil_mode = e[i].ceil;
             c.p.count_include_pad = e[i].cip;
@@ -801,7 +805,7 @@ START_TEST(deterministic)
     clconv_pool2d_params ps[4];
     ps[0] = clconv_pool2d_default_params(CLCONV_POOL_AVG, 3, 3);
     ps[0].stride_h = ps[0].stride_w = 1;
-    ps[0].pad_h = ps[0].pad_w = 1;
+    ps[0].pad_top = ps[0].pad_bottom = ps[0].pad_left = ps[0].pad_right = 1;
     ps[1] = clconv_pool2d_default_params(CLCONV_POOL_MAX, 3, 3);
     ps[1].stride_h = ps[1].stride_w = 1;
     ps[2] = clconv_pool2d_default_params(CLCONV_POOL_ADAPTIVE_AVG, 20, 30);
@@ -918,7 +922,8 @@ START_TEST(bad_parameters)
         expect_fail(clconv_pool2d_backward_host(ctx, &p, &s, NULL, buf, ibuf, buf, buf + 128),    \
                     status, ctx, needle);                                                   \
     } while (0)
-    BAD(p.pad_h, 2, CLCONV_ERROR_INVALID_VALUE, "pad_h = 2, expected <= kernel_h / 2 = 1");
+    BAD(p.pad_top, 2, CLCONV_ERROR_INVALID_VALUE, "pad_top = 2, expected <= kernel_h / 2 = 1");
+    BAD(p.pad_right, 2, CLCONV_ERROR_INVALID_VALUE, "pad_right = 2, expected <= kernel_w / 2 = 1");
     BAD(p.stride_w, 0, CLCONV_ERROR_INVALID_VALUE, "stride_w = 0");
     BAD(p.kernel_h, -1, CLCONV_ERROR_INVALID_VALUE, "kernel_h = -1");
     BAD(p.dilation_h, 0, CLCONV_ERROR_INVALID_VALUE, "dilation_h = 0");

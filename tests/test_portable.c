@@ -149,7 +149,7 @@ START_TEST(conv_transpose2d_every_algorithm)
     clconv_conv_transpose2d_params p =
         clconv_conv_transpose2d_default_params(T[_i].cin, T[_i].cout, 3, 3);
     p.stride_h = p.stride_w = 2;
-    p.pad_h = p.pad_w = 1;
+    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
     p.output_padding_h = 1;
     p.groups = T[_i].groups;
     p.has_bias = 1;
@@ -227,11 +227,11 @@ START_TEST(pool2d_every_mode)
     clconv_pool2d_params p;
     switch (_i) {
     case 0: p = clconv_pool2d_default_params(CLCONV_POOL_MAX, 3, 3);
-            p.stride_h = p.stride_w = 2, p.pad_h = p.pad_w = 1; break;
+            p.stride_h = p.stride_w = 2, p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1; break;
     case 1: p = clconv_pool2d_default_params(CLCONV_POOL_MAX, 2, 2);
             p.dilation_h = 2, p.stride_h = 1, p.ceil_mode = 1; break;
     case 2: p = clconv_pool2d_default_params(CLCONV_POOL_AVG, 3, 3);
-            p.stride_h = p.stride_w = 1, p.pad_h = p.pad_w = 1, p.count_include_pad = 0; break;
+            p.stride_h = p.stride_w = 1, p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1, p.count_include_pad = 0; break;
     case 3: p = clconv_pool2d_default_params(CLCONV_POOL_AVG, 2, 2); p.ceil_mode = 1; break;
     case 4: p = clconv_pool2d_default_params(CLCONV_POOL_LP, 2, 3); p.norm_type = 2; break;
     case 5: p = clconv_pool2d_default_params(CLCONV_POOL_ADAPTIVE_AVG, 1, 1);

@@ -40,7 +40,7 @@ static clconv_conv_transpose2d_params ctp(int64_t cin, int64_t cout)
 {
     clconv_conv_transpose2d_params p = clconv_conv_transpose2d_default_params(cin, cout, 4, 4);
     p.stride_h = p.stride_w = 2;
-    p.pad_h = p.pad_w = 1;
+    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
     p.has_bias = 1;
     return p;
 }

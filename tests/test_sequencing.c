@@ -82,7 +82,7 @@ static clconv_conv_transpose2d_params ctp(int64_t cin, int64_t cout, int64_t k, 
 {
     clconv_conv_transpose2d_params p = clconv_conv_transpose2d_default_params(cin, cout, k, k);
     p.stride_h = p.stride_w = stride;
-    p.pad_h = p.pad_w = pad;
+    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = pad;
     p.has_bias = 1;
     return p;
 }
@@ -452,7 +452,7 @@ static void build_cases(void)
                    .algo = CLCONV_ALGO_TRANSPOSED_GEMM, .ct = ctp(32, 32, 4, 2, 1),
                    .in = ct_in, .want = CLCONV_ALGO_TRANSPOSED_GEMM});
     clconv_conv_transpose1d_params t1 = {.in_channels = 32, .out_channels = 32, .kernel = 4,
-                                         .stride = 2, .padding = 1, .dilation = 1, .groups = 1,
+                                         .stride = 2, .pad_left = 1, .pad_right = 1, .dilation = 1, .groups = 1,
                                          .has_bias = 1};
     add((seq_case){.name = "conv_transpose1d auto", .k = K_CT1D, .algo = CLCONV_ALGO_AUTO,
                    .t1 = t1, .ct = clconv_conv_transpose1d_as_conv_transpose2d(&t1),
@@ -481,10 +481,10 @@ static void build_cases(void)
     /* Pooling, forward (max with indices, avg) and backward. */
     clconv_pool2d_params mp = clconv_pool2d_default_params(CLCONV_POOL_MAX, 3, 3);
     mp.stride_h = mp.stride_w = 2;
-    mp.pad_h = mp.pad_w = 1;
+    mp.pad_top = mp.pad_bottom = mp.pad_left = mp.pad_right = 1;
     clconv_pool2d_params ap = clconv_pool2d_default_params(CLCONV_POOL_AVG, 3, 3);
     ap.stride_h = ap.stride_w = 1;
-    ap.pad_h = ap.pad_w = 1;
+    ap.pad_top = ap.pad_bottom = ap.pad_left = ap.pad_right = 1;
     const clconv_shape pin = {2, 32, 56, 56};
     add((seq_case){.name = "max_pool2d (indices)", .k = K_POOL, .pool = mp, .in = pin});
     add((seq_case){.name = "avg_pool2d", .k = K_POOL, .pool = ap, .in = pin});

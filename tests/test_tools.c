@@ -468,7 +468,7 @@ START_TEST(cli_pool_roundtrips)
     pool_case c1 = {"max_pool2d", "--kernel-size 3 --stride 2 --padding 1 --ceil-mode",
                     clconv_pool2d_default_params(CLCONV_POOL_MAX, 3, 3), true};
     c1.p.stride_h = c1.p.stride_w = 2;
-    c1.p.pad_h = c1.p.pad_w = 1;
+    c1.p.pad_top = c1.p.pad_bottom = c1.p.pad_left = c1.p.pad_right = 1;
     c1.p.ceil_mode = 1;
     pool_case c2 = {"max_pool2d", "--kernel-size 2,3 --dilation 2,1",
                     clconv_pool2d_default_params(CLCONV_POOL_MAX, 2, 3), false};
@@ -476,7 +476,7 @@ START_TEST(cli_pool_roundtrips)
     pool_case c3 = {"avg_pool2d", "--kernel-size 3 --stride 1 --padding 1 --no-count-include-pad",
                     clconv_pool2d_default_params(CLCONV_POOL_AVG, 3, 3), false};
     c3.p.stride_h = c3.p.stride_w = 1;
-    c3.p.pad_h = c3.p.pad_w = 1;
+    c3.p.pad_top = c3.p.pad_bottom = c3.p.pad_left = c3.p.pad_right = 1;
     c3.p.count_include_pad = 0;
     pool_case c4 = {"avg_pool2d", "--kernel-size 2 --ceil-mode --divisor-override 3",
                     clconv_pool2d_default_params(CLCONV_POOL_AVG, 2, 2), false};
@@ -538,7 +538,7 @@ START_TEST(cli_conv_transpose2d_roundtrips)
 {
     clconv_conv_transpose2d_params p = clconv_conv_transpose2d_default_params(4, 6, 3, 3);
     p.stride_h = p.stride_w = 2;
-    p.pad_h = p.pad_w = 1;
+    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
     p.output_padding_h = p.output_padding_w = 1;
     p.groups = 2;
     p.has_bias = 1;

@@ -497,8 +497,10 @@ START_TEST(conv_transpose2d_bad_parameters)
     ROW(p.kernel_w, INT64_MAX, CLCONV_ERROR_INVALID_VALUE, "kernel_w");
     ROW(p.stride_h, 0, CLCONV_ERROR_INVALID_VALUE, "stride_h = 0");
     ROW(p.stride_w, -1, CLCONV_ERROR_INVALID_VALUE, "stride_w = -1");
-    ROW(p.pad_h, -1, CLCONV_ERROR_INVALID_VALUE, "pad_h = -1");
-    ROW(p.pad_w, INT64_MAX, CLCONV_ERROR_INVALID_VALUE, "pad_w");
+    ROW(p.pad_top, -1, CLCONV_ERROR_INVALID_VALUE, "pad_top = -1");
+    ROW(p.pad_bottom, -3, CLCONV_ERROR_INVALID_VALUE, "pad_bottom = -3");
+    ROW(p.pad_left, INT64_MAX, CLCONV_ERROR_INVALID_VALUE, "pad_left");
+    ROW(p.pad_right, INT64_MIN, CLCONV_ERROR_INVALID_VALUE, "pad_right");
     ROW(p.output_padding_h, -1, CLCONV_ERROR_INVALID_VALUE, "output_padding_h = -1");
     ROW(p.output_padding_w, 2, CLCONV_ERROR_INVALID_VALUE, "output_padding_w = 2");
     ROW(p.dilation_h, 0, CLCONV_ERROR_INVALID_VALUE, "dilation_h = 0");
@@ -511,7 +513,8 @@ START_TEST(conv_transpose2d_bad_parameters)
     ROW(in.n, 0, CLCONV_ERROR_INVALID_SHAPE, "input.n = 0");
     ROW(in.w, -1, CLCONV_ERROR_INVALID_SHAPE, "input.w = -1");
     ROW(in.h, HUGE_DIM + 1, CLCONV_ERROR_INVALID_SHAPE, "input.h");
-    ROW(p.pad_h, 6, CLCONV_ERROR_INVALID_SHAPE, "padding");
+    ROW(p.pad_top, 12, CLCONV_ERROR_INVALID_SHAPE, "padding");
+    ROW(p.pad_right, 11, CLCONV_ERROR_INVALID_SHAPE, "padding");
     rows[n].p = ok;
     rows[n].in = (clconv_shape){BIG, BIG, BIG, BIG};
     rows[n].p.in_channels = BIG;
@@ -519,7 +522,8 @@ START_TEST(conv_transpose2d_bad_parameters)
     rows[n].want = CLCONV_ERROR_INVALID_SHAPE;
     rows[n++].needle = "input";
     rows[n].p = clconv_conv_transpose2d_default_params(HUGE_DIM, HUGE_DIM, HUGE_DIM, HUGE_DIM);
-    rows[n].p.pad_h = rows[n].p.pad_w = HUGE_DIM / 2 - 1; /* output 2x2 */
+    rows[n].p.pad_top = rows[n].p.pad_bottom = HUGE_DIM / 2 - 1; /* output 2x2 */
+    rows[n].p.pad_left = rows[n].p.pad_right = HUGE_DIM / 2 - 1;
     rows[n].in = (clconv_shape){1, HUGE_DIM, 1, 1};
     rows[n].what = "weight 2^120 elements";
     rows[n].want = CLCONV_ERROR_INVALID_SHAPE;
@@ -590,7 +594,7 @@ END_TEST
 START_TEST(conv_transpose1d_bad_parameters)
 {
     clconv_conv_transpose1d_params ok = {.in_channels = 2, .out_channels = 2, .kernel = 3,
-                                         .stride = 2, .padding = 1, .output_padding = 1,
+                                         .stride = 2, .pad_left = 1, .pad_right = 1, .output_padding = 1,
                                          .dilation = 1, .groups = 1};
     int64_t len;
     float a[16] = {0};
@@ -602,10 +606,10 @@ START_TEST(conv_transpose1d_bad_parameters)
     expect(clconv_ref_conv_transpose1d(&ok, 1, 4, a, a, a, a), CLCONV_ERROR_INVALID_VALUE, NULL,
            "output_padding", "ref ct1d output_padding = stride");
     ok.output_padding = 0;
-    ok.padding = 5;
+    ok.pad_left = ok.pad_right = 5;
     expect(clconv_conv_transpose1d_output_length(&ok, 1, &len), CLCONV_ERROR_INVALID_SHAPE, NULL,
            "padding", "ct1d padding too large");
-    ok.padding = 0;
+    ok.pad_left = ok.pad_right = 0;
     expect(clconv_conv_transpose1d_output_length(&ok, -3, &len), CLCONV_ERROR_INVALID_SHAPE, NULL,
            "input.w = -3", "ct1d length -3");
     expect(clconv_ref_conv_transpose1d(&ok, 0, 4, a, a, a, a), CLCONV_ERROR_INVALID_SHAPE, NULL,
@@ -641,7 +645,7 @@ START_TEST(conv_transpose2d_device_limits)
     /* index arithmetic of a dilated kernel beyond int */
     p = clconv_conv_transpose2d_default_params(1, 1, 3, 1);
     p.dilation_h = HUGE_DIM;
-    p.pad_h = HUGE_DIM;
+    p.pad_top = p.pad_bottom = HUGE_DIM;
     in = (clconv_shape){1, 1, 4, 4};
     expect(clconv_conv_transpose2d_plan_create(ctx, &p, &in, NULL, &plan),
            CLCONV_ERROR_UNSUPPORTED, ctx, "dilation", "ct dilated index overflow");
@@ -655,8 +659,8 @@ START_TEST(conv_transpose2d_device_limits)
     ck_assert_ptr_nonnull(strstr(clconv_last_error(ctx), "CL_DEVICE_MAX_MEM_ALLOC_SIZE"));
     /* a weight that long, cropped back by the padding */
     p = clconv_conv_transpose2d_default_params(1, 1, rows, 1024);
-    p.pad_h = rows / 2 - 1;
-    p.pad_w = 511;
+    p.pad_top = p.pad_bottom = rows / 2 - 1;
+    p.pad_left = p.pad_right = 511;
     in = (clconv_shape){1, 1, 1, 1};
     expect(clconv_conv_transpose2d_plan_create(ctx, &p, &in, NULL, &plan),
            CLCONV_ERROR_UNSUPPORTED, ctx, "weight: ", "ct weight above max alloc");
@@ -742,14 +746,17 @@ START_TEST(pool2d_bad_parameters)
     ROW(mx, p.kernel_w, INT64_MAX, CLCONV_ERROR_INVALID_VALUE, "kernel_w");
     ROW(mx, p.stride_h, 0, CLCONV_ERROR_INVALID_VALUE, "stride_h = 0");
     ROW(mx, p.stride_w, -1, CLCONV_ERROR_INVALID_VALUE, "stride_w = -1");
-    ROW(mx, p.pad_h, -1, CLCONV_ERROR_INVALID_VALUE, "pad_h = -1");
-    ROW(mx, p.pad_w, 2, CLCONV_ERROR_INVALID_VALUE, "pad_w = 2");
+    ROW(mx, p.pad_top, -1, CLCONV_ERROR_INVALID_VALUE, "pad_top = -1");
+    ROW(mx, p.pad_bottom, 2, CLCONV_ERROR_INVALID_VALUE, "pad_bottom = 2");
+    ROW(mx, p.pad_left, 2, CLCONV_ERROR_INVALID_VALUE, "pad_left = 2");
+    ROW(mx, p.pad_right, INT64_MIN, CLCONV_ERROR_INVALID_VALUE, "pad_right");
     ROW(mx, p.dilation_h, 0, CLCONV_ERROR_INVALID_VALUE, "dilation_h = 0");
     ROW(mx, p.dilation_w, INT64_MIN, CLCONV_ERROR_INVALID_VALUE, "dilation_w");
     ROW(mx, p.divisor_override, 3, CLCONV_ERROR_INVALID_VALUE, "divisor_override = 3");
     ROW(mx, p.kernel_h, 9, CLCONV_ERROR_INVALID_SHAPE, "kernel");
     ROW(avg, p.dilation_h, 2, CLCONV_ERROR_INVALID_VALUE, "dilation_h = 2");
-    ROW(lp, p.pad_h, 1, CLCONV_ERROR_INVALID_VALUE, "pad_h = 1");
+    ROW(lp, p.pad_top, 1, CLCONV_ERROR_INVALID_VALUE, "pad_top = 1");
+    ROW(lp, p.pad_right, 1, CLCONV_ERROR_INVALID_VALUE, "pad_right = 1");
     ROW(lp, p.norm_type, 0.0, CLCONV_ERROR_INVALID_VALUE, "norm_type");
     ROW(lp, p.norm_type, 1.0 / 0.0, CLCONV_ERROR_INVALID_VALUE, "norm_type");
     ROW(ad, p.output_h, 0, CLCONV_ERROR_INVALID_VALUE, "output_h = 0");

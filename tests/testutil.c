@@ -225,8 +225,10 @@ clconv_pool2d_params tu_pool2d_random(tu_rng *r, const clconv_pool_mode *modes, 
             }
         }
         if (m != CLCONV_POOL_LP) {
-            p.pad_h = tu_int(r, 0, (int)(p.kernel_h / 2));
-            p.pad_w = tu_int(r, 0, (int)(p.kernel_w / 2));
+            p.pad_top = tu_int(r, 0, (int)(p.kernel_h / 2)); /* each side on its own */
+            p.pad_bottom = tu_int(r, 0, (int)(p.kernel_h / 2));
+            p.pad_left = tu_int(r, 0, (int)(p.kernel_w / 2));
+            p.pad_right = tu_int(r, 0, (int)(p.kernel_w / 2));
         }
         p.ceil_mode = tu_int(r, 0, 1);
         p.count_include_pad = tu_int(r, 0, 1);

@@ -261,8 +261,10 @@ static void geom_of(const tk_layer *L, clconv_shape out, geom *g)
         int64_t th = L->dilation_h * (L->kernel_h - 1), tw = L->dilation_w * (L->kernel_w - 1);
         g->PT = th / 2; g->PB = th - th / 2; g->PL = tw / 2; g->PR = tw - tw / 2;
     } else {
-        g->PT = g->PB = L->pad_h;
-        g->PL = g->PR = L->pad_w;
+        g->PT = L->pad_top;
+        g->PB = L->pad_bottom;
+        g->PL = L->pad_left;
+        g->PR = L->pad_right;
     }
     g->bias = L->bias;
     g->relu = L->relu;
@@ -575,6 +577,11 @@ static void run_baseline(basectx *bc, int which, const tk_layer *L, clconv_shape
         snprintf(b->skip, sizeof b->skip, "conv2d only");
         return;
     }
+    if ((g.transposed || which == BL_CONVGEMM) && (g.PT != g.PB || g.PL != g.PR)) {
+        /* CLBlast's col2im and convgemm take one padding per axis. */
+        snprintf(b->skip, sizeof b->skip, "asymmetric padding");
+        return;
+    }
     if (g.transposed) {
         /* col2im derives the column grid from the output size: it must give
          * back the input size (output_padding >= stride breaks that). */
@@ -587,10 +594,6 @@ static void run_baseline(basectx *bc, int which, const tk_layer *L, clconv_shape
     }
     if (which == BL_CONVGEMM && g.G != 1) {
         snprintf(b->skip, sizeof b->skip, "groups > 1");
-        return;
-    }
-    if (which == BL_CONVGEMM && (g.PT != g.PB || g.PL != g.PR)) {
-        snprintf(b->skip, sizeof b->skip, "asymmetric padding");
         return;
     }
     if (!bc->im2col) {

@@ -2,7 +2,7 @@
  * API's flag names and defaults.
  *
  *   clconv conv2d --input x.npy --weight w.npy [--bias b.npy] [--stride 2[,1]]
- *                 [--padding 1[,0]|same|valid] [--dilation 1] [--groups 1] [--relu]
+ *                 [--padding P|PH,PW|T,B,L,R|same|valid] [--dilation 1] [--groups 1] [--relu]
  *                 --output y.npy [--device SEL] [--verify] [--time [--runs N]]
  *
  * Exit codes: 0 success, 1 error, 2 no OpenCL platform/device, 3 --verify

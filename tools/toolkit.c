@@ -32,8 +32,10 @@ static clconv_status conv2d_params(const tk_layer *L, clconv_conv2d_params *p)
     p->activation = L->relu ? CLCONV_ACTIVATION_RELU : CLCONV_ACTIVATION_NONE;
     if (L->pad_same)
         return clconv_conv2d_set_same_padding(p);
-    p->pad_top = p->pad_bottom = L->pad_h;
-    p->pad_left = p->pad_right = L->pad_w;
+    p->pad_top = L->pad_top;
+    p->pad_bottom = L->pad_bottom;
+    p->pad_left = L->pad_left;
+    p->pad_right = L->pad_right;
     return CLCONV_SUCCESS;
 }
 
@@ -102,8 +104,10 @@ static clconv_status convt_params(const tk_layer *L, clconv_conv_transpose2d_par
                                                 L->kernel_w);
     p->stride_h = L->stride_h;
     p->stride_w = L->stride_w;
-    p->pad_h = L->pad_h;
-    p->pad_w = L->pad_w;
+    p->pad_top = L->pad_top;
+    p->pad_bottom = L->pad_bottom;
+    p->pad_left = L->pad_left;
+    p->pad_right = L->pad_right;
     p->output_padding_h = L->out_pad_h;
     p->output_padding_w = L->out_pad_w;
     p->dilation_h = L->dilation_h;
@@ -180,8 +184,10 @@ static clconv_status pool_params(const tk_layer *L, clconv_pool2d_params *p)
                                       L->kernel_w);
     p->stride_h = L->stride_h > 0 ? L->stride_h : L->kernel_h;
     p->stride_w = L->stride_w > 0 ? L->stride_w : L->kernel_w;
-    p->pad_h = L->pad_h;
-    p->pad_w = L->pad_w;
+    p->pad_top = L->pad_top;
+    p->pad_bottom = L->pad_bottom;
+    p->pad_left = L->pad_left;
+    p->pad_right = L->pad_right;
     p->dilation_h = L->dilation_h;
     p->dilation_w = L->dilation_w;
     p->ceil_mode = L->ceil_mode;
@@ -238,7 +244,7 @@ const tk_op tk_ops[] = {
          "  --weight W.npy        weights [out_channels, in_channels/groups, kH, kW] (required)\n"
          "  --bias B.npy          bias [out_channels]\n"
          "  --stride S[,SW]       stride (default 1)\n"
-         "  --padding P[,PW]|same|valid  zero padding per side (default 0)\n"
+         "  --padding P|PH,PW|T,B,L,R|same|valid  zero padding per side (default 0)\n"
          "  --dilation D[,DW]     dilation (default 1)\n"
          "  --groups G            groups (default 1)\n"
          "  --relu                apply ReLU after the bias\n",
@@ -258,7 +264,7 @@ const tk_op tk_ops[] = {
          "  --weight W.npy        weights [in_channels, out_channels/groups, kH, kW] (required)\n"
          "  --bias B.npy          bias [out_channels]\n"
          "  --stride S[,SW]       stride (default 1)\n"
-         "  --padding P[,PW]      rows/columns removed from each side (default 0)\n"
+         "  --padding P|PH,PW|T,B,L,R  rows/columns removed from each side (default 0)\n"
          "  --output-padding P[,PW]  extra rows/columns at the bottom/right (default 0)\n"
          "  --dilation D[,DW]     dilation (default 1)\n"
          "  --groups G            groups (default 1)\n"
@@ -278,7 +284,8 @@ const tk_op tk_ops[] = {
      .flags_help =
          "  --kernel-size K[,KW]  window size (required)\n"
          "  --stride S[,SW]       stride (default: the kernel size)\n"
-         "  --padding P[,PW]      implicit -inf padding per side, at most kernel/2 (default 0)\n"
+         "  --padding P|PH,PW|T,B,L,R  implicit -inf padding per side, at most kernel/2\n"
+         "                        (default 0)\n"
          "  --dilation D[,DW]     dilation (default 1)\n"
          "  --ceil-mode           ceil instead of floor for the output size\n"
          "  --indices I.npy       also write the argmax indices (int64, as return_indices)\n",
@@ -297,7 +304,8 @@ const tk_op tk_ops[] = {
      .flags_help =
          "  --kernel-size K[,KW]  window size (required)\n"
          "  --stride S[,SW]       stride (default: the kernel size)\n"
-         "  --padding P[,PW]      implicit zero padding per side, at most kernel/2 (default 0)\n"
+         "  --padding P|PH,PW|T,B,L,R  implicit zero padding per side, at most kernel/2\n"
+         "                        (default 0)\n"
          "  --ceil-mode           ceil instead of floor for the output size\n"
          "  --count-include-pad   count padded cells in the divisor (the default)\n"
          "  --no-count-include-pad  divide by the in-image cells only\n"
@@ -467,6 +475,44 @@ bool tk_parse_pair(const char *s, int64_t min, int64_t *h, int64_t *w)
     return tk_parse_int(a, min, h) && tk_parse_int(comma + 1, min, w);
 }
 
+bool tk_parse_padding(const char *s, int64_t *top, int64_t *bottom, int64_t *left,
+                      int64_t *right)
+{
+    if (!s || !*s)
+        return false;
+    int64_t v[4];
+    int n = 0;
+    for (const char *p = s;; n++) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char a[32];
+        if (n == 4 || len == 0 || len >= sizeof a)
+            return false;
+        memcpy(a, p, len);
+        a[len] = '\0';
+        if (!tk_parse_int(a, 0, &v[n]))
+            return false;
+        if (!comma) {
+            n++;
+            break;
+        }
+        p = comma + 1;
+    }
+    if (n == 3)
+        return false;
+    if (n == 1)
+        v[1] = v[2] = v[3] = v[0];
+    else if (n == 2) {
+        v[2] = v[3] = v[1];
+        v[1] = v[0];
+    }
+    *top = v[0];
+    *bottom = v[1];
+    *left = v[2];
+    *right = v[3];
+    return true;
+}
+
 static bool parse_bool(const char *v, bool *out)
 {
     if (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes")) {
@@ -513,13 +559,23 @@ bool tk_layer_set(tk_layer *L, const char *key, const char *v, char *err, size_t
         if (!strcmp(v, "same"))
             L->pad_same = true;
         else if (!strcmp(v, "valid"))
-            L->pad_h = L->pad_w = 0;
+            L->pad_top = L->pad_bottom = L->pad_left = L->pad_right = 0;
         else
-            ok = tk_parse_pair(v, 0, &L->pad_h, &L->pad_w);
+            ok = tk_parse_padding(v, &L->pad_top, &L->pad_bottom, &L->pad_left, &L->pad_right);
     } else if (KEY("pad_h")) {
-        ok = tk_parse_int(v, 0, &L->pad_h);
+        ok = tk_parse_int(v, 0, &L->pad_top);
+        L->pad_bottom = L->pad_top;
     } else if (KEY("pad_w")) {
-        ok = tk_parse_int(v, 0, &L->pad_w);
+        ok = tk_parse_int(v, 0, &L->pad_left);
+        L->pad_right = L->pad_left;
+    } else if (KEY("pad_top")) {
+        ok = tk_parse_int(v, 0, &L->pad_top);
+    } else if (KEY("pad_bottom")) {
+        ok = tk_parse_int(v, 0, &L->pad_bottom);
+    } else if (KEY("pad_left")) {
+        ok = tk_parse_int(v, 0, &L->pad_left);
+    } else if (KEY("pad_right")) {
+        ok = tk_parse_int(v, 0, &L->pad_right);
     } else if (KEY("dilation") || KEY("dil")) {
         ok = tk_parse_pair(v, 1, &L->dilation_h, &L->dilation_w);
     } else if (KEY("groups") || KEY("g")) {
@@ -540,7 +596,8 @@ bool tk_layer_set(tk_layer *L, const char *key, const char *v, char *err, size_t
         ok = parse_bool(v, &L->indices);
     } else {
         snprintf(err, en, "unknown key '%s' (known: name n c h w k r s kernel stride stride_h "
-                 "stride_w pad pad_h pad_w dilation groups output_padding bias relu ceil "
+                 "stride_w pad pad_h pad_w pad_top pad_bottom pad_left pad_right dilation groups "
+                 "output_padding bias relu ceil "
                  "count_include_pad divisor_override indices)", key);
         return false;
     }
@@ -623,10 +680,13 @@ void tk_layer_spec(const tk_layer *L, char *buf, size_t size)
         ADD(" stride=%lld,%lld", (long long)L->stride_h, (long long)L->stride_w);
     if (L->pad_same)
         ADD(" pad=same");
-    else if (L->pad_h == L->pad_w)
-        ADD(" pad=%lld", (long long)L->pad_h);
+    else if (L->pad_top != L->pad_bottom || L->pad_left != L->pad_right)
+        ADD(" pad=%lld,%lld,%lld,%lld", (long long)L->pad_top, (long long)L->pad_bottom,
+            (long long)L->pad_left, (long long)L->pad_right);
+    else if (L->pad_top == L->pad_left)
+        ADD(" pad=%lld", (long long)L->pad_top);
     else
-        ADD(" pad=%lld,%lld", (long long)L->pad_h, (long long)L->pad_w);
+        ADD(" pad=%lld,%lld", (long long)L->pad_top, (long long)L->pad_left);
     if (L->dilation_h != 1 || L->dilation_w != 1)
         ADD(" dilation=%lld,%lld", (long long)L->dilation_h, (long long)L->dilation_w);
     if (L->op->has_weight)

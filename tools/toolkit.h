@@ -29,7 +29,7 @@ typedef struct tk_layer {
     int64_t out_channels;          /* conv: k */
     int64_t kernel_h, kernel_w;    /* conv: from the weights; pool: kernel_size */
     int64_t stride_h, stride_w;    /* 0 = the operator's default */
-    int64_t pad_h, pad_w;
+    int64_t pad_top, pad_bottom, pad_left, pad_right;
     bool pad_same;                 /* conv2d padding='same' */
     int64_t dilation_h, dilation_w;
     int64_t groups;
@@ -91,6 +91,10 @@ const tk_op *tk_find_op(const char *name);
 /* Parses "3" or "3,2" (PyTorch's int or (h, w) tuple) into two values >= min.
  * Returns false on anything else. */
 bool tk_parse_pair(const char *s, int64_t min, int64_t *h, int64_t *w);
+/* Padding "P" (every side), "PH,PW" (PyTorch's (ph, pw): top = bottom = PH,
+ * left = right = PW) or "T,B,L,R" (per side), each >= 0. */
+bool tk_parse_padding(const char *s, int64_t *top, int64_t *bottom, int64_t *left,
+                      int64_t *right);
 bool tk_parse_int(const char *s, int64_t min, int64_t *v);
 
 /* Parses one line of the shapes-file format ("conv2d n=1 c=64 h=56 w=56 k=64

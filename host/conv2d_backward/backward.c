@@ -59,15 +59,6 @@ clconv_status clconv_bwd_no_alias(clconv_context *ctx, cl_mem out, const char *o
     return CLCONV_SUCCESS;
 }
 
-clconv_status clconv_bwd_only_auto(clconv_context *ctx, const clconv_plan_options *o,
-                                   clconv_algorithm own, const char *what)
-{
-    if (o && o->algorithm != CLCONV_ALGO_AUTO && o->algorithm != own)
-        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
-                           "options.algorithm = %s, expected auto or %s for %s",
-                           clconv_algorithm_name(o->algorithm), clconv_algorithm_name(own), what);
-    return CLCONV_SUCCESS;
-}
 
 /* ---- backward data: conv_transpose2d with the same weights ---------------- */
 
@@ -92,28 +83,29 @@ clconv_status clconv_conv2d_backward_data_plan_create(clconv_context *ctx,
                            "backward-data",
                            clconv_algorithm_name(options->algorithm));
     /* dx[ih] gathers dy[oh] * w[kh] where ih = oh*stride - pad_top + kh*dilation:
-     * conv_transpose2d's map with padding pad_top (pad_left), whose output is
-     * cut to the input's size (PyTorch's conv2d_input picks output_padding
-     * for that; with asymmetric padding no output_padding may fit, so the
-     * output size is given directly). */
+     * conv_transpose2d's map with the forward's paddings, whose output is the
+     * input's size (PyTorch's conv2d_input picks output_padding for that;
+     * here the output size is given directly). */
     clconv_conv_transpose2d_params q = clconv_conv_transpose2d_default_params(
         params->out_channels, params->in_channels, params->kernel_h, params->kernel_w);
     q.stride_h = params->stride_h;
     q.stride_w = params->stride_w;
-    q.pad_h = params->pad_top;
-    q.pad_w = params->pad_left;
+    q.pad_top = params->pad_top;
+    q.pad_bottom = params->pad_bottom;
+    q.pad_left = params->pad_left;
+    q.pad_right = params->pad_right;
     q.dilation_h = params->dilation_h;
     q.dilation_w = params->dilation_w;
     q.groups = params->groups;
-    const int64_t span_h = q.dilation_h * (q.kernel_h - 1) + q.pad_h + q.stride_h + input->h;
-    const int64_t span_w = q.dilation_w * (q.kernel_w - 1) + q.pad_w + q.stride_w + input->w;
+    const int64_t span_h = q.dilation_h * (q.kernel_h - 1) + q.pad_top + q.stride_h + input->h;
+    const int64_t span_w = q.dilation_w * (q.kernel_w - 1) + q.pad_left + q.stride_w + input->w;
     if (span_h > INT32_MAX || span_w > INT32_MAX)
         return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
-                           "kernel %lldx%lld, dilation %lldx%lld, padding %lldx%lld: index "
-                           "arithmetic would overflow the kernels' 32-bit ints",
+                           "kernel %lldx%lld, dilation %lldx%lld, padding top %lld, left %lld: "
+                           "index arithmetic would overflow the kernels' 32-bit ints",
                            (long long)q.kernel_h, (long long)q.kernel_w,
                            (long long)q.dilation_h, (long long)q.dilation_w,
-                           (long long)q.pad_h, (long long)q.pad_w);
+                           (long long)q.pad_top, (long long)q.pad_left);
     return clconv_conv_transpose2d_plan_shaped(ctx, &q, &dy, input, options,
                                                CLCONV_OP_CONV2D_BACKWARD_DATA, out);
 }
@@ -146,8 +138,7 @@ clconv_status clconv_conv2d_backward_bias_plan_create(clconv_context *ctx,
 {
     clconv_shape oshape;
     clconv_status st = clconv_bwd_begin(ctx, params, input, out, &oshape);
-    if (st || (st = clconv_bwd_only_auto(ctx, options, CLCONV_ALGO_DIRECT_REGISTER,
-                                  "conv2d backward-bias")))
+    if (st)
         return st;
     if (oshape.h * oshape.w > INT32_MAX)
         return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
@@ -157,13 +148,27 @@ clconv_status clconv_conv2d_backward_bias_plan_create(clconv_context *ctx,
     if ((st = clconv_plan_alloc(ctx, CLCONV_OP_CONV2D_BACKWARD_BIAS, &plan)))
         return st;
     plan->params.conv2d = *params;
-    plan->info.algorithm = CLCONV_ALGO_DIRECT_REGISTER;
     plan->info.input = oshape;
     plan->info.output = (clconv_shape){1, oshape.c, 1, 1};
     plan->aux_bytes = clconv_shape_elements_checked(&oshape) * sizeof(float); /* dy */
     plan->b_bytes = (size_t)oshape.c * sizeof(float);                           /* db */
     plan->info.flops = (double)clconv_shape_elements_checked(&oshape);
     plan->info.bytes = (double)(plan->aux_bytes + plan->b_bytes);
+    if ((st = clconv_plan_build_single(plan, options, "conv2d backward-bias"))) {
+        clconv_plan_destroy(plan);
+        return st;
+    }
+    *out = plan;
+    return CLCONV_SUCCESS;
+}
+
+/* One work-group per channel sums its dy in a fixed-order tree. */
+static clconv_status bias_plan(clconv_plan *plan, const clconv_plan_options *opts)
+{
+    (void)opts;
+    clconv_context *ctx = plan->ctx;
+    const clconv_shape oshape = plan->info.input;
+    clconv_status st = CLCONV_SUCCESS;
     /* One work-group per channel; the tree needs a power of two. */
     int wgb = clconv_context_is_cpu_family(ctx) ? 16 : 128;
     while (wgb > 1 && ((size_t)wgb > ctx->max_wg_size || (size_t)wgb > ctx->max_item_sizes[0]))
@@ -200,13 +205,23 @@ clconv_status clconv_conv2d_backward_bias_plan_create(clconv_context *ctx,
         cl_int args[] = {(cl_int)oshape.n, (cl_int)oshape.c, (cl_int)(oshape.h * oshape.w)};
         st = clconv_plan_set_ints(plan, plan->kernel, 2, args, 3);
     }
-    if (st) {
-        clconv_plan_destroy(plan);
-        return st;
-    }
-    *out = plan;
-    return CLCONV_SUCCESS;
+    return st;
 }
+
+/* a->x is dy, a->y is db. */
+static clconv_status bias_run(clconv_plan *plan, const clconv_run_args *a)
+{
+    const cl_mem args[2] = {a->x, a->y};
+    const char *const names[2] = {"dy", "db"};
+    return clconv_plan_enqueue_buffers(plan, 2, args, names, a->num_wait, a->wait_list, a->done);
+}
+
+const clconv_algo clconv_conv2d_backward_bias = {
+    .op = CLCONV_OP_CONV2D_BACKWARD_BIAS,
+    .id = CLCONV_ALGO_DIRECT_REGISTER,
+    .plan = bias_plan,
+    .run = bias_run,
+};
 
 clconv_status clconv_conv2d_backward_bias_run(clconv_plan *plan, cl_mem dy, cl_mem db,
                                               cl_uint num_wait, const cl_event *wait_list,
@@ -221,12 +236,9 @@ clconv_status clconv_conv2d_backward_bias_run(clconv_plan *plan, cl_mem dy, cl_m
         (st = clconv_check_buffer(ctx, db, plan->b_bytes, "db")) ||
         (st = clconv_bwd_no_alias(ctx, db, "db", dy, "dy", NULL, "")))
         return st;
-    const cl_mem args[2] = {dy, db};
-    const char *const names[2] = {"dy", "db"};
-    pthread_mutex_lock(&plan->lock);
-    st = clconv_plan_enqueue_buffers(plan, 2, args, names, num_wait, wait_list, done);
-    pthread_mutex_unlock(&plan->lock);
-    return st;
+    const clconv_run_args a = {.x = dy, .y = db, .num_wait = num_wait, .wait_list = wait_list,
+                               .done = done};
+    return clconv_plan_dispatch(plan, &a);
 }
 
 /* ---- ReLU backward --------------------------------------------------------- */
@@ -250,18 +262,30 @@ clconv_status clconv_relu_backward_plan_create(clconv_context *ctx, const clconv
     clconv_plan *plan;
     if ((st = clconv_plan_alloc(ctx, CLCONV_OP_RELU_BACKWARD, &plan)))
         return st;
-    plan->info.algorithm = CLCONV_ALGO_AUTO;
     plan->info.input = plan->info.output = *shape;
     plan->x_bytes = plan->y_bytes = plan->aux_bytes = bytes;
     plan->info.flops = (double)count;
     plan->info.bytes = 3.0 * (double)bytes;
-    snprintf(plan->info.kernel_name, sizeof plan->info.kernel_name, "relu_backward");
-    size_t limit = 0;
-    if ((st = clconv_get_kernel(ctx, "activation", "relu_backward", "", &plan->kernel)) ||
-        (st = clconv_plan_wg_limit(plan, plan->kernel, &limit))) {
+    if ((st = clconv_plan_build_single(plan, NULL, "ReLU backward"))) {
         clconv_plan_destroy(plan);
         return st;
     }
+    *out = plan;
+    return CLCONV_SUCCESS;
+}
+
+/* One work-item per element (kernels/activation.cl). */
+static clconv_status relu_plan(clconv_plan *plan, const clconv_plan_options *opts)
+{
+    (void)opts;
+    clconv_context *ctx = plan->ctx;
+    const size_t count = clconv_shape_elements_checked(&plan->info.input);
+    snprintf(plan->info.kernel_name, sizeof plan->info.kernel_name, "relu_backward");
+    size_t limit = 0;
+    clconv_status st;
+    if ((st = clconv_get_kernel(ctx, "activation", "relu_backward", "", &plan->kernel)) ||
+        (st = clconv_plan_wg_limit(plan, plan->kernel, &limit)))
+        return st;
     size_t wg = limit < 64 ? limit : 64;
     plan->work_dim = 1;
     plan->local_size[0] = wg;
@@ -269,13 +293,23 @@ clconv_status clconv_relu_backward_plan_create(clconv_context *ctx, const clconv
     plan->global_size[0] = clconv_bwd_round_up(count, wg);
     plan->global_size[1] = plan->global_size[2] = 1;
     cl_ulong n = (cl_ulong)count;
-    if ((st = clconv_set_arg(ctx, plan->kernel, 3, sizeof n, &n, "count"))) {
-        clconv_plan_destroy(plan);
-        return st;
-    }
-    *out = plan;
-    return CLCONV_SUCCESS;
+    return clconv_set_arg(ctx, plan->kernel, 3, sizeof n, &n, "count");
 }
+
+/* a->x is the forward output y, a->w is dy, a->y is dx. */
+static clconv_status relu_run(clconv_plan *plan, const clconv_run_args *a)
+{
+    const cl_mem args[3] = {a->x, a->w, a->y};
+    const char *const names[3] = {"y", "dy", "dx"};
+    return clconv_plan_enqueue_buffers(plan, 3, args, names, a->num_wait, a->wait_list, a->done);
+}
+
+const clconv_algo clconv_relu_backward = {
+    .op = CLCONV_OP_RELU_BACKWARD,
+    .id = CLCONV_ALGO_AUTO,
+    .plan = relu_plan,
+    .run = relu_run,
+};
 
 clconv_status clconv_relu_backward_run(clconv_plan *plan, cl_mem y, cl_mem dy, cl_mem dx,
                                        cl_uint num_wait, const cl_event *wait_list,
@@ -290,12 +324,9 @@ clconv_status clconv_relu_backward_run(clconv_plan *plan, cl_mem y, cl_mem dy, c
         (st = clconv_check_buffer(ctx, dy, plan->aux_bytes, "dy")) ||
         (st = clconv_check_buffer(ctx, dx, plan->y_bytes, "dx")))
         return st;
-    const cl_mem args[3] = {y, dy, dx};
-    const char *const names[3] = {"y", "dy", "dx"};
-    pthread_mutex_lock(&plan->lock);
-    st = clconv_plan_enqueue_buffers(plan, 3, args, names, num_wait, wait_list, done);
-    pthread_mutex_unlock(&plan->lock);
-    return st;
+    const clconv_run_args a = {.x = y, .w = dy, .y = dx, .num_wait = num_wait,
+                               .wait_list = wait_list, .done = done};
+    return clconv_plan_dispatch(plan, &a);
 }
 
 /* ---- host-memory conveniences ---------------------------------------------- */

@@ -2,7 +2,7 @@
 #ifndef CLCONV_BACKWARD_H
 #define CLCONV_BACKWARD_H
 
-#include "../internal.h"
+#include "../algo.h"
 
 /* Checks params / input for a backward plan of conv2d (the forward's
  * parameters and input shape): ctx, out, the shapes and the device limits of
@@ -19,9 +19,6 @@ clconv_status clconv_bwd_check_run(clconv_plan *plan, clconv_op op, const char *
 clconv_status clconv_bwd_no_alias(clconv_context *ctx, cl_mem out, const char *oname, cl_mem a,
                                   const char *aname, cl_mem b, const char *bname);
 
-/* options.algorithm is auto or own (what names the pass in the message). */
-clconv_status clconv_bwd_only_auto(clconv_context *ctx, const clconv_plan_options *o,
-                                   clconv_algorithm own, const char *what);
 
 static inline size_t clconv_bwd_round_up(size_t a, size_t b)
 {

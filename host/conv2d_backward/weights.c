@@ -4,7 +4,6 @@
  * (image, output row) pairs; with several chunks ("splits") their partial
  * sums go to the workspace and a second kernel adds them in chunk order. */
 #include "backward.h"
-#include "../algo.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,8 +146,7 @@ clconv_status clconv_conv2d_backward_weights_plan_create(clconv_context *ctx,
 {
     clconv_shape oshape;
     clconv_status st = clconv_bwd_begin(ctx, params, input, out, &oshape);
-    if (st || (st = clconv_bwd_only_auto(ctx, options, CLCONV_ALGO_DIRECT_REGISTER,
-                                  "conv2d backward-weights")))
+    if (st)
         return st;
     clconv_plan *plan;
     if ((st = clconv_plan_alloc(ctx, CLCONV_OP_CONV2D_BACKWARD_WEIGHTS, &plan)))
@@ -163,7 +161,7 @@ clconv_status clconv_conv2d_backward_weights_plan_create(clconv_context *ctx,
     plan->info.flops = 2.0 * (double)clconv_shape_elements_checked(&oshape) * (double)wshape.c *
                        (double)wshape.h * (double)wshape.w;
     plan->info.bytes = (double)(plan->x_bytes + plan->aux_bytes + plan->w_bytes);
-    if ((st = clconv_plan_build_with(plan, &clconv_conv2d_backward_weights, options))) {
+    if ((st = clconv_plan_build_single(plan, options, "conv2d backward-weights"))) {
         clconv_plan_destroy(plan);
         return st;
     }

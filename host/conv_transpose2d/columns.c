@@ -83,7 +83,7 @@ static clconv_status ct_plan_columns(clconv_plan *plan, ct_data *d,
     plan->info.workspace_bytes = 0;
     cl_int args[] = {(cl_int)in->n, (cl_int)in->c, (cl_int)in->h, (cl_int)in->w,
                      (cl_int)out->c, (cl_int)out->h, (cl_int)out->w, (cl_int)p->groups,
-                     (cl_int)p->pad_h, (cl_int)p->pad_w, p->has_bias ? 1 : 0,
+                     (cl_int)p->pad_top, (cl_int)p->pad_left, p->has_bias ? 1 : 0,
                      p->activation == CLCONV_ACTIVATION_RELU ? 1 : 0};
     return clconv_plan_set_ints(plan, plan->kernel, 4, args, sizeof args / sizeof args[0]);
 }

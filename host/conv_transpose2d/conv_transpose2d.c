@@ -9,10 +9,11 @@
 
 /* ---- parameters, validation, shapes --------------------------------------- */
 
-/* One axis: (in-1)*stride - 2*pad + dil*(k-1) + output_padding + 1. */
-static int64_t ct_axis_out(int64_t in, int64_t k, int64_t s, int64_t pad, int64_t op, int64_t d)
+/* One axis: (in-1)*stride - pad_begin - pad_end + dil*(k-1) + output_padding + 1. */
+static int64_t ct_axis_out(int64_t in, int64_t k, int64_t s, int64_t pad_begin, int64_t pad_end,
+                           int64_t op, int64_t d)
 {
-    return (in - 1) * s - 2 * pad + d * (k - 1) + op + 1;
+    return (in - 1) * s - pad_begin - pad_end + d * (k - 1) + op + 1;
 }
 
 clconv_status clconv_conv_transpose2d_check(clconv_context *ctx,
@@ -32,8 +33,10 @@ clconv_status clconv_conv_transpose2d_check(clconv_context *ctx,
         {"kernel_w", p->kernel_w, 1},
         {"stride_h", p->stride_h, 1},
         {"stride_w", p->stride_w, 1},
-        {"pad_h", p->pad_h, 0},
-        {"pad_w", p->pad_w, 0},
+        {"pad_top", p->pad_top, 0},
+        {"pad_bottom", p->pad_bottom, 0},
+        {"pad_left", p->pad_left, 0},
+        {"pad_right", p->pad_right, 0},
         {"output_padding_h", p->output_padding_h, 0},
         {"output_padding_w", p->output_padding_w, 0},
         {"dilation_h", p->dilation_h, 1},
@@ -71,17 +74,19 @@ clconv_status clconv_conv_transpose2d_check(clconv_context *ctx,
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_SHAPE,
                            "input %lldx%lld, expected each side <= %lld", (long long)in->h,
                            (long long)in->w, (long long)CLCONV_MAX_DIM);
-    int64_t oh = ct_axis_out(in->h, p->kernel_h, p->stride_h, p->pad_h, p->output_padding_h,
-                             p->dilation_h);
-    int64_t ow = ct_axis_out(in->w, p->kernel_w, p->stride_w, p->pad_w, p->output_padding_w,
-                             p->dilation_w);
+    int64_t oh = ct_axis_out(in->h, p->kernel_h, p->stride_h, p->pad_top, p->pad_bottom,
+                             p->output_padding_h, p->dilation_h);
+    int64_t ow = ct_axis_out(in->w, p->kernel_w, p->stride_w, p->pad_left, p->pad_right,
+                             p->output_padding_w, p->dilation_w);
     if (oh <= 0 || ow <= 0)
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_SHAPE,
                            "no output: input %lldx%lld gives a %lldx%lld output "
-                           "((H-1)*stride - 2*padding + dilation*(kernel-1) + output_padding + 1); "
-                           "padding (%lld, %lld) is too large",
+                           "((H-1)*stride - pad_begin - pad_end + dilation*(kernel-1) + "
+                           "output_padding + 1); padding (top %lld, bottom %lld, left %lld, "
+                           "right %lld) is too large",
                            (long long)in->h, (long long)in->w, (long long)oh, (long long)ow,
-                           (long long)p->pad_h, (long long)p->pad_w);
+                           (long long)p->pad_top, (long long)p->pad_bottom,
+                           (long long)p->pad_left, (long long)p->pad_right);
     clconv_shape os = {in->n, p->out_channels, oh, ow};
     clconv_shape wshape = clconv_conv_transpose2d_weight_shape(p);
     size_t bytes;
@@ -173,18 +178,18 @@ static clconv_status ct_plan_new(clconv_context *ctx, const clconv_conv_transpos
         (st = clconv_check_device_tensor(ctx, "output", ny, sizeof(float))))
         return st;
     /* The kernels do their index arithmetic in 32-bit ints. */
-    const int64_t span_h = params->dilation_h * (params->kernel_h - 1) + params->pad_h +
+    const int64_t span_h = params->dilation_h * (params->kernel_h - 1) + params->pad_top +
                            params->stride_h + oshape.h;
-    const int64_t span_w = params->dilation_w * (params->kernel_w - 1) + params->pad_w +
+    const int64_t span_w = params->dilation_w * (params->kernel_w - 1) + params->pad_left +
                            params->stride_w + oshape.w;
     if (span_h > INT32_MAX || span_w > INT32_MAX ||
         params->kernel_h * params->kernel_w > INT32_MAX)
         return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
-                           "kernel %lldx%lld, dilation %lldx%lld, padding %lldx%lld: index "
-                           "arithmetic would overflow the kernels' 32-bit ints",
+                           "kernel %lldx%lld, dilation %lldx%lld, padding top %lld, left %lld: "
+                           "index arithmetic would overflow the kernels' 32-bit ints",
                            (long long)params->kernel_h, (long long)params->kernel_w,
                            (long long)params->dilation_h, (long long)params->dilation_w,
-                           (long long)params->pad_h, (long long)params->pad_w);
+                           (long long)params->pad_top, (long long)params->pad_left);
     /* Every input value meets every weight of its group once (padding aside). */
     double macs = (double)nx * (double)wshape.c * (double)wshape.h * (double)wshape.w;
     if ((st = clconv_plan_alloc_weighted(ctx, op, input, &oshape, nw,
@@ -264,7 +269,7 @@ clconv_status clconv_conv_transpose2d_enqueue(clconv_plan *plan, cl_mem x, cl_me
         (workspace == x || workspace == w || workspace == y || (b && workspace == b)))
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
                            "workspace: must not be the same buffer as x, w, b or y");
-    const clconv_run_args a = {x, w, b, y, workspace, num_wait, wait_list, done};
+    const clconv_run_args a = {x, w, b, y, workspace, num_wait, wait_list, done, NULL};
     return clconv_plan_dispatch(plan, &a);
 }
 
@@ -311,8 +316,9 @@ clconv_conv_transpose1d_as_conv_transpose2d(const clconv_conv_transpose1d_params
     p.kernel_w = q->kernel;
     p.stride_h = 1;
     p.stride_w = q->stride;
-    p.pad_h = 0;
-    p.pad_w = q->padding;
+    p.pad_top = p.pad_bottom = 0;
+    p.pad_left = q->pad_left;
+    p.pad_right = q->pad_right;
     p.output_padding_h = 0;
     p.output_padding_w = q->output_padding;
     p.dilation_h = 1;

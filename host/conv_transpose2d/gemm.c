@@ -98,7 +98,7 @@ static clconv_status ct_plan_gemm(clconv_plan *plan, ct_data *d,
     d->out_of_order = ctx->out_of_order;
 
     cl_int args[] = {(cl_int)in->h, (cl_int)in->w, (cl_int)out->c, (cl_int)out->h,
-                     (cl_int)out->w, (cl_int)p->groups, (cl_int)p->pad_h, (cl_int)p->pad_w};
+                     (cl_int)out->w, (cl_int)p->groups, (cl_int)p->pad_top, (cl_int)p->pad_left};
     /* Argument 11 is the chunk's first image (set per run), then the epilogue's flags. */
     cl_int flags[] = {p->has_bias ? 1 : 0, p->activation == CLCONV_ACTIVATION_RELU ? 1 : 0};
     clconv_status ast = clconv_plan_set_ints(plan, plan->kernel, 3, args, sizeof args / sizeof args[0]);

@@ -36,12 +36,12 @@ clconv_status clconv_ref_conv_transpose2d(const clconv_conv_transpose2d_params *
                         const float *wc = w + (size_t)((c * cout_g + oc) * KH * KW);
                         for (int64_t kh = 0; kh < KH; kh++) {
                             /* The input at ih lands on row ih*stride - pad + kh*dilation. */
-                            const int64_t oh = ih * p->stride_h - p->pad_h + kh * p->dilation_h;
+                            const int64_t oh = ih * p->stride_h - p->pad_top + kh * p->dilation_h;
                             if (oh < 0 || oh >= out.h)
                                 continue; /* cropped by the padding */
                             for (int64_t kw = 0; kw < KW; kw++) {
                                 const int64_t ow =
-                                    iw * p->stride_w - p->pad_w + kw * p->dilation_w;
+                                    iw * p->stride_w - p->pad_left + kw * p->dilation_w;
                                 if (ow < 0 || ow >= out.w)
                                     continue;
                                 yc[oh * out.w + ow] += xv * (double)wc[kh * KW + kw];

@@ -31,7 +31,7 @@ static float lp_pow(float v, double p)
 static float window_value(const clconv_pool2d_params *p, const float *xp, int64_t H, int64_t W,
                           int64_t oh, int64_t ow, int64_t *index)
 {
-    const int64_t ih0 = oh * p->stride_h - p->pad_h, iw0 = ow * p->stride_w - p->pad_w;
+    const int64_t ih0 = oh * p->stride_h - p->pad_top, iw0 = ow * p->stride_w - p->pad_left;
     switch (p->mode) {
     case CLCONV_POOL_MAX: {
         /* MaxPoolKernel.cpp: the window end clipped to the image, the start

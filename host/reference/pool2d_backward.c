@@ -111,8 +111,8 @@ clconv_status clconv_ref_pool2d_backward(const clconv_pool2d_params *p, const cl
                         he--;
                         we--;
                     } else {
-                        span(oh, p->kernel_h, p->stride_h, p->pad_h, p->dilation_h, &hs, &he);
-                        span(ow, p->kernel_w, p->stride_w, p->pad_w, p->dilation_w, &ws, &we);
+                        span(oh, p->kernel_h, p->stride_h, p->pad_top, p->dilation_h, &hs, &he);
+                        span(ow, p->kernel_w, p->stride_w, p->pad_left, p->dilation_w, &ws, &we);
                     }
                     const int64_t idx = indices[o];
                     if (idx < 0 || idx >= H * W)

@@ -26,10 +26,10 @@ static inline bool ref_avg_window(const clconv_pool2d_params *p, int64_t H, int6
                                   int64_t oh, int64_t ow, int64_t *hs, int64_t *he, int64_t *ws,
                                   int64_t *we, int64_t *divide)
 {
-    *hs = oh * p->stride_h - p->pad_h;
-    *ws = ow * p->stride_w - p->pad_w;
-    *he = min64(*hs + p->kernel_h, H + p->pad_h);
-    *we = min64(*ws + p->kernel_w, W + p->pad_w);
+    *hs = oh * p->stride_h - p->pad_top;
+    *ws = ow * p->stride_w - p->pad_left;
+    *he = min64(*hs + p->kernel_h, H + p->pad_bottom);
+    *we = min64(*ws + p->kernel_w, W + p->pad_right);
     const int64_t pool_size = (*he - *hs) * (*we - *ws);
     *hs = max64(*hs, 0);
     *ws = max64(*ws, 0);

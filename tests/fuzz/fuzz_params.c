@@ -226,8 +226,10 @@ static void fuzz_conv_transpose2d(reader *r, clconv_shape in)
         p.stride_w = value(r);
     }
     if (f & 2) {
-        p.pad_h = value(r);
-        p.pad_w = value(r);
+        p.pad_top = value(r);
+        p.pad_bottom = value(r);
+        p.pad_left = value(r);
+        p.pad_right = value(r);
     }
     if (f & 4) {
         p.output_padding_h = value(r);
@@ -251,10 +253,11 @@ static void fuzz_conv_transpose2d(reader *r, clconv_shape in)
     if (v != s)
         die("conv_transpose2d validate and output_shape disagree", v, s);
     if (in.h == 1 && in.n == 1 && in.c == p.in_channels && p.kernel_h == 1 &&
-        p.stride_h == 1 && p.pad_h == 0 &&
+        p.stride_h == 1 && p.pad_top == 0 && p.pad_bottom == 0 &&
         p.output_padding_h == 0 && p.dilation_h == 1) {
         clconv_conv_transpose1d_params q = {p.in_channels, p.out_channels, p.kernel_w,
-                                            p.stride_w, p.pad_w, p.output_padding_w,
+                                            p.stride_w, p.pad_left, p.pad_right,
+                                            p.output_padding_w,
                                             p.dilation_w, p.groups, p.has_bias, p.activation};
         int64_t len = -1;
         clconv_status s1 = clconv_conv_transpose1d_output_length(&q, in.w, &len);
@@ -267,10 +270,10 @@ static void fuzz_conv_transpose2d(reader *r, clconv_shape in)
     if (s != CLCONV_SUCCESS)
         return;
     shape_ok(&in, &out);
-    expect_dim(((i128)in.h - 1) * p.stride_h - 2 * (i128)p.pad_h +
+    expect_dim(((i128)in.h - 1) * p.stride_h - (i128)p.pad_top - (i128)p.pad_bottom +
                    (i128)p.dilation_h * (p.kernel_h - 1) + p.output_padding_h + 1,
                out.h, "conv_transpose2d out.h");
-    expect_dim(((i128)in.w - 1) * p.stride_w - 2 * (i128)p.pad_w +
+    expect_dim(((i128)in.w - 1) * p.stride_w - (i128)p.pad_left - (i128)p.pad_right +
                    (i128)p.dilation_w * (p.kernel_w - 1) + p.output_padding_w + 1,
                out.w, "conv_transpose2d out.w");
     if (p.output_padding_h >= (p.stride_h > p.dilation_h ? p.stride_h : p.dilation_h))
@@ -307,8 +310,10 @@ static void fuzz_pool2d(reader *r, clconv_shape in, bool bwd)
         p.stride_w = value(r);
     }
     if (f & 2) {
-        p.pad_h = value(r);
-        p.pad_w = value(r);
+        p.pad_top = value(r);
+        p.pad_bottom = value(r);
+        p.pad_left = value(r);
+        p.pad_right = value(r);
     }
     if (f & 4) {
         p.dilation_h = value(r);
@@ -344,15 +349,18 @@ static void fuzz_pool2d(reader *r, clconv_shape in, bool bwd)
         expect_dim(p.output_h, out.h, "adaptive out.h");
         expect_dim(p.output_w, out.w, "adaptive out.w");
     } else {
-        if (p.pad_h * 2 > p.kernel_h || p.pad_w * 2 > p.kernel_w)
+        if (p.pad_top * 2 > p.kernel_h || p.pad_bottom * 2 > p.kernel_h ||
+            p.pad_left * 2 > p.kernel_w || p.pad_right * 2 > p.kernel_w)
             die("pool2d accepted padding above kernel / 2", s, s);
         /* PyTorch: floor (or ceil) of the span over the stride, plus one; with
          * ceil_mode the last window must start inside the input or left padding */
-        const int64_t ins[2] = {in.h, in.w}, pads[2] = {p.pad_h, p.pad_w};
+        const int64_t ins[2] = {in.h, in.w}, pads[2] = {p.pad_top, p.pad_left};
+        const int64_t pads_end[2] = {p.pad_bottom, p.pad_right};
         const int64_t ks[2] = {p.kernel_h, p.kernel_w}, ss[2] = {p.stride_h, p.stride_w};
         const int64_t ds[2] = {p.dilation_h, p.dilation_w}, got[2] = {out.h, out.w};
         for (int a = 0; a < 2; a++) {
-            i128 span = (i128)ins[a] + 2 * (i128)pads[a] - (i128)ds[a] * (ks[a] - 1) - 1;
+            i128 span = (i128)ins[a] + (i128)pads[a] + (i128)pads_end[a] -
+                        (i128)ds[a] * (ks[a] - 1) - 1;
             i128 o = floor_div(span + (p.ceil_mode ? ss[a] - 1 : 0), ss[a]) + 1;
             if (p.ceil_mode && (o - 1) * ss[a] >= (i128)ins[a] + pads[a])
                 o--;
@@ -519,11 +527,12 @@ static void pool2d_backward(reader *r, const clconv_pool2d_params *p, const clco
             fprintf(stderr,
                     "fuzz_params: max backward: sum dy %.17g, sum dx %.17g; mode %d, "
                     "input %lldx%lldx%lldx%lld, kernel %lldx%lld, stride %lldx%lld, pad "
-                    "%lldx%lld, dilation %lldx%lld, ceil %d, output %lldx%lld\n",
+                    "%lld,%lld,%lld,%lld, dilation %lldx%lld, ceil %d, output %lldx%lld\n",
                     sdy, sdx, (int)p->mode, (long long)in->n,
                     (long long)in->c, (long long)in->h, (long long)in->w,
                     (long long)p->kernel_h, (long long)p->kernel_w, (long long)p->stride_h,
-                    (long long)p->stride_w, (long long)p->pad_h, (long long)p->pad_w,
+                    (long long)p->stride_w, (long long)p->pad_top, (long long)p->pad_bottom,
+                    (long long)p->pad_left, (long long)p->pad_right,
                     (long long)p->dilation_h, (long long)p->dilation_w, p->ceil_mode,
                     (long long)p->output_h, (long long)p->output_w);
             abort();

@@ -20,8 +20,9 @@ MAX, AVG, LP, AAVG, AMAX = 1, 2, 3, 4, 5
 
 class Params(C.Structure):
     _fields_ = [("mode", C.c_int), ("kernel_h", C.c_int64), ("kernel_w", C.c_int64),
-                ("stride_h", C.c_int64), ("stride_w", C.c_int64), ("pad_h", C.c_int64),
-                ("pad_w", C.c_int64), ("dilation_h", C.c_int64), ("dilation_w", C.c_int64),
+                ("stride_h", C.c_int64), ("stride_w", C.c_int64), ("pad_top", C.c_int64),
+                ("pad_bottom", C.c_int64), ("pad_left", C.c_int64), ("pad_right", C.c_int64),
+                ("dilation_h", C.c_int64), ("dilation_w", C.c_int64),
                 ("ceil_mode", C.c_int), ("count_include_pad", C.c_int),
                 ("divisor_override", C.c_int64), ("norm_type", C.c_double),
                 ("output_h", C.c_int64), ("output_w", C.c_int64)]
@@ -46,7 +47,9 @@ def random_case(r):
             p.kernel_h, p.kernel_w = r.randint(1, 5), r.randint(1, 5)
             p.stride_h, p.stride_w = r.randint(1, 3), r.randint(1, 3)
             if m != LP:
-                p.pad_h, p.pad_w = r.randint(0, p.kernel_h // 2), r.randint(0, p.kernel_w // 2)
+                # symmetric: PyTorch's padding=(ph, pw)
+                p.pad_top = p.pad_bottom = r.randint(0, p.kernel_h // 2)
+                p.pad_left = p.pad_right = r.randint(0, p.kernel_w // 2)
             if m == MAX and r.random() < 0.3:
                 p.dilation_h, p.dilation_w = r.randint(1, 3), r.randint(1, 3)
             p.ceil_mode = r.randint(0, 1)
@@ -64,10 +67,10 @@ def torch_grad(p, shape, x, dy_seed):
     idx = None
     k, s = (p.kernel_h, p.kernel_w), (p.stride_h, p.stride_w)
     if p.mode == MAX:
-        y, idx = F.max_pool2d(x, k, s, (p.pad_h, p.pad_w), (p.dilation_h, p.dilation_w),
+        y, idx = F.max_pool2d(x, k, s, (p.pad_top, p.pad_left), (p.dilation_h, p.dilation_w),
                               bool(p.ceil_mode), return_indices=True)
     elif p.mode == AVG:
-        y = F.avg_pool2d(x, k, s, (p.pad_h, p.pad_w), bool(p.ceil_mode),
+        y = F.avg_pool2d(x, k, s, (p.pad_top, p.pad_left), bool(p.ceil_mode),
                          bool(p.count_include_pad), p.divisor_override or None)
     elif p.mode == LP:
         y = F.lp_pool2d(x, p.norm_type, k, s, bool(p.ceil_mode))
@@ -129,7 +132,7 @@ def main():
                 print("case %d %s: mode %d shape %s k %dx%d s %dx%d pad %dx%d d %dx%d ceil %d "
                       "cip %d div %d p %g out %dx%d: max |diff| %.3g" %
                       (i, name, p.mode, shape, p.kernel_h, p.kernel_w, p.stride_h, p.stride_w,
-                       p.pad_h, p.pad_w, p.dilation_h, p.dilation_w, p.ceil_mode,
+                       p.pad_top, p.pad_left, p.dilation_h, p.dilation_w, p.ceil_mode,
                        p.count_include_pad, p.divisor_override, p.norm_type, p.output_h,
                        p.output_w, d))
     lib.clconv_context_destroy(ctx)

@@ -1,12 +1,13 @@
-/* Gradients of 2-D pooling with respect to the input: plans, dispatch and the
- * host-memory convenience call (the kernels are kernels/pool2d_backward.cl,
- * the reference host/reference/pool2d_backward.c).
+/* Gradients of 2-D pooling with respect to the input: the algorithm "pool"
+ * of CLCONV_OP_POOL2D_BACKWARD on the interface (host/algo.h), plans,
+ * dispatch and the host-memory convenience call (the kernels are
+ * kernels/pool2d_backward.cl, the reference host/reference/pool2d_backward.c).
  *
  * Device layout: a 1-D NDRange of one work-item per input cell (n*c*H*W);
  * each sums the shares of the windows that cover its cell in row-major
  * order, a gather with no atomics, so runs are deterministic. Parameters,
  * shapes and their messages are the forward's (clconv_pool2d_check). */
-#include "internal.h"
+#include "../algo.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -42,20 +43,15 @@ clconv_status clconv_pool2d_backward_check_arrays(clconv_context *ctx, clconv_po
     return CLCONV_SUCCESS;
 }
 
-static clconv_status backward_plan_build(clconv_plan *plan, const clconv_pool2d_params *p,
-                                         const clconv_shape *in, const clconv_shape *out,
-                                         const clconv_plan_options *opts)
+static clconv_status backward_plan(clconv_plan *plan, const clconv_plan_options *opts)
 {
+    const clconv_pool2d_params *p = &plan->params.pool2d;
+    const clconv_shape *in = &plan->info.input, *out = &plan->info.output;
     clconv_context *ctx = plan->ctx;
     clconv_status st;
     const bool cpu = clconv_context_is_cpu_family(ctx);
-    const bool adaptive = p->mode == CLCONV_POOL_ADAPTIVE_AVG || p->mode == CLCONV_POOL_ADAPTIVE_MAX;
+    const bool adaptive = clconv_pool_mode_is_adaptive(p->mode);
 
-    clconv_algorithm algo = opts ? opts->algorithm : CLCONV_ALGO_AUTO;
-    if (algo != CLCONV_ALGO_AUTO && algo != CLCONV_ALGO_POOL)
-        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
-                           "options.algorithm = %s, expected auto or pool for pool2d backward",
-                           clconv_algorithm_name(algo));
     size_t wg = cpu ? 64 : 256;
     if (opts && opts->wg_w != 0) {
         if (opts->wg_w < 1 || opts->wg_w > 1024)
@@ -78,7 +74,6 @@ static clconv_status backward_plan_build(clconv_plan *plan, const clconv_pool2d_
         return st;
     const int64_t items = in->n * in->c * in->h * in->w;
     plan->work_dim = 1;
-    plan->info.algorithm = CLCONV_ALGO_POOL;
     plan->local_size[0] = wg;
     plan->local_size[1] = plan->local_size[2] = 1;
     plan->global_size[0] = (size_t)((items + (int64_t)wg - 1) / (int64_t)wg) * wg;
@@ -93,17 +88,33 @@ static clconv_status backward_plan_build(clconv_plan *plan, const clconv_pool2d_
             return st;
     if (adaptive)
         return CLCONV_SUCCESS;
-    /* The forward's window arguments (13 from a on), then the gradient's
-     * powers as floats. */
+    /* The forward's window arguments from a on, then the gradient's powers
+     * as floats. */
     if ((st = clconv_pool2d_set_window_args(plan, p, a)))
         return st;
-    a += 13;
+    a += CLCONV_POOL_WINDOW_ARGS;
     cl_float fa[] = {(cl_float)(1.0 / p->norm_type - 1.0), (cl_float)(p->norm_type - 1.0)};
     for (size_t i = 0; i < sizeof fa / sizeof fa[0]; i++)
         if ((st = clconv_set_arg(ctx, plan->kernel, a++, sizeof(cl_float), &fa[i], name)))
             return st;
     return CLCONV_SUCCESS;
 }
+
+/* a->x is dy, a->aux the indices, a->w the forward's input x (NULL where
+ * the mode does not read it), a->y is dx. */
+static clconv_status backward_run(clconv_plan *plan, const clconv_run_args *a)
+{
+    const cl_mem args[4] = {a->x, a->aux, a->w, a->y};
+    const char *const names[4] = {"dy", "indices", "x", "dx"};
+    return clconv_plan_enqueue_buffers(plan, 4, args, names, a->num_wait, a->wait_list, a->done);
+}
+
+const clconv_algo clconv_pool2d_backward_pool = {
+    .op = CLCONV_OP_POOL2D_BACKWARD,
+    .id = CLCONV_ALGO_POOL,
+    .plan = backward_plan,
+    .run = backward_run,
+};
 
 clconv_status clconv_pool2d_backward_plan_create(clconv_context *ctx,
                                                  const clconv_pool2d_params *params,
@@ -124,7 +135,7 @@ clconv_status clconv_pool2d_backward_plan_create(clconv_context *ctx,
                                                 &plan);
     if (st)
         return st;
-    if ((st = backward_plan_build(plan, params, input, &plan->info.output, options))) {
+    if ((st = clconv_plan_build_single(plan, options, "pool2d backward"))) {
         clconv_plan_destroy(plan);
         return st;
     }
@@ -169,12 +180,9 @@ clconv_status clconv_pool2d_backward_run(clconv_plan *plan, cl_mem dy, cl_mem in
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
                            "dx: must not be the same buffer as %s (no in-place pooling "
                            "backward)", dx == dy ? "dy" : dx == x ? "x" : "indices");
-    const cl_mem args[4] = {dy, indices, x, dx};
-    const char *const names[4] = {"dy", "indices", "x", "dx"};
-    pthread_mutex_lock(&plan->lock);
-    st = clconv_plan_enqueue_buffers(plan, 4, args, names, num_wait, wait_list, done);
-    pthread_mutex_unlock(&plan->lock);
-    return st;
+    const clconv_run_args a = {.x = dy, .w = x, .y = dx, .aux = indices, .num_wait = num_wait,
+                               .wait_list = wait_list, .done = done};
+    return clconv_plan_dispatch(plan, &a);
 }
 
 clconv_status clconv_pool2d_backward_host(clconv_context *ctx, const clconv_pool2d_params *params,
