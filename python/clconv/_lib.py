@@ -117,7 +117,8 @@ class ConvTranspose2dParams(C.Structure):
     _fields_ = [("in_channels", C.c_int64), ("out_channels", C.c_int64),
                 ("kernel_h", C.c_int64), ("kernel_w", C.c_int64),
                 ("stride_h", C.c_int64), ("stride_w", C.c_int64),
-                ("pad_h", C.c_int64), ("pad_w", C.c_int64),
+                ("pad_top", C.c_int64), ("pad_bottom", C.c_int64),
+                ("pad_left", C.c_int64), ("pad_right", C.c_int64),
                 ("output_padding_h", C.c_int64), ("output_padding_w", C.c_int64),
                 ("dilation_h", C.c_int64), ("dilation_w", C.c_int64),
                 ("groups", C.c_int64), ("has_bias", C.c_int), ("activation", C.c_int)]
@@ -126,7 +127,8 @@ class ConvTranspose2dParams(C.Structure):
 class ConvTranspose1dParams(C.Structure):
     """clconv_conv_transpose1d_params."""
     _fields_ = [("in_channels", C.c_int64), ("out_channels", C.c_int64),
-                ("kernel", C.c_int64), ("stride", C.c_int64), ("padding", C.c_int64),
+                ("kernel", C.c_int64), ("stride", C.c_int64),
+                ("pad_left", C.c_int64), ("pad_right", C.c_int64),
                 ("output_padding", C.c_int64), ("dilation", C.c_int64), ("groups", C.c_int64),
                 ("has_bias", C.c_int), ("activation", C.c_int)]
 
@@ -135,7 +137,8 @@ class Pool2dParams(C.Structure):
     """clconv_pool2d_params."""
     _fields_ = [("mode", C.c_int), ("kernel_h", C.c_int64), ("kernel_w", C.c_int64),
                 ("stride_h", C.c_int64), ("stride_w", C.c_int64),
-                ("pad_h", C.c_int64), ("pad_w", C.c_int64),
+                ("pad_top", C.c_int64), ("pad_bottom", C.c_int64),
+                ("pad_left", C.c_int64), ("pad_right", C.c_int64),
                 ("dilation_h", C.c_int64), ("dilation_w", C.c_int64),
                 ("ceil_mode", C.c_int), ("count_include_pad", C.c_int),
                 ("divisor_override", C.c_int64), ("norm_type", C.c_double),
