@@ -41,6 +41,7 @@ class Plan:
 
     @property
     def output_shape(self):
+        """The (N, C, H, W) shape the plan's runs produce."""
         return self.info.output.tuple()
 
 

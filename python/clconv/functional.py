@@ -25,7 +25,7 @@ import numpy as np
 
 from . import _lib as L
 from ._lib import Error
-from ._core import DeviceArray, as_device, pick_context, result
+from ._core import DeviceArray, as_device, pick_context, result, to_device
 
 __all__ = ["conv2d", "conv1d", "conv_transpose2d", "conv_transpose1d", "max_pool2d",
            "avg_pool2d", "lp_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d",
@@ -444,37 +444,32 @@ def conv1d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation
     return result(dw.reshape(o, i, k), grad_output)
 
 
-def _ct_as_conv(xshape, wshape, stride, padding, groups, dilation):
-    """conv_transpose2d(x, w) is the adjoint of conv2d(., w) (same stride,
-    padding, dilation, groups) from its output's shape to x's."""
-    return _conv2d_params((0, wshape[1] * groups) + tuple(xshape[2:]), wshape, stride, padding,
-                          dilation, groups, False, False)
-
-
-def _host(a, name, dtype=np.float32):
-    if isinstance(a, DeviceArray):
-        return a.numpy()
-    from ._core import host_array, is_pyopencl_array
-    if is_pyopencl_array(a):
-        return a.get()
-    return host_array(a, name, dtype)
-
-
 def conv_transpose2d_input(input_size, weight, grad_output, stride=1, padding=0,
                            output_padding=0, groups=1, dilation=1, *, context=None):
     """The gradient of conv_transpose2d with respect to its input (shape
     ``input_size`` (N, C, H, W)): conv2d of ``grad_output`` with the same
-    weight, stride, padding, dilation and groups (rows and columns that
-    output_padding adds beyond a stride are cut). Host arrays in and out."""
-    ctx = pick_context(context)
+    weight, stride, padding, dilation and groups (the transposed convolution
+    is its adjoint). ``output_padding`` only fixed grad_output's size; where
+    it reaches beyond a stride (possible with dilation > stride) the rows and
+    columns it added are cut on the host."""
+    ctx = pick_context(context, weight, grad_output)
     xshape = _size(input_size, 4, "input_size")
-    w = _host(weight, "weight")
-    dy = _host(grad_output, "grad_output")
-    dx = conv2d(dy, w, None, stride, padding, dilation, groups, context=ctx)
-    if dx.shape[2] < xshape[2] or dx.shape[3] < xshape[3]:
+    w = as_device(ctx, weight, "weight")
+    _need(w, 4, "weight", "(in_channels, out_channels/groups, kH, kW)")
+    dy = as_device(ctx, grad_output, "grad_output")
+    _need(dy, 4, "grad_output", "(N, out_channels, H_out, W_out)")
+    if w.shape[0] != xshape[1]:
+        raise Error(L.INVALID_SHAPE, "weight of shape %r expects %d input channels, got "
+                    "input_size %r" % (w.shape, w.shape[0], xshape))
+    p = _conv2d_params(dy.shape, w.shape, stride, padding, dilation, groups, False, False)
+    out = _conv2d_out(p, dy.shape)
+    if out[:2] != xshape[:2] or out[2] < xshape[2] or out[3] < xshape[3]:
         raise Error(L.INVALID_SHAPE, "grad_output of shape %r does not match input_size %r"
                     % (dy.shape, xshape))
-    return np.ascontiguousarray(dx[:, :, :xshape[2], :xshape[3]])
+    dx = _conv2d_forward(ctx, p, dy, w, None, L.PlanOptions())
+    if out != xshape:
+        dx = to_device(np.ascontiguousarray(dx.numpy()[:, :, :xshape[2], :xshape[3]]), ctx)
+    return result(dx, grad_output)
 
 
 def conv_transpose2d_weight(input, weight_size, grad_output, stride=1, padding=0,
@@ -482,21 +477,25 @@ def conv_transpose2d_weight(input, weight_size, grad_output, stride=1, padding=0
     """The gradient of conv_transpose2d with respect to its weight (shape
     ``weight_size`` (C, out/groups, kH, kW)): conv2d_weight with
     ``grad_output`` as the convolution's input and ``input`` as its output
-    gradient. Host arrays in and out."""
-    ctx = pick_context(context)
-    x = _host(input, "input")
-    dy = _host(grad_output, "grad_output")
+    gradient (deterministic). Where ``output_padding`` reaches beyond a
+    stride, ``input`` is zero-extended on the host to the convolution's
+    output size."""
+    ctx = pick_context(context, input, grad_output)
+    x = as_device(ctx, input, "input")
+    _need(x, 4, "input", "(N, C, H, W)")
+    dy = as_device(ctx, grad_output, "grad_output")
+    _need(dy, 4, "grad_output", "(N, out_channels, H_out, W_out)")
     wshape = _size(weight_size, 4, "weight_size")
     p = _conv2d_params(dy.shape, wshape, stride, padding, dilation, groups, False, False)
-    oh, ow = _conv2d_out(p, dy.shape)[2:]
-    if (oh, ow) != x.shape[2:]:  # output_padding beyond a stride: zero rows / columns
-        if oh < x.shape[2] or ow < x.shape[3]:
-            raise Error(L.INVALID_SHAPE, "grad_output of shape %r does not match input of shape "
-                        "%r" % (dy.shape, x.shape))
-        xp = np.zeros(x.shape[:2] + (oh, ow), np.float32)
-        xp[:, :, :x.shape[2], :x.shape[3]] = x
-        x = xp
-    return conv2d_weight(dy, wshape, x, stride, padding, dilation, groups, context=ctx)
+    out = _conv2d_out(p, dy.shape)
+    if out[:2] != x.shape[:2] or out[2] < x.shape[2] or out[3] < x.shape[3]:
+        raise Error(L.INVALID_SHAPE, "grad_output of shape %r does not match input of shape %r"
+                    % (dy.shape, x.shape))
+    if out != x.shape:  # output_padding beyond a stride: zero rows / columns
+        xp = np.zeros(out, np.float32)
+        xp[:, :, :x.shape[2], :x.shape[3]] = x.numpy()
+        x = to_device(xp, ctx)
+    return result(_conv2d_weight(ctx, p, dy, wshape, x), grad_output)
 
 
 def relu_backward(output, grad_output, *, context=None):

@@ -200,6 +200,9 @@ class AvgPool2dFunction(torch.autograd.Function):
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, relu=False,
            context=None):
     """F.conv2d through clconv, differentiable; ``relu=True`` fuses a ReLU."""
+    if isinstance(input, torch.Tensor) and input.dim() == 3:  # unbatched (C, H, W)
+        return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups,
+                      relu=relu, context=context).squeeze(0)
     return Conv2dFunction.apply(input, weight, bias, stride, padding, dilation, groups, relu,
                                 context)
 
@@ -217,6 +220,9 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1, *, relu=False, context=None):
     """F.conv_transpose2d through clconv, differentiable."""
+    if isinstance(input, torch.Tensor) and input.dim() == 3:  # unbatched (C, H, W)
+        return conv_transpose2d(input.unsqueeze(0), weight, bias, stride, padding, output_padding,
+                                groups, dilation, relu=relu, context=context).squeeze(0)
     return ConvTranspose2dFunction.apply(input, weight, bias, stride, padding, output_padding,
                                          groups, dilation, relu, context)
 

@@ -57,6 +57,16 @@ def test_layers_chain_on_device(ctx):
     dy = ctx.to_device(rnd(*h.shape, seed=4))
     g = clconv.avg_pool2d_backward(dy, (2, 6, 2, 2), 2, 1, 1)
     assert isinstance(g, clconv.DeviceArray) and g.shape == (2, 6, 2, 2)
+    # conv_transpose2d's gradients stay on the device too
+    wt = ctx.to_device(rnd(6, 2, 3, 3, seed=5))
+    xt = ctx.to_device(rnd(2, 6, 3, 3, seed=6))
+    yt = clconv.conv_transpose2d(xt, wt, stride=2, padding=1, output_padding=1)
+    gx = clconv.conv_transpose2d_input(xt.shape, wt, yt, 2, 1, 1)
+    gw = clconv.conv_transpose2d_weight(xt, wt.shape, yt, 2, 1, 1)
+    assert isinstance(gx, clconv.DeviceArray) and gx.shape == xt.shape
+    assert isinstance(gw, clconv.DeviceArray) and gw.shape == wt.shape
+    np.testing.assert_allclose(gx.numpy(), clconv.conv_transpose2d_input(
+        xt.shape, wt.numpy(), yt.numpy(), 2, 1, 1), rtol=1e-6, atol=1e-6)
     # unbatched input (C, H, W)
     np.testing.assert_array_equal(clconv.conv2d(x[0], w1, b1), clconv.conv2d(x[:1], w1, b1)[0])
 

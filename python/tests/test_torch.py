@@ -92,6 +92,15 @@ def test_pool_autograd(ctx):
     x3 = torch.randn(3, 6, 6, requires_grad=True)
     assert_same_grads(lambda x: ct.max_pool2d(x, 2), lambda x: F.max_pool2d(x, 2), [x3])
     assert_same_grads(lambda x: ct.avg_pool2d(x, 2), lambda x: F.avg_pool2d(x, 2), [x3])
+    w3 = torch.randn(2, 3, 3, 3, requires_grad=True)
+    assert_same_grads(lambda x, w: ct.conv2d(x, w, padding=1), lambda x, w: F.conv2d(x, w, padding=1),
+                      [x3, w3])
+    wt3 = torch.randn(3, 2, 2, 2, requires_grad=True)
+    assert_same_grads(lambda x, w: ct.conv_transpose2d(x, w, stride=2),
+                      lambda x, w: F.conv_transpose2d(x, w, stride=2), [x3, wt3])
+    x2 = torch.randn(3, 7, requires_grad=True)
+    w2 = torch.randn(2, 3, 3, requires_grad=True)
+    assert_same_grads(lambda x, w: ct.conv1d(x, w), lambda x, w: F.conv1d(x, w), [x2, w2])
     y, idx = ct.max_pool2d(x, 2, return_indices=True)
     torch.testing.assert_close(idx, F.max_pool2d(x, 2, return_indices=True)[1])
 
