@@ -1,5 +1,6 @@
 """clconv's functional API against PyTorch (CPU, float64 references) on
 seeded random parameter sweeps, forward and backward."""
+import os
 import random
 
 import numpy as np
@@ -11,6 +12,13 @@ import clconv
 from util import check_close
 
 T = torch.from_numpy
+# CLCONV_TEST_SWEEP=k runs k times as many random cases (the default run's first; a cold
+# run compiles about 2 s of kernels per convolution case on PoCL).
+SWEEP = float(os.environ.get("CLCONV_TEST_SWEEP", "1"))
+
+
+def n_cases(base):
+    return max(1, int(round(base * SWEEP)))
 
 
 def rnd(rng, *shape):
@@ -64,7 +72,7 @@ def conv2d_cases(seed, count):
     return out
 
 
-@pytest.mark.parametrize("case", conv2d_cases(1919, 24), ids=lambda c: "%(cin)d-%(cout)d-%(k)s-s%(stride)s-p%(padding)s-d%(dilation)s-g%(groups)d" % c)
+@pytest.mark.parametrize("case", conv2d_cases(1919, n_cases(24)), ids=lambda c: "%(cin)d-%(cout)d-%(k)s-s%(stride)s-p%(padding)s-d%(dilation)s-g%(groups)d" % c)
 def test_conv2d_forward_backward(ctx, case):
     c = case
     rng = np.random.default_rng(len(str(c)))
@@ -97,7 +105,7 @@ def test_conv2d_forward_backward(ctx, case):
         check_close(clconv.conv2d_bias(g), grads[2], gscale[2], c["n"] * oh * ow, "conv2d_bias")
 
 
-@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("seed", range(n_cases(8)))
 def test_conv1d_forward_backward(ctx, seed):
     r = random.Random(seed)
     rng = np.random.default_rng(seed)
@@ -148,7 +156,7 @@ def ct_cases(seed, count):
     return out
 
 
-@pytest.mark.parametrize("case", ct_cases(2019, 16), ids=lambda c: "%(cin)d-%(cout)d-%(k)s-s%(stride)s-p%(padding)s-op%(output_padding)s-d%(dilation)s-g%(groups)d" % c)
+@pytest.mark.parametrize("case", ct_cases(2019, n_cases(16)), ids=lambda c: "%(cin)d-%(cout)d-%(k)s-s%(stride)s-p%(padding)s-op%(output_padding)s-d%(dilation)s-g%(groups)d" % c)
 def test_conv_transpose2d_forward_backward(ctx, case):
     c = case
     rng = np.random.default_rng(len(str(c)))
@@ -168,7 +176,7 @@ def test_conv_transpose2d_forward_backward(ctx, case):
                 c["n"] * c["h"] * c["w"], "conv_transpose2d_weight")
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(n_cases(6)))
 def test_conv_transpose1d(ctx, seed):
     r = random.Random(100 + seed)
     rng = np.random.default_rng(seed)
@@ -240,7 +248,7 @@ def _torch_pool(case, x):
     return F.adaptive_max_pool2d(x, case["output_size"], return_indices=True)
 
 
-@pytest.mark.parametrize("case", pool_cases(7, 40), ids=lambda c: c["mode"])
+@pytest.mark.parametrize("case", pool_cases(7, n_cases(40)), ids=lambda c: c["mode"])
 def test_pool2d_forward_backward(ctx, case):
     m = case["mode"]
     rng = np.random.default_rng(len(str(case)))
