@@ -1,7 +1,7 @@
 """Contexts, plans and device arrays (private; the names are exported by clconv)."""
 import ctypes as C
+import operator
 import threading
-import weakref
 
 import numpy as np
 
@@ -306,7 +306,10 @@ def _create_buffer(ctx, nbytes):
 
 
 def _reshaped(old, shape):
-    shape = tuple(int(s) for s in shape)
+    try:
+        shape = tuple(operator.index(s) for s in shape)
+    except TypeError:
+        raise Error(L.INVALID_VALUE, "reshape: %r is not a tuple of ints" % (shape,))
     size = int(np.prod(old, dtype=np.int64))
     if shape.count(-1) > 1 or any(s < -1 for s in shape):
         raise Error(L.INVALID_SHAPE, "cannot reshape %r to %r" % (old, shape))
@@ -315,7 +318,7 @@ def _reshaped(old, shape):
         if rest == 0 or size % rest:
             raise Error(L.INVALID_SHAPE, "cannot reshape %r to %r" % (old, shape))
         shape = tuple(size // rest if s == -1 else s for s in shape)
-    if int(np.prod(shape, dtype=np.int64)) != size:
+    if any(s >= (1 << 62) for s in shape) or int(np.prod(shape, dtype=object)) != size:
         raise Error(L.INVALID_SHAPE, "cannot reshape %r (%d elements) to %r" % (old, size, shape))
     return shape
 

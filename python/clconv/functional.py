@@ -50,6 +50,8 @@ def algorithm_names():
 def _int(v, name):
     if isinstance(v, bool) or not isinstance(v, numbers.Integral):
         raise Error(L.INVALID_VALUE, "%s = %r, expected an int" % (name, v))
+    if not -(1 << 63) <= int(v) < (1 << 63):  # ctypes would wrap it silently
+        raise Error(L.INVALID_VALUE, "%s = %d, out of the int64 range" % (name, v))
     return int(v)
 
 

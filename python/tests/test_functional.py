@@ -62,7 +62,6 @@ def conv2d_cases(seed, count):
         ph, pw = (0, 0) if isinstance(pad, str) else pad
         if pad == "same":
             ph, pw = d[0] * (k[0] - 1), d[1] * (k[1] - 1)
-            h_ok = True
         else:
             ph, pw = 2 * ph, 2 * pw
         if h + ph < d[0] * (k[0] - 1) + 1 or w + pw < d[1] * (k[1] - 1) + 1:

@@ -1,7 +1,6 @@
 """clconv.torch: autograd functions and layers against PyTorch's own."""
 import random
 
-import numpy as np
 import pytest
 import torch
 import torch.nn as nn
