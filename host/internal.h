@@ -241,6 +241,14 @@ clconv_status clconv_waits_with(clconv_context *ctx, cl_uint num_wait, const cl_
                                cl_event extra, clconv_run_waits *w);
 void clconv_run_waits_free(clconv_run_waits *w);
 
+/* The fence of the one kind of command that takes no wait list: CLBlast's
+ * calls (the GEMM algorithms). A barrier over ev (n of them; n = 0: over
+ * everything enqueued before it) that out (may be NULL) signals. Within a
+ * plan, commands of clconv's own chain by events; CLBlast's sit between
+ * such fences (plan.c). */
+clconv_status clconv_enqueue_barrier(clconv_context *ctx, cl_uint n, const cl_event *ev,
+                                     cl_event *out);
+
 /* Whether the run must ask its last command for an event even when the
  * caller passed done = NULL (to order the plan's next run). */
 bool clconv_run_wants_event(const clconv_plan *plan);

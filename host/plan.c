@@ -341,6 +341,18 @@ clconv_status clconv_run_end(clconv_plan *plan, clconv_status st, cl_event last,
     return CLCONV_SUCCESS;
 }
 
+clconv_status clconv_enqueue_barrier(clconv_context *ctx, cl_uint n, const cl_event *ev,
+                                     cl_event *out)
+{
+    cl_int err = clEnqueueBarrierWithWaitList(ctx->queue, n, n ? ev : NULL, out);
+    if (err != CL_SUCCESS) {
+        if (out)
+            *out = NULL;
+        return clconv_fail_cl(ctx, err, "clEnqueueBarrierWithWaitList");
+    }
+    return CLCONV_SUCCESS;
+}
+
 clconv_status clconv_plan_enqueue_buffers(clconv_plan *plan, cl_uint n, const cl_mem *bufs,
                                           const char *const *names, cl_uint num_wait,
                                           const cl_event *wait_list, cl_event *done)

@@ -1,6 +1,8 @@
 /* The conv2d tester (conv_tester.h). */
 #include "conv_tester.h"
 
+#include <float.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -97,6 +99,164 @@ float *tu_conv_transpose2d_run(clconv_context *ctx, const clconv_conv_transpose2
 {
     const layer l = {.transposed = true, .ct = p};
     return run_guarded(ctx, &l, in, x, w, b, opt, info, what);
+}
+
+/* The reference of layer l on x, w, b into y. */
+static void reference(const layer *l, const clconv_shape *in, const float *x, const float *w,
+                      const float *b, float *y)
+{
+    clconv_status st = l->transposed ? clconv_ref_conv_transpose2d(l->ct, in, x, w, b, y)
+                                     : clconv_ref_conv2d(l->conv, in, x, w, b, y);
+    ck_assert_msg(st == CLCONV_SUCCESS, "reference: %s", clconv_last_error(NULL));
+}
+
+static void check(clconv_context *ctx, const layer *l, const clconv_shape *in,
+                  const clconv_plan_options *opt, tu_rng *r, bool integers,
+                  clconv_plan_info *info, const char *what)
+{
+    clconv_shape ws, os;
+    int64_t oc, k;
+    if (l->transposed) {
+        ws = clconv_conv_transpose2d_weight_shape(l->ct);
+        ck_assert_int_eq(clconv_conv_transpose2d_output_shape(l->ct, in, &os), CLCONV_SUCCESS);
+        oc = l->ct->out_channels;
+        k = in->c / l->ct->groups * l->ct->kernel_h * l->ct->kernel_w;
+    } else {
+        ws = clconv_conv2d_weight_shape(l->conv);
+        ck_assert_int_eq(clconv_conv2d_output_shape(l->conv, in, &os), CLCONV_SUCCESS);
+        oc = l->conv->out_channels;
+        k = ws.c * ws.h * ws.w;
+    }
+    const size_t nx = clconv_shape_elements(*in), nw = clconv_shape_elements(ws);
+    const size_t ny = clconv_shape_elements(os), nb = (size_t)oc;
+    float *x = tu_alloc(nx), *w = tu_alloc(nw), *b = tu_alloc(nb), *ref = tu_alloc(ny);
+    float *scale = tu_alloc(ny);
+    tu_fill(r, x, nx, integers);
+    tu_fill(r, w, nw, integers);
+    tu_fill(r, b, nb, integers);
+    reference(l, in, x, w, b, ref);
+    /* The scale: the same layer without its activation on absolute values. */
+    clconv_conv2d_params ap;
+    clconv_conv_transpose2d_params at;
+    layer al = *l;
+    if (l->transposed) {
+        at = *l->ct;
+        at.activation = CLCONV_ACTIVATION_NONE;
+        al.ct = &at;
+    } else {
+        ap = *l->conv;
+        ap.activation = CLCONV_ACTIVATION_NONE;
+        al.conv = &ap;
+    }
+    float *ax = tu_alloc(nx), *aw = tu_alloc(nw), *ab = tu_alloc(nb);
+    for (size_t j = 0; j < nx; j++)
+        ax[j] = fabsf(x[j]);
+    for (size_t j = 0; j < nw; j++)
+        aw[j] = fabsf(w[j]);
+    for (size_t j = 0; j < nb; j++)
+        ab[j] = fabsf(b[j]);
+    reference(&al, in, ax, aw, ab, scale);
+    free(ax);
+    free(aw);
+    free(ab);
+    float *y = run_guarded(ctx, l, in, x, w, b, opt, info, what);
+    const double rtol = integers ? 0.0 : 4.0 * sqrt((double)(k + 1)) * FLT_EPSILON;
+    char msg[256];
+    long bad = tu_compare(y, ref, scale, ny, integers ? 0.0 : 1e-7, rtol, msg, sizeof msg);
+    if (bad >= 0)
+        ck_abort_msg("%s: %s", what, msg);
+    free(x);
+    free(w);
+    free(b);
+    free(ref);
+    free(scale);
+    free(y);
+}
+
+void tu_conv2d_check(clconv_context *ctx, const clconv_conv2d_params *p, const clconv_shape *in,
+                     const clconv_plan_options *opt, tu_rng *r, bool integers,
+                     clconv_plan_info *info, const char *what)
+{
+    const layer l = {.conv = p};
+    check(ctx, &l, in, opt, r, integers, info, what);
+}
+
+void tu_conv_transpose2d_check(clconv_context *ctx, const clconv_conv_transpose2d_params *p,
+                               const clconv_shape *in, const clconv_plan_options *opt, tu_rng *r,
+                               bool integers, clconv_plan_info *info, const char *what)
+{
+    const layer l = {.transposed = true, .ct = p};
+    check(ctx, &l, in, opt, r, integers, info, what);
+}
+
+const char *tu_backward_pass_name(tu_backward_pass pass)
+{
+    static const char *const names[] = {"backward-data", "backward-weights", "backward-bias"};
+    return (unsigned)pass < 3 ? names[pass] : "backward-?";
+}
+
+float *tu_conv2d_backward_run(clconv_context *ctx, tu_backward_pass pass,
+                              const clconv_conv2d_params *p, const clconv_shape *in,
+                              const float *a, const float *b, const clconv_plan_options *opt,
+                              clconv_plan_info *info_out, const char *what)
+{
+    clconv_shape os;
+    ck_assert_int_eq(clconv_conv2d_output_shape(p, in, &os), CLCONV_SUCCESS);
+    const size_t nx = clconv_shape_elements(*in), ny = clconv_shape_elements(os);
+    const size_t nw = clconv_shape_elements(clconv_conv2d_weight_shape(p));
+    clconv_plan *plan = NULL;
+    clconv_status st =
+        pass == TU_BACKWARD_DATA ? clconv_conv2d_backward_data_plan_create(ctx, p, in, opt, &plan)
+        : pass == TU_BACKWARD_WEIGHTS
+            ? clconv_conv2d_backward_weights_plan_create(ctx, p, in, opt, &plan)
+            : clconv_conv2d_backward_bias_plan_create(ctx, p, in, opt, &plan);
+    ck_assert_msg(st == CLCONV_SUCCESS, "%s: %s plan: %s: %s", what, tu_backward_pass_name(pass),
+                  clconv_status_string(st), clconv_last_error(ctx));
+    clconv_plan_info info;
+    ck_assert_int_eq(clconv_plan_get_info(plan, &info), CLCONV_SUCCESS);
+    const size_t na = pass == TU_BACKWARD_WEIGHTS ? nx : ny;
+    const size_t nb = pass == TU_BACKWARD_DATA ? nw : ny;
+    const size_t nout = pass == TU_BACKWARD_DATA      ? nx
+                        : pass == TU_BACKWARD_WEIGHTS ? nw
+                                                      : (size_t)p->out_channels;
+    ck_assert_uint_eq(clconv_shape_elements(info.output), nout);
+    tu_guarded ga = tu_guarded_create(ctx, na * 4, a), gb = {0}, gws = {0};
+    if (pass != TU_BACKWARD_BIAS)
+        gb = tu_guarded_create(ctx, nb * 4, b);
+    if (info.workspace_bytes)
+        gws = tu_guarded_create(ctx, info.workspace_bytes, NULL);
+    float *out = tu_alloc(nout);
+    for (size_t i = 0; i < nout; i++)
+        out[i] = NAN;
+    tu_guarded go = tu_guarded_create(ctx, nout * 4, out);
+    cl_event done = NULL;
+    st = pass == TU_BACKWARD_DATA
+             ? clconv_conv2d_backward_data_run(plan, ga.buf, gb.buf, go.buf, gws.buf, 0, NULL,
+                                               &done)
+         : pass == TU_BACKWARD_WEIGHTS
+             ? clconv_conv2d_backward_weights_run(plan, ga.buf, gb.buf, go.buf, gws.buf, 0, NULL,
+                                                  &done)
+             : clconv_conv2d_backward_bias_run(plan, ga.buf, go.buf, 0, NULL, &done);
+    ck_assert_msg(st == CLCONV_SUCCESS, "%s: %s run: %s", what, tu_backward_pass_name(pass),
+                  clconv_last_error(ctx));
+    ck_assert_ptr_nonnull(done);
+    ck_assert_int_eq(clWaitForEvents(1, &done), CL_SUCCESS);
+    clReleaseEvent(done);
+    ck_assert_msg(tu_guarded_read(ctx, &go, out), "%s: %s wrote outside its output (%s)", what,
+                  info.kernel_name, info.build_options);
+    ck_assert_msg(tu_guarded_read(ctx, &ga, NULL), "%s: input guard bands changed", what);
+    if (pass != TU_BACKWARD_BIAS)
+        ck_assert_msg(tu_guarded_read(ctx, &gb, NULL), "%s: input guard bands changed", what);
+    if (info.workspace_bytes)
+        ck_assert_msg(tu_guarded_read(ctx, &gws, NULL), "%s: wrote outside the workspace", what);
+    tu_guarded_release(&ga);
+    tu_guarded_release(&gb);
+    tu_guarded_release(&gws);
+    tu_guarded_release(&go);
+    clconv_plan_destroy(plan);
+    if (info_out)
+        *info_out = info;
+    return out;
 }
 
 void tu_expect_values(const float *got, const float *want, size_t n, const char *what)

@@ -24,6 +24,43 @@ float *tu_conv_transpose2d_run(clconv_context *ctx, const clconv_conv_transpose2
                                const float *b, const clconv_plan_options *opt,
                                clconv_plan_info *info, const char *what);
 
+/* One case against the reference, the sweeps' check: fills x, w, b from r
+ * (small integers when integers, else floats in [-1, 1]), runs the reference
+ * on them and on |x|, |w|, |b| (the bound's scale: sum |x*w| + |b| per
+ * output), runs opt through tu_conv2d_run and compares: exact on integers,
+ * else |y - ref| <= 1e-7 + 4 sqrt(K) FLT_EPSILON * scale with K the reduction
+ * length + 1 (rounding grows as the square root of the sum's length). A
+ * failure names what (the case) and the first bad element. info (may be
+ * NULL) gets the plan's info. */
+void tu_conv2d_check(clconv_context *ctx, const clconv_conv2d_params *p, const clconv_shape *in,
+                     const clconv_plan_options *opt, tu_rng *r, bool integers,
+                     clconv_plan_info *info, const char *what);
+
+/* The same for conv_transpose2d (K = in_channels / groups * kh * kw + 1). */
+void tu_conv_transpose2d_check(clconv_context *ctx, const clconv_conv_transpose2d_params *p,
+                               const clconv_shape *in, const clconv_plan_options *opt, tu_rng *r,
+                               bool integers, clconv_plan_info *info, const char *what);
+
+/* The conv2d backward passes. */
+typedef enum tu_backward_pass {
+    TU_BACKWARD_DATA = 0,    /* a = dy, b = w; returns dx */
+    TU_BACKWARD_WEIGHTS = 1, /* a = x, b = dy; returns dw */
+    TU_BACKWARD_BIAS = 2     /* a = dy, b unused; returns db */
+} tu_backward_pass;
+
+/* "backward-data", "backward-weights", "backward-bias". */
+const char *tu_backward_pass_name(tu_backward_pass pass);
+
+/* Runs one backward pass of conv2d p (forward input shape in) on ctx
+ * through options opt, in guarded buffers (a workspace too); the output
+ * starts as NaN, so an element the run does not write shows. Fails the test
+ * on any error or on a write outside the output and the workspace. Returns
+ * the result (the caller frees); info (may be NULL) gets the plan's info. */
+float *tu_conv2d_backward_run(clconv_context *ctx, tu_backward_pass pass,
+                              const clconv_conv2d_params *p, const clconv_shape *in,
+                              const float *a, const float *b, const clconv_plan_options *opt,
+                              clconv_plan_info *info, const char *what);
+
 /* got == want exactly, element by element (what names the result). */
 void tu_expect_values(const float *got, const float *want, size_t n, const char *what);
 

@@ -24,20 +24,6 @@ static bool algo_applies(clconv_algorithm a, const clconv_conv2d_params *p, cons
 /* The random sweep draws from the first four; direct-pointwise has its own. */
 #define N_SWEEP_ALGOS 4
 
-/* Runs p on the device through the shared tester; returns the output
- * (caller frees) and its shape. */
-static float *device_conv(const clconv_conv2d_params *p, const clconv_shape *in, const float *x,
-                          const float *w, const float *b, const clconv_plan_options *opt,
-                          clconv_shape *out_shape)
-{
-    clconv_plan_info info;
-    float *y = tu_conv2d_run(tu_ctx(), p, in, x, w, b, opt, &info,
-                             opt ? clconv_algorithm_name(opt->algorithm) : "auto");
-    if (out_shape)
-        *out_shape = info.output;
-    return y;
-}
-
 START_TEST(seed_corr2d_3x3)
 {
     /* corr2d(X=[[0,1,2],[3,4,5],[6,7,8]], K=[[0,1],[2,3]]) = [[19,25],[37,43]] */
@@ -313,47 +299,15 @@ static void describe(const sweep_case *c, char *buf, size_t n)
              c->opt.ci_chunk, (int)c->integers);
 }
 
-/* Checks one case: exact for integer data, else within a bound scaled by
- * sum |x*w| + |b| (the reference run on absolute values) and the reduction length. */
+/* Checks one case against the reference through the shared tester
+ * (tu_conv2d_check: exact on integer data, else a bound scaled by
+ * sum |x*w| + |b| and the square root of the reduction length). */
 static void check_case(const sweep_case *c, tu_rng *r, uint64_t seed, int i)
 {
-    clconv_shape ws = clconv_conv2d_weight_shape(&c->p), os;
-    ck_assert_int_eq(clconv_conv2d_output_shape(&c->p, &c->in, &os), CLCONV_SUCCESS);
-    size_t nx = clconv_shape_elements(c->in), nw = clconv_shape_elements(ws);
-    size_t ny = clconv_shape_elements(os), nb = (size_t)c->p.out_channels;
-    float *x = tu_alloc(nx), *w = tu_alloc(nw), *b = tu_alloc(nb), *ref = tu_alloc(ny);
-    float *scale = tu_alloc(ny);
-    tu_fill(r, x, nx, c->integers);
-    tu_fill(r, w, nw, c->integers);
-    tu_fill(r, b, nb, c->integers);
-    ck_assert_int_eq(clconv_ref_conv2d(&c->p, &c->in, x, w, b, ref), CLCONV_SUCCESS);
-    {
-        clconv_conv2d_params ap = c->p;
-        ap.activation = CLCONV_ACTIVATION_NONE;
-        float *ax = tu_alloc(nx), *aw = tu_alloc(nw), *ab = tu_alloc(nb);
-        for (size_t j = 0; j < nx; j++) ax[j] = fabsf(x[j]);
-        for (size_t j = 0; j < nw; j++) aw[j] = fabsf(w[j]);
-        for (size_t j = 0; j < nb; j++) ab[j] = fabsf(b[j]);
-        ck_assert_int_eq(clconv_ref_conv2d(&ap, &c->in, ax, aw, ab, scale), CLCONV_SUCCESS);
-        free(ax);
-        free(aw);
-        free(ab);
-    }
-    float *y = device_conv(&c->p, &c->in, x, w, b, &c->opt, NULL);
-    double k = (double)(ws.c * ws.h * ws.w + 1);
-    double rtol = c->integers ? 0.0 : 4.0 * sqrt(k) * FLT_EPSILON;
-    char msg[256], what[512];
-    long bad = tu_compare(y, ref, scale, ny, c->integers ? 0.0 : 1e-7, rtol, msg, sizeof msg);
-    if (bad >= 0) {
-        describe(c, what, sizeof what);
-        ck_abort_msg("sweep seed %llu case %d: %s: %s", (unsigned long long)seed, i, what, msg);
-    }
-    free(x);
-    free(w);
-    free(b);
-    free(ref);
-    free(scale);
-    free(y);
+    char layer[400], what[512];
+    describe(c, layer, sizeof layer);
+    snprintf(what, sizeof what, "sweep seed %llu case %d: %s", (unsigned long long)seed, i, layer);
+    tu_conv2d_check(tu_ctx(), &c->p, &c->in, &c->opt, r, c->integers, NULL, what);
 }
 
 START_TEST(random_sweep)

@@ -5,7 +5,7 @@
  * small-integer agreement with the reference, randomized sweeps of every op
  * against the reference, run-to-run determinism, guarded buffers and bad
  * input. */
-#include "testutil.h"
+#include "conv_tester.h"
 
 #include <float.h>
 #include <math.h>
@@ -13,7 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum bop { B_DATA, B_WEIGHTS, B_BIAS } bop;
+typedef enum bop {
+    B_DATA = TU_BACKWARD_DATA,
+    B_WEIGHTS = TU_BACKWARD_WEIGHTS,
+    B_BIAS = TU_BACKWARD_BIAS
+} bop;
 static const char *const BOP_NAME[] = {"backward-data", "backward-weights", "backward-bias"};
 
 /* Kernel geometries (kh, kw, sh, sw, dh, dw) every test draws from: each
@@ -73,67 +77,19 @@ static sizes sizes_of(const clconv_conv2d_params *p, const clconv_shape *in)
     return s;
 }
 
-/* Runs one backward op on the device with guarded buffers (workspace too):
- * data: a = dy, b = w; weights: a = x, b = dy; bias: a = dy. Returns the
- * result (caller frees); fails the test on any error or stray write. */
 /* The context device_bwd plans on when not the test context (one with a
  * workspace limit). */
 static clconv_context *g_limited;
 
+/* One backward op through the shared tester (conv_tester.h): data: a = dy,
+ * b = w; weights: a = x, b = dy; bias: a = dy. */
 static float *device_bwd(bop op, const clconv_conv2d_params *p, const clconv_shape *in,
                          const float *a, const float *b, const clconv_plan_options *opt,
                          clconv_plan_info *info_out)
 {
     clconv_context *ctx = g_limited ? g_limited : tu_ctx();
-    sizes s = sizes_of(p, in);
-    clconv_plan *plan = NULL;
-    clconv_status st = op == B_DATA      ? clconv_conv2d_backward_data_plan_create(ctx, p, in, opt, &plan)
-                       : op == B_WEIGHTS ? clconv_conv2d_backward_weights_plan_create(ctx, p, in, opt, &plan)
-                                         : clconv_conv2d_backward_bias_plan_create(ctx, p, in, opt, &plan);
-    ck_assert_msg(st == CLCONV_SUCCESS, "%s plan: %s: %s", BOP_NAME[op],
-                  clconv_status_string(st), clconv_last_error(ctx));
-    clconv_plan_info info;
-    ck_assert_int_eq(clconv_plan_get_info(plan, &info), CLCONV_SUCCESS);
-    size_t na = op == B_WEIGHTS ? s.nx : s.ny, nb = op == B_DATA ? s.nw : s.ny;
-    size_t nout = op == B_DATA ? s.nx : op == B_WEIGHTS ? s.nw : s.nb;
-    ck_assert_uint_eq(clconv_shape_elements(info.output), nout);
-    tu_guarded ga = tu_guarded_create(ctx, na * 4, a), gb = {0}, gws = {0};
-    if (op != B_BIAS)
-        gb = tu_guarded_create(ctx, nb * 4, b);
-    if (info.workspace_bytes)
-        gws = tu_guarded_create(ctx, info.workspace_bytes, NULL);
-    /* The output starts as NaN: every element must be written. */
-    float *init = tu_alloc(nout);
-    for (size_t i = 0; i < nout; i++)
-        init[i] = NAN;
-    tu_guarded go = tu_guarded_create(ctx, nout * 4, init);
-    free(init);
-    cl_event done = NULL;
-    st = op == B_DATA ? clconv_conv2d_backward_data_run(plan, ga.buf, gb.buf, go.buf, gws.buf, 0,
-                                                        NULL, &done)
-         : op == B_WEIGHTS ? clconv_conv2d_backward_weights_run(plan, ga.buf, gb.buf, go.buf,
-                                                                gws.buf, 0, NULL, &done)
-                           : clconv_conv2d_backward_bias_run(plan, ga.buf, go.buf, 0, NULL, &done);
-    ck_assert_msg(st == CLCONV_SUCCESS, "%s run: %s", BOP_NAME[op], clconv_last_error(ctx));
-    ck_assert_ptr_nonnull(done);
-    ck_assert_int_eq(clWaitForEvents(1, &done), CL_SUCCESS);
-    clReleaseEvent(done);
-    float *out = tu_alloc(nout);
-    ck_assert_msg(tu_guarded_read(ctx, &go, out), "%s wrote outside its output (%s)",
-                  info.kernel_name, info.build_options);
-    ck_assert_msg(tu_guarded_read(ctx, &ga, NULL), "input guard bands changed");
-    if (op != B_BIAS)
-        ck_assert_msg(tu_guarded_read(ctx, &gb, NULL), "input guard bands changed");
-    if (info.workspace_bytes)
-        ck_assert_msg(tu_guarded_read(ctx, &gws, NULL), "wrote outside the workspace");
-    tu_guarded_release(&ga);
-    tu_guarded_release(&gb);
-    tu_guarded_release(&gws);
-    tu_guarded_release(&go);
-    clconv_plan_destroy(plan);
-    if (info_out)
-        *info_out = info;
-    return out;
+    return tu_conv2d_backward_run(ctx, (tu_backward_pass)op, p, in, a, b, opt, info_out,
+                                  BOP_NAME[op]);
 }
 
 static float *ref_bwd(bop op, const clconv_conv2d_params *p, const clconv_shape *in,

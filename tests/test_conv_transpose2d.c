@@ -378,48 +378,15 @@ static void set_columns_tile(clconv_plan_options *o, int which)
     o->wg_h = which ? 3 : 0;
 }
 
-/* Device vs reference: exact for integer data, else within a bound scaled by
- * sum |x*w| + |b| (the reference on absolute values) and the reduction length. */
+/* Device vs reference through the shared tester (tu_conv_transpose2d_check:
+ * exact for integer data, else a bound scaled by sum |x*w| + |b| and the
+ * square root of the reduction length). */
 static void check_case(const ct_case *c, tu_rng *r, uint64_t seed, int i)
 {
-    clconv_shape ws = clconv_conv_transpose2d_weight_shape(&c->p), os;
-    ck_assert_int_eq(clconv_conv_transpose2d_output_shape(&c->p, &c->in, &os), CLCONV_SUCCESS);
-    size_t nx = clconv_shape_elements(c->in), nw = clconv_shape_elements(ws);
-    size_t ny = clconv_shape_elements(os), nb = (size_t)c->p.out_channels;
-    float *x = tu_alloc(nx), *w = tu_alloc(nw), *b = tu_alloc(nb), *ref = tu_alloc(ny);
-    float *scale = tu_alloc(ny);
-    tu_fill(r, x, nx, c->integers);
-    tu_fill(r, w, nw, c->integers);
-    tu_fill(r, b, nb, c->integers);
-    ck_assert_int_eq(clconv_ref_conv_transpose2d(&c->p, &c->in, x, w, b, ref), CLCONV_SUCCESS);
-    {
-        clconv_conv_transpose2d_params ap = c->p;
-        ap.activation = CLCONV_ACTIVATION_NONE;
-        float *ax = tu_alloc(nx), *aw = tu_alloc(nw), *ab = tu_alloc(nb);
-        for (size_t j = 0; j < nx; j++) ax[j] = fabsf(x[j]);
-        for (size_t j = 0; j < nw; j++) aw[j] = fabsf(w[j]);
-        for (size_t j = 0; j < nb; j++) ab[j] = fabsf(b[j]);
-        ck_assert_int_eq(clconv_ref_conv_transpose2d(&ap, &c->in, ax, aw, ab, scale),
-                         CLCONV_SUCCESS);
-        free(ax);
-        free(aw);
-        free(ab);
-    }
-    float *y = device_ct(&c->p, &c->in, x, w, b, &c->opt, NULL);
-    double k = (double)(c->in.c / c->p.groups * c->p.kernel_h * c->p.kernel_w + 1);
-    double rtol = c->integers ? 0.0 : 4.0 * sqrt(k) * FLT_EPSILON;
-    char msg[256], what[512];
-    long bad = tu_compare(y, ref, scale, ny, c->integers ? 0.0 : 1e-7, rtol, msg, sizeof msg);
-    if (bad >= 0) {
-        describe(c, what, sizeof what);
-        ck_abort_msg("sweep seed %llu case %d: %s: %s", (unsigned long long)seed, i, what, msg);
-    }
-    free(x);
-    free(w);
-    free(b);
-    free(ref);
-    free(scale);
-    free(y);
+    char layer[400], what[512];
+    describe(c, layer, sizeof layer);
+    snprintf(what, sizeof what, "sweep seed %llu case %d: %s", (unsigned long long)seed, i, layer);
+    tu_conv_transpose2d_check(tu_ctx(), &c->p, &c->in, &c->opt, r, c->integers, NULL, what);
 }
 
 START_TEST(random_sweep)

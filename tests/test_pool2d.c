@@ -2,7 +2,7 @@
  * count_include_pad, divisor_override, lp_pool2d's formula, adaptive windows,
  * NaN and -inf), a randomized sweep over every parameter against the CPU
  * reference, edge shapes and bad input. */
-#include "testutil.h"
+#include "pool_tester.h"
 
 #include <float.h>
 #include <math.h>
@@ -25,57 +25,18 @@ static size_t out_elems(const clconv_pool2d_params *p, const clconv_shape *in)
     return clconv_shape_elements(os);
 }
 
-/* Runs p on the device with guarded buffers and returns y (caller frees);
- * when idx is not NULL (max modes) also the indices into *idx (caller frees).
- * Fails the test on any error or on a write outside the outputs. */
+/* Runs p on the device through the shared tester (pool_tester.h). */
 static float *device_pool(const clconv_pool2d_params *p, const clconv_shape *in, const float *x,
                           const clconv_plan_options *opt, int64_t **idx)
 {
-    clconv_context *ctx = tu_ctx();
-    clconv_plan *plan = NULL;
-    clconv_status st = clconv_pool2d_plan_create(ctx, p, in, opt, &plan);
-    ck_assert_msg(st == CLCONV_SUCCESS, "plan: %s: %s", clconv_status_string(st),
-                  clconv_last_error(ctx));
-    clconv_plan_info info;
-    ck_assert_int_eq(clconv_plan_get_info(plan, &info), CLCONV_SUCCESS);
-    ck_assert_int_eq(info.algorithm, CLCONV_ALGO_POOL);
-    size_t nx = clconv_shape_elements(*in), ny = clconv_shape_elements(info.output);
-    ck_assert_uint_eq(ny, out_elems(p, in));
-    ck_assert(info.bytes == (double)((nx + ny) * sizeof(float)));
-    tu_guarded gx = tu_guarded_create(ctx, nx * 4, x);
-    tu_guarded gy = tu_guarded_create(ctx, ny * 4, NULL);
-    tu_guarded gi = {0};
-    if (idx)
-        gi = tu_guarded_create(ctx, ny * 8, NULL);
-    cl_event done = NULL;
-    st = clconv_pool2d_run(plan, gx.buf, gy.buf, idx ? gi.buf : NULL, 0, NULL, &done);
-    ck_assert_msg(st == CLCONV_SUCCESS, "run: %s", clconv_last_error(ctx));
-    ck_assert_int_eq(clWaitForEvents(1, &done), CL_SUCCESS);
-    clReleaseEvent(done);
-    float *y = tu_alloc(ny);
-    ck_assert_msg(tu_guarded_read(ctx, &gy, y), "%s wrote outside the output buffer (%s)",
-                  info.kernel_name, info.build_options);
-    ck_assert_msg(tu_guarded_read(ctx, &gx, NULL), "input guard bands changed");
-    if (idx) {
-        *idx = calloc(ny, sizeof(int64_t));
-        ck_assert_ptr_nonnull(*idx);
-        ck_assert_msg(tu_guarded_read(ctx, &gi, *idx), "%s wrote outside the indices buffer",
-                      info.kernel_name);
-    }
-    tu_guarded_release(&gx);
-    tu_guarded_release(&gy);
-    tu_guarded_release(&gi);
-    clconv_plan_destroy(plan);
-    return y;
+    return tu_pool2d_run(tu_ctx(), p, in, x, opt, idx, NULL, "pool2d");
 }
 
 /* got == want elementwise within rtol (0: bit-exact; NaN meets NaN). */
 static void expect_values(const float *got, const float *want, size_t n, double rtol,
                           const char *what)
 {
-    char msg[256];
-    long bad = tu_compare(got, want, NULL, n, 0.0, rtol, msg, sizeof msg);
-    ck_assert_msg(bad < 0, "%s: %s", what, msg);
+    tu_expect_close(got, want, n, 0.0, rtol, what);
 }
 
 static void expect_indices(const int64_t *got, const int64_t *want, size_t n, const char *what)
@@ -530,17 +491,9 @@ static sweep_case random_case(tu_rng *r)
 
 static void describe(const sweep_case *c, char *buf, size_t n)
 {
-    const clconv_pool2d_params *p = &c->p;
-    snprintf(buf, n,
-             "mode=%d in=%lldx%lldx%lldx%lld k=%lldx%lld s=%lldx%lld pad=%lld,%lld,%lld,%lld "
-             "d=%lldx%lld ceil=%d cip=%d div=%lld p=%g out=%lldx%lld block_w=%d wg_w=%d data=%d",
-             (int)p->mode, (long long)c->in.n, (long long)c->in.c, (long long)c->in.h,
-             (long long)c->in.w, (long long)p->kernel_h, (long long)p->kernel_w,
-             (long long)p->stride_h, (long long)p->stride_w, (long long)p->pad_top,
-             (long long)p->pad_bottom, (long long)p->pad_left, (long long)p->pad_right,
-             (long long)p->dilation_h, (long long)p->dilation_w,
-             p->ceil_mode, p->count_include_pad, (long long)p->divisor_override, p->norm_type,
-             (long long)p->output_h, (long long)p->output_w, c->opt.block_w, c->opt.wg_w,
+    char layer[256];
+    tu_pool2d_describe(&c->p, &c->in, layer, sizeof layer);
+    snprintf(buf, n, "%s block_w=%d wg_w=%d data=%d", layer, c->opt.block_w, c->opt.wg_w,
              c->data);
 }
 

@@ -2,7 +2,7 @@
  * double, the adjoint identity of average pooling, a randomized sweep over
  * every parameter (device against the CPU reference), determinism, edge
  * shapes, guard bands and bad input. */
-#include "testutil.h"
+#include "pool_tester.h"
 
 #include <float.h>
 #include <math.h>
@@ -32,68 +32,17 @@ static int64_t *alloc_idx(size_t n)
     return p;
 }
 
-/* Runs the backward on the device with guarded buffers and returns dx
- * (caller frees). idx and x may be NULL (as the run accepts). Fails the test
- * on any error, on a write outside dx or into an input buffer. */
+/* Runs the backward on the device through the shared tester (pool_tester.h). */
 static float *device_bwd(const clconv_pool2d_params *p, const clconv_shape *in, const float *dy,
                          const int64_t *idx, const float *x, const clconv_plan_options *opt)
 {
-    clconv_context *ctx = tu_ctx();
-    clconv_plan *plan = NULL;
-    clconv_status st = clconv_pool2d_backward_plan_create(ctx, p, in, opt, &plan);
-    ck_assert_msg(st == CLCONV_SUCCESS, "plan: %s: %s", clconv_status_string(st),
-                  clconv_last_error(ctx));
-    clconv_plan_info info;
-    ck_assert_int_eq(clconv_plan_get_info(plan, &info), CLCONV_SUCCESS);
-    ck_assert_int_eq(info.algorithm, CLCONV_ALGO_POOL);
-    size_t nx = clconv_shape_elements(*in), ny = clconv_shape_elements(info.output);
-    ck_assert_uint_eq(ny, clconv_shape_elements(out_shape(p, in)));
-    ck_assert(info.bytes == (double)((nx + ny) * sizeof(float)));
-    tu_guarded gdy = tu_guarded_create(ctx, ny * 4, dy);
-    tu_guarded gi = {0}, gx = {0};
-    if (idx)
-        gi = tu_guarded_create(ctx, ny * 8, idx);
-    if (x)
-        gx = tu_guarded_create(ctx, nx * 4, x);
-    /* dx starts as garbage: the run must write every element. */
-    float *junk = tu_alloc(nx);
-    for (size_t i = 0; i < nx; i++)
-        junk[i] = 12345.0f;
-    tu_guarded gdx = tu_guarded_create(ctx, nx * 4, junk);
-    free(junk);
-    cl_event done = NULL;
-    st = clconv_pool2d_backward_run(plan, gdy.buf, idx ? gi.buf : NULL, x ? gx.buf : NULL,
-                                    gdx.buf, 0, NULL, &done);
-    ck_assert_msg(st == CLCONV_SUCCESS, "run: %s", clconv_last_error(ctx));
-    ck_assert_int_eq(clWaitForEvents(1, &done), CL_SUCCESS);
-    clReleaseEvent(done);
-    float *dx = tu_alloc(nx);
-    ck_assert_msg(tu_guarded_read(ctx, &gdx, dx), "%s wrote outside dx (%s)", info.kernel_name,
-                  info.build_options);
-    float *back = tu_alloc(ny > nx ? ny : nx);
-    ck_assert_msg(tu_guarded_read(ctx, &gdy, back), "dy guard bands changed");
-    ck_assert_msg(memcmp(back, dy, ny * 4) == 0, "dy was modified");
-    if (x) {
-        ck_assert_msg(tu_guarded_read(ctx, &gx, back), "x guard bands changed");
-        ck_assert_msg(memcmp(back, x, nx * 4) == 0, "x was modified");
-    }
-    if (idx)
-        ck_assert_msg(tu_guarded_read(ctx, &gi, NULL), "indices guard bands changed");
-    free(back);
-    tu_guarded_release(&gdy);
-    tu_guarded_release(&gi);
-    tu_guarded_release(&gx);
-    tu_guarded_release(&gdx);
-    clconv_plan_destroy(plan);
-    return dx;
+    return tu_pool2d_backward_run(tu_ctx(), p, in, dy, idx, x, opt, "pool2d backward");
 }
 
 static void expect_values(const float *got, const float *want, size_t n, double rtol,
                           const char *what)
 {
-    char msg[256];
-    long bad = tu_compare(got, want, NULL, n, rtol > 0 ? 1e-7 : 0.0, rtol, msg, sizeof msg);
-    ck_assert_msg(bad < 0, "%s: %s", what, msg);
+    tu_expect_close(got, want, n, rtol > 0 ? 1e-7 : 0.0, rtol, what);
 }
 
 /* Golden check of the reference, the device (with the indices / with x when
@@ -631,17 +580,9 @@ static sweep_case random_case(tu_rng *r)
 
 static void describe(const sweep_case *c, char *buf, size_t n)
 {
-    const clconv_pool2d_params *p = &c->p;
-    snprintf(buf, n,
-             "mode=%d in=%lldx%lldx%lldx%lld k=%lldx%lld s=%lldx%lld pad=%lld,%lld,%lld,%lld "
-             "d=%lldx%lld ceil=%d cip=%d div=%lld p=%g out=%lldx%lld wg_w=%d data=%d",
-             (int)p->mode, (long long)c->in.n, (long long)c->in.c, (long long)c->in.h,
-             (long long)c->in.w, (long long)p->kernel_h, (long long)p->kernel_w,
-             (long long)p->stride_h, (long long)p->stride_w, (long long)p->pad_top,
-             (long long)p->pad_bottom, (long long)p->pad_left, (long long)p->pad_right,
-             (long long)p->dilation_h, (long long)p->dilation_w,
-             p->ceil_mode, p->count_include_pad, (long long)p->divisor_override, p->norm_type,
-             (long long)p->output_h, (long long)p->output_w, c->opt.wg_w, c->data);
+    char layer[256];
+    tu_pool2d_describe(&c->p, &c->in, layer, sizeof layer);
+    snprintf(buf, n, "%s wg_w=%d data=%d", layer, c->opt.wg_w, c->data);
 }
 
 /* Max must match the reference bit for bit (the same float additions in the

@@ -35,7 +35,6 @@
 typedef struct cg_data {
     bool direct;                  /* 1x1 / stride 1 / no padding: GEMM straight on x */
     bool epilogue;                /* bias or ReLU: the epilogue kernel runs */
-    bool out_of_order;            /* the queue needs barriers between dependent steps */
     size_t m, n, k;               /* cout_g, OH*OW, cin_g*kh*kw */
     size_t units;                 /* images * groups */
     size_t groups;
@@ -185,19 +184,10 @@ static clconv_status gemm_build(clconv_plan *plan, const clconv_conv2d_params *p
     }
     plan->work_dim = 3;
 
-    d->out_of_order = ctx->out_of_order;
     return CLCONV_SUCCESS;
 }
 
 /* ---- running -------------------------------------------------------------- */
-
-static clconv_status cg_barrier(clconv_context *ctx, cl_uint n, const cl_event *ev, cl_event *out)
-{
-    cl_int err = clEnqueueBarrierWithWaitList(ctx->queue, n, ev, out);
-    if (err != CL_SUCCESS)
-        return clconv_fail_cl(ctx, err, "clEnqueueBarrierWithWaitList");
-    return CLCONV_SUCCESS;
-}
 
 static clconv_status cg_clblast_fail(clconv_context *ctx, const char *what, CLBlastStatusCode cs,
                                      const cg_data *d, size_t u0, size_t count)
@@ -313,7 +303,7 @@ static clconv_status cg_enqueue(clconv_plan *plan, cg_data *d, cl_mem x, cl_mem 
     clconv_status st;
     /* The event of the last command: in order, it completes after all the rest;
      * out of order, a final barrier stands for the whole run. */
-    cl_event *last_ev = d->out_of_order ? NULL : done;
+    cl_event *last_ev = ctx->out_of_order ? NULL : done;
     if (!d->direct) {
         if ((st = clconv_set_arg(ctx, plan->kernel, 0, sizeof(cl_mem), &x, "x")) ||
             (st = clconv_set_arg(ctx, plan->kernel, 1, sizeof(cl_mem), &ws, "workspace")))
@@ -326,7 +316,7 @@ static clconv_status cg_enqueue(clconv_plan *plan, cg_data *d, cl_mem x, cl_mem 
         if (d->direct) {
             st = cg_gemms(plan, d, w, x, 0, y, u0, count, gemm_ev);
         } else {
-            if (u0 > 0 && d->out_of_order && (st = cg_barrier(ctx, 0, NULL, NULL)))
+            if (u0 > 0 && ctx->out_of_order && (st = clconv_enqueue_barrier(ctx, 0, NULL, NULL)))
                 return st; /* the previous chunk's GEMMs still read the workspace */
             cl_int u0i = (cl_int)u0;
             if ((st = clconv_set_arg(ctx, plan->kernel, 15, sizeof u0i, &u0i, "u0")))
@@ -337,7 +327,7 @@ static clconv_status cg_enqueue(clconv_plan *plan, cg_data *d, cl_mem x, cl_mem 
                                                 NULL);
             if (err != CL_SUCCESS)
                 return clconv_fail_cl(ctx, err, "clEnqueueNDRangeKernel(conv2d_im2col)");
-            if (d->out_of_order && (st = cg_barrier(ctx, 0, NULL, NULL)))
+            if (ctx->out_of_order && (st = clconv_enqueue_barrier(ctx, 0, NULL, NULL)))
                 return st;
             st = cg_gemms(plan, d, w, ws, u0, y, u0, count, gemm_ev);
         }
@@ -345,7 +335,7 @@ static clconv_status cg_enqueue(clconv_plan *plan, cg_data *d, cl_mem x, cl_mem 
             return st;
     }
     if (d->epilogue) {
-        if (d->out_of_order && (st = cg_barrier(ctx, 0, NULL, NULL)))
+        if (ctx->out_of_order && (st = clconv_enqueue_barrier(ctx, 0, NULL, NULL)))
             return st;
         if ((st = clconv_set_arg(ctx, d->epi, 0, sizeof(cl_mem), &y, "y")) ||
             (st = clconv_set_arg(ctx, d->epi, 1, sizeof(cl_mem), b ? &b : NULL, "b")))
@@ -358,8 +348,8 @@ static clconv_status cg_enqueue(clconv_plan *plan, cg_data *d, cl_mem x, cl_mem 
         if (err != CL_SUCCESS)
             return clconv_fail_cl(ctx, err, "clEnqueueNDRangeKernel(conv2d_gemm_epilogue)");
     }
-    if (d->out_of_order && done)
-        return cg_barrier(ctx, 0, NULL, done);
+    if (ctx->out_of_order && done)
+        return clconv_enqueue_barrier(ctx, 0, NULL, done);
     return CLCONV_SUCCESS;
 }
 
@@ -382,7 +372,7 @@ static clconv_status gemm_enqueue(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem 
                                "workspace: must not be the same buffer as x, w, b or y");
     }
     /* CLBlast takes no wait list: a barrier holds everything behind the events. */
-    if (num_wait > 0 && (st = cg_barrier(ctx, num_wait, wait_list, NULL)))
+    if (num_wait > 0 && (st = clconv_enqueue_barrier(ctx, num_wait, wait_list, NULL)))
         return st;
     st = cg_enqueue(plan, d, x, w, b, y, workspace, done);
     if (st && done && *done) {

@@ -12,7 +12,6 @@ typedef struct ct_data {
     /* GEMM algorithm */
     size_t m, hw, k;              /* cols = [m, hw] = W_g^T [m, k] x X_g [k, hw] */
     int64_t chunk;                /* images per col2im launch (workspace holds their columns) */
-    bool out_of_order;            /* the queue needs barriers between dependent steps */
     /* vector algorithm */
     int vec, rh;                  /* channel lanes, phase rows per work-item (bw: columns) */
     clconv_packer packer;         /* weights as [g][channel block][ci][kh][kw][VEC] */

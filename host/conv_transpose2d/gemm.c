@@ -95,7 +95,6 @@ static clconv_status ct_plan_gemm(clconv_plan *plan, ct_data *d,
     plan->work_dim = 3;
     ct_col2im_sizes(plan, d, chunk, plan->global_size, plan->local_size);
 
-    d->out_of_order = ctx->out_of_order;
 
     cl_int args[] = {(cl_int)in->h, (cl_int)in->w, (cl_int)out->c, (cl_int)out->h,
                      (cl_int)out->w, (cl_int)p->groups, (cl_int)p->pad_top, (cl_int)p->pad_left};
@@ -104,15 +103,6 @@ static clconv_status ct_plan_gemm(clconv_plan *plan, ct_data *d,
     clconv_status ast = clconv_plan_set_ints(plan, plan->kernel, 3, args, sizeof args / sizeof args[0]);
     return ast ? ast : clconv_plan_set_ints(plan, plan->kernel, 12, flags, 2);
 }
-
-static clconv_status ct_barrier(clconv_context *ctx, cl_uint n, const cl_event *ev)
-{
-    cl_int err = clEnqueueBarrierWithWaitList(ctx->queue, n, ev, NULL);
-    if (err != CL_SUCCESS)
-        return clconv_fail_cl(ctx, err, "clEnqueueBarrierWithWaitList");
-    return CLCONV_SUCCESS;
-}
-
 
 /* GEMM + col2im, chunk by chunk of images. Called with the plan locked. */
 static clconv_status ct_run_gemm(clconv_plan *plan, const clconv_run_args *a)
@@ -127,7 +117,7 @@ static clconv_status ct_run_gemm(clconv_plan *plan, const clconv_run_args *a)
     const clconv_shape *in = &plan->info.input;
     clconv_status st;
     /* CLBlast takes no wait list: a barrier holds everything behind the events. */
-    if (num_wait > 0 && (st = ct_barrier(ctx, num_wait, wait_list)))
+    if (num_wait > 0 && (st = clconv_enqueue_barrier(ctx, num_wait, wait_list, NULL)))
         return st;
     cl_command_queue q = ctx->queue;
     const size_t groups = (size_t)p->groups;
@@ -142,7 +132,7 @@ static clconv_status ct_run_gemm(clconv_plan *plan, const clconv_run_args *a)
             return st;
     for (int64_t n0 = 0; n0 < in->n; n0 += d->chunk) {
         int64_t images = in->n - n0 < d->chunk ? in->n - n0 : d->chunk;
-        if (n0 > 0 && d->out_of_order && (st = ct_barrier(ctx, 0, NULL)))
+        if (n0 > 0 && ctx->out_of_order && (st = clconv_enqueue_barrier(ctx, 0, NULL, NULL)))
             return st; /* the previous col2im still reads the workspace */
         for (int64_t nl = 0; nl < images; nl++) {
             for (size_t g = 0; g < groups; g++) {
@@ -160,7 +150,7 @@ static clconv_status ct_run_gemm(clconv_plan *plan, const clconv_run_args *a)
                                        (long long)(n0 + nl), g, (int)cs);
             }
         }
-        if (d->out_of_order && (st = ct_barrier(ctx, 0, NULL)))
+        if (ctx->out_of_order && (st = clconv_enqueue_barrier(ctx, 0, NULL, NULL)))
             return st;
         size_t global[3], local[3];
         ct_col2im_sizes(plan, d, images, global, local);
