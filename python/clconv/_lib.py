@@ -198,7 +198,8 @@ def library_candidates():
     env = os.environ.get("CLCONV_LIBRARY")
     if env:
         if os.path.isdir(env):
-            out += [os.path.join(env, "libclconv.so"), os.path.join(env, "libclconv.so.0")]
+            out += [os.path.join(env, "libclconv.so")] + \
+                sorted(glob.glob(os.path.join(env, "libclconv.so.*")))
         else:
             out.append(env)
         return out

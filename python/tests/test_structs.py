@@ -50,3 +50,17 @@ def test_struct_layouts(tmp_path):
             fld = getattr(cls, f[0])
             assert fld.offset >= end
             end = fld.offset + fld.size
+
+
+def test_version_matches_header():
+    """The package's version is the C library's (CLCONV_VERSION_* in the header)."""
+    if not os.path.isfile(HEADER):
+        pytest.skip("needs include/clconv.h (a source checkout)")
+    import re
+    import clconv
+    text = open(HEADER).read()
+    v = ".".join(re.search(r"#define CLCONV_VERSION_%s (\d+)" % k, text).group(1)
+                 for k in ("MAJOR", "MINOR", "PATCH"))
+    assert clconv.__version__ == v
+    pyproject = open(os.path.join(REPO, "python", "pyproject.toml")).read()
+    assert 'version = "%s"' % v in pyproject
