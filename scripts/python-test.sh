@@ -5,6 +5,8 @@
 # bundled from CLCONV_LIBRARY) and imported from there, away from the
 # checkout, with the LeNet-5 example run on it. Program caches live in the
 # build tree (BUILD/test-cache, as the C tests'), so only a cold tree compiles.
+# Last, the library installed by `cmake --install` into a venv's prefix, found
+# there by a package installed without a bundled copy.
 #   BUILD_DIR   the build tree with libclconv.so (default build)
 #   PYTHON      the interpreter with Debian's packages (default /usr/bin/python3)
 set -euo pipefail
@@ -45,4 +47,18 @@ import clconv, os
 assert clconv.library_path == os.environ['CLCONV_LIBRARY'], clconv.library_path
 assert clconv.__file__.startswith('$tmp/target'), clconv.__file__
 print('python-test: --target install OK')")
+# The library where `cmake --install` puts it (here: the prefix of a second
+# venv), the package without a bundled copy: found in the prefix's lib/.
+if [ -f "$BUILD/tools/clconv" ] || [ -f "$BUILD/tools/clconv-query" ]; then
+  "$PY" -m venv --system-site-packages "$tmp/venv2"
+  cmake --install "$BUILD" --prefix "$tmp/venv2" > /dev/null
+  CLCONV_LIBRARY= "$tmp/venv2/bin/pip" install -q --no-build-isolation --no-index --no-deps ./python
+  (cd "$tmp" && env -u CLCONV_LIBRARY "$tmp/venv2/bin/python" -c "
+import clconv, os
+assert not os.path.exists(os.path.join(os.path.dirname(clconv.__file__), 'libclconv.so'))
+assert clconv.library_path.startswith('$tmp/venv2/lib'), clconv.library_path
+print('python-test: library from cmake --install OK:', clconv.library_path)")
+else
+  echo "python-test: no tools built in $BUILD, the cmake --install check skipped"
+fi
 echo "python-test: the Python stage took $(( $(date +%s) - start )) s"
