@@ -1,6 +1,7 @@
 """Contexts, plans and device arrays (private; the names are exported by clconv)."""
 import ctypes as C
 import operator
+import os
 import threading
 
 import numpy as np
@@ -19,8 +20,14 @@ except Exception:  # pragma: no cover - pyopencl missing or broken
     _cla = None
 
 
-def _enc(s):
-    return None if s is None else s.encode()
+def _enc(s, name):
+    if s is None:
+        return None
+    try:
+        s = os.fspath(s)
+    except TypeError:
+        raise Error(L.INVALID_VALUE, "%s = %r, expected a string or None" % (name, s))
+    return s if isinstance(s, bytes) else s.encode()
 
 
 class Plan:
@@ -103,9 +110,9 @@ class Context:
             raise Error(L.INVALID_VALUE, "workspace_limit = %r, expected a number of bytes >= 0 "
                         "(0: the default)" % (workspace_limit,))
         o = L.ContextOptions()
-        o.device = _enc(device)
+        o.device = _enc(device, "device")
         o.device_class = _DEVICE_CLASSES[device_class]
-        o.cache_dir = _enc(cache_dir)
+        o.cache_dir = _enc(cache_dir, "cache_dir")
         o.workspace_limit = min(workspace_limit, (1 << 64) - 1)
         o.find_space = _FIND_SPACES[find_space]
         return o

@@ -99,7 +99,7 @@ def test_plan_cache_reuse():
 
 
 def test_context_options(tmp_path):
-    with clconv.Context(device_class="gpu", cache_dir=str(tmp_path), workspace_limit=1 << 20) as c:
+    with clconv.Context(device_class="gpu", cache_dir=tmp_path, workspace_limit=1 << 20) as c:
         assert c.device_class == "gpu"
         assert c.cache_dir == str(tmp_path)
         y = clconv.max_pool2d(rnd(1, 1, 4, 4), 2, context=c)
@@ -109,6 +109,10 @@ def test_context_options(tmp_path):
     assert e.value.status == clconv.NO_DEVICE and "no-such-device-xyz" in e.value.message
     with pytest.raises(clconv.Error):
         clconv.Context(device_class="tpu")
+    with pytest.raises(clconv.Error, match="device"):
+        clconv.Context(device=0)
+    with pytest.raises(clconv.Error, match="workspace_limit"):
+        clconv.Context(workspace_limit=-1)
 
 
 def test_released_context():
