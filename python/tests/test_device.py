@@ -203,3 +203,19 @@ def test_pyopencl_interop(queue):
         np.testing.assert_allclose((pa + 1).get(), ref + 1, rtol=1e-5, atol=1e-6)
     with pytest.raises(clconv.Error, match="float32"):
         clconv.max_pool2d(cla.to_device(queue, x.astype(np.float64)), 2)
+
+
+def test_pyopencl_out_of_order_queue(queue):
+    """On an out-of-order queue every run is waited for, so the shared
+    workspace and the host reads stay ordered."""
+    props = pyopencl.command_queue_properties.OUT_OF_ORDER_EXEC_MODE_ENABLE
+    if not queue.device.queue_properties & props:
+        pytest.skip("the device has no out-of-order queues")
+    q = pyopencl.CommandQueue(queue.context, properties=props)
+    x, w = rnd(2, 4, 10, 10), rnd(8, 4, 3, 3, seed=1)
+    ref = clconv.avg_pool2d(clconv.conv2d(x, w, padding=1, relu=True), 2)
+    with clconv.Context.from_pyopencl(q) as c:
+        h = clconv.conv2d(cla.to_device(q, x), w, padding=1, relu=True, context=c)
+        for _ in range(3):
+            g = clconv.avg_pool2d(h, 2, context=c)
+            np.testing.assert_allclose(g.get(), ref, rtol=1e-5, atol=1e-6)
