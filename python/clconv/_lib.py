@@ -158,28 +158,14 @@ STRUCTS = {
 
 
 def set_pad2d(p, top, bottom, left, right):
-    """Sets a parameter structure's 2-D padding whatever its convention
-    (four sides, or pad_h / pad_w with top = bottom and left = right)."""
-    names = {f[0] for f in p._fields_}
-    if "pad_top" in names:
-        p.pad_top, p.pad_bottom, p.pad_left, p.pad_right = top, bottom, left, right
-    else:
-        if top != bottom or left != right:
-            raise Error(INVALID_VALUE, "asymmetric padding (%d, %d, %d, %d) is not supported by "
-                        "this operator" % (top, bottom, left, right))
-        p.pad_h, p.pad_w = top, left
+    """Sets a 2-D parameter structure's four paddings (PyTorch's padding=(ph,
+    pw) is top = bottom = ph, left = right = pw)."""
+    p.pad_top, p.pad_bottom, p.pad_left, p.pad_right = top, bottom, left, right
 
 
 def set_pad1d(p, left, right):
-    """Sets a 1-D parameter structure's padding (pad_left / pad_right, or padding)."""
-    names = {f[0] for f in p._fields_}
-    if "pad_left" in names:
-        p.pad_left, p.pad_right = left, right
-    else:
-        if left != right:
-            raise Error(INVALID_VALUE, "asymmetric padding (%d, %d) is not supported by this "
-                        "operator" % (left, right))
-        p.padding = left
+    """Sets a 1-D parameter structure's two paddings."""
+    p.pad_left, p.pad_right = left, right
 
 
 # ---------------------------------------------------------------------------
