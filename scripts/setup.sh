@@ -3,7 +3,9 @@
 set -euo pipefail
 PKGS=(build-essential cmake pkg-config ocl-icd-opencl-dev opencl-headers pocl-opencl-icd
       libclblast-dev check clinfo
-      oclgrind mesa-opencl-icd)  # the Oclgrind and rusticl CI stages
+      oclgrind mesa-opencl-icd   # the Oclgrind and rusticl CI stages
+      python3-numpy python3-pytest python3-torch python3-pyopencl  # the Python stage
+      python3-pip python3-setuptools python3-venv)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,692 @@
+"""PyTorch's ``torch.nn.functional`` convolution and pooling layers on clconv.
+
+Every function takes the arguments of its PyTorch namesake, with the same
+defaults, plus keyword-only ``context=`` (a :class:`clconv.Context`; default:
+the context of a device input, else :func:`clconv.default_context`) and, for
+the convolutions, ``algorithm=`` (an algorithm name such as
+``"direct-vector"``, ``"winograd"``, ``"gemm"``; default AUTO) and
+``find=`` (time the candidates once, clconv's find mode).
+
+Inputs and results:
+
+- NumPy arrays must be float32 (any other dtype is refused with
+  :class:`clconv.Error`; float16 is not in the C library yet); non-contiguous
+  arrays are copied into C order; pooling indices are int64.
+- The result has the kind of ``input``: a NumPy array for a NumPy input, a
+  :class:`clconv.DeviceArray` (still on the device) for a DeviceArray input,
+  a ``pyopencl.array.Array`` for a pyopencl input.
+- Forward functions accept unbatched inputs as PyTorch does ((C, H, W) for
+  2-D, (C, L) for 1-D); backward functions need the batch dimension.
+"""
+import ctypes as C
+import numbers
+
+import numpy as np
+
+from . import _lib as L
+from ._lib import Error
+from ._core import DeviceArray, as_device, pick_context, result, to_device
+
+__all__ = ["conv2d", "conv1d", "conv_transpose2d", "conv_transpose1d", "max_pool2d",
+           "avg_pool2d", "lp_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d",
+           "conv2d_input", "conv2d_weight", "conv2d_bias", "conv1d_input", "conv1d_weight",
+           "conv_transpose2d_input", "conv_transpose2d_weight", "relu_backward",
+           "max_pool2d_backward", "avg_pool2d_backward", "lp_pool2d_backward",
+           "adaptive_avg_pool2d_backward", "adaptive_max_pool2d_backward", "algorithm_names"]
+
+_ALGOS = {L.lib.clconv_algorithm_name(i).decode(): i for i in range(13)}
+MAX, AVG, LP, ADAPTIVE_AVG, ADAPTIVE_MAX = 1, 2, 3, 4, 5
+
+
+def algorithm_names():
+    """The algorithm names ``algorithm=`` accepts ("auto", "direct-vector", ...)."""
+    return sorted(_ALGOS, key=_ALGOS.get)
+
+
+# ---------------------------------------------------------------------------
+# argument helpers
+# ---------------------------------------------------------------------------
+
+def _int(v, name):
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+        raise Error(L.INVALID_VALUE, "%s = %r, expected an int" % (name, v))
+    if not -(1 << 63) <= int(v) < (1 << 63):  # ctypes would wrap it silently
+        raise Error(L.INVALID_VALUE, "%s = %d, out of the int64 range" % (name, v))
+    return int(v)
+
+
+def _tuple(v, n, name):
+    if isinstance(v, (tuple, list)):
+        if len(v) == 1:
+            v = tuple(v) * n
+        if len(v) != n:
+            raise Error(L.INVALID_VALUE, "%s = %r, expected an int or %d ints" % (name, v, n))
+        return tuple(_int(e, name) for e in v)
+    return (_int(v, name),) * n
+
+
+def _options(algorithm, find):
+    o = L.PlanOptions()
+    if algorithm is None:
+        o.algorithm = 0
+    elif isinstance(algorithm, str):
+        if algorithm not in _ALGOS:
+            raise Error(L.INVALID_VALUE, "algorithm = %r, expected one of %s"
+                        % (algorithm, ", ".join(algorithm_names())))
+        o.algorithm = _ALGOS[algorithm]
+    else:
+        o.algorithm = _int(algorithm, "algorithm")
+    o.find = 1 if find else 0
+    return o
+
+
+def _shape4(shape):
+    s = L.Shape()
+    s.n, s.c, s.h, s.w = shape
+    return s
+
+
+def _input(ctx, a, rank, name, layout):
+    """(DeviceArray of rank ``rank``, unbatched?) for a forward input."""
+    d = as_device(ctx, a, name)
+    if d.ndim == rank - 1:
+        return d.reshape((1,) + d.shape), True
+    if d.ndim != rank:
+        raise Error(L.INVALID_SHAPE, "%s has shape %r, expected %d dimensions %s (or %d without "
+                    "the batch)" % (name, d.shape, rank, layout, rank - 1))
+    return d, False
+
+
+def _need(d, rank, name, layout):
+    if d.ndim != rank:
+        raise Error(L.INVALID_SHAPE, "%s has shape %r, expected %d dimensions %s"
+                    % (name, d.shape, rank, layout))
+
+
+def _out(d, like, unbatched):
+    if unbatched:
+        d = d.reshape(d.shape[1:])
+    return result(d, like)
+
+
+def _size(v, rank, name):
+    if isinstance(v, DeviceArray) or hasattr(v, "shape") and not isinstance(v, (tuple, list)):
+        v = v.shape
+    try:
+        t = tuple(_int(e, name) for e in v)
+    except TypeError:
+        raise Error(L.INVALID_VALUE, "%s = %r, expected a shape" % (name, v))
+    if len(t) != rank:
+        raise Error(L.INVALID_SHAPE, "%s = %r, expected %d dimensions" % (name, t, rank))
+    return t
+
+
+def _bias(ctx, bias, channels):
+    if bias is None:
+        return None
+    b = as_device(ctx, bias, "bias")
+    if b.shape != (channels,):
+        raise Error(L.INVALID_SHAPE, "bias has shape %r, expected (%d,)" % (b.shape, channels))
+    return b
+
+
+def _run(ctx, fn, *args):
+    ev = C.c_void_p()
+    L.check(fn(*args, 0, None, C.byref(ev)))
+    ctx.finish_run(ev)
+
+
+def _expect(d, shape, name):
+    if tuple(d.shape) != tuple(shape):
+        raise Error(L.INVALID_SHAPE, "%s has shape %r, expected %r" % (name, d.shape, tuple(shape)))
+
+
+# ---------------------------------------------------------------------------
+# conv2d / conv1d
+# ---------------------------------------------------------------------------
+
+def _conv2d_params(xshape, wshape, stride, padding, dilation, groups, has_bias, relu):
+    groups = _int(groups, "groups")
+    if groups >= 1 and wshape[1] * groups != xshape[1]:
+        raise Error(L.INVALID_SHAPE, "weight of shape %r with groups = %d expects %d input "
+                    "channels, got input of shape %r" % (wshape, groups, wshape[1] * groups,
+                                                         xshape))
+    p = L.Conv2dParams()
+    p.in_channels, p.out_channels = xshape[1], wshape[0]
+    p.kernel_h, p.kernel_w = wshape[2], wshape[3]
+    p.stride_h, p.stride_w = _tuple(stride, 2, "stride")
+    p.dilation_h, p.dilation_w = _tuple(dilation, 2, "dilation")
+    p.groups = groups
+    p.has_bias = 1 if has_bias else 0
+    p.activation = 1 if relu else 0
+    if isinstance(padding, str):
+        if padding == "same":
+            L.check(L.lib.clconv_conv2d_set_same_padding(C.byref(p)))
+        elif padding != "valid":
+            raise Error(L.INVALID_VALUE, "padding = %r, expected 'same', 'valid', an int or 2 ints"
+                        % padding)
+    else:
+        ph, pw = _tuple(padding, 2, "padding")
+        L.set_pad2d(p, ph, ph, pw, pw)
+    return p
+
+
+def _conv2d_out(p, xshape):
+    out = L.Shape()
+    L.check(L.lib.clconv_conv2d_output_shape(C.byref(p), C.byref(_shape4(xshape)),
+                                             C.byref(out)))
+    return out.tuple()
+
+
+def _conv2d_forward(ctx, p, x, w, b, opts):
+    key = ("conv2d", bytes(p), x.shape, bytes(opts))
+    plan = ctx.plan(key, lambda h, out: L.lib.clconv_conv2d_plan_create(
+        h, C.byref(p), C.byref(_shape4(x.shape)), C.byref(opts), out))
+    y = ctx.empty(plan.output_shape)
+    ws = ctx.workspace(plan.info.workspace_bytes)
+    _run(ctx, L.lib.clconv_conv2d_run, plan.handle, x.mem, w.mem, b.mem if b else None, y.mem, ws)
+    return y
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, relu=False,
+           algorithm=None, find=False, context=None):
+    """F.conv2d: ``input`` (N, C, H, W), ``weight`` (out, C/groups, kH, kW),
+    ``bias`` (out,) or None; ``padding`` an int, a pair, ``'same'`` or
+    ``'valid'``. ``relu=True`` applies a ReLU fused into the kernel
+    (``F.relu(F.conv2d(...))``). Returns (N, out, H_out, W_out)."""
+    ctx = pick_context(context, input, weight, bias)
+    x, unb = _input(ctx, input, 4, "input", "(N, C, H, W)")
+    w = as_device(ctx, weight, "weight")
+    _need(w, 4, "weight", "(out_channels, in_channels/groups, kH, kW)")
+    p = _conv2d_params(x.shape, w.shape, stride, padding, dilation, groups, bias is not None, relu)
+    b = _bias(ctx, bias, w.shape[0])
+    return _out(_conv2d_forward(ctx, p, x, w, b, _options(algorithm, find)), input, unb)
+
+
+def _conv1d_params(xshape, wshape, stride, padding, dilation, groups, has_bias, relu):
+    groups = _int(groups, "groups")
+    if groups >= 1 and wshape[1] * groups != xshape[1]:
+        raise Error(L.INVALID_SHAPE, "weight of shape %r with groups = %d expects %d input "
+                    "channels, got input of shape %r" % (wshape, groups, wshape[1] * groups,
+                                                         xshape))
+    p = L.Conv1dParams()
+    p.in_channels, p.out_channels, p.kernel = xshape[1], wshape[0], wshape[2]
+    (p.stride,) = _tuple(stride, 1, "stride")
+    (p.dilation,) = _tuple(dilation, 1, "dilation")
+    p.groups = groups
+    p.has_bias = 1 if has_bias else 0
+    p.activation = 1 if relu else 0
+    if isinstance(padding, str):
+        if padding == "same":
+            if p.stride != 1:
+                raise Error(L.INVALID_VALUE, "padding = 'same' needs stride 1, got stride = %d"
+                            % p.stride)
+            total = p.dilation * (p.kernel - 1)
+            L.set_pad1d(p, total // 2, total - total // 2)
+        elif padding != "valid":
+            raise Error(L.INVALID_VALUE, "padding = %r, expected 'same', 'valid' or an int"
+                        % padding)
+    else:
+        (pad,) = _tuple(padding, 1, "padding")
+        L.set_pad1d(p, pad, pad)
+    return L.lib.clconv_conv1d_as_conv2d(C.byref(p))
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, relu=False,
+           algorithm=None, find=False, context=None):
+    """F.conv1d: ``input`` (N, C, L), ``weight`` (out, C/groups, K), ``bias``
+    (out,) or None; ``padding`` an int, ``'same'`` or ``'valid'``;
+    ``relu=True`` fuses a ReLU. Returns (N, out, L_out)."""
+    ctx = pick_context(context, input, weight, bias)
+    x, unb = _input(ctx, input, 3, "input", "(N, C, L)")
+    w = as_device(ctx, weight, "weight")
+    _need(w, 3, "weight", "(out_channels, in_channels/groups, K)")
+    p = _conv1d_params(x.shape, w.shape, stride, padding, dilation, groups, bias is not None, relu)
+    b = _bias(ctx, bias, w.shape[0])
+    x4 = x.reshape(x.shape[0], x.shape[1], 1, x.shape[2])
+    w4 = w.reshape(w.shape[0], w.shape[1], 1, w.shape[2])
+    y = _conv2d_forward(ctx, p, x4, w4, b, _options(algorithm, find))
+    return _out(y.reshape(y.shape[0], y.shape[1], y.shape[3]), input, unb)
+
+
+# ---------------------------------------------------------------------------
+# conv_transpose2d / conv_transpose1d
+# ---------------------------------------------------------------------------
+
+def _ct2d_params(xshape, wshape, stride, padding, output_padding, groups, dilation, has_bias,
+                 relu):
+    groups = _int(groups, "groups")
+    if wshape[0] != xshape[1]:
+        raise Error(L.INVALID_SHAPE, "weight of shape %r expects %d input channels, got input of "
+                    "shape %r" % (wshape, wshape[0], xshape))
+    p = L.ConvTranspose2dParams()
+    p.in_channels, p.out_channels = xshape[1], wshape[1] * max(groups, 1)
+    p.kernel_h, p.kernel_w = wshape[2], wshape[3]
+    p.stride_h, p.stride_w = _tuple(stride, 2, "stride")
+    ph, pw = _tuple(padding, 2, "padding")
+    L.set_pad2d(p, ph, ph, pw, pw)
+    p.output_padding_h, p.output_padding_w = _tuple(output_padding, 2, "output_padding")
+    p.dilation_h, p.dilation_w = _tuple(dilation, 2, "dilation")
+    p.groups = groups
+    p.has_bias = 1 if has_bias else 0
+    p.activation = 1 if relu else 0
+    return p
+
+
+def _ct2d_forward(ctx, p, x, w, b, opts):
+    key = ("conv_transpose2d", bytes(p), x.shape, bytes(opts))
+    plan = ctx.plan(key, lambda h, out: L.lib.clconv_conv_transpose2d_plan_create(
+        h, C.byref(p), C.byref(_shape4(x.shape)), C.byref(opts), out))
+    y = ctx.empty(plan.output_shape)
+    ws = ctx.workspace(plan.info.workspace_bytes)
+    _run(ctx, L.lib.clconv_conv_transpose2d_run, plan.handle, x.mem, w.mem, b.mem if b else None,
+         y.mem, ws)
+    return y
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1, *, relu=False, algorithm=None, context=None):
+    """F.conv_transpose2d (note PyTorch's argument order: groups before
+    dilation): ``input`` (N, C, H, W), ``weight`` (C, out/groups, kH, kW),
+    ``bias`` (out,) or None; ``relu=True`` fuses a ReLU."""
+    ctx = pick_context(context, input, weight, bias)
+    x, unb = _input(ctx, input, 4, "input", "(N, C, H, W)")
+    w = as_device(ctx, weight, "weight")
+    _need(w, 4, "weight", "(in_channels, out_channels/groups, kH, kW)")
+    p = _ct2d_params(x.shape, w.shape, stride, padding, output_padding, groups, dilation,
+                     bias is not None, relu)
+    b = _bias(ctx, bias, p.out_channels)
+    return _out(_ct2d_forward(ctx, p, x, w, b, _options(algorithm, False)), input, unb)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1, *, relu=False, algorithm=None, context=None):
+    """F.conv_transpose1d: ``input`` (N, C, L), ``weight`` (C, out/groups, K),
+    ``bias`` (out,) or None; ``relu=True`` fuses a ReLU."""
+    ctx = pick_context(context, input, weight, bias)
+    x, unb = _input(ctx, input, 3, "input", "(N, C, L)")
+    w = as_device(ctx, weight, "weight")
+    _need(w, 3, "weight", "(in_channels, out_channels/groups, K)")
+    groups = _int(groups, "groups")
+    if w.shape[0] != x.shape[1]:
+        raise Error(L.INVALID_SHAPE, "weight of shape %r expects %d input channels, got input of "
+                    "shape %r" % (w.shape, w.shape[0], x.shape))
+    p1 = L.ConvTranspose1dParams()
+    p1.in_channels, p1.out_channels, p1.kernel = x.shape[1], w.shape[1] * max(groups, 1), w.shape[2]
+    (p1.stride,) = _tuple(stride, 1, "stride")
+    (pad,) = _tuple(padding, 1, "padding")
+    L.set_pad1d(p1, pad, pad)
+    (p1.output_padding,) = _tuple(output_padding, 1, "output_padding")
+    (p1.dilation,) = _tuple(dilation, 1, "dilation")
+    p1.groups = groups
+    p1.has_bias = 1 if bias is not None else 0
+    p1.activation = 1 if relu else 0
+    p = L.lib.clconv_conv_transpose1d_as_conv_transpose2d(C.byref(p1))
+    b = _bias(ctx, bias, p.out_channels)
+    x4 = x.reshape(x.shape[0], x.shape[1], 1, x.shape[2])
+    w4 = w.reshape(w.shape[0], w.shape[1], 1, w.shape[2])
+    y = _ct2d_forward(ctx, p, x4, w4, b, _options(algorithm, False))
+    return _out(y.reshape(y.shape[0], y.shape[1], y.shape[3]), input, unb)
+
+
+# ---------------------------------------------------------------------------
+# conv2d backward
+# ---------------------------------------------------------------------------
+
+def _conv2d_backward_params(xshape, wshape, stride, padding, dilation, groups):
+    return _conv2d_params(xshape, wshape, stride, padding, dilation, groups, False, False)
+
+
+def _bwd_plan(ctx, name, create, p, xshape, opts=None):
+    opts = opts or L.PlanOptions()
+    key = (name, bytes(p), tuple(xshape), bytes(opts))
+    return ctx.plan(key, lambda h, out: create(h, C.byref(p), C.byref(_shape4(xshape)),
+                                               C.byref(opts), out))
+
+
+def _conv2d_input(ctx, p, xshape, w, dy):
+    _expect(dy, _conv2d_out(p, xshape), "grad_output")
+    plan = _bwd_plan(ctx, "conv2d_input", L.lib.clconv_conv2d_backward_data_plan_create, p,
+                     xshape)
+    dx = ctx.empty(xshape)
+    ws = ctx.workspace(plan.info.workspace_bytes)
+    _run(ctx, L.lib.clconv_conv2d_backward_data_run, plan.handle, dy.mem, w.mem, dx.mem, ws)
+    return dx
+
+
+def _conv2d_weight(ctx, p, x, wshape, dy):
+    _expect(dy, _conv2d_out(p, x.shape), "grad_output")
+    plan = _bwd_plan(ctx, "conv2d_weight", L.lib.clconv_conv2d_backward_weights_plan_create, p,
+                     x.shape)
+    dw = ctx.empty(wshape)
+    ws = ctx.workspace(plan.info.workspace_bytes)
+    _run(ctx, L.lib.clconv_conv2d_backward_weights_run, plan.handle, x.mem, dy.mem, dw.mem, ws)
+    return dw
+
+
+def conv2d_input(input_size, weight, grad_output, stride=1, padding=0, dilation=1, groups=1, *,
+                 context=None):
+    """torch.nn.grad.conv2d_input: the gradient of conv2d with respect to its
+    input, shape ``input_size`` (N, C, H, W), from ``weight`` and
+    ``grad_output`` (N, out, H_out, W_out). Deterministic."""
+    ctx = pick_context(context, weight, grad_output)
+    xshape = _size(input_size, 4, "input_size")
+    w = as_device(ctx, weight, "weight")
+    _need(w, 4, "weight", "(out_channels, in_channels/groups, kH, kW)")
+    dy = as_device(ctx, grad_output, "grad_output")
+    p = _conv2d_backward_params(xshape, w.shape, stride, padding, dilation, groups)
+    return result(_conv2d_input(ctx, p, xshape, w, dy), grad_output)
+
+
+def conv2d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation=1, groups=1, *,
+                  context=None):
+    """torch.nn.grad.conv2d_weight: the gradient of conv2d with respect to its
+    weight, shape ``weight_size`` (out, C/groups, kH, kW), from the forward
+    ``input`` and ``grad_output``. Deterministic (fixed-order sums)."""
+    ctx = pick_context(context, input, grad_output)
+    x = as_device(ctx, input, "input")
+    _need(x, 4, "input", "(N, C, H, W)")
+    wshape = _size(weight_size, 4, "weight_size")
+    dy = as_device(ctx, grad_output, "grad_output")
+    p = _conv2d_backward_params(x.shape, wshape, stride, padding, dilation, groups)
+    return result(_conv2d_weight(ctx, p, x, wshape, dy), grad_output)
+
+
+def _conv2d_bias(ctx, dy):
+    _need(dy, 4, "grad_output", "(N, C, H, W)")
+    c = dy.shape[1]
+    p = _conv2d_params(dy.shape, (c, c, 1, 1), 1, 0, 1, 1, False, False)
+    plan = _bwd_plan(ctx, "conv2d_bias", L.lib.clconv_conv2d_backward_bias_plan_create, p,
+                     dy.shape)
+    db = ctx.empty((c,))
+    _run(ctx, L.lib.clconv_conv2d_backward_bias_run, plan.handle, dy.mem, db.mem)
+    return db
+
+
+def conv2d_bias(grad_output, *, context=None):
+    """The gradient of a conv2d's (or conv_transpose2d's) bias: ``grad_output``
+    (N, C, H, W) summed over N, H and W in a fixed order; shape (C,). A 3-D
+    (N, C, L) grad_output (conv1d) works too."""
+    ctx = pick_context(context, grad_output)
+    dy = as_device(ctx, grad_output, "grad_output")
+    if dy.ndim == 3:
+        dy = dy.reshape(dy.shape[0], dy.shape[1], 1, dy.shape[2])
+    return result(_conv2d_bias(ctx, dy), grad_output)
+
+
+def conv1d_input(input_size, weight, grad_output, stride=1, padding=0, dilation=1, groups=1, *,
+                 context=None):
+    """torch.nn.grad.conv1d_input: the gradient of conv1d with respect to its
+    input (shape ``input_size`` (N, C, L))."""
+    ctx = pick_context(context, weight, grad_output)
+    n, c, length = _size(input_size, 3, "input_size")
+    w = as_device(ctx, weight, "weight")
+    _need(w, 3, "weight", "(out_channels, in_channels/groups, K)")
+    dy = as_device(ctx, grad_output, "grad_output")
+    _need(dy, 3, "grad_output", "(N, out_channels, L_out)")
+    p = _conv1d_params((n, c, length), w.shape, stride, padding, dilation, groups, False, False)
+    dx = _conv2d_input(ctx, p, (n, c, 1, length), w.reshape(w.shape[:2] + (1, w.shape[2])),
+                       dy.reshape(dy.shape[:2] + (1, dy.shape[2])))
+    return result(dx.reshape(n, c, length), grad_output)
+
+
+def conv1d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation=1, groups=1, *,
+                  context=None):
+    """torch.nn.grad.conv1d_weight: the gradient of conv1d with respect to its
+    weight (shape ``weight_size`` (out, C/groups, K))."""
+    ctx = pick_context(context, input, grad_output)
+    x = as_device(ctx, input, "input")
+    _need(x, 3, "input", "(N, C, L)")
+    o, i, k = _size(weight_size, 3, "weight_size")
+    dy = as_device(ctx, grad_output, "grad_output")
+    _need(dy, 3, "grad_output", "(N, out_channels, L_out)")
+    p = _conv1d_params(x.shape, (o, i, k), stride, padding, dilation, groups, False, False)
+    dw = _conv2d_weight(ctx, p, x.reshape(x.shape[:2] + (1, x.shape[2])), (o, i, 1, k),
+                        dy.reshape(dy.shape[:2] + (1, dy.shape[2])))
+    return result(dw.reshape(o, i, k), grad_output)
+
+
+def conv_transpose2d_input(input_size, weight, grad_output, stride=1, padding=0,
+                           output_padding=0, groups=1, dilation=1, *, context=None):
+    """The gradient of conv_transpose2d with respect to its input (shape
+    ``input_size`` (N, C, H, W)): conv2d of ``grad_output`` with the same
+    weight, stride, padding, dilation and groups (the transposed convolution
+    is its adjoint). ``output_padding`` only fixed grad_output's size; where
+    it reaches beyond a stride (possible with dilation > stride) the rows and
+    columns it added are cut on the host."""
+    ctx = pick_context(context, weight, grad_output)
+    xshape = _size(input_size, 4, "input_size")
+    w = as_device(ctx, weight, "weight")
+    _need(w, 4, "weight", "(in_channels, out_channels/groups, kH, kW)")
+    dy = as_device(ctx, grad_output, "grad_output")
+    _need(dy, 4, "grad_output", "(N, out_channels, H_out, W_out)")
+    if w.shape[0] != xshape[1]:
+        raise Error(L.INVALID_SHAPE, "weight of shape %r expects %d input channels, got "
+                    "input_size %r" % (w.shape, w.shape[0], xshape))
+    p = _conv2d_params(dy.shape, w.shape, stride, padding, dilation, groups, False, False)
+    out = _conv2d_out(p, dy.shape)
+    if out[:2] != xshape[:2] or out[2] < xshape[2] or out[3] < xshape[3]:
+        raise Error(L.INVALID_SHAPE, "grad_output of shape %r does not match input_size %r"
+                    % (dy.shape, xshape))
+    dx = _conv2d_forward(ctx, p, dy, w, None, L.PlanOptions())
+    if out != xshape:
+        dx = to_device(np.ascontiguousarray(dx.numpy()[:, :, :xshape[2], :xshape[3]]), ctx)
+    return result(dx, grad_output)
+
+
+def conv_transpose2d_weight(input, weight_size, grad_output, stride=1, padding=0,
+                            output_padding=0, groups=1, dilation=1, *, context=None):
+    """The gradient of conv_transpose2d with respect to its weight (shape
+    ``weight_size`` (C, out/groups, kH, kW)): conv2d_weight with
+    ``grad_output`` as the convolution's input and ``input`` as its output
+    gradient (deterministic). Where ``output_padding`` reaches beyond a
+    stride, ``input`` is zero-extended on the host to the convolution's
+    output size."""
+    ctx = pick_context(context, input, grad_output)
+    x = as_device(ctx, input, "input")
+    _need(x, 4, "input", "(N, C, H, W)")
+    dy = as_device(ctx, grad_output, "grad_output")
+    _need(dy, 4, "grad_output", "(N, out_channels, H_out, W_out)")
+    wshape = _size(weight_size, 4, "weight_size")
+    p = _conv2d_params(dy.shape, wshape, stride, padding, dilation, groups, False, False)
+    out = _conv2d_out(p, dy.shape)
+    if out[:2] != x.shape[:2] or out[2] < x.shape[2] or out[3] < x.shape[3]:
+        raise Error(L.INVALID_SHAPE, "grad_output of shape %r does not match input of shape %r"
+                    % (dy.shape, x.shape))
+    if out != x.shape:  # output_padding beyond a stride: zero rows / columns
+        xp = np.zeros(out, np.float32)
+        xp[:, :, :x.shape[2], :x.shape[3]] = x.numpy()
+        x = to_device(xp, ctx)
+    return result(_conv2d_weight(ctx, p, dy, wshape, x), grad_output)
+
+
+def relu_backward(output, grad_output, *, context=None):
+    """PyTorch's threshold_backward for a ReLU: ``grad_output`` where
+    ``output`` (the ReLU's result, e.g. a ``relu=True`` conv2d's) is > 0,
+    else 0 (NaN in ``output`` passes the gradient)."""
+    ctx = pick_context(context, output, grad_output)
+    y = as_device(ctx, output, "output")
+    dy = as_device(ctx, grad_output, "grad_output")
+    _expect(dy, y.shape, "grad_output")
+    n = y.size
+    if n == 0:
+        return result(ctx.empty(y.shape), grad_output)
+    shape = (1, 1, 1, n)
+    plan = ctx.plan(("relu_backward", shape), lambda h, out: L.lib.clconv_relu_backward_plan_create(
+        h, C.byref(_shape4(shape)), out))
+    dx = ctx.empty(y.shape)
+    _run(ctx, L.lib.clconv_relu_backward_run, plan.handle, y.mem, dy.mem, dx.mem)
+    return result(dx, grad_output)
+
+
+# ---------------------------------------------------------------------------
+# pooling
+# ---------------------------------------------------------------------------
+
+def _pool_params(mode, kernel_size=None, stride=None, padding=0, dilation=1, ceil_mode=False,
+                 count_include_pad=True, divisor_override=None, norm_type=2.0, output_size=None,
+                 xshape=None):
+    p = L.Pool2dParams()
+    p.mode = mode
+    p.dilation_h = p.dilation_w = 1
+    p.count_include_pad = 1
+    p.norm_type = 2.0
+    if mode in (ADAPTIVE_AVG, ADAPTIVE_MAX):
+        if isinstance(output_size, (tuple, list)):
+            if len(output_size) != 2:
+                raise Error(L.INVALID_VALUE, "output_size = %r, expected an int or 2 ints"
+                            % (output_size,))
+            oh, ow = output_size
+        else:
+            oh = ow = output_size
+        p.output_h = xshape[2] if oh is None else _int(oh, "output_size")
+        p.output_w = xshape[3] if ow is None else _int(ow, "output_size")
+        return p
+    p.kernel_h, p.kernel_w = _tuple(kernel_size, 2, "kernel_size")
+    if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
+        p.stride_h, p.stride_w = p.kernel_h, p.kernel_w
+    else:
+        p.stride_h, p.stride_w = _tuple(stride, 2, "stride")
+    ph, pw = _tuple(padding, 2, "padding")
+    L.set_pad2d(p, ph, ph, pw, pw)
+    p.dilation_h, p.dilation_w = _tuple(dilation, 2, "dilation")
+    p.ceil_mode = 1 if ceil_mode else 0
+    p.count_include_pad = 1 if count_include_pad else 0
+    if divisor_override is not None:
+        p.divisor_override = _int(divisor_override, "divisor_override")
+        if p.divisor_override == 0:
+            raise Error(L.INVALID_VALUE, "divisor_override = 0, expected None or a nonzero int")
+    try:
+        p.norm_type = float(norm_type)
+    except (TypeError, ValueError):
+        raise Error(L.INVALID_VALUE, "norm_type = %r, expected a number" % (norm_type,))
+    return p
+
+
+def _pool_forward(ctx, p, x, with_indices):
+    key = ("pool2d", bytes(p), x.shape)
+    plan = ctx.plan(key, lambda h, out: L.lib.clconv_pool2d_plan_create(
+        h, C.byref(p), C.byref(_shape4(x.shape)), None, out))
+    y = ctx.empty(plan.output_shape)
+    idx = ctx.empty(plan.output_shape, np.int64) if with_indices else None
+    _run(ctx, L.lib.clconv_pool2d_run, plan.handle, x.mem, y.mem, idx.mem if idx else None)
+    return y, idx
+
+
+def _pool(mode, input, context, return_indices=False, **kw):
+    ctx = pick_context(context, input)
+    x, unb = _input(ctx, input, 4, "input", "(N, C, H, W)")
+    p = _pool_params(mode, xshape=x.shape, **kw)
+    y, idx = _pool_forward(ctx, p, x, return_indices)
+    if return_indices:
+        return _out(y, input, unb), _out(idx, input, unb)
+    return _out(y, input, unb)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False, *, context=None):
+    """F.max_pool2d. With ``return_indices=True`` returns ``(output,
+    indices)``, the int64 flat argmax within each input plane, as PyTorch."""
+    return _pool(MAX, input, context, return_indices, kernel_size=kernel_size, stride=stride,
+                 padding=padding, dilation=dilation, ceil_mode=ceil_mode)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None, *, context=None):
+    """F.avg_pool2d."""
+    return _pool(AVG, input, context, kernel_size=kernel_size, stride=stride, padding=padding,
+                 ceil_mode=ceil_mode, count_include_pad=count_include_pad,
+                 divisor_override=divisor_override)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False, *, context=None):
+    """F.lp_pool2d: (sum of x^p over the window)^(1/p)."""
+    return _pool(LP, input, context, kernel_size=kernel_size, stride=stride,
+                 ceil_mode=ceil_mode, norm_type=norm_type)
+
+
+def adaptive_avg_pool2d(input, output_size, *, context=None):
+    """F.adaptive_avg_pool2d (``output_size`` an int or a pair; None keeps
+    the input's size on that axis)."""
+    return _pool(ADAPTIVE_AVG, input, context, output_size=output_size)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False, *, context=None):
+    """F.adaptive_max_pool2d; ``return_indices=True`` also returns the int64
+    argmax indices."""
+    return _pool(ADAPTIVE_MAX, input, context, return_indices, output_size=output_size)
+
+
+def _pool_backward(ctx, p, xshape, dy, indices, x):
+    plan = _bwd_plan(ctx, "pool2d_backward", L.lib.clconv_pool2d_backward_plan_create, p, xshape)
+    _expect(dy, plan.info.output.tuple(), "grad_output")
+    if indices is not None:
+        _expect(indices, plan.info.output.tuple(), "indices")
+    if x is not None:
+        _expect(x, xshape, "input")
+    dx = ctx.empty(xshape)
+    _run(ctx, L.lib.clconv_pool2d_backward_run, plan.handle, dy.mem,
+         indices.mem if indices is not None else None, x.mem if x is not None else None, dx.mem)
+    return dx
+
+
+def _pool_bwd(mode, grad_output, input, indices, context, needs_x, **kw):
+    ctx = pick_context(context, grad_output, input if not isinstance(input, tuple) else None)
+    dy = as_device(ctx, grad_output, "grad_output")
+    _need(dy, 4, "grad_output", "(N, C, H_out, W_out)")
+    x = None
+    if isinstance(input, (tuple, list)):
+        if needs_x or (mode in (MAX, ADAPTIVE_MAX) and indices is None):
+            raise Error(L.INVALID_VALUE, "input: this gradient needs the forward input itself, "
+                        "not its shape")
+        xshape = _size(input, 4, "input")
+    else:
+        x = as_device(ctx, input, "input")
+        _need(x, 4, "input", "(N, C, H, W)")
+        xshape = x.shape
+    idx = as_device(ctx, indices, "indices", np.int64) if indices is not None else None
+    if mode not in (MAX, ADAPTIVE_MAX, LP):
+        x = None  # not read
+    p = _pool_params(mode, xshape=xshape, **kw)
+    return result(_pool_backward(ctx, p, xshape, dy, idx, x), grad_output)
+
+
+def max_pool2d_backward(grad_output, input, kernel_size, stride=None, padding=0, dilation=1,
+                        ceil_mode=False, indices=None, *, context=None):
+    """The gradient of max_pool2d with respect to its input. With
+    ``indices`` (the forward's ``return_indices``) each window's gradient goes
+    to the cell it names and ``input`` may be just the input's shape; without,
+    the argmax is recomputed from ``input`` (the forward input)."""
+    return _pool_bwd(MAX, grad_output, input, indices, context, False, kernel_size=kernel_size,
+                     stride=stride, padding=padding, dilation=dilation, ceil_mode=ceil_mode)
+
+
+def avg_pool2d_backward(grad_output, input, kernel_size, stride=None, padding=0, ceil_mode=False,
+                        count_include_pad=True, divisor_override=None, *, context=None):
+    """The gradient of avg_pool2d with respect to its input (``input``: the
+    forward input or its shape)."""
+    return _pool_bwd(AVG, grad_output, input, None, context, False, kernel_size=kernel_size,
+                     stride=stride, padding=padding, ceil_mode=ceil_mode,
+                     count_include_pad=count_include_pad, divisor_override=divisor_override)
+
+
+def lp_pool2d_backward(grad_output, input, norm_type, kernel_size, stride=None, ceil_mode=False,
+                       *, context=None):
+    """The gradient of lp_pool2d with respect to its input (``input``: the
+    forward input, which it needs)."""
+    return _pool_bwd(LP, grad_output, input, None, context, True, kernel_size=kernel_size,
+                     stride=stride, ceil_mode=ceil_mode, norm_type=norm_type)
+
+
+def adaptive_avg_pool2d_backward(grad_output, input, *, context=None):
+    """The gradient of adaptive_avg_pool2d (``input``: the forward input or
+    its shape; the output size is grad_output's)."""
+    return _pool_bwd(ADAPTIVE_AVG, grad_output, input, None, context, False,
+                     output_size=_size(grad_output, 4, "grad_output")[2:])
+
+
+def adaptive_max_pool2d_backward(grad_output, input, indices=None, *, context=None):
+    """The gradient of adaptive_max_pool2d (``indices`` from the forward, or
+    the argmax recomputed from ``input``)."""
+    return _pool_bwd(ADAPTIVE_MAX, grad_output, input, indices, context, False,
+                     output_size=_size(grad_output, 4, "grad_output")[2:])
