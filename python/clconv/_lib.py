@@ -100,7 +100,8 @@ class Conv2dParams(C.Structure):
                 ("pad_top", C.c_int64), ("pad_bottom", C.c_int64),
                 ("pad_left", C.c_int64), ("pad_right", C.c_int64),
                 ("dilation_h", C.c_int64), ("dilation_w", C.c_int64),
-                ("groups", C.c_int64), ("has_bias", C.c_int), ("activation", C.c_int)]
+                ("groups", C.c_int64), ("has_bias", C.c_int), ("activation", C.c_int),
+                ("activation_params", C.c_float * 2)]
 
 
 class Conv1dParams(C.Structure):
@@ -109,7 +110,8 @@ class Conv1dParams(C.Structure):
                 ("kernel", C.c_int64), ("stride", C.c_int64),
                 ("pad_left", C.c_int64), ("pad_right", C.c_int64),
                 ("dilation", C.c_int64), ("groups", C.c_int64),
-                ("has_bias", C.c_int), ("activation", C.c_int)]
+                ("has_bias", C.c_int), ("activation", C.c_int),
+                ("activation_params", C.c_float * 2)]
 
 
 class ConvTranspose2dParams(C.Structure):
@@ -121,7 +123,8 @@ class ConvTranspose2dParams(C.Structure):
                 ("pad_left", C.c_int64), ("pad_right", C.c_int64),
                 ("output_padding_h", C.c_int64), ("output_padding_w", C.c_int64),
                 ("dilation_h", C.c_int64), ("dilation_w", C.c_int64),
-                ("groups", C.c_int64), ("has_bias", C.c_int), ("activation", C.c_int)]
+                ("groups", C.c_int64), ("has_bias", C.c_int), ("activation", C.c_int),
+                ("activation_params", C.c_float * 2)]
 
 
 class ConvTranspose1dParams(C.Structure):
@@ -130,7 +133,8 @@ class ConvTranspose1dParams(C.Structure):
                 ("kernel", C.c_int64), ("stride", C.c_int64),
                 ("pad_left", C.c_int64), ("pad_right", C.c_int64),
                 ("output_padding", C.c_int64), ("dilation", C.c_int64), ("groups", C.c_int64),
-                ("has_bias", C.c_int), ("activation", C.c_int)]
+                ("has_bias", C.c_int), ("activation", C.c_int),
+                ("activation_params", C.c_float * 2)]
 
 
 class Pool2dParams(C.Structure):
@@ -263,6 +267,10 @@ _fn("clconv_plan_get_info", st, vp, P(PlanInfo))
 _fn("clconv_plan_destroy", None, vp)
 
 _fn("clconv_conv2d_set_same_padding", st, P(Conv2dParams))
+_fn("clconv_activation_from_name", st, C.c_char_p, P(C.c_int))
+_fn("clconv_activation_name", C.c_char_p, C.c_int)
+_fn("clconv_activation_default_params", None, C.c_int, P(C.c_float))
+_fn("clconv_activation_validate", st, C.c_int, P(C.c_float))
 _fn("clconv_conv2d_output_shape", st, P(Conv2dParams), P(Shape), P(Shape))
 _fn("clconv_conv2d_plan_create", st, vp, P(Conv2dParams), P(Shape), P(PlanOptions), P(vp))
 _fn("clconv_conv2d_run", st, vp, vp, vp, vp, vp, vp, u32, vp, P(vp))

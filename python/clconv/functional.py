@@ -145,7 +145,39 @@ def _expect(d, shape, name):
 # conv2d / conv1d
 # ---------------------------------------------------------------------------
 
-def _conv2d_params(xshape, wshape, stride, padding, dilation, groups, has_bias, relu):
+def _set_activation(p, relu, activation):
+    """The fused activation of p: ``activation`` is None (then ``relu``), a
+    name ('relu', 'relu6', 'hardtanh' or 'clamp', 'leaky_relu', 'elu',
+    'sigmoid', 'tanh', 'silu', 'hardsigmoid', 'hardswish', 'gelu',
+    'gelu_tanh', 'mish') with PyTorch's default parameters, or a tuple of a
+    name and its parameters, e.g. ('leaky_relu', 0.2) or ('hardtanh', -2, 2)."""
+    if activation is None:
+        p.activation = 1 if relu else 0
+        return
+    if relu:
+        raise Error(L.INVALID_VALUE, "relu=True and activation=%r: give one of them"
+                    % (activation,))
+    if isinstance(activation, str):
+        name, params = activation, ()
+    elif isinstance(activation, (tuple, list)) and activation and isinstance(activation[0], str):
+        name, params = activation[0], tuple(activation[1:])
+    else:
+        raise Error(L.INVALID_VALUE, "activation = %r, expected a name or (name, parameters...)"
+                    % (activation,))
+    if len(params) > 2:
+        raise Error(L.INVALID_VALUE, "activation %r takes at most 2 parameters, got %d"
+                    % (name, len(params)))
+    code = C.c_int()
+    L.check(L.lib.clconv_activation_from_name(name.encode(), C.byref(code)))
+    p.activation = code.value
+    L.lib.clconv_activation_default_params(code.value, p.activation_params)
+    for i, v in enumerate(params):
+        p.activation_params[i] = float(v)
+    L.check(L.lib.clconv_activation_validate(code.value, p.activation_params))
+
+
+def _conv2d_params(xshape, wshape, stride, padding, dilation, groups, has_bias, relu,
+                   activation=None):
     groups = _int(groups, "groups")
     if groups >= 1 and wshape[1] * groups != xshape[1]:
         raise Error(L.INVALID_SHAPE, "weight of shape %r with groups = %d expects %d input "
@@ -158,7 +190,7 @@ def _conv2d_params(xshape, wshape, stride, padding, dilation, groups, has_bias, 
     p.dilation_h, p.dilation_w = _tuple(dilation, 2, "dilation")
     p.groups = groups
     p.has_bias = 1 if has_bias else 0
-    p.activation = 1 if relu else 0
+    _set_activation(p, relu, activation)
     if isinstance(padding, str):
         if padding == "same":
             L.check(L.lib.clconv_conv2d_set_same_padding(C.byref(p)))
@@ -189,21 +221,25 @@ def _conv2d_forward(ctx, p, x, w, b, opts):
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, relu=False,
-           algorithm=None, find=False, context=None):
+           activation=None, algorithm=None, find=False, context=None):
     """F.conv2d: ``input`` (N, C, H, W), ``weight`` (out, C/groups, kH, kW),
     ``bias`` (out,) or None; ``padding`` an int, a pair, ``'same'`` or
     ``'valid'``. ``relu=True`` applies a ReLU fused into the kernel
-    (``F.relu(F.conv2d(...))``). Returns (N, out, H_out, W_out)."""
+    (``F.relu(F.conv2d(...))``); ``activation`` fuses any other (a name, or
+    (name, parameters...): ``'silu'``, ``('leaky_relu', 0.2)``, ...).
+    Returns (N, out, H_out, W_out)."""
     ctx = pick_context(context, input, weight, bias)
     x, unb = _input(ctx, input, 4, "input", "(N, C, H, W)")
     w = as_device(ctx, weight, "weight")
     _need(w, 4, "weight", "(out_channels, in_channels/groups, kH, kW)")
-    p = _conv2d_params(x.shape, w.shape, stride, padding, dilation, groups, bias is not None, relu)
+    p = _conv2d_params(x.shape, w.shape, stride, padding, dilation, groups, bias is not None, relu,
+                       activation)
     b = _bias(ctx, bias, w.shape[0])
     return _out(_conv2d_forward(ctx, p, x, w, b, _options(algorithm, find)), input, unb)
 
 
-def _conv1d_params(xshape, wshape, stride, padding, dilation, groups, has_bias, relu):
+def _conv1d_params(xshape, wshape, stride, padding, dilation, groups, has_bias, relu,
+                   activation=None):
     groups = _int(groups, "groups")
     if groups >= 1 and wshape[1] * groups != xshape[1]:
         raise Error(L.INVALID_SHAPE, "weight of shape %r with groups = %d expects %d input "
@@ -215,7 +251,7 @@ def _conv1d_params(xshape, wshape, stride, padding, dilation, groups, has_bias, 
     (p.dilation,) = _tuple(dilation, 1, "dilation")
     p.groups = groups
     p.has_bias = 1 if has_bias else 0
-    p.activation = 1 if relu else 0
+    _set_activation(p, relu, activation)
     if isinstance(padding, str):
         if padding == "same":
             if p.stride != 1:
@@ -233,15 +269,17 @@ def _conv1d_params(xshape, wshape, stride, padding, dilation, groups, has_bias, 
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, relu=False,
-           algorithm=None, find=False, context=None):
+           activation=None, algorithm=None, find=False, context=None):
     """F.conv1d: ``input`` (N, C, L), ``weight`` (out, C/groups, K), ``bias``
     (out,) or None; ``padding`` an int, ``'same'`` or ``'valid'``;
-    ``relu=True`` fuses a ReLU. Returns (N, out, L_out)."""
+    ``relu=True`` fuses a ReLU, ``activation`` any other (as conv2d).
+    Returns (N, out, L_out)."""
     ctx = pick_context(context, input, weight, bias)
     x, unb = _input(ctx, input, 3, "input", "(N, C, L)")
     w = as_device(ctx, weight, "weight")
     _need(w, 3, "weight", "(out_channels, in_channels/groups, K)")
-    p = _conv1d_params(x.shape, w.shape, stride, padding, dilation, groups, bias is not None, relu)
+    p = _conv1d_params(x.shape, w.shape, stride, padding, dilation, groups, bias is not None, relu,
+                       activation)
     b = _bias(ctx, bias, w.shape[0])
     x4 = x.reshape(x.shape[0], x.shape[1], 1, x.shape[2])
     w4 = w.reshape(w.shape[0], w.shape[1], 1, w.shape[2])
@@ -254,7 +292,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
 # ---------------------------------------------------------------------------
 
 def _ct2d_params(xshape, wshape, stride, padding, output_padding, groups, dilation, has_bias,
-                 relu):
+                 relu, activation=None):
     groups = _int(groups, "groups")
     if wshape[0] != xshape[1]:
         raise Error(L.INVALID_SHAPE, "weight of shape %r expects %d input channels, got input of "
@@ -269,7 +307,7 @@ def _ct2d_params(xshape, wshape, stride, padding, output_padding, groups, dilati
     p.dilation_h, p.dilation_w = _tuple(dilation, 2, "dilation")
     p.groups = groups
     p.has_bias = 1 if has_bias else 0
-    p.activation = 1 if relu else 0
+    _set_activation(p, relu, activation)
     return p
 
 
@@ -285,24 +323,26 @@ def _ct2d_forward(ctx, p, x, w, b, opts):
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
-                     dilation=1, *, relu=False, algorithm=None, context=None):
+                     dilation=1, *, relu=False, activation=None, algorithm=None, context=None):
     """F.conv_transpose2d (note PyTorch's argument order: groups before
     dilation): ``input`` (N, C, H, W), ``weight`` (C, out/groups, kH, kW),
-    ``bias`` (out,) or None; ``relu=True`` fuses a ReLU."""
+    ``bias`` (out,) or None; ``relu=True`` fuses a ReLU, ``activation`` any
+    other (as conv2d)."""
     ctx = pick_context(context, input, weight, bias)
     x, unb = _input(ctx, input, 4, "input", "(N, C, H, W)")
     w = as_device(ctx, weight, "weight")
     _need(w, 4, "weight", "(in_channels, out_channels/groups, kH, kW)")
     p = _ct2d_params(x.shape, w.shape, stride, padding, output_padding, groups, dilation,
-                     bias is not None, relu)
+                     bias is not None, relu, activation)
     b = _bias(ctx, bias, p.out_channels)
     return _out(_ct2d_forward(ctx, p, x, w, b, _options(algorithm, False)), input, unb)
 
 
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
-                     dilation=1, *, relu=False, algorithm=None, context=None):
+                     dilation=1, *, relu=False, activation=None, algorithm=None, context=None):
     """F.conv_transpose1d: ``input`` (N, C, L), ``weight`` (C, out/groups, K),
-    ``bias`` (out,) or None; ``relu=True`` fuses a ReLU."""
+    ``bias`` (out,) or None; ``relu=True`` fuses a ReLU, ``activation`` any
+    other (as conv2d)."""
     ctx = pick_context(context, input, weight, bias)
     x, unb = _input(ctx, input, 3, "input", "(N, C, L)")
     w = as_device(ctx, weight, "weight")
@@ -320,7 +360,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     (p1.dilation,) = _tuple(dilation, 1, "dilation")
     p1.groups = groups
     p1.has_bias = 1 if bias is not None else 0
-    p1.activation = 1 if relu else 0
+    _set_activation(p1, relu, activation)
     p = L.lib.clconv_conv_transpose1d_as_conv_transpose2d(C.byref(p1))
     b = _bias(ctx, bias, p.out_channels)
     x4 = x.reshape(x.shape[0], x.shape[1], 1, x.shape[2])

@@ -305,3 +305,62 @@ def test_pool2d_forward_backward(ctx, case):
         dx = clconv.adaptive_avg_pool2d_backward(dy, x.shape)
     # each input cell sums at most (windows covering it) shares
     check_close(dx, dref, np.abs(dref) + np.abs(dy).max(), 64, "%s backward" % m, factor=16.0)
+
+
+# ---------------------------------------------------------------------------
+# fused activations (conv2d, conv1d, conv_transpose2d / 1d)
+# ---------------------------------------------------------------------------
+
+ACTIVATIONS = [
+    ("relu", (), F.relu), ("relu6", (), F.relu6),
+    (("hardtanh", -0.5, 2.0), (), lambda t: F.hardtanh(t, -0.5, 2.0)),
+    ("leaky_relu", (), F.leaky_relu),
+    (("leaky_relu", 0.2), (), lambda t: F.leaky_relu(t, 0.2)),
+    (("elu", 0.7), (), lambda t: F.elu(t, 0.7)), ("sigmoid", (), torch.sigmoid),
+    ("tanh", (), torch.tanh), ("silu", (), F.silu), ("hardsigmoid", (), F.hardsigmoid),
+    ("hardswish", (), F.hardswish), ("gelu", (), F.gelu),
+    ("gelu_tanh", (), lambda t: F.gelu(t, approximate="tanh")), ("mish", (), F.mish),
+]
+
+
+@pytest.mark.parametrize("act", ACTIVATIONS, ids=lambda a: str(a[0]))
+def test_fused_activation(ctx, act):
+    spec, _, fn = act
+    rng = np.random.default_rng(7)
+    x = rnd(rng, 2, 3, 7, 9) * 3
+    wt = rnd(rng, 4, 3, 3, 3)
+    b = rnd(rng, 4)
+    ref = fn(F.conv2d(T(x).double(), T(wt).double(), T(b).double(), 1, 1)).numpy()
+    scale = np.maximum(F.conv2d(T(np.abs(x)).double(), T(np.abs(wt)).double(),
+                                T(np.abs(b)).double(), 1, 1).numpy(), np.abs(ref))
+    y = clconv.conv2d(x, wt, b, 1, 1, activation=spec)
+    check_close(y, ref, scale, 27, "conv2d %s" % (spec,), factor=8.0)
+    # conv1d and the transposed convolutions through the same epilogue
+    y1 = clconv.conv1d(x[:, :, 0], wt[:, :, 0], b, 1, 1, activation=spec)
+    r1 = fn(F.conv1d(T(x[:, :, 0]).double(), T(wt[:, :, 0]).double(), T(b).double(), 1,
+                     1)).numpy()
+    s1 = np.maximum(F.conv1d(T(np.abs(x[:, :, 0])).double(), T(np.abs(wt[:, :, 0])).double(),
+                             T(np.abs(b)).double(), 1, 1).numpy(), np.abs(r1))
+    check_close(y1, r1, s1, 9, "conv1d %s" % (spec,), factor=8.0)
+    wt_t = rnd(rng, 3, 4, 3, 3)
+    yt = clconv.conv_transpose2d(x, wt_t, b, 2, 1, 1, activation=spec)
+    rt = fn(F.conv_transpose2d(T(x).double(), T(wt_t).double(), T(b).double(), 2, 1,
+                               1)).numpy()
+    st = np.maximum(F.conv_transpose2d(T(np.abs(x)).double(), T(np.abs(wt_t)).double(),
+                                       T(np.abs(b)).double(), 2, 1, 1).numpy(), np.abs(rt))
+    check_close(yt, rt, st, 27, "conv_transpose2d %s" % (spec,), factor=8.0)
+
+
+def test_fused_activation_bad_input(ctx):
+    x = np.zeros((1, 1, 3, 3), np.float32)
+    w = np.zeros((1, 1, 1, 1), np.float32)
+    with pytest.raises(clconv.Error, match="softsign"):
+        clconv.conv2d(x, w, activation="softsign")
+    with pytest.raises(clconv.Error, match="min_val <= max_val"):
+        clconv.conv2d(x, w, activation=("hardtanh", 2.0, 1.0))
+    with pytest.raises(clconv.Error, match="negative_slope"):
+        clconv.conv2d(x, w, activation=("leaky_relu", float("nan")))
+    with pytest.raises(clconv.Error, match="give one of them"):
+        clconv.conv2d(x, w, relu=True, activation="silu")
+    with pytest.raises(clconv.Error, match="at most 2 parameters"):
+        clconv.conv2d(x, w, activation=("hardtanh", 1, 2, 3))
