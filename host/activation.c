@@ -90,6 +90,11 @@ clconv_status clconv_activation_validate(clconv_activation a, const float params
     return clconv_activation_check(NULL, a, params);
 }
 
+const char *clconv_activation_build_option(clconv_activation a)
+{
+    return a == CLCONV_ACTIVATION_NONE || a == CLCONV_ACTIVATION_RELU ? "" : " -DCLCONV_ACT_ANY";
+}
+
 double clconv_activation_eval(clconv_activation act, const float params[2], double v)
 {
     const double a = params[0], c = params[1];

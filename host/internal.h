@@ -425,6 +425,9 @@ const char *clconv_pool_mode_name(clconv_pool_mode m);
 /* clconv_activation_validate with ctx for the message (activation.c). */
 clconv_status clconv_activation_check(clconv_context *ctx, clconv_activation activation,
                                       const float params[2]);
+/* " -DCLCONV_ACT_ANY" for an activation other than NONE and RELU (the
+ * kernels compile the others in only then, kernels/common.cl), else "". */
+const char *clconv_activation_build_option(clconv_activation activation);
 /* act(v) in double, the CPU references' evaluation (activation.c). */
 double clconv_activation_eval(clconv_activation activation, const float params[2], double v);
 

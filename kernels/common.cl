@@ -23,14 +23,20 @@
 /* The epilogue of every kernel that writes a convolution's output: bias,
  * then the activation (clconv_activation's codes and torch.nn.functional's
  * formulas, include/clconv.h; a and c its two parameters). One policy: the
- * bias flag, the activation and its parameters are runtime arguments, never
- * -D constants (one uniform branch per output instead of a compiled variant
- * per activation). Comparisons, not fmin / fmax, so NaN passes as PyTorch's
- * clamp-style activations let it (NaN < 0 is false). */
+ * bias flag, the activation and its parameters are runtime arguments, and
+ * one -D option, CLCONV_ACT_ANY, compiles the activations other than ReLU in
+ * (the host sets it only for a plan that uses one): a program carrying them
+ * ran LeNet's conv2d_vector layer 10% slower even with act = ReLU, so NONE /
+ * RELU programs leave them out. Comparisons, not fmin / fmax, so NaN passes
+ * as PyTorch's clamp-style activations let it (NaN < 0 is false). */
 #define CLCONV_EPILOGUE_ARGS \
     const int has_bias, const int act, const float act_a, const float act_b
 
-inline float clconv_activate(float v, int act, float a, float c)
+#ifdef CLCONV_ACT_ANY
+/* The activations other than ReLU, out of line: inlined, the switch would
+ * sit in every unrolled output loop of every kernel (measured: VGG-16's
+ * Winograd and pointwise layers 10 - 30% slower on PoCL). */
+__attribute__((noinline)) float clconv_activate_other(float v, int act, float a, float c)
 {
     switch (act) {
     case 1: /* relu */
@@ -67,17 +73,36 @@ inline float clconv_activate(float v, int act, float a, float c)
     }
 }
 
+#endif
+
+/* act(v): ReLU (the common case) inline, the others through the call (in a
+ * program built with CLCONV_ACT_ANY; without it act is NONE or RELU). */
+inline float clconv_activate(float v, int act, float a, float c)
+{
+    if (act == 1)
+        return v < 0.0f ? 0.0f : v;
+#ifdef CLCONV_ACT_ANY
+    return act ? clconv_activate_other(v, act, a, c) : v;
+#else
+    (void)a;
+    (void)c;
+    return v;
+#endif
+}
+
 inline float clconv_epilogue(float acc, __global const float *b, int oc, int has_bias, int act,
                              float a, float c)
 {
     if (has_bias)
         acc += b[oc];
-    return act ? clconv_activate(acc, act, a, c) : acc;
+    return clconv_activate(acc, act, a, c);
 }
 
 #ifdef VEC
-/* The same on VEC lanes (select(x, y, m) is m ? y : x per lane). */
-inline floatV clconv_activate_v(floatV v, int act, float a, float c)
+#ifdef CLCONV_ACT_ANY
+/* The same on VEC lanes (select(x, y, m) is m ? y : x per lane), out of
+ * line as the scalar one. */
+__attribute__((noinline)) floatV clconv_activate_other_v(floatV v, int act, float a, float c)
 {
     const floatV zero = (floatV)(0.0f);
     switch (act) {
@@ -120,10 +145,25 @@ inline floatV clconv_activate_v(floatV v, int act, float a, float c)
     }
 }
 
+#endif
+
+inline floatV clconv_activate_v(floatV v, int act, float a, float c)
+{
+    if (act == 1)
+        return select(v, (floatV)(0.0f), v < (floatV)(0.0f));
+#ifdef CLCONV_ACT_ANY
+    return act ? clconv_activate_other_v(v, act, a, c) : v;
+#else
+    (void)a;
+    (void)c;
+    return v;
+#endif
+}
+
 /* The vector epilogue with one bias for every lane (0 without one). */
 inline floatV clconv_epilogue_v(floatV acc, float bias, int act, float a, float c)
 {
     acc += (floatV)(bias);
-    return act ? clconv_activate_v(acc, act, a, c) : acc;
+    return clconv_activate_v(acc, act, a, c);
 }
 #endif

@@ -308,6 +308,14 @@ __kernel void conv2d_vector(__global const float *restrict x, __global const flo
     } else {
         VEC_LOOP(1)
     }
+    /* The epilogue on whole vectors: the block's biases in lanes (one load),
+     * then the activation once per vector rather than once per lane. */
+    float bl[VEC];
+    for (int j = 0; j < VEC; j++) {
+        const int oc = ocb * VEC + j;
+        bl[j] = has_bias && oc < cout_g ? b[g * cout_g + oc] : 0.0f;
+    }
+    const floatV biasv = vloadV(0, bl);
     for (int r = 0; r < RH && oh0 + r < OH; r++) {
         const int oh = oh0 + r;
         for (int p = 0; p < BW; p++) {
@@ -315,14 +323,11 @@ __kernel void conv2d_vector(__global const float *restrict x, __global const flo
             if (ow >= OW)
                 break;
             float lanes[VEC];
-            vstoreV(acc[r][p], 0, lanes);
+            vstoreV(clconv_activate_v(acc[r][p] + biasv, act, act_a, act_b), 0, lanes);
             for (int j = 0; j < VEC; j++) {
                 const int oc = ocb * VEC + j;
-                if (oc < cout_g) {
-                    const int ocf = g * cout_g + oc;
-                    y[(((size_t)n * OC + ocf) * OH + oh) * OW + ow] =
-                        clconv_epilogue(lanes[j], b, ocf, has_bias, act, act_a, act_b);
-                }
+                if (oc < cout_g)
+                    y[(((size_t)n * OC + g * cout_g + oc) * OH + oh) * OW + ow] = lanes[j];
             }
         }
     }

@@ -285,7 +285,9 @@ __kernel void wino_output(__global const float *ws, const int m_off,
             for (int c = 0; c < 16; c++)
                 row[c] = out[i][c][j];
             float16 v = vload16(0, row) + bias;
-            if (act) { /* common.cl's activation, element by element */
+            if (act == 1) { /* ReLU on the vector; NaN passes (NaN < 0 is false) */
+                v = select(v, (float16)(0.0f), v < (float16)(0.0f));
+            } else if (act) { /* the others element by element (common.cl) */
                 vstore16(v, 0, row);
                 for (int c = 0; c < 16; c++)
                     row[c] = clconv_activate(row[c], act, act_a, act_b);

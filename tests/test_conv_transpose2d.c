@@ -323,7 +323,7 @@ static clconv_conv_transpose2d_params random_params(tu_rng *r, clconv_shape *in,
         if (epilogue) {
             /* bias or not, and any activation (runtime arguments: no new programs) */
             p.has_bias = tu_int(r, 0, 1);
-            tu_random_activation(r, &p.activation, p.activation_params);
+            tu_random_activation(r, &p.activation, p.activation_params, gi % 2 == 1);
         }
         *in = (clconv_shape){tu_int(r, 1, 3), p.in_channels, tu_int(r, 1, 9), tu_int(r, 1, 13)};
         if (clconv_conv_transpose2d_validate(&p, in) == CLCONV_SUCCESS)

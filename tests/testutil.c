@@ -199,12 +199,10 @@ void tu_fill_data(tu_rng *r, float *a, size_t n, int data)
     }
 }
 
-void tu_random_activation(tu_rng *r, clconv_activation *act, float params[2])
+void tu_random_activation(tu_rng *r, clconv_activation *act, float params[2], bool any)
 {
-    const int k = tu_int(r, 0, 5);
-    *act = k < 2 ? CLCONV_ACTIVATION_NONE
-           : k == 2 ? CLCONV_ACTIVATION_RELU
-                    : (clconv_activation)tu_int(r, CLCONV_ACTIVATION_RELU6, CLCONV_ACTIVATION_MISH);
+    *act = !any ? (tu_int(r, 0, 1) ? CLCONV_ACTIVATION_RELU : CLCONV_ACTIVATION_NONE)
+                : (clconv_activation)tu_int(r, CLCONV_ACTIVATION_RELU6, CLCONV_ACTIVATION_MISH);
     clconv_activation_default_params(*act, params);
     if (*act == CLCONV_ACTIVATION_HARDTANH) {
         params[0] = -(float)tu_int(r, 0, 8) / 4.0f;

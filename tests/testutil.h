@@ -64,10 +64,13 @@ void tu_guarded_release(tu_guarded *g);
  * and returns the process exit status. */
 int tu_run_suite(Suite *s);
 
-/* A random fused activation for the sweeps: none a third of the time, ReLU
- * a sixth, else any other with random valid parameters (hardtanh bounds,
- * leaky_relu's slope, elu's alpha). */
-void tu_random_activation(tu_rng *r, clconv_activation *act, float params[2]);
+/* A random fused activation for the sweeps. any = false: none or ReLU
+ * (half each); any = true: any of the others with random valid parameters
+ * (hardtanh bounds, leaky_relu's slope, elu's alpha). Those are compiled
+ * into programs of their own (-DCLCONV_ACT_ANY), so a sweep keeps its
+ * program count by tying `any` to something that already selects the
+ * program (its geometry). */
+void tu_random_activation(tu_rng *r, clconv_activation *act, float params[2], bool any);
 
 /* ---- shared by the pooling suites (test_pool2d, test_pool2d_backward) ---- */
 

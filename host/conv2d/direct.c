@@ -39,10 +39,11 @@ clconv_status clconv_direct_build(clconv_plan *plan, const clconv_tile *t, const
     const clconv_conv2d_params *p = &plan->params.conv2d;
     int n = snprintf(plan->info.build_options, sizeof plan->info.build_options,
                      "-DKH=%lld -DKW=%lld -DSH=%lld -DSW=%lld -DDH=%lld -DDW=%lld -DWG_W=%d "
-                     "-DWG_H=%d -DWG_OC=%d -DBW=%d -DBOC=%d -DCI_CHUNK=%d",
+                     "-DWG_H=%d -DWG_OC=%d -DBW=%d -DBOC=%d -DCI_CHUNK=%d%s",
                      (long long)p->kernel_h, (long long)p->kernel_w, (long long)p->stride_h,
                      (long long)p->stride_w, (long long)p->dilation_h, (long long)p->dilation_w,
-                     t->wg_w, t->wg_h, t->wg_oc, t->bw, t->boc, t->ci_chunk);
+                     t->wg_w, t->wg_h, t->wg_oc, t->bw, t->boc, t->ci_chunk,
+                     clconv_activation_build_option(p->activation));
     char variant[64]; /* conv2d_tiled -> CONV2D_TILED */
     size_t i = 0;
     for (; name[i] && i + 1 < sizeof variant; i++)

@@ -166,7 +166,8 @@ static clconv_status gemm_build(clconv_plan *plan, const clconv_conv2d_params *p
                  d->units > 1 ? "CLBlastSgemmStridedBatched" : "CLBlastSgemm");
     }
     if (d->epilogue) {
-        if ((st = clconv_get_kernel(ctx, "conv2d_gemm", "conv2d_gemm_epilogue", "", &d->epi)))
+        if ((st = clconv_get_kernel(ctx, "conv2d_gemm", "conv2d_gemm_epilogue",
+                                    clconv_activation_build_option(p->activation), &d->epi)))
             return st;
         cl_int args[] = {(cl_int)d->n, (cl_int)out->c};
         if ((st = cg_set_args(ctx, d->epi, 2, args, sizeof args / sizeof args[0],

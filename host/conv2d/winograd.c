@@ -151,7 +151,8 @@ static clconv_status winograd_build(clconv_plan *plan, const clconv_conv2d_param
     d->m_off = (size_t)chunk * 16 * (size_t)tp * (size_t)in->c;
 
     snprintf(plan->info.build_options, sizeof plan->info.build_options,
-             "-DVEC=%d -DBT=%d -DOB=%d -DFILTER_CI=%d", vec, WINO_BT, ob, WINO_FILTER_CI);
+             "-DVEC=%d -DBT=%d -DOB=%d -DFILTER_CI=%d%s", vec, WINO_BT, ob, WINO_FILTER_CI,
+             clconv_activation_build_option(p->activation));
     snprintf(plan->info.kernel_name, sizeof plan->info.kernel_name, "wino_gemm");
     clconv_status st;
     cl_program prog;

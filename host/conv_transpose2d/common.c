@@ -89,10 +89,11 @@ clconv_status clconv_ct_build(clconv_plan *plan, const clconv_conv_transpose2d_p
 {
     snprintf(plan->info.build_options, sizeof plan->info.build_options,
              "-DKH=%lld -DKW=%lld -DSH=%lld -DSW=%lld -DDH=%lld -DDW=%lld -DWG_W=%d -DWG_H=%d "
-             "-DBW=%d -DBOC=%d%s%s",
+             "-DBW=%d -DBOC=%d%s%s%s",
              (long long)p->kernel_h, (long long)p->kernel_w, (long long)p->stride_h,
              (long long)p->stride_w, (long long)p->dilation_h, (long long)p->dilation_w, wg_w,
-             wg_h, bw, boc, extra ? " " : "", extra ? extra : "");
+             wg_h, bw, boc, clconv_activation_build_option(p->activation), extra ? " " : "",
+             extra ? extra : "");
     snprintf(plan->info.kernel_name, sizeof plan->info.kernel_name, "%s", name);
     if (plan->kernel) {
         clReleaseKernel(plan->kernel);
