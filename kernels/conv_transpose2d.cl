@@ -335,6 +335,14 @@ __kernel void conv_transpose2d_vector(__global const float *restrict x,
         CTV_LOOP(1)
     }
 
+    /* The epilogue on whole vectors: the block's biases in lanes (one load),
+     * then the activation once per vector (as conv2d_vector). */
+    float bl[VEC];
+    for (int l = 0; l < VEC; l++) {
+        const int oc = ocb * VEC + l;
+        bl[l] = has_bias && oc < cout_g ? b[g * cout_g + oc] : 0.0f;
+    }
+    const floatV biasv = vloadV(0, bl);
     for (int r = 0; r < RH; r++) {
         const int oh = rh + (i0 + r) * SH;
         if (oh >= OH)
@@ -344,14 +352,11 @@ __kernel void conv_transpose2d_vector(__global const float *restrict x,
             if (ow >= OW)
                 break;
             float lanes[VEC];
-            vstoreV(acc[r][p], 0, lanes);
+            vstoreV(clconv_activate_v(acc[r][p] + biasv, act, act_a, act_b), 0, lanes);
             for (int l = 0; l < VEC; l++) {
                 const int oc = ocb * VEC + l;
-                if (oc < cout_g) {
-                    const int ocf = g * cout_g + oc;
-                    y[(((size_t)n * OC + ocf) * OH + oh) * OW + ow] =
-                        clconv_epilogue(lanes[l], b, ocf, has_bias, act, act_a, act_b);
-                }
+                if (oc < cout_g)
+                    y[(((size_t)n * OC + g * cout_g + oc) * OH + oh) * OW + ow] = lanes[l];
             }
         }
     }
@@ -472,13 +477,14 @@ __kernel void conv_transpose2d_columns(__global const float *restrict x,
             if (oh >= OH)
                 break;
             __global float *yrow = y + (((size_t)n * OC + ocf) * OH + oh) * OW;
+            const float bias = has_bias ? b[ocf] : 0.0f;
             for (int v = 0; v < BV; v++) {
                 float lanes[VEC];
-                vstoreV(acc[o][r][v], 0, lanes);
+                vstoreV(clconv_epilogue_v(acc[o][r][v], bias, act, act_a, act_b), 0, lanes);
                 for (int p = 0; p < VEC; p++) {
                     const int ow = rw + (j0 + v * VEC + p) * SW;
                     if (ow < OW)
-                        yrow[ow] = clconv_epilogue(lanes[p], b, ocf, has_bias, act, act_a, act_b);
+                        yrow[ow] = lanes[p];
                 }
             }
         }
