@@ -461,6 +461,7 @@ clconv_status clconv_activation_validate(clconv_activation activation, const flo
 clconv_status clconv_ref_activation(clconv_activation activation, const float params[2],
                                     size_t count, const float *x, float *y);
 
+
 /* Padding, one convention for every operator: zero padding given per side,
  * pad_top / pad_bottom / pad_left / pad_right in 2-D and pad_left /
  * pad_right in 1-D, so that asymmetric padding (padding='same' with an even
@@ -870,6 +871,33 @@ clconv_status clconv_conv_transpose2d_output_shape(const clconv_conv_transpose2d
 
 /* The weight shape [in, out/groups, kh, kw] as a clconv_shape (n=in, c=out/groups). */
 clconv_shape clconv_conv_transpose2d_weight_shape(const clconv_conv_transpose2d_params *params);
+
+/* Batch-norm folding (PyTorch's torch.nn.utils.fuse_conv_bn_eval): the
+ * weights and bias of a convolution followed by BatchNorm2d in eval mode,
+ * y = gamma * (conv(x) - mean) / sqrt(var + eps) + beta per output channel,
+ * as one convolution: w' = w * s, b' = (b - mean) * s + beta with
+ * s = gamma / sqrt(var + eps), computed in double and rounded once.
+ * w_out (the weight shape) and b_out (out_channels floats) receive them and
+ * may be w and b (in place); b may be NULL (no bias: 0), and the folded
+ * layer always has one (set has_bias). gamma, beta, mean, var: out_channels
+ * floats each (gamma / beta NULL: BatchNorm's affine=False, 1 / 0).
+ * Errors: CLCONV_ERROR_INVALID_VALUE (NULL arrays, eps < 0 or not finite, a
+ * var + eps that is not > 0, naming the channel), and params' own checks. */
+clconv_status clconv_conv2d_fold_batchnorm(const clconv_conv2d_params *params, const float *w,
+                                           const float *b, const float *gamma,
+                                           const float *beta, const float *mean,
+                                           const float *var, double eps, float *w_out,
+                                           float *b_out);
+
+/* The same for conv_transpose2d followed by BatchNorm2d: weights
+ * [in, out/groups, kh, kw], so the scale of output channel g * out/groups + j
+ * applies to w[ci][j] for the input channels ci of group g (every group
+ * count; PyTorch's fuse_conv_bn_weights(transpose=True) handles groups = 1). */
+clconv_status clconv_conv_transpose2d_fold_batchnorm(const clconv_conv_transpose2d_params *params,
+                                                     const float *w, const float *b,
+                                                     const float *gamma, const float *beta,
+                                                     const float *mean, const float *var,
+                                                     double eps, float *w_out, float *b_out);
 
 /* Makes a plan for params on inputs of exactly this shape. Algorithms:
  *   CLCONV_ALGO_TRANSPOSED_GATHER: one kernel; each work-group computes one

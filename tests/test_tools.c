@@ -305,6 +305,8 @@ END_TEST
 /* clconv: conv2d round trips                                               */
 /* ------------------------------------------------------------------------ */
 
+static void expect_refused(const char *args, int rc, const char *needle);
+
 typedef struct conv_case {
     int64_t n, c, h, w, k, kh, kw;
     const char *flags;        /* the CLI flags */
@@ -373,8 +375,8 @@ static void conv_roundtrip(conv_case cc, int seed)
 START_TEST(cli_conv2d_roundtrips)
 {
     clconv_conv2d_params d = clconv_conv2d_default_params(1, 1, 1, 1);
-    conv_case cases[6];
-    for (int i = 0; i < 6; i++)
+    conv_case cases[8];
+    for (int i = 0; i < 8; i++)
         cases[i].p = d;
     /* 1: plain 3x3 with bias */
     cases[0] = (conv_case){2, 3, 9, 11, 4, 3, 3, "", d, false, false};
@@ -402,8 +404,28 @@ START_TEST(cli_conv2d_roundtrips)
     cases[4].p.pad_top = cases[4].p.pad_bottom = cases[4].p.pad_left = cases[4].p.pad_right = 1;
     /* 6: unbatched [C, H, W] input, 1x1 */
     cases[5] = (conv_case){1, 5, 6, 7, 3, 1, 1, "--padding valid", d, false, true};
-    for (int i = 0; i < 6; i++)
+    /* 7: a fused activation with its parameter, asymmetric padding per side */
+    cases[6] = (conv_case){1, 3, 8, 9, 4, 3, 3, "--activation leaky_relu:0.2 --padding 1,0,2,1", d,
+                           false, false};
+    cases[6].p.activation = CLCONV_ACTIVATION_LEAKY_RELU;
+    cases[6].p.activation_params[0] = 0.2f;
+    cases[6].p.pad_top = 1;
+    cases[6].p.pad_left = 2;
+    cases[6].p.pad_right = 1;
+    cases[6].p.has_bias = 1;
+    /* 8: gelu (PyTorch's default form) */
+    cases[7] = (conv_case){1, 2, 6, 6, 3, 3, 3, "--activation=gelu --padding 1", d, false, false};
+    cases[7].p.activation = CLCONV_ACTIVATION_GELU;
+    cases[7].p.pad_top = cases[7].p.pad_bottom = cases[7].p.pad_left = cases[7].p.pad_right = 1;
+    for (int i = 0; i < 8; i++)
         conv_roundtrip(cases[i], 100 + i);
+    /* bad activations: unknown name, bad parameter, stray text */
+    expect_refused("conv2d --input x.npy --weight w.npy --activation softsign --output y.npy", 64,
+                   "--activation: bad value 'softsign'");
+    expect_refused("conv2d --input x.npy --weight w.npy --activation hardtanh:2,1 --output y.npy",
+                   64, "--activation: bad value");
+    expect_refused("conv2d --input x.npy --weight w.npy --activation elu:1x --output y.npy", 64,
+                   "--activation: bad value");
 }
 END_TEST
 

@@ -267,7 +267,7 @@ static void geom_of(const tk_layer *L, clconv_shape out, geom *g)
         g->PR = L->pad_right;
     }
     g->bias = L->bias;
-    g->relu = L->relu;
+    g->relu = L->relu || L->activation == CLCONV_ACTIVATION_RELU;
     g->transposed = !strcmp(L->op->name, "conv_transpose2d");
     g->dir = L->op == &tk_conv2d_backward_data_op      ? 1
              : L->op == &tk_conv2d_backward_weights_op ? 2
@@ -575,6 +575,11 @@ static void run_baseline(basectx *bc, int which, const tk_layer *L, clconv_shape
     if ((g.transposed || g.dir) && which == BL_CONVGEMM) {
         b->na = true;
         snprintf(b->skip, sizeof b->skip, "conv2d only");
+        return;
+    }
+    if (L->activation != CLCONV_ACTIVATION_NONE && L->activation != CLCONV_ACTIVATION_RELU) {
+        snprintf(b->skip, sizeof b->skip, "activation %s (the baselines fuse bias and ReLU only)",
+                 clconv_activation_name(L->activation));
         return;
     }
     if ((g.transposed || which == BL_CONVGEMM) && (g.PT != g.PB || g.PL != g.PR)) {

@@ -20,6 +20,16 @@ static void conv_defaults(tk_layer *L)
     L->groups = 1;
 }
 
+/* The fused activation of a conv layer: activation=NAME wins over relu=1. */
+static void tk_layer_activation(const tk_layer *L, clconv_activation *act, float params[2])
+{
+    *act = L->activation != CLCONV_ACTIVATION_NONE ? L->activation
+           : L->relu                                ? CLCONV_ACTIVATION_RELU
+                                                    : CLCONV_ACTIVATION_NONE;
+    params[0] = L->act_params[0];
+    params[1] = L->act_params[1];
+}
+
 static clconv_status conv2d_params(const tk_layer *L, clconv_conv2d_params *p)
 {
     *p = clconv_conv2d_default_params(L->input.c, L->out_channels, L->kernel_h, L->kernel_w);
@@ -29,7 +39,7 @@ static clconv_status conv2d_params(const tk_layer *L, clconv_conv2d_params *p)
     p->dilation_w = L->dilation_w;
     p->groups = L->groups;
     p->has_bias = L->bias;
-    p->activation = L->relu ? CLCONV_ACTIVATION_RELU : CLCONV_ACTIVATION_NONE;
+    tk_layer_activation(L, &p->activation, p->activation_params);
     if (L->pad_same)
         return clconv_conv2d_set_same_padding(p);
     p->pad_top = L->pad_top;
@@ -114,7 +124,7 @@ static clconv_status convt_params(const tk_layer *L, clconv_conv_transpose2d_par
     p->dilation_w = L->dilation_w;
     p->groups = L->groups;
     p->has_bias = L->bias;
-    p->activation = L->relu ? CLCONV_ACTIVATION_RELU : CLCONV_ACTIVATION_NONE;
+    tk_layer_activation(L, &p->activation, p->activation_params);
     return CLCONV_SUCCESS;
 }
 
@@ -247,8 +257,11 @@ const tk_op tk_ops[] = {
          "  --padding P|PH,PW|T,B,L,R|same|valid  zero padding per side (default 0)\n"
          "  --dilation D[,DW]     dilation (default 1)\n"
          "  --groups G            groups (default 1)\n"
-         "  --relu                apply ReLU after the bias\n",
-     .flags = "weight bias stride padding dilation groups relu",
+         "  --relu                apply ReLU after the bias\n"
+         "  --activation NAME[:P[,Q]]  fused activation after the bias: relu, relu6, hardtanh,\n"
+         "                        leaky_relu, elu, sigmoid, tanh, silu, hardsigmoid, hardswish,\n"
+         "                        gelu, gelu_tanh, mish (P, Q: its parameters, PyTorch's defaults)\n",
+     .flags = "weight bias stride padding dilation groups relu activation",
      .algorithms = "* -pool -transposed-*",
      .available = true,
      .has_weight = true,
@@ -268,8 +281,9 @@ const tk_op tk_ops[] = {
          "  --output-padding P[,PW]  extra rows/columns at the bottom/right (default 0)\n"
          "  --dilation D[,DW]     dilation (default 1)\n"
          "  --groups G            groups (default 1)\n"
-         "  --relu                apply ReLU after the bias\n",
-     .flags = "weight bias stride padding output-padding dilation groups relu",
+         "  --relu                apply ReLU after the bias\n"
+         "  --activation NAME[:P[,Q]]  fused activation after the bias (as conv2d)\n",
+     .flags = "weight bias stride padding output-padding dilation groups relu activation",
      .algorithms = "transposed-*",
      .available = true,
      .has_weight = true,
@@ -586,6 +600,32 @@ bool tk_layer_set(tk_layer *L, const char *key, const char *v, char *err, size_t
         ok = parse_bool(v, &L->bias);
     } else if (KEY("relu")) {
         ok = parse_bool(v, &L->relu);
+    } else if (KEY("activation") || KEY("act")) {
+        /* NAME, NAME:P or NAME:P,Q (PyTorch's defaults for parameters not given) */
+        char name[32];
+        const char *colon = strchr(v, ':');
+        size_t n = colon ? (size_t)(colon - v) : strlen(v);
+        ok = n > 0 && n < sizeof name;
+        if (ok) {
+            memcpy(name, v, n);
+            name[n] = '\0';
+            ok = clconv_activation_from_name(name, &L->activation) == CLCONV_SUCCESS;
+        }
+        if (ok) {
+            clconv_activation_default_params(L->activation, L->act_params);
+            if (colon) {
+                char *end;
+                L->act_params[0] = strtof(colon + 1, &end);
+                ok = end != colon + 1 && (*end == '\0' || *end == ',');
+                if (ok && *end == ',') {
+                    const char *q = end + 1;
+                    L->act_params[1] = strtof(q, &end);
+                    ok = end != q && *end == '\0';
+                }
+            }
+        }
+        if (ok)
+            ok = clconv_activation_validate(L->activation, L->act_params) == CLCONV_SUCCESS;
     } else if (KEY("ceil") || KEY("ceil_mode")) {
         ok = parse_bool(v, &L->ceil_mode);
     } else if (KEY("count_include_pad")) {
@@ -597,7 +637,7 @@ bool tk_layer_set(tk_layer *L, const char *key, const char *v, char *err, size_t
     } else {
         snprintf(err, en, "unknown key '%s' (known: name n c h w k r s kernel stride stride_h "
                  "stride_w pad pad_h pad_w pad_top pad_bottom pad_left pad_right dilation groups "
-                 "output_padding bias relu ceil "
+                 "output_padding bias relu activation ceil "
                  "count_include_pad divisor_override indices)", key);
         return false;
     }
@@ -695,8 +735,17 @@ void tk_layer_spec(const tk_layer *L, char *buf, size_t size)
         ADD(" output_padding=%lld,%lld", (long long)L->out_pad_h, (long long)L->out_pad_w);
     if (L->bias)
         ADD(" bias=1");
-    if (L->relu)
+    if (L->activation != CLCONV_ACTIVATION_NONE) {
+        float d[2];
+        clconv_activation_default_params(L->activation, d);
+        if (L->act_params[0] == d[0] && L->act_params[1] == d[1])
+            ADD(" activation=%s", clconv_activation_name(L->activation));
+        else
+            ADD(" activation=%s:%g,%g", clconv_activation_name(L->activation),
+                (double)L->act_params[0], (double)L->act_params[1]);
+    } else if (L->relu) {
         ADD(" relu=1");
+    }
     if (L->ceil_mode)
         ADD(" ceil=1");
     if (L->op->bandwidth_bound && !L->op->has_indices && !L->count_include_pad)

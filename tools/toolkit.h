@@ -35,6 +35,8 @@ typedef struct tk_layer {
     int64_t groups;
     int64_t out_pad_h, out_pad_w;  /* conv_transpose2d output_padding */
     bool bias, relu;
+    clconv_activation activation;  /* conv: a fused activation other than relu=1 (NONE: none) */
+    float act_params[2];           /* its parameters */
     bool ceil_mode;
     bool count_include_pad;        /* avg_pool2d, default true */
     bool indices;                  /* max_pool2d return_indices */
