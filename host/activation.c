@@ -3,9 +3,10 @@
  * The device's are kernels/common.cl's clconv_activate (float, OpenCL's
  * built-in exp / tanh / erf); both follow torch.nn.functional's formulas
  * (include/clconv.h lists them). */
-#include "internal.h"
+#include "algo.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 static const char *const names[] = {"none",     "relu",        "relu6",     "hardtanh",
@@ -145,5 +146,265 @@ clconv_status clconv_ref_activation(clconv_activation act, const float params[2]
                            !x ? "x" : "y");
     for (size_t i = 0; i < count; i++)
         y[i] = (float)clconv_activation_eval(act, params, (double)x[i]);
+    return CLCONV_SUCCESS;
+}
+
+/* ---- the elementwise plans (kernels/activation.cl) ------------------------- */
+
+clconv_activation_grad_source clconv_activation_backward_source(clconv_activation a,
+                                                                const float params[2])
+{
+    const float p0 = params ? params[0] : 0.0f;
+    switch (a) {
+    case CLCONV_ACTIVATION_NONE:
+    case CLCONV_ACTIVATION_RELU:
+    case CLCONV_ACTIVATION_RELU6:
+    case CLCONV_ACTIVATION_HARDTANH:
+    case CLCONV_ACTIVATION_SIGMOID:
+    case CLCONV_ACTIVATION_TANH:
+        return CLCONV_ACTIVATION_GRAD_FROM_OUTPUT;
+    case CLCONV_ACTIVATION_LEAKY_RELU:
+        return p0 >= 0.0f ? CLCONV_ACTIVATION_GRAD_FROM_OUTPUT : CLCONV_ACTIVATION_GRAD_FROM_INPUT;
+    case CLCONV_ACTIVATION_ELU:
+        return p0 > 0.0f ? CLCONV_ACTIVATION_GRAD_FROM_OUTPUT : CLCONV_ACTIVATION_GRAD_FROM_INPUT;
+    default:
+        return CLCONV_ACTIVATION_GRAD_FROM_INPUT;
+    }
+}
+
+typedef struct act_state {
+    cl_kernel backward; /* plan->kernel is the forward */
+} act_state;
+
+static void act_destroy(clconv_plan *plan)
+{
+    act_state *s = plan->state;
+    if (s && s->backward)
+        clReleaseKernel(s->backward);
+    free(s);
+}
+
+/* Both kernels with the activation's arguments (3..5) and the count (6). */
+static clconv_status act_plan(clconv_plan *plan, const clconv_plan_options *opts)
+{
+    (void)opts;
+    clconv_context *ctx = plan->ctx;
+    const clconv_conv2d_params *p = &plan->params.conv2d; /* activation fields only */
+    act_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return clconv_fail(ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "activation plan state");
+    plan->state = s;
+    const char *opt = clconv_activation_build_option(p->activation);
+    snprintf(plan->info.build_options, sizeof plan->info.build_options, "%s", opt);
+    snprintf(plan->info.kernel_name, sizeof plan->info.kernel_name, "activation_forward");
+    clconv_status st;
+    size_t lf = 0, lb = 0;
+    if ((st = clconv_get_kernel(ctx, "activation", "activation_forward", opt, &plan->kernel)) ||
+        (st = clconv_get_kernel(ctx, "activation", "activation_backward", opt, &s->backward)) ||
+        (st = clconv_plan_wg_limit(plan, plan->kernel, &lf)) ||
+        (st = clconv_plan_wg_limit(plan, s->backward, &lb)))
+        return st;
+    const size_t count = clconv_shape_elements_checked(&plan->info.input);
+    size_t wg = 64;
+    if (wg > lf)
+        wg = lf;
+    if (wg > lb)
+        wg = lb;
+    plan->work_dim = 1;
+    plan->local_size[0] = wg;
+    plan->local_size[1] = plan->local_size[2] = 1;
+    plan->global_size[0] = (count + wg - 1) / wg * wg;
+    plan->global_size[1] = plan->global_size[2] = 1;
+    const cl_int act = (cl_int)p->activation;
+    const cl_float a = p->activation_params[0], c = p->activation_params[1];
+    const cl_ulong n = (cl_ulong)count;
+    const cl_kernel ks[2] = {plan->kernel, s->backward};
+    for (int k = 0; k < 2 && !st; k++) {
+        const cl_uint first = k ? 3 : 2; /* forward: x, y; backward: v, dy, dx */
+        const char *kn = k ? "activation_backward" : "activation_forward";
+        if ((st = clconv_set_arg(ctx, ks[k], first, sizeof act, &act, kn)) ||
+            (st = clconv_set_arg(ctx, ks[k], first + 1, sizeof a, &a, kn)) ||
+            (st = clconv_set_arg(ctx, ks[k], first + 2, sizeof c, &c, kn)))
+            break;
+        st = clconv_set_arg(ctx, ks[k], first + 3, sizeof n, &n, kn);
+    }
+    return st;
+}
+
+static clconv_status act_run(clconv_plan *plan, const clconv_run_args *a)
+{
+    act_state *s = plan->state;
+    if (!a->backward) {
+        const cl_mem args[2] = {a->x, a->y};
+        const char *const names[2] = {"x", "y"};
+        return clconv_plan_enqueue_buffers(plan, 2, args, names, a->num_wait, a->wait_list,
+                                           a->done);
+    }
+    clconv_status st = CLCONV_SUCCESS;
+    const cl_mem args[3] = {a->x, a->w, a->y};
+    const char *const names[3] = {"v", "dy", "dx"};
+    for (cl_uint i = 0; i < 3 && !st; i++)
+        st = clconv_set_arg(plan->ctx, s->backward, i, sizeof(cl_mem), &args[i], names[i]);
+    if (st)
+        return st;
+    cl_event ev = NULL;
+    cl_int err = clEnqueueNDRangeKernel(plan->ctx->queue, s->backward, 1, NULL, plan->global_size,
+                                        plan->local_size, a->num_wait, a->num_wait ? a->wait_list
+                                                                                 : NULL,
+                                        a->done ? &ev : NULL);
+    if (err != CL_SUCCESS)
+        return clconv_fail_cl(plan->ctx, err, "clEnqueueNDRangeKernel(activation_backward)");
+    if (a->done)
+        *a->done = ev;
+    return CLCONV_SUCCESS;
+}
+
+const clconv_algo clconv_activation_elementwise = {
+    .op = CLCONV_OP_ACTIVATION,
+    .id = CLCONV_ALGO_AUTO,
+    .plan = act_plan,
+    .run = act_run,
+    .destroy = act_destroy,
+};
+
+clconv_status clconv_activation_plan_create(clconv_context *ctx, clconv_activation activation,
+                                            const float params[2], const clconv_shape *shape,
+                                            clconv_plan **out)
+{
+    if (!ctx)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "ctx: NULL, expected a context");
+    if (!out)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "out: NULL, expected a pointer");
+    *out = NULL;
+    const float zero[2] = {0.0f, 0.0f};
+    if (!params)
+        params = zero;
+    clconv_status st;
+    if ((st = clconv_activation_check(ctx, activation, params)) ||
+        (st = clconv_validate_shape(ctx, shape, "shape")))
+        return st;
+    const size_t count = clconv_shape_elements_checked(shape);
+    if ((st = clconv_check_device_tensor(ctx, "shape", count, sizeof(float))))
+        return st;
+    clconv_plan *plan;
+    if ((st = clconv_plan_alloc(ctx, CLCONV_OP_ACTIVATION, &plan)))
+        return st;
+    plan->params.conv2d.activation = activation;
+    plan->params.conv2d.activation_params[0] = params[0];
+    plan->params.conv2d.activation_params[1] = params[1];
+    plan->info.input = plan->info.output = *shape;
+    plan->x_bytes = plan->y_bytes = count * sizeof(float);
+    plan->info.flops = (double)count;
+    plan->info.bytes = 2.0 * (double)plan->x_bytes;
+    if ((st = clconv_plan_build_single(plan, NULL, "activation"))) {
+        clconv_plan_destroy(plan);
+        return st;
+    }
+    *out = plan;
+    return CLCONV_SUCCESS;
+}
+
+static clconv_status act_check_run(clconv_plan *plan, const char *fn)
+{
+    if (!plan)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "plan: NULL, expected a plan");
+    if (plan->op != CLCONV_OP_ACTIVATION)
+        return clconv_fail(plan->ctx, CLCONV_ERROR_WRONG_PLAN,
+                           "%s: the plan was made for another operator", fn);
+    return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_activation_run(clconv_plan *plan, cl_mem x, cl_mem y, cl_uint num_wait,
+                                    const cl_event *wait_list, cl_event *done)
+{
+    if (done)
+        *done = NULL;
+    clconv_status st = act_check_run(plan, "clconv_activation_run");
+    if (st || (st = clconv_check_buffer(plan->ctx, x, plan->x_bytes, "x")) ||
+        (st = clconv_check_buffer(plan->ctx, y, plan->y_bytes, "y")))
+        return st;
+    const clconv_run_args a = {.x = x, .y = y, .num_wait = num_wait, .wait_list = wait_list,
+                               .done = done};
+    return clconv_plan_dispatch(plan, &a);
+}
+
+clconv_status clconv_activation_backward_run(clconv_plan *plan, cl_mem v, cl_mem dy, cl_mem dx,
+                                             cl_uint num_wait, const cl_event *wait_list,
+                                             cl_event *done)
+{
+    if (done)
+        *done = NULL;
+    clconv_status st = act_check_run(plan, "clconv_activation_backward_run");
+    if (st || (st = clconv_check_buffer(plan->ctx, v, plan->x_bytes, "v")) ||
+        (st = clconv_check_buffer(plan->ctx, dy, plan->y_bytes, "dy")) ||
+        (st = clconv_check_buffer(plan->ctx, dx, plan->x_bytes, "dx")))
+        return st;
+    const clconv_run_args a = {.x = v, .w = dy, .y = dx, .num_wait = num_wait,
+                               .wait_list = wait_list, .done = done, .backward = 1};
+    return clconv_plan_dispatch(plan, &a);
+}
+
+/* act'(v) * g in double, as kernels/activation.cl's clconv_activation_grad. */
+static double grad_eval(clconv_activation act, const float params[2], double v, double g)
+{
+    const double a = params[0], c = params[1];
+    switch (act) {
+    case CLCONV_ACTIVATION_NONE:
+        return g;
+    case CLCONV_ACTIVATION_RELU:
+        return v <= 0.0 ? 0.0 : g;
+    case CLCONV_ACTIVATION_RELU6:
+        return v <= 0.0 || v >= 6.0 ? 0.0 : g;
+    case CLCONV_ACTIVATION_HARDTANH:
+        return v <= a || v >= c ? 0.0 : g;
+    case CLCONV_ACTIVATION_LEAKY_RELU:
+        return v > 0.0 ? g : g * a;
+    case CLCONV_ACTIVATION_ELU:
+        return a > 0.0 ? (v <= 0.0 ? g * (v + a) : g) : (v <= 0.0 ? g * a * exp(v) : g);
+    case CLCONV_ACTIVATION_SIGMOID:
+        return g * (1.0 - v) * v;
+    case CLCONV_ACTIVATION_TANH:
+        return g * (1.0 - v * v);
+    case CLCONV_ACTIVATION_SILU: {
+        const double s = 1.0 / (1.0 + exp(-v));
+        return g * s * (1.0 + v * (1.0 - s));
+    }
+    case CLCONV_ACTIVATION_HARDSIGMOID:
+        return v > -3.0 && v < 3.0 ? g / 6.0 : 0.0;
+    case CLCONV_ACTIVATION_HARDSWISH:
+        return v < -3.0 ? 0.0 : v <= 3.0 ? g * (v / 3.0 + 0.5) : g;
+    case CLCONV_ACTIVATION_GELU: {
+        const double cdf = 0.5 * erfc(-v * 0.70710678118654752440);
+        const double pdf = exp(-0.5 * v * v) * 0.39894228040143267794;
+        return g * (cdf + v * pdf);
+    }
+    case CLCONV_ACTIVATION_GELU_TANH: {
+        const double k = 0.79788456080286535588, u = k * (v + 0.044715 * v * v * v);
+        const double t = tanh(u);
+        return g * (0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * k * (1.0 + 0.134145 * v * v));
+    }
+    case CLCONV_ACTIVATION_MISH: {
+        const double t = tanh(log1p(exp(v))), s = 1.0 / (1.0 + exp(-v));
+        return g * (t + v * s * (1.0 - t * t));
+    }
+    }
+    return g;
+}
+
+clconv_status clconv_ref_activation_backward(clconv_activation act, const float params[2],
+                                             size_t count, const float *v, const float *dy,
+                                             float *dx)
+{
+    const float zero[2] = {0.0f, 0.0f};
+    if (!params)
+        params = zero;
+    clconv_status st = clconv_activation_check(NULL, act, params);
+    if (st)
+        return st;
+    if (count && (!v || !dy || !dx))
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "%s: NULL, expected a host array",
+                           !v ? "v" : !dy ? "dy" : "dx");
+    for (size_t i = 0; i < count; i++)
+        dx[i] = (float)grad_eval(act, params, (double)v[i], (double)dy[i]);
     return CLCONV_SUCCESS;
 }

@@ -23,13 +23,15 @@
  *   ReLU backward                x = y (the forward output), w = dy, y = dx
  *   pool2d                       x, y, aux = indices (NULL: none)
  *   pool2d backward              x = dy, w = the forward's x (NULL: not read),
- *                                aux = indices, y = dx */
+ *                                aux = indices, y = dx
+ *   activation                   x, y (backward = 0); x = v, w = dy, y = dx (backward = 1) */
 typedef struct clconv_run_args {
     cl_mem x, w, b, y, workspace;
     cl_uint num_wait;
     const cl_event *wait_list;
     cl_event *done;
     cl_mem aux;
+    int backward; /* the activation plans: 0 forward, 1 backward */
 } clconv_run_args;
 
 typedef struct clconv_algo {
@@ -167,6 +169,7 @@ extern const clconv_algo clconv_pool2d_pool;
 extern const clconv_algo clconv_pool2d_backward_pool;
 extern const clconv_algo clconv_conv2d_backward_bias;
 extern const clconv_algo clconv_relu_backward;
+extern const clconv_algo clconv_activation_elementwise; /* host/activation.c */
 
 /* ---- conv_transpose2d (host/conv_transpose2d/) ---------------------------- */
 

@@ -121,7 +121,8 @@ typedef enum clconv_op {
     CLCONV_OP_CONV2D_BACKWARD_WEIGHTS = 5,
     CLCONV_OP_CONV2D_BACKWARD_BIAS = 6,
     CLCONV_OP_RELU_BACKWARD = 7,
-    CLCONV_OP_POOL2D_BACKWARD = 8
+    CLCONV_OP_POOL2D_BACKWARD = 8,
+    CLCONV_OP_ACTIVATION = 9               /* elementwise, forward and backward (activation.c) */
 } clconv_op;
 
 struct clconv_plan {

@@ -18,6 +18,7 @@ static const clconv_algo *const registry[] = {
     &clconv_conv2d_backward_weights,
     &clconv_pool2d_pool,           &clconv_pool2d_backward_pool,
     &clconv_conv2d_backward_bias,  &clconv_relu_backward,
+    &clconv_activation_elementwise,
 };
 
 #define REGISTRY_SIZE (sizeof registry / sizeof registry[0])

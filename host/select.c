@@ -88,7 +88,7 @@ static clconv_status time_plan(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b, 
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         cl_event done = NULL;
-        const clconv_run_args a = {x, w, b, y, ws, 0, NULL, &done, NULL};
+        const clconv_run_args a = {x, w, b, y, ws, 0, NULL, &done, NULL, 0};
         clconv_status st = clconv_conv2d_enqueue(plan, &a);
         if (st)
             return st;

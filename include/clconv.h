@@ -461,6 +461,44 @@ clconv_status clconv_activation_validate(clconv_activation activation, const flo
 clconv_status clconv_ref_activation(clconv_activation activation, const float params[2],
                                     size_t count, const float *x, float *y);
 
+/* Which tensor an activation's gradient is computed from: its output y
+ * (relu, relu6, hardtanh, sigmoid, tanh, leaky_relu with a slope >= 0, elu
+ * with alpha > 0, none: y = act(x) tells act'(x)) or its input x, the
+ * pre-activation (silu, hardsigmoid, hardswish, gelu, gelu_tanh, mish, and
+ * leaky_relu / elu with other parameters). A convolution with a fused
+ * activation of the first kind can go straight into training (its y is all
+ * the backward needs); for the second kind run the convolution without the
+ * activation (its y is the pre-activation) and the activation as an
+ * elementwise plan (clconv_activation_run), keeping both tensors. */
+typedef enum clconv_activation_grad_source {
+    CLCONV_ACTIVATION_GRAD_FROM_OUTPUT = 0,
+    CLCONV_ACTIVATION_GRAD_FROM_INPUT = 1
+} clconv_activation_grad_source;
+clconv_activation_grad_source clconv_activation_backward_source(clconv_activation activation,
+                                                                const float params[2]);
+
+/* An elementwise activation plan over tensors of `shape` (any layout):
+ * clconv_activation_run applies it (the unfused epilogue, y may be x) and
+ * clconv_activation_backward_run computes dx = dy * act'(v), v the tensor
+ * clconv_activation_backward_source names (dx may be dy or v), with the
+ * forms of PyTorch's backward kernels (so NaN in v passes dy where PyTorch's
+ * does). Errors: as clconv_activation_validate, CLCONV_ERROR_INVALID_SHAPE,
+ * CLCONV_ERROR_BUILD_FAILED, CLCONV_ERROR_OPENCL. */
+clconv_status clconv_activation_plan_create(clconv_context *ctx, clconv_activation activation,
+                                            const float params[2], const clconv_shape *shape,
+                                            clconv_plan **out);
+clconv_status clconv_activation_run(clconv_plan *plan, cl_mem x, cl_mem y, cl_uint num_wait,
+                                    const cl_event *wait_list, cl_event *done);
+clconv_status clconv_activation_backward_run(clconv_plan *plan, cl_mem v, cl_mem dy, cl_mem dx,
+                                             cl_uint num_wait, const cl_event *wait_list,
+                                             cl_event *done);
+
+/* The CPU reference of the gradient: dx[i] = dy[i] * act'(v[i]) in double,
+ * v as clconv_activation_backward_source says (dx may be dy or v). */
+clconv_status clconv_ref_activation_backward(clconv_activation activation, const float params[2],
+                                             size_t count, const float *v, const float *dy,
+                                             float *dx);
+
 
 /* Padding, one convention for every operator: zero padding given per side,
  * pad_top / pad_bottom / pad_left / pad_right in 2-D and pad_left /

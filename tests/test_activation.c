@@ -245,6 +245,171 @@ START_TEST(device_matches_reference)
 }
 END_TEST
 
+/* ---- gradients ------------------------------------------------------------ */
+
+/* The kinks of each activation (central differences straddling one are
+ * skipped). */
+static bool near_kink(clconv_activation a, const float p[2], double x, double h)
+{
+    const double k[] = {0.0, 6.0, p[0], p[1], -3.0, 3.0};
+    int n = 0;
+    if (a == CLCONV_ACTIVATION_RELU || a == CLCONV_ACTIVATION_LEAKY_RELU ||
+        a == CLCONV_ACTIVATION_ELU)
+        n = 1;
+    else if (a == CLCONV_ACTIVATION_RELU6)
+        n = 2;
+    for (int i = 0; i < n; i++)
+        if (fabs(x - k[i]) < 4 * h)
+            return true;
+    if (a == CLCONV_ACTIVATION_HARDTANH)
+        return fabs(x - k[2]) < 4 * h || fabs(x - k[3]) < 4 * h;
+    if (a == CLCONV_ACTIVATION_HARDSIGMOID || a == CLCONV_ACTIVATION_HARDSWISH)
+        return fabs(x - k[4]) < 4 * h || fabs(x - k[5]) < 4 * h;
+    return false;
+}
+
+/* The reference's evaluation in double (host/activation.c, not in the public
+ * header): the function the central differences are taken of. */
+double clconv_activation_eval(clconv_activation activation, const float params[2], double v);
+
+/* The reference gradient (from y or x, as clconv_activation_backward_source
+ * says) against central differences of the activation in double. */
+START_TEST(gradient_reference_against_differences)
+{
+    const float custom[][2] = {{0.2f, 0}, {-0.3f, 0}, {0.7f, 0}, {-0.5f, 0}, {-2.0f, 1.5f}};
+    for (int a = 0; a < N_ACT + 5; a++) {
+        clconv_activation act;
+        float p[2];
+        if (a < N_ACT) {
+            act = (clconv_activation)a;
+            clconv_activation_default_params(act, p);
+        } else { /* leaky_relu and elu with either sign, hardtanh with other bounds */
+            act = a < N_ACT + 2 ? CLCONV_ACTIVATION_LEAKY_RELU
+                  : a < N_ACT + 4 ? CLCONV_ACTIVATION_ELU
+                                  : CLCONV_ACTIVATION_HARDTANH;
+            p[0] = custom[a - N_ACT][0];
+            p[1] = custom[a - N_ACT][1];
+        }
+        const bool from_y =
+            clconv_activation_backward_source(act, p) == CLCONV_ACTIVATION_GRAD_FROM_OUTPUT;
+        for (int i = 0; i <= 1600; i++) {
+            const float x = -8.0f + (float)i / 100.0f;
+            const double h = 1e-4 * fmax(1.0, fabs((double)x));
+            if (near_kink(act, p, x, h))
+                continue;
+            const double fd = (clconv_activation_eval(act, p, x + h) -
+                               clconv_activation_eval(act, p, x - h)) / (2 * h);
+            float y, v = x, dx;
+            const float one = 1.0f;
+            ck_assert_int_eq(clconv_ref_activation(act, p, 1, &x, &y), CLCONV_SUCCESS);
+            if (from_y)
+                v = y;
+            ck_assert_int_eq(clconv_ref_activation_backward(act, p, 1, &v, &one, &dx),
+                             CLCONV_SUCCESS);
+            ck_assert_msg(fabs((double)dx - fd) <= 2e-4 * fmax(1.0, fabs(fd)),
+                          "%s(%g, %g)'(%g) from %s: %.9g, central difference %.9g",
+                          clconv_activation_name(act), (double)p[0], (double)p[1], (double)x,
+                          from_y ? "y" : "x", (double)dx, fd);
+        }
+    }
+}
+END_TEST
+
+/* The elementwise plans on the device against the references: forward, and
+ * backward from the tensor each activation asks for, on the dense sweep and
+ * the special values; in place; dy scaled so the gradient is not all 1s. */
+START_TEST(elementwise_plans_match_reference)
+{
+    enum { N = 2048 };
+    clconv_context *ctx = tu_ctx();
+    float *x = tu_alloc(N), *dy = tu_alloc(N), *y = tu_alloc(N), *v = tu_alloc(N);
+    float *ref = tu_alloc(N), *got = tu_alloc(N);
+    for (int i = 0; i < N - 16; i++)
+        x[i] = -10.0f + 20.0f * (float)i / (float)(N - 17);
+    const float extra[16] = {-INFINITY, INFINITY, NAN,  -0.0f, 0.0f,   1e-40f, -3.0f, 3.0f,
+                             6.0f,      -6.0f,    88.0f, -88.0f, 1e10f, -1e10f, 0.5f,  -0.5f};
+    memcpy(x + N - 16, extra, sizeof extra);
+    tu_rng r = tu_rng_make(77);
+    tu_fill(&r, dy, N, false);
+    dy[N - 3] = NAN; /* a NaN gradient passes where PyTorch's would */
+    const clconv_shape shape = {2, 4, 16, 16};
+    for (int a = 0; a < N_ACT; a++) {
+        const clconv_activation act = (clconv_activation)a;
+        float p[2];
+        clconv_activation_default_params(act, p);
+        clconv_plan *plan;
+        ck_assert_int_eq(clconv_activation_plan_create(ctx, act, p, &shape, &plan), CLCONV_SUCCESS);
+        cl_int err;
+        cl_mem bx = clCreateBuffer(clconv_context_cl_context(ctx), CL_MEM_READ_WRITE |
+                                   CL_MEM_COPY_HOST_PTR, N * 4, x, &err);
+        ck_assert_int_eq(err, CL_SUCCESS);
+        cl_mem by = clCreateBuffer(clconv_context_cl_context(ctx), CL_MEM_READ_WRITE, N * 4, NULL,
+                                   &err);
+        ck_assert_int_eq(err, CL_SUCCESS);
+        cl_mem bd = clCreateBuffer(clconv_context_cl_context(ctx), CL_MEM_READ_WRITE |
+                                   CL_MEM_COPY_HOST_PTR, N * 4, dy, &err);
+        ck_assert_int_eq(err, CL_SUCCESS);
+        cl_command_queue q = clconv_context_queue(ctx);
+        /* forward */
+        ck_assert_int_eq(clconv_activation_run(plan, bx, by, 0, NULL, NULL), CLCONV_SUCCESS);
+        ck_assert_int_eq(clEnqueueReadBuffer(q, by, CL_TRUE, 0, N * 4, got, 0, NULL, NULL),
+                         CL_SUCCESS);
+        ck_assert_int_eq(clconv_ref_activation(act, p, N, x, y), CLCONV_SUCCESS);
+        for (int i = 0; i < N; i++)
+            ck_assert_msg(close_to(got[i], y[i], 8, 1e-6), "%s(%.9g): device %.9g, reference %.9g",
+                          clconv_activation_name(act), (double)x[i], (double)got[i],
+                          (double)y[i]);
+        /* backward from y or x, in place into dy's buffer */
+        const bool from_y =
+            clconv_activation_backward_source(act, p) == CLCONV_ACTIVATION_GRAD_FROM_OUTPUT;
+        memcpy(v, from_y ? y : x, N * 4);
+        cl_mem bv = from_y ? by : bx;
+        ck_assert_int_eq(clconv_activation_backward_run(plan, bv, bd, bd, 0, NULL, NULL),
+                         CLCONV_SUCCESS);
+        ck_assert_int_eq(clEnqueueReadBuffer(q, bd, CL_TRUE, 0, N * 4, got, 0, NULL, NULL),
+                         CL_SUCCESS);
+        ck_assert_int_eq(clconv_ref_activation_backward(act, p, N, v, dy, ref), CLCONV_SUCCESS);
+        for (int i = 0; i < N; i++)
+            ck_assert_msg(close_to(got[i], ref[i], 16,
+                                   2e-6 * fmax(1.0, fabs((double)dy[i])) *
+                                       fmax(1.0, isfinite(x[i]) ? fabs((double)x[i]) : 1.0)),
+                          "%s' at %.9g (from %s): device %.9g, reference %.9g",
+                          clconv_activation_name(act), (double)x[i], from_y ? "y" : "x",
+                          (double)got[i], (double)ref[i]);
+        clReleaseMemObject(bx);
+        clReleaseMemObject(by);
+        clReleaseMemObject(bd);
+        clconv_plan_destroy(plan);
+    }
+    /* bad input */
+    clconv_plan *plan = (clconv_plan *)1;
+    const float bad[2] = {1.0f, -1.0f};
+    ck_assert_int_eq(clconv_activation_plan_create(ctx, CLCONV_ACTIVATION_HARDTANH, bad, &shape,
+                                                   &plan), CLCONV_ERROR_INVALID_VALUE);
+    ck_assert_ptr_null(plan);
+    ck_assert_msg(strstr(clconv_last_error(ctx), "min_val <= max_val"), "%s",
+                  clconv_last_error(ctx));
+    const clconv_shape zero = {0, 1, 1, 1};
+    ck_assert_int_eq(clconv_activation_plan_create(ctx, CLCONV_ACTIVATION_SILU, NULL, &zero,
+                                                   &plan), CLCONV_ERROR_INVALID_SHAPE);
+    ck_assert_int_eq(clconv_activation_plan_create(ctx, CLCONV_ACTIVATION_SILU, NULL, &shape,
+                                                   &plan), CLCONV_SUCCESS);
+    ck_assert_int_eq(clconv_activation_run(plan, NULL, NULL, 0, NULL, NULL),
+                     CLCONV_ERROR_INVALID_VALUE);
+    ck_assert_int_eq(clconv_relu_backward_run(plan, NULL, NULL, NULL, 0, NULL, NULL),
+                     CLCONV_ERROR_WRONG_PLAN);
+    ck_assert_int_eq(clconv_ref_activation_backward(CLCONV_ACTIVATION_SILU, NULL, 4, NULL, x, y),
+                     CLCONV_ERROR_INVALID_VALUE);
+    clconv_plan_destroy(plan);
+    free(x);
+    free(dy);
+    free(y);
+    free(v);
+    free(ref);
+    free(got);
+}
+END_TEST
+
 /* A planted error is caught: the comparison is not vacuous. */
 START_TEST(comparison_catches_errors)
 {
@@ -264,10 +429,12 @@ static Suite *activation_suite(void)
     tcase_add_test(ref, reference_matches_pytorch);
     tcase_add_test(ref, reference_against_formulas);
     tcase_add_test(ref, comparison_catches_errors);
+    tcase_add_test(ref, gradient_reference_against_differences);
     suite_add_tcase(s, ref);
     TCase *dev = tcase_create("device");
     tcase_set_timeout(dev, 900);
     tcase_add_test(dev, device_matches_reference);
+    tcase_add_test(dev, elementwise_plans_match_reference);
     suite_add_tcase(s, dev);
     return s;
 }

@@ -112,7 +112,7 @@ clconv_status clconv_conv2d_run(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b,
     if (plan->op != CLCONV_OP_CONV2D)
         return clconv_fail(plan->ctx, CLCONV_ERROR_WRONG_PLAN,
                            "clconv_conv2d_run: the plan was made for another operator");
-    const clconv_run_args a = {x, w, b, y, workspace, num_wait, wait_list, done, NULL};
+    const clconv_run_args a = {x, w, b, y, workspace, num_wait, wait_list, done, NULL, 0};
     return clconv_conv2d_enqueue(plan, &a);
 }
 

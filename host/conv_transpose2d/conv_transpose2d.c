@@ -267,7 +267,7 @@ clconv_status clconv_conv_transpose2d_enqueue(clconv_plan *plan, cl_mem x, cl_me
         (workspace == x || workspace == w || workspace == y || (b && workspace == b)))
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
                            "workspace: must not be the same buffer as x, w, b or y");
-    const clconv_run_args a = {x, w, b, y, workspace, num_wait, wait_list, done, NULL};
+    const clconv_run_args a = {x, w, b, y, workspace, num_wait, wait_list, done, NULL, 0};
     return clconv_plan_dispatch(plan, &a);
 }
 
