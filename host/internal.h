@@ -393,6 +393,14 @@ clconv_status clconv_conv_transpose2d_enqueue(clconv_plan *plan, cl_mem x, cl_me
 clconv_status clconv_pool2d_check(clconv_context *ctx, const clconv_pool2d_params *p,
                                   const clconv_shape *in, clconv_shape *out);
 
+/* A pooling plan of operator op (forward or backward) built with its one
+ * algorithm: the checks of ctx and out, clconv_pool2d_plan_setup, then
+ * clconv_plan_build_single (what names the operator in messages). */
+clconv_status clconv_pool2d_plan_make(clconv_context *ctx, clconv_op op,
+                                      const clconv_pool2d_params *params,
+                                      const clconv_shape *input,
+                                      const clconv_plan_options *options, const char *what,
+                                      clconv_plan **out);
 /* Checks params against input (clconv_pool2d_check's messages) and allocates
  * a plan of operator op (pool2d.c): params, info.input/output, x_bytes (the
  * input's floats), y_bytes (the output's), aux_bytes (int64 indices in the

@@ -122,25 +122,11 @@ clconv_status clconv_pool2d_backward_plan_create(clconv_context *ctx,
                                                  const clconv_plan_options *options,
                                                  clconv_plan **out)
 {
-    if (!ctx)
-        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "ctx: NULL, expected a context");
-    if (!out)
-        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "out: NULL, expected a pointer");
-    *out = NULL;
     /* The forward's plan: x_bytes sizes dx (and x when given), y_bytes dy,
      * aux_bytes the max modes' indices; one operation per (cell, covering
      * window) pair, the forward's taps. */
-    clconv_plan *plan;
-    clconv_status st = clconv_pool2d_plan_setup(ctx, CLCONV_OP_POOL2D_BACKWARD, params, input,
-                                                &plan);
-    if (st)
-        return st;
-    if ((st = clconv_plan_build_single(plan, options, "pool2d backward"))) {
-        clconv_plan_destroy(plan);
-        return st;
-    }
-    *out = plan;
-    return CLCONV_SUCCESS;
+    return clconv_pool2d_plan_make(ctx, CLCONV_OP_POOL2D_BACKWARD, params, input, options,
+                                   "pool2d backward", out);
 }
 
 clconv_status clconv_pool2d_backward_run(clconv_plan *plan, cl_mem dy, cl_mem indices, cl_mem x,

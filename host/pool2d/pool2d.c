@@ -242,9 +242,11 @@ clconv_status clconv_pool2d_plan_setup(clconv_context *ctx, clconv_op op,
     return CLCONV_SUCCESS;
 }
 
-clconv_status clconv_pool2d_plan_create(clconv_context *ctx, const clconv_pool2d_params *params,
-                                        const clconv_shape *input,
-                                        const clconv_plan_options *options, clconv_plan **out)
+clconv_status clconv_pool2d_plan_make(clconv_context *ctx, clconv_op op,
+                                      const clconv_pool2d_params *params,
+                                      const clconv_shape *input,
+                                      const clconv_plan_options *options, const char *what,
+                                      clconv_plan **out)
 {
     if (!ctx)
         return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "ctx: NULL, expected a context");
@@ -252,15 +254,22 @@ clconv_status clconv_pool2d_plan_create(clconv_context *ctx, const clconv_pool2d
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "out: NULL, expected a pointer");
     *out = NULL;
     clconv_plan *plan;
-    clconv_status st = clconv_pool2d_plan_setup(ctx, CLCONV_OP_POOL2D, params, input, &plan);
+    clconv_status st = clconv_pool2d_plan_setup(ctx, op, params, input, &plan);
     if (st)
         return st;
-    if ((st = clconv_plan_build_single(plan, options, "pool2d"))) {
+    if ((st = clconv_plan_build_single(plan, options, what))) {
         clconv_plan_destroy(plan);
         return st;
     }
     *out = plan;
     return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_pool2d_plan_create(clconv_context *ctx, const clconv_pool2d_params *params,
+                                        const clconv_shape *input,
+                                        const clconv_plan_options *options, clconv_plan **out)
+{
+    return clconv_pool2d_plan_make(ctx, CLCONV_OP_POOL2D, params, input, options, "pool2d", out);
 }
 
 clconv_status clconv_pool2d_run(clconv_plan *plan, cl_mem x, cl_mem y, cl_mem indices,
