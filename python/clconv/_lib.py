@@ -271,6 +271,16 @@ _fn("clconv_activation_from_name", st, C.c_char_p, P(C.c_int))
 _fn("clconv_activation_name", C.c_char_p, C.c_int)
 _fn("clconv_activation_default_params", None, C.c_int, P(C.c_float))
 _fn("clconv_activation_validate", st, C.c_int, P(C.c_float))
+_fn("clconv_activation_backward_source", C.c_int, C.c_int, P(C.c_float))
+_fn("clconv_activation_plan_create", st, vp, C.c_int, P(C.c_float), P(Shape), P(vp))
+_fn("clconv_activation_run", st, vp, vp, vp, u32, vp, P(vp))
+_fn("clconv_activation_backward_run", st, vp, vp, vp, vp, u32, vp, P(vp))
+_fn("clconv_conv2d_fold_batchnorm", st, P(Conv2dParams), P(C.c_float), P(C.c_float),
+    P(C.c_float), P(C.c_float), P(C.c_float), P(C.c_float), C.c_double, P(C.c_float),
+    P(C.c_float))
+_fn("clconv_conv_transpose2d_fold_batchnorm", st, P(ConvTranspose2dParams), P(C.c_float),
+    P(C.c_float), P(C.c_float), P(C.c_float), P(C.c_float), P(C.c_float), C.c_double,
+    P(C.c_float), P(C.c_float))
 _fn("clconv_conv2d_output_shape", st, P(Conv2dParams), P(Shape), P(Shape))
 _fn("clconv_conv2d_plan_create", st, vp, P(Conv2dParams), P(Shape), P(PlanOptions), P(vp))
 _fn("clconv_conv2d_run", st, vp, vp, vp, vp, vp, vp, u32, vp, P(vp))

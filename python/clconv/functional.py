@@ -32,7 +32,8 @@ __all__ = ["conv2d", "conv1d", "conv_transpose2d", "conv_transpose1d", "max_pool
            "conv2d_input", "conv2d_weight", "conv2d_bias", "conv1d_input", "conv1d_weight",
            "conv_transpose2d_input", "conv_transpose2d_weight", "relu_backward",
            "max_pool2d_backward", "avg_pool2d_backward", "lp_pool2d_backward",
-           "adaptive_avg_pool2d_backward", "adaptive_max_pool2d_backward", "algorithm_names"]
+           "adaptive_avg_pool2d_backward", "adaptive_max_pool2d_backward", "algorithm_names",
+           "activation", "activation_backward", "activation_backward_source", "fold_batchnorm"]
 
 _ALGOS = {L.lib.clconv_algorithm_name(i).decode(): i for i in range(13)}
 MAX, AVG, LP, ADAPTIVE_AVG, ADAPTIVE_MAX = 1, 2, 3, 4, 5
@@ -557,6 +558,123 @@ def relu_backward(output, grad_output, *, context=None):
     dx = ctx.empty(y.shape)
     _run(ctx, L.lib.clconv_relu_backward_run, plan.handle, y.mem, dy.mem, dx.mem)
     return result(dx, grad_output)
+
+
+class _ActParams(C.Structure):
+    """Just the activation fields, for _set_activation outside a layer."""
+    _fields_ = [("activation", C.c_int), ("activation_params", C.c_float * 2)]
+
+
+def _activation_spec(spec):
+    p = _ActParams()
+    _set_activation(p, False, spec)
+    return p
+
+
+def activation_backward_source(activation):
+    """``'output'`` when the gradient of ``activation`` (a name or (name,
+    parameters...), as conv2d's ``activation=``) is computed from the
+    activation's output y (relu, relu6, hardtanh, sigmoid, tanh, leaky_relu /
+    elu with non-negative parameters), ``'input'`` when it needs the
+    pre-activation x (the others)."""
+    p = _activation_spec(activation)
+    src = L.lib.clconv_activation_backward_source(p.activation, p.activation_params)
+    return "output" if src == 0 else "input"
+
+
+def _act_plan(ctx, p, n):
+    shape = (1, 1, 1, n)
+    key = ("activation", bytes(p), shape)
+    return ctx.plan(key, lambda h, out: L.lib.clconv_activation_plan_create(
+        h, p.activation, p.activation_params, C.byref(_shape4(shape)), out))
+
+
+def activation(input, activation, *, context=None):
+    """The activation alone, elementwise on the device (F.silu(x),
+    F.leaky_relu(x, 0.2), ...: ``activation`` a name or (name,
+    parameters...), as conv2d's ``activation=``): the unfused epilogue."""
+    p = _activation_spec(activation)
+    ctx = pick_context(context, input)
+    x = as_device(ctx, input, "input")
+    if x.size == 0:
+        return result(ctx.empty(x.shape), input)
+    plan = _act_plan(ctx, p, x.size)
+    y = ctx.empty(x.shape)
+    _run(ctx, L.lib.clconv_activation_run, plan.handle, x.mem, y.mem)
+    return result(y, input)
+
+
+def activation_backward(saved, grad_output, activation, *, context=None):
+    """dL/dx = grad_output * act'(x) for the activation's input x:
+    ``saved`` is the activation's output or its input, as
+    ``activation_backward_source(activation)`` says (the forms of PyTorch's
+    backward kernels)."""
+    p = _activation_spec(activation)
+    ctx = pick_context(context, saved, grad_output)
+    v = as_device(ctx, saved, "saved")
+    dy = as_device(ctx, grad_output, "grad_output")
+    _expect(dy, v.shape, "grad_output")
+    if v.size == 0:
+        return result(ctx.empty(v.shape), grad_output)
+    plan = _act_plan(ctx, p, v.size)
+    dx = ctx.empty(v.shape)
+    _run(ctx, L.lib.clconv_activation_backward_run, plan.handle, v.mem, dy.mem, dx.mem)
+    return result(dx, grad_output)
+
+
+def _host_f32(a, name, shape=None):
+    if a is None:
+        return None
+    arr = np.asarray(a)
+    if arr.dtype != np.float32:
+        raise Error(L.INVALID_VALUE, "%s: dtype %s, expected float32" % (name, arr.dtype))
+    arr = np.ascontiguousarray(arr)
+    if shape is not None and arr.shape != tuple(shape):
+        raise Error(L.INVALID_SHAPE, "%s has shape %r, expected %r" % (name, arr.shape,
+                                                                       tuple(shape)))
+    return arr
+
+
+def fold_batchnorm(weight, bias, running_mean, running_var, bn_weight=None, bn_bias=None,
+                   eps=1e-5, *, transposed=False, groups=1):
+    """torch.nn.utils.fuse_conv_bn_weights: the weights and bias of a
+    convolution (``transposed``: a conv_transpose2d, weight (in,
+    out/groups, kH, kW)) followed by BatchNorm2d in eval mode with
+    ``running_mean`` / ``running_var`` and affine ``bn_weight`` / ``bn_bias``
+    (None: 1 / 0), as one convolution's (weight, bias), float32 NumPy
+    arrays; ``bias`` may be None."""
+    w = _host_f32(weight, "weight")
+    if w is None or w.ndim != 4:
+        raise Error(L.INVALID_SHAPE, "weight: expected a 4-D array")
+    groups = _int(groups, "groups")
+    oc = w.shape[1] * groups if transposed else w.shape[0]
+    b = _host_f32(bias, "bias", (oc,))
+    mean = _host_f32(running_mean, "running_mean", (oc,))
+    var = _host_f32(running_var, "running_var", (oc,))
+    gamma = _host_f32(bn_weight, "bn_weight", (oc,))
+    beta = _host_f32(bn_bias, "bn_bias", (oc,))
+    if mean is None or var is None:
+        raise Error(L.INVALID_VALUE, "running_mean and running_var are required")
+    ptr = lambda a: None if a is None else a.ctypes.data_as(C.POINTER(C.c_float))
+    w_out = np.empty_like(w)
+    b_out = np.empty(oc, np.float32)
+    if transposed:
+        p = L.ConvTranspose2dParams()
+        p.in_channels, p.out_channels = w.shape[0], oc
+        p.kernel_h, p.kernel_w = w.shape[2], w.shape[3]
+        p.stride_h = p.stride_w = p.dilation_h = p.dilation_w = 1
+        p.groups = groups
+        fn = L.lib.clconv_conv_transpose2d_fold_batchnorm
+    else:
+        p = L.Conv2dParams()
+        p.in_channels, p.out_channels = w.shape[1] * groups, oc
+        p.kernel_h, p.kernel_w = w.shape[2], w.shape[3]
+        p.stride_h = p.stride_w = p.dilation_h = p.dilation_w = 1
+        p.groups = groups
+        fn = L.lib.clconv_conv2d_fold_batchnorm
+    L.check(fn(C.byref(p), ptr(w), ptr(b), ptr(gamma), ptr(beta), ptr(mean), ptr(var),
+               float(eps), ptr(w_out), ptr(b_out)))
+    return w_out, b_out
 
 
 # ---------------------------------------------------------------------------

@@ -364,3 +364,51 @@ def test_fused_activation_bad_input(ctx):
         clconv.conv2d(x, w, relu=True, activation="silu")
     with pytest.raises(clconv.Error, match="at most 2 parameters"):
         clconv.conv2d(x, w, activation=("hardtanh", 1, 2, 3))
+
+
+@pytest.mark.parametrize("act", ACTIVATIONS, ids=lambda a: str(a[0]))
+def test_activation_elementwise_and_backward(ctx, act):
+    spec, _, fn = act
+    rng = np.random.default_rng(11)
+    x = (rnd(rng, 2, 3, 5, 7) * 6).astype(np.float32)
+    xt = T(x).double().requires_grad_()
+    yt = fn(xt)
+    dy = rnd(rng, *x.shape)
+    yt.backward(T(dy).double())
+    y = clconv.activation(x, spec)
+    check_close(y, yt.detach().numpy(), np.maximum(np.abs(yt.detach().numpy()), 1), 1,
+                "activation %s" % (spec,), factor=8.0)
+    saved = y if clconv.activation_backward_source(spec) == "output" else x
+    dx = clconv.activation_backward(saved, dy, spec)
+    g = xt.grad.numpy()
+    check_close(dx, g, np.maximum(np.abs(g), np.abs(dy)) * np.maximum(1, np.abs(x)), 1,
+                "activation_backward %s" % (spec,), factor=16.0)
+
+
+def test_activation_backward_source():
+    assert clconv.activation_backward_source("relu") == "output"
+    assert clconv.activation_backward_source("silu") == "input"
+    assert clconv.activation_backward_source(("leaky_relu", 0.1)) == "output"
+    assert clconv.activation_backward_source(("leaky_relu", -0.1)) == "input"
+    with pytest.raises(clconv.Error, match="unknown"):
+        clconv.activation_backward_source("softsign")
+
+
+@pytest.mark.parametrize("transposed,groups", [(False, 1), (False, 2), (True, 1)])
+def test_fold_batchnorm_matches_pytorch(transposed, groups):
+    from torch.nn.utils.fusion import fuse_conv_bn_weights
+    rng = np.random.default_rng(5)
+    shape = (4, 6 // groups, 3, 3) if transposed else (6, 4 // groups, 3, 3)
+    w = rnd(rng, *shape)
+    b = rnd(rng, 6)
+    mean, var = rnd(rng, 6), (np.abs(rnd(rng, 6)) + 0.1).astype(np.float32)
+    gamma, beta = rnd(rng, 6), rnd(rng, 6)
+    wf, bf = clconv.fold_batchnorm(w, b, mean, var, gamma, beta, 1e-5, transposed=transposed,
+                                   groups=groups)
+    tw, tb = fuse_conv_bn_weights(T(w).double(), T(b).double(), T(mean).double(),
+                                  T(var).double(), 1e-5, T(gamma).double(), T(beta).double(),
+                                  transpose=transposed)
+    np.testing.assert_allclose(wf, tw.detach().numpy(), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(bf, tb.detach().numpy(), rtol=1e-6, atol=1e-7)
+    with pytest.raises(clconv.Error, match="var"):
+        clconv.fold_batchnorm(w, b, mean, -var, transposed=transposed, groups=groups)
