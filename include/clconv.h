@@ -1085,10 +1085,13 @@ clconv_status clconv_ref_conv1d(const clconv_conv1d_params *params, int64_t n, i
  * Every stride, padding (asymmetric too), dilation and group count of the
  * forward pass is supported. All three are deterministic: fixed-order sums,
  * no atomics, the same bytes on every run of a plan. They ignore
- * params->has_bias and params->activation: with a fused ReLU
- * (CLCONV_ACTIVATION_RELU), first turn the gradient of the activated output
- * into the gradient of the convolution with clconv_relu_backward_run(y, dy)
- * using the forward output y, then run backward-data / weights / bias on that.
+ * params->has_bias and params->activation: with a fused activation, first
+ * turn the gradient of the activated output into the gradient of the
+ * convolution, with clconv_relu_backward_run(y, dy) for ReLU or an
+ * activation plan's clconv_activation_backward_run for any (from the
+ * forward output y, or from the pre-activation where
+ * clconv_activation_backward_source says so), then run backward-data /
+ * weights / bias on that.
  * Runs only enqueue (wait list in, *done out when done is not NULL, which the
  * caller releases), as clconv_conv2d_run.
  * NaN and inf follow IEEE arithmetic on PyTorch's definitions, as the
