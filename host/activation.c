@@ -172,44 +172,24 @@ clconv_activation_grad_source clconv_activation_backward_source(clconv_activatio
     }
 }
 
-typedef struct act_state {
-    cl_kernel backward; /* plan->kernel is the forward */
-} act_state;
-
-static void act_destroy(clconv_plan *plan)
-{
-    act_state *s = plan->state;
-    if (s && s->backward)
-        clReleaseKernel(s->backward);
-    free(s);
-}
-
-/* Both kernels with the activation's arguments (3..5) and the count (6). */
+/* The one kernel with the activation's arguments (4..6) and the count (7);
+ * the direction (3) and the buffers (0..2) are set per run. */
 static clconv_status act_plan(clconv_plan *plan, const clconv_plan_options *opts)
 {
     (void)opts;
     clconv_context *ctx = plan->ctx;
     const clconv_conv2d_params *p = &plan->params.conv2d; /* activation fields only */
-    act_state *s = calloc(1, sizeof *s);
-    if (!s)
-        return clconv_fail(ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "activation plan state");
-    plan->state = s;
     const char *opt = clconv_activation_build_option(p->activation);
+    const char *name = "activation_elementwise";
     snprintf(plan->info.build_options, sizeof plan->info.build_options, "%s", opt);
-    snprintf(plan->info.kernel_name, sizeof plan->info.kernel_name, "activation_forward");
+    snprintf(plan->info.kernel_name, sizeof plan->info.kernel_name, "%s", name);
     clconv_status st;
-    size_t lf = 0, lb = 0;
-    if ((st = clconv_get_kernel(ctx, "activation", "activation_forward", opt, &plan->kernel)) ||
-        (st = clconv_get_kernel(ctx, "activation", "activation_backward", opt, &s->backward)) ||
-        (st = clconv_plan_wg_limit(plan, plan->kernel, &lf)) ||
-        (st = clconv_plan_wg_limit(plan, s->backward, &lb)))
+    size_t limit = 0;
+    if ((st = clconv_get_kernel(ctx, "activation", name, opt, &plan->kernel)) ||
+        (st = clconv_plan_wg_limit(plan, plan->kernel, &limit)))
         return st;
     const size_t count = clconv_shape_elements_checked(&plan->info.input);
-    size_t wg = 64;
-    if (wg > lf)
-        wg = lf;
-    if (wg > lb)
-        wg = lb;
+    const size_t wg = limit < 64 ? limit : 64;
     plan->work_dim = 1;
     plan->local_size[0] = wg;
     plan->local_size[1] = plan->local_size[2] = 1;
@@ -218,45 +198,24 @@ static clconv_status act_plan(clconv_plan *plan, const clconv_plan_options *opts
     const cl_int act = (cl_int)p->activation;
     const cl_float a = p->activation_params[0], c = p->activation_params[1];
     const cl_ulong n = (cl_ulong)count;
-    const cl_kernel ks[2] = {plan->kernel, s->backward};
-    for (int k = 0; k < 2 && !st; k++) {
-        const cl_uint first = k ? 3 : 2; /* forward: x, y; backward: v, dy, dx */
-        const char *kn = k ? "activation_backward" : "activation_forward";
-        if ((st = clconv_set_arg(ctx, ks[k], first, sizeof act, &act, kn)) ||
-            (st = clconv_set_arg(ctx, ks[k], first + 1, sizeof a, &a, kn)) ||
-            (st = clconv_set_arg(ctx, ks[k], first + 2, sizeof c, &c, kn)))
-            break;
-        st = clconv_set_arg(ctx, ks[k], first + 3, sizeof n, &n, kn);
-    }
-    return st;
+    if ((st = clconv_set_arg(ctx, plan->kernel, 4, sizeof act, &act, name)) ||
+        (st = clconv_set_arg(ctx, plan->kernel, 5, sizeof a, &a, name)) ||
+        (st = clconv_set_arg(ctx, plan->kernel, 6, sizeof c, &c, name)))
+        return st;
+    return clconv_set_arg(ctx, plan->kernel, 7, sizeof n, &n, name);
 }
 
+/* Called with plan->lock held, so the direction stays with this run's enqueue. */
 static clconv_status act_run(clconv_plan *plan, const clconv_run_args *a)
 {
-    act_state *s = plan->state;
-    if (!a->backward) {
-        const cl_mem args[2] = {a->x, a->y};
-        const char *const names[2] = {"x", "y"};
-        return clconv_plan_enqueue_buffers(plan, 2, args, names, a->num_wait, a->wait_list,
-                                           a->done);
-    }
-    clconv_status st = CLCONV_SUCCESS;
-    const cl_mem args[3] = {a->x, a->w, a->y};
-    const char *const names[3] = {"v", "dy", "dx"};
-    for (cl_uint i = 0; i < 3 && !st; i++)
-        st = clconv_set_arg(plan->ctx, s->backward, i, sizeof(cl_mem), &args[i], names[i]);
+    const cl_int backward = a->backward ? 1 : 0;
+    clconv_status st = clconv_set_arg(plan->ctx, plan->kernel, 3, sizeof backward, &backward,
+                                      plan->info.kernel_name);
     if (st)
         return st;
-    cl_event ev = NULL;
-    cl_int err = clEnqueueNDRangeKernel(plan->ctx->queue, s->backward, 1, NULL, plan->global_size,
-                                        plan->local_size, a->num_wait, a->num_wait ? a->wait_list
-                                                                                 : NULL,
-                                        a->done ? &ev : NULL);
-    if (err != CL_SUCCESS)
-        return clconv_fail_cl(plan->ctx, err, "clEnqueueNDRangeKernel(activation_backward)");
-    if (a->done)
-        *a->done = ev;
-    return CLCONV_SUCCESS;
+    const cl_mem args[3] = {a->x, a->w, a->y};
+    const char *const names[3] = {backward ? "v" : "x", "dy", backward ? "dx" : "y"};
+    return clconv_plan_enqueue_buffers(plan, 3, args, names, a->num_wait, a->wait_list, a->done);
 }
 
 const clconv_algo clconv_activation_elementwise = {
@@ -264,7 +223,6 @@ const clconv_algo clconv_activation_elementwise = {
     .id = CLCONV_ALGO_AUTO,
     .plan = act_plan,
     .run = act_run,
-    .destroy = act_destroy,
 };
 
 clconv_status clconv_activation_plan_create(clconv_context *ctx, clconv_activation activation,

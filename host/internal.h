@@ -423,6 +423,12 @@ clconv_status clconv_pool2d_check_reach(clconv_context *ctx, const clconv_pool2d
 clconv_status clconv_pool2d_set_window_args(clconv_plan *plan, const clconv_pool2d_params *p,
                                             cl_uint first);
 
+/* The pooling kernels' 1-D work-group before the kernel is built: 64 on a
+ * CPU-family device, else 256, or options.wg_w (INVALID_VALUE outside
+ * 1..1024) (pool.c; forward and backward). */
+clconv_status clconv_pool2d_requested_wg(clconv_context *ctx, const clconv_plan_options *opts,
+                                         size_t *wg);
+
 /* Fits the 1-D work-group size *wg of plan->kernel (a pooling kernel,
  * forward or backward) to the kernel's limit and the device's first
  * dimension, down to a power of two; UNSUPPORTED when options.wg_w asked

@@ -17,14 +17,7 @@ __kernel void relu_backward(__global const float *y, __global const float *dy,
 /* ---- any activation, elementwise (the activation plans) ---------------------
  * act, a, c: clconv_activation's code and parameters (common.cl's
  * clconv_activate; the program is built with -DCLCONV_ACT_ANY for the
- * activations other than ReLU). count: elements. y may be x (in place). */
-__kernel void activation_forward(__global const float *x, __global float *y, const int act,
-                                 const float a, const float c, const ulong count)
-{
-    const size_t i = get_global_id(0);
-    if (i < count)
-        y[i] = clconv_activate(x[i], act, a, c);
-}
+ * activations other than ReLU). count: elements. */
 
 /* dL/dv = dy * act'(v), v the activation's output where its gradient can be
  * told from it (relu, relu6, hardtanh, sigmoid, tanh, leaky_relu with a
@@ -84,11 +77,15 @@ inline float clconv_activation_grad(float v, float g, int act, float a, float c)
     }
 }
 
-__kernel void activation_backward(__global const float *v, __global const float *dy,
-                                  __global float *dx, const int act, const float a,
-                                  const float c, const ulong count)
+/* One kernel for both directions (backward is a per-run argument):
+ * forward out = act(v) (dy unused, may be NULL), backward out = dy * act'(v).
+ * out may be v or dy (in place: each item reads before it writes). */
+__kernel void activation_elementwise(__global const float *v, __global const float *dy,
+                                     __global float *out, const int backward, const int act,
+                                     const float a, const float c, const ulong count)
 {
     const size_t i = get_global_id(0);
     if (i < count)
-        dx[i] = clconv_activation_grad(v[i], dy[i], act, a, c);
+        out[i] = backward ? clconv_activation_grad(v[i], dy[i], act, a, c)
+                          : clconv_activate(v[i], act, a, c);
 }

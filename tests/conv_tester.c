@@ -110,6 +110,63 @@ static void reference(const layer *l, const clconv_shape *in, const float *x, co
     ck_assert_msg(st == CLCONV_SUCCESS, "reference: %s", clconv_last_error(NULL));
 }
 
+/* The bound's scale into scale (ny floats): the layer without its activation
+ * on |x|, |w| and, with a bias, |b|. */
+static void abs_scale(const layer *l, const clconv_shape *in, size_t nx, size_t nw, size_t nb,
+                      const float *x, const float *w, const float *b, float *scale)
+{
+    clconv_conv2d_params ap;
+    clconv_conv_transpose2d_params at;
+    layer al = *l;
+    if (l->transposed) {
+        at = *l->ct;
+        at.activation = CLCONV_ACTIVATION_NONE;
+        al.ct = &at;
+    } else {
+        ap = *l->conv;
+        ap.activation = CLCONV_ACTIVATION_NONE;
+        al.conv = &ap;
+    }
+    float *ax = tu_alloc(nx), *aw = tu_alloc(nw), *ab = tu_alloc(nb);
+    for (size_t j = 0; j < nx; j++)
+        ax[j] = fabsf(x[j]);
+    for (size_t j = 0; j < nw; j++)
+        aw[j] = fabsf(w[j]);
+    for (size_t j = 0; j < nb; j++)
+        ab[j] = b ? fabsf(b[j]) : 0.0f;
+    reference(&al, in, ax, aw, ab, scale);
+    free(ax);
+    free(aw);
+    free(ab);
+}
+
+float *tu_conv2d_abs_scale(const clconv_conv2d_params *p, const clconv_shape *in, const float *x,
+                           const float *w, const float *b)
+{
+    const layer l = {.conv = p};
+    clconv_shape os;
+    ck_assert_int_eq(clconv_conv2d_output_shape(p, in, &os), CLCONV_SUCCESS);
+    float *scale = tu_alloc(clconv_shape_elements(os));
+    abs_scale(&l, in, clconv_shape_elements(*in),
+              clconv_shape_elements(clconv_conv2d_weight_shape(p)), (size_t)p->out_channels, x,
+              w, b, scale);
+    return scale;
+}
+
+float *tu_conv_transpose2d_abs_scale(const clconv_conv_transpose2d_params *p,
+                                     const clconv_shape *in, const float *x, const float *w,
+                                     const float *b)
+{
+    const layer l = {.transposed = true, .ct = p};
+    clconv_shape os;
+    ck_assert_int_eq(clconv_conv_transpose2d_output_shape(p, in, &os), CLCONV_SUCCESS);
+    float *scale = tu_alloc(clconv_shape_elements(os));
+    abs_scale(&l, in, clconv_shape_elements(*in),
+              clconv_shape_elements(clconv_conv_transpose2d_weight_shape(p)),
+              (size_t)p->out_channels, x, w, b, scale);
+    return scale;
+}
+
 static void check(clconv_context *ctx, const layer *l, const clconv_shape *in,
                   const clconv_plan_options *opt, tu_rng *r, bool integers,
                   clconv_plan_info *info, const char *what)
@@ -135,43 +192,16 @@ static void check(clconv_context *ctx, const layer *l, const clconv_shape *in,
     tu_fill(r, w, nw, integers);
     tu_fill(r, b, nb, integers);
     reference(l, in, x, w, b, ref);
-    /* The scale: the same layer without its activation on absolute values. */
-    clconv_conv2d_params ap;
-    clconv_conv_transpose2d_params at;
-    layer al = *l;
-    if (l->transposed) {
-        at = *l->ct;
-        at.activation = CLCONV_ACTIVATION_NONE;
-        al.ct = &at;
-    } else {
-        ap = *l->conv;
-        ap.activation = CLCONV_ACTIVATION_NONE;
-        al.conv = &ap;
-    }
-    float *ax = tu_alloc(nx), *aw = tu_alloc(nw), *ab = tu_alloc(nb);
-    for (size_t j = 0; j < nx; j++)
-        ax[j] = fabsf(x[j]);
-    for (size_t j = 0; j < nw; j++)
-        aw[j] = fabsf(w[j]);
-    for (size_t j = 0; j < nb; j++)
-        ab[j] = fabsf(b[j]);
-    reference(&al, in, ax, aw, ab, scale);
-    free(ax);
-    free(aw);
-    free(ab);
+    abs_scale(l, in, nx, nw, nb, x, w, b, scale);
     /* A bounded activation (sigmoid, hardsigmoid, elu's floor) can be far
      * larger than sum |x*w| + |b|: its own float evaluation scales with it. */
     for (size_t j = 0; j < ny; j++)
         if (fabsf(ref[j]) > scale[j])
             scale[j] = fabsf(ref[j]);
     float *y = run_guarded(ctx, l, in, x, w, b, opt, info, what);
-    /* Integer data is exact through the piecewise-linear activations; the
-     * others evaluate exp / tanh / erf in float. */
+    /* Integer data is exact through the piecewise-linear activations. */
     const clconv_activation act = l->transposed ? l->ct->activation : l->conv->activation;
-    const bool exact = integers && (act == CLCONV_ACTIVATION_NONE || act == CLCONV_ACTIVATION_RELU ||
-                                    act == CLCONV_ACTIVATION_RELU6 ||
-                                    act == CLCONV_ACTIVATION_HARDTANH ||
-                                    act == CLCONV_ACTIVATION_LEAKY_RELU);
+    const bool exact = integers && tu_activation_exact_on_integers(act);
     const double rtol = exact ? 0.0 : 4.0 * sqrt((double)(k + 1)) * FLT_EPSILON;
     char msg[256];
     long bad = tu_compare(y, ref, scale, ny, exact ? 0.0 : 1e-7, rtol, msg, sizeof msg);

@@ -41,6 +41,15 @@ void tu_conv_transpose2d_check(clconv_context *ctx, const clconv_conv_transpose2
                                const clconv_shape *in, const clconv_plan_options *opt, tu_rng *r,
                                bool integers, clconv_plan_info *info, const char *what);
 
+/* The reference check's scale for a layer of your own (the caller frees):
+ * the layer without its activation on |x|, |w| and, when params->has_bias,
+ * |b| (per output: sum |x*w| + |b|). */
+float *tu_conv2d_abs_scale(const clconv_conv2d_params *p, const clconv_shape *in, const float *x,
+                           const float *w, const float *b);
+float *tu_conv_transpose2d_abs_scale(const clconv_conv_transpose2d_params *p,
+                                     const clconv_shape *in, const float *x, const float *w,
+                                     const float *b);
+
 /* The conv2d backward passes. */
 typedef enum tu_backward_pass {
     TU_BACKWARD_DATA = 0,    /* a = dy, b = w; returns dx */

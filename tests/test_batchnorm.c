@@ -55,29 +55,6 @@ static void expect_bn(const float *got, const float *y0, const float *s0, const 
     }
 }
 
-/* The absolute-value convolution (the bound's scale). */
-static float *abs_conv(const clconv_conv2d_params *p, const clconv_shape *in, const float *x,
-                       const float *w, const float *b, size_t ny)
-{
-    const size_t nx = clconv_shape_elements(*in);
-    const size_t nw = clconv_shape_elements(clconv_conv2d_weight_shape(p));
-    float *ax = tu_alloc(nx), *aw = tu_alloc(nw), *ab = tu_alloc((size_t)p->out_channels);
-    float *s = tu_alloc(ny);
-    for (size_t i = 0; i < nx; i++)
-        ax[i] = fabsf(x[i]);
-    for (size_t i = 0; i < nw; i++)
-        aw[i] = fabsf(w[i]);
-    for (int64_t i = 0; i < p->out_channels; i++)
-        ab[i] = b ? fabsf(b[i]) : 0.0f;
-    clconv_conv2d_params q = *p;
-    q.has_bias = 1;
-    ck_assert_int_eq(clconv_ref_conv2d(&q, in, ax, aw, ab, s), CLCONV_SUCCESS);
-    free(ax);
-    free(aw);
-    free(ab);
-    return s;
-}
-
 START_TEST(conv2d_folded)
 {
     tu_rng r = tu_rng_make(2024);
@@ -110,7 +87,7 @@ START_TEST(conv2d_folded)
         float *y0 = tu_alloc(ny);
         ck_assert_int_eq(clconv_ref_conv2d(&p, &in, x, w, p.has_bias ? b : NULL, y0),
                          CLCONV_SUCCESS);
-        float *s0 = abs_conv(&p, &in, x, w, p.has_bias ? b : NULL, ny);
+        float *s0 = tu_conv2d_abs_scale(&p, &in, x, w, p.has_bias ? b : NULL);
         float *wf = cases[t].in_place ? w : tu_alloc(nw);
         float *bf = cases[t].in_place ? b : tu_alloc((size_t)oc);
         const bool affine = cases[t].affine;
@@ -168,25 +145,10 @@ START_TEST(conv_transpose2d_folded)
         tu_fill(&r, w, nw, false);
         tu_fill(&r, b, (size_t)oc, false);
         bn s = bn_make(&r, oc);
-        float *y0 = tu_alloc(ny), *s0 = tu_alloc(ny);
+        float *y0 = tu_alloc(ny);
         ck_assert_int_eq(clconv_ref_conv_transpose2d(&p, &in, x, w, p.has_bias ? b : NULL, y0),
                          CLCONV_SUCCESS);
-        {
-            float *ax = tu_alloc(nx), *aw = tu_alloc(nw), *ab = tu_alloc((size_t)oc);
-            for (size_t i = 0; i < nx; i++)
-                ax[i] = fabsf(x[i]);
-            for (size_t i = 0; i < nw; i++)
-                aw[i] = fabsf(w[i]);
-            for (int64_t i = 0; i < oc; i++)
-                ab[i] = p.has_bias ? fabsf(b[i]) : 0.0f;
-            clconv_conv_transpose2d_params q = p;
-            q.has_bias = 1;
-            ck_assert_int_eq(clconv_ref_conv_transpose2d(&q, &in, ax, aw, ab, s0),
-                             CLCONV_SUCCESS);
-            free(ax);
-            free(aw);
-            free(ab);
-        }
+        float *s0 = tu_conv_transpose2d_abs_scale(&p, &in, x, w, p.has_bias ? b : NULL);
         float *wf = tu_alloc(nw), *bf = tu_alloc((size_t)oc);
         ck_assert_int_eq(clconv_conv_transpose2d_fold_batchnorm(&p, w, p.has_bias ? b : NULL,
                                                                 s.gamma, s.beta, s.mean, s.var,

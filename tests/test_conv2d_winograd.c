@@ -130,21 +130,11 @@ static wdata make_data(const wcase *c, tu_rng *r)
     d.w = tu_alloc(d.nw);
     d.b = tu_alloc(nb);
     d.ref = tu_alloc(d.ny);
-    d.scale = tu_alloc(d.ny);
     tu_fill(r, d.x, d.nx, c->integers);
     tu_fill(r, d.w, d.nw, c->integers);
     tu_fill(r, d.b, nb, c->integers);
     ck_assert_int_eq(clconv_ref_conv2d(&c->p, &c->in, d.x, d.w, d.b, d.ref), CLCONV_SUCCESS);
-    clconv_conv2d_params ap = c->p;
-    ap.activation = CLCONV_ACTIVATION_NONE;
-    float *ax = tu_alloc(d.nx), *aw = tu_alloc(d.nw), *ab = tu_alloc(nb);
-    for (size_t j = 0; j < d.nx; j++) ax[j] = fabsf(d.x[j]);
-    for (size_t j = 0; j < d.nw; j++) aw[j] = fabsf(d.w[j]);
-    for (size_t j = 0; j < nb; j++) ab[j] = fabsf(d.b[j]);
-    ck_assert_int_eq(clconv_ref_conv2d(&ap, &c->in, ax, aw, ab, d.scale), CLCONV_SUCCESS);
-    free(ax);
-    free(aw);
-    free(ab);
+    d.scale = tu_conv2d_abs_scale(&c->p, &c->in, d.x, d.w, d.b);
     for (size_t j = 0; j < d.ny; j++) /* a bounded activation can exceed sum |x*w| + |b| */
         if (fabsf(d.ref[j]) > d.scale[j])
             d.scale[j] = fabsf(d.ref[j]);
@@ -187,14 +177,8 @@ START_TEST(random_sweep)
         float *y = wino_conv(&c.p, &c.in, d.x, d.w, d.b);
         char msg[256], what[256];
         /* Integer data is exact (the transforms only scale by 1/2 and 1/4)
-         * through the piecewise-linear activations; the others evaluate
-         * exp / tanh / erf in float. */
-        const clconv_activation a = c.p.activation;
-        const bool exact = c.integers && (a == CLCONV_ACTIVATION_NONE ||
-                                          a == CLCONV_ACTIVATION_RELU ||
-                                          a == CLCONV_ACTIVATION_RELU6 ||
-                                          a == CLCONV_ACTIVATION_HARDTANH ||
-                                          a == CLCONV_ACTIVATION_LEAKY_RELU);
+         * through the piecewise-linear activations. */
+        const bool exact = c.integers && tu_activation_exact_on_integers(c.p.activation);
         long bad = tu_compare(y, d.ref, d.scale, d.ny, exact ? 0.0 : WINO_ATOL,
                               exact ? 0.0 : wino_rtol(&c.p), msg, sizeof msg);
         if (bad >= 0) {

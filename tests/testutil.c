@@ -212,6 +212,13 @@ void tu_random_activation(tu_rng *r, clconv_activation *act, float params[2], bo
     }
 }
 
+bool tu_activation_exact_on_integers(clconv_activation act)
+{
+    return act == CLCONV_ACTIVATION_NONE || act == CLCONV_ACTIVATION_RELU ||
+           act == CLCONV_ACTIVATION_RELU6 || act == CLCONV_ACTIVATION_HARDTANH ||
+           act == CLCONV_ACTIVATION_LEAKY_RELU;
+}
+
 clconv_pool2d_params tu_pool2d_random(tu_rng *r, const clconv_pool_mode *modes, int nmodes,
                                       bool palette, clconv_shape *in)
 {

@@ -72,6 +72,12 @@ int tu_run_suite(Suite *s);
  * program (its geometry). */
 void tu_random_activation(tu_rng *r, clconv_activation *act, float params[2], bool any);
 
+/* Whether a layer with this activation is exact on small-integer data: the
+ * piecewise-linear ones (none, relu, relu6, hardtanh and leaky_relu with
+ * tu_random_activation's quarter / eighth parameters); the others evaluate
+ * exp / tanh / erf in float. */
+bool tu_activation_exact_on_integers(clconv_activation act);
+
 /* ---- shared by the pooling suites (test_pool2d, test_pool2d_backward) ---- */
 
 /* Whether the test context's device is PoCL's (its platform name). Budgets

@@ -112,3 +112,13 @@ clconv_status clconv_ct_set_args(clconv_plan *plan, const cl_int *args, size_t n
                                          plan->info.kernel_name, p->has_bias, p->activation,
                                          p->activation_params);
 }
+
+clconv_status clconv_ct_set_lane_args(clconv_plan *plan)
+{
+    const clconv_conv_transpose2d_params *p = &plan->params.conv_transpose2d;
+    const clconv_shape *in = &plan->info.input, *out = &plan->info.output;
+    cl_int args[] = {(cl_int)in->n, (cl_int)in->c, (cl_int)in->h, (cl_int)in->w,
+                     (cl_int)out->c, (cl_int)out->h, (cl_int)out->w, (cl_int)p->groups,
+                     (cl_int)p->pad_top, (cl_int)p->pad_left};
+    return clconv_ct_set_args(plan, args, sizeof args / sizeof args[0]);
+}

@@ -30,6 +30,10 @@ void clconv_ct_destroy(clconv_plan *plan);
  * ints args, then the epilogue (bias flag, activation, its parameters). */
 clconv_status clconv_ct_set_args(clconv_plan *plan, const cl_int *args, size_t n);
 
+/* clconv_ct_set_args with the vector and columns kernels' ints: n, C, H, W,
+ * OC, OH, OW, groups, pad_top, pad_left (the plan's shapes and params). */
+clconv_status clconv_ct_set_lane_args(clconv_plan *plan);
+
 /* The tile: defaults from the device class and the phase shape, then the
  * caller's overrides (wg_w, wg_h, block_w, block_oc; wg_oc and ci_chunk must
  * be 0 or 1). */

@@ -108,10 +108,7 @@ static clconv_status ct_plan_vector(clconv_plan *plan, ct_data *d,
     plan->global_size[1] = clconv_round_up(row_items, (size_t)d->wg_h);
     plan->global_size[2] = (size_t)z;
     plan->info.workspace_bytes = 0;
-    cl_int args[] = {(cl_int)in->n, (cl_int)in->c, (cl_int)in->h, (cl_int)in->w,
-                     (cl_int)out->c, (cl_int)out->h, (cl_int)out->w, (cl_int)p->groups,
-                     (cl_int)p->pad_top, (cl_int)p->pad_left};
-    return clconv_ct_set_args(plan, args, sizeof args / sizeof args[0]);
+    return clconv_ct_set_lane_args(plan);
 }
 
 static clconv_status ct_run_vector(clconv_plan *plan, const clconv_run_args *a)

@@ -49,17 +49,11 @@ static clconv_status backward_plan(clconv_plan *plan, const clconv_plan_options 
     const clconv_shape *in = &plan->info.input, *out = &plan->info.output;
     clconv_context *ctx = plan->ctx;
     clconv_status st;
-    const bool cpu = clconv_context_is_cpu_family(ctx);
     const bool adaptive = clconv_pool_mode_is_adaptive(p->mode);
 
-    size_t wg = cpu ? 64 : 256;
-    if (opts && opts->wg_w != 0) {
-        if (opts->wg_w < 1 || opts->wg_w > 1024)
-            return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
-                               "options.wg_w = %d, expected 0 (default) or 1..1024 work-items",
-                               opts->wg_w);
-        wg = (size_t)opts->wg_w;
-    }
+    size_t wg;
+    if ((st = clconv_pool2d_requested_wg(ctx, opts, &wg)))
+        return st;
     if (!adaptive && (st = clconv_pool2d_check_reach(ctx, p, in)))
         return st;
     const char *name = adaptive ? "pool2d_backward_adaptive" : "pool2d_backward_window";

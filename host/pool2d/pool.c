@@ -82,6 +82,20 @@ clconv_status clconv_pool2d_set_window_args(clconv_plan *plan, const clconv_pool
     return st;
 }
 
+clconv_status clconv_pool2d_requested_wg(clconv_context *ctx, const clconv_plan_options *opts,
+                                         size_t *wg)
+{
+    *wg = clconv_context_is_cpu_family(ctx) ? 64 : 256;
+    if (opts && opts->wg_w != 0) {
+        if (opts->wg_w < 1 || opts->wg_w > 1024)
+            return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                               "options.wg_w = %d, expected 0 (default) or 1..1024 work-items",
+                               opts->wg_w);
+        *wg = (size_t)opts->wg_w;
+    }
+    return CLCONV_SUCCESS;
+}
+
 clconv_status clconv_pool2d_fit_wg(clconv_plan *plan, const clconv_plan_options *opts, size_t *wg)
 {
     clconv_context *ctx = plan->ctx;
@@ -110,7 +124,6 @@ static clconv_status pool_plan(clconv_plan *plan, const clconv_plan_options *opt
     bool adaptive = clconv_pool_mode_is_adaptive(p->mode);
 
     int bw = adaptive ? 1 : (cpu ? 1 : 2);
-    size_t wg = cpu ? 64 : 256;
     if (opts && opts->block_w != 0) {
         if (opts->block_w < 1 || opts->block_w > 8)
             return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
@@ -119,13 +132,9 @@ static clconv_status pool_plan(clconv_plan *plan, const clconv_plan_options *opt
         if (!adaptive)
             bw = opts->block_w;
     }
-    if (opts && opts->wg_w != 0) {
-        if (opts->wg_w < 1 || opts->wg_w > 1024)
-            return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
-                               "options.wg_w = %d, expected 0 (default) or 1..1024 work-items",
-                               opts->wg_w);
-        wg = (size_t)opts->wg_w;
-    }
+    size_t wg;
+    if ((st = clconv_pool2d_requested_wg(ctx, opts, &wg)))
+        return st;
 
     /* The kernels index with 32-bit ints: keep every window coordinate in range. */
     if (!adaptive && (st = clconv_pool2d_check_reach(ctx, p, in)))
