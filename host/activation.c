@@ -86,6 +86,23 @@ clconv_status clconv_activation_check(clconv_context *ctx, clconv_activation a,
     return CLCONV_SUCCESS;
 }
 
+clconv_status clconv_residual_check(clconv_context *ctx, int has_residual, float alpha,
+                                    float beta)
+{
+    if (!has_residual)
+        return CLCONV_SUCCESS;
+    if (!isfinite(alpha) || !isfinite(beta))
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "%s = %g with has_residual: expected a finite scale",
+                           isfinite(alpha) ? "beta" : "alpha", isfinite(alpha) ? beta : alpha);
+    if (alpha == 0.0f && beta == 0.0f)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "alpha = beta = 0 with has_residual: y would not depend on the "
+                           "convolution or z (a zero-initialised struct?); expected the scales, "
+                           "e.g. alpha = beta = 1 as clconv_*_default_params set them");
+    return CLCONV_SUCCESS;
+}
+
 clconv_status clconv_activation_validate(clconv_activation a, const float params[2])
 {
     return clconv_activation_check(NULL, a, params);
@@ -209,9 +226,11 @@ static clconv_status act_plan(clconv_plan *plan, const clconv_plan_options *opts
 static clconv_status act_run(clconv_plan *plan, const clconv_run_args *a)
 {
     const cl_int backward = a->backward ? 1 : 0;
+    const cl_float scale = a->backward ? a->scale : 1.0f;
     clconv_status st = clconv_set_arg(plan->ctx, plan->kernel, 3, sizeof backward, &backward,
                                       plan->info.kernel_name);
-    if (st)
+    if (st || (st = clconv_set_arg(plan->ctx, plan->kernel, 8, sizeof scale, &scale,
+                                   plan->info.kernel_name)))
         return st;
     const cl_mem args[3] = {a->x, a->w, a->y};
     const char *const names[3] = {backward ? "v" : "x", "dy", backward ? "dx" : "y"};
@@ -290,15 +309,27 @@ clconv_status clconv_activation_backward_run(clconv_plan *plan, cl_mem v, cl_mem
                                              cl_uint num_wait, const cl_event *wait_list,
                                              cl_event *done)
 {
+    return clconv_activation_backward_scaled_run(plan, 1.0f, v, dy, dx, num_wait, wait_list,
+                                                 done);
+}
+
+clconv_status clconv_activation_backward_scaled_run(clconv_plan *plan, float scale, cl_mem v,
+                                                    cl_mem dy, cl_mem dx, cl_uint num_wait,
+                                                    const cl_event *wait_list, cl_event *done)
+{
     if (done)
         *done = NULL;
     clconv_status st = act_check_run(plan, "clconv_activation_backward_run");
+    if (!st && !isfinite(scale))
+        st = clconv_fail(plan->ctx, CLCONV_ERROR_INVALID_VALUE,
+                         "scale = %g, expected a finite float", (double)scale);
     if (st || (st = clconv_check_buffer(plan->ctx, v, plan->x_bytes, "v")) ||
         (st = clconv_check_buffer(plan->ctx, dy, plan->y_bytes, "dy")) ||
         (st = clconv_check_buffer(plan->ctx, dx, plan->x_bytes, "dx")))
         return st;
     const clconv_run_args a = {.x = v, .w = dy, .y = dx, .num_wait = num_wait,
-                               .wait_list = wait_list, .done = done, .backward = 1};
+                               .wait_list = wait_list, .done = done, .backward = 1,
+                               .scale = scale};
     return clconv_plan_dispatch(plan, &a);
 }
 

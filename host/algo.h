@@ -32,6 +32,8 @@ typedef struct clconv_run_args {
     cl_event *done;
     cl_mem aux;
     int backward; /* the activation plans: 0 forward, 1 backward */
+    cl_mem z, pre; /* convolutions: the epilogue's residual and second output (NULL: none) */
+    float scale;   /* the activation backward: dx = scale * dy * act'(v) */
 } clconv_run_args;
 
 typedef struct clconv_algo {
@@ -177,6 +179,10 @@ extern const clconv_algo clconv_ct_gather;
 extern const clconv_algo clconv_ct_vector;
 extern const clconv_algo clconv_ct_columns;
 extern const clconv_algo clconv_ct_gemm;
+
+/* clconv_conv_transpose2d_enqueue with the run's buffers in a (z and pre
+ * too; conv_transpose2d.c). */
+clconv_status clconv_conv_transpose2d_enqueue_args(clconv_plan *plan, const clconv_run_args *a);
 
 /* Chooses and builds the algorithm of a new conv_transpose2d or backward-data
  * plan (select.c): options->algorithm as asked, else AUTO's rule. */

@@ -152,6 +152,10 @@ struct clconv_plan {
     bool prepared;
     cl_mem prepared_w;
     cl_event prepare_event;
+    /* The kernel that writes y with the epilogue and the index of its
+     * first epilogue argument (clconv_set_epilogue_args; not owned). */
+    cl_kernel epi_kernel;
+    cl_uint epi_first;
     const struct clconv_algo *algo;   /* the algorithm (host/algo.h): conv2d, conv_transpose2d,
                                        * backward-data and -weights; NULL for the plans with a
                                        * single kernel and no state (pooling, backward-bias,
@@ -217,14 +221,47 @@ clconv_status clconv_plan_wg_limit(clconv_plan *plan, cl_kernel k, size_t *limit
 clconv_status clconv_fit_work_group(clconv_context *ctx, size_t kernel_limit, int wg[3],
                                     const int order[3], const char *requested);
 
+/* A convolution plan's epilogue (include/clconv.h, "The epilogue"): read
+ * from plan->params by operator (conv2d, conv_transpose2d and its
+ * backward-data use); zero for the other plans (plan.c). */
+typedef struct clconv_epilogue {
+    int has_bias;
+    clconv_activation activation;
+    float activation_params[2];
+    int has_residual;
+    float alpha, beta;
+    int pre_output;
+} clconv_epilogue;
+clconv_epilogue clconv_plan_epilogue(const clconv_plan *plan);
+
+/* The -D options the epilogue of plan needs in the program of the kernel
+ * that writes y: CLCONV_ACT_ANY (activations other than ReLU),
+ * CLCONV_RESIDUAL, CLCONV_PRE_OUTPUT, each with a leading space ("" for
+ * none; a static string). with_residual = 0 leaves CLCONV_RESIDUAL out
+ * (conv2d GEMM's epilogue kernel reads z at run time instead). */
+const char *clconv_epilogue_build_options(const clconv_plan *plan, int with_residual);
+
 /* Sets the CLCONV_EPILOGUE_NARGS epilogue arguments of kernel k
- * (kernels/common.cl's CLCONV_EPILOGUE_ARGS) from argument first on: the
- * bias flag and the activation as ints, its two parameters as floats
- * (plan.c). kname names the kernel in messages. */
-#define CLCONV_EPILOGUE_NARGS 4
-clconv_status clconv_set_epilogue_args(clconv_context *ctx, cl_kernel k, cl_uint first,
-                                       const char *kname, int has_bias,
-                                       clconv_activation activation, const float params[2]);
+ * (kernels/common.cl's CLCONV_EPILOGUE_ARGS) from argument first on, from
+ * plan's epilogue: the bias flag and the activation as ints, its two
+ * parameters, alpha and beta as floats, and NULL for z and pre, which
+ * clconv_plan_dispatch sets per run. Records k and first as the plan's
+ * epilogue kernel (plan->epi_kernel / epi_first). kname names the kernel in
+ * messages (plan.c). */
+#define CLCONV_EPILOGUE_NARGS 8
+clconv_status clconv_set_epilogue_args(clconv_plan *plan, cl_kernel k, cl_uint first,
+                                       const char *kname);
+
+/* Sets the epilogue kernel's z and pre arguments for one run (a->z, a->pre;
+ * no-op for plans without a residual or second output). Plan locked. */
+clconv_status clconv_set_epilogue_buffers(clconv_plan *plan, cl_mem z, cl_mem pre);
+
+/* The epilogue's buffer checks of a convolution run: z given exactly when
+ * the plan has a residual, pre exactly when it writes the pre-activation,
+ * each at least y's size; z may be y but no other of x, w, b, pre,
+ * workspace; pre none of them. */
+clconv_status clconv_check_epilogue_buffers(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b,
+                                            cl_mem y, cl_mem workspace, cl_mem z, cl_mem pre);
 
 /* Sets arguments first..first+n-1 of kernel k to the ints v; messages name
  * plan->info.kernel_name (plan.c). */
@@ -286,20 +323,21 @@ clconv_status clconv_plan_enqueue_buffers(clconv_plan *plan, cl_uint n, const cl
 clconv_status clconv_buffer_create(clconv_context *ctx, size_t bytes, const void *src,
                                    cl_mem *out, const char *what);
 
-/* The run function shared by conv2d and conv_transpose2d plans. */
-typedef clconv_status (*clconv_weighted_run_fn)(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b,
-                                                cl_mem y, cl_mem workspace, cl_uint num_wait,
-                                                const cl_event *wait_list, cl_event *done);
-
 /* The *_host calls' argument checks: x, w, y non-NULL, b when has_bias. */
 clconv_status clconv_host_check_arrays(clconv_context *ctx, const float *x, const float *w,
                                        const float *b, const float *y, int has_bias);
 
-/* Uploads x, w (and b when the plan has a bias), allocates y and any
- * workspace, runs the plan, downloads y, releases everything and destroys
- * the plan (which it takes over). */
-clconv_status clconv_host_run_weighted(clconv_plan *plan, clconv_weighted_run_fn run,
-                                       const float *x, const float *w, const float *b, float *y);
+/* The *_host_epilogue calls' checks of z and pre against the plan's
+ * epilogue (given exactly when used). */
+clconv_status clconv_host_check_epilogue(clconv_context *ctx, int has_residual, int pre_output,
+                                         const float *z, const float *pre);
+
+/* Uploads x, w (and b when the plan has a bias; z with a residual, into y's
+ * buffer when z == y), allocates y, pre and any workspace, runs the plan
+ * (clconv_conv_run), downloads y (and pre), releases everything and
+ * destroys the plan (which it takes over). */
+clconv_status clconv_host_run_weighted(clconv_plan *plan, const float *x, const float *w,
+                                       const float *b, const float *z, float *y, float *pre);
 
 /* Blocking read of bytes from buf into dst after waiting for ev. */
 clconv_status clconv_buffer_read(clconv_context *ctx, cl_mem buf, size_t bytes, void *dst,
@@ -440,6 +478,18 @@ const char *clconv_pool_mode_name(clconv_pool_mode m);
 /* clconv_activation_validate with ctx for the message (activation.c). */
 clconv_status clconv_activation_check(clconv_context *ctx, clconv_activation activation,
                                       const float params[2]);
+/* The CPU references' epilogue of one output (host/reference/conv2d.c):
+ * conv in double, then alpha / beta / z, the bias, pre[at] (when pre is not
+ * NULL) and the activation, rounded once; and their check that z is given
+ * with has_residual (call: the reference's name for the message). */
+float clconv_ref_epilogue(const clconv_epilogue *e, double conv, const float *b, int64_t oc,
+                          const float *z, size_t at, float *pre);
+clconv_status clconv_ref_check_epilogue(int has_residual, const float *z, const char *call);
+
+/* The residual's parameters: alpha and beta finite and not both 0 when
+ * has_residual is set (ignored otherwise) (activation.c). */
+clconv_status clconv_residual_check(clconv_context *ctx, int has_residual, float alpha,
+                                    float beta);
 /* " -DCLCONV_ACT_ANY" for an activation other than NONE and RELU (the
  * kernels compile the others in only then, kernels/common.cl), else "". */
 const char *clconv_activation_build_option(clconv_activation activation);

@@ -341,18 +341,126 @@ clconv_status clconv_run_end(clconv_plan *plan, clconv_status st, cl_event last,
     return CLCONV_SUCCESS;
 }
 
-clconv_status clconv_set_epilogue_args(clconv_context *ctx, cl_kernel k, cl_uint first,
-                                       const char *kname, int has_bias,
-                                       clconv_activation activation, const float params[2])
+clconv_epilogue clconv_plan_epilogue(const clconv_plan *plan)
 {
-    const cl_int ints[2] = {has_bias ? 1 : 0, (cl_int)activation};
-    const cl_float floats[2] = {params[0], params[1]};
+    clconv_epilogue e = {0};
+    if (plan->op == CLCONV_OP_CONV2D) {
+        const clconv_conv2d_params *p = &plan->params.conv2d;
+        e = (clconv_epilogue){p->has_bias != 0, p->activation,
+                              {p->activation_params[0], p->activation_params[1]},
+                              p->has_residual != 0, p->alpha, p->beta,
+                              p->pre_activation_output != 0};
+    } else if (plan->op == CLCONV_OP_CONV_TRANSPOSE2D ||
+               plan->op == CLCONV_OP_CONV2D_BACKWARD_DATA) {
+        const clconv_conv_transpose2d_params *p = &plan->params.conv_transpose2d;
+        e = (clconv_epilogue){p->has_bias != 0, p->activation,
+                              {p->activation_params[0], p->activation_params[1]},
+                              p->has_residual != 0, p->alpha, p->beta,
+                              p->pre_activation_output != 0};
+    }
+    if (!e.has_residual) {
+        e.alpha = 1.0f;
+        e.beta = 0.0f;
+    }
+    return e;
+}
+
+const char *clconv_epilogue_build_options(const clconv_plan *plan, int with_residual)
+{
+    static const char *const table[8] = {
+        "",
+        " -DCLCONV_ACT_ANY",
+        " -DCLCONV_RESIDUAL",
+        " -DCLCONV_ACT_ANY -DCLCONV_RESIDUAL",
+        " -DCLCONV_PRE_OUTPUT",
+        " -DCLCONV_ACT_ANY -DCLCONV_PRE_OUTPUT",
+        " -DCLCONV_RESIDUAL -DCLCONV_PRE_OUTPUT",
+        " -DCLCONV_ACT_ANY -DCLCONV_RESIDUAL -DCLCONV_PRE_OUTPUT",
+    };
+    const clconv_epilogue e = clconv_plan_epilogue(plan);
+    const int i = (clconv_activation_build_option(e.activation)[0] ? 1 : 0) |
+                  (with_residual && e.has_residual ? 2 : 0) | (e.pre_output ? 4 : 0);
+    return table[i];
+}
+
+clconv_status clconv_set_epilogue_args(clconv_plan *plan, cl_kernel k, cl_uint first,
+                                       const char *kname)
+{
+    const clconv_epilogue e = clconv_plan_epilogue(plan);
+    const cl_int ints[2] = {e.has_bias ? 1 : 0, (cl_int)e.activation};
+    const cl_float floats[4] = {e.activation_params[0], e.activation_params[1], e.alpha, e.beta};
     clconv_status st = CLCONV_SUCCESS;
     for (cl_uint i = 0; i < 2 && !st; i++)
-        st = clconv_set_arg(ctx, k, first + i, sizeof(cl_int), &ints[i], kname);
+        st = clconv_set_arg(plan->ctx, k, first + i, sizeof(cl_int), &ints[i], kname);
+    for (cl_uint i = 0; i < 4 && !st; i++)
+        st = clconv_set_arg(plan->ctx, k, first + 2 + i, sizeof(cl_float), &floats[i], kname);
     for (cl_uint i = 0; i < 2 && !st; i++)
-        st = clconv_set_arg(ctx, k, first + 2 + i, sizeof(cl_float), &floats[i], kname);
+        st = clconv_set_arg(plan->ctx, k, first + 6 + i, sizeof(cl_mem), NULL, kname);
+    if (!st) {
+        plan->epi_kernel = k;
+        plan->epi_first = first;
+    }
     return st;
+}
+
+clconv_status clconv_set_epilogue_buffers(clconv_plan *plan, cl_mem z, cl_mem pre)
+{
+    const clconv_epilogue e = clconv_plan_epilogue(plan);
+    if (!plan->epi_kernel || (!e.has_residual && !e.pre_output))
+        return CLCONV_SUCCESS;
+    clconv_status st = clconv_set_arg(plan->ctx, plan->epi_kernel, plan->epi_first + 6,
+                                      sizeof(cl_mem), z ? &z : NULL, "z");
+    if (!st)
+        st = clconv_set_arg(plan->ctx, plan->epi_kernel, plan->epi_first + 7, sizeof(cl_mem),
+                            pre ? &pre : NULL, "pre");
+    return st;
+}
+
+clconv_status clconv_check_epilogue_buffers(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b,
+                                            cl_mem y, cl_mem workspace, cl_mem z, cl_mem pre)
+{
+    clconv_context *ctx = plan->ctx;
+    const clconv_epilogue e = clconv_plan_epilogue(plan);
+    clconv_status st;
+    if (!e.has_residual && z)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "z: given, but the plan has no residual (has_residual = 0); expected "
+                           "NULL");
+    if (!e.pre_output && pre)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "pre: given, but the plan writes no pre-activation "
+                           "(pre_activation_output = 0); expected NULL");
+    if (e.has_residual) {
+        if (!z)
+            return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                               "z: NULL, but the plan has a residual (has_residual = 1): "
+                               "expected a buffer of y's size (it may be y itself)");
+        if ((st = clconv_check_buffer(ctx, z, plan->y_bytes, "z")))
+            return st;
+        if (z == x || (w && z == w) || (b && z == b) || (workspace && z == workspace) ||
+            (pre && z == pre))
+            return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                               "z: the same buffer as %s; expected its own buffer or y (in place)",
+                               z == x ? "x" : (w && z == w) ? "w" : (b && z == b) ? "b"
+                               : (pre && z == pre)            ? "pre"
+                                                              : "the workspace");
+    }
+    if (e.pre_output) {
+        if (!pre)
+            return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                               "pre: NULL, but the plan writes the pre-activation "
+                               "(pre_activation_output = 1): expected a buffer of y's size");
+        if ((st = clconv_check_buffer(ctx, pre, plan->y_bytes, "pre")))
+            return st;
+        if (pre == x || (w && pre == w) || (b && pre == b) || pre == y ||
+            (workspace && pre == workspace))
+            return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                               "pre: the same buffer as %s; expected a buffer of its own",
+                               pre == x ? "x" : (w && pre == w) ? "w" : (b && pre == b) ? "b"
+                               : pre == y                           ? "y"
+                                                                    : "the workspace");
+    }
+    return CLCONV_SUCCESS;
 }
 
 clconv_status clconv_enqueue_barrier(clconv_context *ctx, cl_uint n, const cl_event *ev,
@@ -422,28 +530,57 @@ clconv_status clconv_host_check_arrays(clconv_context *ctx, const float *x, cons
     return CLCONV_SUCCESS;
 }
 
-clconv_status clconv_host_run_weighted(clconv_plan *plan, clconv_weighted_run_fn run,
-                                       const float *x, const float *w, const float *b, float *y)
+clconv_status clconv_host_check_epilogue(clconv_context *ctx, int has_residual, int pre_output,
+                                         const float *z, const float *pre)
+{
+    if (has_residual && !z)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "z: NULL but params.has_residual = 1, expected y's size of floats");
+    if (!has_residual && z)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "z: given but params.has_residual = 0, expected NULL");
+    if (pre_output && !pre)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "pre: NULL but params.pre_activation_output = 1, expected y's size of "
+                           "floats");
+    if (!pre_output && pre)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "pre: given but params.pre_activation_output = 0, expected NULL");
+    return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_host_run_weighted(clconv_plan *plan, const float *x, const float *w,
+                                       const float *b, const float *z, float *y, float *pre)
 {
     clconv_context *ctx = plan->ctx;
-    cl_mem bx = NULL, bw = NULL, bb = NULL, by = NULL, bws = NULL;
+    clconv_conv_buffers bufs = {0};
     cl_event ev = NULL;
     clconv_status st;
-    if (!(st = clconv_buffer_create(ctx, plan->x_bytes, x, &bx, "x")) &&
-        !(st = clconv_buffer_create(ctx, plan->w_bytes, w, &bw, "w")) &&
-        !(st = plan->b_bytes ? clconv_buffer_create(ctx, plan->b_bytes, b, &bb, "b")
+    const bool in_place = z && z == y;
+    if (!(st = clconv_buffer_create(ctx, plan->x_bytes, x, &bufs.x, "x")) &&
+        !(st = clconv_buffer_create(ctx, plan->w_bytes, w, &bufs.w, "w")) &&
+        !(st = plan->b_bytes ? clconv_buffer_create(ctx, plan->b_bytes, b, &bufs.b, "b")
                              : CLCONV_SUCCESS) &&
-        !(st = clconv_buffer_create(ctx, plan->y_bytes, NULL, &by, "y")) &&
-        !(st = plan->info.workspace_bytes
-                   ? clconv_buffer_create(ctx, plan->info.workspace_bytes, NULL, &bws,
-                                          "workspace")
+        !(st = clconv_buffer_create(ctx, plan->y_bytes, in_place ? z : NULL, &bufs.y, "y")) &&
+        !(st = z && !in_place ? clconv_buffer_create(ctx, plan->y_bytes, z, &bufs.z, "z")
+                              : CLCONV_SUCCESS) &&
+        !(st = pre ? clconv_buffer_create(ctx, plan->y_bytes, NULL, &bufs.pre, "pre")
                    : CLCONV_SUCCESS) &&
-        !(st = run(plan, bx, bw, bb, by, bws, 0, NULL, &ev)))
-        st = clconv_buffer_read(ctx, by, plan->y_bytes, y, ev);
+        !(st = plan->info.workspace_bytes
+                   ? clconv_buffer_create(ctx, plan->info.workspace_bytes, NULL, &bufs.workspace,
+                                          "workspace")
+                   : CLCONV_SUCCESS)) {
+        clconv_conv_buffers run = bufs;
+        if (in_place)
+            run.z = bufs.y;
+        if (!(st = clconv_conv_run(plan, &run, 0, NULL, &ev)) &&
+            !(st = clconv_buffer_read(ctx, bufs.y, plan->y_bytes, y, ev)) && pre)
+            st = clconv_buffer_read(ctx, bufs.pre, plan->y_bytes, pre, NULL);
+    }
     if (ev)
         clReleaseEvent(ev);
-    cl_mem all[] = {bx, bw, bb, by, bws};
-    for (int i = 0; i < 5; i++)
+    cl_mem all[] = {bufs.x, bufs.w, bufs.b, bufs.y, bufs.z, bufs.pre, bufs.workspace};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (all[i])
             clReleaseMemObject(all[i]);
     clconv_plan_destroy(plan);

@@ -52,6 +52,8 @@ void clconv_plan_reset(clconv_plan *plan)
     if (plan->kernel)
         clReleaseKernel(plan->kernel);
     plan->kernel = NULL;
+    plan->epi_kernel = NULL;
+    plan->epi_first = 0;
     plan->ordered = false;
     plan->work_dim = 0;
     plan->info.algorithm = CLCONV_ALGO_AUTO;
@@ -175,6 +177,10 @@ clconv_status clconv_plan_dispatch(clconv_plan *plan, const clconv_run_args *a)
     }
     if (a->w)
         plan->prepared = false; /* the run's weights replace the prepared ones */
+    if ((st = clconv_set_epilogue_buffers(plan, a->z, a->pre))) {
+        pthread_mutex_unlock(&plan->lock);
+        return st;
+    }
     if (a->w || plan->algo->prepare) {
         st = plan->algo->run(plan, a);
         pthread_mutex_unlock(&plan->lock);

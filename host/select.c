@@ -88,7 +88,7 @@ static clconv_status time_plan(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b, 
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         cl_event done = NULL;
-        const clconv_run_args a = {x, w, b, y, ws, 0, NULL, &done, NULL, 0};
+        const clconv_run_args a = {.x = x, .w = w, .b = b, .y = y, .workspace = ws, .done = &done};
         clconv_status st = clconv_conv2d_enqueue(plan, &a);
         if (st)
             return st;
@@ -172,6 +172,12 @@ static clconv_status conv2d_find(clconv_context *ctx, const clconv_conv2d_params
 {
     const clconv_plan_options *cands[FIND_MAX];
     size_t ncand = find_candidates(ctx, cands);
+    /* Timed without the residual and the second output: they add the same
+     * pass over y to every candidate, and need buffers the runs here lack. */
+    clconv_conv2d_params plain = *p;
+    plain.has_residual = 0;
+    plain.pre_activation_output = 0;
+    p = &plain;
     clconv_shape os;
     clconv_status st = clconv_conv2d_check(ctx, p, in, &os);
     if (st)

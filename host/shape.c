@@ -121,7 +121,8 @@ clconv_status clconv_conv2d_check(clconv_context *ctx, const clconv_conv2d_param
     for (size_t i = 0; i < sizeof r / sizeof r[0]; i++)
         if ((st = clconv_check_range(ctx, r[i].name, r[i].v, r[i].lo)))
             return st;
-    if ((st = clconv_activation_check(ctx, p->activation, p->activation_params)))
+    if ((st = clconv_activation_check(ctx, p->activation, p->activation_params)) ||
+        (st = clconv_residual_check(ctx, p->has_residual, p->alpha, p->beta)))
         return st;
     /* The input after the parameters: conv1d's input channels are its in_channels. */
     if ((st = clconv_validate_shape(ctx, in, "input")))
@@ -188,6 +189,7 @@ clconv_conv2d_params clconv_conv2d_default_params(int64_t in_channels, int64_t o
     p.stride_h = p.stride_w = 1;
     p.dilation_h = p.dilation_w = 1;
     p.groups = 1;
+    p.alpha = p.beta = 1.0f;
     return p;
 }
 
@@ -238,6 +240,10 @@ clconv_conv2d_params clconv_conv1d_as_conv2d(const clconv_conv1d_params *q)
     p.activation = q->activation;
     p.activation_params[0] = q->activation_params[0];
     p.activation_params[1] = q->activation_params[1];
+    p.has_residual = q->has_residual;
+    p.alpha = q->alpha;
+    p.beta = q->beta;
+    p.pre_activation_output = q->pre_activation_output;
     return p;
 }
 

@@ -492,6 +492,13 @@ clconv_status clconv_activation_run(clconv_plan *plan, cl_mem x, cl_mem y, cl_ui
 clconv_status clconv_activation_backward_run(clconv_plan *plan, cl_mem v, cl_mem dy, cl_mem dx,
                                              cl_uint num_wait, const cl_event *wait_list,
                                              cl_event *done);
+/* dx = (scale * dy) * act'(v) in one pass (scale finite, else
+ * CLCONV_ERROR_INVALID_VALUE; otherwise as clconv_activation_backward_run;
+ * scale = 1 is that call exactly): the epilogue's dL/dconv = alpha * g and
+ * dL/dz = beta * g, and with CLCONV_ACTIVATION_NONE plain scaling. */
+clconv_status clconv_activation_backward_scaled_run(clconv_plan *plan, float scale, cl_mem v,
+                                                    cl_mem dy, cl_mem dx, cl_uint num_wait,
+                                                    const cl_event *wait_list, cl_event *done);
 
 /* The CPU reference of the gradient: dx[i] = dy[i] * act'(v[i]) in double,
  * v as clconv_activation_backward_source says (dx may be dy or v). */
@@ -531,10 +538,16 @@ typedef struct clconv_conv2d_params {
     int has_bias;                               /* nonzero: add bias[out_channel] */
     clconv_activation activation;               /* fused after the bias */
     float activation_params[2];                 /* its parameters (see clconv_activation) */
+    /* The residual and the second output ("The epilogue" below). */
+    int has_residual;                           /* nonzero: y = act(alpha * conv + beta * z + bias) */
+    float alpha, beta;                          /* read only with has_residual */
+    int pre_activation_output;                  /* nonzero: runs also write act's input to pre */
 } clconv_conv2d_params;
 
 /* Parameters with stride 1, no padding, dilation 1, groups 1, no bias,
- * no activation (activation_params zero). */
+ * no activation (activation_params zero), no residual (alpha = beta = 1,
+ * so that setting has_residual alone gives ResNet's y = act(conv + z + b)),
+ * no second output. */
 clconv_conv2d_params clconv_conv2d_default_params(int64_t in_channels, int64_t out_channels,
                                                   int64_t kernel_h, int64_t kernel_w);
 
@@ -642,6 +655,71 @@ clconv_status clconv_conv2d_host(clconv_context *ctx, const clconv_conv2d_params
                                  const clconv_shape *input, const clconv_plan_options *options,
                                  const float *x, const float *w, const float *b, float *y);
 
+/* ---- The epilogue: bias, residual, activation, second output ------------
+ *
+ * Every convolution (conv2d, conv1d, conv_transpose2d, conv_transpose1d, on
+ * every algorithm) ends in the kernel that writes y with
+ *
+ *     s = alpha * conv(x, w) + beta * z + bias      (has_residual)
+ *     s = conv(x, w) + bias                         (otherwise)
+ *     y = act(s)                                    (activation, above)
+ *     pre = s                                       (pre_activation_output)
+ *
+ * cuDNN's cudnnConvolutionBiasActivationForward with alpha1 = alpha and
+ * alpha2 = beta: the residual add of a ResNet block (alpha = beta = 1), its
+ * ReLU and the bias cost no extra pass over the tensor.
+ *   - z: the residual, a tensor of y's shape, passed to clconv_conv_run. It
+ *     may be y itself (in place: each output reads its z before writing it)
+ *     but not x, w, b or pre (CLCONV_ERROR_INVALID_VALUE).
+ *   - alpha, beta: any finite floats, read only with has_residual; both 0
+ *     is refused as a zero-initialised struct (the defaults are 1, 1). beta
+ *     multiplies z by IEEE arithmetic: beta = 0 still lets a NaN or inf in z
+ *     through (0 * inf is NaN), unlike BLAS's beta = 0.
+ *   - pre: with pre_activation_output, the run also writes s, the
+ *     activation's input, into a second buffer of y's shape (not aliasing
+ *     any other); this is the tensor an activation whose gradient needs its
+ *     input (clconv_activation_backward_source) keeps for training.
+ * Numerics: the device evaluates s in float in this order (alpha * conv,
+ * plus beta * z, plus bias), the activation as above; the CPU reference in
+ * double, rounded once; the conv bound of the tests covers the difference.
+ * GEMM (conv2d): CLBlast's alpha scales the product and, for z = y, its beta
+ * adds the residual; for z != y the bias kernel adds it (no extra kernel).
+ * The gradient of the epilogue, for dy = dL/dy: g = dy * act'(s) (an
+ * activation plan's clconv_activation_backward_run, or
+ * clconv_activation_backward_scaled_run for a scale), then dL/dbias = the
+ * backward-bias of g, dL/dz = beta * g and dL/dconv = alpha * g (what the
+ * conv backward plans then take as their dy). */
+
+/* A convolution run's buffers (zero-initialise, then set what the plan
+ * needs): x, w (NULL: the prepared weights), b (the plan's bias or NULL),
+ * y, workspace (NULL when info.workspace_bytes is 0) as in clconv_conv2d_run;
+ * z the residual (plans with has_residual, else NULL); pre the second output
+ * (plans with pre_activation_output, else NULL). */
+typedef struct clconv_conv_buffers {
+    cl_mem x, w, b, y, workspace;
+    cl_mem z;
+    cl_mem pre;
+} clconv_conv_buffers;
+
+/* Enqueues a run of any convolution plan (conv2d, conv1d, conv_transpose2d,
+ * conv_transpose1d) with every buffer the epilogue can take; otherwise as
+ * clconv_conv2d_run / clconv_conv_transpose2d_run (which refuse plans with
+ * a residual or a second output: those need this call). Errors: as those,
+ * and CLCONV_ERROR_INVALID_VALUE for a missing z or pre, a z or pre the plan
+ * does not use, or a z / pre aliasing another buffer (z = y allowed);
+ * CLCONV_ERROR_BUFFER_TOO_SMALL for a z or pre smaller than y. */
+clconv_status clconv_conv_run(clconv_plan *plan, const clconv_conv_buffers *buffers,
+                              cl_uint num_wait, const cl_event *wait_list, cl_event *done);
+
+/* Host-memory convenience with the epilogue's arrays: z (has_residual, y's
+ * size; may be y) and pre (pre_activation_output, y's size); either NULL
+ * when the parameters do not use it. Otherwise as clconv_conv2d_host. */
+clconv_status clconv_conv2d_host_epilogue(clconv_context *ctx, const clconv_conv2d_params *params,
+                                          const clconv_shape *input,
+                                          const clconv_plan_options *options, const float *x,
+                                          const float *w, const float *b, const float *z,
+                                          float *y, float *pre);
+
 /* ------------------------------------------------------------------------ */
 /* 1-D convolution (F.conv1d): a 2-D convolution with H = 1                 */
 /* ------------------------------------------------------------------------ */
@@ -653,6 +731,9 @@ typedef struct clconv_conv1d_params {
     int has_bias;
     clconv_activation activation;
     float activation_params[2];
+    int has_residual;          /* the epilogue, as clconv_conv2d_params */
+    float alpha, beta;
+    int pre_activation_output;
 } clconv_conv1d_params;
 
 /* The equivalent 2-D parameters (kernel_h = 1, stride_h = 1, no vertical padding). */
@@ -672,6 +753,11 @@ clconv_status clconv_conv1d_plan_create(clconv_context *ctx, const clconv_conv1d
 clconv_status clconv_conv1d_host(clconv_context *ctx, const clconv_conv1d_params *params,
                                  int64_t n, int64_t length, const clconv_plan_options *options,
                                  const float *x, const float *w, const float *b, float *y);
+clconv_status clconv_conv1d_host_epilogue(clconv_context *ctx, const clconv_conv1d_params *params,
+                                          int64_t n, int64_t length,
+                                          const clconv_plan_options *options, const float *x,
+                                          const float *w, const float *b, const float *z,
+                                          float *y, float *pre);
 
 /* ------------------------------------------------------------------------ */
 /* 2-D pooling (F.max_pool2d, F.avg_pool2d, F.lp_pool2d, adaptive, global)  */
@@ -885,10 +971,14 @@ typedef struct clconv_conv_transpose2d_params {
     int has_bias;                               /* nonzero: add bias[out_channel] */
     clconv_activation activation;               /* fused after the bias */
     float activation_params[2];                 /* its parameters (see clconv_activation) */
+    int has_residual;                           /* the epilogue, as clconv_conv2d_params */
+    float alpha, beta;
+    int pre_activation_output;
 } clconv_conv_transpose2d_params;
 
 /* Parameters with stride 1, no padding, no output padding, dilation 1,
- * groups 1, no bias, no activation. */
+ * groups 1, no bias, no activation, no residual (alpha = beta = 1), no
+ * second output. */
 clconv_conv_transpose2d_params clconv_conv_transpose2d_default_params(int64_t in_channels,
                                                                       int64_t out_channels,
                                                                       int64_t kernel_h,
@@ -1013,6 +1103,12 @@ clconv_status clconv_conv_transpose2d_host(clconv_context *ctx,
                                            const clconv_plan_options *options, const float *x,
                                            const float *w, const float *b, float *y);
 
+/* The same with the epilogue's arrays (as clconv_conv2d_host_epilogue). */
+clconv_status clconv_conv_transpose2d_host_epilogue(
+    clconv_context *ctx, const clconv_conv_transpose2d_params *params, const clconv_shape *input,
+    const clconv_plan_options *options, const float *x, const float *w, const float *b,
+    const float *z, float *y, float *pre);
+
 /* Parameters of F.conv_transpose1d. Input [n, c, length], weights
  * [in, out/groups, kernel]. */
 typedef struct clconv_conv_transpose1d_params {
@@ -1021,6 +1117,9 @@ typedef struct clconv_conv_transpose1d_params {
     int has_bias;
     clconv_activation activation;
     float activation_params[2];
+    int has_residual;          /* the epilogue, as clconv_conv2d_params */
+    float alpha, beta;
+    int pre_activation_output;
 } clconv_conv_transpose1d_params;
 
 /* The equivalent 2-D parameters (kernel_h = 1, stride_h = 1, no vertical padding). */
@@ -1045,6 +1144,10 @@ clconv_status clconv_conv_transpose1d_host(clconv_context *ctx,
                                            int64_t n, int64_t length,
                                            const clconv_plan_options *options, const float *x,
                                            const float *w, const float *b, float *y);
+clconv_status clconv_conv_transpose1d_host_epilogue(
+    clconv_context *ctx, const clconv_conv_transpose1d_params *params, int64_t n, int64_t length,
+    const clconv_plan_options *options, const float *x, const float *w, const float *b,
+    const float *z, float *y, float *pre);
 
 /* Reference F.conv_transpose2d on host arrays, written in scatter form (each
  * input value spreads into the outputs it reaches), accumulated in double.
@@ -1059,6 +1162,17 @@ clconv_status clconv_ref_conv_transpose1d(const clconv_conv_transpose1d_params *
                                           int64_t length, const float *x, const float *w,
                                           const float *b, float *y);
 
+/* The transposed references with the epilogue's arrays (as
+ * clconv_ref_conv2d_epilogue). */
+clconv_status clconv_ref_conv_transpose2d_epilogue(const clconv_conv_transpose2d_params *params,
+                                                   const clconv_shape *input, const float *x,
+                                                   const float *w, const float *b,
+                                                   const float *z, float *y, float *pre);
+clconv_status clconv_ref_conv_transpose1d_epilogue(const clconv_conv_transpose1d_params *params,
+                                                   int64_t n, int64_t length, const float *x,
+                                                   const float *w, const float *b,
+                                                   const float *z, float *y, float *pre);
+
 /* ------------------------------------------------------------------------ */
 /* CPU reference path: plain loops, double accumulation, no device          */
 /* ------------------------------------------------------------------------ */
@@ -1071,6 +1185,17 @@ clconv_status clconv_ref_conv2d(const clconv_conv2d_params *params, const clconv
 /* Reference F.conv1d. */
 clconv_status clconv_ref_conv1d(const clconv_conv1d_params *params, int64_t n, int64_t length,
                                 const float *x, const float *w, const float *b, float *y);
+
+/* The references with the epilogue's arrays: z (has_residual) and pre
+ * (pre_activation_output; may be NULL even then), as the *_host_epilogue
+ * calls. The calls without z refuse parameters with has_residual. */
+clconv_status clconv_ref_conv2d_epilogue(const clconv_conv2d_params *params,
+                                         const clconv_shape *input, const float *x,
+                                         const float *w, const float *b, const float *z,
+                                         float *y, float *pre);
+clconv_status clconv_ref_conv1d_epilogue(const clconv_conv1d_params *params, int64_t n,
+                                         int64_t length, const float *x, const float *w,
+                                         const float *b, const float *z, float *y, float *pre);
 
 /* ------------------------------------------------------------------------ */
 /* Training: conv2d backward passes and ReLU backward                       */

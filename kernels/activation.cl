@@ -77,15 +77,17 @@ inline float clconv_activation_grad(float v, float g, int act, float a, float c)
     }
 }
 
-/* One kernel for both directions (backward is a per-run argument):
- * forward out = act(v) (dy unused, may be NULL), backward out = dy * act'(v).
+/* One kernel for both directions (backward and scale are per-run
+ * arguments): forward out = act(v) (dy unused, may be NULL), backward
+ * out = (scale * dy) * act'(v) (scale 1 for the plain gradient: exact).
  * out may be v or dy (in place: each item reads before it writes). */
 __kernel void activation_elementwise(__global const float *v, __global const float *dy,
                                      __global float *out, const int backward, const int act,
-                                     const float a, const float c, const ulong count)
+                                     const float a, const float c, const ulong count,
+                                     const float scale)
 {
     const size_t i = get_global_id(0);
     if (i < count)
-        out[i] = backward ? clconv_activation_grad(v[i], dy[i], act, a, c)
+        out[i] = backward ? clconv_activation_grad(v[i], scale * dy[i], act, a, c)
                           : clconv_activate(v[i], act, a, c);
 }

@@ -30,7 +30,27 @@
  * RELU programs leave them out. Comparisons, not fmin / fmax, so NaN passes
  * as PyTorch's clamp-style activations let it (NaN < 0 is false). */
 #define CLCONV_EPILOGUE_ARGS \
-    const int has_bias, const int act, const float act_a, const float act_b
+    const int has_bias, const int act, const float act_a, const float act_b, \
+    const float res_alpha, const float res_beta, __global const float *res_z, \
+    __global float *pre_y
+/* The same arguments passed on to the helpers below. */
+#define CLCONV_EPILOGUE_PASS has_bias, act, act_a, act_b, res_alpha, res_beta, res_z, pre_y
+
+/* The residual and the second output (the host sets them per plan, as
+ * CLCONV_ACT_ANY): -DCLCONV_RESIDUAL compiles y = act(res_alpha * conv +
+ * res_beta * z + bias) with z (res_z) of y's shape read at y's own index,
+ * by the work-item that writes that y, before it writes it, so z may be y
+ * itself (in place; y is then not declared restrict: CLCONV_Y_RESTRICT);
+ * -DCLCONV_PRE_OUTPUT also stores act's input into pre_y at the same index.
+ * Without them both pointers are NULL and never read. */
+#if defined(CLCONV_RESIDUAL) || defined(CLCONV_PRE_OUTPUT)
+#define CLCONV_EPILOGUE_EXTRA 1
+#endif
+#ifdef CLCONV_RESIDUAL
+#define CLCONV_Y_RESTRICT
+#else
+#define CLCONV_Y_RESTRICT restrict
+#endif
 
 #ifdef CLCONV_ACT_ANY
 /* The activations other than ReLU, out of line: inlined, the switch would
@@ -90,12 +110,35 @@ inline float clconv_activate(float v, int act, float a, float c)
 #endif
 }
 
-inline float clconv_epilogue(float acc, __global const float *b, int oc, int has_bias, int act,
-                             float a, float c)
+/* The epilogue of the output element at index `at` of y: acc is the
+ * convolution's sum, bias its channel's bias (read only with has_bias).
+ * Returns the value to store at y[at]. */
+inline float clconv_epilogue_at(float acc, float bias, size_t at, CLCONV_EPILOGUE_ARGS)
 {
+#ifdef CLCONV_RESIDUAL
+    float s = res_alpha * acc + res_beta * res_z[at];
+#else
+    float s = acc;
+    (void)res_alpha;
+    (void)res_beta;
+    (void)res_z;
+    (void)at;
+#endif
     if (has_bias)
-        acc += b[oc];
-    return clconv_activate(acc, act, a, c);
+        s += bias;
+#ifdef CLCONV_PRE_OUTPUT
+    pre_y[at] = s;
+#else
+    (void)pre_y;
+#endif
+    return clconv_activate(s, act, act_a, act_b);
+}
+
+/* The same with the bias read from b[oc] (b may be NULL without a bias). */
+inline float clconv_epilogue(float acc, __global const float *b, int oc, size_t at,
+                             CLCONV_EPILOGUE_ARGS)
+{
+    return clconv_epilogue_at(acc, has_bias ? b[oc] : 0.0f, at, CLCONV_EPILOGUE_PASS);
 }
 
 #ifdef VEC
@@ -160,10 +203,24 @@ inline floatV clconv_activate_v(floatV v, int act, float a, float c)
 #endif
 }
 
-/* The vector epilogue with one bias for every lane (0 without one). */
-inline floatV clconv_epilogue_v(floatV acc, float bias, int act, float a, float c)
+/* The vector epilogue of VEC consecutive elements of y from index `at`,
+ * one bias for every lane (0 without one). */
+inline floatV clconv_epilogue_v(floatV acc, float bias, size_t at, CLCONV_EPILOGUE_ARGS)
 {
-    acc += (floatV)(bias);
-    return clconv_activate_v(acc, act, a, c);
+#ifdef CLCONV_RESIDUAL
+    floatV s = res_alpha * acc + res_beta * vloadV(0, res_z + at) + (floatV)(bias);
+#else
+    floatV s = acc + (floatV)(bias);
+    (void)res_alpha;
+    (void)res_beta;
+    (void)res_z;
+    (void)at;
+#endif
+#ifdef CLCONV_PRE_OUTPUT
+    vstoreV(s, 0, pre_y + at);
+#else
+    (void)pre_y;
+#endif
+    return clconv_activate_v(s, act, act_a, act_b);
 }
 #endif

@@ -44,7 +44,7 @@
  * act_a, act_b select the epilogue (common.cl). */
 #define CONV2D_ARGS                                                               \
     __global const float *restrict x, __global const float *restrict w,           \
-    __global const float *restrict b, __global float *restrict y,                 \
+    __global const float *restrict b, __global float *CLCONV_Y_RESTRICT y,       \
     const int C, const int H, const int W, const int OC, const int OH,            \
     const int OW, const int groups, const int pad_top, const int pad_left,        \
     CLCONV_EPILOGUE_ARGS
@@ -73,11 +73,12 @@
             const int oc = oc0 + r;                                               \
             if (oc < cout_g) {                                                    \
                 const int ocf = g * cout_g + oc;                                  \
-                __global float *yrow = y + (((size_t)n * OC + ocf) * OH + oh) * OW; \
+                const size_t row = (((size_t)n * OC + ocf) * OH + oh) * OW;      \
                 for (int c = 0; c < BW; c++) {                                    \
                     const int ow = tile_ow0 + lx + c * WG_W;                      \
                     if (ow < OW)                                                  \
-                        yrow[ow] = clconv_epilogue(acc[r][c], b, ocf, has_bias, act, act_a, act_b);            \
+                        y[row + ow] = clconv_epilogue(acc[r][c], b, ocf, row + ow,  \
+                                                      CLCONV_EPILOGUE_PASS);      \
                 }                                                                 \
             }                                                                     \
         }                                                                         \
@@ -278,7 +279,7 @@ __kernel void conv2d_pack_weights(__global const float *restrict w, __global flo
     }
 
 __kernel void conv2d_vector(__global const float *restrict x, __global const float *restrict wp,
-                            __global const float *restrict b, __global float *restrict y,
+                            __global const float *restrict b, __global float *CLCONV_Y_RESTRICT y,
                             const int C, const int H, const int W, const int OC, const int OH,
                             const int OW, const int groups, const int pad_top,
                             const int pad_left, CLCONV_EPILOGUE_ARGS)
@@ -323,12 +324,23 @@ __kernel void conv2d_vector(__global const float *restrict x, __global const flo
             if (ow >= OW)
                 break;
             float lanes[VEC];
+#ifdef CLCONV_EPILOGUE_EXTRA
+            /* the residual / second output: lane by lane at each lane's index */
+            vstoreV(acc[r][p], 0, lanes);
+            for (int j = 0; j < VEC; j++) {
+                const int oc = ocb * VEC + j;
+                const size_t at = (((size_t)n * OC + g * cout_g + oc) * OH + oh) * OW + ow;
+                if (oc < cout_g)
+                    y[at] = clconv_epilogue_at(lanes[j], bl[j], at, CLCONV_EPILOGUE_PASS);
+            }
+#else
             vstoreV(clconv_activate_v(acc[r][p] + biasv, act, act_a, act_b), 0, lanes);
             for (int j = 0; j < VEC; j++) {
                 const int oc = ocb * VEC + j;
                 if (oc < cout_g)
                     y[(((size_t)n * OC + g * cout_g + oc) * OH + oh) * OW + ow] = lanes[j];
             }
+#endif
         }
     }
 }
@@ -424,27 +436,38 @@ __kernel void conv2d_pointwise(CONV2D_ARGS)
             break;
         const int ocf = g * cout_g + oc;
         const float bias = has_bias ? b[ocf] : 0.0f;
-        __global float *yr = y + ((size_t)n * OC + ocf) * OH * OW;
+        const size_t ybase = ((size_t)n * OC + ocf) * OH * OW;
+        __global float *yr = y + ybase;
 #pragma unroll
         for (int i = 0; i < NPV; i++) {
             const int nominal = q0 + i * VEC; /* where the vector would start */
             if (nominal >= P)
                 break;
-            const floatV v = clconv_epilogue_v(acc[r][i], bias, act, act_a, act_b);
 #if !WIDE
             if (qv[i] == nominal) {
-                vstoreV(v, 0, yr + nominal);
+                vstoreV(clconv_epilogue_v(acc[r][i], bias, ybase + nominal, CLCONV_EPILOGUE_PASS),
+                        0, yr + nominal);
                 continue;
             }
 #endif
             /* started early, or a wide row: only some lanes are outputs */
             float lanes[VEC];
-            vstoreV(v, 0, lanes);
+#ifdef CLCONV_EPILOGUE_EXTRA
+            vstoreV(acc[r][i], 0, lanes);
+            for (int j = nominal - qv[i]; j < VEC; j++) {
+                const int q = qv[i] + j, oh = q / W, ow = q - oh * W;
+                const size_t at = ybase + (size_t)oh * OW + ow;
+                if (ow < OW)
+                    y[at] = clconv_epilogue_at(lanes[j], bias, at, CLCONV_EPILOGUE_PASS);
+            }
+#else
+            vstoreV(clconv_epilogue_v(acc[r][i], bias, 0, CLCONV_EPILOGUE_PASS), 0, lanes);
             for (int j = nominal - qv[i]; j < VEC; j++) {
                 const int q = qv[i] + j, oh = q / W, ow = q - oh * W;
                 if (ow < OW)
                     yr[oh * OW + ow] = lanes[j];
             }
+#endif
         }
     }
 }
@@ -569,7 +592,7 @@ __attribute__((always_inline)) inline floatV dw_edge(__global const float *xr, i
 #endif
 
 __kernel void conv2d_depthwise(__global const float *restrict x, __global const float *restrict w,
-                               __global const float *restrict b, __global float *restrict y,
+                               __global const float *restrict b, __global float *CLCONV_Y_RESTRICT y,
                                const int C, const int H, const int W, const int OC, const int OH,
                                const int OW, const int groups, const int pad_top,
                                const int pad_left, CLCONV_EPILOGUE_ARGS,
@@ -682,15 +705,21 @@ __kernel void conv2d_depthwise(__global const float *restrict x, __global const 
         const int oh = oh0 + r;
         if (oh >= OH)
             break;
-        const floatV v = clconv_epilogue_v(acc[r], bias, act, act_a, act_b);
-        __global float *yr = y + (((size_t)n * OC + oc) * OH + oh) * OW;
+        const size_t row = (((size_t)n * OC + oc) * OH + oh) * OW;
+        __global float *yr = y + row;
         if (ow0 + VEC <= OW) {
-            vstoreV(v, 0, yr + ow0);
+            vstoreV(clconv_epilogue_v(acc[r], bias, row + ow0, CLCONV_EPILOGUE_PASS), 0, yr + ow0);
         } else {
             float lanes[VEC];
-            vstoreV(v, 0, lanes);
+#ifdef CLCONV_EPILOGUE_EXTRA
+            vstoreV(acc[r], 0, lanes);
+            for (int p = 0; p < VEC && ow0 + p < OW; p++)
+                yr[ow0 + p] = clconv_epilogue_at(lanes[p], bias, row + ow0 + p, CLCONV_EPILOGUE_PASS);
+#else
+            vstoreV(clconv_epilogue_v(acc[r], bias, 0, CLCONV_EPILOGUE_PASS), 0, lanes);
             for (int p = 0; p < VEC && ow0 + p < OW; p++)
                 yr[ow0 + p] = lanes[p];
+#endif
         }
     }
 }

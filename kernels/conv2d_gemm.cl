@@ -47,16 +47,23 @@ void conv2d_im2col(__global const float *restrict x, __global float *restrict co
     cols[z * ((size_t)OH * OW) + (size_t)oh * OW + ow] = v;
 }
 
-/* y[z, i] = act(y[z, i] + b[z % OC]) in place, z = n * OC + oc, i < OHW.
- * Global ids: dim 0 = i (rounded up to CG_EPILOGUE_WG), dim 1 = z. b may be
- * NULL when has_bias is 0. */
+/* y[z, i] = act(y[z, i] + res_beta * res_z[z, i] + b[z % OC]) in place,
+ * z = n * OC + oc, i < OHW: y holds res_alpha times the GEMM's product
+ * already (CLBlast's alpha), and, for a residual computed in place (z = y),
+ * res_beta times z too (CLBlast's beta; the host then passes res_z NULL).
+ * This kernel is built without CLCONV_RESIDUAL: res_z is read when it is
+ * not NULL. Global ids: dim 0 = i (rounded up to CG_EPILOGUE_WG), dim 1 = z.
+ * b may be NULL when has_bias is 0. */
 __kernel __attribute__((reqd_work_group_size(CG_EPILOGUE_WG, 1, 1)))
-void conv2d_gemm_epilogue(__global float *restrict y, __global const float *restrict b,
+void conv2d_gemm_epilogue(__global float *y, __global const float *restrict b,
                           const int OHW, const int OC, CLCONV_EPILOGUE_ARGS)
 {
     const size_t i = get_global_id(0), z = get_global_id(1);
     if (i >= (size_t)OHW)
         return;
     const size_t at = z * (size_t)OHW + i;
-    y[at] = clconv_epilogue(y[at], b, (int)(z % (size_t)OC), has_bias, act, act_a, act_b);
+    float s = y[at];
+    if (res_z)
+        s += res_beta * res_z[at];
+    y[at] = clconv_epilogue(s, b, (int)(z % (size_t)OC), at, CLCONV_EPILOGUE_PASS);
 }

@@ -232,7 +232,7 @@ __kernel void wino_gemm(__global const float *restrict u, __global float *ws, co
  * of the chunk). The 8 tiles' 2 x 16 outputs are gathered per channel in
  * private memory, so each output row of a channel is one 16-wide store. */
 __kernel void wino_output(__global const float *ws, const int m_off,
-                          __global const float *restrict b, __global float *restrict y,
+                          __global const float *restrict b, __global float *CLCONV_Y_RESTRICT y,
                           const int OC, const int OH, const int OW, const int groups,
                           const int ocbs, const int TW, const int T, const int TP, const int n0,
                           CLCONV_EPILOGUE_ARGS)
@@ -280,7 +280,14 @@ __kernel void wino_output(__global const float *ws, const int m_off,
             const int oh = 2 * ty + i;
             if (oh >= OH)
                 break;
-            __global float *yr = y + (((size_t)n * OC + ocf) * OH + oh) * OW + ow0;
+            const size_t at0 = (((size_t)n * OC + ocf) * OH + oh) * OW + ow0;
+            __global float *yr = y + at0;
+#ifdef CLCONV_EPILOGUE_EXTRA
+            /* the residual / second output: element by element */
+            for (int c = 0; c < ncols; c++)
+                yr[c] = clconv_epilogue_at(out[i][c][j], bias, at0 + c, CLCONV_EPILOGUE_PASS);
+            continue;
+#endif
             float row[16];
             for (int c = 0; c < 16; c++)
                 row[c] = out[i][c][j];

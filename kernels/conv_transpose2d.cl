@@ -40,7 +40,7 @@
  * ((n * groups + g) * oc_blocks + ocb) * NPHASE + phase. */
 __kernel __attribute__((reqd_work_group_size(WG_W, WG_H, 1)))
 void conv_transpose2d_gather(__global const float *restrict x, __global const float *restrict w,
-                             __global const float *restrict b, __global float *restrict y,
+                             __global const float *restrict b, __global float *CLCONV_Y_RESTRICT y,
                              const int C, const int H, const int W, const int OC, const int OH,
                              const int OW, const int groups, const int pad_top, const int pad_left,
                              const int oc_blocks, CLCONV_EPILOGUE_ARGS)
@@ -122,11 +122,12 @@ void conv_transpose2d_gather(__global const float *restrict x, __global const fl
             const int oc = oc0 + r;
             if (oc < cout_g) {
                 const int ocf = g * cout_g + oc;
-                __global float *yrow = y + (((size_t)n * OC + ocf) * OH + oh) * OW;
+                const size_t row = (((size_t)n * OC + ocf) * OH + oh) * OW;
                 for (int c = 0; c < BW; c++) {
                     const int ow = rw + (j0 + c * WG_W) * SW;
                     if (ow < OW)
-                        yrow[ow] = clconv_epilogue(acc[r][c], b, ocf, has_bias, act, act_a, act_b);
+                        y[row + ow] = clconv_epilogue(acc[r][c], b, ocf, row + ow,
+                                                      CLCONV_EPILOGUE_PASS);
                 }
             }
         }
@@ -142,7 +143,7 @@ void conv_transpose2d_gather(__global const float *restrict x, __global const fl
  * dim 2 = (nl * OC + oc) * NPHASE + phase. */
 __kernel __attribute__((reqd_work_group_size(WG_W, 1, 1)))
 void conv_transpose2d_col2im(__global const float *restrict cols,
-                             __global const float *restrict b, __global float *restrict y,
+                             __global const float *restrict b, __global float *CLCONV_Y_RESTRICT y,
                              const int H, const int W, const int OC, const int OH, const int OW,
                              const int groups, const int pad_top, const int pad_left, const int n0,
                              CLCONV_EPILOGUE_ARGS)
@@ -178,8 +179,10 @@ void conv_transpose2d_col2im(__global const float *restrict cols,
                 acc += cg[(size_t)(kh * KW + kw) * hw + (size_t)ih * W + iw];
         }
     }
-    if (oh < OH && ow < OW)
-        y[(((size_t)(n0 + nl) * OC + ocf) * OH + oh) * OW + ow] = clconv_epilogue(acc, b, ocf, has_bias, act, act_a, act_b);
+    if (oh < OH && ow < OW) {
+        const size_t at = (((size_t)(n0 + nl) * OC + ocf) * OH + oh) * OW + ow;
+        y[at] = clconv_epilogue(acc, b, ocf, at, CLCONV_EPILOGUE_PASS);
+    }
 }
 #endif /* !CT_VECTOR */
 
@@ -292,7 +295,7 @@ __kernel void conv_transpose2d_pack(__global const float *restrict w,
 __kernel void conv_transpose2d_vector(__global const float *restrict x,
                                       __global const float *restrict wp,
                                       __global const float *restrict b,
-                                      __global float *restrict y, const int N, const int C,
+                                      __global float *CLCONV_Y_RESTRICT y, const int N, const int C,
                                       const int H, const int W, const int OC, const int OH,
                                       const int OW, const int groups, const int pad_top,
                                       const int pad_left, CLCONV_EPILOGUE_ARGS)
@@ -352,12 +355,23 @@ __kernel void conv_transpose2d_vector(__global const float *restrict x,
             if (ow >= OW)
                 break;
             float lanes[VEC];
+#ifdef CLCONV_EPILOGUE_EXTRA
+            /* the residual / second output: lane by lane at each lane's index */
+            vstoreV(acc[r][p], 0, lanes);
+            for (int l = 0; l < VEC; l++) {
+                const int oc = ocb * VEC + l;
+                const size_t at = (((size_t)n * OC + g * cout_g + oc) * OH + oh) * OW + ow;
+                if (oc < cout_g)
+                    y[at] = clconv_epilogue_at(lanes[l], bl[l], at, CLCONV_EPILOGUE_PASS);
+            }
+#else
             vstoreV(clconv_activate_v(acc[r][p] + biasv, act, act_a, act_b), 0, lanes);
             for (int l = 0; l < VEC; l++) {
                 const int oc = ocb * VEC + l;
                 if (oc < cout_g)
                     y[(((size_t)n * OC + g * cout_g + oc) * OH + oh) * OW + ow] = lanes[l];
             }
+#endif
         }
     }
 }
@@ -380,7 +394,7 @@ __kernel void conv_transpose2d_vector(__global const float *restrict x,
 __kernel void conv_transpose2d_columns(__global const float *restrict x,
                                        __global const float *restrict w,
                                        __global const float *restrict b,
-                                       __global float *restrict y, const int N, const int C,
+                                       __global float *CLCONV_Y_RESTRICT y, const int N, const int C,
                                        const int H, const int W, const int OC, const int OH,
                                        const int OW, const int groups, const int pad_top,
                                        const int pad_left, CLCONV_EPILOGUE_ARGS)
@@ -476,16 +490,26 @@ __kernel void conv_transpose2d_columns(__global const float *restrict x,
             const int oh = rh + (i0 + r) * SH;
             if (oh >= OH)
                 break;
-            __global float *yrow = y + (((size_t)n * OC + ocf) * OH + oh) * OW;
+            const size_t row = (((size_t)n * OC + ocf) * OH + oh) * OW;
             const float bias = has_bias ? b[ocf] : 0.0f;
             for (int v = 0; v < BV; v++) {
                 float lanes[VEC];
-                vstoreV(clconv_epilogue_v(acc[o][r][v], bias, act, act_a, act_b), 0, lanes);
+#ifdef CLCONV_EPILOGUE_EXTRA
+                vstoreV(acc[o][r][v], 0, lanes);
                 for (int p = 0; p < VEC; p++) {
                     const int ow = rw + (j0 + v * VEC + p) * SW;
                     if (ow < OW)
-                        yrow[ow] = lanes[p];
+                        y[row + ow] = clconv_epilogue_at(lanes[p], bias, row + ow,
+                                                         CLCONV_EPILOGUE_PASS);
                 }
+#else
+                vstoreV(clconv_epilogue_v(acc[o][r][v], bias, 0, CLCONV_EPILOGUE_PASS), 0, lanes);
+                for (int p = 0; p < VEC; p++) {
+                    const int ow = rw + (j0 + v * VEC + p) * SW;
+                    if (ow < OW)
+                        y[row + ow] = lanes[p];
+                }
+#endif
             }
         }
     }

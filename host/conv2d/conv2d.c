@@ -87,7 +87,8 @@ clconv_status clconv_conv2d_algorithm_supported(clconv_context *ctx,
 clconv_status clconv_conv2d_enqueue(clconv_plan *plan, const clconv_run_args *a)
 {
     clconv_status st = clconv_check_weighted_buffers(plan, a->x, a->w, a->b, a->y, "convolution");
-    if (st)
+    if (st || (st = clconv_check_epilogue_buffers(plan, a->x, a->w, a->b, a->y, a->workspace,
+                                                  a->z, a->pre)))
         return st;
     return clconv_plan_dispatch(plan, a);
 }
@@ -112,21 +113,55 @@ clconv_status clconv_conv2d_run(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b,
     if (plan->op != CLCONV_OP_CONV2D)
         return clconv_fail(plan->ctx, CLCONV_ERROR_WRONG_PLAN,
                            "clconv_conv2d_run: the plan was made for another operator");
-    const clconv_run_args a = {x, w, b, y, workspace, num_wait, wait_list, done, NULL, 0};
+    const clconv_run_args a = {.x = x, .w = w, .b = b, .y = y, .workspace = workspace, .num_wait = num_wait, .wait_list = wait_list, .done = done};
     return clconv_conv2d_enqueue(plan, &a);
+}
+
+clconv_status clconv_conv_run(clconv_plan *plan, const clconv_conv_buffers *buffers,
+                              cl_uint num_wait, const cl_event *wait_list, cl_event *done)
+{
+    if (done)
+        *done = NULL;
+    if (!plan)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "plan: NULL, expected a plan");
+    if (!buffers)
+        return clconv_fail(plan->ctx, CLCONV_ERROR_INVALID_VALUE,
+                           "buffers: NULL, expected the run's buffers");
+    const clconv_conv_buffers *m = buffers;
+    const clconv_run_args a = {.x = m->x, .w = m->w, .b = m->b, .y = m->y,
+                               .workspace = m->workspace, .num_wait = num_wait,
+                               .wait_list = wait_list, .done = done, .z = m->z, .pre = m->pre};
+    if (plan->op == CLCONV_OP_CONV2D)
+        return clconv_conv2d_enqueue(plan, &a);
+    if (plan->op == CLCONV_OP_CONV_TRANSPOSE2D)
+        return clconv_conv_transpose2d_enqueue_args(plan, &a);
+    return clconv_fail(plan->ctx, CLCONV_ERROR_WRONG_PLAN,
+                       "clconv_conv_run: the plan was made for another operator; expected a "
+                       "conv2d, conv1d, conv_transpose2d or conv_transpose1d plan");
 }
 
 clconv_status clconv_conv2d_host(clconv_context *ctx, const clconv_conv2d_params *params,
                                  const clconv_shape *input, const clconv_plan_options *options,
                                  const float *x, const float *w, const float *b, float *y)
 {
+    return clconv_conv2d_host_epilogue(ctx, params, input, options, x, w, b, NULL, y, NULL);
+}
+
+clconv_status clconv_conv2d_host_epilogue(clconv_context *ctx, const clconv_conv2d_params *params,
+                                          const clconv_shape *input,
+                                          const clconv_plan_options *options, const float *x,
+                                          const float *w, const float *b, const float *z,
+                                          float *y, float *pre)
+{
     clconv_status st = clconv_host_check_arrays(ctx, x, w, b, y, params && params->has_bias);
-    if (st)
+    if (st || (params && (st = clconv_host_check_epilogue(ctx, params->has_residual,
+                                                          params->pre_activation_output, z,
+                                                          pre))))
         return st;
     clconv_plan *plan;
     if ((st = clconv_conv2d_plan_create(ctx, params, input, options, &plan)))
         return st;
-    return clconv_host_run_weighted(plan, clconv_conv2d_run, x, w, b, y);
+    return clconv_host_run_weighted(plan, x, w, b, z, y, pre);
 }
 
 /* ---- conv1d: the same kernels with H = 1 ---------------------------------- */
@@ -151,5 +186,18 @@ clconv_status clconv_conv1d_host(clconv_context *ctx, const clconv_conv1d_params
     clconv_conv2d_params p = clconv_conv1d_as_conv2d(params);
     clconv_shape in = {n, params->in_channels, 1, length};
     return clconv_conv2d_host(ctx, &p, &in, options, x, w, b, y);
+}
+
+clconv_status clconv_conv1d_host_epilogue(clconv_context *ctx, const clconv_conv1d_params *params,
+                                          int64_t n, int64_t length,
+                                          const clconv_plan_options *options, const float *x,
+                                          const float *w, const float *b, const float *z,
+                                          float *y, float *pre)
+{
+    if (!params)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "params: NULL, expected parameters");
+    clconv_conv2d_params p = clconv_conv1d_as_conv2d(params);
+    clconv_shape in = {n, params->in_channels, 1, length};
+    return clconv_conv2d_host_epilogue(ctx, &p, &in, options, x, w, b, z, y, pre);
 }
 

@@ -43,7 +43,7 @@ clconv_status clconv_direct_build(clconv_plan *plan, const clconv_tile *t, const
                      (long long)p->kernel_h, (long long)p->kernel_w, (long long)p->stride_h,
                      (long long)p->stride_w, (long long)p->dilation_h, (long long)p->dilation_w,
                      t->wg_w, t->wg_h, t->wg_oc, t->bw, t->boc, t->ci_chunk,
-                     clconv_activation_build_option(p->activation));
+                     clconv_epilogue_build_options(plan, 1));
     char variant[64]; /* conv2d_tiled -> CONV2D_TILED */
     size_t i = 0;
     for (; name[i] && i + 1 < sizeof variant; i++)
@@ -70,8 +70,7 @@ clconv_status clconv_direct_set_args(clconv_plan *plan, int64_t in_h, int64_t in
     const cl_uint n = (cl_uint)(sizeof args / sizeof args[0]), epi = 4 + n;
     clconv_status st = clconv_plan_set_ints(plan, plan->kernel, 4, args, n);
     if (!st)
-        st = clconv_set_epilogue_args(plan->ctx, plan->kernel, epi, plan->info.kernel_name,
-                                      p->has_bias, p->activation, p->activation_params);
+        st = clconv_set_epilogue_args(plan, plan->kernel, epi, plan->info.kernel_name);
     if (!st && extra >= 0) {
         cl_int e = (cl_int)extra;
         st = clconv_plan_set_ints(plan, plan->kernel, epi + CLCONV_EPILOGUE_NARGS, &e, 1);

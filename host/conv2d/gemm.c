@@ -40,6 +40,11 @@ typedef struct cg_data {
     size_t groups;
     size_t chunk;                 /* units per workspace fill (all of them when direct) */
     cl_kernel epi;                /* conv2d_gemm_epilogue, or NULL */
+    /* The residual (include/clconv.h "The epilogue"): CLBlast's alpha is the
+     * epilogue's alpha; its beta is the epilogue's beta for a run in place
+     * (z = y: C holds z when the GEMM starts), else 0 and the epilogue
+     * kernel adds beta * z. gemm_beta is set per run (plan locked). */
+    float gemm_alpha, gemm_beta;
     size_t im2col_global[3];      /* for a full chunk; dim 2 scales with the units */
 } cg_data;
 
@@ -105,7 +110,10 @@ static clconv_status gemm_build(clconv_plan *plan, const clconv_conv2d_params *p
 
     d->direct = p->kernel_h == 1 && p->kernel_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
                 p->pad_top == 0 && p->pad_bottom == 0 && p->pad_left == 0 && p->pad_right == 0;
-    d->epilogue = p->has_bias || p->activation != CLCONV_ACTIVATION_NONE;
+    const clconv_epilogue e = clconv_plan_epilogue(plan);
+    d->epilogue = e.has_bias || e.activation != CLCONV_ACTIVATION_NONE || e.has_residual ||
+                  e.pre_output;
+    d->gemm_alpha = e.alpha;
     d->m = (size_t)cout_g;
     d->n = (size_t)(out->h * out->w);
     d->k = (size_t)(cin_g * khw);
@@ -167,13 +175,12 @@ static clconv_status gemm_build(clconv_plan *plan, const clconv_conv2d_params *p
     }
     if (d->epilogue) {
         if ((st = clconv_get_kernel(ctx, "conv2d_gemm", "conv2d_gemm_epilogue",
-                                    clconv_activation_build_option(p->activation), &d->epi)))
+                                    clconv_epilogue_build_options(plan, 0), &d->epi)))
             return st;
         cl_int args[] = {(cl_int)d->n, (cl_int)out->c};
         if ((st = cg_set_args(ctx, d->epi, 2, args, sizeof args / sizeof args[0],
                               "conv2d_gemm_epilogue")) ||
-            (st = clconv_set_epilogue_args(ctx, d->epi, 4, "conv2d_gemm_epilogue", p->has_bias,
-                                           p->activation, p->activation_params)))
+            (st = clconv_set_epilogue_args(plan, d->epi, 4, "conv2d_gemm_epilogue")))
             return st;
         if (d->direct) {
             plan->global_size[0] =
@@ -217,7 +224,8 @@ static clconv_status cg_strided(clconv_plan *plan, const cg_data *d, cl_mem w, c
     if (count == 1) {
         pthread_mutex_lock(&clconv_clblast_lock);
         cs = CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo, d->m,
-                          d->n, d->k, 1.0f, w, a_off, d->k, bbuf, b_off, d->n, 0.0f, y, c_off,
+                          d->n, d->k, d->gemm_alpha, w, a_off, d->k, bbuf, b_off, d->n,
+                          d->gemm_beta, y, c_off,
                           d->n, &q, ev);
         pthread_mutex_unlock(&clconv_clblast_lock);
         if (cs != CLBlastSuccess)
@@ -229,8 +237,9 @@ static clconv_status cg_strided(clconv_plan *plan, const cg_data *d, cl_mem w, c
     const size_t a_stride = step % d->groups == 0 ? 0 : step * a_group;
     pthread_mutex_lock(&clconv_clblast_lock);
     cs = CLBlastSgemmStridedBatched(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo,
-                                    d->m, d->n, d->k, 1.0f, w, a_off, d->k, a_stride, bbuf, b_off,
-                                    d->n, step * b_unit, 0.0f, y, c_off, d->n, step * c_unit,
+                                    d->m, d->n, d->k, d->gemm_alpha, w, a_off, d->k, a_stride,
+                                    bbuf, b_off, d->n, step * b_unit, d->gemm_beta, y, c_off,
+                                    d->n, step * c_unit,
                                     count, &q, ev);
     pthread_mutex_unlock(&clconv_clblast_lock);
     if (cs != CLBlastSuccess)
@@ -392,6 +401,18 @@ static clconv_status gemm_plan(clconv_plan *plan, const clconv_plan_options *opt
 
 static clconv_status gemm_run(clconv_plan *plan, const clconv_run_args *a)
 {
+    cg_data *d = plan->state;
+    const clconv_epilogue e = clconv_plan_epilogue(plan);
+    const bool in_place = e.has_residual && a->z == a->y;
+    d->gemm_beta = in_place ? e.beta : 0.0f;
+    if (d->epi && e.has_residual) {
+        /* In place, CLBlast's beta has added z before the epilogue kernel. */
+        cl_mem z = in_place ? NULL : a->z;
+        clconv_status st = clconv_set_arg(plan->ctx, d->epi, 4 + 6, sizeof(cl_mem),
+                                          z ? &z : NULL, "z");
+        if (st)
+            return st;
+    }
     return gemm_enqueue(plan, a->x, a->w, a->b, a->y, a->workspace, a->num_wait, a->wait_list,
                       a->done);
 }

@@ -152,7 +152,7 @@ static clconv_status winograd_build(clconv_plan *plan, const clconv_conv2d_param
 
     snprintf(plan->info.build_options, sizeof plan->info.build_options,
              "-DVEC=%d -DBT=%d -DOB=%d -DFILTER_CI=%d%s", vec, WINO_BT, ob, WINO_FILTER_CI,
-             clconv_activation_build_option(p->activation));
+             clconv_epilogue_build_options(plan, 1));
     snprintf(plan->info.kernel_name, sizeof plan->info.kernel_name, "wino_gemm");
     clconv_status st;
     cl_program prog;
@@ -183,8 +183,7 @@ static clconv_status winograd_build(clconv_plan *plan, const clconv_conv2d_param
         (st = set_ints(ctx, plan->kernel, 2, gargs, 5, "wino_gemm")) ||
         (st = set_ints(ctx, d->output, 1, &m_off, 1, "wino_output")) ||
         (st = set_ints(ctx, d->output, 4, oargs, 8, "wino_output")) ||
-        (st = clconv_set_epilogue_args(ctx, d->output, 13, "wino_output", p->has_bias,
-                                       p->activation, p->activation_params)))
+        (st = clconv_set_epilogue_args(plan, d->output, 13, "wino_output")))
         return st;
 
     plan->work_dim = 3;

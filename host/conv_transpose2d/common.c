@@ -92,7 +92,7 @@ clconv_status clconv_ct_build(clconv_plan *plan, const clconv_conv_transpose2d_p
              "-DBW=%d -DBOC=%d%s%s%s",
              (long long)p->kernel_h, (long long)p->kernel_w, (long long)p->stride_h,
              (long long)p->stride_w, (long long)p->dilation_h, (long long)p->dilation_w, wg_w,
-             wg_h, bw, boc, clconv_activation_build_option(p->activation), extra ? " " : "",
+             wg_h, bw, boc, clconv_epilogue_build_options(plan, 1), extra ? " " : "",
              extra ? extra : "");
     snprintf(plan->info.kernel_name, sizeof plan->info.kernel_name, "%s", name);
     if (plan->kernel) {
@@ -105,12 +105,10 @@ clconv_status clconv_ct_build(clconv_plan *plan, const clconv_conv_transpose2d_p
 
 clconv_status clconv_ct_set_args(clconv_plan *plan, const cl_int *args, size_t n)
 {
-    const clconv_conv_transpose2d_params *p = &plan->params.conv_transpose2d;
     clconv_status st = clconv_plan_set_ints(plan, plan->kernel, 4, args, n);
     return st ? st
-              : clconv_set_epilogue_args(plan->ctx, plan->kernel, 4 + (cl_uint)n,
-                                         plan->info.kernel_name, p->has_bias, p->activation,
-                                         p->activation_params);
+              : clconv_set_epilogue_args(plan, plan->kernel, 4 + (cl_uint)n,
+                                         plan->info.kernel_name);
 }
 
 clconv_status clconv_ct_set_lane_args(clconv_plan *plan)

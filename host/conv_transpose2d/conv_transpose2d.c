@@ -46,7 +46,8 @@ clconv_status clconv_conv_transpose2d_check(clconv_context *ctx,
     for (size_t i = 0; i < sizeof r / sizeof r[0]; i++)
         if ((st = clconv_check_range(ctx, r[i].name, r[i].v, r[i].lo)))
             return st;
-    if ((st = clconv_activation_check(ctx, p->activation, p->activation_params)))
+    if ((st = clconv_activation_check(ctx, p->activation, p->activation_params)) ||
+        (st = clconv_residual_check(ctx, p->has_residual, p->alpha, p->beta)))
         return st;
     /* PyTorch: "output padding must be smaller than either stride or dilation". */
     const struct {
@@ -137,6 +138,7 @@ clconv_conv_transpose2d_params clconv_conv_transpose2d_default_params(int64_t in
     p.stride_h = p.stride_w = 1;
     p.dilation_h = p.dilation_w = 1;
     p.groups = 1;
+    p.alpha = p.beta = 1.0f;
     return p;
 }
 
@@ -253,12 +255,20 @@ clconv_status clconv_conv_transpose2d_enqueue(clconv_plan *plan, cl_mem x, cl_me
                                               cl_mem y, cl_mem workspace, cl_uint num_wait,
                                               const cl_event *wait_list, cl_event *done)
 {
+    const clconv_run_args a = {.x = x, .w = w, .b = b, .y = y, .workspace = workspace, .num_wait = num_wait, .wait_list = wait_list, .done = done};
+    return clconv_conv_transpose2d_enqueue_args(plan, &a);
+}
+
+clconv_status clconv_conv_transpose2d_enqueue_args(clconv_plan *plan, const clconv_run_args *ra)
+{
     clconv_context *ctx = plan->ctx;
-    if (done)
-        *done = NULL;
+    cl_mem x = ra->x, w = ra->w, b = ra->b, y = ra->y, workspace = ra->workspace;
+    if (ra->done)
+        *ra->done = NULL;
     clconv_status st;
-    if ((st = clconv_check_wait_list(ctx, num_wait, wait_list)) ||
-        (st = clconv_check_weighted_buffers(plan, x, w, b, y, "transposed convolution")))
+    if ((st = clconv_check_wait_list(ctx, ra->num_wait, ra->wait_list)) ||
+        (st = clconv_check_weighted_buffers(plan, x, w, b, y, "transposed convolution")) ||
+        (st = clconv_check_epilogue_buffers(plan, x, w, b, y, workspace, ra->z, ra->pre)))
         return st;
     if (plan->info.workspace_bytes > 0 &&
         (st = clconv_check_buffer(ctx, workspace, plan->info.workspace_bytes, "workspace")))
@@ -267,8 +277,7 @@ clconv_status clconv_conv_transpose2d_enqueue(clconv_plan *plan, cl_mem x, cl_me
         (workspace == x || workspace == w || workspace == y || (b && workspace == b)))
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
                            "workspace: must not be the same buffer as x, w, b or y");
-    const clconv_run_args a = {x, w, b, y, workspace, num_wait, wait_list, done, NULL, 0};
-    return clconv_plan_dispatch(plan, &a);
+    return clconv_plan_dispatch(plan, ra);
 }
 
 clconv_status clconv_conv_transpose2d_prepare(clconv_plan *plan, cl_mem w, cl_uint num_wait,
@@ -290,13 +299,24 @@ clconv_status clconv_conv_transpose2d_host(clconv_context *ctx,
                                            const clconv_plan_options *options, const float *x,
                                            const float *w, const float *b, float *y)
 {
+    return clconv_conv_transpose2d_host_epilogue(ctx, params, input, options, x, w, b, NULL, y,
+                                                 NULL);
+}
+
+clconv_status clconv_conv_transpose2d_host_epilogue(
+    clconv_context *ctx, const clconv_conv_transpose2d_params *params, const clconv_shape *input,
+    const clconv_plan_options *options, const float *x, const float *w, const float *b,
+    const float *z, float *y, float *pre)
+{
     clconv_status st = clconv_host_check_arrays(ctx, x, w, b, y, params && params->has_bias);
-    if (st)
+    if (st || (params && (st = clconv_host_check_epilogue(ctx, params->has_residual,
+                                                          params->pre_activation_output, z,
+                                                          pre))))
         return st;
     clconv_plan *plan;
     if ((st = clconv_conv_transpose2d_plan_create(ctx, params, input, options, &plan)))
         return st;
-    return clconv_host_run_weighted(plan, clconv_conv_transpose2d_run, x, w, b, y);
+    return clconv_host_run_weighted(plan, x, w, b, z, y, pre);
 }
 
 /* ---- conv_transpose1d: the same kernels with H = 1 ------------------------ */
@@ -326,6 +346,10 @@ clconv_conv_transpose1d_as_conv_transpose2d(const clconv_conv_transpose1d_params
     p.activation = q->activation;
     p.activation_params[0] = q->activation_params[0];
     p.activation_params[1] = q->activation_params[1];
+    p.has_residual = q->has_residual;
+    p.alpha = q->alpha;
+    p.beta = q->beta;
+    p.pre_activation_output = q->pre_activation_output;
     return p;
 }
 
@@ -368,5 +392,17 @@ clconv_status clconv_conv_transpose1d_host(clconv_context *ctx,
     clconv_conv_transpose2d_params p = clconv_conv_transpose1d_as_conv_transpose2d(params);
     clconv_shape in = {n, params->in_channels, 1, length};
     return clconv_conv_transpose2d_host(ctx, &p, &in, options, x, w, b, y);
+}
+
+clconv_status clconv_conv_transpose1d_host_epilogue(
+    clconv_context *ctx, const clconv_conv_transpose1d_params *params, int64_t n, int64_t length,
+    const clconv_plan_options *options, const float *x, const float *w, const float *b,
+    const float *z, float *y, float *pre)
+{
+    if (!params)
+        return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "params: NULL, expected parameters");
+    clconv_conv_transpose2d_params p = clconv_conv_transpose1d_as_conv_transpose2d(params);
+    clconv_shape in = {n, params->in_channels, 1, length};
+    return clconv_conv_transpose2d_host_epilogue(ctx, &p, &in, options, x, w, b, z, y, pre);
 }
 

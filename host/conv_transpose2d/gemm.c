@@ -101,8 +101,7 @@ static clconv_status ct_plan_gemm(clconv_plan *plan, ct_data *d,
     /* Argument 11 is the chunk's first image (set per run), then the epilogue. */
     clconv_status ast = clconv_plan_set_ints(plan, plan->kernel, 3, args, sizeof args / sizeof args[0]);
     return ast ? ast
-               : clconv_set_epilogue_args(ctx, plan->kernel, 12, plan->info.kernel_name,
-                                          p->has_bias, p->activation, p->activation_params);
+               : clconv_set_epilogue_args(plan, plan->kernel, 12, plan->info.kernel_name);
 }
 
 /* GEMM + col2im, chunk by chunk of images. Called with the plan locked. */

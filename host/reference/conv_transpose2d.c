@@ -10,6 +10,14 @@ clconv_status clconv_ref_conv_transpose2d(const clconv_conv_transpose2d_params *
                                           const clconv_shape *in, const float *x,
                                           const float *w, const float *b, float *y)
 {
+    return clconv_ref_conv_transpose2d_epilogue(p, in, x, w, b, NULL, y, NULL);
+}
+
+clconv_status clconv_ref_conv_transpose2d_epilogue(const clconv_conv_transpose2d_params *p,
+                                                   const clconv_shape *in, const float *x,
+                                                   const float *w, const float *b,
+                                                   const float *z, float *y, float *pre)
+{
     clconv_shape out;
     clconv_status st = clconv_conv_transpose2d_check(NULL, p, in, &out);
     if (st)
@@ -17,6 +25,12 @@ clconv_status clconv_ref_conv_transpose2d(const clconv_conv_transpose2d_params *
     if (!x || !w || !y || (p->has_bias && !b))
         return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "%s: NULL, expected a host array",
                            !x ? "x" : !w ? "w" : !y ? "y" : "b");
+    if ((st = clconv_ref_check_epilogue(p->has_residual, z, "clconv_ref_conv_transpose2d")))
+        return st;
+    const clconv_epilogue e = {p->has_bias != 0, p->activation,
+                               {p->activation_params[0], p->activation_params[1]},
+                               p->has_residual != 0, p->alpha, p->beta,
+                               p->pre_activation_output != 0};
     const size_t ny = clconv_shape_elements_checked(&out);
     double *acc = calloc(ny, sizeof *acc);
     if (!acc)
@@ -54,10 +68,7 @@ clconv_status clconv_ref_conv_transpose2d(const clconv_conv_transpose2d_params *
         for (int64_t oc = 0; oc < out.c; oc++)
             for (int64_t i = 0; i < out.h * out.w; i++) {
                 const size_t idx = (size_t)((n * out.c + oc) * out.h * out.w + i);
-                double v = acc[idx];
-                if (p->has_bias)
-                    v += b[oc];
-                y[idx] = (float)clconv_activation_eval(p->activation, p->activation_params, v);
+                y[idx] = clconv_ref_epilogue(&e, acc[idx], b, oc, z, idx, pre);
             }
     free(acc);
     return CLCONV_SUCCESS;
@@ -72,4 +83,16 @@ clconv_status clconv_ref_conv_transpose1d(const clconv_conv_transpose1d_params *
     clconv_conv_transpose2d_params p = clconv_conv_transpose1d_as_conv_transpose2d(params);
     clconv_shape in = {n, params->in_channels, 1, length};
     return clconv_ref_conv_transpose2d(&p, &in, x, w, b, y);
+}
+
+clconv_status clconv_ref_conv_transpose1d_epilogue(const clconv_conv_transpose1d_params *params,
+                                                   int64_t n, int64_t length, const float *x,
+                                                   const float *w, const float *b,
+                                                   const float *z, float *y, float *pre)
+{
+    if (!params)
+        return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "params: NULL, expected parameters");
+    clconv_conv_transpose2d_params p = clconv_conv_transpose1d_as_conv_transpose2d(params);
+    clconv_shape in = {n, params->in_channels, 1, length};
+    return clconv_ref_conv_transpose2d_epilogue(&p, &in, x, w, b, z, y, pre);
 }

@@ -101,7 +101,9 @@ class Conv2dParams(C.Structure):
                 ("pad_left", C.c_int64), ("pad_right", C.c_int64),
                 ("dilation_h", C.c_int64), ("dilation_w", C.c_int64),
                 ("groups", C.c_int64), ("has_bias", C.c_int), ("activation", C.c_int),
-                ("activation_params", C.c_float * 2)]
+                ("activation_params", C.c_float * 2),
+                ("has_residual", C.c_int), ("alpha", C.c_float), ("beta", C.c_float),
+                ("pre_activation_output", C.c_int)]
 
 
 class Conv1dParams(C.Structure):
@@ -111,7 +113,9 @@ class Conv1dParams(C.Structure):
                 ("pad_left", C.c_int64), ("pad_right", C.c_int64),
                 ("dilation", C.c_int64), ("groups", C.c_int64),
                 ("has_bias", C.c_int), ("activation", C.c_int),
-                ("activation_params", C.c_float * 2)]
+                ("activation_params", C.c_float * 2),
+                ("has_residual", C.c_int), ("alpha", C.c_float), ("beta", C.c_float),
+                ("pre_activation_output", C.c_int)]
 
 
 class ConvTranspose2dParams(C.Structure):
@@ -124,7 +128,9 @@ class ConvTranspose2dParams(C.Structure):
                 ("output_padding_h", C.c_int64), ("output_padding_w", C.c_int64),
                 ("dilation_h", C.c_int64), ("dilation_w", C.c_int64),
                 ("groups", C.c_int64), ("has_bias", C.c_int), ("activation", C.c_int),
-                ("activation_params", C.c_float * 2)]
+                ("activation_params", C.c_float * 2),
+                ("has_residual", C.c_int), ("alpha", C.c_float), ("beta", C.c_float),
+                ("pre_activation_output", C.c_int)]
 
 
 class ConvTranspose1dParams(C.Structure):
@@ -134,7 +140,9 @@ class ConvTranspose1dParams(C.Structure):
                 ("pad_left", C.c_int64), ("pad_right", C.c_int64),
                 ("output_padding", C.c_int64), ("dilation", C.c_int64), ("groups", C.c_int64),
                 ("has_bias", C.c_int), ("activation", C.c_int),
-                ("activation_params", C.c_float * 2)]
+                ("activation_params", C.c_float * 2),
+                ("has_residual", C.c_int), ("alpha", C.c_float), ("beta", C.c_float),
+                ("pre_activation_output", C.c_int)]
 
 
 class Pool2dParams(C.Structure):
