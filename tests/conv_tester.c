@@ -21,17 +21,34 @@ static clconv_status make_plan(clconv_context *ctx, const layer *l, const clconv
                          : clconv_conv2d_plan_create(ctx, l->conv, in, opt, plan);
 }
 
-static clconv_status run(const layer *l, clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b,
-                         cl_mem y, cl_mem ws, cl_event *done)
+static int has_residual(const layer *l)
 {
+    return l->transposed ? l->ct->has_residual : l->conv->has_residual;
+}
+
+static int pre_output(const layer *l)
+{
+    return l->transposed ? l->ct->pre_activation_output : l->conv->pre_activation_output;
+}
+
+/* A plan without a residual or second output runs through its operator's
+ * own call, one with them through clconv_conv_run. */
+static clconv_status run(const layer *l, clconv_plan *plan, cl_mem x, cl_mem w, cl_mem b,
+                         cl_mem y, cl_mem ws, cl_mem z, cl_mem pre, cl_event *done)
+{
+    if (has_residual(l) || pre_output(l)) {
+        const clconv_conv_buffers bufs = {.x = x, .w = w, .b = b, .y = y, .workspace = ws,
+                                          .z = z, .pre = pre};
+        return clconv_conv_run(plan, &bufs, 0, NULL, done);
+    }
     return l->transposed ? clconv_conv_transpose2d_run(plan, x, w, b, y, ws, 0, NULL, done)
                          : clconv_conv2d_run(plan, x, w, b, y, ws, 0, NULL, done);
 }
 
 static float *run_guarded(clconv_context *ctx, const layer *l, const clconv_shape *in,
                           const float *x, const float *w, const float *b,
-                          const clconv_plan_options *opt, clconv_plan_info *info_out,
-                          const char *what)
+                          const tu_conv_epilogue *epi, const clconv_plan_options *opt,
+                          clconv_plan_info *info_out, const char *what)
 {
     clconv_plan *plan = NULL;
     clconv_status st = make_plan(ctx, l, in, opt, &plan);
@@ -56,10 +73,19 @@ static float *run_guarded(clconv_context *ctx, const layer *l, const clconv_shap
         gb = tu_guarded_create(ctx, (size_t)oc * 4, b);
     if (info.workspace_bytes)
         gws = tu_guarded_create(ctx, info.workspace_bytes, NULL);
-    tu_guarded gy = tu_guarded_create(ctx, ny * 4, NULL);
+    /* The residual: in place, y starts as z; else z in its own buffer. */
+    const bool res = has_residual(l), in_place = res && epi && epi->in_place;
+    ck_assert_msg(!res || (epi && epi->z), "%s: a residual layer without z", what);
+    tu_guarded gy = tu_guarded_create(ctx, ny * 4, in_place ? epi->z : NULL);
+    tu_guarded gz = {0}, gpre = {0};
+    if (res && !in_place)
+        gz = tu_guarded_create(ctx, ny * 4, epi->z);
+    if (pre_output(l))
+        gpre = tu_guarded_create(ctx, ny * 4, NULL);
     cl_event done = NULL;
     st = run(l, plan, gx.buf, gw.buf, has_bias ? gb.buf : NULL, gy.buf,
-             info.workspace_bytes ? gws.buf : NULL, &done);
+             info.workspace_bytes ? gws.buf : NULL, !res ? NULL : in_place ? gy.buf : gz.buf,
+             pre_output(l) ? gpre.buf : NULL, &done);
     ck_assert_msg(st == CLCONV_SUCCESS, "%s: run: %s", what, clconv_last_error(ctx));
     ck_assert_ptr_nonnull(done);
     ck_assert_int_eq(clWaitForEvents(1, &done), CL_SUCCESS);
@@ -69,6 +95,11 @@ static float *run_guarded(clconv_context *ctx, const layer *l, const clconv_shap
                   what, info.kernel_name, info.build_options);
     ck_assert_msg(tu_guarded_read(ctx, &gx, NULL) && tu_guarded_read(ctx, &gw, NULL),
                   "%s: input guard bands changed", what);
+    if (res && !in_place)
+        ck_assert_msg(tu_guarded_read(ctx, &gz, NULL), "%s: z or its guard bands changed", what);
+    if (pre_output(l))
+        ck_assert_msg(tu_guarded_read(ctx, &gpre, epi ? epi->pre : NULL),
+                      "%s: %s wrote outside the pre-activation buffer", what, info.kernel_name);
     if (info.workspace_bytes)
         ck_assert_msg(tu_guarded_read(ctx, &gws, NULL),
                       "%s: %s wrote outside the workspace (%zu bytes)", what,
@@ -78,6 +109,8 @@ static float *run_guarded(clconv_context *ctx, const layer *l, const clconv_shap
     tu_guarded_release(&gb);
     tu_guarded_release(&gws);
     tu_guarded_release(&gy);
+    tu_guarded_release(&gz);
+    tu_guarded_release(&gpre);
     clconv_plan_destroy(plan);
     if (info_out)
         *info_out = info;
@@ -89,7 +122,28 @@ float *tu_conv2d_run(clconv_context *ctx, const clconv_conv2d_params *p, const c
                      const clconv_plan_options *opt, clconv_plan_info *info, const char *what)
 {
     const layer l = {.conv = p};
-    return run_guarded(ctx, &l, in, x, w, b, opt, info, what);
+    return run_guarded(ctx, &l, in, x, w, b, NULL, opt, info, what);
+}
+
+float *tu_conv2d_run_epilogue(clconv_context *ctx, const clconv_conv2d_params *p,
+                              const clconv_shape *in, const float *x, const float *w,
+                              const float *b, const tu_conv_epilogue *epi,
+                              const clconv_plan_options *opt, clconv_plan_info *info,
+                              const char *what)
+{
+    const layer l = {.conv = p};
+    return run_guarded(ctx, &l, in, x, w, b, epi, opt, info, what);
+}
+
+float *tu_conv_transpose2d_run_epilogue(clconv_context *ctx,
+                                        const clconv_conv_transpose2d_params *p,
+                                        const clconv_shape *in, const float *x, const float *w,
+                                        const float *b, const tu_conv_epilogue *epi,
+                                        const clconv_plan_options *opt, clconv_plan_info *info,
+                                        const char *what)
+{
+    const layer l = {.transposed = true, .ct = p};
+    return run_guarded(ctx, &l, in, x, w, b, epi, opt, info, what);
 }
 
 float *tu_conv_transpose2d_run(clconv_context *ctx, const clconv_conv_transpose2d_params *p,
@@ -98,22 +152,25 @@ float *tu_conv_transpose2d_run(clconv_context *ctx, const clconv_conv_transpose2
                                clconv_plan_info *info, const char *what)
 {
     const layer l = {.transposed = true, .ct = p};
-    return run_guarded(ctx, &l, in, x, w, b, opt, info, what);
+    return run_guarded(ctx, &l, in, x, w, b, NULL, opt, info, what);
 }
 
-/* The reference of layer l on x, w, b into y. */
+/* The reference of layer l on x, w, b (and z) into y (and pre, may be NULL). */
 static void reference(const layer *l, const clconv_shape *in, const float *x, const float *w,
-                      const float *b, float *y)
+                      const float *b, const float *z, float *y, float *pre)
 {
-    clconv_status st = l->transposed ? clconv_ref_conv_transpose2d(l->ct, in, x, w, b, y)
-                                     : clconv_ref_conv2d(l->conv, in, x, w, b, y);
+    clconv_status st =
+        l->transposed ? clconv_ref_conv_transpose2d_epilogue(l->ct, in, x, w, b, z, y, pre)
+                      : clconv_ref_conv2d_epilogue(l->conv, in, x, w, b, z, y, pre);
     ck_assert_msg(st == CLCONV_SUCCESS, "reference: %s", clconv_last_error(NULL));
 }
 
 /* The bound's scale into scale (ny floats): the layer without its activation
- * on |x|, |w| and, with a bias, |b|. */
+ * on |x|, |w| and, with a bias, |b|; with a residual |alpha| sum |x*w| +
+ * |beta| |z| + |b| (z: ny floats, NULL without a residual). */
 static void abs_scale(const layer *l, const clconv_shape *in, size_t nx, size_t nw, size_t nb,
-                      const float *x, const float *w, const float *b, float *scale)
+                      size_t ny, const float *x, const float *w, const float *b, const float *z,
+                      float *scale)
 {
     clconv_conv2d_params ap;
     clconv_conv_transpose2d_params at;
@@ -121,23 +178,31 @@ static void abs_scale(const layer *l, const clconv_shape *in, size_t nx, size_t 
     if (l->transposed) {
         at = *l->ct;
         at.activation = CLCONV_ACTIVATION_NONE;
+        at.alpha = fabsf(at.alpha);
+        at.beta = fabsf(at.beta);
         al.ct = &at;
     } else {
         ap = *l->conv;
         ap.activation = CLCONV_ACTIVATION_NONE;
+        ap.alpha = fabsf(ap.alpha);
+        ap.beta = fabsf(ap.beta);
         al.conv = &ap;
     }
     float *ax = tu_alloc(nx), *aw = tu_alloc(nw), *ab = tu_alloc(nb);
+    float *az = z ? tu_alloc(ny) : NULL;
     for (size_t j = 0; j < nx; j++)
         ax[j] = fabsf(x[j]);
     for (size_t j = 0; j < nw; j++)
         aw[j] = fabsf(w[j]);
     for (size_t j = 0; j < nb; j++)
         ab[j] = b ? fabsf(b[j]) : 0.0f;
-    reference(&al, in, ax, aw, ab, scale);
+    for (size_t j = 0; z && j < ny; j++)
+        az[j] = fabsf(z[j]);
+    reference(&al, in, ax, aw, ab, az, scale, NULL);
     free(ax);
     free(aw);
     free(ab);
+    free(az);
 }
 
 float *tu_conv2d_abs_scale(const clconv_conv2d_params *p, const clconv_shape *in, const float *x,
@@ -147,9 +212,39 @@ float *tu_conv2d_abs_scale(const clconv_conv2d_params *p, const clconv_shape *in
     clconv_shape os;
     ck_assert_int_eq(clconv_conv2d_output_shape(p, in, &os), CLCONV_SUCCESS);
     float *scale = tu_alloc(clconv_shape_elements(os));
+    ck_assert_msg(!p->has_residual, "tu_conv2d_abs_scale: a residual layer");
     abs_scale(&l, in, clconv_shape_elements(*in),
-              clconv_shape_elements(clconv_conv2d_weight_shape(p)), (size_t)p->out_channels, x,
-              w, b, scale);
+              clconv_shape_elements(clconv_conv2d_weight_shape(p)), (size_t)p->out_channels,
+              clconv_shape_elements(os), x, w, b, NULL, scale);
+    return scale;
+}
+
+float *tu_conv_transpose2d_abs_scale_epilogue(const clconv_conv_transpose2d_params *p,
+                                              const clconv_shape *in, const float *x,
+                                              const float *w, const float *b, const float *z)
+{
+    const layer l = {.transposed = true, .ct = p};
+    clconv_shape os;
+    ck_assert_int_eq(clconv_conv_transpose2d_output_shape(p, in, &os), CLCONV_SUCCESS);
+    float *scale = tu_alloc(clconv_shape_elements(os));
+    abs_scale(&l, in, clconv_shape_elements(*in),
+              clconv_shape_elements(clconv_conv_transpose2d_weight_shape(p)),
+              (size_t)p->out_channels, clconv_shape_elements(os), x, w, b,
+              p->has_residual ? z : NULL, scale);
+    return scale;
+}
+
+float *tu_conv2d_abs_scale_epilogue(const clconv_conv2d_params *p, const clconv_shape *in,
+                                    const float *x, const float *w, const float *b,
+                                    const float *z)
+{
+    const layer l = {.conv = p};
+    clconv_shape os;
+    ck_assert_int_eq(clconv_conv2d_output_shape(p, in, &os), CLCONV_SUCCESS);
+    float *scale = tu_alloc(clconv_shape_elements(os));
+    abs_scale(&l, in, clconv_shape_elements(*in),
+              clconv_shape_elements(clconv_conv2d_weight_shape(p)), (size_t)p->out_channels,
+              clconv_shape_elements(os), x, w, b, p->has_residual ? z : NULL, scale);
     return scale;
 }
 
@@ -161,9 +256,10 @@ float *tu_conv_transpose2d_abs_scale(const clconv_conv_transpose2d_params *p,
     clconv_shape os;
     ck_assert_int_eq(clconv_conv_transpose2d_output_shape(p, in, &os), CLCONV_SUCCESS);
     float *scale = tu_alloc(clconv_shape_elements(os));
+    ck_assert_msg(!p->has_residual, "tu_conv_transpose2d_abs_scale: a residual layer");
     abs_scale(&l, in, clconv_shape_elements(*in),
               clconv_shape_elements(clconv_conv_transpose2d_weight_shape(p)),
-              (size_t)p->out_channels, x, w, b, scale);
+              (size_t)p->out_channels, clconv_shape_elements(os), x, w, b, NULL, scale);
     return scale;
 }
 
@@ -191,22 +287,45 @@ static void check(clconv_context *ctx, const layer *l, const clconv_shape *in,
     tu_fill(r, x, nx, integers);
     tu_fill(r, w, nw, integers);
     tu_fill(r, b, nb, integers);
-    reference(l, in, x, w, b, ref);
-    abs_scale(l, in, nx, nw, nb, x, w, b, scale);
+    /* The epilogue: z drawn like x (and in place or not), the reference's pre. */
+    tu_conv_epilogue epi = {0};
+    float *z = NULL, *ref_pre = NULL;
+    if (has_residual(l)) {
+        z = tu_alloc(ny);
+        tu_fill(r, z, ny, integers);
+        epi.z = z;
+        epi.in_place = tu_int(r, 0, 1);
+    }
+    if (pre_output(l)) {
+        ref_pre = tu_alloc(ny);
+        epi.pre = tu_alloc(ny);
+    }
+    reference(l, in, x, w, b, z, ref, ref_pre);
+    abs_scale(l, in, nx, nw, nb, ny, x, w, b, z, scale);
     /* A bounded activation (sigmoid, hardsigmoid, elu's floor) can be far
      * larger than sum |x*w| + |b|: its own float evaluation scales with it. */
     for (size_t j = 0; j < ny; j++)
         if (fabsf(ref[j]) > scale[j])
             scale[j] = fabsf(ref[j]);
-    float *y = run_guarded(ctx, l, in, x, w, b, opt, info, what);
-    /* Integer data is exact through the piecewise-linear activations. */
+    float *y = run_guarded(ctx, l, in, x, w, b, &epi, opt, info, what);
+    /* Integer data is exact through the piecewise-linear activations (and
+     * the residual's binary-fraction scales). */
     const clconv_activation act = l->transposed ? l->ct->activation : l->conv->activation;
     const bool exact = integers && tu_activation_exact_on_integers(act);
-    const double rtol = exact ? 0.0 : 4.0 * sqrt((double)(k + 1)) * FLT_EPSILON;
+    const double rtol = exact ? 0.0 : 4.0 * sqrt((double)(k + 2)) * FLT_EPSILON;
     char msg[256];
     long bad = tu_compare(y, ref, scale, ny, exact ? 0.0 : 1e-7, rtol, msg, sizeof msg);
     if (bad >= 0)
-        ck_abort_msg("%s: %s", what, msg);
+        ck_abort_msg("%s%s: %s", what, epi.in_place ? " (z = y, in place)" : "", msg);
+    if (ref_pre) {
+        bad = tu_compare(epi.pre, ref_pre, scale, ny, integers ? 0.0 : 1e-7,
+                         integers ? 0.0 : rtol, msg, sizeof msg);
+        if (bad >= 0)
+            ck_abort_msg("%s: the pre-activation output: %s", what, msg);
+    }
+    free(z);
+    free(ref_pre);
+    free(epi.pre);
     free(x);
     free(w);
     free(b);

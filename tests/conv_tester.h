@@ -18,18 +18,45 @@ float *tu_conv2d_run(clconv_context *ctx, const clconv_conv2d_params *p, const c
                      const float *x, const float *w, const float *b,
                      const clconv_plan_options *opt, clconv_plan_info *info, const char *what);
 
+/* The epilogue's arrays of a run (include/clconv.h "The epilogue"): z, y's
+ * size, for a layer with has_residual (in_place: y's buffer starts as z and
+ * is passed as z too); pre, y's size, receives the pre-activation output of
+ * a layer with pre_activation_output (NULL: not read back, guards checked). */
+typedef struct tu_conv_epilogue {
+    const float *z;
+    bool in_place;
+    float *pre;
+} tu_conv_epilogue;
+
+/* tu_conv2d_run with the epilogue's arrays (runs through clconv_conv_run
+ * when the layer has a residual or a second output). */
+float *tu_conv2d_run_epilogue(clconv_context *ctx, const clconv_conv2d_params *p,
+                              const clconv_shape *in, const float *x, const float *w,
+                              const float *b, const tu_conv_epilogue *epi,
+                              const clconv_plan_options *opt, clconv_plan_info *info,
+                              const char *what);
+float *tu_conv_transpose2d_run_epilogue(clconv_context *ctx,
+                                        const clconv_conv_transpose2d_params *p,
+                                        const clconv_shape *in, const float *x, const float *w,
+                                        const float *b, const tu_conv_epilogue *epi,
+                                        const clconv_plan_options *opt, clconv_plan_info *info,
+                                        const char *what);
+
 /* The same for conv_transpose2d (x [in], w [in, out/groups, kh, kw]). */
 float *tu_conv_transpose2d_run(clconv_context *ctx, const clconv_conv_transpose2d_params *p,
                                const clconv_shape *in, const float *x, const float *w,
                                const float *b, const clconv_plan_options *opt,
                                clconv_plan_info *info, const char *what);
 
-/* One case against the reference, the sweeps' check: fills x, w, b from r
+/* One case against the reference, the sweeps' check: fills x, w, b (and z
+ * for a residual layer, run in place or not as r says) from r
  * (small integers when integers, else floats in [-1, 1]), runs the reference
  * on them and on |x|, |w|, |b| (the bound's scale: sum |x*w| + |b| per
  * output), runs opt through tu_conv2d_run and compares: exact on integers,
  * else |y - ref| <= 1e-7 + 4 sqrt(K) FLT_EPSILON * scale with K the reduction
- * length + 1 (rounding grows as the square root of the sum's length). A
+ * length + 2 (the bias and the residual; rounding grows as the square root
+ * of the sum's length), scale = |alpha| sum |x*w| + |beta| |z| + |b|; the
+ * pre-activation output (when the layer writes it) to the same bound. A
  * failure names what (the case) and the first bad element. info (may be
  * NULL) gets the plan's info. */
 void tu_conv2d_check(clconv_context *ctx, const clconv_conv2d_params *p, const clconv_shape *in,
@@ -49,6 +76,16 @@ float *tu_conv2d_abs_scale(const clconv_conv2d_params *p, const clconv_shape *in
 float *tu_conv_transpose2d_abs_scale(const clconv_conv_transpose2d_params *p,
                                      const clconv_shape *in, const float *x, const float *w,
                                      const float *b);
+
+/* tu_conv2d_abs_scale for a layer with a residual too (z: y's size, read
+ * when p->has_residual): per output |alpha| sum |x*w| + |beta| |z| + |b|. */
+float *tu_conv2d_abs_scale_epilogue(const clconv_conv2d_params *p, const clconv_shape *in,
+                                    const float *x, const float *w, const float *b,
+                                    const float *z);
+
+float *tu_conv_transpose2d_abs_scale_epilogue(const clconv_conv_transpose2d_params *p,
+                                              const clconv_shape *in, const float *x,
+                                              const float *w, const float *b, const float *z);
 
 /* The conv2d backward passes. */
 typedef enum tu_backward_pass {

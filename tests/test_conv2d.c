@@ -265,6 +265,9 @@ static sweep_case random_case(tu_rng *r, int i)
         c.p.has_bias = tu_int(r, 0, 1);
         /* the other activations on odd geometries: no more programs */
         tu_random_activation(r, &c.p.activation, c.p.activation_params, gi % 2 == 1);
+        /* the residual / second output too, one family per odd geometry */
+        tu_random_epilogue(r, gi % 2 == 1 ? 1 + (gi / 2) % 3 : 0, &c.p.has_residual, &c.p.alpha,
+                           &c.p.beta, &c.p.pre_activation_output);
         c.in = (clconv_shape){tu_int(r, 1, 3), c.p.in_channels, tu_int(r, 1, 19), tu_int(r, 1, 37)};
         if (clconv_conv2d_validate(&c.p, &c.in) == CLCONV_SUCCESS)
             break;
@@ -290,14 +293,16 @@ static void describe(const sweep_case *c, char *buf, size_t n)
     const clconv_conv2d_params *p = &c->p;
     snprintf(buf, n,
              "in=%lldx%lldx%lldx%lld out_c=%lld k=%lldx%lld s=%lldx%lld pad=%lld,%lld,%lld,%lld "
-             "d=%lldx%lld g=%lld bias=%d act=%s(%g,%g) algo=%s tile=%d,%d,%d,%d,%d,%d ints=%d",
+             "d=%lldx%lld g=%lld bias=%d act=%s(%g,%g) res=%d(%g,%g) pre=%d algo=%s "
+             "tile=%d,%d,%d,%d,%d,%d ints=%d",
              (long long)c->in.n, (long long)c->in.c, (long long)c->in.h, (long long)c->in.w,
              (long long)p->out_channels, (long long)p->kernel_h, (long long)p->kernel_w,
              (long long)p->stride_h, (long long)p->stride_w, (long long)p->pad_top,
              (long long)p->pad_bottom, (long long)p->pad_left, (long long)p->pad_right,
              (long long)p->dilation_h, (long long)p->dilation_w, (long long)p->groups,
              p->has_bias, clconv_activation_name(p->activation), (double)p->activation_params[0],
-             (double)p->activation_params[1], clconv_algorithm_name(c->opt.algorithm),
+             (double)p->activation_params[1], p->has_residual, (double)p->alpha,
+             (double)p->beta, p->pre_activation_output, clconv_algorithm_name(c->opt.algorithm),
              c->opt.wg_w, c->opt.wg_h, c->opt.wg_oc, c->opt.block_w, c->opt.block_oc,
              c->opt.ci_chunk, (int)c->integers);
 }

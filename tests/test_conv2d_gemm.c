@@ -98,14 +98,15 @@ static void describe(const sweep_case *c, char *buf, size_t n)
     const clconv_conv2d_params *p = &c->p;
     snprintf(buf, n,
              "in=%lldx%lldx%lldx%lld out_c=%lld k=%lldx%lld s=%lldx%lld pad=%lld,%lld,%lld,%lld "
-             "d=%lldx%lld g=%lld bias=%d act=%s(%g,%g) ws_limit=%zu ints=%d",
+             "d=%lldx%lld g=%lld bias=%d act=%s(%g,%g) res=%d(%g,%g) ws_limit=%zu ints=%d",
              (long long)c->in.n, (long long)c->in.c, (long long)c->in.h, (long long)c->in.w,
              (long long)p->out_channels, (long long)p->kernel_h, (long long)p->kernel_w,
              (long long)p->stride_h, (long long)p->stride_w, (long long)p->pad_top,
              (long long)p->pad_bottom, (long long)p->pad_left, (long long)p->pad_right,
              (long long)p->dilation_h, (long long)p->dilation_w, (long long)p->groups,
              p->has_bias, clconv_activation_name(p->activation), (double)p->activation_params[0],
-             (double)p->activation_params[1], c->ws_limit, (int)c->integers);
+             (double)p->activation_params[1], p->has_residual, (double)p->alpha,
+             (double)p->beta, c->ws_limit, (int)c->integers);
 }
 
 /* Bytes of the im2col columns of one image and group. */
@@ -154,7 +155,12 @@ static sweep_case random_case(tu_rng *r)
             c.p.pad_top = c.p.pad_bottom = c.p.pad_left = c.p.pad_right = 0;
         }
         c.p.has_bias = tu_int(r, 0, 1);
-        tu_random_activation(r, &c.p.activation, c.p.activation_params, tu_int(r, 0, 1));
+        const int any = tu_int(r, 0, 1);
+        tu_random_activation(r, &c.p.activation, c.p.activation_params, any);
+        /* the residual (through CLBlast's alpha / beta and the bias kernel: no
+         * new program) with the activation family */
+        tu_random_epilogue(r, any, &c.p.has_residual, &c.p.alpha, &c.p.beta,
+                           &c.p.pre_activation_output);
         c.in = (clconv_shape){tu_int(r, 1, 3), c.p.in_channels, tu_int(r, 1, 19),
                               tu_int(r, 1, 37)};
         if (clconv_conv2d_validate(&c.p, &c.in) == CLCONV_SUCCESS)

@@ -30,6 +30,18 @@ static double wino_rtol(const clconv_conv2d_params *p)
 
 /* Runs p with Winograd through the shared tester (guarded buffers, the
  * workspace too); a Winograd plan always has a workspace and its filters. */
+static float *wino_conv_epilogue(const clconv_conv2d_params *p, const clconv_shape *in,
+                                 const float *x, const float *w, const float *b,
+                                 const tu_conv_epilogue *epi)
+{
+    const clconv_plan_options opt = {.algorithm = CLCONV_ALGO_WINOGRAD};
+    clconv_plan_info info;
+    float *y = tu_conv2d_run_epilogue(tu_ctx(), p, in, x, w, b, epi, &opt, &info, "winograd");
+    ck_assert_uint_gt(info.workspace_bytes, 0);
+    ck_assert_uint_gt(info.plan_device_bytes, 0);
+    return y;
+}
+
 static float *wino_conv(const clconv_conv2d_params *p, const clconv_shape *in, const float *x,
                         const float *w, const float *b)
 {
@@ -89,7 +101,10 @@ static wcase random_case(tu_rng *r)
         c.p.pad_left = tu_int(r, 0, 2);
         c.p.pad_right = tu_int(r, 0, 2);
         c.p.has_bias = tu_int(r, 0, 1);
-        tu_random_activation(r, &c.p.activation, c.p.activation_params, tu_int(r, 0, 1));
+        const int any = tu_int(r, 0, 1);
+        tu_random_activation(r, &c.p.activation, c.p.activation_params, any);
+        tu_random_epilogue(r, any ? 3 : 0, &c.p.has_residual, &c.p.alpha, &c.p.beta,
+                           &c.p.pre_activation_output);
         int h = tu_int(r, 0, 5) == 0 ? 1 : tu_int(r, 1, 21);
         int w = tu_int(r, 0, 5) == 0 ? 1 : tu_int(r, 1, 27);
         c.in = (clconv_shape){tu_int(r, 1, 3), c.p.in_channels, h, w};
@@ -104,16 +119,19 @@ static void describe(const wcase *c, char *buf, size_t n)
 {
     const clconv_conv2d_params *p = &c->p;
     snprintf(buf, n, "in=%lldx%lldx%lldx%lld out_c=%lld pad=%lld,%lld,%lld,%lld g=%lld bias=%d "
-             "act=%s(%g,%g) ints=%d", (long long)c->in.n, (long long)c->in.c, (long long)c->in.h,
+             "act=%s(%g,%g) res=%d(%g,%g) pre=%d ints=%d", (long long)c->in.n, (long long)c->in.c, (long long)c->in.h,
              (long long)c->in.w, (long long)p->out_channels, (long long)p->pad_top,
              (long long)p->pad_bottom, (long long)p->pad_left, (long long)p->pad_right,
              (long long)p->groups, p->has_bias, clconv_activation_name(p->activation),
-             (double)p->activation_params[0], (double)p->activation_params[1], (int)c->integers);
+             (double)p->activation_params[0], (double)p->activation_params[1], p->has_residual,
+             (double)p->alpha, (double)p->beta, p->pre_activation_output, (int)c->integers);
 }
 
 /* Reference, scale (reference on absolute values, no activation) and data. */
 typedef struct wdata {
     float *x, *w, *b, *ref, *scale;
+    float *z, *pre, *ref_pre; /* the residual and the second output (NULL: none) */
+    bool in_place;
     size_t nx, nw, ny;
 } wdata;
 
@@ -133,8 +151,21 @@ static wdata make_data(const wcase *c, tu_rng *r)
     tu_fill(r, d.x, d.nx, c->integers);
     tu_fill(r, d.w, d.nw, c->integers);
     tu_fill(r, d.b, nb, c->integers);
-    ck_assert_int_eq(clconv_ref_conv2d(&c->p, &c->in, d.x, d.w, d.b, d.ref), CLCONV_SUCCESS);
-    d.scale = tu_conv2d_abs_scale(&c->p, &c->in, d.x, d.w, d.b);
+    d.z = d.pre = d.ref_pre = NULL;
+    d.in_place = false;
+    if (c->p.has_residual) {
+        d.z = tu_alloc(d.ny);
+        tu_fill(r, d.z, d.ny, c->integers);
+        d.in_place = tu_int(r, 0, 1);
+    }
+    if (c->p.pre_activation_output) {
+        d.pre = tu_alloc(d.ny);
+        d.ref_pre = tu_alloc(d.ny);
+    }
+    ck_assert_int_eq(clconv_ref_conv2d_epilogue(&c->p, &c->in, d.x, d.w, d.b, d.z, d.ref,
+                                                d.ref_pre),
+                     CLCONV_SUCCESS);
+    d.scale = tu_conv2d_abs_scale_epilogue(&c->p, &c->in, d.x, d.w, d.b, d.z);
     for (size_t j = 0; j < d.ny; j++) /* a bounded activation can exceed sum |x*w| + |b| */
         if (fabsf(d.ref[j]) > d.scale[j])
             d.scale[j] = fabsf(d.ref[j]);
@@ -148,6 +179,9 @@ static void free_data(wdata *d)
     free(d->b);
     free(d->ref);
     free(d->scale);
+    free(d->z);
+    free(d->pre);
+    free(d->ref_pre);
 }
 
 /* Largest |got - ref| / (sqrt(K) * eps * scale) over the elements. */
@@ -174,17 +208,21 @@ START_TEST(random_sweep)
     for (int i = 0; i < cases; i++) {
         wcase c = random_case(&r);
         wdata d = make_data(&c, &r);
-        float *y = wino_conv(&c.p, &c.in, d.x, d.w, d.b);
+        const tu_conv_epilogue epi = {.z = d.z, .in_place = d.in_place, .pre = d.pre};
+        float *y = wino_conv_epilogue(&c.p, &c.in, d.x, d.w, d.b, &epi);
         char msg[256], what[256];
         /* Integer data is exact (the transforms only scale by 1/2 and 1/4)
          * through the piecewise-linear activations. */
         const bool exact = c.integers && tu_activation_exact_on_integers(c.p.activation);
         long bad = tu_compare(y, d.ref, d.scale, d.ny, exact ? 0.0 : WINO_ATOL,
                               exact ? 0.0 : wino_rtol(&c.p), msg, sizeof msg);
+        if (bad < 0 && d.pre)
+            bad = tu_compare(d.pre, d.ref_pre, d.scale, d.ny, c.integers ? 0.0 : WINO_ATOL,
+                             c.integers ? 0.0 : wino_rtol(&c.p), msg, sizeof msg);
         if (bad >= 0) {
             describe(&c, what, sizeof what);
-            ck_abort_msg("winograd sweep seed %llu case %d: %s: %s", (unsigned long long)seed, i,
-                         what, msg);
+            ck_abort_msg("winograd sweep seed %llu case %d: %s%s: %s", (unsigned long long)seed,
+                         i, what, d.in_place ? " (in place)" : "", msg);
         }
         if (!c.integers) {
             double e = error_ratio(y, &d, &c.p);

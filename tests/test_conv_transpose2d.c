@@ -324,6 +324,8 @@ static clconv_conv_transpose2d_params random_params(tu_rng *r, clconv_shape *in,
             /* bias or not, and any activation (runtime arguments: no new programs) */
             p.has_bias = tu_int(r, 0, 1);
             tu_random_activation(r, &p.activation, p.activation_params, gi % 2 == 1);
+            tu_random_epilogue(r, gi % 2 == 1 ? 1 + (gi / 2) % 3 : 0, &p.has_residual,
+                               &p.alpha, &p.beta, &p.pre_activation_output);
         }
         *in = (clconv_shape){tu_int(r, 1, 3), p.in_channels, tu_int(r, 1, 9), tu_int(r, 1, 13)};
         if (clconv_conv_transpose2d_validate(&p, in) == CLCONV_SUCCESS)
@@ -336,7 +338,8 @@ static void describe(const ct_case *c, char *buf, size_t n)
     const clconv_conv_transpose2d_params *p = &c->p;
     snprintf(buf, n,
              "in=%lldx%lldx%lldx%lld out_c=%lld k=%lldx%lld s=%lldx%lld pad=%lld,%lld,%lld,%lld "
-             "outpad=%lld,%lld d=%lldx%lld g=%lld bias=%d act=%s(%g,%g) algo=%s tile=%d,%d,%d,%d "
+             "outpad=%lld,%lld d=%lldx%lld g=%lld bias=%d act=%s(%g,%g) res=%d(%g,%g) pre=%d "
+             "algo=%s tile=%d,%d,%d,%d "
              "ints=%d",
              (long long)c->in.n, (long long)c->in.c, (long long)c->in.h, (long long)c->in.w,
              (long long)p->out_channels, (long long)p->kernel_h, (long long)p->kernel_w,
@@ -345,7 +348,8 @@ static void describe(const ct_case *c, char *buf, size_t n)
              (long long)p->output_padding_h,
              (long long)p->output_padding_w, (long long)p->dilation_h, (long long)p->dilation_w,
              (long long)p->groups, p->has_bias, clconv_activation_name(p->activation),
-             (double)p->activation_params[0], (double)p->activation_params[1],
+             (double)p->activation_params[0], (double)p->activation_params[1], p->has_residual,
+             (double)p->alpha, (double)p->beta, p->pre_activation_output,
              clconv_algorithm_name(c->opt.algorithm), c->opt.wg_w, c->opt.wg_h, c->opt.block_w,
              c->opt.block_oc, (int)c->integers);
 }

@@ -212,6 +212,21 @@ void tu_random_activation(tu_rng *r, clconv_activation *act, float params[2], bo
     }
 }
 
+void tu_random_epilogue(tu_rng *r, int family, int *has_residual, float *alpha, float *beta,
+                        int *pre_output)
+{
+    static const float scales[][2] = {{1.0f, 1.0f}, {0.5f, 2.0f}, {-1.0f, 0.25f},
+                                      {1.0f, 0.0f}, {0.0f, 1.0f}, {2.0f, -0.5f}};
+    *has_residual = family & 1;
+    *pre_output = (family & 2) != 0;
+    *alpha = *beta = 1.0f;
+    if (*has_residual) {
+        const float *s = scales[tu_int(r, 0, (int)(sizeof scales / sizeof scales[0]) - 1)];
+        *alpha = s[0];
+        *beta = s[1];
+    }
+}
+
 bool tu_activation_exact_on_integers(clconv_activation act)
 {
     return act == CLCONV_ACTIVATION_NONE || act == CLCONV_ACTIVATION_RELU ||

@@ -78,6 +78,14 @@ void tu_random_activation(tu_rng *r, clconv_activation *act, float params[2], bo
  * exp / tanh / erf in float. */
 bool tu_activation_exact_on_integers(clconv_activation act);
 
+/* The rest of a convolution's epilogue (include/clconv.h "The epilogue"),
+ * drawn from r by family (tie it to the geometry, as the activation family,
+ * so a sweep compiles no more programs): 0 none; 1 a residual with alpha,
+ * beta from a small set of exact binary fractions (1 and 1, 0.5 and 2, -1
+ * and 0.25, 1 and 0, 0 and 1 ...); 2 the pre-activation output; 3 both. */
+void tu_random_epilogue(tu_rng *r, int family, int *has_residual, float *alpha, float *beta,
+                        int *pre_output);
+
 /* ---- shared by the pooling suites (test_pool2d, test_pool2d_backward) ---- */
 
 /* Whether the test context's device is PoCL's (its platform name). Budgets
