@@ -41,7 +41,7 @@ extern "C" {
 #endif
 
 #define CLCONV_VERSION_MAJOR 0
-#define CLCONV_VERSION_MINOR 2
+#define CLCONV_VERSION_MINOR 3
 #define CLCONV_VERSION_PATCH 0
 
 /* An OpenCL device, its queue, the program cache and the last error message.
