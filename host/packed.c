@@ -19,6 +19,7 @@ clconv_status clconv_packer_init(clconv_plan *plan, clconv_packer *pk, const cha
         return st;
     plan->ordered = true; /* every run repacks into pk->packed */
     plan->info.plan_device_bytes = floats * sizeof(float);
+    plan->info.kernels_per_run = 2; /* the repack, then the convolution */
     pk->name = kernel;
     pk->dim = dim;
     pk->global[0] = global[0];

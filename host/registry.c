@@ -63,6 +63,7 @@ void clconv_plan_reset(clconv_plan *plan)
     memset(plan->global_size, 0, sizeof plan->global_size);
     plan->info.build_options[0] = '\0';
     plan->info.kernel_name[0] = '\0';
+    plan->info.kernels_per_run = 0;
 }
 
 clconv_status clconv_plan_build_with(clconv_plan *plan, const clconv_algo *algo,
@@ -73,9 +74,12 @@ clconv_status clconv_plan_build_with(clconv_plan *plan, const clconv_algo *algo,
         return st;
     plan->algo = algo;
     plan->info.algorithm = algo->id;
+    plan->info.kernels_per_run = 0;
     st = algo->plan(plan, opts);
     if (st)
         clconv_plan_reset(plan);
+    else if (plan->info.kernels_per_run == 0)
+        plan->info.kernels_per_run = 1; /* one kernel, unless the algorithm said more */
     return st;
 }
 

@@ -381,6 +381,12 @@ typedef struct clconv_plan_info {
     char kernel_name[64];
     char build_options[512];     /* the -D specialization the kernel was compiled with */
     size_t plan_device_bytes;    /* device memory the plan itself holds (packed weights) */
+    /* Commands a run enqueues: its OpenCL kernels plus its CLBlast calls
+     * (each of which may enqueue more than one kernel of its own), for a run
+     * with weights; a run of prepared weights (w = NULL) skips the repack or
+     * filter transform, one fewer. The epilogue (bias, residual, activation,
+     * second output) never adds one. */
+    unsigned kernels_per_run;
 } clconv_plan_info;
 
 /* Fills *info for a plan. */

@@ -178,6 +178,87 @@ START_TEST(residual_every_algorithm)
 }
 END_TEST
 
+/* info.kernels_per_run: the residual, an activation and the second output
+ * add no command to a plan with a bias, on any algorithm; and the counts
+ * themselves for a few plans. */
+START_TEST(fusion_adds_no_kernel)
+{
+    clconv_context *ctx = tu_ctx();
+    clconv_conv2d_params k3 = clconv_conv2d_default_params(5, 8, 3, 3);
+    k3.pad_top = k3.pad_bottom = k3.pad_left = k3.pad_right = 1;
+    k3.has_bias = 1;
+    const clconv_shape in3 = {2, 5, 9, 11};
+    clconv_conv2d_params k1 = clconv_conv2d_default_params(6, 12, 1, 1);
+    k1.has_bias = 1;
+    const clconv_shape in1 = {2, 6, 7, 9};
+    struct {
+        clconv_algorithm algo;
+        const clconv_conv2d_params *p;
+        const clconv_shape *in;
+        unsigned want; /* commands of a run with weights */
+    } cases[] = {
+        {CLCONV_ALGO_DIRECT_TILED, &k3, &in3, 1},     {CLCONV_ALGO_DIRECT_REGISTER, &k3, &in3, 1},
+        {CLCONV_ALGO_DIRECT_VECTOR, &k3, &in3, 2},    {CLCONV_ALGO_DIRECT_POINTWISE, &k3, &in3, 2},
+        {CLCONV_ALGO_DIRECT_POINTWISE, &k1, &in1, 1}, {CLCONV_ALGO_WINOGRAD, &k3, &in3, 4},
+        {CLCONV_ALGO_GEMM, &k1, &in1, 2},             {CLCONV_ALGO_GEMM, &k3, &in3, 3},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        clconv_conv2d_params fused = *cases[i].p;
+        fused.activation = CLCONV_ACTIVATION_SILU;
+        fused.has_residual = 1;
+        fused.pre_activation_output = 1;
+        const clconv_plan_options o = {.algorithm = cases[i].algo};
+        clconv_plan *a, *b;
+        ck_assert_int_eq(clconv_conv2d_plan_create(ctx, cases[i].p, cases[i].in, &o, &a),
+                         CLCONV_SUCCESS);
+        ck_assert_int_eq(clconv_conv2d_plan_create(ctx, &fused, cases[i].in, &o, &b),
+                         CLCONV_SUCCESS);
+        clconv_plan_info ia, ib;
+        clconv_plan_get_info(a, &ia);
+        clconv_plan_get_info(b, &ib);
+        ck_assert_msg(ia.kernels_per_run == cases[i].want && ib.kernels_per_run == ia.kernels_per_run,
+                      "%s %lldx%lld: %u commands with bias, %u fused, expected %u",
+                      clconv_algorithm_name(cases[i].algo), (long long)cases[i].p->kernel_h,
+                      (long long)cases[i].p->kernel_w, ia.kernels_per_run, ib.kernels_per_run,
+                      cases[i].want);
+        clconv_plan_destroy(a);
+        clconv_plan_destroy(b);
+    }
+    /* transposed: gather 1, vector 2 (repack), columns 1, gemm one SGEMM per
+     * image and group plus the col2im (one chunk) */
+    clconv_conv_transpose2d_params ct = clconv_conv_transpose2d_default_params(6, 5, 3, 3);
+    ct.stride_h = ct.stride_w = 2;
+    ct.has_bias = 1;
+    const clconv_shape inct = {2, 6, 5, 6};
+    const clconv_algorithm ct_algos[] = {CLCONV_ALGO_TRANSPOSED_GATHER,
+                                         CLCONV_ALGO_TRANSPOSED_VECTOR,
+                                         CLCONV_ALGO_TRANSPOSED_COLUMNS,
+                                         CLCONV_ALGO_TRANSPOSED_GEMM};
+    const unsigned ct_want[] = {1, 2, 1, 3};
+    for (size_t i = 0; i < 4; i++) {
+        clconv_conv_transpose2d_params fused = ct;
+        fused.activation = CLCONV_ACTIVATION_GELU;
+        fused.has_residual = 1;
+        fused.pre_activation_output = 1;
+        const clconv_plan_options o = {.algorithm = ct_algos[i]};
+        clconv_plan *a, *b;
+        ck_assert_int_eq(clconv_conv_transpose2d_plan_create(ctx, &ct, &inct, &o, &a),
+                         CLCONV_SUCCESS);
+        ck_assert_int_eq(clconv_conv_transpose2d_plan_create(ctx, &fused, &inct, &o, &b),
+                         CLCONV_SUCCESS);
+        clconv_plan_info ia, ib;
+        clconv_plan_get_info(a, &ia);
+        clconv_plan_get_info(b, &ib);
+        ck_assert_msg(ia.kernels_per_run == ct_want[i] && ib.kernels_per_run == ia.kernels_per_run,
+                      "%s: %u commands with bias, %u fused, expected %u",
+                      clconv_algorithm_name(ct_algos[i]), ia.kernels_per_run,
+                      ib.kernels_per_run, ct_want[i]);
+        clconv_plan_destroy(a);
+        clconv_plan_destroy(b);
+    }
+}
+END_TEST
+
 /* The pre-activation alone (no residual) on a direct and a transposed
  * algorithm: pre = conv + bias, y = act(pre). */
 START_TEST(pre_activation_without_residual)
@@ -573,6 +654,7 @@ static Suite *epilogue_suite(void)
     tcase_set_timeout(t, 900);
     tcase_add_test(t, residual_golden);
     tcase_add_test(t, bad_input);
+    tcase_add_test(t, fusion_adds_no_kernel);
     tcase_add_test(t, pre_activation_without_residual);
     tcase_add_test(t, gradient_by_differences);
     tcase_add_test(t, residual_every_algorithm);

@@ -198,6 +198,7 @@ static clconv_status pointwise_plan(clconv_plan *plan, const clconv_plan_options
         }
         d->global[0] = (size_t)hq;
         d->global[1] = (size_t)(in->n * in->c * nph);
+        plan->info.kernels_per_run = 2; /* the copy, then the GEMM */
         cl_int gargs[] = {(cl_int)in->h, (cl_int)in->w, (cl_int)hq, (cl_int)wq,
                           (cl_int)(in->n * in->c), (cl_int)p->pad_top, (cl_int)p->pad_left};
         if ((st = clconv_set_arg(ctx, d->gather, 1, sizeof(cl_mem), &d->copy,

@@ -45,6 +45,10 @@ typedef struct cg_data {
      * (z = y: C holds z when the GEMM starts), else 0 and the epilogue
      * kernel adds beta * z. gemm_beta is set per run (plan locked). */
     float gemm_alpha, gemm_beta;
+    /* Plan time: cg_strided counts its calls instead of making them
+     * (info.kernels_per_run). */
+    bool counting;
+    size_t calls;
     size_t im2col_global[3];      /* for a full chunk; dim 2 scales with the units */
 } cg_data;
 
@@ -220,6 +224,10 @@ static clconv_status cg_strided(clconv_plan *plan, const cg_data *d, cl_mem w, c
     const size_t a_group = d->m * d->k, b_unit = d->k * d->n, c_unit = d->m * d->n;
     const size_t a_off = (u % d->groups) * a_group, b_off = (u - b_base) * b_unit;
     const size_t c_off = u * c_unit;
+    if (d->counting) {
+        ((cg_data *)d)->calls++;
+        return CLCONV_SUCCESS;
+    }
     CLBlastStatusCode cs;
     if (count == 1) {
         pthread_mutex_lock(&clconv_clblast_lock);
@@ -393,10 +401,30 @@ static clconv_status gemm_enqueue(clconv_plan *plan, cl_mem x, cl_mem w, cl_mem 
     return st;
 }
 
+/* The commands a run enqueues: per chunk the im2col (unless direct) and
+ * the CLBlast calls cg_gemms makes, then the epilogue kernel. */
+static unsigned cg_count_commands(clconv_plan *plan, cg_data *d)
+{
+    size_t commands = d->epilogue ? 1 : 0;
+    d->counting = true;
+    d->calls = 0;
+    for (size_t u0 = 0; u0 < d->units; u0 += d->chunk) {
+        size_t count = d->units - u0 < d->chunk ? d->units - u0 : d->chunk;
+        commands += d->direct ? 0 : 1;
+        (void)cg_gemms(plan, d, NULL, NULL, d->direct ? 0 : u0, NULL, u0, count, NULL);
+    }
+    d->counting = false;
+    return (unsigned)(commands + d->calls);
+}
+
 static clconv_status gemm_plan(clconv_plan *plan, const clconv_plan_options *opts)
 {
     (void)opts; /* no tile options */
-    return gemm_build(plan, &plan->params.conv2d, &plan->info.input, &plan->info.output);
+    clconv_status st =
+        gemm_build(plan, &plan->params.conv2d, &plan->info.input, &plan->info.output);
+    if (!st)
+        plan->info.kernels_per_run = cg_count_commands(plan, plan->state);
+    return st;
 }
 
 static clconv_status gemm_run(clconv_plan *plan, const clconv_run_args *a)

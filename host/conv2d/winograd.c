@@ -196,6 +196,9 @@ static clconv_status winograd_build(clconv_plan *plan, const clconv_conv2d_param
     plan->local_size[2] = 1;
     plan->info.workspace_bytes = (size_t)chunk * (size_t)per_image;
     plan->info.plan_device_bytes = u_floats * sizeof(float);
+    /* the filter transform, then per chunk the input transform, GEMM, output */
+    plan->info.kernels_per_run =
+        (unsigned)(1 + 3 * ((plan->info.input.n + chunk - 1) / chunk));
     return CLCONV_SUCCESS;
 }
 

@@ -120,6 +120,7 @@ static clconv_status bw_plan_build(clconv_plan *plan, bw_data *d, const clconv_c
     plan->global_size[0] = clconv_bwd_round_up((size_t)items, (size_t)wg);
     plan->global_size[1] = (size_t)d->splits;
     plan->global_size[2] = 1;
+    plan->info.kernels_per_run = d->splits > 1 ? 2 : 1; /* the split's partial sums, reduced */
     if (d->reduce) {
         size_t rl;
         if ((st = clconv_plan_wg_limit(plan, d->reduce, &rl)))

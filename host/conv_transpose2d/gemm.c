@@ -62,6 +62,9 @@ static clconv_status ct_plan_gemm(clconv_plan *plan, ct_data *d,
         chunk = in->n;
     d->chunk = chunk;
     plan->info.workspace_bytes = per_image * (size_t)chunk;
+    /* one SGEMM per image and group, one col2im per chunk */
+    plan->info.kernels_per_run =
+        (unsigned)(in->n * p->groups + (in->n + chunk - 1) / chunk);
 
     /* col2im: a 1-D row of work-items along the phase columns. */
     int64_t phase_w = (out->w + p->stride_w - 1) / p->stride_w;

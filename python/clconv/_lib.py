@@ -89,7 +89,8 @@ class PlanInfo(C.Structure):
                 ("workspace_bytes", C.c_size_t), ("local_mem_bytes", C.c_size_t),
                 ("global_size", C.c_size_t * 3), ("local_size", C.c_size_t * 3),
                 ("flops", C.c_double), ("bytes", C.c_double), ("kernel_name", C.c_char * 64),
-                ("build_options", C.c_char * 512), ("plan_device_bytes", C.c_size_t)]
+                ("build_options", C.c_char * 512), ("plan_device_bytes", C.c_size_t),
+                ("kernels_per_run", C.c_uint)]
 
 
 class Conv2dParams(C.Structure):
