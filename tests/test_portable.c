@@ -130,20 +130,135 @@ START_TEST(conv2d_every_algorithm)
 }
 END_TEST
 
+/* The epilogue's residual and second output on one plan: y = leaky_relu(
+ * 0.5 conv + 2 z + b) (exact on integer data), pre written too; z is y (in
+ * place) for even cases. Under Oclgrind this is the race check of the in-place
+ * residual: every output's z must be read by the work-item that writes it. */
+static void epilogue_case(clconv_plan *plan, const float *x, size_t nx, const float *w,
+                          size_t nw, const float *b, size_t nb, const float *z, const float *ref,
+                          const float *ref_pre, size_t ny, bool in_place, const char *what)
+{
+    clconv_plan_info info;
+    clconv_plan_get_info(plan, &info);
+    cl_mem bx = upload(x, nx), bw = upload(w, nw), bb = upload(b, nb);
+    cl_mem by = upload(in_place ? z : NULL, ny), bz = in_place ? by : upload(z, ny);
+    cl_mem bp = upload(NULL, ny);
+    cl_mem ws = info.workspace_bytes ? upload(NULL, info.workspace_bytes / sizeof(float) + 1)
+                                     : NULL;
+    const clconv_conv_buffers io = {.x = bx, .w = bw, .b = bb, .y = by, .workspace = ws,
+                                    .z = bz, .pre = bp};
+    cl_event done;
+    expect_ok(clconv_conv_run(plan, &io, 0, NULL, &done), what);
+    ck_assert_int_eq(clWaitForEvents(1, &done), CL_SUCCESS);
+    clReleaseEvent(done);
+    float *y = tu_alloc(ny), *pre = tu_alloc(ny);
+    download(by, y, ny);
+    download(bp, pre, ny);
+    char name[160];
+    snprintf(name, sizeof name, "%s (%s, %s%s)", what, clconv_algorithm_name(info.algorithm),
+             info.kernel_name, in_place ? ", in place" : "");
+    expect_close(name, y, ref, ny);
+    snprintf(name, sizeof name, "%s: pre (%s)", what, clconv_algorithm_name(info.algorithm));
+    expect_close(name, pre, ref_pre, ny);
+    if (ws)
+        clReleaseMemObject(ws);
+    if (!in_place)
+        clReleaseMemObject(bz);
+    clReleaseMemObject(bx);
+    clReleaseMemObject(bw);
+    clReleaseMemObject(bb);
+    clReleaseMemObject(by);
+    clReleaseMemObject(bp);
+    free(y);
+    free(pre);
+}
+
+START_TEST(conv2d_epilogue_every_algorithm)
+{
+    const conv_case *c = &CONV[_i];
+    tu_rng r = tu_rng_make(3000 + (uint64_t)_i);
+    clconv_conv2d_params p = conv_params(c);
+    p.activation = CLCONV_ACTIVATION_LEAKY_RELU;
+    p.activation_params[0] = 0.25f;
+    p.has_residual = 1;
+    p.alpha = 0.5f;
+    p.beta = 2.0f;
+    p.pre_activation_output = 1;
+    clconv_shape out;
+    expect_ok(clconv_conv2d_output_shape(&p, &c->in, &out), c->name);
+    size_t nx = clconv_shape_elements(c->in), ny = clconv_shape_elements(out);
+    size_t nw = (size_t)(c->cout * (c->cin / c->groups) * c->k * c->k);
+    float *x = tu_alloc(nx), *w = tu_alloc(nw), *b = tu_alloc((size_t)c->cout);
+    float *z = tu_alloc(ny), *ref = tu_alloc(ny), *ref_pre = tu_alloc(ny);
+    tu_fill(&r, x, nx, true);
+    tu_fill(&r, w, nw, true);
+    tu_fill(&r, b, (size_t)c->cout, true);
+    tu_fill(&r, z, ny, true);
+    expect_ok(clconv_ref_conv2d_epilogue(&p, &c->in, x, w, b, z, ref, ref_pre), "reference");
+    clconv_plan_options o = {.algorithm = c->algo};
+    clconv_plan *plan;
+    expect_ok(clconv_conv2d_plan_create(tu_ctx(), &p, &c->in, &o, &plan), c->name);
+    epilogue_case(plan, x, nx, w, nw, b, (size_t)c->cout, z, ref, ref_pre, ny, _i % 2 == 0,
+                  c->name);
+    clconv_plan_destroy(plan);
+    free(x), free(w), free(b), free(z), free(ref), free(ref_pre);
+}
+END_TEST
+
 /* conv_transpose2d through each transposed algorithm (transposed-columns
  * serves fewer than 8 output channels per group). */
+static const struct {
+    clconv_algorithm algo;
+    int64_t cin, cout, groups;
+} T[] = {
+    {CLCONV_ALGO_AUTO, 6, 8, 1},
+    {CLCONV_ALGO_TRANSPOSED_GATHER, 6, 10, 2},
+    {CLCONV_ALGO_TRANSPOSED_VECTOR, 4, 16, 1},
+    {CLCONV_ALGO_TRANSPOSED_COLUMNS, 6, 3, 1},
+    {CLCONV_ALGO_TRANSPOSED_GEMM, 4, 6, 1},
+};
+
+START_TEST(conv_transpose2d_epilogue_every_algorithm)
+{
+    tu_rng r = tu_rng_make(4000 + (uint64_t)_i);
+    clconv_conv_transpose2d_params p =
+        clconv_conv_transpose2d_default_params(T[_i].cin, T[_i].cout, 3, 3);
+    p.stride_h = p.stride_w = 2;
+    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
+    p.output_padding_h = 1;
+    p.groups = T[_i].groups;
+    p.has_bias = 1;
+    p.activation = CLCONV_ACTIVATION_LEAKY_RELU;
+    p.activation_params[0] = 0.25f;
+    p.has_residual = 1;
+    p.alpha = 0.5f;
+    p.beta = 2.0f;
+    p.pre_activation_output = 1;
+    clconv_shape in = {1, T[_i].cin, 5, 6}, out;
+    expect_ok(clconv_conv_transpose2d_output_shape(&p, &in, &out), "output shape");
+    size_t nx = clconv_shape_elements(in), ny = clconv_shape_elements(out);
+    size_t nw = (size_t)(T[_i].cin * (T[_i].cout / T[_i].groups) * 9);
+    float *x = tu_alloc(nx), *w = tu_alloc(nw), *b = tu_alloc((size_t)T[_i].cout);
+    float *z = tu_alloc(ny), *ref = tu_alloc(ny), *ref_pre = tu_alloc(ny);
+    tu_fill(&r, x, nx, true);
+    tu_fill(&r, w, nw, true);
+    tu_fill(&r, b, (size_t)T[_i].cout, true);
+    tu_fill(&r, z, ny, true);
+    expect_ok(clconv_ref_conv_transpose2d_epilogue(&p, &in, x, w, b, z, ref, ref_pre),
+              "reference");
+    clconv_plan_options o = {.algorithm = T[_i].algo};
+    clconv_plan *plan;
+    expect_ok(clconv_conv_transpose2d_plan_create(tu_ctx(), &p, &in, &o, &plan),
+              clconv_algorithm_name(T[_i].algo));
+    epilogue_case(plan, x, nx, w, nw, b, (size_t)T[_i].cout, z, ref, ref_pre, ny, _i % 2 == 0,
+                  "conv_transpose2d");
+    clconv_plan_destroy(plan);
+    free(x), free(w), free(b), free(z), free(ref), free(ref_pre);
+}
+END_TEST
+
 START_TEST(conv_transpose2d_every_algorithm)
 {
-    static const struct {
-        clconv_algorithm algo;
-        int64_t cin, cout, groups;
-    } T[] = {
-        {CLCONV_ALGO_AUTO, 6, 8, 1},
-        {CLCONV_ALGO_TRANSPOSED_GATHER, 6, 10, 2},
-        {CLCONV_ALGO_TRANSPOSED_VECTOR, 4, 16, 1},
-        {CLCONV_ALGO_TRANSPOSED_COLUMNS, 6, 3, 1},
-        {CLCONV_ALGO_TRANSPOSED_GEMM, 4, 6, 1},
-    };
     clconv_context *ctx = tu_ctx();
     tu_rng r = tu_rng_make(2000 + (uint64_t)_i);
     clconv_conv_transpose2d_params p =
@@ -281,15 +396,18 @@ static const struct {
     int n;
 } CASES[] = {
     {"conv2d", (int)(sizeof CONV / sizeof CONV[0])},
-    {"conv_transpose2d", 5},
+    {"conv_transpose2d", (int)(sizeof T / sizeof T[0])},
     {"backward", 7},
     {"pool2d", 8},
+    {"conv2d-epilogue", (int)(sizeof CONV / sizeof CONV[0])},
+    {"conv_transpose2d-epilogue", (int)(sizeof T / sizeof T[0])},
 };
 
 int main(int argc, char **argv)
 {
-    const TTest *tests[] = {conv2d_every_algorithm, conv_transpose2d_every_algorithm,
-                            conv2d_backward_every_pass, pool2d_every_mode};
+    const TTest *tests[] = {conv2d_every_algorithm,          conv_transpose2d_every_algorithm,
+                            conv2d_backward_every_pass,      pool2d_every_mode,
+                            conv2d_epilogue_every_algorithm, conv_transpose2d_epilogue_every_algorithm};
     if (argc == 2 && strcmp(argv[1], "list") == 0) {
         for (size_t c = 0; c < sizeof CASES / sizeof CASES[0]; c++)
             for (int i = 0; i < CASES[c].n; i++)
@@ -320,7 +438,8 @@ int main(int argc, char **argv)
     }
     if (argc != 1 && !matched) {
         fprintf(stderr, "usage: test_portable [list | NAME INDEX] (NAME: conv2d, "
-                        "conv_transpose2d, backward, pool2d)\n");
+                        "conv_transpose2d, backward, pool2d, conv2d-epilogue, "
+                        "conv_transpose2d-epilogue)\n");
         return 64;
     }
     suite_add_tcase(s, tc);
