@@ -49,7 +49,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { EXIT_ERROR = 1, EXIT_NO_DEVICE = 2, EXIT_MISMATCH = 3, EXIT_USAGE = 64 };
+#define EXAMPLE_NAME "blocks"
+#include "example_checks.h"
+
 enum { MAX_BATCH = 64, MAX_LAYERS = 3, NBLOCKS = 2 };
 
 static const double BN_EPS = 1e-5;
@@ -73,47 +75,6 @@ static void fill_uniform(uint64_t *s, float *a, size_t n, double lo, double hi)
         a[i] = (float)(lo + (hi - lo) * u);
     }
 }
-
-/* ---- error handling ----------------------------------------------------------- */
-
-static int report(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("blocks: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    return EXIT_ERROR;
-}
-
-#define CL_CHECK(call)                                                                        \
-    do {                                                                                      \
-        cl_int e_ = (call);                                                                   \
-        if (e_ != CL_SUCCESS) {                                                               \
-            rc = report("%s failed with OpenCL error %d (line %d)", #call, e_, __LINE__);     \
-            goto cleanup;                                                                     \
-        }                                                                                     \
-    } while (0)
-#define CV_CHECK(call)                                                                        \
-    do {                                                                                      \
-        clconv_status s_ = (call);                                                            \
-        if (s_ != CLCONV_SUCCESS) {                                                           \
-            rc = report("%s: %s: %s", #call, clconv_status_string(s_),                       \
-                        clconv_last_error(ctx));                                              \
-            goto cleanup;                                                                     \
-        }                                                                                     \
-    } while (0)
-/* The reference calls have no context: the thread's last error. */
-#define REF_CHECK(call)                                                                       \
-    do {                                                                                      \
-        clconv_status s_ = (call);                                                            \
-        if (s_ != CLCONV_SUCCESS) {                                                           \
-            rc = report("%s: %s: %s", #call, clconv_status_string(s_),                       \
-                        clconv_last_error(NULL));                                             \
-            goto cleanup;                                                                     \
-        }                                                                                     \
-    } while (0)
 
 /* ---- the blocks ------------------------------------------------------------------ */
 

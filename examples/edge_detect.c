@@ -17,7 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { EXIT_ERROR = 1, EXIT_NO_DEVICE = 2, EXIT_MISMATCH = 3, EXIT_USAGE = 64 };
+#define EXAMPLE_NAME "edge_detect"
+#include "example_checks.h"
+
 
 typedef struct edge_kernel {
     const char *name;

@@ -40,7 +40,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { EXIT_ERROR = 1, EXIT_NO_DEVICE = 2, EXIT_MISMATCH = 3, EXIT_USAGE = 64 };
+#define EXAMPLE_NAME "learn_edge_kernel"
+#include "example_checks.h"
+
 
 #define H 6
 #define W 8

@@ -52,7 +52,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { EXIT_ERROR = 1, EXIT_NO_DEVICE = 2, EXIT_MISMATCH = 3, EXIT_USAGE = 64 };
+#define EXAMPLE_NAME "lenet5_train"
+#include "example_checks.h"
+
 enum { IMG = 28, NCLASS = 4, MAX_BATCH = 256, MAX_STEPS = 10000 };
 
 static const char *KERNEL_SOURCE =
@@ -138,53 +140,6 @@ static void draw(float *img, int c, uint64_t *s)
             img[y * IMG + x] = (float)on + (float)(0.4 * uniform(s) - 0.2);
         }
 }
-
-/* ---- error handling -------------------------------------------------------------- */
-
-static int report(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("lenet5_train: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    va_end(ap);
-    return EXIT_ERROR;
-}
-
-#define CL_CHECK(call)                                                                        \
-    do {                                                                                      \
-        cl_int e_ = (call);                                                                   \
-        if (e_ != CL_SUCCESS) {                                                               \
-            rc = report("%s failed with OpenCL error %d (line %d)", #call, e_, __LINE__);     \
-            goto cleanup;                                                                     \
-        }                                                                                     \
-    } while (0)
-#define CV_CHECK(call)                                                                        \
-    do {                                                                                      \
-        clconv_status s_ = (call);                                                            \
-        if (s_ != CLCONV_SUCCESS) {                                                           \
-            rc = report("%s: %s: %s", #call, clconv_status_string(s_),                       \
-                        clconv_last_error(ctx));                                              \
-            goto cleanup;                                                                     \
-        }                                                                                     \
-    } while (0)
-#define REF_CHECK(call)                                                                       \
-    do {                                                                                      \
-        clconv_status s_ = (call);                                                            \
-        if (s_ != CLCONV_SUCCESS) {                                                           \
-            rc = report("%s: %s", #call, clconv_last_error(NULL));                           \
-            goto cleanup;                                                                     \
-        }                                                                                     \
-    } while (0)
-#define BLAST_CHECK(call)                                                                     \
-    do {                                                                                      \
-        CLBlastStatusCode s_ = (call);                                                        \
-        if (s_ != CLBlastSuccess) {                                                           \
-            rc = report("%s failed with CLBlast status %d", #call, (int)s_);                  \
-            goto cleanup;                                                                     \
-        }                                                                                     \
-    } while (0)
 
 /* ---- the network's tensors ----------------------------------------------------- */
 

@@ -571,30 +571,28 @@ START_TEST(bad_input)
                                      : NULL;
     clconv_conv_buffers good = {.x = x, .w = w, .y = y, .workspace = ws, .z = z, .pre = pre};
     ck_assert_int_eq(clconv_conv_run(plan, &good, 0, NULL, NULL), CLCONV_SUCCESS);
-    clconv_conv_buffers m = good;
-    m.z = NULL;
-    expect_error(clconv_conv_run(plan, &m, 0, NULL, NULL), CLCONV_ERROR_INVALID_VALUE, "z: NULL",
-                 "missing z");
-    m = good;
-    m.z = x;
-    expect_error(clconv_conv_run(plan, &m, 0, NULL, NULL), CLCONV_ERROR_INVALID_VALUE,
-                 "z: the same buffer as x", "z aliasing x");
-    m = good;
-    m.z = small;
-    expect_error(clconv_conv_run(plan, &m, 0, NULL, NULL), CLCONV_ERROR_BUFFER_TOO_SMALL, "z",
-                 "z too small");
-    m = good;
-    m.pre = NULL;
-    expect_error(clconv_conv_run(plan, &m, 0, NULL, NULL), CLCONV_ERROR_INVALID_VALUE,
-                 "pre: NULL", "missing pre");
-    m = good;
-    m.pre = y;
-    expect_error(clconv_conv_run(plan, &m, 0, NULL, NULL), CLCONV_ERROR_INVALID_VALUE,
-                 "pre: the same buffer as y", "pre aliasing y");
-    m = good;
-    m.pre = z;
-    expect_error(clconv_conv_run(plan, &m, 0, NULL, NULL), CLCONV_ERROR_INVALID_VALUE,
-                 "the same buffer as pre", "pre aliasing z");
+    /* one buffer of the good run replaced at a time */
+    const struct {
+        bool pre;      /* replace pre (else z) */
+        cl_mem with;
+        clconv_status want;
+        const char *needle, *what;
+    } bad[] = {
+        {false, NULL, CLCONV_ERROR_INVALID_VALUE, "z: NULL", "missing z"},
+        {false, x, CLCONV_ERROR_INVALID_VALUE, "z: the same buffer as x", "z aliasing x"},
+        {false, small, CLCONV_ERROR_BUFFER_TOO_SMALL, "z", "z too small"},
+        {true, NULL, CLCONV_ERROR_INVALID_VALUE, "pre: NULL", "missing pre"},
+        {true, y, CLCONV_ERROR_INVALID_VALUE, "pre: the same buffer as y", "pre aliasing y"},
+        {true, z, CLCONV_ERROR_INVALID_VALUE, "the same buffer as pre", "pre aliasing z"},
+        {true, small, CLCONV_ERROR_BUFFER_TOO_SMALL, "pre", "pre too small"},
+    };
+    clconv_conv_buffers m;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        m = good;
+        *(bad[i].pre ? &m.pre : &m.z) = bad[i].with;
+        expect_error(clconv_conv_run(plan, &m, 0, NULL, NULL), bad[i].want, bad[i].needle,
+                     bad[i].what);
+    }
     m = good;
     m.z = y; /* in place is allowed */
     ck_assert_int_eq(clconv_conv_run(plan, &m, 0, NULL, NULL), CLCONV_SUCCESS);
