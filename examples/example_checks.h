@@ -7,7 +7,9 @@
 #define CLCONV_EXAMPLE_CHECKS_H
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #ifndef EXAMPLE_NAME
 #error "define EXAMPLE_NAME before including example_checks.h"
@@ -63,5 +65,39 @@ static inline int report(const char *fmt, ...)
             goto cleanup;                                                                     \
         }                                                                                     \
     } while (0)
+
+/* Option values. --seed S: a non-negative integer; an integer option in
+ * lo..hi. Each returns 0, or EXIT_USAGE after saying what was expected. */
+static inline int example_seed(const char *v, uint64_t *seed)
+{
+    char *end;
+    unsigned long long s = strtoull(v, &end, 10);
+    if (*end || end == v || v[0] == '-') {
+        fprintf(stderr, EXAMPLE_NAME ": --seed must be a non-negative integer, not '%s'\n", v);
+        return EXIT_USAGE;
+    }
+    *seed = (uint64_t)s;
+    return 0;
+}
+
+static inline int example_long(const char *opt, const char *v, long lo, long hi, long *out)
+{
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*end || end == v || n < lo || n > hi) {
+        fprintf(stderr, EXAMPLE_NAME ": %s must be %ld..%ld, not '%s'\n", opt, lo, hi, v);
+        return EXIT_USAGE;
+    }
+    *out = n;
+    return 0;
+}
+
+/* An unknown option, one without its value, or a stray argument. */
+static inline int example_bad_argument(const char *a)
+{
+    fprintf(stderr, EXAMPLE_NAME ": %s '%s'\n",
+            a[0] == '-' ? "unknown option or missing value:" : "unexpected argument", a);
+    return EXIT_USAGE;
+}
 
 #endif

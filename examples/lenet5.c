@@ -225,25 +225,17 @@ int main(int argc, char **argv)
         } else if ((!strcmp(a, "--batch") || !strcmp(a, "--seed") || !strcmp(a, "--device")) &&
                    i + 1 < argc) {
             const char *v = argv[++i];
-            char *end;
-            if (!strcmp(a, "--device")) {
+            int bad = 0;
+            if (!strcmp(a, "--device"))
                 device = v;
-            } else if (!strcmp(a, "--batch")) {
-                batch = strtol(v, &end, 10);
-                if (*end || end == v || batch < 1 || batch > MAX_BATCH) {
-                    fprintf(stderr, "lenet5: --batch must be 1..%d, not '%s'\n", MAX_BATCH, v);
-                    return EXIT_USAGE;
-                }
-            } else {
-                seed = strtoull(v, &end, 10);
-                if (*end || end == v || v[0] == '-') {
-                    fprintf(stderr, "lenet5: --seed must be a non-negative integer, not '%s'\n", v);
-                    return EXIT_USAGE;
-                }
-            }
+            else if (!strcmp(a, "--batch"))
+                bad = example_long(a, v, 1, MAX_BATCH, &batch);
+            else
+                bad = example_seed(v, &seed);
+            if (bad)
+                return bad;
         } else {
-            fprintf(stderr, "lenet5: %s '%s'\n",
-                    a[0] == '-' ? "unknown option or missing value:" : "unexpected argument", a);
+            example_bad_argument(a);
             usage(stderr);
             return EXIT_USAGE;
         }

@@ -260,12 +260,8 @@ int main(int argc, char **argv)
             if (!strcmp(a, "--device")) {
                 device = v;
             } else if (!strcmp(a, "--steps")) {
-                steps = strtol(v, &end, 10);
-                if (*end || end == v || steps < 1 || steps > MAX_STEPS) {
-                    fprintf(stderr, "lenet5_train: --steps must be 1..%d, not '%s'\n", MAX_STEPS,
-                            v);
+                if (example_long(a, v, 1, MAX_STEPS, &steps))
                     return EXIT_USAGE;
-                }
             } else if (!strcmp(a, "--batch")) {
                 batch = strtol(v, &end, 10);
                 if (*end || end == v || batch < 2 || batch > MAX_BATCH || batch % 2) {
@@ -280,17 +276,11 @@ int main(int argc, char **argv)
                                     "'%s'\n", v);
                     return EXIT_USAGE;
                 }
-            } else {
-                seed = strtoull(v, &end, 10);
-                if (*end || end == v || v[0] == '-') {
-                    fprintf(stderr, "lenet5_train: --seed must be a non-negative integer, not "
-                                    "'%s'\n", v);
-                    return EXIT_USAGE;
-                }
+            } else if (example_seed(v, &seed)) {
+                return EXIT_USAGE;
             }
         } else {
-            fprintf(stderr, "lenet5_train: %s '%s'\n",
-                    a[0] == '-' ? "unknown option or missing value:" : "unexpected argument", a);
+            example_bad_argument(a);
             usage(stderr);
             return EXIT_USAGE;
         }
