@@ -158,6 +158,12 @@ class Pool2dParams(C.Structure):
                 ("output_h", C.c_int64), ("output_w", C.c_int64)]
 
 
+class ConvBuffers(C.Structure):
+    """clconv_conv_buffers: the buffers of a clconv_conv_run (cl_mem handles)."""
+    _fields_ = [("x", C.c_void_p), ("w", C.c_void_p), ("b", C.c_void_p), ("y", C.c_void_p),
+                ("workspace", C.c_void_p), ("z", C.c_void_p), ("pre", C.c_void_p)]
+
+
 # Every structure with its C name, for the layout check.
 STRUCTS = {
     "clconv_shape": Shape, "clconv_context_options": ContextOptions,
@@ -166,7 +172,7 @@ STRUCTS = {
     "clconv_conv1d_params": Conv1dParams,
     "clconv_conv_transpose2d_params": ConvTranspose2dParams,
     "clconv_conv_transpose1d_params": ConvTranspose1dParams,
-    "clconv_pool2d_params": Pool2dParams,
+    "clconv_pool2d_params": Pool2dParams, "clconv_conv_buffers": ConvBuffers,
 }
 
 
@@ -284,6 +290,7 @@ _fn("clconv_activation_backward_source", C.c_int, C.c_int, P(C.c_float))
 _fn("clconv_activation_plan_create", st, vp, C.c_int, P(C.c_float), P(Shape), P(vp))
 _fn("clconv_activation_run", st, vp, vp, vp, u32, vp, P(vp))
 _fn("clconv_activation_backward_run", st, vp, vp, vp, vp, u32, vp, P(vp))
+_fn("clconv_activation_backward_scaled_run", st, vp, C.c_float, vp, vp, vp, u32, vp, P(vp))
 _fn("clconv_conv2d_fold_batchnorm", st, P(Conv2dParams), P(C.c_float), P(C.c_float),
     P(C.c_float), P(C.c_float), P(C.c_float), P(C.c_float), C.c_double, P(C.c_float),
     P(C.c_float))
@@ -293,6 +300,7 @@ _fn("clconv_conv_transpose2d_fold_batchnorm", st, P(ConvTranspose2dParams), P(C.
 _fn("clconv_conv2d_output_shape", st, P(Conv2dParams), P(Shape), P(Shape))
 _fn("clconv_conv2d_plan_create", st, vp, P(Conv2dParams), P(Shape), P(PlanOptions), P(vp))
 _fn("clconv_conv2d_run", st, vp, vp, vp, vp, vp, vp, u32, vp, P(vp))
+_fn("clconv_conv_run", st, vp, P(ConvBuffers), u32, vp, P(vp))
 _fn("clconv_conv1d_as_conv2d", Conv2dParams, P(Conv1dParams))
 _fn("clconv_conv_transpose2d_output_shape", st, P(ConvTranspose2dParams), P(Shape), P(Shape))
 _fn("clconv_conv_transpose2d_plan_create", st, vp, P(ConvTranspose2dParams), P(Shape),

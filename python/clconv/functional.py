@@ -17,6 +17,11 @@ Inputs and results:
   a ``pyopencl.array.Array`` for a pyopencl input.
 - Forward functions accept unbatched inputs as PyTorch does ((C, H, W) for
   2-D, (C, L) for 1-D); backward functions need the batch dimension.
+
+The convolutions end in clconv's fused epilogue: ``relu=`` / ``activation=``
+(the activation), ``residual=`` with ``alpha=`` / ``beta=`` (``act(alpha *
+conv + beta * residual + bias)``, a ResNet block's add) and
+``return_pre_activation=True`` (also return the activation's input).
 """
 import ctypes as C
 import numbers
@@ -25,7 +30,7 @@ import numpy as np
 
 from . import _lib as L
 from ._lib import Error
-from ._core import DeviceArray, as_device, pick_context, result, to_device
+from ._core import DeviceArray, as_device, is_pyopencl_array, pick_context, result, to_device
 
 __all__ = ["conv2d", "conv1d", "conv_transpose2d", "conv_transpose1d", "max_pool2d",
            "avg_pool2d", "lp_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d",
@@ -137,6 +142,74 @@ def _run(ctx, fn, *args):
     ctx.finish_run(ev)
 
 
+def _real(v, name):
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        raise Error(L.INVALID_VALUE, "%s = %r, expected a number" % (name, v))
+    return float(v)
+
+
+def _set_epilogue(p, residual, alpha, beta, return_pre):
+    """The residual and second-output fields of p: ``residual`` (or None),
+    its weights ``alpha`` / ``beta`` and ``return_pre``."""
+    a, b = _real(alpha, "alpha"), _real(beta, "beta")
+    if residual is None and (a != 1.0 or b != 1.0):
+        raise Error(L.INVALID_VALUE, "alpha = %r, beta = %r without residual: alpha and beta "
+                    "weigh the convolution and the residual in act(alpha * conv + beta * "
+                    "residual + bias); give residual= or leave alpha and beta at 1"
+                    % (alpha, beta))
+    p.has_residual = 0 if residual is None else 1
+    p.alpha, p.beta = a, b
+    p.pre_activation_output = 1 if return_pre else 0
+
+
+def _residual(ctx, residual, out4, unbatched, rank, bufs):
+    """The residual as a DeviceArray of the plan's 4-D output shape ``out4``,
+    and whether it is this call's own copy (then the run may write y over it:
+    the epilogue's in-place form). ``residual`` must have the output's shape
+    as the caller sees it (rank ``rank``, no batch for an unbatched input).
+    A caller's device array that is also the input, weight or bias buffer
+    (which clconv refuses as z) is copied first."""
+    if residual is None:
+        return None, False
+    owned = not (isinstance(residual, DeviceArray) or is_pyopencl_array(residual))
+    z = as_device(ctx, residual, "residual")
+    shape = out4 if rank == 4 else (out4[0], out4[1], out4[3])
+    if unbatched:
+        shape = shape[1:]
+    if tuple(z.shape) != tuple(shape):
+        raise Error(L.INVALID_SHAPE, "residual has shape %r, expected the output's shape %r"
+                    % (tuple(z.shape), tuple(shape)))
+    z = z.reshape(out4)
+    if not owned and z.mem in [d.mem for d in bufs if d is not None]:
+        z, owned = z.copy(), True
+    return z, owned
+
+
+def _conv_run(ctx, plan, x, w, b, z, z_owned, want_pre):
+    """Runs a convolution plan (clconv_conv_run): y, and the pre-activation
+    (or None). With an owned residual y is written over it (z = y)."""
+    y = z if z_owned else ctx.empty(plan.output_shape)
+    pre = ctx.empty(plan.output_shape) if want_pre else None
+    bufs = L.ConvBuffers()
+    bufs.x, bufs.w = x.mem, w.mem
+    bufs.b = b.mem if b is not None else None
+    bufs.y = y.mem
+    bufs.workspace = ctx.workspace(plan.info.workspace_bytes)
+    bufs.z = z.mem if z is not None else None
+    bufs.pre = pre.mem if pre is not None else None
+    _run(ctx, L.lib.clconv_conv_run, plan.handle, C.byref(bufs))
+    return y, pre
+
+
+def _results(y, pre, like, unbatched, rank):
+    if rank == 3:
+        y = y.reshape(y.shape[0], y.shape[1], y.shape[3])
+        pre = pre.reshape(y.shape) if pre is not None else None
+    if pre is None:
+        return _out(y, like, unbatched)
+    return _out(y, like, unbatched), _out(pre, like, unbatched)
+
+
 def _expect(d, shape, name):
     if tuple(d.shape) != tuple(shape):
         raise Error(L.INVALID_SHAPE, "%s has shape %r, expected %r" % (name, d.shape, tuple(shape)))
@@ -211,32 +284,43 @@ def _conv2d_out(p, xshape):
     return out.tuple()
 
 
-def _conv2d_forward(ctx, p, x, w, b, opts):
+def _conv2d_forward(ctx, p, x, w, b, opts, z=None, z_owned=False):
+    """(y, pre or None); the plan cache key holds all of p (epilogue included)."""
     key = ("conv2d", bytes(p), x.shape, bytes(opts))
     plan = ctx.plan(key, lambda h, out: L.lib.clconv_conv2d_plan_create(
         h, C.byref(p), C.byref(_shape4(x.shape)), C.byref(opts), out))
-    y = ctx.empty(plan.output_shape)
-    ws = ctx.workspace(plan.info.workspace_bytes)
-    _run(ctx, L.lib.clconv_conv2d_run, plan.handle, x.mem, w.mem, b.mem if b else None, y.mem, ws)
-    return y
+    return _conv_run(ctx, plan, x, w, b, z, z_owned, p.pre_activation_output)
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, relu=False,
-           activation=None, algorithm=None, find=False, context=None):
+           activation=None, residual=None, alpha=1.0, beta=1.0, return_pre_activation=False,
+           algorithm=None, find=False, context=None):
     """F.conv2d: ``input`` (N, C, H, W), ``weight`` (out, C/groups, kH, kW),
     ``bias`` (out,) or None; ``padding`` an int, a pair, ``'same'`` or
     ``'valid'``. ``relu=True`` applies a ReLU fused into the kernel
     (``F.relu(F.conv2d(...))``); ``activation`` fuses any other (a name, or
     (name, parameters...): ``'silu'``, ``('leaky_relu', 0.2)``, ...).
-    Returns (N, out, H_out, W_out)."""
-    ctx = pick_context(context, input, weight, bias)
+    Returns (N, out, H_out, W_out).
+
+    The rest of the fused epilogue: ``residual`` (an array of the output's
+    shape, of any input kind) makes the result ``act(alpha * conv + beta *
+    residual + bias)`` in the same kernel (a ResNet block's add; ``alpha`` /
+    ``beta`` other than 1 need a residual); a host residual is uploaded into
+    the output's own buffer and updated in place there, a device residual is
+    left as it is. ``return_pre_activation=True`` returns ``(y, pre)``,
+    ``pre`` the activation's input ``alpha * conv + beta * residual + bias``
+    (what the gradient of an activation computed from its input needs)."""
+    ctx = pick_context(context, input, weight, bias, residual)
     x, unb = _input(ctx, input, 4, "input", "(N, C, H, W)")
     w = as_device(ctx, weight, "weight")
     _need(w, 4, "weight", "(out_channels, in_channels/groups, kH, kW)")
     p = _conv2d_params(x.shape, w.shape, stride, padding, dilation, groups, bias is not None, relu,
                        activation)
+    _set_epilogue(p, residual, alpha, beta, return_pre_activation)
     b = _bias(ctx, bias, w.shape[0])
-    return _out(_conv2d_forward(ctx, p, x, w, b, _options(algorithm, find)), input, unb)
+    z, owned = _residual(ctx, residual, _conv2d_out(p, x.shape), unb, 4, (x, w, b))
+    y, pre = _conv2d_forward(ctx, p, x, w, b, _options(algorithm, find), z, owned)
+    return _results(y, pre, input, unb, 4)
 
 
 def _conv1d_params(xshape, wshape, stride, padding, dilation, groups, has_bias, relu,
@@ -270,22 +354,26 @@ def _conv1d_params(xshape, wshape, stride, padding, dilation, groups, has_bias, 
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, relu=False,
-           activation=None, algorithm=None, find=False, context=None):
+           activation=None, residual=None, alpha=1.0, beta=1.0, return_pre_activation=False,
+           algorithm=None, find=False, context=None):
     """F.conv1d: ``input`` (N, C, L), ``weight`` (out, C/groups, K), ``bias``
     (out,) or None; ``padding`` an int, ``'same'`` or ``'valid'``;
-    ``relu=True`` fuses a ReLU, ``activation`` any other (as conv2d).
-    Returns (N, out, L_out)."""
-    ctx = pick_context(context, input, weight, bias)
+    ``relu=True`` fuses a ReLU, ``activation`` any other, ``residual``,
+    ``alpha``, ``beta`` and ``return_pre_activation`` the rest of the
+    epilogue (as conv2d). Returns (N, out, L_out)."""
+    ctx = pick_context(context, input, weight, bias, residual)
     x, unb = _input(ctx, input, 3, "input", "(N, C, L)")
     w = as_device(ctx, weight, "weight")
     _need(w, 3, "weight", "(out_channels, in_channels/groups, K)")
     p = _conv1d_params(x.shape, w.shape, stride, padding, dilation, groups, bias is not None, relu,
                        activation)
+    _set_epilogue(p, residual, alpha, beta, return_pre_activation)
     b = _bias(ctx, bias, w.shape[0])
     x4 = x.reshape(x.shape[0], x.shape[1], 1, x.shape[2])
     w4 = w.reshape(w.shape[0], w.shape[1], 1, w.shape[2])
-    y = _conv2d_forward(ctx, p, x4, w4, b, _options(algorithm, find))
-    return _out(y.reshape(y.shape[0], y.shape[1], y.shape[3]), input, unb)
+    z, owned = _residual(ctx, residual, _conv2d_out(p, x4.shape), unb, 3, (x4, w4, b))
+    y, pre = _conv2d_forward(ctx, p, x4, w4, b, _options(algorithm, find), z, owned)
+    return _results(y, pre, input, unb, 3)
 
 
 # ---------------------------------------------------------------------------
@@ -312,39 +400,50 @@ def _ct2d_params(xshape, wshape, stride, padding, output_padding, groups, dilati
     return p
 
 
-def _ct2d_forward(ctx, p, x, w, b, opts):
+def _ct2d_out(p, xshape):
+    out = L.Shape()
+    L.check(L.lib.clconv_conv_transpose2d_output_shape(C.byref(p), C.byref(_shape4(xshape)),
+                                                       C.byref(out)))
+    return out.tuple()
+
+
+def _ct2d_forward(ctx, p, x, w, b, opts, z=None, z_owned=False):
+    """(y, pre or None), as _conv2d_forward."""
     key = ("conv_transpose2d", bytes(p), x.shape, bytes(opts))
     plan = ctx.plan(key, lambda h, out: L.lib.clconv_conv_transpose2d_plan_create(
         h, C.byref(p), C.byref(_shape4(x.shape)), C.byref(opts), out))
-    y = ctx.empty(plan.output_shape)
-    ws = ctx.workspace(plan.info.workspace_bytes)
-    _run(ctx, L.lib.clconv_conv_transpose2d_run, plan.handle, x.mem, w.mem, b.mem if b else None,
-         y.mem, ws)
-    return y
+    return _conv_run(ctx, plan, x, w, b, z, z_owned, p.pre_activation_output)
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
-                     dilation=1, *, relu=False, activation=None, algorithm=None, context=None):
+                     dilation=1, *, relu=False, activation=None, residual=None, alpha=1.0,
+                     beta=1.0, return_pre_activation=False, algorithm=None, context=None):
     """F.conv_transpose2d (note PyTorch's argument order: groups before
     dilation): ``input`` (N, C, H, W), ``weight`` (C, out/groups, kH, kW),
     ``bias`` (out,) or None; ``relu=True`` fuses a ReLU, ``activation`` any
-    other (as conv2d)."""
-    ctx = pick_context(context, input, weight, bias)
+    other, ``residual``, ``alpha``, ``beta`` and ``return_pre_activation``
+    the rest of the epilogue (as conv2d)."""
+    ctx = pick_context(context, input, weight, bias, residual)
     x, unb = _input(ctx, input, 4, "input", "(N, C, H, W)")
     w = as_device(ctx, weight, "weight")
     _need(w, 4, "weight", "(in_channels, out_channels/groups, kH, kW)")
     p = _ct2d_params(x.shape, w.shape, stride, padding, output_padding, groups, dilation,
                      bias is not None, relu, activation)
+    _set_epilogue(p, residual, alpha, beta, return_pre_activation)
     b = _bias(ctx, bias, p.out_channels)
-    return _out(_ct2d_forward(ctx, p, x, w, b, _options(algorithm, False)), input, unb)
+    z, owned = _residual(ctx, residual, _ct2d_out(p, x.shape), unb, 4, (x, w, b))
+    y, pre = _ct2d_forward(ctx, p, x, w, b, _options(algorithm, False), z, owned)
+    return _results(y, pre, input, unb, 4)
 
 
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
-                     dilation=1, *, relu=False, activation=None, algorithm=None, context=None):
+                     dilation=1, *, relu=False, activation=None, residual=None, alpha=1.0,
+                     beta=1.0, return_pre_activation=False, algorithm=None, context=None):
     """F.conv_transpose1d: ``input`` (N, C, L), ``weight`` (C, out/groups, K),
     ``bias`` (out,) or None; ``relu=True`` fuses a ReLU, ``activation`` any
-    other (as conv2d)."""
-    ctx = pick_context(context, input, weight, bias)
+    other, ``residual``, ``alpha``, ``beta`` and ``return_pre_activation``
+    the rest of the epilogue (as conv2d)."""
+    ctx = pick_context(context, input, weight, bias, residual)
     x, unb = _input(ctx, input, 3, "input", "(N, C, L)")
     w = as_device(ctx, weight, "weight")
     _need(w, 3, "weight", "(in_channels, out_channels/groups, K)")
@@ -362,12 +461,14 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     p1.groups = groups
     p1.has_bias = 1 if bias is not None else 0
     _set_activation(p1, relu, activation)
+    _set_epilogue(p1, residual, alpha, beta, return_pre_activation)
     p = L.lib.clconv_conv_transpose1d_as_conv_transpose2d(C.byref(p1))
     b = _bias(ctx, bias, p.out_channels)
     x4 = x.reshape(x.shape[0], x.shape[1], 1, x.shape[2])
     w4 = w.reshape(w.shape[0], w.shape[1], 1, w.shape[2])
-    y = _ct2d_forward(ctx, p, x4, w4, b, _options(algorithm, False))
-    return _out(y.reshape(y.shape[0], y.shape[1], y.shape[3]), input, unb)
+    z, owned = _residual(ctx, residual, _ct2d_out(p, x4.shape), unb, 3, (x4, w4, b))
+    y, pre = _ct2d_forward(ctx, p, x4, w4, b, _options(algorithm, False), z, owned)
+    return _results(y, pre, input, unb, 3)
 
 
 # ---------------------------------------------------------------------------
@@ -509,7 +610,7 @@ def conv_transpose2d_input(input_size, weight, grad_output, stride=1, padding=0,
     if out[:2] != xshape[:2] or out[2] < xshape[2] or out[3] < xshape[3]:
         raise Error(L.INVALID_SHAPE, "grad_output of shape %r does not match input_size %r"
                     % (dy.shape, xshape))
-    dx = _conv2d_forward(ctx, p, dy, w, None, L.PlanOptions())
+    dx = _conv2d_forward(ctx, p, dy, w, None, L.PlanOptions())[0]
     if out != xshape:
         dx = to_device(np.ascontiguousarray(dx.numpy()[:, :, :xshape[2], :xshape[3]]), ctx)
     return result(dx, grad_output)
