@@ -705,11 +705,15 @@ def activation(input, activation, *, context=None):
     return result(y, input)
 
 
-def activation_backward(saved, grad_output, activation, *, context=None):
+def activation_backward(saved, grad_output, activation, *, scale=1.0, context=None):
     """dL/dx = grad_output * act'(x) for the activation's input x:
     ``saved`` is the activation's output or its input, as
     ``activation_backward_source(activation)`` says (the forms of PyTorch's
-    backward kernels)."""
+    backward kernels). ``scale`` multiplies grad_output first, (scale *
+    grad_output) * act'(x) in one pass: the epilogue's gradients
+    dL/dconv = alpha * g and dL/dresidual = beta * g (``activation`` None or
+    'none': plain scaling)."""
+    scale = _real(scale, "scale")
     p = _activation_spec(activation)
     ctx = pick_context(context, saved, grad_output)
     v = as_device(ctx, saved, "saved")
@@ -719,7 +723,8 @@ def activation_backward(saved, grad_output, activation, *, context=None):
         return result(ctx.empty(v.shape), grad_output)
     plan = _act_plan(ctx, p, v.size)
     dx = ctx.empty(v.shape)
-    _run(ctx, L.lib.clconv_activation_backward_run, plan.handle, v.mem, dy.mem, dx.mem)
+    _run(ctx, L.lib.clconv_activation_backward_scaled_run, plan.handle, scale, v.mem, dy.mem,
+         dx.mem)
     return result(dx, grad_output)
 
 
