@@ -6,6 +6,7 @@ each call uploads its inputs and reads its results back)::
 
     import clconv.torch as ct
     y = ct.conv2d(x, w, b, stride=2, padding=1)        # like F.conv2d, with autograd
+    y = ct.conv2d(h, w, b, padding=1, activation="relu", residual=x)  # F.relu(conv + x + b)
     model.conv1 = ct.Conv2d.from_module(model.conv1)    # swap a layer (shares its parameters)
     ct.convert(model)                                   # or swap every supported layer
 
@@ -55,70 +56,120 @@ def _dev(ctx, t, name):
 # autograd functions
 # ---------------------------------------------------------------------------
 
+def _act_spec(relu, activation):
+    """The activation spec of ``relu=`` / ``activation=`` (None: none)."""
+    if relu and activation is not None:
+        raise Error(L.INVALID_VALUE, "relu=True and activation=%r: give one of them"
+                    % (activation,))
+    return "relu" if relu else activation
+
+
+def _epilogue_forward(fctx, conv, spec, z, alpha, beta):
+    """Runs ``conv(**kw)`` (a clconv.functional convolution on NumPy arrays)
+    with the epilogue act(alpha * conv + beta * z + bias); keeps in fctx what
+    the backward needs. Returns (y, the tensor to save for the activation's
+    gradient: y itself or the pre-activation, as activation_backward_source
+    says; None without an activation)."""
+    want_pre = spec is not None and CF.activation_backward_source(spec) == "input"
+    out = conv(activation=spec, residual=None if z is None else _np(z, "residual"), alpha=alpha,
+               beta=beta, return_pre_activation=want_pre)
+    y, pre = out if want_pre else (out, None)
+    y = _t(y)
+    fctx.epilogue = (spec, float(alpha), float(beta), z is not None)
+    return y, (_t(pre) if want_pre else y if spec is not None else None)
+
+
+def _epilogue_backward(fctx, c, gy, saved, z_index):
+    """The epilogue's gradients on the device: (g = dy * act'(s) for the bias,
+    alpha * g for the convolution, beta * g for the residual or None)."""
+    spec, alpha, beta, has_z = fctx.epilogue
+    dy = _dev(c, gy, "grad_output")
+    v = c.to_device(_np(saved, "saved")) if saved is not None else dy
+
+    def grad(scale):
+        if spec is None and scale == 1.0:
+            return dy
+        return CF.activation_backward(v, dy, spec, scale=scale, context=c)
+    g = grad(1.0)
+    gconv = g if alpha == 1.0 else grad(alpha)
+    gz = None
+    if has_z and fctx.needs_input_grad[z_index]:
+        gz = g if beta == 1.0 else grad(beta)
+    return g, gconv, gz
+
+
 class Conv2dFunction(torch.autograd.Function):
-    """conv2d (+ fused ReLU) with clconv forward and backward passes."""
+    """conv2d with its fused epilogue (activation, residual z with alpha and
+    beta) with clconv forward and backward passes."""
 
     @staticmethod
-    def forward(fctx, x, w, b, stride, padding, dilation, groups, relu, context):
+    def forward(fctx, x, w, b, z, stride, padding, dilation, groups, activation, alpha, beta,
+                context):
         c = pick_context(context)
-        y = CF.conv2d(_np(x, "input"), _np(w, "weight"), None if b is None else _np(b, "bias"),
-                      stride, padding, dilation, groups, relu=relu, context=c)
-        y = _t(y)
-        fctx.conf = (stride, padding, dilation, groups, relu, c, b is not None)
-        fctx.save_for_backward(x, w, y if relu else None)
+        y, saved = _epilogue_forward(
+            fctx, lambda **kw: CF.conv2d(_np(x, "input"), _np(w, "weight"),
+                                         None if b is None else _np(b, "bias"), stride, padding,
+                                         dilation, groups, context=c, **kw),
+            activation, z, alpha, beta)
+        fctx.conf = (stride, padding, dilation, groups, c, b is not None)
+        fctx.save_for_backward(x, w, saved)
         return y
 
     @staticmethod
     def backward(fctx, gy):
-        stride, padding, dilation, groups, relu, c, has_bias = fctx.conf
-        x, w, y = fctx.saved_tensors
-        dy = _dev(c, gy, "grad_output")
-        if relu:
-            dy = CF.relu_backward(c.to_device(_np(y, "output")), dy, context=c)
-        dx = dw = db = None
+        stride, padding, dilation, groups, c, has_bias = fctx.conf
+        x, w, saved = fctx.saved_tensors
+        g, dconv, gz = _epilogue_backward(fctx, c, gy, saved, 3)
+        dx = dw = db = dz = None
         if fctx.needs_input_grad[0]:
-            dx = _t(CF.conv2d_input(x.shape, c.to_device(_np(w, "weight")), dy, stride, padding,
+            dx = _t(CF.conv2d_input(x.shape, c.to_device(_np(w, "weight")), dconv, stride, padding,
                                     dilation, groups, context=c).numpy())
         if fctx.needs_input_grad[1]:
-            dw = _t(CF.conv2d_weight(c.to_device(_np(x, "input")), w.shape, dy, stride, padding,
+            dw = _t(CF.conv2d_weight(c.to_device(_np(x, "input")), w.shape, dconv, stride, padding,
                                      dilation, groups, context=c).numpy())
         if has_bias and fctx.needs_input_grad[2]:
-            db = _t(CF.conv2d_bias(dy, context=c).numpy())
-        return dx, dw, db, None, None, None, None, None, None
+            db = _t(CF.conv2d_bias(g, context=c).numpy())
+        if gz is not None:
+            dz = _t(gz.numpy())
+        return (dx, dw, db, dz) + (None,) * 8
 
 
 class ConvTranspose2dFunction(torch.autograd.Function):
-    """conv_transpose2d (+ fused ReLU) with clconv forward and backward passes
-    (its gradients are a conv2d and a conv2d weight gradient)."""
+    """conv_transpose2d with its fused epilogue, clconv forward and backward
+    passes (its gradients are a conv2d and a conv2d weight gradient)."""
 
     @staticmethod
-    def forward(fctx, x, w, b, stride, padding, output_padding, groups, dilation, relu, context):
+    def forward(fctx, x, w, b, z, stride, padding, output_padding, groups, dilation, activation,
+                alpha, beta, context):
         c = pick_context(context)
-        y = CF.conv_transpose2d(_np(x, "input"), _np(w, "weight"),
-                                None if b is None else _np(b, "bias"), stride, padding,
-                                output_padding, groups, dilation, relu=relu, context=c)
-        y = _t(y)
-        fctx.conf = (stride, padding, output_padding, groups, dilation, relu, c, b is not None)
-        fctx.save_for_backward(x, w, y if relu else None)
+        y, saved = _epilogue_forward(
+            fctx, lambda **kw: CF.conv_transpose2d(
+                _np(x, "input"), _np(w, "weight"), None if b is None else _np(b, "bias"),
+                stride, padding, output_padding, groups, dilation, context=c, **kw),
+            activation, z, alpha, beta)
+        fctx.conf = (stride, padding, output_padding, groups, dilation, c, b is not None)
+        fctx.save_for_backward(x, w, saved)
         return y
 
     @staticmethod
     def backward(fctx, gy):
-        stride, padding, output_padding, groups, dilation, relu, c, has_bias = fctx.conf
-        x, w, y = fctx.saved_tensors
-        dy = _np(gy, "grad_output")
-        if relu:
-            dy = CF.relu_backward(_np(y, "output"), dy, context=c)
-        dx = dw = db = None
+        stride, padding, output_padding, groups, dilation, c, has_bias = fctx.conf
+        x, w, saved = fctx.saved_tensors
+        g, dconv, gz = _epilogue_backward(fctx, c, gy, saved, 3)
+        dx = dw = db = dz = None
         if fctx.needs_input_grad[0]:
-            dx = _t(CF.conv_transpose2d_input(x.shape, _np(w, "weight"), dy, stride, padding,
-                                              output_padding, groups, dilation, context=c))
+            dx = _t(CF.conv_transpose2d_input(x.shape, _np(w, "weight"), dconv, stride, padding,
+                                              output_padding, groups, dilation,
+                                              context=c).numpy())
         if fctx.needs_input_grad[1]:
-            dw = _t(CF.conv_transpose2d_weight(_np(x, "input"), w.shape, dy, stride, padding,
-                                               output_padding, groups, dilation, context=c))
+            dw = _t(CF.conv_transpose2d_weight(_np(x, "input"), w.shape, dconv, stride, padding,
+                                               output_padding, groups, dilation,
+                                               context=c).numpy())
         if has_bias and fctx.needs_input_grad[2]:
-            db = _t(CF.conv2d_bias(dy, context=c))
-        return dx, dw, db, None, None, None, None, None, None, None
+            db = _t(CF.conv2d_bias(g, context=c).numpy())
+        if gz is not None:
+            dz = _t(gz.numpy())
+        return (dx, dw, db, dz) + (None,) * 9
 
 
 class MaxPool2dFunction(torch.autograd.Function):
@@ -197,44 +248,71 @@ class AvgPool2dFunction(torch.autograd.Function):
 # functional wrappers (torch.nn.functional's names and defaults)
 # ---------------------------------------------------------------------------
 
+def _unsqueeze(t, dim, name):
+    if t is None:
+        return None
+    if not isinstance(t, torch.Tensor):
+        _np(t, name)  # raises the message for a non-tensor
+    return t.unsqueeze(dim)
+
+
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, relu=False,
-           context=None):
-    """F.conv2d through clconv, differentiable; ``relu=True`` fuses a ReLU."""
+           activation=None, residual=None, alpha=1.0, beta=1.0, context=None):
+    """F.conv2d through clconv, differentiable. ``relu=True`` fuses a ReLU,
+    ``activation=`` any other (a name or (name, parameters...), as
+    clconv.conv2d's); ``residual=`` (a tensor of the output's shape) with
+    ``alpha=`` / ``beta=`` makes the result ``act(alpha * conv + beta *
+    residual + bias)``, differentiable in the residual too (dL/dresidual =
+    beta * g, dL/dconv = alpha * g, g = dy * act'(s))."""
     if isinstance(input, torch.Tensor) and input.dim() == 3:  # unbatched (C, H, W)
         return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups,
-                      relu=relu, context=context).squeeze(0)
-    return Conv2dFunction.apply(input, weight, bias, stride, padding, dilation, groups, relu,
-                                context)
+                      relu=relu, activation=activation,
+                      residual=_unsqueeze(residual, 0, "residual"), alpha=alpha, beta=beta,
+                      context=context).squeeze(0)
+    return Conv2dFunction.apply(input, weight, bias, residual, stride, padding, dilation, groups,
+                                _act_spec(relu, activation), alpha, beta, context)
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, relu=False,
-           context=None):
-    """F.conv1d through clconv (as a conv2d of height 1), differentiable."""
+           activation=None, residual=None, alpha=1.0, beta=1.0, context=None):
+    """F.conv1d through clconv (as a conv2d of height 1), differentiable; the
+    epilogue's arguments as conv2d's."""
     pad = padding if isinstance(padding, str) else (0, CF._tuple(padding, 1, "padding")[0])
     y = conv2d(input.unsqueeze(-2), weight.unsqueeze(-2), bias,
                (1, CF._tuple(stride, 1, "stride")[0]), pad,
-               (1, CF._tuple(dilation, 1, "dilation")[0]), groups, relu=relu, context=context)
+               (1, CF._tuple(dilation, 1, "dilation")[0]), groups, relu=relu,
+               activation=activation, residual=_unsqueeze(residual, -2, "residual"), alpha=alpha,
+               beta=beta, context=context)
     return y.squeeze(-2)
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
-                     dilation=1, *, relu=False, context=None):
-    """F.conv_transpose2d through clconv, differentiable."""
+                     dilation=1, *, relu=False, activation=None, residual=None, alpha=1.0,
+                     beta=1.0, context=None):
+    """F.conv_transpose2d through clconv, differentiable; the epilogue's
+    arguments as conv2d's."""
     if isinstance(input, torch.Tensor) and input.dim() == 3:  # unbatched (C, H, W)
         return conv_transpose2d(input.unsqueeze(0), weight, bias, stride, padding, output_padding,
-                                groups, dilation, relu=relu, context=context).squeeze(0)
-    return ConvTranspose2dFunction.apply(input, weight, bias, stride, padding, output_padding,
-                                         groups, dilation, relu, context)
+                                groups, dilation, relu=relu, activation=activation,
+                                residual=_unsqueeze(residual, 0, "residual"), alpha=alpha,
+                                beta=beta, context=context).squeeze(0)
+    return ConvTranspose2dFunction.apply(input, weight, bias, residual, stride, padding,
+                                         output_padding, groups, dilation,
+                                         _act_spec(relu, activation), alpha, beta, context)
 
 
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
-                     dilation=1, *, relu=False, context=None):
-    """F.conv_transpose1d through clconv (height 1), differentiable."""
+                     dilation=1, *, relu=False, activation=None, residual=None, alpha=1.0,
+                     beta=1.0, context=None):
+    """F.conv_transpose1d through clconv (height 1), differentiable; the
+    epilogue's arguments as conv2d's."""
     one = lambda v, n: (0 if n in ("padding", "output_padding") else 1,  # noqa: E731
                         CF._tuple(v, 1, n)[0])
     y = conv_transpose2d(input.unsqueeze(-2), weight.unsqueeze(-2), bias, one(stride, "stride"),
                          one(padding, "padding"), one(output_padding, "output_padding"), groups,
-                         one(dilation, "dilation"), relu=relu, context=context)
+                         one(dilation, "dilation"), relu=relu, activation=activation,
+                         residual=_unsqueeze(residual, -2, "residual"), alpha=alpha, beta=beta,
+                         context=context)
     return y.squeeze(-2)
 
 
@@ -285,104 +363,123 @@ def _zeros_only(m):
 class Conv2d(nn.Conv2d):
     """nn.Conv2d computed by clconv (padding_mode 'zeros' only). Extra
     keyword arguments: ``relu=True`` fuses a ReLU after the bias,
-    ``context=`` a clconv.Context."""
+    ``activation=`` any other activation (as conv2d's), ``context=`` a
+    clconv.Context. ``forward(input, residual=None)``: a residual of the
+    output's shape is added before the activation, ``act(conv + residual +
+    bias)`` in one kernel (a ResNet block's add)."""
 
-    def __init__(self, *args, relu=False, context=None, **kw):
+    def __init__(self, *args, relu=False, activation=None, context=None, **kw):
         super().__init__(*args, **kw)
         _zeros_only(self)
+        _act_spec(relu, activation)
         self.relu = relu
+        self.activation = activation
         self.context = context
 
-    def forward(self, input):
+    def forward(self, input, residual=None):
         return conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                      self.groups, relu=self.relu, context=self.context)
+                      self.groups, relu=self.relu, activation=self.activation,
+                      residual=residual, context=self.context)
 
     @classmethod
-    def from_module(cls, m, relu=False, context=None):
+    def from_module(cls, m, relu=False, activation=None, context=None):
         """A clconv layer with ``m``'s configuration sharing its weight and
         bias Parameters (optimizers that hold them keep working)."""
         new = cls(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding, m.dilation,
                   m.groups, bias=m.bias is not None, padding_mode=m.padding_mode, relu=relu,
-                  context=context, device="cpu", dtype=m.weight.dtype)
+                  activation=activation, context=context, device="cpu", dtype=m.weight.dtype)
         new.weight, new.bias = m.weight, m.bias
         new.train(m.training)
         return new
 
 
 class Conv1d(nn.Conv1d):
-    """nn.Conv1d computed by clconv (``relu=``, ``context=`` as Conv2d)."""
+    """nn.Conv1d computed by clconv (``relu=``, ``activation=``, ``context=``
+    and ``forward(input, residual=None)`` as Conv2d)."""
 
-    def __init__(self, *args, relu=False, context=None, **kw):
+    def __init__(self, *args, relu=False, activation=None, context=None, **kw):
         super().__init__(*args, **kw)
         _zeros_only(self)
+        _act_spec(relu, activation)
         self.relu = relu
+        self.activation = activation
         self.context = context
 
-    def forward(self, input):
+    def forward(self, input, residual=None):
         return conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
-                      self.groups, relu=self.relu, context=self.context)
+                      self.groups, relu=self.relu, activation=self.activation,
+                      residual=residual, context=self.context)
 
     @classmethod
-    def from_module(cls, m, relu=False, context=None):
+    def from_module(cls, m, relu=False, activation=None, context=None):
         """A clconv layer with ``m``'s configuration sharing its Parameters."""
         new = cls(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding, m.dilation,
                   m.groups, bias=m.bias is not None, padding_mode=m.padding_mode, relu=relu,
-                  context=context, device="cpu", dtype=m.weight.dtype)
+                  activation=activation, context=context, device="cpu", dtype=m.weight.dtype)
         new.weight, new.bias = m.weight, m.bias
         new.train(m.training)
         return new
 
 
 class ConvTranspose2d(nn.ConvTranspose2d):
-    """nn.ConvTranspose2d computed by clconv (``forward(input, output_size)``
-    as PyTorch; ``relu=``, ``context=`` as Conv2d)."""
+    """nn.ConvTranspose2d computed by clconv (``forward(input, output_size,
+    residual=None)``: output_size as PyTorch, residual as Conv2d; ``relu=``,
+    ``activation=``, ``context=`` as Conv2d)."""
 
-    def __init__(self, *args, relu=False, context=None, **kw):
+    def __init__(self, *args, relu=False, activation=None, context=None, **kw):
         super().__init__(*args, **kw)
         _zeros_only(self)
+        _act_spec(relu, activation)
         self.relu = relu
+        self.activation = activation
         self.context = context
 
-    def forward(self, input, output_size=None):
+    def forward(self, input, output_size=None, residual=None):
         op = self._output_padding(input, output_size, self.stride, self.padding,
                                   self.kernel_size, 2, self.dilation)
         return conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, op,
-                                self.groups, self.dilation, relu=self.relu, context=self.context)
+                                self.groups, self.dilation, relu=self.relu,
+                                activation=self.activation, residual=residual,
+                                context=self.context)
 
     @classmethod
-    def from_module(cls, m, relu=False, context=None):
+    def from_module(cls, m, relu=False, activation=None, context=None):
         """A clconv layer with ``m``'s configuration sharing its Parameters."""
         new = cls(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding,
                   m.output_padding, m.groups, m.bias is not None, m.dilation,
-                  padding_mode=m.padding_mode, relu=relu, context=context, device="cpu",
-                  dtype=m.weight.dtype)
+                  padding_mode=m.padding_mode, relu=relu, activation=activation,
+                  context=context, device="cpu", dtype=m.weight.dtype)
         new.weight, new.bias = m.weight, m.bias
         new.train(m.training)
         return new
 
 
 class ConvTranspose1d(nn.ConvTranspose1d):
-    """nn.ConvTranspose1d computed by clconv."""
+    """nn.ConvTranspose1d computed by clconv (as ConvTranspose2d)."""
 
-    def __init__(self, *args, relu=False, context=None, **kw):
+    def __init__(self, *args, relu=False, activation=None, context=None, **kw):
         super().__init__(*args, **kw)
         _zeros_only(self)
+        _act_spec(relu, activation)
         self.relu = relu
+        self.activation = activation
         self.context = context
 
-    def forward(self, input, output_size=None):
+    def forward(self, input, output_size=None, residual=None):
         op = self._output_padding(input, output_size, self.stride, self.padding,
                                   self.kernel_size, 1, self.dilation)
         return conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding, op,
-                                self.groups, self.dilation, relu=self.relu, context=self.context)
+                                self.groups, self.dilation, relu=self.relu,
+                                activation=self.activation, residual=residual,
+                                context=self.context)
 
     @classmethod
-    def from_module(cls, m, relu=False, context=None):
+    def from_module(cls, m, relu=False, activation=None, context=None):
         """A clconv layer with ``m``'s configuration sharing its Parameters."""
         new = cls(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding,
                   m.output_padding, m.groups, m.bias is not None, m.dilation,
-                  padding_mode=m.padding_mode, relu=relu, context=context, device="cpu",
-                  dtype=m.weight.dtype)
+                  padding_mode=m.padding_mode, relu=relu, activation=activation,
+                  context=context, device="cpu", dtype=m.weight.dtype)
         new.weight, new.bias = m.weight, m.bias
         new.train(m.training)
         return new
