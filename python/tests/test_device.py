@@ -219,3 +219,23 @@ def test_pyopencl_out_of_order_queue(queue):
         for _ in range(3):
             g = clconv.avg_pool2d(h, 2, context=c)
             np.testing.assert_allclose(g.get(), ref, rtol=1e-5, atol=1e-6)
+
+
+def test_pyopencl_residual(queue):
+    """A pyopencl residual (and pre output): used in place for reading, never
+    written; the results are pyopencl arrays on the queue; the input array
+    as its own residual (copied, since clconv refuses z = x)."""
+    x, w, b = rnd(2, 3, 6, 6), rnd(3, 3, 3, 3, seed=1), rnd(3, seed=2)
+    z = rnd(2, 3, 6, 6, seed=3)
+    s = clconv.conv2d(x, w, padding=1) * 0.5 + z * 2 + b[:, None, None]
+    xa, za = cla.to_device(queue, x), cla.to_device(queue, z)
+    y, pre = clconv.conv2d(xa, w, b, padding=1, relu=True, residual=za, alpha=0.5, beta=2.0,
+                           return_pre_activation=True)
+    assert isinstance(y, cla.Array) and isinstance(pre, cla.Array) and y.queue is queue
+    np.testing.assert_allclose(pre.get(), s, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(y.get(), np.maximum(pre.get(), 0))
+    np.testing.assert_array_equal(za.get(), z)
+    y = clconv.conv2d(xa, w, b, padding=1, residual=xa)
+    np.testing.assert_allclose(y.get(), clconv.conv2d(x, w, b, padding=1) + x, rtol=1e-5,
+                               atol=1e-5)
+    np.testing.assert_array_equal(xa.get(), x)
