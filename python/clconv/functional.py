@@ -182,6 +182,8 @@ def _residual(ctx, residual, out4, unbatched, rank, bufs):
     z = z.reshape(out4)
     if not owned and z.mem in [d.mem for d in bufs if d is not None]:
         z, owned = z.copy(), True
+        if ctx._out_of_order:  # the copy carries no event for the run to wait on
+            ctx.synchronize()
     return z, owned
 
 

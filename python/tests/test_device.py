@@ -239,3 +239,19 @@ def test_pyopencl_residual(queue):
     np.testing.assert_allclose(y.get(), clconv.conv2d(x, w, b, padding=1) + x, rtol=1e-5,
                                atol=1e-5)
     np.testing.assert_array_equal(xa.get(), x)
+
+
+def test_pyopencl_out_of_order_residual(queue):
+    """The copy of a residual that is the input buffer is finished before
+    the run on an out-of-order queue."""
+    props = pyopencl.command_queue_properties.OUT_OF_ORDER_EXEC_MODE_ENABLE
+    if not queue.device.queue_properties & props:
+        pytest.skip("the device has no out-of-order queues")
+    q = pyopencl.CommandQueue(queue.context, properties=props)
+    x, w = rnd(2, 4, 10, 10), rnd(4, 4, 3, 3, seed=1)
+    ref = clconv.conv2d(x, w, padding=1) + x
+    with clconv.Context.from_pyopencl(q) as c:
+        xa = cla.to_device(q, x)
+        for _ in range(3):
+            y = clconv.conv2d(xa, w, padding=1, residual=xa, context=c)
+            np.testing.assert_allclose(y.get(), ref, rtol=1e-5, atol=1e-5)
