@@ -750,7 +750,8 @@ clconv_status clconv_conv1d_output_length(const clconv_conv1d_params *params, in
                                           int64_t *out_length);
 
 /* A plan for inputs [n, in_channels, length]; run it with clconv_conv2d_run
- * on the same buffers (the memory layouts coincide). */
+ * on the same buffers (the memory layouts coincide), or with clconv_conv_run
+ * when it has a residual or a second output. */
 clconv_status clconv_conv1d_plan_create(clconv_context *ctx, const clconv_conv1d_params *params,
                                         int64_t n, int64_t length,
                                         const clconv_plan_options *options, clconv_plan **out);
@@ -1137,7 +1138,8 @@ clconv_status clconv_conv_transpose1d_output_length(const clconv_conv_transpose1
                                                     int64_t length, int64_t *out_length);
 
 /* A plan for inputs [n, in_channels, length]; run it with
- * clconv_conv_transpose2d_run (the memory layouts coincide). */
+ * clconv_conv_transpose2d_run (the memory layouts coincide), or with
+ * clconv_conv_run when it has a residual or a second output. */
 clconv_status clconv_conv_transpose1d_plan_create(clconv_context *ctx,
                                                   const clconv_conv_transpose1d_params *params,
                                                   int64_t n, int64_t length,
