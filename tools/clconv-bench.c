@@ -582,6 +582,10 @@ static void run_baseline(basectx *bc, int which, const tk_layer *L, clconv_shape
                  clconv_activation_name(L->activation));
         return;
     }
+    if (L->residual) {
+        snprintf(b->skip, sizeof b->skip, "residual (the baselines fuse bias and ReLU only)");
+        return;
+    }
     if ((g.transposed || which == BL_CONVGEMM) && (g.PT != g.PB || g.PL != g.PR)) {
         /* CLBlast's col2im and convgemm take one padding per axis. */
         snprintf(b->skip, sizeof b->skip, "asymmetric padding");
@@ -750,8 +754,10 @@ static void run_row(clconv_context *ctx, basectx *bc, const opts *o, row *r, int
     size_t nb = op->has_weight ? (size_t)L->out_channels : 0;
     float *x = malloc(nx * 4), *w = malloc((nw ? nw : 1) * 4), *b = malloc((nb ? nb : 1) * 4);
     float *y = malloc(ny * 4), *ref = o->verify ? malloc(ny * 4) : NULL;
+    float *z = L->residual ? malloc(ny * 4) : NULL;
     int64_t *ind = L->indices ? malloc(ny * 8) : NULL, *ref_ind = NULL;
-    if (!x || !w || !b || !y || (o->verify && !ref) || (L->indices && !ind)) {
+    if (!x || !w || !b || !y || (o->verify && !ref) || (L->indices && !ind) ||
+        (L->residual && !z)) {
         r->failed = true;
         snprintf(r->skip, sizeof r->skip, "out of memory");
         goto done;
@@ -759,6 +765,8 @@ static void run_row(clconv_context *ctx, basectx *bc, const opts *o, row *r, int
     tk_fill(x, nx, o->seed + 3 * (uint64_t)idx);
     tk_fill(w, nw, o->seed + 3 * (uint64_t)idx + 1);
     tk_fill(b, nb, o->seed + 3 * (uint64_t)idx + 2);
+    if (z) /* a seed no other operand of any row uses */
+        tk_fill(z, ny, (o->seed + 3 * (uint64_t)idx) ^ 0x5A5A5A5A5A5Aull);
     progress("[%d/%d] %s: clconv", idx + 1, total, label);
     /* --algo applies to the operators that have that algorithm, --find to conv2d. */
     clconv_plan_options po = {0};
@@ -767,8 +775,8 @@ static void run_row(clconv_context *ctx, basectx *bc, const opts *o, row *r, int
     if (forced)
         po.algorithm = o->plan_opts.algorithm;
     po.find = find;
-    if (tk_exec(ctx, L, forced || find ? &po : NULL, x, w, b, y, ind, o->warmup, o->runs,
-                o->prepare, &r->res, PROG)) {
+    if (tk_exec(ctx, L, forced || find ? &po : NULL, x, w, b, z, y, NULL, ind, o->warmup,
+                o->runs, o->prepare, &r->res, PROG)) {
         r->failed = true;
         snprintf(r->skip, sizeof r->skip, "clconv failed: see the message above");
         goto done;
@@ -777,7 +785,7 @@ static void run_row(clconv_context *ctx, basectx *bc, const opts *o, row *r, int
         progress("[%d/%d] %s: CPU reference", idx + 1, total, label);
         if (L->indices)
             ref_ind = malloc(ny * 8);
-        if ((st = op->reference(L, x, w, b, ref, ref_ind))) {
+        if ((st = op->reference(L, x, w, b, z, ref, NULL, ref_ind))) {
             r->failed = true;
             snprintf(r->skip, sizeof r->skip, "reference: %s", tk_last_error());
             goto done;
@@ -817,6 +825,7 @@ done:
     free(b);
     free(y);
     free(ref);
+    free(z);
     free(ind);
     free(ref_ind);
 }
@@ -1374,7 +1383,10 @@ int main(int argc, char **argv)
                     continue;
                 tk_layer D = *B;
                 D.op = d ? &tk_conv2d_backward_weights_op : &tk_conv2d_backward_data_op;
-                D.bias = D.relu = false;
+                D.bias = D.relu = false; /* the backward passes take no epilogue */
+                D.activation = CLCONV_ACTIVATION_NONE;
+                D.residual = false;
+                D.alpha = D.beta = 1.0f;
                 snprintf(D.name, sizeof D.name, "%.40s/%s", B->name[0] ? B->name : "conv2d",
                          d ? "wgrad" : "dgrad");
                 if (!add_row(&ex, &nex, &cex, &D)) {
