@@ -1142,6 +1142,140 @@ START_TEST(bench_shapes_file_csv_and_errors)
 }
 END_TEST
 
+/* Epilogue layers (residual=, alpha=, beta=, activation=): the fused run
+ * verified against the *_epilogue reference, the unfused form timed and
+ * verified too, unfused / fused time reported; the CLBlast baselines skip
+ * the residual with a reason; plain layers carry no unfused fields. */
+START_TEST(bench_epilogue_unfused)
+{
+    char path[600];
+    path_in_dir(path, sizeof path, "epi.txt");
+    FILE *f = fopen(path, "w");
+    fputs("conv2d c=8 h=12 w=12 k=16 r=1 s=1 bias=1 residual=1 activation=relu name=res-relu\n"
+          "conv2d c=8 h=12 w=12 k=8 r=3 s=3 pad=1 bias=1 residual=1 alpha=0.5 beta=2 "
+          "name=res-scaled\n"
+          "conv2d c=8 h=12 w=12 k=8 r=3 s=3 pad=1 groups=8 bias=1 activation=silu name=dw-silu\n"
+          "conv_transpose2d c=8 h=6 w=6 k=4 r=4 s=4 stride=2 pad=1 bias=1 residual=1 "
+          "activation=leaky_relu:0.2 name=convt-res\n"
+          "conv2d c=8 h=12 w=12 k=8 r=3 s=3 pad=1 name=plain\n", f);
+    fclose(f);
+    cmd_result r = run_tool(NULL, "clconv-bench", "--shapes epi.txt --json --runs 2 --warmup 0");
+    EXPECT_RC(r, 0);
+    jval *doc = json_parse_or_fail(r.out);
+    jval *layers = jreq(doc, "layers", J_ARR);
+    ck_assert_int_eq(layers->n, 5);
+    static const struct {
+        const char *name, *form, *act;
+        bool residual;
+        double alpha, beta;
+    } want[] = {
+        {"res-relu", "conv+bias, add, relu", "relu", true, 1, 1},
+        {"res-scaled", "conv, add+bias", "none", true, 0.5, 2}, /* alpha != 1: bias in the add */
+        {"dw-silu", "conv+bias, silu", "silu", false, 1, 1},
+        {"convt-res", "conv+bias, add, leaky_relu", "leaky_relu", true, 1, 1},
+    };
+    for (int i = 0; i < layers->n; i++) {
+        jval *l = layers->items[i];
+        const char *name = jreq(l, "name", J_STR)->str;
+        ck_assert_msg(!strcmp(jreq(l, "status", J_STR)->str, "ok"), "%s: %s", name,
+                      jreq(l, "status", J_STR)->str);
+        ck_assert_msg(jreq(l, "verified", J_BOOL)->b, "%s not verified", name);
+        ck_assert_msg(jreq(l, "max_abs_error", J_NUM)->num < 1e-3, "%s error", name);
+        if (i == 4) {
+            ck_assert_str_eq(name, "plain");
+            ck_assert_msg(!jget(l, "unfused") && !jget(l, "fusion_gain"), "plain: unfused");
+            ck_assert_msg(jreq(jreq(l, "baselines", J_ARR)->items[0], "ok", J_BOOL)->b, "gemm");
+            continue;
+        }
+        ck_assert_str_eq(name, want[i].name);
+        ck_assert_msg(strstr(jreq(l, "spec", J_STR)->str, want[i].residual ? "residual=1" : ""),
+                      "%s: spec %s", name, jreq(l, "spec", J_STR)->str);
+        jval *ep = jreq(l, "epilogue", J_OBJ);
+        ck_assert_str_eq(jreq(ep, "activation", J_STR)->str, want[i].act);
+        ck_assert_int_eq(jreq(ep, "residual", J_BOOL)->b, want[i].residual);
+        if (want[i].residual) {
+            ck_assert_msg(jreq(ep, "alpha", J_NUM)->num == want[i].alpha, "%s alpha", name);
+            ck_assert_msg(jreq(ep, "beta", J_NUM)->num == want[i].beta, "%s beta", name);
+        }
+        jval *u = jreq(l, "unfused", J_OBJ);
+        ck_assert_str_eq(jreq(u, "form", J_STR)->str, want[i].form);
+        ck_assert_msg(jreq(u, "verified", J_BOOL)->b && jreq(u, "ok", J_BOOL)->b,
+                      "%s: the unfused result is off by %g", name,
+                      jreq(u, "max_abs_error", J_NUM)->num);
+        double fused = jreq(l, "time_ms", J_NUM)->num, unfused = jreq(u, "time_ms", J_NUM)->num;
+        double gain = jreq(l, "fusion_gain", J_NUM)->num;
+        ck_assert_msg(unfused > 0 && fabs(gain - unfused / fused) <= 1e-4 * gain,
+                      "%s: gain %g, unfused %g ms / fused %g ms", name, gain, unfused, fused);
+        /* The CLBlast routes fuse bias and ReLU only. */
+        jval *bl = jreq(l, "baselines", J_ARR);
+        ck_assert_int_ge(bl->n, 1);
+        const char *skip = jreq(bl->items[0], "skipped", J_STR)->str;
+        ck_assert_msg(strstr(skip, want[i].residual ? "residual" : "activation silu"), "%s: %s",
+                      name, skip);
+    }
+    jval *sum = jreq(doc, "summary", J_OBJ);
+    ck_assert_int_eq((int)jreq(sum, "fusion_gains", J_NUM)->num, 4);
+    ck_assert_msg(jreq(sum, "geomean_fusion_gain", J_NUM)->num > 0, "geomean fusion gain");
+    jfree(doc);
+    cmd_free(&r);
+    /* --no-unfused: the epilogue stays described, its unfused run is not timed. */
+    r = run_tool(NULL, "clconv-bench", "--shapes epi.txt --json --runs 1 --warmup 0 "
+                 "--no-baseline --no-unfused");
+    EXPECT_RC(r, 0);
+    doc = json_parse_or_fail(r.out);
+    jval *l0 = jreq(doc, "layers", J_ARR)->items[0];
+    ck_assert_str_eq(jreq(jreq(l0, "unfused", J_OBJ), "skipped", J_STR)->str,
+                     "not timed (--no-unfused)");
+    jreq(l0, "fusion_gain", J_NULL);
+    jreq(jreq(doc, "summary", J_OBJ), "geomean_fusion_gain", J_NULL);
+    jfree(doc);
+    cmd_free(&r);
+    /* Text and CSV carry the unfused time and the gain. */
+    r = run_tool(NULL, "clconv-bench", "--shapes epi.txt --runs 1 --warmup 0 --no-baseline");
+    EXPECT_RC(r, 0);
+    ck_assert_msg(strstr(r.out, "unfused ms") && strstr(r.out, "fusion gain (unfused / fused "
+                                                               "time) geomean"), "%s", r.out);
+    cmd_free(&r);
+    r = run_tool(NULL, "clconv-bench", "--shapes epi.txt --csv --runs 1 --warmup 0 --no-baseline");
+    EXPECT_RC(r, 0);
+    ck_assert_msg(strstr(r.out, ",bandwidth_fraction,unfused_ms,fusion_gain\n"), "%s", r.out);
+    cmd_free(&r);
+    /* alpha= / beta= without residual=1, and a residual on pooling, are refused. */
+    f = fopen(path, "w");
+    fputs("conv2d c=4 h=8 w=8 k=4 r=3 s=3 beta=2\n", f);
+    fclose(f);
+    r = run_tool(NULL, "clconv-bench", "--shapes epi.txt");
+    EXPECT_RC(r, 64);
+    ck_assert_msg(strstr(r.err, "epi.txt:1") && strstr(r.err, "need residual=1"), "%s", r.err);
+    cmd_free(&r);
+    f = fopen(path, "w");
+    fputs("max_pool2d c=4 h=8 w=8 kernel=2 residual=1\n", f);
+    fclose(f);
+    r = run_tool(NULL, "clconv-bench", "--shapes epi.txt");
+    EXPECT_RC(r, 64);
+    ck_assert_msg(strstr(r.err, "residual=1 applies to the convolutions only"), "%s", r.err);
+    cmd_free(&r);
+    /* The built-in suite: its layers read back through --shapes unchanged. */
+    r = run_tool(NULL, "clconv-bench", "--suite epilogue --list");
+    EXPECT_RC(r, 0);
+    int lines = 0, residuals = 0;
+    for (const char *c = r.out; *c; c++)
+        lines += *c == '\n';
+    for (const char *c = r.out; (c = strstr(c, "residual=1")); c++)
+        residuals++;
+    ck_assert_int_ge(lines, 6);
+    ck_assert_int_eq(residuals, 2);
+    f = fopen(path, "w");
+    fputs(r.out, f);
+    fclose(f);
+    cmd_result r2 = run_tool(NULL, "clconv-bench", "--shapes epi.txt --list");
+    EXPECT_RC(r2, 0);
+    ck_assert_str_eq(r2.out, r.out);
+    cmd_free(&r2);
+    cmd_free(&r);
+}
+END_TEST
+
 /* A profiling timer that gives zero-length spans (Mesa rusticl 22.3;
  * simulated here with CLCONV_TOOLS_ZERO_TIMER=1): clconv-query --bench once
  * grew its calibration kernel without end (minutes of CPU, this suite hung),
@@ -1195,6 +1329,7 @@ static Suite *tools_suite(void)
     tcase_add_test(bench, bench_quick_suite_json);
     tcase_add_test(bench, bench_shapes_file_csv_and_errors);
     tcase_add_test(bench, bench_backward_directions);
+    tcase_add_test(bench, bench_epilogue_unfused);
     suite_add_tcase(s, bench);
     return s;
 }
