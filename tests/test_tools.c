@@ -577,6 +577,231 @@ START_TEST(cli_conv_transpose2d_roundtrips)
 END_TEST
 
 /* ------------------------------------------------------------------------ */
+/* clconv: the epilogue (--residual, --alpha, --beta, --pre)                */
+/* ------------------------------------------------------------------------ */
+
+/* Golden numbers for the epilogue, from the definitions written out here
+ * (not from the library's reference): F.conv2d (groups 1, stride 1,
+ * symmetric zero padding) or F.conv_transpose2d (groups 1, no output
+ * padding) accumulated in double, then s = alpha * conv + beta * z + bias,
+ * y = act(s) with act relu, silu or none. */
+typedef enum { G_NONE, G_RELU, G_SILU } golden_act;
+
+static double golden_act_eval(golden_act a, double s)
+{
+    return a == G_RELU ? (s > 0 ? s : 0) : a == G_SILU ? s / (1 + exp(-s)) : s;
+}
+
+static void golden_conv(bool transposed, int64_t n, int64_t c, int64_t h, int64_t w, int64_t k,
+                        int64_t kh, int64_t kw, int64_t stride, int64_t pad, const float *x,
+                        const float *wt, const float *b, const float *z, double alpha,
+                        double beta, golden_act act, int64_t oh, int64_t ow, double *y,
+                        double *pre)
+{
+    size_t ny = (size_t)(n * k * oh * ow);
+    double *acc = calloc(ny, sizeof *acc);
+    ck_assert_ptr_nonnull(acc);
+    for (int64_t in = 0; in < n; in++)
+        for (int64_t ic = 0; ic < c; ic++)
+            for (int64_t oc = 0; oc < k; oc++)
+                for (int64_t i = 0; i < kh; i++)
+                    for (int64_t j = 0; j < kw; j++) {
+                        /* conv2d: w[oc, ic], y[oh][ow] += x[oh*s - p + i][ow*s - p + j];
+                         * transposed: w[ic, oc], y[ih*s - p + i][iw*s - p + j] += x[ih][iw]. */
+                        double wv = transposed ? wt[((ic * k + oc) * kh + i) * kw + j]
+                                               : wt[((oc * c + ic) * kh + i) * kw + j];
+                        int64_t rows = transposed ? h : oh, cols = transposed ? w : ow;
+                        for (int64_t r = 0; r < rows; r++)
+                            for (int64_t q = 0; q < cols; q++) {
+                                int64_t ar = r * stride - pad + i, aq = q * stride - pad + j;
+                                int64_t lim_r = transposed ? oh : h, lim_q = transposed ? ow : w;
+                                if (ar < 0 || ar >= lim_r || aq < 0 || aq >= lim_q)
+                                    continue;
+                                if (transposed)
+                                    acc[((in * k + oc) * oh + ar) * ow + aq] +=
+                                        wv * x[((in * c + ic) * h + r) * w + q];
+                                else
+                                    acc[((in * k + oc) * oh + r) * ow + q] +=
+                                        wv * x[((in * c + ic) * h + ar) * w + aq];
+                            }
+                    }
+    for (size_t i = 0; i < ny; i++) {
+        int64_t oc = (int64_t)(i / (size_t)(oh * ow)) % k;
+        double sv = alpha * acc[i] + (z ? beta * z[i] : 0) + (b ? b[oc] : 0);
+        if (pre)
+            pre[i] = sv;
+        y[i] = golden_act_eval(act, sv);
+    }
+    free(acc);
+}
+
+/* Compares a float .npy the tool wrote against golden doubles. */
+static void expect_npy_golden(const char *file, const char *shape, const double *golden,
+                              size_t n, double tol, const char *what)
+{
+    size_t got = 0;
+    float *y = read_npy(file, "<f4", shape, &got, sizeof(float));
+    ck_assert_uint_eq(got, n);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(fabs(y[i] - golden[i]) <= tol * (1 + fabs(golden[i])),
+                      "%s: %s[%zu] = %.9g, golden %.9g", what, file, i, (double)y[i],
+                      golden[i]);
+    free(y);
+}
+
+START_TEST(cli_conv2d_residual)
+{
+    /* 1. A ResNet-style block end: 3x3, padding 1, bias, residual, relu;
+     * small integers everywhere, so every sum is exact in float. */
+    enum { N = 2, C = 3, H = 5, W = 6, K = 4 };
+    tu_rng rng = tu_rng_make(61);
+    float x[N * C * H * W], w[K * C * 3 * 3], b[K], z[N * K * H * W];
+    double gy[N * K * H * W], gpre[N * K * H * W];
+    tu_fill(&rng, x, sizeof x / sizeof *x, true);
+    tu_fill(&rng, w, sizeof w / sizeof *w, true);
+    tu_fill(&rng, b, K, true);
+    tu_fill(&rng, z, sizeof z / sizeof *z, true);
+    int64_t xs[4] = {N, C, H, W}, wsh[4] = {K, C, 3, 3}, bs[1] = {K}, zs[4] = {N, K, H, W};
+    write_npy_f32("rx.npy", xs, 4, x, 1);
+    write_npy_f32("rw.npy", wsh, 4, w, 1);
+    write_npy_f32("rb.npy", bs, 1, b, 1);
+    write_npy_f32("rz.npy", zs, 4, z, 1);
+    const char *shape = "(2, 4, 5, 6)";
+    size_t ny = sizeof gy / sizeof *gy;
+    golden_conv(false, N, C, H, W, K, 3, 3, 1, 1, x, w, b, z, 1, 1, G_RELU, H, W, gy, NULL);
+    cmd_result r = run_tool(NULL, "clconv", "conv2d --input rx.npy --weight rw.npy --bias rb.npy "
+                            "--padding 1 --relu --residual rz.npy --output ry.npy --verify");
+    EXPECT_RC(r, 0);
+    ck_assert_msg(strstr(r.out, "residual rz.npy (alpha 1, beta 1)") &&
+                      strstr(r.out, "vs the CPU reference: OK"), "%s", r.out);
+    cmd_free(&r);
+    expect_npy_golden("ry.npy", shape, gy, ny, 0, "residual, relu");
+    /* The residual matters: without it the output differs somewhere. */
+    double plain[N * K * H * W];
+    golden_conv(false, N, C, H, W, K, 3, 3, 1, 1, x, w, b, NULL, 1, 1, G_RELU, H, W, plain, NULL);
+    ck_assert_msg(memcmp(plain, gy, sizeof gy) != 0, "z changes nothing: a useless test");
+
+    /* 2. In-range scales, SiLU and the pre-activation: alpha 0.5, beta -1.25 on
+     * float data; --verify compares y and pre with the *_epilogue reference. */
+    tu_fill(&rng, x, sizeof x / sizeof *x, false);
+    tu_fill(&rng, w, sizeof w / sizeof *w, false);
+    tu_fill(&rng, z, sizeof z / sizeof *z, false);
+    write_npy_f32("rx.npy", xs, 4, x, 1);
+    write_npy_f32("rw.npy", wsh, 4, w, 1);
+    write_npy_f32("rz.npy", zs, 4, z, 1);
+    golden_conv(false, N, C, H, W, K, 3, 3, 1, 1, x, w, b, z, 0.5, -1.25, G_SILU, H, W, gy, gpre);
+    r = run_tool(NULL, "clconv", "conv2d --input rx.npy --weight rw.npy --bias rb.npy "
+                 "--padding 1 --activation silu --residual rz.npy --alpha 0.5 --beta=-1.25 "
+                 "--pre rpre.npy --output ry.npy --verify --time --runs 2");
+    EXPECT_RC(r, 0);
+    ck_assert_msg(strstr(r.out, "(alpha 0.5, beta -1.25)") &&
+                      strstr(r.out, "verify: pre-activation: max abs error") &&
+                      strstr(r.out, "wrote ry.npy and the pre-activation rpre.npy"),
+                  "%s", r.out);
+    cmd_free(&r);
+    expect_npy_golden("ry.npy", shape, gy, ny, 1e-5, "alpha 0.5, beta -1.25, silu");
+    expect_npy_golden("rpre.npy", shape, gpre, ny, 1e-5, "the pre-activation");
+
+    /* 3. Numbers by hand: x = [1, 2], w = [3], b = [0.5], z = [10, -20] (1x1,
+     * one channel, two pixels); alpha 2, beta 0.5: s = 2*3 + 5 + 0.5 = 11.5 and
+     * 2*6 - 10 + 0.5 = 2.5; with beta -0.5 the second is 12 + 10 + 0.5. */
+    float hx[2] = {1, 2}, hw[1] = {3}, hb[1] = {0.5f}, hz[2] = {10, -20};
+    int64_t hxs[3] = {1, 1, 2}, hws[4] = {1, 1, 1, 1}, hbs[1] = {1};
+    write_npy_f32("hx.npy", hxs, 3, hx, 1); /* unbatched [C, H, W]: z and y are too */
+    write_npy_f32("hw.npy", hws, 4, hw, 1);
+    write_npy_f32("hb.npy", hbs, 1, hb, 1);
+    write_npy_f32("hz.npy", hxs, 3, hz, 1);
+    r = run_tool(NULL, "clconv", "conv2d --input hx.npy --weight hw.npy --bias hb.npy "
+                 "--residual hz.npy --alpha 2 --beta 0.5 --relu --pre hpre.npy --output hy.npy");
+    EXPECT_RC(r, 0);
+    cmd_free(&r);
+    expect_npy_golden("hy.npy", "(1, 1, 2)", (const double[]){11.5, 2.5}, 2, 0, "by hand");
+    expect_npy_golden("hpre.npy", "(1, 1, 2)", (const double[]){11.5, 2.5}, 2, 0, "by hand");
+    r = run_tool(NULL, "clconv", "conv2d --input hx.npy --weight hw.npy --bias hb.npy "
+                 "--residual hz.npy --alpha 2 --beta -0.5 --activation relu --pre hpre.npy "
+                 "--output hy.npy --verify");
+    EXPECT_RC(r, 0);
+    cmd_free(&r);
+    /* s = 6 - 5 + 0.5 = 1.5 and 12 + 10 + 0.5 = 22.5 */
+    expect_npy_golden("hy.npy", "(1, 1, 2)", (const double[]){1.5, 22.5}, 2, 0, "by hand");
+    /* Default scales, relu clipping: s = 3 + 10 + 0.5, 6 - 20 + 0.5 = -13.5 */
+    r = run_tool(NULL, "clconv", "conv2d --input hx.npy --weight hw.npy --bias hb.npy "
+                 "--residual hz.npy --relu --pre hpre.npy --output hy.npy");
+    EXPECT_RC(r, 0);
+    cmd_free(&r);
+    expect_npy_golden("hy.npy", "(1, 1, 2)", (const double[]){13.5, 0}, 2, 0, "by hand");
+    expect_npy_golden("hpre.npy", "(1, 1, 2)", (const double[]){13.5, -13.5}, 2, 0, "by hand");
+    /* --pre without a residual: the pre-activation is conv + bias. */
+    r = run_tool(NULL, "clconv", "conv2d --input hx.npy --weight hw.npy --bias hb.npy --relu "
+                 "--pre hpre.npy --output hy.npy --verify");
+    EXPECT_RC(r, 0);
+    cmd_free(&r);
+    expect_npy_golden("hpre.npy", "(1, 1, 2)", (const double[]){3.5, 6.5}, 2, 0, "by hand");
+
+    /* 4. Refusals: z of another shape names both shapes; --alpha / --beta
+     * without --residual are usage errors; pooling has no residual. */
+    int64_t zbad[4] = {N, K, H, W - 1};
+    write_npy_f32("rzbad.npy", zbad, 4, z, 1);
+    expect_refused("conv2d --input rx.npy --weight rw.npy --padding 1 --residual rzbad.npy "
+                   "--output ry.npy", 1,
+                   "residual shape (2, 4, 5, 5) does not match the output shape (2, 4, 5, 6)");
+    /* An unbatched z for a batched y: the ranks differ. */
+    expect_refused("conv2d --input rx.npy --weight rw.npy --padding 1 --residual hz.npy "
+                   "--output ry.npy", 1,
+                   "residual shape (1, 1, 2) does not match the output shape (2, 4, 5, 6)");
+    expect_refused("conv2d --input rx.npy --weight rw.npy --alpha 2 --output ry.npy", 64,
+                   "--alpha scales the residual: it needs --residual");
+    expect_refused("conv2d --input rx.npy --weight rw.npy --beta 0.5 --pre p.npy --output ry.npy",
+                   64, "--beta scales the residual: it needs --residual");
+    expect_refused("conv2d --input rx.npy --weight rw.npy --padding 1 --residual rz.npy "
+                   "--alpha inf --output ry.npy", 64, "--alpha: bad value 'inf'");
+    expect_refused("max_pool2d --input rx.npy --kernel-size 2 --residual rz.npy --output o.npy",
+                   64, "unknown option '--residual'");
+    r = run_tool(NULL, "clconv", "conv2d --help");
+    EXPECT_RC(r, 0);
+    ck_assert_msg(strstr(r.out, "--residual Z.npy") && strstr(r.out, "--pre PRE.npy"), "%s",
+                  r.out);
+    cmd_free(&r);
+}
+END_TEST
+
+START_TEST(cli_conv_transpose2d_residual)
+{
+    /* stride 2, padding 1, kernel 3: [1, 3, 4, 5] -> [1, 2, 7, 9]; golden from
+     * the scatter definition above; alpha 1.5, beta 0.75, bias, no activation. */
+    enum { C = 3, H = 4, W = 5, K = 2, OH = 7, OW = 9 };
+    tu_rng rng = tu_rng_make(62);
+    float x[C * H * W], w[C * K * 3 * 3], b[K], z[K * OH * OW];
+    double gy[K * OH * OW], gpre[K * OH * OW];
+    tu_fill(&rng, x, sizeof x / sizeof *x, false);
+    tu_fill(&rng, w, sizeof w / sizeof *w, false);
+    tu_fill(&rng, b, K, false);
+    tu_fill(&rng, z, sizeof z / sizeof *z, false);
+    int64_t xs[4] = {1, C, H, W}, wsh[4] = {C, K, 3, 3}, bs[1] = {K}, zs[4] = {1, K, OH, OW};
+    write_npy_f32("ctx.npy", xs, 4, x, 1);
+    write_npy_f32("ctw.npy", wsh, 4, w, 1);
+    write_npy_f32("ctb.npy", bs, 1, b, 1);
+    write_npy_f32("ctz.npy", zs, 4, z, 1);
+    golden_conv(true, 1, C, H, W, K, 3, 3, 2, 1, x, w, b, z, 1.5, 0.75, G_NONE, OH, OW, gy, gpre);
+    cmd_result r = run_tool(NULL, "clconv", "conv_transpose2d --input ctx.npy --weight ctw.npy "
+                            "--bias ctb.npy --stride 2 --padding 1 --residual ctz.npy --alpha 1.5 "
+                            "--beta 0.75 --pre ctpre.npy --output cty.npy --verify");
+    EXPECT_RC(r, 0);
+    ck_assert_msg(strstr(r.out, "verify: pre-activation") && strstr(r.out, "OK"), "%s", r.out);
+    cmd_free(&r);
+    expect_npy_golden("cty.npy", "(1, 2, 7, 9)", gy, sizeof gy / sizeof *gy, 1e-5,
+                      "conv_transpose2d residual");
+    expect_npy_golden("ctpre.npy", "(1, 2, 7, 9)", gpre, sizeof gy / sizeof *gy, 1e-5,
+                      "conv_transpose2d pre");
+    int64_t zbad[4] = {1, K, OH - 1, OW};
+    write_npy_f32("ctzbad.npy", zbad, 4, z, 1);
+    expect_refused("conv_transpose2d --input ctx.npy --weight ctw.npy --stride 2 --padding 1 "
+                   "--residual ctzbad.npy --output cty.npy", 1,
+                   "residual shape (1, 2, 6, 9) does not match the output shape (1, 2, 7, 9)");
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
 /* clconv: malformed input refused with its message                         */
 /* ------------------------------------------------------------------------ */
 
@@ -917,6 +1142,140 @@ START_TEST(bench_shapes_file_csv_and_errors)
 }
 END_TEST
 
+/* Epilogue layers (residual=, alpha=, beta=, activation=): the fused run
+ * verified against the *_epilogue reference, the unfused form timed and
+ * verified too, unfused / fused time reported; the CLBlast baselines skip
+ * the residual with a reason; plain layers carry no unfused fields. */
+START_TEST(bench_epilogue_unfused)
+{
+    char path[600];
+    path_in_dir(path, sizeof path, "epi.txt");
+    FILE *f = fopen(path, "w");
+    fputs("conv2d c=8 h=12 w=12 k=16 r=1 s=1 bias=1 residual=1 activation=relu name=res-relu\n"
+          "conv2d c=8 h=12 w=12 k=8 r=3 s=3 pad=1 bias=1 residual=1 alpha=0.5 beta=2 "
+          "name=res-scaled\n"
+          "conv2d c=8 h=12 w=12 k=8 r=3 s=3 pad=1 groups=8 bias=1 activation=silu name=dw-silu\n"
+          "conv_transpose2d c=8 h=6 w=6 k=4 r=4 s=4 stride=2 pad=1 bias=1 residual=1 "
+          "activation=leaky_relu:0.2 name=convt-res\n"
+          "conv2d c=8 h=12 w=12 k=8 r=3 s=3 pad=1 name=plain\n", f);
+    fclose(f);
+    cmd_result r = run_tool(NULL, "clconv-bench", "--shapes epi.txt --json --runs 2 --warmup 0");
+    EXPECT_RC(r, 0);
+    jval *doc = json_parse_or_fail(r.out);
+    jval *layers = jreq(doc, "layers", J_ARR);
+    ck_assert_int_eq(layers->n, 5);
+    static const struct {
+        const char *name, *form, *act;
+        bool residual;
+        double alpha, beta;
+    } want[] = {
+        {"res-relu", "conv+bias, add, relu", "relu", true, 1, 1},
+        {"res-scaled", "conv, add+bias", "none", true, 0.5, 2}, /* alpha != 1: bias in the add */
+        {"dw-silu", "conv+bias, silu", "silu", false, 1, 1},
+        {"convt-res", "conv+bias, add, leaky_relu", "leaky_relu", true, 1, 1},
+    };
+    for (int i = 0; i < layers->n; i++) {
+        jval *l = layers->items[i];
+        const char *name = jreq(l, "name", J_STR)->str;
+        ck_assert_msg(!strcmp(jreq(l, "status", J_STR)->str, "ok"), "%s: %s", name,
+                      jreq(l, "status", J_STR)->str);
+        ck_assert_msg(jreq(l, "verified", J_BOOL)->b, "%s not verified", name);
+        ck_assert_msg(jreq(l, "max_abs_error", J_NUM)->num < 1e-3, "%s error", name);
+        if (i == 4) {
+            ck_assert_str_eq(name, "plain");
+            ck_assert_msg(!jget(l, "unfused") && !jget(l, "fusion_gain"), "plain: unfused");
+            ck_assert_msg(jreq(jreq(l, "baselines", J_ARR)->items[0], "ok", J_BOOL)->b, "gemm");
+            continue;
+        }
+        ck_assert_str_eq(name, want[i].name);
+        ck_assert_msg(strstr(jreq(l, "spec", J_STR)->str, want[i].residual ? "residual=1" : ""),
+                      "%s: spec %s", name, jreq(l, "spec", J_STR)->str);
+        jval *ep = jreq(l, "epilogue", J_OBJ);
+        ck_assert_str_eq(jreq(ep, "activation", J_STR)->str, want[i].act);
+        ck_assert_int_eq(jreq(ep, "residual", J_BOOL)->b, want[i].residual);
+        if (want[i].residual) {
+            ck_assert_msg(jreq(ep, "alpha", J_NUM)->num == want[i].alpha, "%s alpha", name);
+            ck_assert_msg(jreq(ep, "beta", J_NUM)->num == want[i].beta, "%s beta", name);
+        }
+        jval *u = jreq(l, "unfused", J_OBJ);
+        ck_assert_str_eq(jreq(u, "form", J_STR)->str, want[i].form);
+        ck_assert_msg(jreq(u, "verified", J_BOOL)->b && jreq(u, "ok", J_BOOL)->b,
+                      "%s: the unfused result is off by %g", name,
+                      jreq(u, "max_abs_error", J_NUM)->num);
+        double fused = jreq(l, "time_ms", J_NUM)->num, unfused = jreq(u, "time_ms", J_NUM)->num;
+        double gain = jreq(l, "fusion_gain", J_NUM)->num;
+        ck_assert_msg(unfused > 0 && fabs(gain - unfused / fused) <= 1e-4 * gain,
+                      "%s: gain %g, unfused %g ms / fused %g ms", name, gain, unfused, fused);
+        /* The CLBlast routes fuse bias and ReLU only. */
+        jval *bl = jreq(l, "baselines", J_ARR);
+        ck_assert_int_ge(bl->n, 1);
+        const char *skip = jreq(bl->items[0], "skipped", J_STR)->str;
+        ck_assert_msg(strstr(skip, want[i].residual ? "residual" : "activation silu"), "%s: %s",
+                      name, skip);
+    }
+    jval *sum = jreq(doc, "summary", J_OBJ);
+    ck_assert_int_eq((int)jreq(sum, "fusion_gains", J_NUM)->num, 4);
+    ck_assert_msg(jreq(sum, "geomean_fusion_gain", J_NUM)->num > 0, "geomean fusion gain");
+    jfree(doc);
+    cmd_free(&r);
+    /* --no-unfused: the epilogue stays described, its unfused run is not timed. */
+    r = run_tool(NULL, "clconv-bench", "--shapes epi.txt --json --runs 1 --warmup 0 "
+                 "--no-baseline --no-unfused");
+    EXPECT_RC(r, 0);
+    doc = json_parse_or_fail(r.out);
+    jval *l0 = jreq(doc, "layers", J_ARR)->items[0];
+    ck_assert_str_eq(jreq(jreq(l0, "unfused", J_OBJ), "skipped", J_STR)->str,
+                     "not timed (--no-unfused)");
+    jreq(l0, "fusion_gain", J_NULL);
+    jreq(jreq(doc, "summary", J_OBJ), "geomean_fusion_gain", J_NULL);
+    jfree(doc);
+    cmd_free(&r);
+    /* Text and CSV carry the unfused time and the gain. */
+    r = run_tool(NULL, "clconv-bench", "--shapes epi.txt --runs 1 --warmup 0 --no-baseline");
+    EXPECT_RC(r, 0);
+    ck_assert_msg(strstr(r.out, "unfused ms") && strstr(r.out, "fusion gain (unfused / fused "
+                                                               "time) geomean"), "%s", r.out);
+    cmd_free(&r);
+    r = run_tool(NULL, "clconv-bench", "--shapes epi.txt --csv --runs 1 --warmup 0 --no-baseline");
+    EXPECT_RC(r, 0);
+    ck_assert_msg(strstr(r.out, ",bandwidth_fraction,unfused_ms,fusion_gain\n"), "%s", r.out);
+    cmd_free(&r);
+    /* alpha= / beta= without residual=1, and a residual on pooling, are refused. */
+    f = fopen(path, "w");
+    fputs("conv2d c=4 h=8 w=8 k=4 r=3 s=3 beta=2\n", f);
+    fclose(f);
+    r = run_tool(NULL, "clconv-bench", "--shapes epi.txt");
+    EXPECT_RC(r, 64);
+    ck_assert_msg(strstr(r.err, "epi.txt:1") && strstr(r.err, "need residual=1"), "%s", r.err);
+    cmd_free(&r);
+    f = fopen(path, "w");
+    fputs("max_pool2d c=4 h=8 w=8 kernel=2 residual=1\n", f);
+    fclose(f);
+    r = run_tool(NULL, "clconv-bench", "--shapes epi.txt");
+    EXPECT_RC(r, 64);
+    ck_assert_msg(strstr(r.err, "residual=1 applies to the convolutions only"), "%s", r.err);
+    cmd_free(&r);
+    /* The built-in suite: its layers read back through --shapes unchanged. */
+    r = run_tool(NULL, "clconv-bench", "--suite epilogue --list");
+    EXPECT_RC(r, 0);
+    int lines = 0, residuals = 0;
+    for (const char *c = r.out; *c; c++)
+        lines += *c == '\n';
+    for (const char *c = r.out; (c = strstr(c, "residual=1")); c++)
+        residuals++;
+    ck_assert_int_ge(lines, 6);
+    ck_assert_int_eq(residuals, 2);
+    f = fopen(path, "w");
+    fputs(r.out, f);
+    fclose(f);
+    cmd_result r2 = run_tool(NULL, "clconv-bench", "--shapes epi.txt --list");
+    EXPECT_RC(r2, 0);
+    ck_assert_str_eq(r2.out, r.out);
+    cmd_free(&r2);
+    cmd_free(&r);
+}
+END_TEST
+
 /* A profiling timer that gives zero-length spans (Mesa rusticl 22.3;
  * simulated here with CLCONV_TOOLS_ZERO_TIMER=1): clconv-query --bench once
  * grew its calibration kernel without end (minutes of CPU, this suite hung),
@@ -960,6 +1319,8 @@ static Suite *tools_suite(void)
     tcase_add_test(cli, cli_conv2d_roundtrips);
     tcase_add_test(cli, cli_pool_roundtrips);
     tcase_add_test(cli, cli_conv_transpose2d_roundtrips);
+    tcase_add_test(cli, cli_conv2d_residual);
+    tcase_add_test(cli, cli_conv_transpose2d_residual);
     tcase_add_test(cli, cli_refuses_malformed_npy);
     tcase_add_test(cli, cli_refuses_mismatched_shapes);
     suite_add_tcase(s, cli);
@@ -968,6 +1329,7 @@ static Suite *tools_suite(void)
     tcase_add_test(bench, bench_quick_suite_json);
     tcase_add_test(bench, bench_shapes_file_csv_and_errors);
     tcase_add_test(bench, bench_backward_directions);
+    tcase_add_test(bench, bench_epilogue_unfused);
     suite_add_tcase(s, bench);
     return s;
 }

@@ -13,6 +13,13 @@
  * larger than the caches, and the row reports the fraction of it the pooling
  * reaches (over 100% where the layer's data stays in a cache).
  *
+ * Convolutions with an epilogue beyond the bias (an activation, a residual
+ * z of y's shape: y = act(alpha * conv + beta * z + bias)) are also timed
+ * unfused: the same convolution with its bias only, on the algorithm the
+ * fused plan chose, then the epilogue as separate passes (the residual add a
+ * kernel of this tool, the activation clconv_activation_run, in place); the
+ * row reports unfused / fused time, the gain of fusing.
+ *
  * Exit codes: 0 all verified; 1 error; 2 no OpenCL device; 3 a clconv result
  * failed verification; 64 usage error. */
 #include "toolkit.h"
@@ -43,7 +50,7 @@ extern const size_t clconv_embedded_suites_count;
 
 /* The order --help lists them in (any other file is listed after these). */
 static const char *const SUITE_ORDER[] = {"quick",     "lenet", "resnet50", "vgg16",
-                                          "mobilenet", "dcgan", "pooling"};
+                                          "mobilenet", "dcgan", "pooling",  "epilogue"};
 
 static const char *suite_text(const char *name)
 {
@@ -126,6 +133,7 @@ typedef struct opts {
     bool algo_set;
     clconv_plan_options plan_opts;
     bool json, csv, baseline, verify, quiet, find, prepare;
+    bool unfused;         /* time the epilogue layers unfused too */
     uint64_t seed;
     unsigned directions;  /* DIR_* bits: which passes of the conv2d layers to time */
 } opts;
@@ -167,6 +175,10 @@ typedef struct row {
     double speedup;   /* best baseline / clconv; 0 = none */
     baseline copy;    /* bandwidth-bound operators: the same-bytes copy */
     double bw_fraction; /* copy time / clconv time; 0 = none */
+    bool epilogue;    /* a conv layer with an activation or a residual */
+    char unfused_form[96]; /* what the unfused run enqueues, "conv+bias, add, relu" */
+    baseline unfused; /* the same layer unfused (when epilogue and not --no-unfused) */
+    double fusion_gain; /* unfused time / fused time; 0 = none */
 } row;
 
 /* ------------------------------------------------------------------------ */
@@ -195,12 +207,22 @@ static const char *BASE_SRC =
     "__kernel void copy4(__global const float4 *a, __global float4 *b, int n4) {\n"
     "  int i = get_global_id(0);\n"
     "  if (i < n4) b[i] = a[i];\n"
+    "}\n"
+    /* The unfused residual: y = alpha * y + beta * z (+ bias when the conv
+     * could not add it: alpha != 1), in the fused epilogue's float order. */
+    "__kernel void residual_add(__global float *y, __global const float *z,\n"
+    "    __global const float *b, int K, int P, float alpha, float beta, int has_bias) {\n"
+    "  size_t i = get_global_id(0);\n"
+    "  float v = alpha * y[i];\n"
+    "  v += beta * z[i];\n"
+    "  if (has_bias) v += b[(i / P) % K];\n"
+    "  y[i] = v;\n"
     "}\n";
 
 typedef struct basectx {
     clconv_context *ctx;
     cl_program prog;
-    cl_kernel im2col, bias_act, copy4;
+    cl_kernel im2col, bias_act, copy4, residual_add;
     char error[256];
 } basectx;
 
@@ -225,6 +247,8 @@ static bool base_init(basectx *bc, clconv_context *ctx)
         bc->bias_act = clCreateKernel(bc->prog, "bias_act", &err);
     if (err == CL_SUCCESS)
         bc->copy4 = clCreateKernel(bc->prog, "copy4", &err);
+    if (err == CL_SUCCESS)
+        bc->residual_add = clCreateKernel(bc->prog, "residual_add", &err);
     if (err != CL_SUCCESS) {
         snprintf(bc->error, sizeof bc->error, "clCreateKernel: %d", err);
         return false;
@@ -240,6 +264,8 @@ static void base_free(basectx *bc)
         clReleaseKernel(bc->bias_act);
     if (bc->copy4)
         clReleaseKernel(bc->copy4);
+    if (bc->residual_add)
+        clReleaseKernel(bc->residual_add);
     if (bc->prog)
         clReleaseProgram(bc->prog);
 }
@@ -577,6 +603,10 @@ static void run_baseline(basectx *bc, int which, const tk_layer *L, clconv_shape
         snprintf(b->skip, sizeof b->skip, "conv2d only");
         return;
     }
+    if (L->residual) {
+        snprintf(b->skip, sizeof b->skip, "residual (the baselines fuse bias and ReLU only)");
+        return;
+    }
     if (L->activation != CLCONV_ACTIVATION_NONE && L->activation != CLCONV_ACTIVATION_RELU) {
         snprintf(b->skip, sizeof b->skip, "activation %s (the baselines fuse bias and ReLU only)",
                  clconv_activation_name(L->activation));
@@ -687,6 +717,174 @@ done:
 }
 
 /* ------------------------------------------------------------------------ */
+/* The unfused epilogue                                                     */
+/* ------------------------------------------------------------------------ */
+
+/* One unfused run: the convolution (bias only), the residual add, the
+ * activation, each waiting for the one before. */
+typedef struct unfused_run {
+    const tk_op *op;
+    clconv_plan *conv, *act; /* act NULL: no activation */
+    tk_bufs bufs;            /* the convolution's (w NULL once prepared) */
+    bool add;                /* the residual pass */
+    size_t ny;
+} unfused_run;
+
+static const char *lib_error(const clconv_context *ctx)
+{
+    const char *m = clconv_last_error(ctx);
+    return m && *m ? m : clconv_last_error(NULL);
+}
+
+static bool unfused_enqueue(basectx *bc, void *arg, baseline *b, cl_event *last)
+{
+    const unfused_run *u = arg;
+    cl_event ev = NULL, next = NULL;
+    clconv_status st = u->op->run(u->conv, &u->bufs, &ev);
+    if (st) {
+        snprintf(b->skip, sizeof b->skip, "the convolution: %.150s", lib_error(bc->ctx));
+        return false;
+    }
+    if (u->add) {
+        cl_int e = clEnqueueNDRangeKernel(clconv_context_queue(bc->ctx), bc->residual_add, 1,
+                                          NULL, &u->ny, NULL, 1, &ev, &next);
+        clReleaseEvent(ev);
+        ev = next;
+        if (e != CL_SUCCESS) {
+            snprintf(b->skip, sizeof b->skip, "clEnqueueNDRangeKernel(residual_add) failed: %d",
+                     e);
+            return false;
+        }
+    }
+    if (u->act) {
+        next = NULL;
+        st = clconv_activation_run(u->act, u->bufs.y, u->bufs.y, 1, &ev, &next);
+        clReleaseEvent(ev);
+        ev = next;
+        if (st) {
+            snprintf(b->skip, sizeof b->skip, "the activation: %.150s", lib_error(bc->ctx));
+            return false;
+        }
+    }
+    *last = ev;
+    return true;
+}
+
+/* Times the layer of r unfused into r->unfused (r->unfused_form says what
+ * runs): the same convolution with its bias only, on the algorithm the
+ * fused plan chose, then the residual y = alpha * y + beta * z (this tool's
+ * kernel; it adds the bias too when alpha != 1, since alpha * (conv + b) is
+ * not the epilogue's alpha * conv + b) and the activation as an elementwise
+ * plan, in place. ref (may be NULL) is the fused layer's reference. */
+static void run_unfused(basectx *bc, const opts *o, row *r, const float *x, const float *w,
+                        const float *bias, const float *z, const float *ref, clconv_shape out)
+{
+    const tk_layer *L = &r->L;
+    const tk_op *op = L->op;
+    baseline *b = &r->unfused;
+    clconv_context *ctx = bc->ctx;
+    cl_command_queue q = clconv_context_queue(ctx);
+    memset(b, 0, sizeof *b);
+    clconv_activation act;
+    float ap[2];
+    tk_layer_activation(L, &act, ap);
+    bool add_bias = L->residual && L->alpha != 1.0f && L->bias;
+    tk_layer U = *L;
+    U.relu = false;
+    U.activation = CLCONV_ACTIVATION_NONE;
+    U.residual = U.pre = false;
+    U.alpha = U.beta = 1.0f;
+    U.bias = L->bias && !add_bias;
+    snprintf(r->unfused_form, sizeof r->unfused_form, "conv%s%s%s%s", U.bias ? "+bias" : "",
+             L->residual ? (add_bias ? ", add+bias" : ", add") : "",
+             act != CLCONV_ACTIVATION_NONE ? ", " : "",
+             act != CLCONV_ACTIVATION_NONE ? clconv_activation_name(act) : "");
+    if (L->residual && !bc->residual_add) {
+        snprintf(b->skip, sizeof b->skip, "no residual kernel: %.150s", bc->error);
+        return;
+    }
+    clconv_plan *conv = NULL, *aplan = NULL;
+    clconv_plan_options po = {0};
+    po.algorithm = r->res.info.algorithm;
+    clconv_status st = op->plan(ctx, &U, &po, &conv);
+    if (st) {
+        snprintf(b->skip, sizeof b->skip, "the convolution's plan: %.150s", lib_error(ctx));
+        return;
+    }
+    clconv_plan_info info;
+    clconv_plan_get_info(conv, &info);
+    if (act != CLCONV_ACTIVATION_NONE &&
+        (st = clconv_activation_plan_create(ctx, act, ap, &out, &aplan))) {
+        snprintf(b->skip, sizeof b->skip, "the activation's plan: %.150s", lib_error(ctx));
+        clconv_plan_destroy(conv);
+        return;
+    }
+    size_t nx = clconv_shape_elements(L->input), ny = clconv_shape_elements(out);
+    size_t nw = clconv_shape_elements(r->res.weight);
+    unfused_run run = {.op = op, .conv = conv, .act = aplan, .add = L->residual, .ny = ny};
+    tk_bufs *bf = &run.bufs;
+    cl_mem wbuf = NULL, bbuf = NULL, zbuf = NULL;
+    float *y = NULL;
+    if (!(bf->x = tk_buffer(ctx, nx * 4, x)) || !(wbuf = tk_buffer(ctx, nw * 4, w)) ||
+        !(bf->y = tk_buffer(ctx, ny * 4, NULL)) ||
+        (L->bias && !(bbuf = tk_buffer(ctx, (size_t)L->out_channels * 4, bias))) ||
+        (info.workspace_bytes && !(bf->workspace = tk_buffer(ctx, info.workspace_bytes, NULL))) ||
+        (L->residual && !(zbuf = tk_buffer(ctx, ny * 4, z)))) {
+        snprintf(b->skip, sizeof b->skip, "clCreateBuffer failed");
+        goto done;
+    }
+    bf->b = U.bias ? bbuf : NULL; /* else the add kernel adds it */
+    bf->w = wbuf;
+    if (o->prepare && op->prepare) {
+        cl_event pev = NULL;
+        if ((st = op->prepare(conv, wbuf, &pev))) {
+            snprintf(b->skip, sizeof b->skip, "preparing the weights: %.150s", lib_error(ctx));
+            goto done;
+        }
+        cl_int perr = clWaitForEvents(1, &pev);
+        clReleaseEvent(pev);
+        BL_CL(perr, "waiting for the weights' preparation");
+        bf->w = NULL;
+    }
+    if (L->residual) {
+        cl_int K = (cl_int)out.c, P = (cl_int)(out.h * out.w), hb = add_bias;
+        cl_mem bb = bbuf ? bbuf : bf->y;
+        cl_kernel k = bc->residual_add;
+        BL_CL(clSetKernelArg(k, 0, sizeof bf->y, &bf->y), "clSetKernelArg");
+        BL_CL(clSetKernelArg(k, 1, sizeof zbuf, &zbuf), "clSetKernelArg");
+        BL_CL(clSetKernelArg(k, 2, sizeof bb, &bb), "clSetKernelArg");
+        BL_CL(clSetKernelArg(k, 3, sizeof K, &K), "clSetKernelArg");
+        BL_CL(clSetKernelArg(k, 4, sizeof P, &P), "clSetKernelArg");
+        BL_CL(clSetKernelArg(k, 5, sizeof L->alpha, &L->alpha), "clSetKernelArg");
+        BL_CL(clSetKernelArg(k, 6, sizeof L->beta, &L->beta), "clSetKernelArg");
+        BL_CL(clSetKernelArg(k, 7, sizeof hb, &hb), "clSetKernelArg");
+    }
+    if (!time_baseline(bc, o, o->warmup, unfused_enqueue, &run, b))
+        goto done;
+    if (!(y = malloc(ny * 4))) {
+        snprintf(b->skip, sizeof b->skip, "out of memory");
+        goto done;
+    }
+    BL_CL(clEnqueueReadBuffer(q, bf->y, CL_TRUE, 0, ny * 4, y, 0, NULL, NULL),
+          "clEnqueueReadBuffer");
+    b->ran = true;
+    if (ref) {
+        b->err = tk_compare(y, ref, ny);
+        b->verified = true;
+    }
+done:
+    {
+        cl_mem all[] = {bf->x, wbuf, bf->y, bbuf, bf->workspace, zbuf};
+        for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+            if (all[i])
+                clReleaseMemObject(all[i]);
+    }
+    clconv_plan_destroy(conv);
+    clconv_plan_destroy(aplan);
+    free(y);
+}
+
+/* ------------------------------------------------------------------------ */
 /* Running                                                                  */
 /* ------------------------------------------------------------------------ */
 
@@ -750,8 +948,10 @@ static void run_row(clconv_context *ctx, basectx *bc, const opts *o, row *r, int
     size_t nb = op->has_weight ? (size_t)L->out_channels : 0;
     float *x = malloc(nx * 4), *w = malloc((nw ? nw : 1) * 4), *b = malloc((nb ? nb : 1) * 4);
     float *y = malloc(ny * 4), *ref = o->verify ? malloc(ny * 4) : NULL;
+    float *z = L->residual ? malloc(ny * 4) : NULL;
     int64_t *ind = L->indices ? malloc(ny * 8) : NULL, *ref_ind = NULL;
-    if (!x || !w || !b || !y || (o->verify && !ref) || (L->indices && !ind)) {
+    if (!x || !w || !b || !y || (o->verify && !ref) || (L->indices && !ind) ||
+        (L->residual && !z)) {
         r->failed = true;
         snprintf(r->skip, sizeof r->skip, "out of memory");
         goto done;
@@ -759,6 +959,8 @@ static void run_row(clconv_context *ctx, basectx *bc, const opts *o, row *r, int
     tk_fill(x, nx, o->seed + 3 * (uint64_t)idx);
     tk_fill(w, nw, o->seed + 3 * (uint64_t)idx + 1);
     tk_fill(b, nb, o->seed + 3 * (uint64_t)idx + 2);
+    if (z) /* a seed no other operand of any row uses */
+        tk_fill(z, ny, (o->seed + 3 * (uint64_t)idx) ^ 0x5A5A5A5A5A5Aull);
     progress("[%d/%d] %s: clconv", idx + 1, total, label);
     /* --algo applies to the operators that have that algorithm, --find to conv2d. */
     clconv_plan_options po = {0};
@@ -767,8 +969,8 @@ static void run_row(clconv_context *ctx, basectx *bc, const opts *o, row *r, int
     if (forced)
         po.algorithm = o->plan_opts.algorithm;
     po.find = find;
-    if (tk_exec(ctx, L, forced || find ? &po : NULL, x, w, b, y, ind, o->warmup, o->runs,
-                o->prepare, &r->res, PROG)) {
+    if (tk_exec(ctx, L, forced || find ? &po : NULL, x, w, b, z, y, NULL, ind, o->warmup,
+                o->runs, o->prepare, &r->res, PROG)) {
         r->failed = true;
         snprintf(r->skip, sizeof r->skip, "clconv failed: see the message above");
         goto done;
@@ -777,7 +979,7 @@ static void run_row(clconv_context *ctx, basectx *bc, const opts *o, row *r, int
         progress("[%d/%d] %s: CPU reference", idx + 1, total, label);
         if (L->indices)
             ref_ind = malloc(ny * 8);
-        if ((st = op->reference(L, x, w, b, ref, ref_ind))) {
+        if ((st = op->reference(L, x, w, b, z, ref, NULL, ref_ind))) {
             r->failed = true;
             snprintf(r->skip, sizeof r->skip, "reference: %s", tk_last_error());
             goto done;
@@ -790,6 +992,15 @@ static void run_row(clconv_context *ctx, basectx *bc, const opts *o, row *r, int
                     r->res.err.ok = false;
                     break;
                 }
+    }
+    r->epilogue = (!strcmp(op->name, "conv2d") || !strcmp(op->name, "conv_transpose2d")) &&
+                  tk_layer_has_epilogue(L);
+    if (r->epilogue && o->unfused) {
+        progress("[%d/%d] %s: unfused", idx + 1, total, label);
+        run_unfused(bc, o, r, x, w, b, z, ref, out);
+        if (r->unfused.ran && (!r->unfused.verified || r->unfused.err.ok) &&
+            r->res.median_s > 0)
+            r->fusion_gain = r->unfused.median_s / r->res.median_s;
     }
     if (o->baseline && (!strcmp(op->name, "conv2d") || !strcmp(op->name, "conv_transpose2d") ||
                         op == &tk_conv2d_backward_data_op ||
@@ -817,6 +1028,7 @@ done:
     free(b);
     free(y);
     free(ref);
+    free(z);
     free(ind);
     free(ref_ind);
 }
@@ -843,10 +1055,15 @@ static void print_text(const row *rows, int n, const opts *o, const char *device
                : "OpenCL event profiling",
            (unsigned long long)o->seed,
            o->verify ? "; every result checked against the CPU reference" : "");
+    bool fusion_cols = false; /* a column pair for the epilogue layers' unfused runs */
+    for (int i = 0; i < n; i++)
+        fusion_cols |= o->unfused && rows[i].epilogue;
     printf("%-22s %-17s %9s %9s", "layer", "algorithm", "ms", "GFLOP/s");
     if (o->baseline)
         printf(" | %9s %8s | %9s %8s | %7s", "gemm ms", "GFLOP/s", "convgemm", "GFLOP/s",
                "speedup");
+    if (fusion_cols)
+        printf(" | %10s %7s", "unfused ms", "fusion");
     if (o->verify)
         printf(" | %9s", "max err");
     printf("\n");
@@ -879,6 +1096,12 @@ static void print_text(const row *rows, int n, const opts *o, const char *device
             else
                 printf(" | %7s", "-");
         }
+        if (fusion_cols && r->unfused.ran)
+            printf(" | %10.3f %6.2fx%s", r->unfused.median_s * 1e3,
+                   r->unfused.median_s / r->res.median_s,
+                   r->unfused.verified && !r->unfused.err.ok ? "!" : "");
+        else if (fusion_cols)
+            printf(" | %10s %7s", r->epilogue ? "-" : "", "");
         if (o->verify)
             printf(" | %9.2g%s", r->res.err.max_abs, r->res.err.ok ? "" : " MISMATCH");
         printf("\n");
@@ -888,11 +1111,18 @@ static void print_text(const row *rows, int n, const opts *o, const char *device
         any_bw |= !rows[i].skipped && !rows[i].failed && rows[i].L.op->bandwidth_bound;
         for (int k = 0; k < BL_COUNT; k++)
             any_bad_bl |= rows[i].bl[k].ran && rows[i].bl[k].verified && !rows[i].bl[k].err.ok;
+        any_bad_bl |= rows[i].unfused.ran && rows[i].unfused.verified && !rows[i].unfused.err.ok;
     }
     if (o->baseline)
         printf("gemm: CLBlast baseline, im2col (this tool's kernel) + SGEMM for conv2d, SGEMM + "
                "col2im for conv_transpose2d; convgemm: CLBlastSconvgemm; speedup: the faster "
                "baseline's time / clconv's\n");
+    if (fusion_cols)
+        printf("ms: clconv with the layer's epilogue fused (activation, residual y = act(alpha * "
+               "conv + beta * z + bias)); unfused: the same convolution with its bias only, on the "
+               "same algorithm, then the epilogue as separate passes (residual: this tool's add "
+               "kernel; activation: clconv_activation_run, in place); fusion: unfused time / "
+               "fused time\n");
     if (o->directions != DIR_FWD)
         printf("/dgrad: conv2d backward-data (gemm: SGEMM + col2im); /wgrad: backward-weights "
                "(gemm: im2col + SGEMM dY x col^T per image, accumulated)\n");
@@ -902,14 +1132,18 @@ static void print_text(const row *rows, int n, const opts *o, const char *device
                "than the caches, bytes read + written); %%: the fraction of it the pooling "
                "reaches\n");
     if (any_bad_bl)
-        printf("! CLBlast result out of tolerance against the reference (left out of the "
-               "speed-up)\n");
+        printf("! CLBlast or unfused result out of tolerance against the reference (left out of "
+               "the speed-up / the fusion gain)\n");
     for (int i = 0; i < n; i++)
         for (int k = 0; k < BL_COUNT; k++)
             if (!rows[i].bl[k].ran && !rows[i].bl[k].na && rows[i].bl[k].skip[0] &&
                 strcmp(rows[i].bl[k].skip, "groups > 1"))
                 printf("note: %s: %s not run: %s\n", rows[i].L.name[0] ? rows[i].L.name : "-",
                        bl_name(rows[i].L.op, k), rows[i].bl[k].skip);
+    for (int i = 0; i < n; i++)
+        if (fusion_cols && rows[i].epilogue && !rows[i].unfused.ran && rows[i].unfused.skip[0])
+            printf("note: %s: unfused not run: %s\n", rows[i].L.name[0] ? rows[i].L.name : "-",
+                   rows[i].unfused.skip);
 }
 
 static void json_double(const char *key, double v, bool comma)
@@ -985,6 +1219,41 @@ static void print_json(const row *rows, int n, const opts *o, const char *device
             printf("\"verified\": %s}", b->verified ? "true" : "false");
         }
         printf("], ");
+        if (r->epilogue) {
+            /* The epilogue and its unfused run (the fused one is time_ms). */
+            clconv_activation act;
+            float ap[2];
+            tk_layer_activation(&r->L, &act, ap);
+            printf("\n     \"epilogue\": {\"activation\": \"%s\", \"residual\": %s",
+                   clconv_activation_name(act), r->L.residual ? "true" : "false");
+            if (r->L.residual) {
+                printf(", ");
+                json_double("alpha", r->L.alpha, true);
+                json_double("beta", r->L.beta, false);
+            }
+            printf("}, \"unfused\": {");
+            if (r->unfused.ran) {
+                printf("\"form\": ");
+                tk_json_string(stdout, r->unfused_form);
+                printf(", ");
+                json_double("time_ms", r->unfused.median_s * 1e3, true);
+                if (r->unfused.verified) {
+                    json_double("max_abs_error", r->unfused.err.max_abs, true);
+                    printf("\"ok\": %s, ", r->unfused.err.ok ? "true" : "false");
+                }
+                printf("\"verified\": %s}, ", r->unfused.verified ? "true" : "false");
+            } else {
+                printf("\"skipped\": ");
+                tk_json_string(stdout, r->unfused.skip[0] ? r->unfused.skip
+                                                          : "not timed (--no-unfused)");
+                printf("}, ");
+            }
+            if (r->fusion_gain > 0)
+                json_double("fusion_gain", r->fusion_gain, true);
+            else
+                printf("\"fusion_gain\": null, ");
+            printf("\n     ");
+        }
         if (r->copy.ran) {
             printf("\"copy_baseline\": {");
             json_double("time_ms", r->copy.median_s * 1e3, true);
@@ -1005,9 +1274,21 @@ static void print_json(const row *rows, int n, const opts *o, const char *device
     printf("\n  ],\n  \"summary\": {\"layers\": %d, \"failures\": %d, \"speedups\": %d, ", n,
            failures, speedups);
     if (speedups)
-        json_double("geomean_speedup", geomean, false);
+        json_double("geomean_speedup", geomean, true);
     else
-        printf("\"geomean_speedup\": null");
+        printf("\"geomean_speedup\": null, ");
+    int gains = 0;
+    double gain_log = 0;
+    for (int i = 0; i < n; i++)
+        if (rows[i].fusion_gain > 0) {
+            gains++;
+            gain_log += log(rows[i].fusion_gain);
+        }
+    printf("\"fusion_gains\": %d, ", gains);
+    if (gains)
+        json_double("geomean_fusion_gain", exp(gain_log / gains), false);
+    else
+        printf("\"geomean_fusion_gain\": null");
     printf("}\n}\n");
 }
 
@@ -1030,14 +1311,15 @@ static void csv_field(const char *s)
 static void print_csv(const row *rows, int n)
 {
     printf("name,op,spec,status,algorithm,time_ms,gflops,gbs,max_abs_error,"
-           "gemm_baseline_ms,convgemm_ms,speedup,copy_gbs,bandwidth_fraction\n");
+           "gemm_baseline_ms,convgemm_ms,speedup,copy_gbs,bandwidth_fraction,unfused_ms,"
+           "fusion_gain\n");
     for (int i = 0; i < n; i++) {
         const row *r = &rows[i];
         csv_field(r->L.name);
         printf(",%s,", r->L.op->name);
         csv_field(r->spec);
         if (r->skipped || r->failed) {
-            printf(",%s,,,,,,,,,,\n", r->failed ? "failed" : "skipped");
+            printf(",%s,,,,,,,,,,,,\n", r->failed ? "failed" : "skipped");
             continue;
         }
         printf(",%s,%s,%.6g,%.6g,%.6g,", r->res.verified && !r->res.err.ok ? "mismatch" : "ok",
@@ -1059,6 +1341,12 @@ static void print_csv(const row *rows, int n)
             printf("%.6g,%.4g", r->copy.gbs, r->bw_fraction);
         else
             putchar(',');
+        putchar(',');
+        if (r->unfused.ran)
+            printf("%.6g", r->unfused.median_s * 1e3);
+        putchar(',');
+        if (r->fusion_gain > 0)
+            printf("%.4g", r->fusion_gain);
         putchar('\n');
     }
 }
@@ -1085,7 +1373,9 @@ static void usage(FILE *f)
             "  max_pool2d n=8 c=64 h=112 w=112 kernel=3 stride=2 pad=1 ceil=0\n"
             "keys: n c h w (input), k (output channels), r s (kernel height, width) or\n"
             "kernel=R[,S], stride=S[,SW], pad=P[,PW]|same, dilation=D[,DW], groups=G,\n"
-            "output_padding=P[,PW], bias=0|1, relu=0|1, ceil=0|1, count_include_pad=0|1,\n"
+            "output_padding=P[,PW], bias=0|1, relu=0|1, activation=NAME[:P[,Q]],\n"
+            "residual=0|1 (y = act(alpha * conv + beta * z + bias), z of y's shape),\n"
+            "alpha=A, beta=B (with residual=1; default 1), ceil=0|1, count_include_pad=0|1,\n"
             "name=LABEL. Defaults: n=1, stride 1 (pooling: the kernel size), pad 0,\n"
             "dilation 1, groups 1.\n\n"
             "options:\n"
@@ -1104,6 +1394,10 @@ static void usage(FILE *f)
             "  --json | --csv     machine-readable output on stdout\n"
             "  --no-baseline      skip the baselines (CLBlast; for pooling, the bandwidth copy)\n"
             "  --no-verify        skip the CPU reference check\n"
+            "  --no-unfused       skip the unfused runs of the layers with an activation or a\n"
+            "                     residual (by default each is also timed as the convolution\n"
+            "                     with its bias only, then the epilogue as separate passes,\n"
+            "                     and the row shows unfused / fused time)\n"
             "  --seed N           data seed (default 1)\n"
             "  --direction D      which passes of the conv2d layers: fwd (default), bwd-data,\n"
             "                     bwd-weights or all (comma-separated for several); the\n"
@@ -1140,7 +1434,7 @@ static bool add_row(row **rows, int *n, int *cap, const tk_layer *L)
 int main(int argc, char **argv)
 {
     opts o = {.runs = 10, .warmup = 2, .baseline = true, .verify = true, .seed = 1,
-              .directions = DIR_FWD};
+              .directions = DIR_FWD, .unfused = true};
     const char *suites_arg = NULL, *shapes = NULL;
     int64_t batch = 0;
     bool list_only = false;
@@ -1223,6 +1517,8 @@ int main(int argc, char **argv)
             o.baseline = false;
         } else if (!strcmp(a, "--no-verify")) {
             o.verify = false;
+        } else if (!strcmp(a, "--no-unfused")) {
+            o.unfused = false;
         } else if (!strcmp(a, "--quiet")) {
             o.quiet = true;
         } else if (!strcmp(a, "--list")) {
@@ -1374,7 +1670,10 @@ int main(int argc, char **argv)
                     continue;
                 tk_layer D = *B;
                 D.op = d ? &tk_conv2d_backward_weights_op : &tk_conv2d_backward_data_op;
-                D.bias = D.relu = false;
+                D.bias = D.relu = false; /* the backward passes take no epilogue */
+                D.activation = CLCONV_ACTIVATION_NONE;
+                D.residual = false;
+                D.alpha = D.beta = 1.0f;
                 snprintf(D.name, sizeof D.name, "%.40s/%s", B->name[0] ? B->name : "conv2d",
                          d ? "wgrad" : "dgrad");
                 if (!add_row(&ex, &nex, &cex, &D)) {
@@ -1411,7 +1710,11 @@ int main(int argc, char **argv)
     }
     basectx bc;
     memset(&bc, 0, sizeof bc);
-    if (o.baseline && !base_init(&bc, ctx) && !o.quiet)
+    bc.ctx = ctx;
+    bool any_residual = false; /* the unfused residual needs this tool's add kernel */
+    for (int i = 0; i < nrows; i++)
+        any_residual |= rows[i].L.residual;
+    if ((o.baseline || (o.unfused && any_residual)) && !base_init(&bc, ctx) && !o.quiet)
         fprintf(stderr, "%s: baselines unavailable: %s\n", PROG, bc.error);
 
     struct timespec t0, t1;
@@ -1421,9 +1724,13 @@ int main(int argc, char **argv)
     progress_clear();
     clock_gettime(CLOCK_MONOTONIC, &t1);
 
-    int failures = 0, mismatches = 0, speedups = 0;
-    double logsum = 0;
+    int failures = 0, mismatches = 0, speedups = 0, gains = 0;
+    double logsum = 0, gain_log = 0;
     for (int i = 0; i < nrows; i++) {
+        if (rows[i].fusion_gain > 0) {
+            gain_log += log(rows[i].fusion_gain);
+            gains++;
+        }
         failures += rows[i].failed;
         mismatches += !rows[i].skipped && !rows[i].failed && rows[i].res.verified &&
                       !rows[i].res.err.ok;
@@ -1452,6 +1759,9 @@ int main(int argc, char **argv)
         if (speedups)
             printf("; geometric-mean speed-up vs the best CLBlast baseline: %.2fx over %d "
                    "layers", geomean, speedups);
+        if (gains)
+            printf("; fusion gain (unfused / fused time) geomean %.2fx over %d layers",
+                   exp(gain_log / gains), gains);
         printf(" (%.1f s)\n", (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec -
                                                                                t0.tv_nsec));
     }

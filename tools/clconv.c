@@ -2,8 +2,15 @@
  * API's flag names and defaults.
  *
  *   clconv conv2d --input x.npy --weight w.npy [--bias b.npy] [--stride 2[,1]]
- *                 [--padding P|PH,PW|T,B,L,R|same|valid] [--dilation 1] [--groups 1] [--relu]
+ *                 [--padding P|PH,PW|T,B,L,R|same|valid] [--dilation 1] [--groups 1]
+ *                 [--relu | --activation NAME[:P[,Q]]]
+ *                 [--residual z.npy [--alpha A] [--beta B]] [--pre pre.npy]
  *                 --output y.npy [--device SEL] [--verify] [--time [--runs N]]
+ *
+ * --residual adds the epilogue's residual, y = act(alpha * conv + beta * z +
+ * bias) with z of y's shape, --pre writes the activation's input too; both
+ * run through clconv_conv_run, and --verify compares with the *_epilogue
+ * reference.
  *
  * Exit codes: 0 success, 1 error, 2 no OpenCL platform/device, 3 --verify
  * found a mismatch, 64 usage error. */
@@ -17,6 +24,8 @@ static const char *PROG = "clconv";
 
 typedef struct cli {
     const char *input, *weight, *bias, *output, *indices, *device, *algo;
+    const char *residual, *pre;     /* the epilogue's z (input) and pre-activation (output) */
+    const char *scale_flag;         /* the first of --alpha / --beta given, or NULL */
     bool verify, time, quiet, find;
     int64_t runs, warmup;
 } cli;
@@ -132,6 +141,10 @@ static int parse_args(int argc, char **argv, const tk_op *op, cli *c, tk_layer *
         }
         char err[256] = "";
         bool ok = true;
+        /* --alpha / --beta (layer keys, set below) scale the residual: remember
+         * the first for the check that --residual came too. */
+        if (!c->scale_flag && (!strcmp(name, "alpha") || !strcmp(name, "beta")))
+            c->scale_flag = !strcmp(name, "alpha") ? "--alpha" : "--beta";
         if (!strcmp(name, "input")) c->input = val;
         else if (!strcmp(name, "output")) c->output = val;
         else if (!strcmp(name, "device")) c->device = val;
@@ -148,6 +161,8 @@ static int parse_args(int argc, char **argv, const tk_op *op, cli *c, tk_layer *
             return TK_EXIT_USAGE;
         } else if (!strcmp(name, "weight")) c->weight = val;
         else if (!strcmp(name, "bias")) c->bias = val;
+        else if (!strcmp(name, "residual")) c->residual = val;
+        else if (!strcmp(name, "pre")) c->pre = val;
         else if (!strcmp(name, "indices")) c->indices = val;
         else if (!strcmp(name, "relu")) L->relu = true;
         else if (!strcmp(name, "ceil-mode")) L->ceil_mode = true;
@@ -182,6 +197,14 @@ static int parse_args(int argc, char **argv, const tk_op *op, cli *c, tk_layer *
                 PROG, op->name);
         return TK_EXIT_USAGE;
     }
+    if (c->scale_flag && !c->residual) {
+        fprintf(stderr, "%s %s: %s scales the residual: it needs --residual Z.npy (y = act(alpha "
+                "* conv + beta * z + bias)); see %s %s --help\n", PROG, op->name, c->scale_flag,
+                PROG, op->name);
+        return TK_EXIT_USAGE;
+    }
+    L->residual = c->residual != NULL;
+    L->pre = c->pre != NULL;
     return -1;
 }
 
@@ -197,8 +220,8 @@ static int load(const char *path, npy_array *a)
 
 static int run_op(const tk_op *op, const cli *c, tk_layer *L)
 {
-    npy_array x = {0}, w = {0}, b = {0};
-    float *y = NULL, *ref = NULL;
+    npy_array x = {0}, w = {0}, b = {0}, z = {0};
+    float *y = NULL, *ref = NULL, *pre = NULL, *ref_pre = NULL;
     int64_t *idx = NULL, *ref_idx = NULL;
     clconv_context *ctx = NULL;
     int rc = TK_EXIT_FAILURE;
@@ -271,6 +294,24 @@ static int run_op(const tk_op *op, const cli *c, tk_layer *L)
         rc = TK_EXIT_USAGE;
         goto done;
     }
+    int64_t oshape4[4] = {oshape.n, oshape.c, oshape.h, oshape.w};
+    int nd = unbatched ? 3 : 4;
+    const int64_t *os = unbatched ? oshape4 + 1 : oshape4;
+    if (c->residual) {
+        /* z is read as y is written: the same shape, batched or not as y. */
+        if (load(c->residual, &z))
+            goto done;
+        bool same = z.ndim == nd;
+        for (int i = 0; same && i < nd; i++)
+            same = z.shape[i] == os[i];
+        if (!same) {
+            npy_shape_string(z.shape, z.ndim, sh, sizeof sh);
+            npy_shape_string(os, nd, sh2, sizeof sh2);
+            fprintf(stderr, "%s: %s: residual shape %s does not match the output shape %s: z "
+                    "must have y's shape\n", PROG, c->residual, sh, sh2);
+            goto done;
+        }
+    }
     if ((st = clconv_context_create_for(c->device, &ctx))) {
         tk_report(PROG, "device", st, NULL);
         rc = st == CLCONV_ERROR_NO_DEVICE ? TK_EXIT_NO_PLATFORM : TK_EXIT_FAILURE;
@@ -280,34 +321,38 @@ static int run_op(const tk_op *op, const cli *c, tk_layer *L)
     y = malloc(ny * sizeof *y);
     if (c->indices)
         idx = malloc(ny * sizeof *idx);
-    if (!y || (c->indices && !idx)) {
+    if (c->pre)
+        pre = malloc(ny * sizeof *pre);
+    if (!y || (c->indices && !idx) || (c->pre && !pre)) {
         fprintf(stderr, "%s: out of memory\n", PROG);
         goto done;
     }
     tk_result res;
     opts.find = c->find;
-    int e = tk_exec(ctx, L, c->algo || c->find ? &opts : NULL, x.data, w.data, b.data, y, idx,
-                    c->time ? (int)c->warmup : 0, c->time ? (int)c->runs : 1, false, &res,
-                    PROG);
+    int e = tk_exec(ctx, L, c->algo || c->find ? &opts : NULL, x.data, w.data, b.data, z.data, y,
+                    pre, idx, c->time ? (int)c->warmup : 0, c->time ? (int)c->runs : 1, false,
+                    &res, PROG);
     if (e) {
         rc = e;
         goto done;
     }
     char err[512];
-    int64_t oshape4[4] = {oshape.n, oshape.c, oshape.h, oshape.w};
-    int nd = unbatched ? 3 : 4;
-    const int64_t *os = unbatched ? oshape4 + 1 : oshape4;
     if (npy_write_f32(c->output, os, nd, y, err, sizeof err) ||
-        (c->indices && npy_write_i64(c->indices, os, nd, idx, err, sizeof err))) {
+        (c->indices && npy_write_i64(c->indices, os, nd, idx, err, sizeof err)) ||
+        (c->pre && npy_write_f32(c->pre, os, nd, pre, err, sizeof err))) {
         fprintf(stderr, "%s: %s\n", PROG, err);
         goto done;
     }
     if (!c->quiet) {
         tk_shape_str(L->input, sh, sizeof sh);
         tk_shape_str(oshape, sh2, sizeof sh2);
-        printf("%s %s -> %s on %s: algorithm %s, wrote %s\n", op->name, sh, sh2,
-               clconv_context_device_name(ctx), clconv_algorithm_name(res.info.algorithm),
-               c->output);
+        printf("%s %s -> %s on %s: algorithm %s", op->name, sh, sh2,
+               clconv_context_device_name(ctx), clconv_algorithm_name(res.info.algorithm));
+        if (c->residual)
+            printf(", residual %s (alpha %g, beta %g)", c->residual, (double)L->alpha,
+                   (double)L->beta);
+        printf(", wrote %s%s%s\n", c->output, c->pre ? " and the pre-activation " : "",
+               c->pre ? c->pre : "");
     }
     if (c->time && !c->quiet) {
         double rate = op->bandwidth_bound ? res.info.bytes / res.median_s * 1e-9
@@ -322,22 +367,27 @@ static int run_op(const tk_op *op, const cli *c, tk_layer *L)
         ref = malloc(ny * sizeof *ref);
         if (c->indices)
             ref_idx = malloc(ny * sizeof *ref_idx);
-        if (!ref || (c->indices && !ref_idx)) {
+        if (c->pre)
+            ref_pre = malloc(ny * sizeof *ref_pre);
+        if (!ref || (c->indices && !ref_idx) || (c->pre && !ref_pre)) {
             fprintf(stderr, "%s: out of memory\n", PROG);
             rc = TK_EXIT_FAILURE;
             goto done;
         }
-        if ((st = op->reference(L, x.data, w.data, b.data, ref, ref_idx))) {
+        if ((st = op->reference(L, x.data, w.data, b.data, z.data, ref, ref_pre, ref_idx))) {
             tk_report(PROG, "reference", st, NULL);
             rc = TK_EXIT_FAILURE;
             goto done;
         }
         tk_error er = tk_compare(y, ref, ny);
+        tk_error epre = {0, 0, 0, true};
+        if (c->pre)
+            epre = tk_compare(pre, ref_pre, ny);
         size_t bad_idx = 0;
         if (c->indices)
             for (size_t i = 0; i < ny; i++)
                 bad_idx += idx[i] != ref_idx[i];
-        bool ok = er.ok && bad_idx == 0;
+        bool ok = er.ok && epre.ok && bad_idx == 0;
         if (!c->quiet || !ok) {
             printf("verify: max abs error %.3g, max rel error %.3g vs the CPU reference: %s\n",
                    er.max_abs, er.max_rel, er.ok ? "OK" : "MISMATCH");
@@ -347,6 +397,14 @@ static int run_op(const tk_op *op, const cli *c, tk_layer *L)
             if (c->indices)
                 printf("verify: indices: %zu of %zu differ: %s\n", bad_idx, ny,
                        bad_idx ? "MISMATCH" : "OK");
+            if (c->pre) {
+                printf("verify: pre-activation: max abs error %.3g, max rel error %.3g: %s\n",
+                       epre.max_abs, epre.max_rel, epre.ok ? "OK" : "MISMATCH");
+                if (!epre.ok)
+                    printf("verify: pre-activation worst element %zu: device %.9g, reference "
+                           "%.9g\n", epre.worst, (double)pre[epre.worst],
+                           (double)ref_pre[epre.worst]);
+            }
         }
         if (!ok)
             rc = TK_EXIT_MISMATCH;
@@ -355,7 +413,10 @@ done:
     npy_free(&x);
     npy_free(&w);
     npy_free(&b);
+    npy_free(&z);
     free(y);
+    free(pre);
+    free(ref_pre);
     free(ref);
     free(idx);
     free(ref_idx);

@@ -18,10 +18,11 @@ static void conv_defaults(tk_layer *L)
     L->stride_h = L->stride_w = 1;
     L->dilation_h = L->dilation_w = 1;
     L->groups = 1;
+    L->alpha = L->beta = 1.0f;
 }
 
 /* The fused activation of a conv layer: activation=NAME wins over relu=1. */
-static void tk_layer_activation(const tk_layer *L, clconv_activation *act, float params[2])
+void tk_layer_activation(const tk_layer *L, clconv_activation *act, float params[2])
 {
     *act = L->activation != CLCONV_ACTIVATION_NONE ? L->activation
            : L->relu                                ? CLCONV_ACTIVATION_RELU
@@ -40,6 +41,10 @@ static clconv_status conv2d_params(const tk_layer *L, clconv_conv2d_params *p)
     p->groups = L->groups;
     p->has_bias = L->bias;
     tk_layer_activation(L, &p->activation, p->activation_params);
+    p->has_residual = L->residual;
+    p->alpha = L->alpha;
+    p->beta = L->beta;
+    p->pre_activation_output = L->pre;
     if (L->pad_same)
         return clconv_conv2d_set_same_padding(p);
     p->pad_top = L->pad_top;
@@ -71,8 +76,18 @@ static clconv_status conv2d_plan(clconv_context *ctx, const tk_layer *L,
     return clconv_conv2d_plan_create(ctx, &p, &L->input, o, out);
 }
 
+/* The run of a plan with a residual or a second output: clconv_conv_run. */
+static clconv_status conv_epilogue_run(clconv_plan *plan, const tk_bufs *b, cl_event *done)
+{
+    const clconv_conv_buffers cb = {.x = b->x, .w = b->w, .b = b->b, .y = b->y,
+                                    .workspace = b->workspace, .z = b->z, .pre = b->pre};
+    return clconv_conv_run(plan, &cb, 0, NULL, done);
+}
+
 static clconv_status conv2d_run(clconv_plan *plan, const tk_bufs *b, cl_event *done)
 {
+    if (b->z || b->pre)
+        return conv_epilogue_run(plan, b, done);
     return clconv_conv2d_run(plan, b->x, b->w, b->b, b->y, b->workspace, 0, NULL, done);
 }
 
@@ -82,14 +97,16 @@ static clconv_status conv2d_prepare(clconv_plan *plan, cl_mem w, cl_event *done)
 }
 
 static clconv_status conv2d_reference(const tk_layer *L, const float *x, const float *w,
-                                      const float *b, float *y, int64_t *indices)
+                                      const float *b, const float *z, float *y, float *pre,
+                                      int64_t *indices)
 {
     (void)indices;
     clconv_conv2d_params p;
     clconv_status st = conv2d_params(L, &p);
     if (st)
         return st;
-    return clconv_ref_conv2d(&p, &L->input, x, w, L->bias ? b : NULL, y);
+    return clconv_ref_conv2d_epilogue(&p, &L->input, x, w, L->bias ? b : NULL,
+                                      L->residual ? z : NULL, y, L->pre ? pre : NULL);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -125,6 +142,10 @@ static clconv_status convt_params(const tk_layer *L, clconv_conv_transpose2d_par
     p->groups = L->groups;
     p->has_bias = L->bias;
     tk_layer_activation(L, &p->activation, p->activation_params);
+    p->has_residual = L->residual;
+    p->alpha = L->alpha;
+    p->beta = L->beta;
+    p->pre_activation_output = L->pre;
     return CLCONV_SUCCESS;
 }
 
@@ -152,6 +173,8 @@ static clconv_status convt_plan(clconv_context *ctx, const tk_layer *L,
 
 static clconv_status convt_run(clconv_plan *plan, const tk_bufs *b, cl_event *done)
 {
+    if (b->z || b->pre)
+        return conv_epilogue_run(plan, b, done);
     return clconv_conv_transpose2d_run(plan, b->x, b->w, b->b, b->y, b->workspace, 0, NULL, done);
 }
 
@@ -161,14 +184,16 @@ static clconv_status convt_prepare(clconv_plan *plan, cl_mem w, cl_event *done)
 }
 
 static clconv_status convt_reference(const tk_layer *L, const float *x, const float *w,
-                                     const float *b, float *y, int64_t *indices)
+                                     const float *b, const float *z, float *y, float *pre,
+                                     int64_t *indices)
 {
     (void)indices;
     clconv_conv_transpose2d_params p;
     clconv_status st = convt_params(L, &p);
     if (st)
         return st;
-    return clconv_ref_conv_transpose2d(&p, &L->input, x, w, L->bias ? b : NULL, y);
+    return clconv_ref_conv_transpose2d_epilogue(&p, &L->input, x, w, L->bias ? b : NULL,
+                                                L->residual ? z : NULL, y, L->pre ? pre : NULL);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -232,10 +257,13 @@ static clconv_status pool_run(clconv_plan *plan, const tk_bufs *b, cl_event *don
 }
 
 static clconv_status pool_reference(const tk_layer *L, const float *x, const float *w,
-                                    const float *b, float *y, int64_t *indices)
+                                    const float *b, const float *z, float *y, float *pre,
+                                    int64_t *indices)
 {
     (void)w;
     (void)b;
+    (void)z;
+    (void)pre;
     clconv_pool2d_params p;
     clconv_status st = pool_params(L, &p);
     if (st)
@@ -260,8 +288,15 @@ const tk_op tk_ops[] = {
          "  --relu                apply ReLU after the bias\n"
          "  --activation NAME[:P[,Q]]  fused activation after the bias: relu, relu6, hardtanh,\n"
          "                        leaky_relu, elu, sigmoid, tanh, silu, hardsigmoid, hardswish,\n"
-         "                        gelu, gelu_tanh, mish (P, Q: its parameters, PyTorch's defaults)\n",
-     .flags = "weight bias stride padding dilation groups relu activation",
+         "                        gelu, gelu_tanh, mish (P, Q: its parameters, PyTorch's defaults)\n"
+         "  --residual Z.npy      a residual of the output's shape: y = act(alpha * conv +\n"
+         "                        beta * z + bias), fused in the kernel that writes y\n"
+         "  --alpha A             the convolution's scale with --residual (default 1)\n"
+         "  --beta B              the residual's scale with --residual (default 1)\n"
+         "  --pre PRE.npy         also write the activation's input (conv + bias, with\n"
+         "                        --residual alpha * conv + beta * z + bias)\n",
+     .flags = "weight bias stride padding dilation groups relu activation residual alpha beta "
+              "pre",
      .algorithms = "* -pool -transposed-*",
      .available = true,
      .has_weight = true,
@@ -282,8 +317,15 @@ const tk_op tk_ops[] = {
          "  --dilation D[,DW]     dilation (default 1)\n"
          "  --groups G            groups (default 1)\n"
          "  --relu                apply ReLU after the bias\n"
-         "  --activation NAME[:P[,Q]]  fused activation after the bias (as conv2d)\n",
-     .flags = "weight bias stride padding output-padding dilation groups relu activation",
+         "  --activation NAME[:P[,Q]]  fused activation after the bias (as conv2d)\n"
+         "  --residual Z.npy      a residual of the output's shape: y = act(alpha * conv +\n"
+         "                        beta * z + bias), fused in the kernel that writes y\n"
+         "  --alpha A             the convolution's scale with --residual (default 1)\n"
+         "  --beta B              the residual's scale with --residual (default 1)\n"
+         "  --pre PRE.npy         also write the activation's input (conv + bias, with\n"
+         "                        --residual alpha * conv + beta * z + bias)\n",
+     .flags = "weight bias stride padding output-padding dilation groups relu activation "
+              "residual alpha beta pre",
      .algorithms = "transposed-*",
      .available = true,
      .has_weight = true,
@@ -346,6 +388,9 @@ static clconv_status bwd_params(const tk_layer *L, clconv_conv2d_params *p)
     clconv_status st = conv2d_params(L, p);
     p->has_bias = 0;
     p->activation = CLCONV_ACTIVATION_NONE;
+    p->has_residual = 0;
+    p->alpha = p->beta = 1.0f;
+    p->pre_activation_output = 0;
     return st;
 }
 
@@ -377,9 +422,12 @@ static clconv_status bwd_data_run(clconv_plan *plan, const tk_bufs *b, cl_event 
 }
 
 static clconv_status bwd_data_reference(const tk_layer *L, const float *x, const float *w,
-                                        const float *b, float *y, int64_t *indices)
+                                        const float *b, const float *z, float *y, float *pre,
+                                        int64_t *indices)
 {
     (void)b;
+    (void)z;
+    (void)pre;
     (void)indices;
     clconv_conv2d_params p;
     clconv_status st = bwd_params(L, &p);
@@ -406,9 +454,12 @@ static clconv_status bwd_weights_run(clconv_plan *plan, const tk_bufs *b, cl_eve
 }
 
 static clconv_status bwd_weights_reference(const tk_layer *L, const float *x, const float *w,
-                                           const float *b, float *y, int64_t *indices)
+                                           const float *b, const float *z, float *y, float *pre,
+                                           int64_t *indices)
 {
     (void)b;
+    (void)z;
+    (void)pre;
     (void)indices;
     clconv_conv2d_params p;
     clconv_status st = bwd_params(L, &p);
@@ -540,6 +591,20 @@ static bool parse_bool(const char *v, bool *out)
     return false;
 }
 
+/* A finite float, the whole string. */
+static bool parse_finite(const char *v, float *out)
+{
+    if (!v || !*v)
+        return false;
+    char *end;
+    errno = 0;
+    float f = strtof(v, &end);
+    if (*end || end == v || !isfinite(f))
+        return false;
+    *out = f;
+    return true;
+}
+
 bool tk_layer_set(tk_layer *L, const char *key, const char *v, char *err, size_t en)
 {
     bool ok = true;
@@ -626,6 +691,12 @@ bool tk_layer_set(tk_layer *L, const char *key, const char *v, char *err, size_t
         }
         if (ok)
             ok = clconv_activation_validate(L->activation, L->act_params) == CLCONV_SUCCESS;
+    } else if (KEY("residual")) {
+        ok = parse_bool(v, &L->residual);
+    } else if (KEY("alpha")) {
+        ok = parse_finite(v, &L->alpha);
+    } else if (KEY("beta")) {
+        ok = parse_finite(v, &L->beta);
     } else if (KEY("ceil") || KEY("ceil_mode")) {
         ok = parse_bool(v, &L->ceil_mode);
     } else if (KEY("count_include_pad")) {
@@ -637,7 +708,7 @@ bool tk_layer_set(tk_layer *L, const char *key, const char *v, char *err, size_t
     } else {
         snprintf(err, en, "unknown key '%s' (known: name n c h w k r s kernel stride stride_h "
                  "stride_w pad pad_h pad_w pad_top pad_bottom pad_left pad_right dilation groups "
-                 "output_padding bias relu activation ceil "
+                 "output_padding bias relu activation residual alpha beta ceil "
                  "count_include_pad divisor_override indices)", key);
         return false;
     }
@@ -674,6 +745,7 @@ bool tk_parse_layer_spec(const char *line, tk_layer *L, char *err, size_t en)
     L->op = op;
     op->defaults(L);
     L->input.n = 1;
+    bool scaled = false; /* alpha= or beta= given */
     while ((tok = strtok_r(NULL, " \t\r\n", &save))) {
         char *eq = strchr(tok, '=');
         if (!eq || eq == tok) {
@@ -683,6 +755,16 @@ bool tk_parse_layer_spec(const char *line, tk_layer *L, char *err, size_t en)
         *eq = '\0';
         if (!tk_layer_set(L, tok, eq + 1, err, en))
             return false;
+        scaled |= !strcmp(tok, "alpha") || !strcmp(tok, "beta");
+    }
+    if (L->residual && !op->has_weight) {
+        snprintf(err, en, "%s: residual=1 applies to the convolutions only", op->name);
+        return false;
+    }
+    if (scaled && !L->residual) {
+        snprintf(err, en, "%s: alpha= and beta= scale the residual: they need residual=1",
+                 op->name);
+        return false;
     }
     if (L->input.c <= 0 || L->input.h <= 0 || L->input.w <= 0) {
         snprintf(err, en, "%s: c, h and w are required", op->name);
@@ -745,6 +827,13 @@ void tk_layer_spec(const tk_layer *L, char *buf, size_t size)
                 (double)L->act_params[0], (double)L->act_params[1]);
     } else if (L->relu) {
         ADD(" relu=1");
+    }
+    if (L->residual) {
+        ADD(" residual=1");
+        if (L->alpha != 1.0f)
+            ADD(" alpha=%.9g", (double)L->alpha);
+        if (L->beta != 1.0f)
+            ADD(" beta=%.9g", (double)L->beta);
     }
     if (L->ceil_mode)
         ADD(" ceil=1");
@@ -963,9 +1052,20 @@ void tk_report(const char *prog, const char *what, clconv_status st, const clcon
 /* One measured run                                                         */
 /* ------------------------------------------------------------------------ */
 
+bool tk_layer_has_epilogue(const tk_layer *L)
+{
+    if (!L->op->has_weight)
+        return false;
+    clconv_activation act;
+    float params[2];
+    tk_layer_activation(L, &act, params);
+    return L->residual || act != CLCONV_ACTIVATION_NONE;
+}
+
 int tk_exec(clconv_context *ctx, const tk_layer *L, const clconv_plan_options *o, const float *x,
-            const float *w, const float *b, float *y, int64_t *indices, int warmup, int runs,
-            bool prepare, tk_result *res, const char *prog)
+            const float *w, const float *b, const float *z, float *y, float *pre,
+            int64_t *indices, int warmup, int runs, bool prepare, tk_result *res,
+            const char *prog)
 {
     memset(res, 0, sizeof *res);
     const tk_op *op = L->op;
@@ -1007,6 +1107,10 @@ int tk_exec(clconv_context *ctx, const tk_layer *L, const clconv_plan_options *o
                                                                    NULL)))
         goto done;
     if (indices && !(bufs.indices = tk_buffer(ctx, ny * sizeof(int64_t), NULL)))
+        goto done;
+    if (L->residual && !(bufs.z = tk_buffer(ctx, ny * 4, z)))
+        goto done;
+    if (L->pre && !(bufs.pre = tk_buffer(ctx, ny * 4, NULL)))
         goto done;
     tk_bufs run_bufs = bufs; /* w = NULL once prepared */
     if (prepare && op->prepare) {
@@ -1079,6 +1183,8 @@ int tk_exec(clconv_context *ctx, const tk_layer *L, const clconv_plan_options *o
     if (err == CL_SUCCESS && indices)
         err = clEnqueueReadBuffer(q, bufs.indices, CL_TRUE, 0, ny * sizeof(int64_t), indices, 0,
                                   NULL, NULL);
+    if (err == CL_SUCCESS && L->pre && pre)
+        err = clEnqueueReadBuffer(q, bufs.pre, CL_TRUE, 0, ny * 4, pre, 0, NULL, NULL);
     if (err != CL_SUCCESS) {
         fprintf(stderr, "%s: clEnqueueReadBuffer failed (%d)\n", prog, err);
         goto done;
@@ -1086,7 +1192,8 @@ int tk_exec(clconv_context *ctx, const tk_layer *L, const clconv_plan_options *o
     rc = TK_EXIT_OK;
 done:
     free(times);
-    cl_mem all[] = {bufs.x, bufs.w, bufs.b, bufs.y, bufs.workspace, bufs.indices};
+    cl_mem all[] = {bufs.x, bufs.w, bufs.b, bufs.y, bufs.workspace, bufs.indices, bufs.z,
+                    bufs.pre};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (all[i])
             clReleaseMemObject(all[i]);

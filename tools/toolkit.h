@@ -37,6 +37,10 @@ typedef struct tk_layer {
     bool bias, relu;
     clconv_activation activation;  /* conv: a fused activation other than relu=1 (NONE: none) */
     float act_params[2];           /* its parameters */
+    bool residual;                 /* conv: y = act(alpha * conv + beta * z + bias), z of y's
+                                      shape (clconv_conv_run's epilogue) */
+    float alpha, beta;             /* the residual's scales (default 1, 1) */
+    bool pre;                      /* conv: runs also write the pre-activation */
     bool ceil_mode;
     bool count_include_pad;        /* avg_pool2d, default true */
     bool indices;                  /* max_pool2d return_indices */
@@ -46,6 +50,7 @@ typedef struct tk_layer {
 /* Device buffers of one run. */
 typedef struct tk_bufs {
     cl_mem x, w, b, y, workspace, indices;
+    cl_mem z, pre;                 /* the epilogue's residual and second output (or NULL) */
 } tk_bufs;
 
 /* An operator: one entry of tk_ops[]. */
@@ -71,9 +76,10 @@ typedef struct tk_op {
     /* Prepares constant weights w (clconv_conv2d_prepare ...); NULL when the
      * operator has none to prepare. Runs then pass w = NULL. */
     clconv_status (*prepare)(clconv_plan *plan, cl_mem w, cl_event *done);
-    /* CPU reference; indices may be NULL. */
+    /* CPU reference (conv: the *_epilogue reference, with z when L->residual
+     * and pre, which may be NULL, when L->pre); indices may be NULL. */
     clconv_status (*reference)(const tk_layer *L, const float *x, const float *w, const float *b,
-                               float *y, int64_t *indices);
+                               const float *z, float *y, float *pre, int64_t *indices);
     /* The shape of the x operand when it is not L->input (NULL: L->input). */
     clconv_status (*x_shape)(const tk_layer *L, clconv_shape *x);
 } tk_op;
@@ -104,7 +110,8 @@ bool tk_parse_int(const char *s, int64_t min, int64_t *v);
  * with a message in err. A blank or comment line gives false with err "". */
 bool tk_parse_layer_spec(const char *line, tk_layer *L, char *err, size_t err_size);
 
-/* Sets key=value on a layer (the shapes-file keys); false with err set. */
+/* Sets key=value on a layer (the shapes-file keys); false with err set.
+ * residual=0|1, alpha=F, beta=F: the epilogue's residual (conv operators). */
 bool tk_layer_set(tk_layer *L, const char *key, const char *value, char *err, size_t err_size);
 
 /* Formats the layer as a shapes-file line (round-trips through
@@ -198,16 +205,28 @@ typedef struct tk_result {
 #define TK_MAX_WARMUP 1000
 int tk_warmup_runs(int i, int warm, double *start);
 
-/* Makes the plan for L (options o may be NULL), uploads x, w, b (with
+/* Makes the plan for L (options o may be NULL), uploads x, w, b and, when
+ * L->residual, the residual z (y's size, a buffer of its own, so every run
+ * reads the same z) (with
  * prepare and an operator that has prepare: prepares w once, untimed, and
  * runs with w = NULL), runs it
  * warmup + runs times (warm-up extended by tk_warmup_runs), takes each timed
  * run's device time from a marker
  * enqueued before it to the end of the run's event,
- * and reads y back (and the indices when indices != NULL). Prints errors
- * (prefixed with prog) and returns a TK_EXIT_* code. */
+ * and reads y back (and the indices when indices != NULL, the pre-activation
+ * into pre when L->pre). Prints errors (prefixed with prog) and returns a
+ * TK_EXIT_* code. */
 int tk_exec(clconv_context *ctx, const tk_layer *L, const clconv_plan_options *o, const float *x,
-            const float *w, const float *b, float *y, int64_t *indices, int warmup, int runs,
-            bool prepare, tk_result *res, const char *prog);
+            const float *w, const float *b, const float *z, float *y, float *pre,
+            int64_t *indices, int warmup, int runs, bool prepare, tk_result *res,
+            const char *prog);
+
+/* True when a conv layer's epilogue goes beyond the bias: an activation or a
+ * residual (what clconv-bench times unfused too). */
+bool tk_layer_has_epilogue(const tk_layer *L);
+
+/* The activation a conv layer fuses (activation=NAME wins over relu=1) and
+ * its parameters. */
+void tk_layer_activation(const tk_layer *L, clconv_activation *act, float params[2]);
 
 #endif
