@@ -198,19 +198,24 @@ static clconv_status act_plan(clconv_plan *plan, const clconv_plan_options *opts
     const clconv_conv2d_params *p = &plan->params.conv2d; /* activation fields only */
     const char *opt = clconv_activation_build_option(p->activation);
     const char *name = "activation_elementwise";
-    snprintf(plan->info.build_options, sizeof plan->info.build_options, "%s", opt);
+    /* ACT_VEC consecutive elements per work-item (kernels/activation.cl) */
+    enum { ACT_VEC = 8 };
+    snprintf(plan->info.build_options, sizeof plan->info.build_options, "-DVEC=%d%s", ACT_VEC,
+             opt);
     snprintf(plan->info.kernel_name, sizeof plan->info.kernel_name, "%s", name);
     clconv_status st;
     size_t limit = 0;
-    if ((st = clconv_get_kernel(ctx, "activation", name, opt, &plan->kernel)) ||
+    if ((st = clconv_get_kernel(ctx, "activation", name, plan->info.build_options,
+                                &plan->kernel)) ||
         (st = clconv_plan_wg_limit(plan, plan->kernel, &limit)))
         return st;
     const size_t count = clconv_shape_elements_checked(&plan->info.input);
+    const size_t items = (count + ACT_VEC - 1) / ACT_VEC;
     const size_t wg = limit < 64 ? limit : 64;
     plan->work_dim = 1;
     plan->local_size[0] = wg;
     plan->local_size[1] = plan->local_size[2] = 1;
-    plan->global_size[0] = (count + wg - 1) / wg * wg;
+    plan->global_size[0] = (items + wg - 1) / wg * wg;
     plan->global_size[1] = plan->global_size[2] = 1;
     const cl_int act = (cl_int)p->activation;
     const cl_float a = p->activation_params[0], c = p->activation_params[1];

@@ -110,10 +110,11 @@ inline float clconv_activate(float v, int act, float a, float c)
 #endif
 }
 
-/* The epilogue of the output element at index `at` of y: acc is the
- * convolution's sum, bias its channel's bias (read only with has_bias).
- * Returns the value to store at y[at]. */
-inline float clconv_epilogue_at(float acc, float bias, size_t at, CLCONV_EPILOGUE_ARGS)
+/* The epilogue of the output element at index `at` of y up to the
+ * activation: s = acc (+ the residual) (+ bias), stored into pre_y[at] with
+ * CLCONV_PRE_OUTPUT; acc is the convolution's sum, bias its channel's bias
+ * (read only with has_bias). Returns s. */
+inline float clconv_epilogue_sum(float acc, float bias, size_t at, CLCONV_EPILOGUE_ARGS)
 {
 #ifdef CLCONV_RESIDUAL
     float s = res_alpha * acc + res_beta * res_z[at];
@@ -131,7 +132,17 @@ inline float clconv_epilogue_at(float acc, float bias, size_t at, CLCONV_EPILOGU
 #else
     (void)pre_y;
 #endif
-    return clconv_activate(s, act, act_a, act_b);
+    (void)act_a;
+    (void)act_b;
+    return s;
+}
+
+/* The whole epilogue of the element at index `at`: the value to store at
+ * y[at]. */
+inline float clconv_epilogue_at(float acc, float bias, size_t at, CLCONV_EPILOGUE_ARGS)
+{
+    return clconv_activate(clconv_epilogue_sum(acc, bias, at, CLCONV_EPILOGUE_PASS), act, act_a,
+                           act_b);
 }
 
 /* The same with the bias read from b[oc] (b may be NULL without a bias). */

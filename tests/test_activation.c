@@ -324,15 +324,17 @@ START_TEST(elementwise_plans_match_reference)
     clconv_context *ctx = tu_ctx();
     float *x = tu_alloc(N), *dy = tu_alloc(N), *y = tu_alloc(N), *v = tu_alloc(N);
     float *ref = tu_alloc(N), *got = tu_alloc(N);
-    for (int i = 0; i < N - 16; i++)
-        x[i] = -10.0f + 20.0f * (float)i / (float)(N - 17);
+    /* M elements: the plan's kernel does 8 per work-item, so a tail of 3 */
+    const int M = N - 5;
+    for (int i = 0; i < M - 16; i++)
+        x[i] = -10.0f + 20.0f * (float)i / (float)(M - 17);
     const float extra[16] = {-INFINITY, INFINITY, NAN,  -0.0f, 0.0f,   1e-40f, -3.0f, 3.0f,
                              6.0f,      -6.0f,    88.0f, -88.0f, 1e10f, -1e10f, 0.5f,  -0.5f};
-    memcpy(x + N - 16, extra, sizeof extra);
+    memcpy(x + M - 16, extra, sizeof extra);
     tu_rng r = tu_rng_make(77);
     tu_fill(&r, dy, N, false);
-    dy[N - 3] = NAN; /* a NaN gradient passes where PyTorch's would */
-    const clconv_shape shape = {2, 4, 16, 16};
+    dy[M - 3] = NAN; /* a NaN gradient passes where PyTorch's would */
+    const clconv_shape shape = {1, 1, 3, M / 3};
     for (int a = 0; a < N_ACT; a++) {
         const clconv_activation act = (clconv_activation)a;
         float p[2];
@@ -355,7 +357,7 @@ START_TEST(elementwise_plans_match_reference)
         ck_assert_int_eq(clEnqueueReadBuffer(q, by, CL_TRUE, 0, N * 4, got, 0, NULL, NULL),
                          CL_SUCCESS);
         ck_assert_int_eq(clconv_ref_activation(act, p, N, x, y), CLCONV_SUCCESS);
-        for (int i = 0; i < N; i++)
+        for (int i = 0; i < M; i++)
             ck_assert_msg(close_to(got[i], y[i], 8, 1e-6), "%s(%.9g): device %.9g, reference %.9g",
                           clconv_activation_name(act), (double)x[i], (double)got[i],
                           (double)y[i]);
@@ -369,7 +371,7 @@ START_TEST(elementwise_plans_match_reference)
         ck_assert_int_eq(clEnqueueReadBuffer(q, bd, CL_TRUE, 0, N * 4, got, 0, NULL, NULL),
                          CL_SUCCESS);
         ck_assert_int_eq(clconv_ref_activation_backward(act, p, N, v, dy, ref), CLCONV_SUCCESS);
-        for (int i = 0; i < N; i++)
+        for (int i = 0; i < M; i++)
             ck_assert_msg(close_to(got[i], ref[i], 16,
                                    2e-6 * fmax(1.0, fabs((double)dy[i])) *
                                        fmax(1.0, isfinite(x[i]) ? fabs((double)x[i]) : 1.0)),
