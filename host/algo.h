@@ -39,6 +39,11 @@ typedef struct clconv_run_args {
 typedef struct clconv_algo {
     clconv_op op;          /* the operator it serves */
     clconv_algorithm id;   /* its public enum value (clconv_algorithm_name names it) */
+    /* Whether its kernels take fp16 storage (plan->dtype == CLCONV_DTYPE_F16:
+     * kernels/common.cl's CLCONV_LD / CLCONV_ST with -DCLCONV_F16). false:
+     * the registry refuses F16 plans with UNSUPPORTED before applies(), so
+     * neither an explicit request nor AUTO ever builds it for one. */
+    bool f16;
     /* Whether its kernels cover the layer in plan (params and shapes set, no
      * device work): UNSUPPORTED with the reason, else SUCCESS. NULL: every
      * valid layer. Device limits (local memory, work-group sizes) may still
@@ -72,6 +77,10 @@ const clconv_algo *clconv_algo_lookup(clconv_op op, clconv_algorithm id);
 
 /* "auto, direct-tiled, ..." : the names op accepts, for messages. */
 const char *clconv_algo_names(clconv_op op);
+
+/* SUCCESS when algo takes plan's storage type (F32 always, F16 with
+ * algo->f16), else UNSUPPORTED naming both. */
+clconv_status clconv_algo_dtype_ok(const clconv_plan *plan, const clconv_algo *algo);
 
 /* Builds plan with algo (plan->algo = algo, then algo->plan). On failure
  * the plan is reset (clconv_plan_reset) so another algorithm can be tried. */

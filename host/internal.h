@@ -31,6 +31,21 @@ clconv_status clconv_fail_long(clconv_context *ctx, clconv_status status, const 
 /* Name of an OpenCL error code ("CL_INVALID_VALUE"). */
 const char *clconv_cl_error_name(cl_int err);
 
+/* ---- storage types (dtype.c) ---------------------------------------------- */
+
+/* INVALID_VALUE naming dtype unless it is one of clconv_dtype's values. */
+clconv_status clconv_dtype_check(clconv_context *ctx, clconv_dtype dtype);
+
+/* The *_host calls' refusal of fp16 storage (they take float arrays):
+ * SUCCESS for F32, else INVALID_VALUE naming call (a dtype outside the enum
+ * gets clconv_dtype_check's message). */
+clconv_status clconv_host_check_dtype(clconv_context *ctx, clconv_dtype dtype, const char *call);
+
+/* " -DCLCONV_F16" for F16 (kernels/common.cl's storage macros), else "".
+ * Every program a plan of that dtype builds carries it, so the program
+ * cache keys differ by dtype. */
+const char *clconv_dtype_build_option(clconv_dtype dtype);
+
 /* ---- context (context.c) ------------------------------------------------- */
 
 typedef struct clconv_program_entry {
@@ -128,6 +143,7 @@ typedef enum clconv_op {
 struct clconv_plan {
     clconv_context *ctx;
     clconv_op op;
+    clconv_dtype dtype;               /* storage type of the tensors (x_bytes ... follow it) */
     clconv_plan_info info;            /* the public report (clconv_plan_get_info), never read
                                        * to enqueue */
     cl_kernel kernel;                 /* main kernel (owned) */
@@ -171,10 +187,11 @@ struct clconv_plan {
 /* Allocates a zeroed plan with its mutex initialised. */
 clconv_status clconv_plan_alloc(clconv_context *ctx, clconv_op op, clconv_plan **out);
 
-/* A plan of a weighted operator (conv2d, conv_transpose2d) with its shapes,
- * buffer sizes (x and y from the shapes, `weights` floats of w, `bias`
- * floats of b, 0 without bias), flops = 2 * macs and bytes. */
-clconv_status clconv_plan_alloc_weighted(clconv_context *ctx, clconv_op op,
+/* A plan of a weighted operator (conv2d, conv_transpose2d) with its
+ * storage type, shapes, buffer sizes (x and y from the shapes, `weights`
+ * elements of w, `bias` elements of b, 0 without bias; elements of dtype),
+ * flops = 2 * macs and bytes. */
+clconv_status clconv_plan_alloc_weighted(clconv_context *ctx, clconv_op op, clconv_dtype dtype,
                                          const clconv_shape *input, const clconv_shape *output,
                                          size_t weights, int64_t bias, double macs,
                                          clconv_plan **out);
@@ -235,7 +252,8 @@ typedef struct clconv_epilogue {
 clconv_epilogue clconv_plan_epilogue(const clconv_plan *plan);
 
 /* The -D options the epilogue of plan needs in the program of the kernel
- * that writes y: CLCONV_ACT_ANY (activations other than ReLU),
+ * that writes y: CLCONV_F16 (fp16 storage: clconv_dtype_build_option),
+ * CLCONV_ACT_ANY (activations other than ReLU),
  * CLCONV_RESIDUAL, CLCONV_PRE_OUTPUT, each with a leading space ("" for
  * none; a static string). with_residual = 0 leaves CLCONV_RESIDUAL out
  * (conv2d GEMM's epilogue kernel reads z at run time instead). */

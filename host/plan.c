@@ -43,7 +43,7 @@ clconv_status clconv_plan_alloc(clconv_context *ctx, clconv_op op, clconv_plan *
     return CLCONV_SUCCESS;
 }
 
-clconv_status clconv_plan_alloc_weighted(clconv_context *ctx, clconv_op op,
+clconv_status clconv_plan_alloc_weighted(clconv_context *ctx, clconv_op op, clconv_dtype dtype,
                                          const clconv_shape *input, const clconv_shape *output,
                                          size_t weights, int64_t bias, double macs,
                                          clconv_plan **out)
@@ -52,12 +52,14 @@ clconv_status clconv_plan_alloc_weighted(clconv_context *ctx, clconv_op op,
     if (st)
         return st;
     clconv_plan *plan = *out;
+    const size_t es = clconv_dtype_size(dtype);
+    plan->dtype = dtype;
     plan->info.input = *input;
     plan->info.output = *output;
-    plan->x_bytes = clconv_shape_elements_checked(input) * sizeof(float);
-    plan->w_bytes = weights * sizeof(float);
-    plan->b_bytes = (size_t)bias * sizeof(float);
-    plan->y_bytes = clconv_shape_elements_checked(output) * sizeof(float);
+    plan->x_bytes = clconv_shape_elements_checked(input) * es;
+    plan->w_bytes = weights * es;
+    plan->b_bytes = (size_t)bias * es;
+    plan->y_bytes = clconv_shape_elements_checked(output) * es;
     plan->info.flops = 2.0 * macs;
     plan->info.bytes = (double)(plan->x_bytes + plan->w_bytes + plan->b_bytes + plan->y_bytes);
     return CLCONV_SUCCESS;
@@ -367,7 +369,9 @@ clconv_epilogue clconv_plan_epilogue(const clconv_plan *plan)
 
 const char *clconv_epilogue_build_options(const clconv_plan *plan, int with_residual)
 {
-    static const char *const table[8] = {
+    /* The storage type's option (-DCLCONV_F16) comes first: every program
+     * of an fp16 plan is built through here, so its cache keys differ. */
+    static const char *const table[16] = {
         "",
         " -DCLCONV_ACT_ANY",
         " -DCLCONV_RESIDUAL",
@@ -376,10 +380,19 @@ const char *clconv_epilogue_build_options(const clconv_plan *plan, int with_resi
         " -DCLCONV_ACT_ANY -DCLCONV_PRE_OUTPUT",
         " -DCLCONV_RESIDUAL -DCLCONV_PRE_OUTPUT",
         " -DCLCONV_ACT_ANY -DCLCONV_RESIDUAL -DCLCONV_PRE_OUTPUT",
+        " -DCLCONV_F16",
+        " -DCLCONV_F16 -DCLCONV_ACT_ANY",
+        " -DCLCONV_F16 -DCLCONV_RESIDUAL",
+        " -DCLCONV_F16 -DCLCONV_ACT_ANY -DCLCONV_RESIDUAL",
+        " -DCLCONV_F16 -DCLCONV_PRE_OUTPUT",
+        " -DCLCONV_F16 -DCLCONV_ACT_ANY -DCLCONV_PRE_OUTPUT",
+        " -DCLCONV_F16 -DCLCONV_RESIDUAL -DCLCONV_PRE_OUTPUT",
+        " -DCLCONV_F16 -DCLCONV_ACT_ANY -DCLCONV_RESIDUAL -DCLCONV_PRE_OUTPUT",
     };
     const clconv_epilogue e = clconv_plan_epilogue(plan);
     const int i = (clconv_activation_build_option(e.activation)[0] ? 1 : 0) |
-                  (with_residual && e.has_residual ? 2 : 0) | (e.pre_output ? 4 : 0);
+                  (with_residual && e.has_residual ? 2 : 0) | (e.pre_output ? 4 : 0) |
+                  (plan->dtype == CLCONV_DTYPE_F16 ? 8 : 0);
     return table[i];
 }
 

@@ -66,10 +66,23 @@ void clconv_plan_reset(clconv_plan *plan)
     plan->info.kernels_per_run = 0;
 }
 
+clconv_status clconv_algo_dtype_ok(const clconv_plan *plan, const clconv_algo *algo)
+{
+    if (plan->dtype == CLCONV_DTYPE_F32 || (plan->dtype == CLCONV_DTYPE_F16 && algo->f16))
+        return CLCONV_SUCCESS;
+    return clconv_fail(plan->ctx, CLCONV_ERROR_UNSUPPORTED,
+                       "dtype = %s: algorithm %s takes f32 tensors only (fp16 storage is not "
+                       "offered for it)", clconv_dtype_name(plan->dtype),
+                       clconv_algorithm_name(algo->id));
+}
+
 clconv_status clconv_plan_build_with(clconv_plan *plan, const clconv_algo *algo,
                                      const clconv_plan_options *opts)
 {
-    clconv_status st = algo->applies ? algo->applies(plan) : CLCONV_SUCCESS;
+    clconv_status st = clconv_algo_dtype_ok(plan, algo);
+    if (st)
+        return st;
+    st = algo->applies ? algo->applies(plan) : CLCONV_SUCCESS;
     if (st)
         return st;
     plan->algo = algo;
@@ -218,5 +231,8 @@ clconv_status clconv_algo_supported(const clconv_plan *plan, clconv_algorithm al
         return clconv_fail(plan->ctx, CLCONV_ERROR_UNSUPPORTED, "%s is not an algorithm of this "
                            "operator; expected %s", clconv_algorithm_name(algorithm),
                            clconv_algo_names(op));
+    clconv_status st = clconv_algo_dtype_ok(plan, a);
+    if (st)
+        return st;
     return a->applies ? a->applies(plan) : CLCONV_SUCCESS;
 }

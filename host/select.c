@@ -63,8 +63,15 @@ static clconv_status build(clconv_plan *plan, const clconv_plan_options *opts)
                                clconv_algo_names(CLCONV_OP_CONV2D));
         return clconv_plan_build_with(plan, a, opts);
     }
-    const clconv_algo *cands[4];
-    int n = auto_candidates(plan, cands);
+    const clconv_algo *all[4], *cands[5];
+    int na = auto_candidates(plan, all), n = 0;
+    /* Only algorithms that take the plan's storage type; for fp16 the
+     * register kernel (every layer) backs the list up. */
+    for (int i = 0; i < na; i++)
+        if (plan->dtype == CLCONV_DTYPE_F32 || all[i]->f16)
+            cands[n++] = all[i];
+    if (plan->dtype != CLCONV_DTYPE_F32 && (n == 0 || cands[n - 1] != &clconv_conv2d_direct_register))
+        cands[n++] = &clconv_conv2d_direct_register;
     clconv_status st = CLCONV_ERROR_UNSUPPORTED;
     for (int i = 0; i < n; i++)
         if ((st = clconv_plan_build_with(plan, cands[i], opts)) == CLCONV_SUCCESS)
@@ -183,16 +190,20 @@ static clconv_status conv2d_find(clconv_context *ctx, const clconv_conv2d_params
     if (st)
         return st;
     clconv_shape ws_shape = clconv_conv2d_weight_shape(p);
-    size_t sizes[4] = {clconv_shape_elements(*in) * 4, clconv_shape_elements(ws_shape) * 4,
-                       (size_t)p->out_channels * 4, clconv_shape_elements(os) * 4};
+    const size_t es = clconv_dtype_size(p->dtype);
+    size_t sizes[4] = {clconv_shape_elements(*in) * es, clconv_shape_elements(ws_shape) * es,
+                       (size_t)p->out_channels * es, clconv_shape_elements(os) * es};
     cl_mem bufs[4] = {NULL, NULL, NULL, NULL}, ws = NULL;
     size_t ws_bytes = 0;
     for (int i = 0; i < 4 && !st; i++) {
         st = clconv_buffer_create(ctx, sizes[i], NULL, &bufs[i], "find-mode scratch");
-        const float fill = 0.01f; /* small normal values: no denormal slow paths */
+        /* small normal values: no denormal slow paths (0.01 as a float or a half) */
+        const float fill = 0.01f;
+        const uint16_t fill_h = clconv_float_to_half(fill);
         cl_int err = st ? CL_SUCCESS
-                        : clEnqueueFillBuffer(ctx->queue, bufs[i], &fill, sizeof fill, 0, sizes[i],
-                                              0, NULL, NULL);
+                        : clEnqueueFillBuffer(ctx->queue, bufs[i],
+                                              es == 2 ? (const void *)&fill_h : (const void *)&fill,
+                                              es, 0, sizes[i], 0, NULL, NULL);
         if (!st && err != CL_SUCCESS)
             st = clconv_fail_cl(ctx, err, "clEnqueueFillBuffer (find mode)");
     }
@@ -310,6 +321,11 @@ clconv_status clconv_conv_transpose2d_select(clconv_plan *plan,
              : p->out_channels / p->groups < 8              ? CLCONV_ALGO_TRANSPOSED_COLUMNS
                                                             : CLCONV_ALGO_TRANSPOSED_VECTOR;
     const clconv_algo *a = clconv_algo_lookup(CLCONV_OP_CONV_TRANSPOSE2D, id);
+    /* AUTO never picks an algorithm without the plan's storage type: the
+     * gather kernel takes every layer. */
+    if (a && (!options || options->algorithm == CLCONV_ALGO_AUTO) &&
+        clconv_algo_dtype_ok(plan, a) != CLCONV_SUCCESS)
+        a = clconv_algo_lookup(CLCONV_OP_CONV_TRANSPOSE2D, CLCONV_ALGO_TRANSPOSED_GATHER);
     if (!a)
         return clconv_fail(plan->ctx, CLCONV_ERROR_UNSUPPORTED,
                            "options.algorithm = %s, expected %s for conv_transpose2d",

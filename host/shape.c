@@ -122,7 +122,8 @@ clconv_status clconv_conv2d_check(clconv_context *ctx, const clconv_conv2d_param
         if ((st = clconv_check_range(ctx, r[i].name, r[i].v, r[i].lo)))
             return st;
     if ((st = clconv_activation_check(ctx, p->activation, p->activation_params)) ||
-        (st = clconv_residual_check(ctx, p->has_residual, p->alpha, p->beta)))
+        (st = clconv_residual_check(ctx, p->has_residual, p->alpha, p->beta)) ||
+        (st = clconv_dtype_check(ctx, p->dtype)))
         return st;
     /* The input after the parameters: conv1d's input channels are its in_channels. */
     if ((st = clconv_validate_shape(ctx, in, "input")))
@@ -145,8 +146,8 @@ clconv_status clconv_conv2d_check(clconv_context *ctx, const clconv_conv2d_param
     clconv_shape o = {in->n, p->out_channels, oh, ow};
     clconv_shape wshape = clconv_conv2d_weight_shape(p);
     size_t bytes;
-    if ((st = clconv_tensor_bytes(ctx, "output", &o, sizeof(float), &bytes)) ||
-        (st = clconv_tensor_bytes(ctx, "weight", &wshape, sizeof(float), &bytes)))
+    if ((st = clconv_tensor_bytes(ctx, "output", &o, clconv_dtype_size(p->dtype), &bytes)) ||
+        (st = clconv_tensor_bytes(ctx, "weight", &wshape, clconv_dtype_size(p->dtype), &bytes)))
         return st;
     if (out)
         *out = o;
@@ -244,6 +245,7 @@ clconv_conv2d_params clconv_conv1d_as_conv2d(const clconv_conv1d_params *q)
     p.alpha = q->alpha;
     p.beta = q->beta;
     p.pre_activation_output = q->pre_activation_output;
+    p.dtype = q->dtype;
     return p;
 }
 

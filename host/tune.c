@@ -28,7 +28,7 @@ void clconv_conv2d_tune_key(const clconv_conv2d_params *p, const clconv_shape *i
 {
     snprintf(key, size,
              "conv2d n=%lld c=%lld h=%lld w=%lld k=%lld r=%lld s=%lld stride=%lld,%lld "
-             "pad=%lld,%lld,%lld,%lld dilation=%lld,%lld groups=%lld bias=%d relu=%d",
+             "pad=%lld,%lld,%lld,%lld dilation=%lld,%lld groups=%lld bias=%d relu=%d%s",
              (long long)in->n, (long long)in->c, (long long)in->h, (long long)in->w,
              (long long)p->out_channels, (long long)p->kernel_h, (long long)p->kernel_w,
              (long long)p->stride_h, (long long)p->stride_w, (long long)p->pad_top,
@@ -36,7 +36,10 @@ void clconv_conv2d_tune_key(const clconv_conv2d_params *p, const clconv_shape *i
              (long long)p->dilation_h, (long long)p->dilation_w, (long long)p->groups,
              /* "relu": whether an activation is fused (any costs about what ReLU does;
               * the key keeps its name so existing databases still match) */
-             p->has_bias ? 1 : 0, p->activation != CLCONV_ACTIVATION_NONE ? 1 : 0);
+             p->has_bias ? 1 : 0, p->activation != CLCONV_ACTIVATION_NONE ? 1 : 0,
+             /* fp16 storage has winners of its own (other algorithms take it, and
+              * its loads cost differently); f32 keys stay as they were */
+             p->dtype == CLCONV_DTYPE_F16 ? " dtype=f16" : "");
 }
 
 static long long pow2_bucket(int64_t v)
@@ -58,11 +61,12 @@ void clconv_conv2d_tune_class_key(const clconv_conv2d_params *p, const clconv_sh
     bool padded = p->pad_top || p->pad_bottom || p->pad_left || p->pad_right;
     snprintf(key, size,
              "conv2d-class r=%lld s=%lld stride=%lld,%lld dilation=%lld,%lld %s%s n~%lld c~%lld "
-             "k~%lld pixels~%lld",
+             "k~%lld pixels~%lld%s",
              (long long)p->kernel_h, (long long)p->kernel_w, (long long)p->stride_h,
              (long long)p->stride_w, (long long)p->dilation_h, (long long)p->dilation_w, grouping,
              padded ? " padded" : "", pow2_bucket(in->n), pow2_bucket(in->c),
-             pow2_bucket(p->out_channels), pow2_bucket(out.h * out.w));
+             pow2_bucket(p->out_channels), pow2_bucket(out.h * out.w),
+             p->dtype == CLCONV_DTYPE_F16 ? " dtype=f16" : "");
 }
 
 /* Device and driver: a new driver may change which candidate wins. Tabs and

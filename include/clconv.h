@@ -5,7 +5,7 @@
  * types that appear are cl_context, cl_command_queue, cl_mem and cl_event.
  *
  * Conventions (the same as PyTorch's functional API):
- *   - tensors are NCHW, float32, C-contiguous;
+ *   - tensors are NCHW, float32 (or half storage: clconv_dtype), C-contiguous;
  *   - conv2d weights are [out_channels, in_channels/groups, kernel_h, kernel_w];
  *   - "convolution" is cross-correlation (no kernel flip);
  *   - bias is one value per output channel;
@@ -108,6 +108,71 @@ typedef struct clconv_shape {
 
 /* Number of elements in a shape (0 if any dimension is <= 0). */
 size_t clconv_shape_elements(clconv_shape s);
+
+/* ------------------------------------------------------------------------ */
+/* Data types: fp32 or fp16 storage                                         */
+/* ------------------------------------------------------------------------ */
+
+/* The storage type of a layer's tensors, the `dtype` field of every
+ * parameter struct (clconv_conv2d_params, clconv_conv1d_params,
+ * clconv_conv_transpose2d_params, clconv_conv_transpose1d_params,
+ * clconv_pool2d_params): x, w, bias, y and the epilogue's z and pre are
+ * all of it. 0 is F32, so a zero-initialised struct keeps float32.
+ *
+ * CLCONV_DTYPE_F16: IEEE binary16 elements (uint16_t on the host, `half`
+ * in OpenCL C), read with vload_half and written with vstore_half_rte, both
+ * core OpenCL 1.2: every device runs it, cl_khr_fp16 or not. Arithmetic
+ * stays fp32 (fp16 storage, fp32 accumulation): each element is widened
+ * exactly on load, the convolution and its epilogue are computed in float
+ * as for F32, and the result is rounded once, to nearest even, when it is
+ * stored (above 65504 it becomes +-inf, NaN stays NaN, results below 2^-14
+ * become subnormal halves as IEEE says). fp16 arithmetic (cl_khr_fp16) is
+ * not offered yet. Buffer sizes are in 2-byte elements (a 1x1x1x3 output
+ * is 6 bytes); workspaces, plan-owned buffers and pooling's int64 indices
+ * are unchanged.
+ *
+ * Which algorithms take F16 (the others fail CLCONV_ERROR_UNSUPPORTED
+ * saying so, and AUTO never picks them for an F16 layer): see README.md,
+ * "Half precision"; clconv_conv2d_algorithm_supported and
+ * clconv_conv_transpose2d_algorithm_supported answer per layer.
+ * The *_host calls take float arrays only: they refuse dtype F16
+ * (CLCONV_ERROR_INVALID_VALUE); convert with the helpers below and run the
+ * plans on device buffers. The CPU references (clconv_ref_*) compute on
+ * float arrays whatever dtype says: pass them the halves widened with
+ * clconv_halves_to_floats. The conv2d backward passes and pooling's backward
+ * take F32 only (CLCONV_ERROR_UNSUPPORTED for F16).
+ *
+ * Accuracy (what the tests hold every F16 algorithm to): with x, w, b, z
+ * halves and ref the double-precision reference computed on them (widened
+ * to float exactly), |y - ref| <= the F32 bound of "The epilogue" (1e-7 +
+ * 4 sqrt(K + 2) eps * scale) + one half ulp of the result, |ref| * 2^-11
+ * (at least 2^-25, half the smallest subnormal half); max pooling is exact
+ * (values and indices). */
+typedef enum clconv_dtype {
+    CLCONV_DTYPE_F32 = 0, /* float32 (the default) */
+    CLCONV_DTYPE_F16 = 1  /* IEEE half (binary16) storage, fp32 arithmetic */
+} clconv_dtype;
+
+/* "f32", "f16", or "unknown". Never NULL. */
+const char *clconv_dtype_name(clconv_dtype dtype);
+
+/* Bytes per element: 4 for F32, 2 for F16, 0 for a value outside the enum. */
+size_t clconv_dtype_size(clconv_dtype dtype);
+
+/* float -> half bits, IEEE round to nearest even: finite values above the
+ * largest half (65504, or 65520 and up after rounding) become +-inf, NaN a
+ * quiet NaN of the same sign (payload's top bits kept), values below the
+ * normal range round to subnormals (2^-25 exactly rounds to 0, ties to
+ * even), -0 stays -0. */
+uint16_t clconv_float_to_half(float f);
+
+/* half bits -> float, exact (every half is a float): subnormals, +-inf,
+ * NaN (quiet, sign and payload kept). */
+float clconv_half_to_float(uint16_t h);
+
+/* The same over n elements (src and dst must not overlap). */
+void clconv_floats_to_halves(const float *src, uint16_t *dst, size_t n);
+void clconv_halves_to_floats(const uint16_t *src, float *dst, size_t n);
 
 /* Size limits, checked by every validate, output-shape, plan and reference
  * call before anything is computed or enqueued:
@@ -548,6 +613,7 @@ typedef struct clconv_conv2d_params {
     int has_residual;                           /* nonzero: y = act(alpha * conv + beta * z + bias) */
     float alpha, beta;                          /* read only with has_residual */
     int pre_activation_output;                  /* nonzero: runs also write act's input to pre */
+    clconv_dtype dtype;                         /* storage of x, w, b, y, z, pre (0 = F32) */
 } clconv_conv2d_params;
 
 /* Parameters with stride 1, no padding, dilation 1, groups 1, no bias,
@@ -740,6 +806,7 @@ typedef struct clconv_conv1d_params {
     int has_residual;          /* the epilogue, as clconv_conv2d_params */
     float alpha, beta;
     int pre_activation_output;
+    clconv_dtype dtype;        /* storage type (clconv_dtype; 0 = F32) */
 } clconv_conv1d_params;
 
 /* The equivalent 2-D parameters (kernel_h = 1, stride_h = 1, no vertical padding). */
@@ -811,6 +878,8 @@ typedef struct clconv_pool2d_params {
     int64_t divisor_override;       /* AVG: 0 = none, else the divisor of every window */
     double norm_type;               /* LP: the power p (finite, nonzero); 2 = L2 pooling */
     int64_t output_h, output_w;     /* ADAPTIVE_*: the output size, >= 1 */
+    clconv_dtype dtype;             /* storage of x and y (clconv_dtype; 0 = F32); indices
+                                       stay int64 */
 } clconv_pool2d_params;
 
 /* Window-mode parameters as PyTorch's defaults: stride = kernel, no padding,
@@ -981,6 +1050,7 @@ typedef struct clconv_conv_transpose2d_params {
     int has_residual;                           /* the epilogue, as clconv_conv2d_params */
     float alpha, beta;
     int pre_activation_output;
+    clconv_dtype dtype;        /* storage type (clconv_dtype; 0 = F32) */
 } clconv_conv_transpose2d_params;
 
 /* Parameters with stride 1, no padding, no output padding, dilation 1,
@@ -1127,6 +1197,7 @@ typedef struct clconv_conv_transpose1d_params {
     int has_residual;          /* the epilogue, as clconv_conv2d_params */
     float alpha, beta;
     int pre_activation_output;
+    clconv_dtype dtype;        /* storage type (clconv_dtype; 0 = F32) */
 } clconv_conv_transpose1d_params;
 
 /* The equivalent 2-D parameters (kernel_h = 1, stride_h = 1, no vertical padding). */

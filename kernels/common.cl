@@ -20,6 +20,39 @@
 #define convert_longV VCAT(convert_long, VEC)
 #endif
 
+/* The storage type of the tensors (include/clconv.h's clconv_dtype), written
+ * once here for every kernel: -DCLCONV_F16 makes x, w, bias, y and the
+ * epilogue's z / pre IEEE halves, read with vload_half and written with
+ * vstore_half_rte (core OpenCL 1.2: no cl_khr_fp16 needed; a `half *` is
+ * only ever dereferenced through them). Arithmetic stays float: every load
+ * widens exactly, every store rounds once to nearest even. Local-memory
+ * tiles, accumulators, workspaces and plan-owned buffers (packed weights,
+ * padded copies, transformed filters) stay float. Without it store_t is
+ * float and the macros are plain accesses (the F32 kernels are unchanged).
+ *   store_t                  the element type of a tensor pointer
+ *   CLCONV_LD(p, i)          p[i] as a float
+ *   CLCONV_ST(v, i, p)       p[i] = v (a float)
+ *   CLCONV_LDV(i, p)         VEC elements p[i * VEC ..] as a floatV (vloadV)
+ *   CLCONV_STV(v, i, p)      VEC elements from a floatV (vstoreV) */
+#ifdef CLCONV_F16
+#define store_t half
+#define CLCONV_LD(p, i) vload_half((size_t)(i), (p))
+#define CLCONV_ST(v, i, p) vstore_half_rte((v), (size_t)(i), (p))
+#else
+#define store_t float
+#define CLCONV_LD(p, i) ((p)[i])
+#define CLCONV_ST(v, i, p) ((p)[i] = (v))
+#endif
+#ifdef VEC
+#ifdef CLCONV_F16
+#define CLCONV_LDV(i, p) VCAT(vload_half, VEC)((size_t)(i), (p))
+#define CLCONV_STV(v, i, p) VCAT(VCAT(vstore_half, VEC), _rte)((v), (size_t)(i), (p))
+#else
+#define CLCONV_LDV(i, p) vloadV((i), (p))
+#define CLCONV_STV(v, i, p) vstoreV((v), (i), (p))
+#endif
+#endif
+
 /* The epilogue of every kernel that writes a convolution's output: bias,
  * then the activation (clconv_activation's codes and torch.nn.functional's
  * formulas, include/clconv.h; a and c its two parameters). One policy: the
@@ -31,8 +64,8 @@
  * as PyTorch's clamp-style activations let it (NaN < 0 is false). */
 #define CLCONV_EPILOGUE_ARGS \
     const int has_bias, const int act, const float act_a, const float act_b, \
-    const float res_alpha, const float res_beta, __global const float *res_z, \
-    __global float *pre_y
+    const float res_alpha, const float res_beta, __global const store_t *res_z, \
+    __global store_t *pre_y
 /* The same arguments passed on to the helpers below. */
 #define CLCONV_EPILOGUE_PASS has_bias, act, act_a, act_b, res_alpha, res_beta, res_z, pre_y
 
@@ -117,7 +150,7 @@ inline float clconv_activate(float v, int act, float a, float c)
 inline float clconv_epilogue_sum(float acc, float bias, size_t at, CLCONV_EPILOGUE_ARGS)
 {
 #ifdef CLCONV_RESIDUAL
-    float s = res_alpha * acc + res_beta * res_z[at];
+    float s = res_alpha * acc + res_beta * CLCONV_LD(res_z, at);
 #else
     float s = acc;
     (void)res_alpha;
@@ -128,7 +161,7 @@ inline float clconv_epilogue_sum(float acc, float bias, size_t at, CLCONV_EPILOG
     if (has_bias)
         s += bias;
 #ifdef CLCONV_PRE_OUTPUT
-    pre_y[at] = s;
+    CLCONV_ST(s, at, pre_y);
 #else
     (void)pre_y;
 #endif
@@ -146,10 +179,10 @@ inline float clconv_epilogue_at(float acc, float bias, size_t at, CLCONV_EPILOGU
 }
 
 /* The same with the bias read from b[oc] (b may be NULL without a bias). */
-inline float clconv_epilogue(float acc, __global const float *b, int oc, size_t at,
+inline float clconv_epilogue(float acc, __global const store_t *b, int oc, size_t at,
                              CLCONV_EPILOGUE_ARGS)
 {
-    return clconv_epilogue_at(acc, has_bias ? b[oc] : 0.0f, at, CLCONV_EPILOGUE_PASS);
+    return clconv_epilogue_at(acc, has_bias ? CLCONV_LD(b, oc) : 0.0f, at, CLCONV_EPILOGUE_PASS);
 }
 
 #ifdef VEC
@@ -219,7 +252,7 @@ inline floatV clconv_activate_v(floatV v, int act, float a, float c)
 inline floatV clconv_epilogue_v(floatV acc, float bias, size_t at, CLCONV_EPILOGUE_ARGS)
 {
 #ifdef CLCONV_RESIDUAL
-    floatV s = res_alpha * acc + res_beta * vloadV(0, res_z + at) + (floatV)(bias);
+    floatV s = res_alpha * acc + res_beta * CLCONV_LDV(0, res_z + at) + (floatV)(bias);
 #else
     floatV s = acc + (floatV)(bias);
     (void)res_alpha;
@@ -228,7 +261,7 @@ inline floatV clconv_epilogue_v(floatV acc, float bias, size_t at, CLCONV_EPILOG
     (void)at;
 #endif
 #ifdef CLCONV_PRE_OUTPUT
-    vstoreV(s, 0, pre_y + at);
+    CLCONV_STV(s, 0, pre_y + at);
 #else
     (void)pre_y;
 #endif

@@ -43,8 +43,8 @@
  * y [N, OC, OH, OW]; cin_g / cout_g are channels per group; has_bias, act,
  * act_a, act_b select the epilogue (common.cl). */
 #define CONV2D_ARGS                                                               \
-    __global const float *restrict x, __global const float *restrict w,           \
-    __global const float *restrict b, __global float *CLCONV_Y_RESTRICT y,       \
+    __global const store_t *restrict x, __global const store_t *restrict w,       \
+    __global const store_t *restrict b, __global store_t *CLCONV_Y_RESTRICT y,   \
     const int C, const int H, const int W, const int OC, const int OH,            \
     const int OW, const int groups, const int pad_top, const int pad_left,        \
     CLCONV_EPILOGUE_ARGS
@@ -61,7 +61,7 @@
     const int tile_ow0 = get_group_id(0) * TILE_OW;                               \
     const int oh = get_group_id(1) * WG_H + ly;                                   \
     const int oc0 = ocb * TILE_OC + lz * BOC; /* first channel, within group */   \
-    __global const float *xg = x + ((size_t)n * C + (size_t)g * cin_g) * H * W;   \
+    __global const store_t *xg = x + ((size_t)n * C + (size_t)g * cin_g) * H * W; \
     float acc[BOC][BW];                                                           \
     for (int r = 0; r < BOC; r++)                                                 \
         for (int c = 0; c < BW; c++)                                              \
@@ -77,8 +77,9 @@
                 for (int c = 0; c < BW; c++) {                                    \
                     const int ow = tile_ow0 + lx + c * WG_W;                      \
                     if (ow < OW)                                                  \
-                        y[row + ow] = clconv_epilogue(acc[r][c], b, ocf, row + ow,  \
-                                                      CLCONV_EPILOGUE_PASS);      \
+                        CLCONV_ST(clconv_epilogue(acc[r][c], b, ocf, row + ow,      \
+                                                  CLCONV_EPILOGUE_PASS),          \
+                                  row + ow, y);                                   \
                 }                                                                 \
             }                                                                     \
         }                                                                         \
@@ -116,7 +117,7 @@ void conv2d_tiled(CONV2D_ARGS)
             const int ih = ih0 + row, iw = iw0 + col;
             float v = 0.0f;
             if (ci0 + ci < cin_g && ih >= 0 && ih < H && iw >= 0 && iw < W)
-                v = xg[((size_t)(ci0 + ci) * H + ih) * W + iw];
+                v = CLCONV_LD(xg, ((size_t)(ci0 + ci) * H + ih) * W + iw);
             in_tile[i] = v;
         }
         for (int i = lid; i < TILE_OC * CI_CHUNK * KHW; i += nloc) {
@@ -127,7 +128,7 @@ void conv2d_tiled(CONV2D_ARGS)
             const int oc = tile_oc0 + o;
             float v = 0.0f;
             if (oc < cout_g && ci0 + ci < cin_g)
-                v = w[(((size_t)g * cout_g + oc) * cin_g + ci0 + ci) * KHW + k];
+                v = CLCONV_LD(w, (((size_t)g * cout_g + oc) * cin_g + ci0 + ci) * KHW + k);
             w_tile[i] = v;
         }
         barrier(CLK_LOCAL_MEM_FENCE);
@@ -170,7 +171,7 @@ void conv2d_register(CONV2D_ARGS)
         ocw[r] = g * cout_g + min(oc0 + r, cout_g - 1);
 
     for (int ci = 0; ci < cin_g; ci++) {
-        __global const float *xc = xg + (size_t)ci * H * W;
+        __global const store_t *xc = xg + (size_t)ci * H * W;
         for (int kh = 0; kh < KH; kh++) {
             const int ih = oh * SH - pad_top + kh * DH;
             const bool row_ok = ih >= 0 && ih < H;
@@ -178,10 +179,10 @@ void conv2d_register(CONV2D_ARGS)
                 float xv[BW];
                 for (int c = 0; c < BW; c++) {
                     const int iw = (tile_ow0 + lx + c * WG_W) * SW - pad_left + kw * DW;
-                    xv[c] = (row_ok && iw >= 0 && iw < W) ? xc[(size_t)ih * W + iw] : 0.0f;
+                    xv[c] = (row_ok && iw >= 0 && iw < W) ? CLCONV_LD(xc, (size_t)ih * W + iw) : 0.0f;
                 }
                 for (int r = 0; r < BOC; r++) {
-                    const float wv = w[(((size_t)ocw[r] * cin_g + ci) * KH + kh) * KW + kw];
+                    const float wv = CLCONV_LD(w, (((size_t)ocw[r] * cin_g + ci) * KH + kh) * KW + kw);
                     for (int c = 0; c < BW; c++)
                         acc[r][c] = fma(wv, xv[c], acc[r][c]);
                 }
@@ -215,7 +216,7 @@ void conv2d_register(CONV2D_ARGS)
  * element with its index divisions cost PoCL ~7 ns an element: more than the
  * convolution itself on the 7x7 layers of ResNet-50. */
 #define PACK_J 16
-__kernel void conv2d_pack_weights(__global const float *restrict w, __global float *restrict wp,
+__kernel void conv2d_pack_weights(__global const store_t *restrict w, __global float *restrict wp,
                                   const int cin_g, const int cout_g, const int groups)
 {
     const int L = cin_g * KHW;
@@ -227,12 +228,12 @@ __kernel void conv2d_pack_weights(__global const float *restrict w, __global flo
     const int g = gb / ocbs, ocb = gb - g * ocbs;
     const int nj = min(PACK_J, L - j0);
     const int nr = min(VEC, cout_g - ocb * VEC); /* real channels in the block */
-    __global const float *rows = w + ((size_t)g * cout_g + ocb * VEC) * L + j0;
+    __global const store_t *rows = w + ((size_t)g * cout_g + ocb * VEC) * L + j0;
     __global float *out = wp + ((size_t)gb * L + j0) * VEC;
     for (int j = 0; j < nj; j++) {
         float col[VEC];
         for (int r = 0; r < VEC; r++)
-            col[r] = r < nr ? rows[(size_t)r * L + j] : 0.0f;
+            col[r] = r < nr ? CLCONV_LD(rows, (size_t)r * L + j) : 0.0f;
         vstoreV(vloadV(0, col), j, out);
     }
 }
@@ -250,14 +251,14 @@ __kernel void conv2d_pack_weights(__global const float *restrict w, __global flo
                     acc[r][p] += (floatV)(0.0f) * wv;                             \
                 continue;                                                         \
             }                                                                     \
-            __global const float *xr = xc + (size_t)(ih0 + r * SH + kh * DH) * W; \
+            __global const store_t *xr = xc + (size_t)(ih0 + r * SH + kh * DH) * W; \
             for (int p = 0; p < BW; p++) {                                        \
                 const int iw = iw0 + p * SW + kw * DW;                            \
                 float xs;                                                         \
                 if (CHECKED)                                                      \
-                    xs = (iw >= 0 && iw < W) ? xr[iw] : 0.0f;                     \
+                    xs = (iw >= 0 && iw < W) ? CLCONV_LD(xr, iw) : 0.0f;          \
                 else                                                              \
-                    xs = xr[iw];                                                  \
+                    xs = CLCONV_LD(xr, iw);                                       \
                 acc[r][p] = fma((floatV)(xs), wv, acc[r][p]);                     \
             }                                                                     \
         }                                                                         \
@@ -265,7 +266,7 @@ __kernel void conv2d_pack_weights(__global const float *restrict w, __global flo
 
 #define VEC_LOOP(CHECKED)                                                         \
     for (int ci = 0; ci < cin_g; ci++) {                                          \
-        __global const float *xc = xg + (size_t)ci * H * W;                       \
+        __global const store_t *xc = xg + (size_t)ci * H * W;                     \
         __global const float *wc = wb + (size_t)ci * KHW * VEC;                   \
         for (int kh = 0; kh < KH; kh++) {                                         \
             bool row_ok[RH];                                                      \
@@ -278,8 +279,9 @@ __kernel void conv2d_pack_weights(__global const float *restrict w, __global flo
         }                                                                         \
     }
 
-__kernel void conv2d_vector(__global const float *restrict x, __global const float *restrict wp,
-                            __global const float *restrict b, __global float *CLCONV_Y_RESTRICT y,
+__kernel void conv2d_vector(__global const store_t *restrict x, __global const float *restrict wp,
+                            __global const store_t *restrict b,
+                            __global store_t *CLCONV_Y_RESTRICT y,
                             const int C, const int H, const int W, const int OC, const int OH,
                             const int OW, const int groups, const int pad_top,
                             const int pad_left, CLCONV_EPILOGUE_ARGS)
@@ -294,7 +296,7 @@ __kernel void conv2d_vector(__global const float *restrict x, __global const flo
     const int n = z / ocbs / groups;
     if (oh0 >= OH || ow0 >= OW) /* no barriers here: leaving early is safe */
         return;
-    __global const float *xg = x + ((size_t)n * C + (size_t)g * cin_g) * H * W;
+    __global const store_t *xg = x + ((size_t)n * C + (size_t)g * cin_g) * H * W;
     __global const float *wb = wp + ((size_t)g * ocbs + ocb) * cin_g * KHW * VEC;
     const int ih0 = oh0 * SH - pad_top;
     const int iw0 = ow0 * SW - pad_left;
@@ -314,7 +316,7 @@ __kernel void conv2d_vector(__global const float *restrict x, __global const flo
     float bl[VEC];
     for (int j = 0; j < VEC; j++) {
         const int oc = ocb * VEC + j;
-        bl[j] = has_bias && oc < cout_g ? b[g * cout_g + oc] : 0.0f;
+        bl[j] = has_bias && oc < cout_g ? CLCONV_LD(b, g * cout_g + oc) : 0.0f;
     }
     const floatV biasv = vloadV(0, bl);
     for (int r = 0; r < RH && oh0 + r < OH; r++) {
@@ -331,14 +333,16 @@ __kernel void conv2d_vector(__global const float *restrict x, __global const flo
                 const int oc = ocb * VEC + j;
                 const size_t at = (((size_t)n * OC + g * cout_g + oc) * OH + oh) * OW + ow;
                 if (oc < cout_g)
-                    y[at] = clconv_epilogue_at(lanes[j], bl[j], at, CLCONV_EPILOGUE_PASS);
+                    CLCONV_ST(clconv_epilogue_at(lanes[j], bl[j], at, CLCONV_EPILOGUE_PASS),
+                              at, y);
             }
 #else
             vstoreV(clconv_activate_v(acc[r][p] + biasv, act, act_a, act_b), 0, lanes);
             for (int j = 0; j < VEC; j++) {
                 const int oc = ocb * VEC + j;
                 if (oc < cout_g)
-                    y[(((size_t)n * OC + g * cout_g + oc) * OH + oh) * OW + ow] = lanes[j];
+                    CLCONV_ST(lanes[j], (((size_t)n * OC + g * cout_g + oc) * OH + oh) * OW + ow,
+                              y);
             }
 #endif
         }
@@ -368,14 +372,30 @@ __kernel void conv2d_vector(__global const float *restrict x, __global const flo
  * OH * W - VEC; the host guarantees that many pixels) and stores only the
  * pixels from where it would have started on, so no pixel is written by two
  * work-items. Global size (ceil(OH * W / (NPV * VEC)), N * groups *
- * ceil(cout_g / BOC)). Constants: VEC (4, 8 or 16), NPV, BOC, WIDE (W > OW). */
+ * ceil(cout_g / BOC)). Constants: VEC (4, 8 or 16), NPV, BOC, WIDE (W > OW),
+ * PW_COPY (x is the copy: every layer but an unpadded stride-1 1x1). */
 #ifdef CONV2D_POINTWISE
 /* Stride phases a tap touches, per axis. */
 #define PW_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define NPH_H PW_MIN(SH, (KH - 1) * DH + 1)
 #define NPH_W PW_MIN(SW, (KW - 1) * DW + 1)
 
-__kernel void conv2d_pointwise(CONV2D_ARGS)
+/* x is the layer's input as stored (a direct 1x1 layer), or the float copy
+ * conv2d_gather_phases made (-DPW_COPY: every other layer; with fp16
+ * storage the two types differ). */
+#if defined(CLCONV_F16) && !defined(PW_COPY)
+#define PW_XT store_t
+#define PW_LDV(i, p) CLCONV_LDV(i, p)
+#else
+#define PW_XT float
+#define PW_LDV(i, p) vloadV(i, p)
+#endif
+__kernel void conv2d_pointwise(__global const PW_XT *restrict x, __global const store_t *restrict w,
+                               __global const store_t *restrict b,
+                               __global store_t *CLCONV_Y_RESTRICT y, const int C, const int H,
+                               const int W, const int OC, const int OH, const int OW,
+                               const int groups, const int pad_top, const int pad_left,
+                               CLCONV_EPILOGUE_ARGS)
 {
     const int cin_g = C / groups, cout_g = OC / groups;
     const int ocbs = CLCONV_DIV_UP(cout_g, BOC);
@@ -403,11 +423,11 @@ __kernel void conv2d_pointwise(CONV2D_ARGS)
     for (int i = 0; i < NPV; i++)
         qv[i] = min(q0 + i * VEC, P - VEC);
     const int oc0 = ocb * BOC;
-    __global const float *wr[BOC]; /* weight row per channel, clamped in range */
+    __global const store_t *wr[BOC]; /* weight row per channel, clamped in range */
 #pragma unroll
     for (int r = 0; r < BOC; r++)
         wr[r] = w + (size_t)(g * cout_g + min(oc0 + r, cout_g - 1)) * cin_g * KHW;
-    __global const float *xc = x + ((size_t)n * C + (size_t)g * cin_g) * plane;
+    __global const PW_XT *xc = x + ((size_t)n * C + (size_t)g * cin_g) * plane;
     floatV acc[BOC][NPV];
 #pragma unroll
     for (int r = 0; r < BOC; r++)
@@ -419,10 +439,10 @@ __kernel void conv2d_pointwise(CONV2D_ARGS)
             floatV xv[NPV];
 #pragma unroll
             for (int i = 0; i < NPV; i++)
-                xv[i] = vloadV(0, xc + tap[k] + qv[i]);
+                xv[i] = PW_LDV(0, xc + tap[k] + qv[i]);
 #pragma unroll
             for (int r = 0; r < BOC; r++) {
-                const floatV wv = (floatV)(wr[r][ci * KHW + k]);
+                const floatV wv = (floatV)(CLCONV_LD(wr[r], ci * KHW + k));
 #pragma unroll
                 for (int i = 0; i < NPV; i++)
                     acc[r][i] = fma(wv, xv[i], acc[r][i]);
@@ -435,9 +455,9 @@ __kernel void conv2d_pointwise(CONV2D_ARGS)
         if (oc >= cout_g)
             break;
         const int ocf = g * cout_g + oc;
-        const float bias = has_bias ? b[ocf] : 0.0f;
+        const float bias = has_bias ? CLCONV_LD(b, ocf) : 0.0f;
         const size_t ybase = ((size_t)n * OC + ocf) * OH * OW;
-        __global float *yr = y + ybase;
+        __global store_t *yr = y + ybase;
 #pragma unroll
         for (int i = 0; i < NPV; i++) {
             const int nominal = q0 + i * VEC; /* where the vector would start */
@@ -445,8 +465,9 @@ __kernel void conv2d_pointwise(CONV2D_ARGS)
                 break;
 #if !WIDE
             if (qv[i] == nominal) {
-                vstoreV(clconv_epilogue_v(acc[r][i], bias, ybase + nominal, CLCONV_EPILOGUE_PASS),
-                        0, yr + nominal);
+                CLCONV_STV(clconv_epilogue_v(acc[r][i], bias, ybase + nominal,
+                                             CLCONV_EPILOGUE_PASS),
+                           0, yr + nominal);
                 continue;
             }
 #endif
@@ -458,26 +479,27 @@ __kernel void conv2d_pointwise(CONV2D_ARGS)
                 const int q = qv[i] + j, oh = q / W, ow = q - oh * W;
                 const size_t at = ybase + (size_t)oh * OW + ow;
                 if (ow < OW)
-                    y[at] = clconv_epilogue_at(lanes[j], bias, at, CLCONV_EPILOGUE_PASS);
+                    CLCONV_ST(clconv_epilogue_at(lanes[j], bias, at, CLCONV_EPILOGUE_PASS), at,
+                              y);
             }
 #else
             vstoreV(clconv_epilogue_v(acc[r][i], bias, 0, CLCONV_EPILOGUE_PASS), 0, lanes);
             for (int j = nominal - qv[i]; j < VEC; j++) {
                 const int q = qv[i] + j, oh = q / W, ow = q - oh * W;
                 if (ow < OW)
-                    yr[oh * OW + ow] = lanes[j];
+                    CLCONV_ST(lanes[j], oh * OW + ow, yr);
             }
 #endif
         }
     }
 }
 
-#if WIDE || SH > 1 || SW > 1
+#ifdef PW_COPY
 /* The copy conv2d_pointwise reads for padded or strided layers:
  * xs[n * C + c][a][b][i][j] = x[n][c][i * SH + a - pad_top][j * SW + b - pad_left]
  * (0 outside the image) for the NPH_H x NPH_W phases (a, b), i < Hq, j < Wq.
  * One work-item per row of one phase plane; global size (Hq, N * C * phases). */
-__kernel void conv2d_gather_phases(__global const float *restrict x, __global float *restrict xs,
+__kernel void conv2d_gather_phases(__global const store_t *restrict x, __global float *restrict xs,
                                    const int H, const int W, const int Hq, const int Wq,
                                    const int planes, const int pad_top, const int pad_left)
 {
@@ -500,10 +522,10 @@ __kernel void conv2d_gather_phases(__global const float *restrict x, __global fl
             dst[j] = 0.0f;
         return;
     }
-    __global const float *src = x + ((size_t)pl * H + ih) * W;
+    __global const store_t *src = x + ((size_t)pl * H + ih) * W;
     for (int j = 0; j < Wq; j++) {
         const int iw = j * SW + bb - pad_left;
-        dst[j] = iw >= 0 && iw < W ? src[iw] : 0.0f;
+        dst[j] = iw >= 0 && iw < W ? CLCONV_LD(src, iw) : 0.0f;
     }
 }
 #endif
@@ -522,17 +544,18 @@ __kernel void conv2d_gather_phases(__global const float *restrict x, __global fl
 /* VEC columns iw, iw + step, ... of row xr (step 1 or 2): one or two
  * whole-vector loads (stride 2 keeps the even lanes of two). The loaders are
  * always inlined so that step folds to a constant. */
-__attribute__((always_inline)) inline floatV dw_load(__global const float *p, const int step)
+__attribute__((always_inline)) inline floatV dw_load(__global const store_t *p, const int step)
 {
-    return step == 1 ? vloadV(0, p) : (floatV)(vloadV(0, p).even, vloadV(0, p + VEC).even);
+    return step == 1 ? CLCONV_LDV(0, p)
+                     : (floatV)(CLCONV_LDV(0, p).even, CLCONV_LDV(0, p + VEC).even);
 }
 
 /* The same columns, zero outside the row, lane by lane with bounds tests. */
-inline floatV dw_gather(__global const float *xr, int iw, int W, const int step)
+inline floatV dw_gather(__global const store_t *xr, int iw, int W, const int step)
 {
     float v[VEC];
     for (int p = 0; p < VEC; p++, iw += step)
-        v[p] = (iw >= 0 && iw < W) ? xr[iw] : 0.0f;
+        v[p] = (iw >= 0 && iw < W) ? CLCONV_LD(xr, iw) : 0.0f;
     return vloadV(0, v);
 }
 
@@ -548,11 +571,11 @@ inline floatV dw_gather(__global const float *xr, int iw, int W, const int step)
 /* An edge block: when the whole-vector loads stay inside the tensor
  * [lo, hi), load and zero the lanes outside the row (reads of the
  * neighbouring rows are discarded); else gather lane by lane. */
-__attribute__((always_inline)) inline floatV dw_edge(__global const float *xr, int iw, int W,
-                                                     __global const float *lo,
-                                                     __global const float *hi, const int step)
+__attribute__((always_inline)) inline floatV dw_edge(__global const store_t *xr, int iw, int W,
+                                                     __global const store_t *lo,
+                                                     __global const store_t *hi, const int step)
 {
-    __global const float *p = xr + iw;
+    __global const store_t *p = xr + iw;
     if (p >= lo && p + VEC * step <= hi) {
         const intV iwv = (intV)(iw) + DW_LANES * step;
         return select(dw_load(p, step), (floatV)(0.0f), (iwv < 0) | (iwv >= (intV)(W)));
@@ -591,8 +614,10 @@ __attribute__((always_inline)) inline floatV dw_edge(__global const float *xr, i
 #endif
 #endif
 
-__kernel void conv2d_depthwise(__global const float *restrict x, __global const float *restrict w,
-                               __global const float *restrict b, __global float *CLCONV_Y_RESTRICT y,
+__kernel void conv2d_depthwise(__global const store_t *restrict x,
+                               __global const store_t *restrict w,
+                               __global const store_t *restrict b,
+                               __global store_t *CLCONV_Y_RESTRICT y,
                                const int C, const int H, const int W, const int OC, const int OH,
                                const int OW, const int groups, const int pad_top,
                                const int pad_left, CLCONV_EPILOGUE_ARGS,
@@ -605,15 +630,15 @@ __kernel void conv2d_depthwise(__global const float *restrict x, __global const 
     if (ow0 >= OW || oh0 >= OH || z >= planes) /* no barriers: leaving early is safe */
         return;
     const int cout_g = OC / groups;
-    __global const float *xc = x + ((size_t)n * C + oc / cout_g) * H * W;
-    __global const float *wk = w + (size_t)oc * KHW;
+    __global const store_t *xc = x + ((size_t)n * C + oc / cout_g) * H * W;
+    __global const store_t *wk = w + (size_t)oc * KHW;
     const int iw0 = ow0 * SW - pad_left;
     /* Every lane of every tap, and every element a whole-vector load touches,
      * lies inside the row. */
     const bool inside = iw0 >= 0 && iw0 + VEC * SW - 1 + (KW - 1) * DW < W;
 #ifdef DW_LOAD
-    __global const float *const lo = x;
-    __global const float *const hi = x + (size_t)(planes / OC) * C * H * W;
+    __global const store_t *const lo = x;
+    __global const store_t *const hi = x + (size_t)(planes / OC) * C * H * W;
 #endif
     floatV acc[RH];
     for (int r = 0; r < RH; r++)
@@ -627,7 +652,7 @@ __kernel void conv2d_depthwise(__global const float *restrict x, __global const 
     float wr[KHW];
 #pragma unroll
     for (int i = 0; i < KHW; i++)
-        wr[i] = wk[i];
+        wr[i] = CLCONV_LD(wk, i);
     /* r1 and the column after it feed only the block's last lanes: they are
      * skipped when none of those is an output. */
 #if SW == 1
@@ -645,17 +670,17 @@ __kernel void conv2d_depthwise(__global const float *restrict x, __global const 
         floatV r0 = (floatV)(0.0f), r1 = (floatV)(0.0f);
         float cv = 0.0f;
         if (ih >= 0 && ih < H) {
-            __global const float *xr = xc + (size_t)ih * W;
+            __global const store_t *xr = xc + (size_t)ih * W;
             if (inside_rows) {
-                r0 = vloadV(0, xr + iw0);
-                r1 = vloadV(0, xr + iw0 + VEC);
+                r0 = CLCONV_LDV(0, xr + iw0);
+                r1 = CLCONV_LDV(0, xr + iw0 + VEC);
             } else {
-                r0 = inside ? vloadV(0, xr + iw0) : dw_edge(xr, iw0, W, lo, hi, 1);
+                r0 = inside ? CLCONV_LDV(0, xr + iw0) : dw_edge(xr, iw0, W, lo, hi, 1);
                 if (need_r1)
                     r1 = dw_edge(xr, iw0 + VEC, W, lo, hi, 1);
             }
             if (need_c && cc >= 0 && cc < W)
-                cv = xr[cc];
+                cv = CLCONV_LD(xr, cc);
         }
 #if SW == 2
         const floatV even = DW_EVEN(r0, r1);
@@ -683,12 +708,12 @@ __kernel void conv2d_depthwise(__global const float *restrict x, __global const 
             const int ih = ihb + kh * DH;
             if (ih < 0 || ih >= H) { /* a padding row adds 0 * w: NaN for inf/NaN w */
                 for (int kw = 0; kw < KW; kw++)
-                    acc[r] += (floatV)(0.0f * wk[kh * KW + kw]);
+                    acc[r] += (floatV)(0.0f * CLCONV_LD(wk, kh * KW + kw));
                 continue;
             }
-            __global const float *xr = xc + (size_t)ih * W;
+            __global const store_t *xr = xc + (size_t)ih * W;
             for (int kw = 0; kw < KW; kw++) {
-                const float wv = wk[kh * KW + kw];
+                const float wv = CLCONV_LD(wk, kh * KW + kw);
 #ifdef DW_LOAD
                 const floatV xv = inside ? DW_LOAD(xr + iw0 + kw * DW)
                                          : dw_edge(xr, iw0 + kw * DW, W, lo, hi, SW);
@@ -700,25 +725,27 @@ __kernel void conv2d_depthwise(__global const float *restrict x, __global const 
         }
     }
 #endif
-    const float bias = has_bias ? b[oc] : 0.0f;
+    const float bias = has_bias ? CLCONV_LD(b, oc) : 0.0f;
     for (int r = 0; r < RH; r++) {
         const int oh = oh0 + r;
         if (oh >= OH)
             break;
         const size_t row = (((size_t)n * OC + oc) * OH + oh) * OW;
-        __global float *yr = y + row;
+        __global store_t *yr = y + row;
         if (ow0 + VEC <= OW) {
-            vstoreV(clconv_epilogue_v(acc[r], bias, row + ow0, CLCONV_EPILOGUE_PASS), 0, yr + ow0);
+            CLCONV_STV(clconv_epilogue_v(acc[r], bias, row + ow0, CLCONV_EPILOGUE_PASS), 0,
+                       yr + ow0);
         } else {
             float lanes[VEC];
 #ifdef CLCONV_EPILOGUE_EXTRA
             vstoreV(acc[r], 0, lanes);
             for (int p = 0; p < VEC && ow0 + p < OW; p++)
-                yr[ow0 + p] = clconv_epilogue_at(lanes[p], bias, row + ow0 + p, CLCONV_EPILOGUE_PASS);
+                CLCONV_ST(clconv_epilogue_at(lanes[p], bias, row + ow0 + p, CLCONV_EPILOGUE_PASS),
+                          ow0 + p, yr);
 #else
             vstoreV(clconv_epilogue_v(acc[r], bias, 0, CLCONV_EPILOGUE_PASS), 0, lanes);
             for (int p = 0; p < VEC && ow0 + p < OW; p++)
-                yr[ow0 + p] = lanes[p];
+                CLCONV_ST(lanes[p], ow0 + p, yr);
 #endif
         }
     }

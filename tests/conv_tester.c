@@ -45,6 +45,38 @@ static clconv_status run(const layer *l, clconv_plan *plan, cl_mem x, cl_mem w, 
                          : clconv_conv2d_run(plan, x, w, b, y, ws, 0, NULL, done);
 }
 
+static clconv_dtype dtype_of(const layer *l)
+{
+    return l->transposed ? l->ct->dtype : l->conv->dtype;
+}
+
+/* The tensor as the plan stores it: a (floats) itself, or for fp16 a new
+ * array of its halves in *tmp (the caller frees it). */
+static const void *stored(const float *a, size_t n, bool f16, uint16_t **tmp)
+{
+    *tmp = NULL;
+    if (!f16 || !a)
+        return a;
+    *tmp = malloc((n ? n : 1) * sizeof(uint16_t));
+    ck_assert_ptr_nonnull(*tmp);
+    clconv_floats_to_halves(a, *tmp, n);
+    return *tmp;
+}
+
+/* tu_guarded_read of a tensor of n elements into the floats dst (may be
+ * NULL), widening fp16 storage. */
+static bool read_stored(clconv_context *ctx, tu_guarded *g, float *dst, size_t n, bool f16)
+{
+    if (!f16 || !dst)
+        return tu_guarded_read(ctx, g, dst);
+    uint16_t *h = malloc((n ? n : 1) * sizeof(uint16_t));
+    ck_assert_ptr_nonnull(h);
+    bool ok = tu_guarded_read(ctx, g, h);
+    clconv_halves_to_floats(h, dst, n);
+    free(h);
+    return ok;
+}
+
 static float *run_guarded(clconv_context *ctx, const layer *l, const clconv_shape *in,
                           const float *x, const float *w, const float *b,
                           const tu_conv_epilogue *epi, const clconv_plan_options *opt,
@@ -66,22 +98,33 @@ static float *run_guarded(clconv_context *ctx, const layer *l, const clconv_shap
                                     : clconv_conv2d_weight_shape(l->conv);
     size_t nx = clconv_shape_elements(*in), nw = clconv_shape_elements(ws);
     size_t ny = clconv_shape_elements(info.output);
-    tu_guarded gx = tu_guarded_create(ctx, nx * 4, x);
-    tu_guarded gw = tu_guarded_create(ctx, nw * 4, w);
+    /* fp16 storage: 2-byte elements, the buffers sized to the byte */
+    const bool f16 = dtype_of(l) == CLCONV_DTYPE_F16;
+    const size_t es = f16 ? 2 : 4;
+    uint16_t *hx, *hw, *hb, *hz;
+    const void *sx = stored(x, nx, f16, &hx), *sw = stored(w, nw, f16, &hw);
+    const void *sb = stored(has_bias ? b : NULL, (size_t)oc, f16, &hb);
+    const void *sz = stored(epi ? epi->z : NULL, ny, f16, &hz);
+    tu_guarded gx = tu_guarded_create(ctx, nx * es, sx);
+    tu_guarded gw = tu_guarded_create(ctx, nw * es, sw);
     tu_guarded gb = {0}, gws = {0};
     if (has_bias)
-        gb = tu_guarded_create(ctx, (size_t)oc * 4, b);
+        gb = tu_guarded_create(ctx, (size_t)oc * es, sb);
     if (info.workspace_bytes)
         gws = tu_guarded_create(ctx, info.workspace_bytes, NULL);
     /* The residual: in place, y starts as z; else z in its own buffer. */
     const bool res = has_residual(l), in_place = res && epi && epi->in_place;
     ck_assert_msg(!res || (epi && epi->z), "%s: a residual layer without z", what);
-    tu_guarded gy = tu_guarded_create(ctx, ny * 4, in_place ? epi->z : NULL);
+    tu_guarded gy = tu_guarded_create(ctx, ny * es, in_place ? sz : NULL);
     tu_guarded gz = {0}, gpre = {0};
     if (res && !in_place)
-        gz = tu_guarded_create(ctx, ny * 4, epi->z);
+        gz = tu_guarded_create(ctx, ny * es, sz);
     if (pre_output(l))
-        gpre = tu_guarded_create(ctx, ny * 4, NULL);
+        gpre = tu_guarded_create(ctx, ny * es, NULL);
+    free(hx);
+    free(hw);
+    free(hb);
+    free(hz);
     cl_event done = NULL;
     st = run(l, plan, gx.buf, gw.buf, has_bias ? gb.buf : NULL, gy.buf,
              info.workspace_bytes ? gws.buf : NULL, !res ? NULL : in_place ? gy.buf : gz.buf,
@@ -91,14 +134,14 @@ static float *run_guarded(clconv_context *ctx, const layer *l, const clconv_shap
     ck_assert_int_eq(clWaitForEvents(1, &done), CL_SUCCESS);
     clReleaseEvent(done);
     float *y = tu_alloc(ny);
-    ck_assert_msg(tu_guarded_read(ctx, &gy, y), "%s: %s wrote outside the output buffer (%s)",
+    ck_assert_msg(read_stored(ctx, &gy, y, ny, f16), "%s: %s wrote outside the output buffer (%s)",
                   what, info.kernel_name, info.build_options);
     ck_assert_msg(tu_guarded_read(ctx, &gx, NULL) && tu_guarded_read(ctx, &gw, NULL),
                   "%s: input guard bands changed", what);
     if (res && !in_place)
         ck_assert_msg(tu_guarded_read(ctx, &gz, NULL), "%s: z or its guard bands changed", what);
     if (pre_output(l))
-        ck_assert_msg(tu_guarded_read(ctx, &gpre, epi ? epi->pre : NULL),
+        ck_assert_msg(read_stored(ctx, &gpre, epi ? epi->pre : NULL, ny, f16),
                       "%s: %s wrote outside the pre-activation buffer", what, info.kernel_name);
     if (info.workspace_bytes)
         ck_assert_msg(tu_guarded_read(ctx, &gws, NULL),
@@ -287,12 +330,21 @@ static void check(clconv_context *ctx, const layer *l, const clconv_shape *in,
     tu_fill(r, x, nx, integers);
     tu_fill(r, w, nw, integers);
     tu_fill(r, b, nb, integers);
+    /* fp16 storage: the inputs are halves (the reference runs on them) */
+    const bool f16 = dtype_of(l) == CLCONV_DTYPE_F16;
+    if (f16) {
+        tu_round_to_half(x, nx);
+        tu_round_to_half(w, nw);
+        tu_round_to_half(b, nb);
+    }
     /* The epilogue: z drawn like x (and in place or not), the reference's pre. */
     tu_conv_epilogue epi = {0};
     float *z = NULL, *ref_pre = NULL;
     if (has_residual(l)) {
         z = tu_alloc(ny);
         tu_fill(r, z, ny, integers);
+        if (f16)
+            tu_round_to_half(z, ny);
         epi.z = z;
         epi.in_place = tu_int(r, 0, 1);
     }
@@ -314,11 +366,14 @@ static void check(clconv_context *ctx, const layer *l, const clconv_shape *in,
     const bool exact = integers && tu_activation_exact_on_integers(act);
     const double rtol = exact ? 0.0 : 4.0 * sqrt((double)(k + 2)) * FLT_EPSILON;
     char msg[256];
-    long bad = tu_compare(y, ref, scale, ny, exact ? 0.0 : 1e-7, rtol, msg, sizeof msg);
+    /* fp16 storage: the F32 bound plus one half ulp of the result */
+    long (*cmp)(const float *, const float *, const float *, size_t, double, double, char *,
+                size_t) = f16 ? tu_compare_f16 : tu_compare;
+    long bad = cmp(y, ref, scale, ny, exact ? 0.0 : 1e-7, rtol, msg, sizeof msg);
     if (bad >= 0)
         ck_abort_msg("%s%s: %s", what, epi.in_place ? " (z = y, in place)" : "", msg);
     if (ref_pre) {
-        bad = tu_compare(epi.pre, ref_pre, scale, ny, integers ? 0.0 : 1e-7,
+        bad = cmp(epi.pre, ref_pre, scale, ny, integers ? 0.0 : 1e-7,
                          integers ? 0.0 : rtol, msg, sizeof msg);
         if (bad >= 0)
             ck_abort_msg("%s: the pre-activation output: %s", what, msg);

@@ -97,7 +97,59 @@ long tu_compare(const float *got, const float *ref, const float *scale, size_t n
     return -1;
 }
 
+void tu_round_to_half(float *a, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        a[i] = clconv_half_to_float(clconv_float_to_half(a[i]));
+}
+
+long tu_compare_f16(const float *got, const float *ref, const float *scale, size_t n,
+                    double atol, double rtol, char *msg, size_t msg_size)
+{
+    for (size_t i = 0; i < n; i++) {
+        const double g = got[i], r = ref[i];
+        const double rh = clconv_half_to_float(clconv_float_to_half(ref[i]));
+        const double bound = atol + rtol * (scale ? (double)scale[i] : fabs(r)) +
+                             fmax(fabs(r) * 0x1p-11, 0x1p-25);
+        bool ok;
+        if (isnan(r) || isnan(g))
+            ok = isnan(r) && isnan(g);
+        else if (isinf(rh) || isinf(g))
+            ok = g == rh;
+        else
+            ok = fabs(g - r) <= bound;
+        if (!ok) {
+            snprintf(msg, msg_size,
+                     "element %zu: got %.9g, expected %.9g (fp16 storage; |diff| %.3g, bound %.3g)",
+                     i, g, r, fabs(g - r), bound);
+            return (long)i;
+        }
+    }
+    if (msg_size)
+        msg[0] = '\0';
+    return -1;
+}
+
 #define CANARY 0x7fc0dead /* a NaN pattern no kernel writes by accident */
+
+/* The guard bands hold CANARY's bytes from each band's own start, so a
+ * payload of any byte count (fp16 tensors: 2-byte elements, odd counts)
+ * keeps both bands whole and checked to the byte. */
+static void fill_canary(unsigned char *p, size_t n)
+{
+    const uint32_t c = CANARY;
+    for (size_t i = 0; i < n; i++)
+        p[i] = ((const unsigned char *)&c)[i % 4];
+}
+
+static bool is_canary(const unsigned char *p, size_t n)
+{
+    const uint32_t c = CANARY;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != ((const unsigned char *)&c)[i % 4])
+            return false;
+    return true;
+}
 
 tu_guarded tu_guarded_create(clconv_context *ctx, size_t bytes, const void *init)
 {
@@ -109,12 +161,13 @@ tu_guarded tu_guarded_create(clconv_context *ctx, size_t bytes, const void *init
     g.guard = align_bits / 8 < 256 ? 256 : align_bits / 8;
     g.bytes = bytes;
     size_t total = g.guard * 2 + bytes;
-    uint32_t *host = malloc(total);
+    unsigned char *host = malloc(total);
     ck_assert_ptr_nonnull(host);
-    for (size_t i = 0; i < total / 4; i++)
-        host[i] = CANARY;
+    fill_canary(host, g.guard);
+    fill_canary(host + g.guard, bytes); /* the payload when there is no init */
+    fill_canary(host + g.guard + bytes, g.guard);
     if (init)
-        memcpy((char *)host + g.guard, init, bytes);
+        memcpy(host + g.guard, init, bytes);
     g.parent = clCreateBuffer(clconv_context_cl_context(ctx), CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR,
                               total, host, &err);
     free(host);
@@ -133,14 +186,7 @@ bool tu_guarded_read(clconv_context *ctx, tu_guarded *g, void *dst)
     cl_int err = clEnqueueReadBuffer(clconv_context_queue(ctx), g->parent, CL_TRUE, 0, total, host,
                                      0, NULL, NULL);
     ck_assert_msg(err == CL_SUCCESS, "clEnqueueReadBuffer: %d", err);
-    bool ok = true;
-    for (size_t i = 0; i < g->guard; i += 4) {
-        uint32_t a, b;
-        memcpy(&a, host + i, 4);
-        memcpy(&b, host + g->guard + g->bytes + i, 4);
-        if (a != CANARY || b != CANARY)
-            ok = false;
-    }
+    bool ok = is_canary(host, g->guard) && is_canary(host + g->guard + g->bytes, g->guard);
     if (dst)
         memcpy(dst, host + g->guard, g->bytes);
     free(host);

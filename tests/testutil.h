@@ -48,8 +48,21 @@ float *tu_alloc(size_t n);
 long tu_compare(const float *got, const float *ref, const float *scale, size_t n, double atol,
                 double rtol, char *msg, size_t msg_size);
 
+/* Rounds every element to the nearest half (clconv_float_to_half) and back:
+ * fp16 inputs as the device will read them. */
+void tu_round_to_half(float *a, size_t n);
+
+/* tu_compare for results stored as halves (include/clconv.h's dtype bound):
+ * |got - ref| <= atol + rtol * scale[i] + max(|ref| 2^-11, 2^-25) (one half
+ * ulp of the result on top of the F32 bound); a ref that rounds to an
+ * infinite half (beyond 65504) must give that inf; NaN must meet NaN. */
+long tu_compare_f16(const float *got, const float *ref, const float *scale, size_t n,
+                    double atol, double rtol, char *msg, size_t msg_size);
+
 /* A device buffer of `bytes` with canary guard bands before and after it
- * (a sub-buffer of a larger one), to catch out-of-bounds writes. */
+ * (a sub-buffer of a larger one), to catch out-of-bounds writes. Any byte
+ * count (fp16 tensors of odd element counts too): the bands are checked
+ * byte by byte. */
 typedef struct tu_guarded {
     cl_mem parent, buf;
     size_t bytes, guard;

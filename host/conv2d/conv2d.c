@@ -20,9 +20,10 @@ clconv_status clconv_conv2d_plan_new(clconv_context *ctx, const clconv_conv2d_pa
     clconv_shape wshape = clconv_conv2d_weight_shape(params);
     size_t nx = clconv_shape_elements_checked(input), ny = clconv_shape_elements_checked(&oshape);
     size_t nw = clconv_shape_elements_checked(&wshape);
-    if ((st = clconv_check_device_tensor(ctx, "input", nx, sizeof(float))) ||
-        (st = clconv_check_device_tensor(ctx, "weight", nw, sizeof(float))) ||
-        (st = clconv_check_device_tensor(ctx, "output", ny, sizeof(float))))
+    const size_t es = clconv_dtype_size(params->dtype);
+    if ((st = clconv_check_device_tensor(ctx, "input", nx, es)) ||
+        (st = clconv_check_device_tensor(ctx, "weight", nw, es)) ||
+        (st = clconv_check_device_tensor(ctx, "output", ny, es)))
         return st;
     /* The kernels compute input coordinates (output index * stride + tap *
      * dilation) in ints, for whole tiles: up to 2^15 outputs past the edge. */
@@ -43,7 +44,7 @@ clconv_status clconv_conv2d_plan_new(clconv_context *ctx, const clconv_conv2d_pa
     }
     /* Every output sums in/groups x kh x kw products. */
     double macs = (double)ny * (double)wshape.c * (double)wshape.h * (double)wshape.w;
-    if ((st = clconv_plan_alloc_weighted(ctx, CLCONV_OP_CONV2D, input, &oshape, nw,
+    if ((st = clconv_plan_alloc_weighted(ctx, CLCONV_OP_CONV2D, params->dtype, input, &oshape, nw,
                                          params->has_bias ? params->out_channels : 0, macs, out)))
         return st;
     (*out)->params.conv2d = *params;
@@ -154,6 +155,8 @@ clconv_status clconv_conv2d_host_epilogue(clconv_context *ctx, const clconv_conv
                                           float *y, float *pre)
 {
     clconv_status st = clconv_host_check_arrays(ctx, x, w, b, y, params && params->has_bias);
+    if (!st && params)
+        st = clconv_host_check_dtype(ctx, params->dtype, "clconv_conv2d_host");
     if (st || (params && (st = clconv_host_check_epilogue(ctx, params->has_residual,
                                                           params->pre_activation_output, z,
                                                           pre))))

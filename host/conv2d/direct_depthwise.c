@@ -54,5 +54,5 @@ static clconv_status depthwise_plan(clconv_plan *plan, const clconv_plan_options
 }
 
 const clconv_algo clconv_conv2d_direct_depthwise = {
-    .op = CLCONV_OP_CONV2D, .id = CLCONV_ALGO_DIRECT_DEPTHWISE, .applies = depthwise_applies, .plan = depthwise_plan,
+    .op = CLCONV_OP_CONV2D, .id = CLCONV_ALGO_DIRECT_DEPTHWISE, .f16 = true, .applies = depthwise_applies, .plan = depthwise_plan,
     .run = clconv_run_one_kernel};

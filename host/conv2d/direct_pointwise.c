@@ -170,9 +170,12 @@ static clconv_status pointwise_plan(clconv_plan *plan, const clconv_plan_options
         boc = opts->block_oc;
     while (boc > 1 && boc / 2 >= cout_g)
         boc /= 2;
-    char extra[64];
-    snprintf(extra, sizeof extra, "-DVEC=%d -DNPV=%d -DWIDE=%d", vec, npv,
-             wq > out->w ? 1 : 0);
+    char extra[80];
+    /* PW_COPY: the layer reads the float copy conv2d_gather_phases makes
+     * (compiled in only then; a padded 1x1 stride-1 layer has no wide rows
+     * and no strides but needs it too), not x as stored */
+    snprintf(extra, sizeof extra, "-DVEC=%d -DNPV=%d -DWIDE=%d%s", vec, npv,
+             wq > out->w ? 1 : 0, !direct ? " -DPW_COPY" : "");
     clconv_tile t = {1, 1, 1, 1, boc, 1};
     if ((st = clconv_direct_build(plan, &t, "conv2d_pointwise", extra)))
         return st;
@@ -223,5 +226,5 @@ static clconv_status pointwise_plan(clconv_plan *plan, const clconv_plan_options
 }
 
 const clconv_algo clconv_conv2d_direct_pointwise = {
-    .op = CLCONV_OP_CONV2D, .id = CLCONV_ALGO_DIRECT_POINTWISE, .applies = pointwise_applies, .plan = pointwise_plan,
+    .op = CLCONV_OP_CONV2D, .id = CLCONV_ALGO_DIRECT_POINTWISE, .f16 = true, .applies = pointwise_applies, .plan = pointwise_plan,
     .run = pointwise_run, .destroy = pointwise_destroy};

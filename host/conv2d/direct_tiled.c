@@ -166,8 +166,9 @@ static clconv_status register_plan(clconv_plan *plan, const clconv_plan_options 
 }
 
 const clconv_algo clconv_conv2d_direct_tiled = {
-    .op = CLCONV_OP_CONV2D, .id = CLCONV_ALGO_DIRECT_TILED, .plan = tiled_plan,
+    .op = CLCONV_OP_CONV2D, .id = CLCONV_ALGO_DIRECT_TILED, .f16 = true, .plan = tiled_plan,
     .run = clconv_run_one_kernel};
 const clconv_algo clconv_conv2d_direct_register = {
-    .op = CLCONV_OP_CONV2D, .id = CLCONV_ALGO_DIRECT_REGISTER, .plan = register_plan,
+    .op = CLCONV_OP_CONV2D, .id = CLCONV_ALGO_DIRECT_REGISTER, .f16 = true,
+    .plan = register_plan,
     .run = clconv_run_one_kernel};

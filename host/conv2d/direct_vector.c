@@ -114,5 +114,5 @@ static clconv_status vector_prepare(clconv_plan *plan, cl_mem w, cl_uint num_wai
 }
 
 const clconv_algo clconv_conv2d_direct_vector = {
-    .op = CLCONV_OP_CONV2D, .id = CLCONV_ALGO_DIRECT_VECTOR, .plan = vector_plan,
+    .op = CLCONV_OP_CONV2D, .id = CLCONV_ALGO_DIRECT_VECTOR, .f16 = true, .plan = vector_plan,
     .run = vector_run, .destroy = vector_destroy, .prepare = vector_prepare};

@@ -22,6 +22,10 @@ clconv_status clconv_bwd_begin(clconv_context *ctx, const clconv_conv2d_params *
     clconv_status st = clconv_conv2d_check(ctx, params, input, oshape);
     if (st)
         return st;
+    if (params->dtype != CLCONV_DTYPE_F32)
+        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                           "dtype = %s: the conv2d backward passes take f32 tensors only (fp16 "
+                           "storage is not offered for them yet)", clconv_dtype_name(params->dtype));
     clconv_shape wshape = clconv_conv2d_weight_shape(params);
     size_t nx = clconv_shape_elements_checked(input), ny = clconv_shape_elements_checked(oshape);
     size_t nw = clconv_shape_elements_checked(&wshape);

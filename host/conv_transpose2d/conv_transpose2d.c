@@ -47,7 +47,8 @@ clconv_status clconv_conv_transpose2d_check(clconv_context *ctx,
         if ((st = clconv_check_range(ctx, r[i].name, r[i].v, r[i].lo)))
             return st;
     if ((st = clconv_activation_check(ctx, p->activation, p->activation_params)) ||
-        (st = clconv_residual_check(ctx, p->has_residual, p->alpha, p->beta)))
+        (st = clconv_residual_check(ctx, p->has_residual, p->alpha, p->beta)) ||
+        (st = clconv_dtype_check(ctx, p->dtype)))
         return st;
     /* PyTorch: "output padding must be smaller than either stride or dilation". */
     const struct {
@@ -89,8 +90,8 @@ clconv_status clconv_conv_transpose2d_check(clconv_context *ctx,
     clconv_shape os = {in->n, p->out_channels, oh, ow};
     clconv_shape wshape = clconv_conv_transpose2d_weight_shape(p);
     size_t bytes;
-    if ((st = clconv_tensor_bytes(ctx, "output", &os, sizeof(float), &bytes)) ||
-        (st = clconv_tensor_bytes(ctx, "weight", &wshape, sizeof(float), &bytes)))
+    if ((st = clconv_tensor_bytes(ctx, "output", &os, clconv_dtype_size(p->dtype), &bytes)) ||
+        (st = clconv_tensor_bytes(ctx, "weight", &wshape, clconv_dtype_size(p->dtype), &bytes)))
         return st;
     if (out)
         *out = os;
@@ -173,9 +174,10 @@ static clconv_status ct_plan_new(clconv_context *ctx, const clconv_conv_transpos
     clconv_shape wshape = clconv_conv_transpose2d_weight_shape(params);
     size_t nx = clconv_shape_elements_checked(input), ny = clconv_shape_elements_checked(&oshape);
     size_t nw = clconv_shape_elements_checked(&wshape);
-    if ((st = clconv_check_device_tensor(ctx, "input", nx, sizeof(float))) ||
-        (st = clconv_check_device_tensor(ctx, "weight", nw, sizeof(float))) ||
-        (st = clconv_check_device_tensor(ctx, "output", ny, sizeof(float))))
+    const size_t es = clconv_dtype_size(params->dtype);
+    if ((st = clconv_check_device_tensor(ctx, "input", nx, es)) ||
+        (st = clconv_check_device_tensor(ctx, "weight", nw, es)) ||
+        (st = clconv_check_device_tensor(ctx, "output", ny, es)))
         return st;
     /* The kernels do their index arithmetic in 32-bit ints. */
     const int64_t span_h = params->dilation_h * (params->kernel_h - 1) + params->pad_top +
@@ -192,7 +194,7 @@ static clconv_status ct_plan_new(clconv_context *ctx, const clconv_conv_transpos
                            (long long)params->pad_top, (long long)params->pad_left);
     /* Every input value meets every weight of its group once (padding aside). */
     double macs = (double)nx * (double)wshape.c * (double)wshape.h * (double)wshape.w;
-    if ((st = clconv_plan_alloc_weighted(ctx, op, input, &oshape, nw,
+    if ((st = clconv_plan_alloc_weighted(ctx, op, params->dtype, input, &oshape, nw,
                                          params->has_bias ? params->out_channels : 0, macs, out)))
         return st;
     (*out)->params.conv_transpose2d = *params;
@@ -309,6 +311,8 @@ clconv_status clconv_conv_transpose2d_host_epilogue(
     const float *z, float *y, float *pre)
 {
     clconv_status st = clconv_host_check_arrays(ctx, x, w, b, y, params && params->has_bias);
+    if (!st && params)
+        st = clconv_host_check_dtype(ctx, params->dtype, "clconv_conv_transpose2d_host");
     if (st || (params && (st = clconv_host_check_epilogue(ctx, params->has_residual,
                                                           params->pre_activation_output, z,
                                                           pre))))
@@ -350,6 +354,7 @@ clconv_conv_transpose1d_as_conv_transpose2d(const clconv_conv_transpose1d_params
     p.alpha = q->alpha;
     p.beta = q->beta;
     p.pre_activation_output = q->pre_activation_output;
+    p.dtype = q->dtype;
     return p;
 }
 

@@ -83,6 +83,8 @@ clconv_status clconv_pool2d_check(clconv_context *ctx, const clconv_pool2d_param
                            "divisor_override = %lld with mode = %s, expected 0: only avg "
                            "pooling takes a divisor", (long long)p->divisor_override,
                            mode_name(m));
+    if ((st = clconv_dtype_check(ctx, p->dtype)))
+        return st;
     int64_t oh, ow;
     if (clconv_pool_mode_is_adaptive(m)) {
         if ((st = range(ctx, "output_h", p->output_h, 1, "")) ||
@@ -213,17 +215,19 @@ clconv_status clconv_pool2d_plan_setup(clconv_context *ctx, clconv_op op,
     if (st)
         return st;
     size_t nx = clconv_shape_elements_checked(input), ny = clconv_shape_elements_checked(&oshape);
-    if ((st = clconv_check_device_tensor(ctx, "input", nx, sizeof(float))) ||
-        (st = clconv_check_device_tensor(ctx, "output", ny, sizeof(float))))
+    const size_t es = clconv_dtype_size(params->dtype);
+    if ((st = clconv_check_device_tensor(ctx, "input", nx, es)) ||
+        (st = clconv_check_device_tensor(ctx, "output", ny, es)))
         return st;
     clconv_plan *plan;
     if ((st = clconv_plan_alloc(ctx, op, &plan)))
         return st;
     plan->params.pool2d = *params;
+    plan->dtype = params->dtype;
     plan->info.input = *input;
     plan->info.output = oshape;
-    plan->x_bytes = nx * sizeof(float);
-    plan->y_bytes = ny * sizeof(float);
+    plan->x_bytes = nx * es;
+    plan->y_bytes = ny * es;
     plan->aux_bytes = has_indices(params->mode) ? ny * sizeof(cl_long) : 0;
     double taps;
     if (clconv_pool_mode_is_adaptive(params->mode)) { /* the windows' lengths summed per axis */
@@ -321,6 +325,10 @@ clconv_status clconv_pool2d_host(clconv_context *ctx, const clconv_pool2d_params
     if (!x || !y)
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "%s: NULL, expected a host array",
                            !x ? "x" : "y");
+    clconv_status st0 = params ? clconv_host_check_dtype(ctx, params->dtype, "clconv_pool2d_host")
+                               : CLCONV_SUCCESS;
+    if (st0)
+        return st0;
     if (params && indices && !has_indices(params->mode))
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
                            "indices: an array was given but mode = %s has no indices (max and "

@@ -104,7 +104,8 @@ class Conv2dParams(C.Structure):
                 ("groups", C.c_int64), ("has_bias", C.c_int), ("activation", C.c_int),
                 ("activation_params", C.c_float * 2),
                 ("has_residual", C.c_int), ("alpha", C.c_float), ("beta", C.c_float),
-                ("pre_activation_output", C.c_int)]
+                ("pre_activation_output", C.c_int),
+                ("dtype", C.c_int)]
 
 
 class Conv1dParams(C.Structure):
@@ -116,7 +117,8 @@ class Conv1dParams(C.Structure):
                 ("has_bias", C.c_int), ("activation", C.c_int),
                 ("activation_params", C.c_float * 2),
                 ("has_residual", C.c_int), ("alpha", C.c_float), ("beta", C.c_float),
-                ("pre_activation_output", C.c_int)]
+                ("pre_activation_output", C.c_int),
+                ("dtype", C.c_int)]
 
 
 class ConvTranspose2dParams(C.Structure):
@@ -131,7 +133,8 @@ class ConvTranspose2dParams(C.Structure):
                 ("groups", C.c_int64), ("has_bias", C.c_int), ("activation", C.c_int),
                 ("activation_params", C.c_float * 2),
                 ("has_residual", C.c_int), ("alpha", C.c_float), ("beta", C.c_float),
-                ("pre_activation_output", C.c_int)]
+                ("pre_activation_output", C.c_int),
+                ("dtype", C.c_int)]
 
 
 class ConvTranspose1dParams(C.Structure):
@@ -143,7 +146,8 @@ class ConvTranspose1dParams(C.Structure):
                 ("has_bias", C.c_int), ("activation", C.c_int),
                 ("activation_params", C.c_float * 2),
                 ("has_residual", C.c_int), ("alpha", C.c_float), ("beta", C.c_float),
-                ("pre_activation_output", C.c_int)]
+                ("pre_activation_output", C.c_int),
+                ("dtype", C.c_int)]
 
 
 class Pool2dParams(C.Structure):
@@ -155,7 +159,8 @@ class Pool2dParams(C.Structure):
                 ("dilation_h", C.c_int64), ("dilation_w", C.c_int64),
                 ("ceil_mode", C.c_int), ("count_include_pad", C.c_int),
                 ("divisor_override", C.c_int64), ("norm_type", C.c_double),
-                ("output_h", C.c_int64), ("output_w", C.c_int64)]
+                ("output_h", C.c_int64), ("output_w", C.c_int64),
+                ("dtype", C.c_int)]
 
 
 class ConvBuffers(C.Structure):
