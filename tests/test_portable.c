@@ -65,6 +65,9 @@ static const conv_case CONV[] = {
     {"direct-depthwise 3x3", CLCONV_ALGO_DIRECT_DEPTHWISE, 8, 8, 3, 1, 1, 1, 8, {1, 8, 6, 9}},
     {"direct-pointwise 1x1", CLCONV_ALGO_DIRECT_POINTWISE, 8, 12, 1, 1, 0, 1, 1, {1, 8, 5, 7}},
     {"direct-pointwise 3x3 p1", CLCONV_ALGO_DIRECT_POINTWISE, 4, 8, 3, 1, 1, 1, 1, {1, 4, 6, 5}},
+    /* padded 1x1, stride 1: the copy without wide rows or phases (its gather
+     * kernel was once compiled out: CL_INVALID_KERNEL_NAME) */
+    {"direct-pointwise 1x1 p1", CLCONV_ALGO_DIRECT_POINTWISE, 6, 8, 1, 1, 1, 1, 1, {1, 6, 5, 7}},
     {"winograd 3x3", CLCONV_ALGO_WINOGRAD, 6, 8, 3, 1, 1, 1, 1, {1, 6, 7, 9}},
     {"gemm 3x3", CLCONV_ALGO_GEMM, 4, 6, 3, 1, 1, 1, 1, {1, 4, 6, 6}},
     {"gemm 1x1", CLCONV_ALGO_GEMM, 8, 4, 1, 1, 0, 1, 1, {2, 8, 4, 5}},
