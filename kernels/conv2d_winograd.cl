@@ -270,49 +270,45 @@ __kernel void wino_output(__global const float *ws, const int m_off,
     }
     const int ow0 = 2 * tx0;
     const int ncols = min(2 * nt, OW - ow0);
+    /* The activations other than ReLU, and the residual / second output, go
+     * on vectors of VEC channels first (a call per output made SiLU cost 3 -
+     * 4x the layer): the bias (or, with the residual / second output, the
+     * epilogue's sum element by element: z and pre at each output's own
+     * index), then the activation; the rows below then only store. */
+    bool lanes_done = false;
 #if defined(CLCONV_ACT_ANY) || defined(CLCONV_EPILOGUE_EXTRA)
-    /* The activations other than ReLU, and the residual / second output: the
-     * epilogue's sum element by element (z and pre at each output's own
-     * index), then the activation once per vector of VEC channels (a call per
-     * output made SiLU cost 3 - 4x the layer), then the rows. */
 #ifdef CLCONV_EPILOGUE_EXTRA
-    const bool lane_epilogue = true;
-#else
-    const bool lane_epilogue = act > 1;
-#endif
-    if (lane_epilogue) {
-        for (int j = 0; j < VEC && ocb * VEC + j < cout_g; j++) {
-            const int ocf = g * cout_g + ocb * VEC + j;
-            const float bias = has_bias ? b[ocf] : 0.0f;
-            for (int i = 0; i < 2 && 2 * ty + i < OH; i++) {
-                const size_t at0 = (((size_t)n * OC + ocf) * OH + 2 * ty + i) * OW + ow0;
-                for (int c = 0; c < ncols; c++)
-                    out[i][c][j] = clconv_epilogue_sum(out[i][c][j], bias, at0 + c,
-                                                       CLCONV_EPILOGUE_PASS);
-            }
+    lanes_done = true;
+    for (int j = 0; j < VEC && ocb * VEC + j < cout_g; j++) {
+        const int ocf = g * cout_g + ocb * VEC + j;
+        const float bias = has_bias ? b[ocf] : 0.0f;
+        for (int i = 0; i < 2 && 2 * ty + i < OH; i++) {
+            const size_t at0 = (((size_t)n * OC + ocf) * OH + 2 * ty + i) * OW + ow0;
+            for (int c = 0; c < ncols; c++)
+                out[i][c][j] = clconv_epilogue_sum(out[i][c][j], bias, at0 + c,
+                                                   CLCONV_EPILOGUE_PASS);
         }
-        if (act)
-            for (int i = 0; i < 2; i++)
-                for (int c = 0; c < ncols; c++)
-                    vstoreV(clconv_activate_v(vloadV(0, out[i][c]), act, act_a, act_b), 0,
-                            out[i][c]);
-        for (int j = 0; j < VEC && ocb * VEC + j < cout_g; j++) {
-            const int ocf = g * cout_g + ocb * VEC + j;
-            for (int i = 0; i < 2 && 2 * ty + i < OH; i++) {
-                __global float *yr = y + (((size_t)n * OC + ocf) * OH + 2 * ty + i) * OW + ow0;
-                for (int c = 0; c < ncols; c++)
-                    yr[c] = out[i][c][j];
-            }
-        }
-        return;
     }
+    const floatV biasv = (floatV)(0.0f);
+#else
+    lanes_done = act > 1;
+    float bl[VEC];
+    for (int j = 0; j < VEC; j++)
+        bl[j] = has_bias && ocb * VEC + j < cout_g ? b[g * cout_g + ocb * VEC + j] : 0.0f;
+    const floatV biasv = vloadV(0, bl);
+#endif
+    if (lanes_done)
+        for (int i = 0; i < 2; i++)
+            for (int c = 0; c < ncols; c++)
+                vstoreV(clconv_activate_v(vloadV(0, out[i][c]) + biasv, act, act_a, act_b), 0,
+                        out[i][c]);
 #endif
     for (int j = 0; j < VEC; j++) {
         const int oc = ocb * VEC + j;
         if (oc >= cout_g)
             break;
         const int ocf = g * cout_g + oc;
-        const float bias = has_bias ? b[ocf] : 0.0f;
+        const float bias = has_bias && !lanes_done ? b[ocf] : 0.0f;
         for (int i = 0; i < 2; i++) {
             const int oh = 2 * ty + i;
             if (oh >= OH)
@@ -321,9 +317,12 @@ __kernel void wino_output(__global const float *ws, const int m_off,
             float row[16];
             for (int c = 0; c < 16; c++)
                 row[c] = out[i][c][j];
-            float16 v = vload16(0, row) + bias;
-            if (act == 1) /* ReLU on the vector; NaN passes (NaN < 0 is false) */
-                v = select(v, (float16)(0.0f), v < (float16)(0.0f));
+            float16 v = vload16(0, row);
+            if (!lanes_done) {
+                v += bias;
+                if (act == 1) /* ReLU on the vector; NaN passes (NaN < 0 is false) */
+                    v = select(v, (float16)(0.0f), v < (float16)(0.0f));
+            }
             if (ncols == 16) {
                 vstore16(v, 0, yr);
             } else {
