@@ -199,6 +199,10 @@ clconv_status clconv_plan_alloc_weighted(clconv_context *ctx, clconv_op op, clco
 /* Checks that buf is not NULL and holds at least need bytes; name is the
  * argument's name for the message. */
 clconv_status clconv_check_buffer(clconv_context *ctx, cl_mem buf, size_t need, const char *name);
+/* The same for a tensor of plan (x, w, b, y, z, pre): the message counts the
+ * plan's elements (floats, or halves for F16). */
+clconv_status clconv_check_plan_buffer(clconv_plan *plan, cl_mem buf, size_t need,
+                                       const char *name);
 
 /* The buffer checks of a run with weights (conv2d, conv_transpose2d): x, w
  * and y hold their plan sizes, b is given exactly when the plan has a bias

@@ -94,7 +94,10 @@ clconv_status clconv_plan_get_info(const clconv_plan *plan, clconv_plan_info *in
     return CLCONV_SUCCESS;
 }
 
-clconv_status clconv_check_buffer(clconv_context *ctx, cl_mem buf, size_t need, const char *name)
+/* The check of clconv_check_buffer, the message counting elements of
+ * elem_size bytes called elems ("floats", "halves"). */
+static clconv_status check_buffer_elems(clconv_context *ctx, cl_mem buf, size_t need,
+                                        size_t elem_size, const char *elems, const char *name)
 {
     if (!buf)
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "%s: NULL, expected a cl_mem of at "
@@ -108,9 +111,22 @@ clconv_status clconv_check_buffer(clconv_context *ctx, cl_mem buf, size_t need, 
     }
     if (have < need)
         return clconv_fail(ctx, CLCONV_ERROR_BUFFER_TOO_SMALL,
-                           "%s: %zu bytes, expected at least %zu bytes (%zu floats)", name, have,
-                           need, need / sizeof(float));
+                           "%s: %zu bytes, expected at least %zu bytes (%zu %s)", name, have,
+                           need, need / elem_size, elems);
     return CLCONV_SUCCESS;
+}
+
+clconv_status clconv_check_buffer(clconv_context *ctx, cl_mem buf, size_t need, const char *name)
+{
+    return check_buffer_elems(ctx, buf, need, sizeof(float), "floats", name);
+}
+
+clconv_status clconv_check_plan_buffer(clconv_plan *plan, cl_mem buf, size_t need,
+                                       const char *name)
+{
+    const bool half = plan->dtype == CLCONV_DTYPE_F16;
+    return check_buffer_elems(plan->ctx, buf, need, half ? 2 : sizeof(float),
+                              half ? "halves" : "floats", name);
 }
 
 clconv_status clconv_check_device_tensor(clconv_context *ctx, const char *name, size_t elements,
@@ -139,12 +155,12 @@ clconv_status clconv_check_weighted_buffers(clconv_plan *plan, cl_mem x, cl_mem 
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
                            "w: NULL, expected a cl_mem of at least %zu bytes (NULL only after "
                            "the plan's weights were prepared)", plan->w_bytes);
-    if ((st = clconv_check_buffer(ctx, x, plan->x_bytes, "x")) ||
-        (w && (st = clconv_check_buffer(ctx, w, plan->w_bytes, "w"))) ||
-        (st = clconv_check_buffer(ctx, y, plan->y_bytes, "y")))
+    if ((st = clconv_check_plan_buffer(plan, x, plan->x_bytes, "x")) ||
+        (w && (st = clconv_check_plan_buffer(plan, w, plan->w_bytes, "w"))) ||
+        (st = clconv_check_plan_buffer(plan, y, plan->y_bytes, "y")))
         return st;
     if (plan->b_bytes > 0) {
-        if ((st = clconv_check_buffer(ctx, b, plan->b_bytes, "b")))
+        if ((st = clconv_check_plan_buffer(plan, b, plan->b_bytes, "b")))
             return st;
     } else if (b) {
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
@@ -448,7 +464,7 @@ clconv_status clconv_check_epilogue_buffers(clconv_plan *plan, cl_mem x, cl_mem 
             return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
                                "z: NULL, but the plan has a residual (has_residual = 1): "
                                "expected a buffer of y's size (it may be y itself)");
-        if ((st = clconv_check_buffer(ctx, z, plan->y_bytes, "z")))
+        if ((st = clconv_check_plan_buffer(plan, z, plan->y_bytes, "z")))
             return st;
         if (z == x || (w && z == w) || (b && z == b) || (workspace && z == workspace) ||
             (pre && z == pre))
@@ -463,7 +479,7 @@ clconv_status clconv_check_epilogue_buffers(clconv_plan *plan, cl_mem x, cl_mem 
             return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
                                "pre: NULL, but the plan writes the pre-activation "
                                "(pre_activation_output = 1): expected a buffer of y's size");
-        if ((st = clconv_check_buffer(ctx, pre, plan->y_bytes, "pre")))
+        if ((st = clconv_check_plan_buffer(plan, pre, plan->y_bytes, "pre")))
             return st;
         if (pre == x || (w && pre == w) || (b && pre == b) || pre == y ||
             (workspace && pre == workspace))
