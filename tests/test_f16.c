@@ -314,6 +314,23 @@ START_TEST(auto_picks_f16_algorithms)
             listed |= info.algorithm == F16_ALGOS[a];
         ck_assert_msg(listed, "%s: AUTO chose %s", what, clconv_algorithm_name(info.algorithm));
     }
+    /* a too-small buffer's message counts halves */
+    clconv_conv2d_params p = clconv_conv2d_default_params(2, 3, 1, 1);
+    p.dtype = CLCONV_DTYPE_F16;
+    const clconv_shape in = {1, 2, 2, 2};
+    clconv_plan *plan;
+    ck_assert_int_eq(clconv_conv2d_plan_create(tu_ctx(), &p, &in, NULL, &plan), CLCONV_SUCCESS);
+    cl_int err;
+    cl_mem small = clCreateBuffer(clconv_context_cl_context(tu_ctx()), CL_MEM_READ_WRITE, 8, NULL,
+                                  &err);
+    ck_assert_int_eq(err, CL_SUCCESS);
+    ck_assert_int_eq(clconv_conv2d_run(plan, small, small, NULL, small, NULL, 0, NULL, NULL),
+                     CLCONV_ERROR_BUFFER_TOO_SMALL);
+    ck_assert_msg(strstr(clconv_last_error(tu_ctx()), "x: 8 bytes, expected at least 16 bytes "
+                                                      "(8 halves)"),
+                  "%s", clconv_last_error(tu_ctx()));
+    clReleaseMemObject(small);
+    clconv_plan_destroy(plan);
 }
 END_TEST
 
