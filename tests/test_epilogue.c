@@ -145,15 +145,20 @@ START_TEST(residual_every_algorithm)
             const float *s = SCALES[(size_t)a % 4];
             const int pre = act != CLCONV_ACTIVATION_NONE && act != CLCONV_ACTIVATION_RELU;
             char what[128];
+            /* the same epilogue on either operator's params */
+#define SET_EPILOGUE(p)                                                                       \
+    do {                                                                                      \
+        (p).has_bias = a % 3 != 0;                                                            \
+        (p).activation = act;                                                                 \
+        act_params(act, (p).activation_params);                                               \
+        (p).has_residual = 1;                                                                 \
+        (p).alpha = s[0];                                                                     \
+        (p).beta = s[1];                                                                      \
+        (p).pre_activation_output = pre;                                                      \
+    } while (0)
             if (i < nconv) {
                 clconv_conv2d_params p = *convs[i].p;
-                p.has_bias = a % 3 != 0;
-                p.activation = act;
-                act_params(act, p.activation_params);
-                p.has_residual = 1;
-                p.alpha = s[0];
-                p.beta = s[1];
-                p.pre_activation_output = pre;
+                SET_EPILOGUE(p);
                 snprintf(what, sizeof what, "conv2d %s %lldx%lld, %s, alpha %g beta %g",
                          clconv_algorithm_name(convs[i].algo), (long long)p.kernel_h,
                          (long long)p.kernel_w, clconv_activation_name(act), (double)s[0],
@@ -161,18 +166,13 @@ START_TEST(residual_every_algorithm)
                 residual_case(&p, NULL, convs[i].in, convs[i].algo, a % 2 == 1, &r, what);
             } else {
                 clconv_conv_transpose2d_params p = ct;
-                p.has_bias = a % 3 != 0;
-                p.activation = act;
-                act_params(act, p.activation_params);
-                p.has_residual = 1;
-                p.alpha = s[0];
-                p.beta = s[1];
-                p.pre_activation_output = pre;
+                SET_EPILOGUE(p);
                 snprintf(what, sizeof what, "conv_transpose2d %s, %s, alpha %g beta %g",
                          clconv_algorithm_name(ct_algos[i - nconv]), clconv_activation_name(act),
                          (double)s[0], (double)s[1]);
                 residual_case(NULL, &p, &inct, ct_algos[i - nconv], a % 2 == 1, &r, what);
             }
+#undef SET_EPILOGUE
         }
     }
 }

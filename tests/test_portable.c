@@ -221,16 +221,23 @@ static const struct {
     {CLCONV_ALGO_TRANSPOSED_GEMM, 4, 6, 1},
 };
 
-START_TEST(conv_transpose2d_epilogue_every_algorithm)
+/* T's layer i: 3x3, stride 2, padding 1, output padding 1 in h, a bias. */
+static clconv_conv_transpose2d_params ct_params(int i)
 {
-    tu_rng r = tu_rng_make(4000 + (uint64_t)_i);
     clconv_conv_transpose2d_params p =
-        clconv_conv_transpose2d_default_params(T[_i].cin, T[_i].cout, 3, 3);
+        clconv_conv_transpose2d_default_params(T[i].cin, T[i].cout, 3, 3);
     p.stride_h = p.stride_w = 2;
     p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
     p.output_padding_h = 1;
-    p.groups = T[_i].groups;
+    p.groups = T[i].groups;
     p.has_bias = 1;
+    return p;
+}
+
+START_TEST(conv_transpose2d_epilogue_every_algorithm)
+{
+    tu_rng r = tu_rng_make(4000 + (uint64_t)_i);
+    clconv_conv_transpose2d_params p = ct_params(_i);
     p.activation = CLCONV_ACTIVATION_LEAKY_RELU;
     p.activation_params[0] = 0.25f;
     p.has_residual = 1;
@@ -264,13 +271,7 @@ START_TEST(conv_transpose2d_every_algorithm)
 {
     clconv_context *ctx = tu_ctx();
     tu_rng r = tu_rng_make(2000 + (uint64_t)_i);
-    clconv_conv_transpose2d_params p =
-        clconv_conv_transpose2d_default_params(T[_i].cin, T[_i].cout, 3, 3);
-    p.stride_h = p.stride_w = 2;
-    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
-    p.output_padding_h = 1;
-    p.groups = T[_i].groups;
-    p.has_bias = 1;
+    clconv_conv_transpose2d_params p = ct_params(_i);
     clconv_shape in = {1, T[_i].cin, 5, 6}, out;
     expect_ok(clconv_conv_transpose2d_output_shape(&p, &in, &out), "output shape");
     size_t nx = clconv_shape_elements(in), ny = clconv_shape_elements(out);
