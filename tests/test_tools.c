@@ -5,6 +5,7 @@
  * JSON, a shapes file as CSV). Output is parsed, not grepped, where it is
  * machine-readable: a small strict JSON parser lives below. */
 #include "json.h"
+#include "npy.h"
 #include "testutil.h"
 
 #include <math.h>
@@ -146,6 +147,43 @@ static void write_npy_f32(const char *name, const int64_t *shape, int nd, const 
     write_npy_raw(name, major, dict, data, n * sizeof(float));
 }
 
+/* A float16 ('<f2') .npy of the given half bits, little-endian byte by byte
+ * (independent of tools/npy.c and of the host's byte order). */
+static void write_npy_f16(const char *name, const int64_t *shape, int nd, const uint16_t *h)
+{
+    char dict[256], sh[128] = "";
+    size_t n = 1, used = 0;
+    for (int i = 0; i < nd; i++) {
+        used += (size_t)snprintf(sh + used, sizeof sh - used, "%lld, ", (long long)shape[i]);
+        n *= (size_t)shape[i];
+    }
+    if (nd > 1)
+        sh[used - 2] = '\0';
+    snprintf(dict, sizeof dict, "{'descr': '<f2', 'fortran_order': False, 'shape': (%s), }", sh);
+    unsigned char *bytes = malloc(2 * n + 1);
+    ck_assert_ptr_nonnull(bytes);
+    for (size_t i = 0; i < n; i++) {
+        bytes[2 * i] = (unsigned char)(h[i] & 255);
+        bytes[2 * i + 1] = (unsigned char)(h[i] >> 8);
+    }
+    write_npy_raw(name, 1, dict, bytes, 2 * n);
+    free(bytes);
+}
+
+/* The same from floats (each rounded to the nearest half). */
+static void write_npy_f16_floats(const char *name, const int64_t *shape, int nd, const float *x)
+{
+    size_t n = 1;
+    for (int i = 0; i < nd; i++)
+        n *= (size_t)shape[i];
+    uint16_t *h = malloc(2 * n + 2);
+    ck_assert_ptr_nonnull(h);
+    for (size_t i = 0; i < n; i++)
+        h[i] = clconv_float_to_half(x[i]);
+    write_npy_f16(name, shape, nd, h);
+    free(h);
+}
+
 /* Reads a float32 / int64 .npy written by the tool: checks the magic, the
  * descr, and returns the data after the header. */
 static void *read_npy(const char *name, const char *descr, const char *shape_text, size_t *count,
@@ -209,7 +247,11 @@ START_TEST(query_json_is_valid_and_complete)
             jval *pref = jreq(dv, "preferred_vector_width", J_OBJ);
             jreq(pref, "float", J_NUM);
             jreq(jreq(dv, "native_vector_width", J_OBJ), "float", J_NUM);
-            jreq(dv, "fp16", J_BOOL);
+            bool khr_fp16 = jreq(dv, "fp16", J_BOOL)->b;
+            jval *f16 = jreq(dv, "clconv_fp16", J_OBJ);
+            ck_assert_str_eq(jreq(f16, "runs_as", J_STR)->str, "storage (fp32 arithmetic)");
+            ck_assert_int_eq(jreq(f16, "cl_khr_fp16", J_BOOL)->b, khr_fp16);
+            ck_assert_msg(!jreq(f16, "half_arithmetic", J_BOOL)->b, "half arithmetic claimed");
             jreq(dv, "fp64", J_BOOL);
             jval *sg = jreq(dv, "subgroups", J_OBJ);
             jreq(sg, "cl_khr_subgroups", J_BOOL);
@@ -248,6 +290,9 @@ START_TEST(query_text_marks_default)
     ck_assert_msg(strstr(r.out, "<- clconv default"), "no default marker:\n%s", r.out);
     ck_assert_msg(strstr(r.out, "max work-group size"), "no work-group size:\n%s", r.out);
     ck_assert_msg(strstr(r.out, "build options"), "no plan:\n%s", r.out);
+    ck_assert_msg(strstr(r.out, "clconv fp16                  storage (fp32 arithmetic); "
+                         "cl_khr_fp16 ") && strstr(r.out, "half arithmetic is not implemented"),
+                  "no fp16 line:\n%s", r.out);
     cmd_free(&r);
 }
 END_TEST
@@ -1300,6 +1345,280 @@ END_TEST
 
 /* ------------------------------------------------------------------------ */
 
+/* ------------------------------------------------------------------------ */
+/* float16: npy '<f2', clconv --dtype f16, clconv-bench --dtype f16         */
+/* ------------------------------------------------------------------------ */
+
+/* Reads a '<f2' .npy written by a tool: the half bits, decoded little-endian
+ * byte by byte. */
+static uint16_t *read_npy_f16(const char *name, const char *shape_text, size_t *count)
+{
+    unsigned char *raw = read_npy(name, "<f2", shape_text, count, 2);
+    uint16_t *h = malloc(*count * 2 + 2);
+    ck_assert_ptr_nonnull(h);
+    for (size_t i = 0; i < *count; i++)
+        h[i] = (uint16_t)(raw[2 * i] | raw[2 * i + 1] << 8);
+    free(raw);
+    return h;
+}
+
+static bool half_is_nan(uint16_t h)
+{
+    return (h & 0x7c00) == 0x7c00 && (h & 0x03ff) != 0;
+}
+
+/* tools/npy.c itself: '<f2' written and read back bit for bit (an odd count,
+ * +-inf, NaNs with payloads, subnormals, -0), the file's bytes little-endian,
+ * the dtype told to the caller; the float32-only reader and other dtypes
+ * refused naming the descr. */
+START_TEST(npy_f16_roundtrip)
+{
+    static const uint16_t h[7] = {0x3c00 /* 1 */, 0x7c00 /* inf */, 0xfc00 /* -inf */,
+                                  0x7e00 /* NaN */, 0x7d01 /* NaN with a payload */,
+                                  0x0001 /* smallest subnormal */, 0x8000 /* -0 */};
+    int64_t shape[1] = {7};
+    char path[600], err[512];
+    path_in_dir(path, sizeof path, "rt16.npy");
+    ck_assert_msg(npy_write_f16(path, shape, 1, h, err, sizeof err) == 0, "%s", err);
+    size_t n = 0;
+    unsigned char *raw = read_npy("rt16.npy", "<f2", "(7,)", &n, 2);
+    ck_assert_uint_eq(n, 7);
+    ck_assert_msg(raw[0] == 0x00 && raw[1] == 0x3c && raw[2] == 0x00 && raw[3] == 0x7c &&
+                      raw[8] == 0x01 && raw[9] == 0x7d,
+                  "'<f2' data is not little-endian: %02x %02x %02x %02x", raw[0], raw[1],
+                  raw[2], raw[3]);
+    free(raw);
+    npy_array a;
+    ck_assert_msg(npy_read(path, &a, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(a.dtype, NPY_F16);
+    ck_assert_ptr_null(a.data);
+    ck_assert_ptr_nonnull(a.halves);
+    ck_assert_int_eq(a.ndim, 1);
+    ck_assert_uint_eq(a.count, 7);
+    for (int i = 0; i < 7; i++)
+        ck_assert_msg(a.halves[i] == h[i], "element %d: 0x%04x, wrote 0x%04x", i, a.halves[i],
+                      h[i]);
+    npy_free(&a);
+    /* A 3x3 (odd) array written by the test, read by npy.c. */
+    uint16_t sq[9];
+    for (int i = 0; i < 9; i++)
+        sq[i] = clconv_float_to_half((float)i - 4.5f);
+    int64_t s2[2] = {3, 3};
+    write_npy_f16("sq16.npy", s2, 2, sq);
+    path_in_dir(path, sizeof path, "sq16.npy");
+    ck_assert_msg(npy_read(path, &a, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(a.dtype, NPY_F16);
+    ck_assert_int_eq(memcmp(a.halves, sq, sizeof sq), 0);
+    npy_free(&a);
+    /* '<f4' through npy_read: floats, dtype F32. */
+    float f[3] = {1.5f, -2, 0.25f};
+    int64_t s3[1] = {3};
+    write_npy_f32("f4.npy", s3, 1, f, 1);
+    path_in_dir(path, sizeof path, "f4.npy");
+    ck_assert_msg(npy_read(path, &a, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(a.dtype, NPY_F32);
+    ck_assert_ptr_null(a.halves);
+    ck_assert_int_eq(memcmp(a.data, f, sizeof f), 0);
+    npy_free(&a);
+    /* The float32-only reader refuses '<f2'; npy_read refuses '<f8', '>f2'. */
+    path_in_dir(path, sizeof path, "sq16.npy");
+    ck_assert_int_eq(npy_read_f32(path, &a, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "'<f2' (float16) is not supported"), "%s", err);
+    double d[2] = {1, 2};
+    write_npy_raw("f8.npy", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", d,
+                  sizeof d);
+    path_in_dir(path, sizeof path, "f8.npy");
+    ck_assert_int_eq(npy_read(path, &a, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "'<f8' (float64) is not supported") && strstr(err, "'<f2'"),
+                  "%s", err);
+    write_npy_raw("be16.npy", 1, "{'descr': '>f2', 'fortran_order': False, 'shape': (1,), }", h,
+                  2);
+    path_in_dir(path, sizeof path, "be16.npy");
+    ck_assert_int_eq(npy_read(path, &a, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "big-endian float16 ('>f2')"), "%s", err);
+    /* A truncated '<f2' file counts 2-byte elements. */
+    write_npy_raw("short16.npy", 1, "{'descr': '<f2', 'fortran_order': False, 'shape': (3,), }",
+                  h, 4);
+    path_in_dir(path, sizeof path, "short16.npy");
+    ck_assert_int_eq(npy_read(path, &a, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "needs 6 bytes of data, the file holds 4"), "%s", err);
+}
+END_TEST
+
+/* clconv conv2d --dtype f16: '<f2' inputs, '<f2' output equal to golden
+ * numbers (small integers: every sum is exact in half), '<f4' inputs rounded
+ * to half, the special values through an identity convolution bit for bit,
+ * and an algorithm without F16 kernels refused with the library's message. */
+START_TEST(cli_conv2d_f16)
+{
+    enum { N = 1, C = 3, H = 5, W = 6, K = 4 };
+    tu_rng rng = tu_rng_make(77);
+    float x[N * C * H * W], w[K * C * 3 * 3], b[K];
+    double gy[N * K * H * W];
+    tu_fill(&rng, x, sizeof x / sizeof *x, true);
+    tu_fill(&rng, w, sizeof w / sizeof *w, true);
+    tu_fill(&rng, b, K, true);
+    int64_t xs[4] = {N, C, H, W}, wsh[4] = {K, C, 3, 3}, bs[1] = {K};
+    write_npy_f16_floats("hx.npy", xs, 4, x);
+    write_npy_f16_floats("hw.npy", wsh, 4, w);
+    write_npy_f16_floats("hb.npy", bs, 1, b);
+    size_t ny = sizeof gy / sizeof *gy;
+    golden_conv(false, N, C, H, W, K, 3, 3, 1, 1, x, w, b, NULL, 1, 1, G_RELU, H, W, gy, NULL);
+    const char *shape = "(1, 4, 5, 6)";
+
+    /* 1. '<f2' in, '<f2' out. */
+    cmd_result r = run_tool(NULL, "clconv", "conv2d --input hx.npy --weight hw.npy --bias hb.npy "
+                            "--padding 1 --relu --dtype f16 --output hy.npy --verify");
+    EXPECT_RC(r, 0);
+    ck_assert_msg(strstr(r.out, "dtype f16 (fp32 arithmetic)") &&
+                      strstr(r.out, "vs the CPU reference: OK"), "%s", r.out);
+    cmd_free(&r);
+    size_t got = 0;
+    uint16_t *y = read_npy_f16("hy.npy", shape, &got);
+    ck_assert_uint_eq(got, ny);
+    for (size_t i = 0; i < ny; i++)
+        ck_assert_msg(clconv_half_to_float(y[i]) == gy[i], "hy.npy[%zu] = %g, golden %g", i,
+                      (double)clconv_half_to_float(y[i]), gy[i]);
+    free(y);
+
+    /* 2. '<f4' inputs with --dtype f16: rounded to half first (x + 2^-12
+     * rounds back to x for 1 <= |x| <= 3), so the result is the same. */
+    float x4[N * C * H * W];
+    for (size_t i = 0; i < sizeof x / sizeof *x; i++)
+        x4[i] = x[i] == 0 ? 0 : x[i] + 0x1p-12f;
+    write_npy_f32("fx.npy", xs, 4, x4, 1);
+    write_npy_f32("fw.npy", wsh, 4, w, 1);
+    r = run_tool(NULL, "clconv", "conv2d --input fx.npy --weight fw.npy --bias hb.npy "
+                 "--padding 1 --relu --dtype=f16 --output hy2.npy --verify");
+    EXPECT_RC(r, 0);
+    cmd_free(&r);
+    y = read_npy_f16("hy2.npy", shape, &got);
+    ck_assert_uint_eq(got, ny);
+    for (size_t i = 0; i < ny; i++)
+        ck_assert_msg(clconv_half_to_float(y[i]) == gy[i], "hy2.npy[%zu] = %g, golden %g", i,
+                      (double)clconv_half_to_float(y[i]), gy[i]);
+    free(y);
+
+    /* 3. '<f2' inputs without --dtype: widened exactly, an f32 run, '<f4' out. */
+    r = run_tool(NULL, "clconv", "conv2d --input hx.npy --weight hw.npy --bias hb.npy "
+                 "--padding 1 --relu --output fy.npy --verify");
+    EXPECT_RC(r, 0);
+    ck_assert_msg(!strstr(r.out, "dtype f16"), "%s", r.out);
+    cmd_free(&r);
+    expect_npy_golden("fy.npy", shape, gy, ny, 0, "f2 inputs, f32 run");
+
+    /* 4. Special values bit for bit through a 1x1 identity convolution, an
+     * odd element count (1x1x3x3). */
+    static const uint16_t sx[9] = {0x7c00 /* inf */, 0xfc00 /* -inf */, 0x7e00 /* NaN */,
+                                   0x7bff /* 65504 */, 0x0001 /* 2^-24 */, 0x03ff,
+                                   0xc100 /* -2.5 */, 0x3555 /* ~1/3 */, 0x3c00 /* 1 */};
+    uint16_t one = 0x3c00;
+    int64_t s9[4] = {1, 1, 3, 3}, s1[4] = {1, 1, 1, 1};
+    write_npy_f16("sx.npy", s9, 4, sx);
+    write_npy_f16("sw.npy", s1, 4, &one);
+    r = run_tool(NULL, "clconv", "conv2d --input sx.npy --weight sw.npy --dtype f16 "
+                 "--output sy.npy");
+    EXPECT_RC(r, 0);
+    cmd_free(&r);
+    y = read_npy_f16("sy.npy", "(1, 1, 3, 3)", &got);
+    ck_assert_uint_eq(got, 9);
+    for (int i = 0; i < 9; i++)
+        ck_assert_msg(half_is_nan(sx[i]) ? half_is_nan(y[i]) : y[i] == sx[i],
+                      "sy.npy[%d] = 0x%04x, x was 0x%04x", i, y[i], sx[i]);
+    free(y);
+
+    /* 5. An algorithm without F16 kernels: the library's UNSUPPORTED
+     * message, exit 1, no output written. */
+    r = run_tool(NULL, "clconv", "conv2d --input hx.npy --weight hw.npy --padding 1 "
+                 "--dtype f16 --algo winograd --output wy.npy");
+    EXPECT_RC(r, 1);
+    ck_assert_msg(strstr(r.err, "UNSUPPORTED") || strstr(r.err, "unsupported"), "%s", r.err);
+    ck_assert_msg(strstr(r.err, "F16") || strstr(r.err, "f16") || strstr(r.err, "half"), "%s",
+                  r.err);
+    char path[600];
+    path_in_dir(path, sizeof path, "wy.npy");
+    ck_assert_msg(access(path, F_OK) != 0, "wy.npy written by a refused run");
+    cmd_free(&r);
+    /* An operator without F16 kernels, and a bad --dtype. */
+    r = run_tool(NULL, "clconv", "max_pool2d --input hx.npy --kernel-size 2 --dtype f16 "
+                 "--output py.npy");
+    EXPECT_RC(r, 1);
+    ck_assert_msg(strstr(r.err, "UNSUPPORTED") || strstr(r.err, "unsupported"), "%s", r.err);
+    cmd_free(&r);
+    expect_refused("conv2d --input hx.npy --weight hw.npy --dtype f64 --output y.npy", 64,
+                   "--dtype: bad value 'f64'");
+}
+END_TEST
+
+/* clconv-bench --dtype f16 and dtype=f16 per layer: halves (bytes counted as
+ * 2-byte elements), verified; refused layers and the CLBlast baselines
+ * skipped with their reasons; JSON's per-layer dtype. */
+START_TEST(bench_f16)
+{
+    char path[600];
+    path_in_dir(path, sizeof path, "f16.txt");
+    FILE *f = fopen(path, "w");
+    fputs("conv2d c=3 h=8 w=8 k=4 r=3 s=3 pad=1 bias=1 name=h16 dtype=f16\n"
+          "conv2d c=3 h=8 w=8 k=4 r=3 s=3 pad=1 bias=1 name=f32\n"
+          "max_pool2d c=3 h=8 w=8 kernel=2 name=pool16 dtype=f16\n", f);
+    fclose(f);
+    cmd_result r = run_tool(NULL, "clconv-bench", "--shapes f16.txt --json --runs 1 --warmup 0 "
+                            "--quiet");
+    EXPECT_RC(r, 0);
+    jval *doc = json_parse_or_fail(r.out);
+    jval *layers = jreq(doc, "layers", J_ARR);
+    ck_assert_int_eq(layers->n, 3);
+    jval *h16 = layers->items[0], *f32 = layers->items[1], *pool = layers->items[2];
+    ck_assert_str_eq(jreq(h16, "dtype", J_STR)->str, "f16");
+    ck_assert_str_eq(jreq(f32, "dtype", J_STR)->str, "f32");
+    ck_assert_str_eq(jreq(pool, "dtype", J_STR)->str, "f16");
+    ck_assert_str_eq(jreq(h16, "status", J_STR)->str, "ok");
+    ck_assert_msg(jreq(h16, "verified", J_BOOL)->b, "f16 layer not verified");
+    ck_assert_msg(strstr(jreq(h16, "spec", J_STR)->str, "dtype=f16"), "spec lacks dtype");
+    /* The same layer's bytes: halves are half the floats' bytes. */
+    double b16 = jreq(h16, "bytes", J_NUM)->num, b32 = jreq(f32, "bytes", J_NUM)->num;
+    ck_assert_msg(b16 > 0 && fabs(b16 * 2 - b32) < 1e-9 * b32, "bytes f16 %g, f32 %g", b16,
+                  b32);
+    /* The baselines: skipped for f16 with a reason, run for f32. */
+    jval *bls = jreq(h16, "baselines", J_ARR);
+    ck_assert_int_ge(bls->n, 1);
+    for (int i = 0; i < bls->n; i++)
+        ck_assert_msg(strstr(jreq(bls->items[i], "skipped", J_STR)->str, "dtype f16"),
+                      "baseline %d not skipped for f16", i);
+    ck_assert_str_eq(jreq(pool, "status", J_STR)->str, "skipped");
+    const char *why = jreq(pool, "reason", J_STR)->str;
+    ck_assert_msg(strstr(why, "f16") || strstr(why, "F16"), "reason: %s", why);
+    jfree(doc);
+    cmd_free(&r);
+    /* --dtype f16 for every layer; --algo winograd has no F16 kernel: the
+     * conv layers are skipped (not failed), exit 0. */
+    r = run_tool(NULL, "clconv-bench", "--shapes f16.txt --json --runs 1 --warmup 0 --quiet "
+                 "--no-baseline --dtype f16 --algo winograd");
+    EXPECT_RC(r, 0);
+    doc = json_parse_or_fail(r.out);
+    layers = jreq(doc, "layers", J_ARR);
+    for (int i = 0; i < layers->n; i++) {
+        ck_assert_str_eq(jreq(layers->items[i], "dtype", J_STR)->str, "f16");
+        ck_assert_str_eq(jreq(layers->items[i], "status", J_STR)->str, "skipped");
+        jreq(layers->items[i], "reason", J_STR);
+    }
+    jfree(doc);
+    cmd_free(&r);
+    /* --list carries dtype=f16, and it reads back. */
+    r = run_tool(NULL, "clconv-bench", "--shapes f16.txt --dtype f16 --list");
+    EXPECT_RC(r, 0);
+    ck_assert_msg(strstr(r.out, "name=f32") || strstr(r.out, "dtype=f16"), "%s", r.out);
+    int n16 = 0;
+    for (const char *c = r.out; (c = strstr(c, "dtype=f16")); c++)
+        n16++;
+    ck_assert_int_eq(n16, 3);
+    cmd_free(&r);
+    r = run_tool(NULL, "clconv-bench", "--shapes f16.txt --dtype f8 --list");
+    EXPECT_RC(r, 64);
+    cmd_free(&r);
+}
+END_TEST
+
 static Suite *tools_suite(void)
 {
     Suite *s = suite_create("tools");
@@ -1323,6 +1642,8 @@ static Suite *tools_suite(void)
     tcase_add_test(cli, cli_conv_transpose2d_residual);
     tcase_add_test(cli, cli_refuses_malformed_npy);
     tcase_add_test(cli, cli_refuses_mismatched_shapes);
+    tcase_add_test(cli, npy_f16_roundtrip);
+    tcase_add_test(cli, cli_conv2d_f16);
     suite_add_tcase(s, cli);
     TCase *bench = tcase_create("bench");
     tcase_set_timeout(bench, 240);
@@ -1330,6 +1651,7 @@ static Suite *tools_suite(void)
     tcase_add_test(bench, bench_shapes_file_csv_and_errors);
     tcase_add_test(bench, bench_backward_directions);
     tcase_add_test(bench, bench_epilogue_unfused);
+    tcase_add_test(bench, bench_f16);
     suite_add_tcase(s, bench);
     return s;
 }

@@ -136,6 +136,8 @@ typedef struct opts {
     bool unfused;         /* time the epilogue layers unfused too */
     uint64_t seed;
     unsigned directions;  /* DIR_* bits: which passes of the conv2d layers to time */
+    bool dtype_set;       /* --dtype: every layer's storage type (else each layer's dtype=) */
+    clconv_dtype dtype;
 } opts;
 
 /* --direction: the forward pass, conv2d's input gradient, its weight gradient. */
@@ -603,6 +605,11 @@ static void run_baseline(basectx *bc, int which, const tk_layer *L, clconv_shape
         snprintf(b->skip, sizeof b->skip, "conv2d only");
         return;
     }
+    if (L->dtype != CLCONV_DTYPE_F32) {
+        snprintf(b->skip, sizeof b->skip, "dtype %s (the CLBlast baselines run float32 only)",
+                 clconv_dtype_name(L->dtype));
+        return;
+    }
     if (L->residual) {
         snprintf(b->skip, sizeof b->skip, "residual (the baselines fuse bias and ReLU only)");
         return;
@@ -968,6 +975,25 @@ static void run_row(clconv_context *ctx, basectx *bc, const opts *o, row *r, int
     bool find = o->find && !strcmp(op->name, "conv2d") && !forced;
     if (forced)
         po.algorithm = o->plan_opts.algorithm;
+    if (L->dtype == CLCONV_DTYPE_F16) {
+        /* The device stores halves: the reference must see the same values. */
+        tk_round_to_half(x, nx);
+        tk_round_to_half(w, nw);
+        tk_round_to_half(b, nb);
+        if (z)
+            tk_round_to_half(z, ny);
+        /* An operator or algorithm without F16 kernels refuses the plan with
+         * CLCONV_ERROR_UNSUPPORTED: a skip with the library's reason, not a
+         * failure. (The plan is cached: tk_exec's plan below is a cache hit.) */
+        clconv_plan *probe = NULL;
+        st = op->plan(ctx, L, forced ? &po : NULL, &probe);
+        if (st == CLCONV_ERROR_UNSUPPORTED) {
+            r->skipped = true;
+            snprintf(r->skip, sizeof r->skip, "%.150s", lib_error(ctx));
+            goto done;
+        }
+        clconv_plan_destroy(probe); /* other errors: tk_exec reports them */
+    }
     po.find = find;
     if (tk_exec(ctx, L, forced || find ? &po : NULL, x, w, b, z, y, NULL, ind, o->warmup,
                 o->runs, o->prepare, &r->res, PROG)) {
@@ -984,7 +1010,7 @@ static void run_row(clconv_context *ctx, basectx *bc, const opts *o, row *r, int
             snprintf(r->skip, sizeof r->skip, "reference: %s", tk_last_error());
             goto done;
         }
-        r->res.err = tk_compare(y, ref, ny);
+        r->res.err = tk_compare_dtype(y, ref, ny, L->dtype);
         r->res.verified = true;
         if (ind && ref_ind)
             for (size_t i = 0; i < ny; i++)
@@ -995,7 +1021,10 @@ static void run_row(clconv_context *ctx, basectx *bc, const opts *o, row *r, int
     }
     r->epilogue = (!strcmp(op->name, "conv2d") || !strcmp(op->name, "conv_transpose2d")) &&
                   tk_layer_has_epilogue(L);
-    if (r->epilogue && o->unfused) {
+    if (r->epilogue && o->unfused && L->dtype != CLCONV_DTYPE_F32) {
+        snprintf(r->unfused.skip, sizeof r->unfused.skip,
+                 "dtype %s (the unfused form is timed for f32 only)", clconv_dtype_name(L->dtype));
+    } else if (r->epilogue && o->unfused) {
         progress("[%d/%d] %s: unfused", idx + 1, total, label);
         run_unfused(bc, o, r, x, w, b, z, ref, out);
         if (r->unfused.ran && (!r->unfused.verified || r->unfused.err.ok) &&
@@ -1170,7 +1199,8 @@ static void print_json(const row *rows, int n, const opts *o, const char *device
         const row *r = &rows[i];
         printf("%s\n    {\"name\": ", i ? "," : "");
         tk_json_string(stdout, r->L.name);
-        printf(", \"op\": \"%s\", \"spec\": ", r->L.op->name);
+        printf(", \"op\": \"%s\", \"dtype\": \"%s\", \"spec\": ", r->L.op->name,
+               clconv_dtype_name(r->L.dtype));
         tk_json_string(stdout, r->spec);
         if (r->skipped || r->failed) {
             printf(", \"status\": \"%s\", \"reason\": ", r->failed ? "failed" : "skipped");
@@ -1387,6 +1417,11 @@ static void usage(FILE *f)
             "  --device SEL       \"P:D\" or part of a device/platform name (as CLCONV_DEVICE)\n"
             "  --algo NAME        force an algorithm on the layers that have it (direct-vector,\n"
             "                     winograd, transposed-gemm, ...; see clconv OPERATOR --help)\n"
+            "  --dtype f32|f16    storage of every layer (default: each layer's dtype=, f32);\n"
+            "                     f16: buffers of halves, fp32 arithmetic, GB/s counting\n"
+            "                     2-byte elements; layers whose algorithm has no F16 kernel\n"
+            "                     are skipped with the library's reason, and so are the\n"
+            "                     CLBlast baselines and the unfused runs (float32 only)\n"
             "  --prepare          conv2d / conv_transpose2d weights prepared once before the timed\n"
             "                     runs (constant weights, as inference; runs skip repacking)\n"
             "  --find, --tune     conv2d plans time every candidate once and keep the fastest\n"
@@ -1502,6 +1537,13 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--device")) {
             NEED_VALUE;
             o.device = v;
+        } else if (!strcmp(a, "--dtype")) {
+            NEED_VALUE;
+            if (!tk_parse_dtype(v, &o.dtype)) {
+                fprintf(stderr, "%s: --dtype %s: expected f32 or f16\n", PROG, v);
+                return TK_EXIT_USAGE;
+            }
+            o.dtype_set = true;
         } else if (!strcmp(a, "--algo")) {
             NEED_VALUE;
             if (!tk_parse_algorithm(v, &o.plan_opts.algorithm)) {
@@ -1638,6 +1680,9 @@ int main(int argc, char **argv)
         }
         snprintf(source, sizeof source, "suite:%s", suites_arg);
     }
+    if (o.dtype_set)
+        for (int i = 0; i < nrows; i++)
+            rows[i].L.dtype = o.dtype;
     if (nrows == 0) {
         fprintf(stderr, "%s: no layers\n", PROG);
         return release_rows(rows, TK_EXIT_USAGE);

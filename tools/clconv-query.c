@@ -521,6 +521,10 @@ static void print_text(const platinfo *pl, unsigned np, const char *default_sel)
                        (unsigned long long)di->native[i].v);
             printf("\n    %-28s fp16 %s, fp64 %s\n", "precisions", di->fp16 ? "yes" : "no",
                    di->fp64 ? "yes" : "no");
+            /* What clconv's dtype F16 runs as: half storage (vload_half /
+             * vstore_half, core OpenCL), fp32 arithmetic, on every device. */
+            printf("    %-28s storage (fp32 arithmetic); cl_khr_fp16 %s (half arithmetic is not "
+                   "implemented yet)\n", "clconv fp16", di->fp16 ? "reported" : "not reported");
             printf("    %-28s %s\n", "subgroups",
                    di->subgroups_khr && di->subgroups_intel ? "cl_khr_subgroups, cl_intel_subgroups"
                    : di->subgroups_khr                       ? "cl_khr_subgroups"
@@ -658,6 +662,9 @@ static void print_json(const platinfo *pl, unsigned np, const char *default_sel)
                 json_num(VW_NAMES[i], di->native[i], i + 1 < VW_COUNT);
             printf("},\n       \"fp16\": %s, \"fp64\": %s, ", di->fp16 ? "true" : "false",
                    di->fp64 ? "true" : "false");
+            printf("\"clconv_fp16\": {\"runs_as\": \"storage (fp32 arithmetic)\", "
+                   "\"cl_khr_fp16\": %s, \"half_arithmetic\": false, \"note\": \"half "
+                   "arithmetic is not implemented yet\"},\n       ", di->fp16 ? "true" : "false");
             printf("\"subgroups\": {\"cl_khr_subgroups\": %s, \"cl_intel_subgroups\": %s}, ",
                    di->subgroups_khr ? "true" : "false", di->subgroups_intel ? "true" : "false");
             printf("\"image_support\": %s, ", di->image.ok && di->image.v ? "true" : "false");

@@ -5,12 +5,21 @@
  *                 [--padding P|PH,PW|T,B,L,R|same|valid] [--dilation 1] [--groups 1]
  *                 [--relu | --activation NAME[:P[,Q]]]
  *                 [--residual z.npy [--alpha A] [--beta B]] [--pre pre.npy]
- *                 --output y.npy [--device SEL] [--verify] [--time [--runs N]]
+ *                 --output y.npy [--device SEL] [--dtype f32|f16] [--verify]
+ *                 [--time [--runs N]]
  *
  * --residual adds the epilogue's residual, y = act(alpha * conv + beta * z +
  * bias) with z of y's shape, --pre writes the activation's input too; both
  * run through clconv_conv_run, and --verify compares with the *_epilogue
  * reference.
+ *
+ * --dtype f16 runs the layer on half-precision storage (device buffers of
+ * halves, fp32 arithmetic; the *_host calls take floats only): inputs may be
+ * '<f4' (rounded to the nearest half) or '<f2' .npy files, the output (and
+ * --pre) is written as '<f2', and --verify compares with the reference on the
+ * halves widened to float, within the F16 bound (the F32 bound plus one half
+ * ulp of the result). Without --dtype (f32) '<f2' inputs are widened exactly
+ * and the output is '<f4'.
  *
  * Exit codes: 0 success, 1 error, 2 no OpenCL platform/device, 3 --verify
  * found a mismatch, 64 usage error. */
@@ -36,7 +45,8 @@ static void usage_main(FILE *f)
             "usage: clconv OPERATOR --input X.npy [operator flags] --output Y.npy [options]\n"
             "       clconv OPERATOR --help\n\n"
             "Runs one layer on an OpenCL device. Tensors are .npy files (float32, C order,\n"
-            "NCHW, or CHW for one image); flags and defaults follow torch.nn.functional.\n\n"
+            "NCHW, or CHW for one image; float16 too: see --dtype); flags and defaults\n"
+            "follow torch.nn.functional.\n\n"
             "operators:\n");
     for (int i = 0; i < tk_num_ops; i++)
         fprintf(f, "  %-18s %s%s\n", tk_ops[i].name, tk_ops[i].summary,
@@ -56,14 +66,20 @@ static void usage_op(FILE *f, const tk_op *op)
     tk_op_algorithms(op, algos, sizeof algos);
     fprintf(f,
             "\ntensors:\n"
-            "  --input X.npy         input [N, C, H, W] or [C, H, W], float32 (required)\n"
-            "  --output Y.npy        where to write the result, float32 (required)\n"
+            "  --input X.npy         input [N, C, H, W] or [C, H, W], float32 or float16\n"
+            "                        (required)\n"
+            "  --output Y.npy        where to write the result, float32 ('<f4'), or float16\n"
+            "                        ('<f2') with --dtype f16 (required)\n"
             "\n%s flags:\n%s"
             "\noptions:\n"
             "  --device SEL          device: \"P:D\" indices or part of a device/platform name\n"
             "                        (default: $CLCONV_DEVICE, else the first GPU, else the\n"
             "                        first device; list them with clconv-query)\n"
             "  --algo NAME           auto (default), or one of: %s\n"
+            "  --dtype f32|f16       storage of every tensor (default f32). f16: buffers of\n"
+            "                        halves with fp32 arithmetic; '<f4' inputs are rounded to\n"
+            "                        half, the output is written as '<f2'; algorithms without\n"
+            "                        F16 kernels fail with the library's UNSUPPORTED message\n"
             "%s"
             "  --verify              also run the CPU reference and print the max absolute and\n"
             "                        relative error; exit 3 when out of tolerance\n"
@@ -149,6 +165,7 @@ static int parse_args(int argc, char **argv, const tk_op *op, cli *c, tk_layer *
         else if (!strcmp(name, "output")) c->output = val;
         else if (!strcmp(name, "device")) c->device = val;
         else if (!strcmp(name, "algo")) c->algo = val;
+        else if (!strcmp(name, "dtype")) ok = tk_parse_dtype(val, &L->dtype);
         else if (!strcmp(name, "verify")) c->verify = true;
         else if (!strcmp(name, "time")) c->time = true;
         else if (!strcmp(name, "quiet")) c->quiet = true;
@@ -208,14 +225,46 @@ static int parse_args(int argc, char **argv, const tk_op *op, cli *c, tk_layer *
     return -1;
 }
 
-static int load(const char *path, npy_array *a)
+/* Reads a '<f4' or '<f2' file into a->data as floats ('<f2' widened
+ * exactly); with dtype F16 the floats are then rounded to the nearest half,
+ * the values the device stores, so the reference sees exactly those. */
+static int load(const char *path, npy_array *a, clconv_dtype dtype)
 {
     char err[512];
-    if (npy_read_f32(path, a, err, sizeof err)) {
+    if (npy_read(path, a, err, sizeof err)) {
         fprintf(stderr, "%s: %s\n", PROG, err);
         return -1;
     }
+    if (a->dtype == NPY_F16) {
+        a->data = malloc(a->count ? a->count * sizeof(float) : 4);
+        if (!a->data) {
+            fprintf(stderr, "%s: %s: out of memory\n", PROG, path);
+            npy_free(a);
+            return -1;
+        }
+        clconv_halves_to_floats(a->halves, a->data, a->count);
+    } else if (dtype == CLCONV_DTYPE_F16) {
+        tk_round_to_half(a->data, a->count);
+    }
     return 0;
+}
+
+/* Writes y as '<f4', or as '<f2' for dtype F16 (y holds widened halves:
+ * the conversion back is exact). */
+static int save(const char *path, const int64_t *shape, int nd, const float *y, size_t n,
+                clconv_dtype dtype, char *err, size_t en)
+{
+    if (dtype != CLCONV_DTYPE_F16)
+        return npy_write_f32(path, shape, nd, y, err, en);
+    uint16_t *h = malloc(n ? n * sizeof *h : 2);
+    if (!h) {
+        snprintf(err, en, "%s: out of memory", path);
+        return -1;
+    }
+    clconv_floats_to_halves(y, h, n);
+    int rc = npy_write_f16(path, shape, nd, h, err, en);
+    free(h);
+    return rc;
 }
 
 static int run_op(const tk_op *op, const cli *c, tk_layer *L)
@@ -227,7 +276,7 @@ static int run_op(const tk_op *op, const cli *c, tk_layer *L)
     int rc = TK_EXIT_FAILURE;
     char sh[128], sh2[128];
 
-    if (load(c->input, &x))
+    if (load(c->input, &x, L->dtype))
         goto done;
     bool unbatched = x.ndim == 3;
     if (x.ndim != 3 && x.ndim != 4) {
@@ -245,7 +294,7 @@ static int run_op(const tk_op *op, const cli *c, tk_layer *L)
         goto done;
     }
     if (op->has_weight) {
-        if (load(c->weight, &w))
+        if (load(c->weight, &w, L->dtype))
             goto done;
         npy_shape_string(w.shape, w.ndim, sh, sizeof sh);
         if (w.ndim != 4 || w.count == 0) {
@@ -268,7 +317,7 @@ static int run_op(const tk_op *op, const cli *c, tk_layer *L)
         L->kernel_h = w.shape[2];
         L->kernel_w = w.shape[3];
         if (c->bias) {
-            if (load(c->bias, &b))
+            if (load(c->bias, &b, L->dtype))
                 goto done;
             if (b.ndim != 1 || b.shape[0] != L->out_channels) {
                 npy_shape_string(b.shape, b.ndim, sh, sizeof sh);
@@ -299,7 +348,7 @@ static int run_op(const tk_op *op, const cli *c, tk_layer *L)
     const int64_t *os = unbatched ? oshape4 + 1 : oshape4;
     if (c->residual) {
         /* z is read as y is written: the same shape, batched or not as y. */
-        if (load(c->residual, &z))
+        if (load(c->residual, &z, L->dtype))
             goto done;
         bool same = z.ndim == nd;
         for (int i = 0; same && i < nd; i++)
@@ -337,9 +386,9 @@ static int run_op(const tk_op *op, const cli *c, tk_layer *L)
         goto done;
     }
     char err[512];
-    if (npy_write_f32(c->output, os, nd, y, err, sizeof err) ||
+    if (save(c->output, os, nd, y, ny, L->dtype, err, sizeof err) ||
         (c->indices && npy_write_i64(c->indices, os, nd, idx, err, sizeof err)) ||
-        (c->pre && npy_write_f32(c->pre, os, nd, pre, err, sizeof err))) {
+        (c->pre && save(c->pre, os, nd, pre, ny, L->dtype, err, sizeof err))) {
         fprintf(stderr, "%s: %s\n", PROG, err);
         goto done;
     }
@@ -348,6 +397,8 @@ static int run_op(const tk_op *op, const cli *c, tk_layer *L)
         tk_shape_str(oshape, sh2, sizeof sh2);
         printf("%s %s -> %s on %s: algorithm %s", op->name, sh, sh2,
                clconv_context_device_name(ctx), clconv_algorithm_name(res.info.algorithm));
+        if (L->dtype != CLCONV_DTYPE_F32)
+            printf(", dtype %s (fp32 arithmetic)", clconv_dtype_name(L->dtype));
         if (c->residual)
             printf(", residual %s (alpha %g, beta %g)", c->residual, (double)L->alpha,
                    (double)L->beta);
@@ -379,10 +430,10 @@ static int run_op(const tk_op *op, const cli *c, tk_layer *L)
             rc = TK_EXIT_FAILURE;
             goto done;
         }
-        tk_error er = tk_compare(y, ref, ny);
+        tk_error er = tk_compare_dtype(y, ref, ny, L->dtype);
         tk_error epre = {0, 0, 0, true};
         if (c->pre)
-            epre = tk_compare(pre, ref_pre, ny);
+            epre = tk_compare_dtype(pre, ref_pre, ny, L->dtype);
         size_t bad_idx = 0;
         if (c->indices)
             for (size_t i = 0; i < ny; i++)

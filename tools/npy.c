@@ -31,7 +31,9 @@ void npy_free(npy_array *a)
 {
     if (a) {
         free(a->data);
+        free(a->halves);
         a->data = NULL;
+        a->halves = NULL;
     }
 }
 
@@ -188,15 +190,38 @@ static const char *dtype_hint(const char *d)
     return "not float32";
 }
 
-int npy_read_f32(const char *path, npy_array *out, char *err, size_t en)
+static int read_stream(FILE *f, const char *path, bool f16, npy_array *out, char *err,
+                       size_t en);
+
+static int read_path(const char *path, bool f16, npy_array *out, char *err, size_t en)
 {
     memset(out, 0, sizeof *out);
     FILE *f = fopen(path, "rb");
     if (!f)
         return fail(err, en, "%s: cannot open: %s", path, strerror(errno));
-    int rc = npy_read_f32_stream(f, path, out, err, en);
+    int rc = read_stream(f, path, f16, out, err, en);
     fclose(f);
     return rc;
+}
+
+int npy_read_f32(const char *path, npy_array *out, char *err, size_t en)
+{
+    return read_path(path, false, out, err, en);
+}
+
+int npy_read(const char *path, npy_array *out, char *err, size_t en)
+{
+    return read_path(path, true, out, err, en);
+}
+
+int npy_read_f32_stream(FILE *f, const char *path, npy_array *out, char *err, size_t en)
+{
+    return read_stream(f, path, false, out, err, en);
+}
+
+int npy_read_stream(FILE *f, const char *path, npy_array *out, char *err, size_t en)
+{
+    return read_stream(f, path, true, out, err, en);
 }
 
 /* Bytes from the current position to the end of f, or -1 when f cannot seek. */
@@ -211,7 +236,8 @@ static long long bytes_left(FILE *f)
     return end >= here ? (long long)(end - here) : -1;
 }
 
-int npy_read_f32_stream(FILE *f, const char *path, npy_array *out, char *err, size_t en)
+/* f16: '<f2' is accepted too (into out->halves). */
+static int read_stream(FILE *f, const char *path, bool f16, npy_array *out, char *err, size_t en)
 {
     memset(out, 0, sizeof *out);
     int rc = -1;
@@ -273,12 +299,25 @@ int npy_read_f32_stream(FILE *f, const char *path, npy_array *out, char *err, si
              "data, e.g. x.astype('<f4')", path);
         goto done;
     }
-    if (strcmp(descr, "<f4") != 0) {
-        fail(err, en, "%s: dtype '%s' (%s) is not supported: clconv reads little-endian "
-             "float32 ('<f4'); convert with x.astype(np.float32)", path, descr,
-             dtype_hint(descr));
+    if (f16 && descr[0] == '>' && strcmp(descr + 1, "f2") == 0) {
+        fail(err, en, "%s: big-endian float16 ('>f2') is not supported: save little-endian "
+             "data, e.g. x.astype('<f2')", path);
         goto done;
     }
+    if (f16 && strcmp(descr, "<f2") == 0) {
+        out->dtype = NPY_F16;
+    } else if (strcmp(descr, "<f4") != 0) {
+        if (f16)
+            fail(err, en, "%s: dtype '%s' (%s) is not supported: clconv reads little-endian "
+                 "float32 ('<f4') or float16 ('<f2'); convert with x.astype(np.float32)", path,
+                 descr, dtype_hint(descr));
+        else
+            fail(err, en, "%s: dtype '%s' (%s) is not supported: clconv reads little-endian "
+                 "float32 ('<f4'); convert with x.astype(np.float32)", path, descr,
+                 dtype_hint(descr));
+        goto done;
+    }
+    size_t es = out->dtype == NPY_F16 ? 2 : 4;
     if (fortran) {
         fail(err, en, "%s: fortran_order is True: save a C-ordered array "
              "(np.ascontiguousarray(x))", path);
@@ -295,24 +334,29 @@ int npy_read_f32_stream(FILE *f, const char *path, npy_array *out, char *err, si
     out->count = count;
     /* A header may claim any shape: compare with the file before allocating. */
     long long left = bytes_left(f);
-    if (left >= 0 && (unsigned long long)left < (unsigned long long)count * 4) {
+    if (left >= 0 && (unsigned long long)left < (unsigned long long)count * es) {
         char sh[128];
         npy_shape_string(out->shape, out->ndim, sh, sizeof sh);
         fail(err, en, "%s: truncated .npy file: shape %s needs %zu bytes of data, the file "
-             "holds %lld", path, sh, count * 4, left);
+             "holds %lld", path, sh, count * es, left);
         goto done;
     }
-    out->data = malloc(count ? count * sizeof(float) : 4);
-    if (!out->data) {
-        fail(err, en, "%s: out of memory for %zu floats", path, count);
+    void *buf = malloc(count ? count * es : 4);
+    if (!buf) {
+        fail(err, en, "%s: out of memory for %zu %s", path, count,
+             es == 2 ? "halves" : "floats");
         goto done;
     }
-    size_t nread = fread(out->data, sizeof(float), count, f);
+    if (es == 2)
+        out->halves = buf;
+    else
+        out->data = buf;
+    size_t nread = fread(buf, es, count, f);
     if (nread != count) {
         char sh[128];
         npy_shape_string(out->shape, out->ndim, sh, sizeof sh);
         fail(err, en, "%s: truncated .npy file: shape %s needs %zu bytes of data, the file "
-             "holds %zu", path, sh, count * 4, nread * 4);
+             "holds %zu", path, sh, count * es, nread * es);
         goto done;
     }
     if (fgetc(f) != EOF) {
@@ -369,6 +413,12 @@ int npy_write_f32(const char *path, const int64_t *shape, int ndim, const float 
                   size_t en)
 {
     return write_array(path, "<f4", shape, ndim, data, sizeof(float), err, en);
+}
+
+int npy_write_f16(const char *path, const int64_t *shape, int ndim, const uint16_t *halves,
+                  char *err, size_t en)
+{
+    return write_array(path, "<f2", shape, ndim, halves, sizeof(uint16_t), err, en);
 }
 
 int npy_write_i64(const char *path, const int64_t *shape, int ndim, const int64_t *data, char *err,

@@ -39,6 +39,7 @@ static clconv_status conv2d_params(const tk_layer *L, clconv_conv2d_params *p)
     p->dilation_h = L->dilation_h;
     p->dilation_w = L->dilation_w;
     p->groups = L->groups;
+    p->dtype = L->dtype;
     p->has_bias = L->bias;
     tk_layer_activation(L, &p->activation, p->activation_params);
     p->has_residual = L->residual;
@@ -140,6 +141,7 @@ static clconv_status convt_params(const tk_layer *L, clconv_conv_transpose2d_par
     p->dilation_h = L->dilation_h;
     p->dilation_w = L->dilation_w;
     p->groups = L->groups;
+    p->dtype = L->dtype;
     p->has_bias = L->bias;
     tk_layer_activation(L, &p->activation, p->activation_params);
     p->has_residual = L->residual;
@@ -228,6 +230,7 @@ static clconv_status pool_params(const tk_layer *L, clconv_pool2d_params *p)
     p->ceil_mode = L->ceil_mode;
     p->count_include_pad = L->count_include_pad;
     p->divisor_override = L->divisor_override;
+    p->dtype = L->dtype;
     return CLCONV_SUCCESS;
 }
 
@@ -705,11 +708,13 @@ bool tk_layer_set(tk_layer *L, const char *key, const char *v, char *err, size_t
         ok = tk_parse_int(v, 1, &L->divisor_override);
     } else if (KEY("indices")) {
         ok = parse_bool(v, &L->indices);
+    } else if (KEY("dtype")) {
+        ok = tk_parse_dtype(v, &L->dtype);
     } else {
         snprintf(err, en, "unknown key '%s' (known: name n c h w k r s kernel stride stride_h "
                  "stride_w pad pad_h pad_w pad_top pad_bottom pad_left pad_right dilation groups "
                  "output_padding bias relu activation residual alpha beta ceil "
-                 "count_include_pad divisor_override indices)", key);
+                 "count_include_pad divisor_override indices dtype)", key);
         return false;
     }
 #undef KEY
@@ -843,7 +848,26 @@ void tk_layer_spec(const tk_layer *L, char *buf, size_t size)
         ADD(" divisor_override=%lld", (long long)L->divisor_override);
     if (L->indices)
         ADD(" indices=1");
+    if (L->dtype != CLCONV_DTYPE_F32)
+        ADD(" dtype=%s", clconv_dtype_name(L->dtype));
 #undef ADD
+}
+
+bool tk_parse_dtype(const char *s, clconv_dtype *out)
+{
+    if (!strcmp(s, "f32") || !strcmp(s, "float32"))
+        *out = CLCONV_DTYPE_F32;
+    else if (!strcmp(s, "f16") || !strcmp(s, "float16") || !strcmp(s, "half"))
+        *out = CLCONV_DTYPE_F16;
+    else
+        return false;
+    return true;
+}
+
+void tk_round_to_half(float *a, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        a[i] = clconv_half_to_float(clconv_float_to_half(a[i]));
 }
 
 bool tk_parse_algorithm(const char *s, clconv_algorithm *out)
@@ -985,6 +1009,33 @@ tk_error tk_compare(const float *got, const float *ref, size_t n)
     return e;
 }
 
+tk_error tk_compare_dtype(const float *got, const float *ref, size_t n, clconv_dtype dtype)
+{
+    tk_error e = tk_compare(got, ref, n);
+    if (dtype != CLCONV_DTYPE_F16 || e.ok || isnan(e.max_abs))
+        return e;
+    /* tk_compare's bound, 1e-3 * max(1, max |ref|), plus one half ulp of each
+     * result (the rounding of the store). */
+    double maxref = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(ref[i]) && fabs((double)ref[i]) > maxref)
+            maxref = fabs((double)ref[i]);
+    double base = 1e-3 * (maxref > 1 ? maxref : 1);
+    e.ok = true;
+    for (size_t i = 0; i < n && e.ok; i++) {
+        if (isnan(ref[i]))
+            continue;
+        double ulp = fabs((double)ref[i]) * 0x1p-11;
+        if (ulp < 0x1p-25)
+            ulp = 0x1p-25;
+        if (fabs((double)got[i] - (double)ref[i]) > base + ulp) {
+            e.ok = false;
+            e.worst = i;
+        }
+    }
+    return e;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Output                                                                   */
 /* ------------------------------------------------------------------------ */
@@ -1062,6 +1113,37 @@ bool tk_layer_has_epilogue(const tk_layer *L)
     return L->residual || act != CLCONV_ACTIVATION_NONE;
 }
 
+/* A buffer of n elements of dtype, from float data (NULL: uninitialised). */
+static cl_mem tensor_buffer(clconv_context *ctx, size_t n, const float *src, clconv_dtype dtype)
+{
+    if (dtype != CLCONV_DTYPE_F16 || !src)
+        return tk_buffer(ctx, n * (dtype == CLCONV_DTYPE_F16 ? 2 : 4), src);
+    uint16_t *h = malloc(n ? n * 2 : 2);
+    if (!h) {
+        fprintf(stderr, "out of memory for %zu halves\n", n);
+        return NULL;
+    }
+    clconv_floats_to_halves(src, h, n);
+    cl_mem m = tk_buffer(ctx, n * 2, h);
+    free(h);
+    return m;
+}
+
+/* Reads n elements of dtype into floats (halves widened exactly). */
+static cl_int read_tensor(cl_command_queue q, cl_mem m, size_t n, float *dst, clconv_dtype dtype)
+{
+    if (dtype != CLCONV_DTYPE_F16)
+        return clEnqueueReadBuffer(q, m, CL_TRUE, 0, n * 4, dst, 0, NULL, NULL);
+    uint16_t *h = malloc(n ? n * 2 : 2);
+    if (!h)
+        return CL_OUT_OF_HOST_MEMORY;
+    cl_int err = clEnqueueReadBuffer(q, m, CL_TRUE, 0, n * 2, h, 0, NULL, NULL);
+    if (err == CL_SUCCESS)
+        clconv_halves_to_floats(h, dst, n);
+    free(h);
+    return err;
+}
+
 int tk_exec(clconv_context *ctx, const tk_layer *L, const clconv_plan_options *o, const float *x,
             const float *w, const float *b, const float *z, float *y, float *pre,
             int64_t *indices, int warmup, int runs, bool prepare, tk_result *res,
@@ -1096,21 +1178,23 @@ int tk_exec(clconv_context *ctx, const tk_layer *L, const clconv_plan_options *o
     int rc = TK_EXIT_FAILURE;
     double *times = NULL;
     cl_command_queue q = clconv_context_queue(ctx);
-    if (!(bufs.x = tk_buffer(ctx, nx * 4, x)) || !(bufs.y = tk_buffer(ctx, ny * 4, NULL)))
+    size_t es = L->dtype == CLCONV_DTYPE_F16 ? 2 : 4;
+    if (!(bufs.x = tensor_buffer(ctx, nx, x, L->dtype)) ||
+        !(bufs.y = tk_buffer(ctx, ny * es, NULL)))
         goto done;
-    if (op->has_weight && !(bufs.w = tk_buffer(ctx, nw * 4, w)))
+    if (op->has_weight && !(bufs.w = tensor_buffer(ctx, nw, w, L->dtype)))
         goto done;
     if (op->has_weight && L->bias &&
-        !(bufs.b = tk_buffer(ctx, (size_t)L->out_channels * 4, b)))
+        !(bufs.b = tensor_buffer(ctx, (size_t)L->out_channels, b, L->dtype)))
         goto done;
     if (res->info.workspace_bytes && !(bufs.workspace = tk_buffer(ctx, res->info.workspace_bytes,
                                                                    NULL)))
         goto done;
     if (indices && !(bufs.indices = tk_buffer(ctx, ny * sizeof(int64_t), NULL)))
         goto done;
-    if (L->residual && !(bufs.z = tk_buffer(ctx, ny * 4, z)))
+    if (L->residual && !(bufs.z = tensor_buffer(ctx, ny, z, L->dtype)))
         goto done;
-    if (L->pre && !(bufs.pre = tk_buffer(ctx, ny * 4, NULL)))
+    if (L->pre && !(bufs.pre = tk_buffer(ctx, ny * es, NULL)))
         goto done;
     tk_bufs run_bufs = bufs; /* w = NULL once prepared */
     if (prepare && op->prepare) {
@@ -1179,12 +1263,12 @@ int tk_exec(clconv_context *ctx, const tk_layer *L, const clconv_plan_options *o
         if (times[i] < res->min_s)
             res->min_s = times[i];
     res->median_s = tk_median(times, runs);
-    cl_int err = clEnqueueReadBuffer(q, bufs.y, CL_TRUE, 0, ny * 4, y, 0, NULL, NULL);
+    cl_int err = read_tensor(q, bufs.y, ny, y, L->dtype);
     if (err == CL_SUCCESS && indices)
         err = clEnqueueReadBuffer(q, bufs.indices, CL_TRUE, 0, ny * sizeof(int64_t), indices, 0,
                                   NULL, NULL);
     if (err == CL_SUCCESS && L->pre && pre)
-        err = clEnqueueReadBuffer(q, bufs.pre, CL_TRUE, 0, ny * 4, pre, 0, NULL, NULL);
+        err = read_tensor(q, bufs.pre, ny, pre, L->dtype);
     if (err != CL_SUCCESS) {
         fprintf(stderr, "%s: clEnqueueReadBuffer failed (%d)\n", prog, err);
         goto done;

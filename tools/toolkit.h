@@ -45,6 +45,8 @@ typedef struct tk_layer {
     bool count_include_pad;        /* avg_pool2d, default true */
     bool indices;                  /* max_pool2d return_indices */
     int64_t divisor_override;      /* avg_pool2d, 0 = none */
+    clconv_dtype dtype;            /* storage of x, w, b, z, y, pre (shapes-file dtype=f16,
+                                      --dtype f16); F16: tk_exec converts to halves */
 } tk_layer;
 
 /* Device buffers of one run. */
@@ -118,6 +120,14 @@ bool tk_layer_set(tk_layer *L, const char *key, const char *value, char *err, si
  * tk_parse_layer_spec). */
 void tk_layer_spec(const tk_layer *L, char *buf, size_t size);
 
+/* Maps "f32" / "float32" and "f16" / "float16" / "half" to a dtype; false
+ * otherwise. */
+bool tk_parse_dtype(const char *s, clconv_dtype *out);
+
+/* Rounds each value to the nearest half (float -> half -> float): what an F16
+ * layer stores, so that the CPU reference runs on exactly those values. */
+void tk_round_to_half(float *a, size_t n);
+
 /* Maps "auto", "direct-tiled", ... to an algorithm; false if unknown. */
 bool tk_parse_algorithm(const char *s, clconv_algorithm *out);
 
@@ -157,6 +167,10 @@ typedef struct tk_error {
     bool ok;
 } tk_error;
 tk_error tk_compare(const float *got, const float *ref, size_t n);
+/* The F16 accuracy bound of clconv.h ("Half precision"): the F32 bound of
+ * tk_compare plus one half ulp of the result (|ref| * 2^-11, at least 2^-25)
+ * per element. */
+tk_error tk_compare_dtype(const float *got, const float *ref, size_t n, clconv_dtype dtype);
 
 /* Writes s as a JSON string literal (with quotes, escaped). */
 void tk_json_string(FILE *f, const char *s);
@@ -206,6 +220,8 @@ typedef struct tk_result {
 int tk_warmup_runs(int i, int warm, double *start);
 
 /* Makes the plan for L (options o may be NULL), uploads x, w, b and, when
+ * (all float arrays; for L->dtype F16 converted to halves on upload, and y /
+ * pre read back as halves and widened to float, exactly)
  * L->residual, the residual z (y's size, a buffer of its own, so every run
  * reads the same z) (with
  * prepare and an operator that has prepare: prepares w once, untimed, and
