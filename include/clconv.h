@@ -139,8 +139,11 @@ size_t clconv_shape_elements(clconv_shape s);
  * (CLCONV_ERROR_INVALID_VALUE); convert with the helpers below and run the
  * plans on device buffers. The CPU references (clconv_ref_*) compute on
  * float arrays whatever dtype says: pass them the halves widened with
- * clconv_halves_to_floats. The conv2d backward passes and pooling's backward
- * take F32 only (CLCONV_ERROR_UNSUPPORTED for F16).
+ * clconv_halves_to_floats. Pooling's forward pass (clconv_pool2d_plan_create,
+ * every mode) takes F16: x and y halves, sums and averages in float rounded
+ * once at the store, max values and indices exact. The conv2d backward
+ * passes and pooling's backward take F32 only (CLCONV_ERROR_UNSUPPORTED for
+ * F16).
  *
  * Accuracy (what the tests hold every F16 algorithm to): with x, w, b, z
  * halves and ref the double-precision reference computed on them (widened
@@ -879,7 +882,9 @@ typedef struct clconv_pool2d_params {
     double norm_type;               /* LP: the power p (finite, nonzero); 2 = L2 pooling */
     int64_t output_h, output_w;     /* ADAPTIVE_*: the output size, >= 1 */
     clconv_dtype dtype;             /* storage of x and y (clconv_dtype; 0 = F32); indices
-                                       stay int64 */
+                                       stay int64. F16: the forward pass only (every mode;
+                                       sums in fp32, max exact); the backward pass and
+                                       clconv_pool2d_host refuse it */
 } clconv_pool2d_params;
 
 /* Window-mode parameters as PyTorch's defaults: stride = kernel, no padding,

@@ -1,4 +1,5 @@
-/* 2-D pooling, NCHW float32, as PyTorch's CPU kernels compute it:
+/* 2-D pooling, NCHW float32 or (-DCLCONV_F16) fp16 storage, as PyTorch's CPU
+ * kernels compute it:
  * F.max_pool2d, F.avg_pool2d, F.lp_pool2d, F.adaptive_avg_pool2d,
  * F.adaptive_max_pool2d.
  *
@@ -22,7 +23,18 @@
  * never win a max. Indices, when the buffer is not NULL, are int64 (cl_long)
  * flat positions ih * W + iw within the input plane, as PyTorch returns them.
  * No -cl-fast-relaxed-math: the NaN rules below depend on it being off.
+ *
+ * fp16 storage (-DCLCONV_F16, common.cl's store_t): x and y are halves read
+ * and written through CLCONV_LD / CLCONV_ST, arithmetic stays float. A max
+ * of widened halves compares as the halves do and its float is a half, so
+ * max values and indices are exact; sums and averages are float, rounded
+ * once at the store. The vector kernels (VEC, CPU devices) are float only:
+ * the host takes pool2d_window for F16 plans.
  */
+
+#if defined(VEC) && defined(CLCONV_F16)
+#error "the vector pooling kernels read float tensors: build F16 programs without VEC"
+#endif
 
 #define MODE_MAX 1
 #define MODE_AVG 2
@@ -65,7 +77,8 @@
 /* The window kernels' common parameters (the host sets them the same way
  * for every window kernel; a kernel ignores those it does not use). */
 #define POOL_WINDOW_PARAMS                                                                   \
-    __global const float *restrict x, __global float *restrict y, __global long *restrict idx, \
+    __global const store_t *restrict x, __global store_t *restrict y,                         \
+        __global long *restrict idx,                                                           \
         const int H, const int W, const int OH, const int OW, const int ncols,                 \
         const int nitems, const int kh, const int kw, const int sh, const int sw, const int ph, \
         const int pw, const int pb, const int pr, const int dh, const int dw,                   \
@@ -87,7 +100,7 @@ __kernel void pool2d_window(POOL_WINDOW_PARAMS)
         return; /* no barriers in this kernel: leaving early is safe */
     const int col = (int)k % ncols, row = (int)k / ncols;
     const int oh = row % OH, plane = row / OH;
-    __global const float *xp = x + (size_t)plane * H * W;
+    __global const store_t *xp = x + (size_t)plane * H * W;
     const size_t obase = (size_t)row * OW;
     const int ih0 = oh * S_H - ph;
 
@@ -111,7 +124,7 @@ __kernel void pool2d_window(POOL_WINDOW_PARAMS)
                 const int r = (ih0 + a * D_H) * W + iw0;
                 POOL_PREFETCH(xp + r)
                 for (int b = 0; b < K_W; b++) {
-                    const float v = xp[r + b * D_W];
+                    const float v = CLCONV_LD(xp, r + b * D_W);
                     MAX_UPDATE(v, (long)(r + b * D_W))
                 }
             }
@@ -124,7 +137,7 @@ __kernel void pool2d_window(POOL_WINDOW_PARAMS)
                     const int iw = iw0 + b * D_W;
                     if (iw < 0 || iw >= W)
                         continue;
-                    const float v = xp[ih * W + iw];
+                    const float v = CLCONV_LD(xp, ih * W + iw);
                     MAX_UPDATE(v, (long)(ih * W + iw))
                 }
             }
@@ -147,7 +160,7 @@ __kernel void pool2d_window(POOL_WINDOW_PARAMS)
                 const int r = (ih0 + a) * W + iw0;
                 POOL_PREFETCH(xp + r)
                 for (int b = 0; b < K_W; b++)
-                    s += xp[r + b];
+                    s += CLCONV_LD(xp, r + b);
             }
         } else {
             for (int a = 0; a < K_H; a++) {
@@ -158,7 +171,7 @@ __kernel void pool2d_window(POOL_WINDOW_PARAMS)
                     const int iw = iw0 + b;
                     if (iw < 0 || iw >= W)
                         continue;
-                    s += xp[ih * W + iw];
+                    s += CLCONV_LD(xp, ih * W + iw);
                 }
             }
         }
@@ -184,7 +197,7 @@ __kernel void pool2d_window(POOL_WINDOW_PARAMS)
                 const int iw = iw0 + b;
                 if (iw >= W)
                     continue;
-                s += clconv_lp_pow(xp[ih * W + iw], lp_kind, p);
+                s += clconv_lp_pow(CLCONV_LD(xp, ih * W + iw), lp_kind, p);
             }
         }
         float av = s / (float)((long)(hc - ih0) * (wc - iw0));
@@ -197,7 +210,7 @@ __kernel void pool2d_window(POOL_WINDOW_PARAMS)
          * never enqueued. */
         out = 0.0f;
 #endif
-        y[obase + ow] = out;
+        CLCONV_ST(out, obase + ow, y);
     }
 }
 
@@ -582,7 +595,7 @@ __kernel void pool2d_avg_rows_vec(POOL_WINDOW_PARAMS)
 /* Adaptive pooling: output cell (oh, ow) pools rows [floor(oh*H/OH),
  * ceil((oh+1)*H/OH)) and likewise columns. One output per work-item (BW is
  * ignored); products in 64 bits. */
-__kernel void pool2d_adaptive(__global const float *restrict x, __global float *restrict y,
+__kernel void pool2d_adaptive(__global const store_t *restrict x, __global store_t *restrict y,
                               __global long *restrict idx, const int H, const int W,
                               const int OH, const int OW, const int ncols, const int nitems)
 {
@@ -591,7 +604,7 @@ __kernel void pool2d_adaptive(__global const float *restrict x, __global float *
         return;
     const int ow = (int)k % ncols, row = (int)k / ncols;
     const int oh = row % OH, plane = row / OH;
-    __global const float *xp = x + (size_t)plane * H * W;
+    __global const store_t *xp = x + (size_t)plane * H * W;
     const int hs = CLCONV_ADAPTIVE_START(oh, H, OH), he = CLCONV_ADAPTIVE_END(oh, H, OH);
     const int ws = CLCONV_ADAPTIVE_START(ow, W, OW), we = CLCONV_ADAPTIVE_END(ow, W, OW);
     const size_t o = (size_t)row * OW + ow;
@@ -600,18 +613,18 @@ __kernel void pool2d_adaptive(__global const float *restrict x, __global float *
     long mi = (long)hs * W + ws;
     for (int ih = hs; ih < he; ih++)
         for (int iw = ws; iw < we; iw++) {
-            const float v = xp[ih * W + iw];
+            const float v = CLCONV_LD(xp, ih * W + iw);
             MAX_UPDATE(v, (long)(ih * W + iw))
         }
-    y[o] = m;
+    CLCONV_ST(m, o, y);
     if (idx)
         idx[o] = mi;
 #elif MODE == MODE_ADAPTIVE_AVG
     float s = 0.0f;
     for (int ih = hs; ih < he; ih++)
         for (int iw = ws; iw < we; iw++)
-            s += xp[ih * W + iw];
-    y[o] = s / (float)(he - hs) / (float)(we - ws); /* as PyTorch: sum / kh / kw */
+            s += CLCONV_LD(xp, ih * W + iw);
+    CLCONV_ST(s / (float)(he - hs) / (float)(we - ws), o, y); /* as PyTorch: sum / kh / kw */
 #else
     /* Not an adaptive mode: this kernel is never enqueued in such a program. */
     (void)xp;
@@ -619,7 +632,7 @@ __kernel void pool2d_adaptive(__global const float *restrict x, __global float *
     (void)he;
     (void)ws;
     (void)we;
-    y[o] = 0.0f;
+    CLCONV_ST(0.0f, o, y);
     (void)idx;
 #endif
 }

@@ -29,8 +29,8 @@ static void check_info(const clconv_pool2d_params *p, const clconv_shape *in,
                   "%s: the plan's output has %zu elements, clconv_pool2d_output_shape %zu", what,
                   clconv_shape_elements(info->output), clconv_shape_elements(os));
     const size_t nx = clconv_shape_elements(*in), ny = clconv_shape_elements(os);
-    ck_assert_msg(info->bytes == (double)((nx + ny) * sizeof(float)), "%s: bytes %g", what,
-                  info->bytes);
+    const size_t es = clconv_dtype_size(p->dtype);
+    ck_assert_msg(info->bytes == (double)((nx + ny) * es), "%s: bytes %g", what, info->bytes);
 }
 
 /* Reads g back and fails unless its guard bands and payload are intact. */
@@ -57,8 +57,20 @@ float *tu_pool2d_run(clconv_context *ctx, const clconv_pool2d_params *p, const c
     check_info(p, in, &info, what);
     const size_t nx = clconv_shape_elements(*in), ny = clconv_shape_elements(info.output);
     float *y = junk_array(ny);
-    tu_guarded gx = tu_guarded_create(ctx, nx * 4, x);
-    tu_guarded gy = tu_guarded_create(ctx, ny * 4, y);
+    /* fp16 storage: x goes up as halves (x holds halves widened), y comes
+     * back as halves, widened here. */
+    const bool f16 = p->dtype == CLCONV_DTYPE_F16;
+    const size_t es = f16 ? 2 : 4;
+    uint16_t *xh = NULL, *yh = NULL;
+    if (f16) {
+        xh = calloc(nx ? nx : 1, 2);
+        yh = calloc(ny ? ny : 1, 2);
+        ck_assert(xh && yh);
+        clconv_floats_to_halves(x, xh, nx);
+        clconv_floats_to_halves(y, yh, ny);
+    }
+    tu_guarded gx = tu_guarded_create(ctx, nx * es, f16 ? (const void *)xh : x);
+    tu_guarded gy = tu_guarded_create(ctx, ny * es, f16 ? (const void *)yh : y);
     tu_guarded gi = {0};
     if (idx)
         gi = tu_guarded_create(ctx, ny * 8, NULL);
@@ -67,9 +79,13 @@ float *tu_pool2d_run(clconv_context *ctx, const clconv_pool2d_params *p, const c
     ck_assert_msg(st == CLCONV_SUCCESS, "%s: run: %s", what, clconv_last_error(ctx));
     ck_assert_int_eq(clWaitForEvents(1, &done), CL_SUCCESS);
     clReleaseEvent(done);
-    ck_assert_msg(tu_guarded_read(ctx, &gy, y), "%s: %s wrote outside y (%s)", what,
-                  info.kernel_name, info.build_options);
-    expect_unchanged(ctx, &gx, x, nx * 4, "x", what);
+    ck_assert_msg(tu_guarded_read(ctx, &gy, f16 ? (void *)yh : y), "%s: %s wrote outside y (%s)",
+                  what, info.kernel_name, info.build_options);
+    expect_unchanged(ctx, &gx, f16 ? (const void *)xh : x, nx * es, "x", what);
+    if (f16)
+        clconv_halves_to_floats(yh, y, ny);
+    free(xh);
+    free(yh);
     if (idx) {
         *idx = calloc(ny ? ny : 1, sizeof(int64_t));
         ck_assert_ptr_nonnull(*idx);

@@ -14,7 +14,9 @@
  * the plan's algorithm is not pool or its sizes disagree with
  * clconv_pool2d_output_shape, on a write outside y (or the indices), or on
  * a change to x. Returns y (the caller frees); info (may be NULL) gets the
- * plan's info. what names the case in messages. */
+ * plan's info. what names the case in messages. p->dtype F16: x holds
+ * halves widened to floats (tu_round_to_half), uploaded as halves; y's
+ * halves come back widened. */
 float *tu_pool2d_run(clconv_context *ctx, const clconv_pool2d_params *p, const clconv_shape *in,
                      const float *x, const clconv_plan_options *opt, int64_t **idx,
                      clconv_plan_info *info, const char *what);

@@ -116,6 +116,14 @@ clconv_status clconv_pool2d_backward_plan_create(clconv_context *ctx,
                                                  const clconv_plan_options *options,
                                                  clconv_plan **out)
 {
+    /* fp16 storage is offered for the forward pass only (the registry would
+     * refuse it too, naming the algorithm "pool" that the forward shares). */
+    if (ctx && params && out && params->dtype == CLCONV_DTYPE_F16) {
+        *out = NULL;
+        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
+                           "dtype = f16: pooling's backward pass takes f32 tensors only (fp16 "
+                           "storage is offered for the forward pass, clconv_pool2d_plan_create)");
+    }
     /* The forward's plan: x_bytes sizes dx (and x when given), y_bytes dy,
      * aux_bytes the max modes' indices; one operation per (cell, covering
      * window) pair, the forward's taps. */

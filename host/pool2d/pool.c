@@ -122,6 +122,9 @@ static clconv_status pool_plan(clconv_plan *plan, const clconv_plan_options *opt
     clconv_status st;
     bool cpu = clconv_context_is_cpu_family(ctx);
     bool adaptive = clconv_pool_mode_is_adaptive(p->mode);
+    /* fp16 storage (-DCLCONV_F16): the scalar kernels only (pool2d_window,
+     * pool2d_adaptive); the vector kernels read float tensors. */
+    bool f16 = plan->dtype == CLCONV_DTYPE_F16;
 
     int bw = adaptive ? 1 : (cpu ? 1 : 2);
     if (opts && opts->block_w != 0) {
@@ -146,14 +149,14 @@ static clconv_status pool_plan(clconv_plan *plan, const clconv_plan_options *opt
      * scalar kernel's blocking or the output rows are too short to fill a
      * vector. */
     int vec = ctx->preferred_float_width >= 8 ? 8 : 4;
-    bool vectorize = cpu && (p->mode == CLCONV_POOL_MAX || p->mode == CLCONV_POOL_AVG) &&
+    bool vectorize = cpu && !f16 && (p->mode == CLCONV_POOL_MAX || p->mode == CLCONV_POOL_AVG) &&
                      p->dilation_h == 1 && p->dilation_w == 1 &&
                      (p->stride_w == 1 || p->stride_w == 2) && out->w >= vec / 2 &&
                      !(opts && opts->block_w != 0);
     /* An average over the whole plane (global average pooling): VEC planes
      * per work-item, one per lane (pool2d_plane_avg_vec). */
-    bool plane_avg = cpu && p->mode == CLCONV_POOL_AVG && p->pad_top == 0 && p->pad_bottom == 0 &&
-                     p->pad_left == 0 && p->pad_right == 0 &&
+    bool plane_avg = cpu && !f16 && p->mode == CLCONV_POOL_AVG && p->pad_top == 0 &&
+                     p->pad_bottom == 0 && p->pad_left == 0 && p->pad_right == 0 &&
                      p->kernel_h == in->h && p->kernel_w == in->w && p->dilation_h == 1 &&
                      p->dilation_w == 1 && !(opts && opts->block_w != 0);
     if (plane_avg)
@@ -182,15 +185,22 @@ static clconv_status pool_plan(clconv_plan *plan, const clconv_plan_options *opt
                        : avg_rows  ? "pool2d_avg_rows_vec"
                        : vectorize ? "pool2d_window_vec"
                                    : "pool2d_window";
-    int n = plane_avg ? snprintf(plan->info.build_options, sizeof plan->info.build_options,
+    /* The storage type's option first (as conv2d's programs): F16 and F32
+     * programs never share a cache entry. */
+    const char *dt = clconv_dtype_build_option(plan->dtype); /* "" or " -DCLCONV_F16" */
+    int lead = snprintf(plan->info.build_options, sizeof plan->info.build_options, "%s%s", dt,
+                        *dt ? " " : "");
+    char *opts_at = plan->info.build_options + lead;
+    const size_t opts_room = sizeof plan->info.build_options - (size_t)lead;
+    int n = plane_avg ? snprintf(opts_at, opts_room,
                                  "-DMODE=%d -DBW=1 -DVEC=%d -DVSW=1", kernel_mode(p->mode), vec)
-            : vectorize ? snprintf(plan->info.build_options, sizeof plan->info.build_options,
+            : vectorize ? snprintf(opts_at, opts_room,
                                  "-DMODE=%d -DBW=1 -DVEC=%d -DVSW=%lld", kernel_mode(p->mode),
                                  vec, (long long)p->stride_w)
-                      : snprintf(plan->info.build_options, sizeof plan->info.build_options,
+                      : snprintf(opts_at, opts_room,
                                  "-DMODE=%d -DBW=%d", kernel_mode(p->mode), bw);
     if (fixed_window(p) && !plane_avg)
-        snprintf(plan->info.build_options + n, sizeof plan->info.build_options - (size_t)n,
+        snprintf(opts_at + n, opts_room - (size_t)n,
                  " -DKH=%lld -DKW=%lld -DSH=%lld -DSW=%lld", (long long)p->kernel_h,
                  (long long)p->kernel_w, (long long)p->stride_h, (long long)p->stride_w);
     /* CPU family on PoCL's CPU device (ctx->builtin_prefetch says why only
@@ -290,4 +300,5 @@ const clconv_algo clconv_pool2d_pool = {
     .id = CLCONV_ALGO_POOL,
     .plan = pool_plan,
     .run = pool_run,
+    .f16 = true, /* the forward kernels only: the backward pass (backward.c) is f32 */
 };
