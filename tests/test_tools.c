@@ -1539,9 +1539,31 @@ START_TEST(cli_conv2d_f16)
     path_in_dir(path, sizeof path, "wy.npy");
     ck_assert_msg(access(path, F_OK) != 0, "wy.npy written by a refused run");
     cmd_free(&r);
-    /* An operator without F16 kernels, and a bad --dtype. */
+    /* Pooling takes F16: the 2x2 maxima of the halves, exactly. */
     r = run_tool(NULL, "clconv", "max_pool2d --input hx.npy --kernel-size 2 --dtype f16 "
                  "--output py.npy");
+    EXPECT_RC(r, 0);
+    cmd_free(&r);
+    uint16_t *py = read_npy_f16("py.npy", "(1, 3, 2, 3)", &got);
+    ck_assert_uint_eq(got, (size_t)(C * 2 * 3));
+    for (int c = 0; c < C; c++)
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 3; j++) {
+                float m = -INFINITY;
+                for (int di = 0; di < 2; di++)
+                    for (int dj = 0; dj < 2; dj++)
+                        m = fmaxf(m, x[(c * H + 2 * i + di) * W + 2 * j + dj]);
+                const float g = clconv_half_to_float(py[(c * 2 + i) * 3 + j]);
+                ck_assert_msg(g == m, "py.npy[%d][%d][%d] = %g, max %g", c, i, j, (double)g,
+                              (double)m);
+            }
+    free(py);
+    /* An operator without F16 kernels (the transposed convolution), and a
+     * bad --dtype. */
+    int64_t tws[4] = {C, 2, 3, 3};
+    write_npy_f16_floats("tw.npy", tws, 4, w);
+    r = run_tool(NULL, "clconv", "conv_transpose2d --input hx.npy --weight tw.npy --dtype f16 "
+                 "--output ty.npy");
     EXPECT_RC(r, 1);
     ck_assert_msg(strstr(r.err, "UNSUPPORTED") || strstr(r.err, "unsupported"), "%s", r.err);
     cmd_free(&r);
@@ -1560,7 +1582,7 @@ START_TEST(bench_f16)
     FILE *f = fopen(path, "w");
     fputs("conv2d c=3 h=8 w=8 k=4 r=3 s=3 pad=1 bias=1 name=h16 dtype=f16\n"
           "conv2d c=3 h=8 w=8 k=4 r=3 s=3 pad=1 bias=1 name=f32\n"
-          "max_pool2d c=3 h=8 w=8 kernel=2 name=pool16 dtype=f16\n", f);
+          "conv_transpose2d c=3 h=8 w=8 k=4 r=3 s=3 name=ct16 dtype=f16\n", f);
     fclose(f);
     cmd_result r = run_tool(NULL, "clconv-bench", "--shapes f16.txt --json --runs 1 --warmup 0 "
                             "--quiet");
@@ -1568,10 +1590,10 @@ START_TEST(bench_f16)
     jval *doc = json_parse_or_fail(r.out);
     jval *layers = jreq(doc, "layers", J_ARR);
     ck_assert_int_eq(layers->n, 3);
-    jval *h16 = layers->items[0], *f32 = layers->items[1], *pool = layers->items[2];
+    jval *h16 = layers->items[0], *f32 = layers->items[1], *ct = layers->items[2];
     ck_assert_str_eq(jreq(h16, "dtype", J_STR)->str, "f16");
     ck_assert_str_eq(jreq(f32, "dtype", J_STR)->str, "f32");
-    ck_assert_str_eq(jreq(pool, "dtype", J_STR)->str, "f16");
+    ck_assert_str_eq(jreq(ct, "dtype", J_STR)->str, "f16");
     ck_assert_str_eq(jreq(h16, "status", J_STR)->str, "ok");
     ck_assert_msg(jreq(h16, "verified", J_BOOL)->b, "f16 layer not verified");
     ck_assert_msg(strstr(jreq(h16, "spec", J_STR)->str, "dtype=f16"), "spec lacks dtype");
@@ -1585,8 +1607,8 @@ START_TEST(bench_f16)
     for (int i = 0; i < bls->n; i++)
         ck_assert_msg(strstr(jreq(bls->items[i], "skipped", J_STR)->str, "dtype f16"),
                       "baseline %d not skipped for f16", i);
-    ck_assert_str_eq(jreq(pool, "status", J_STR)->str, "skipped");
-    const char *why = jreq(pool, "reason", J_STR)->str;
+    ck_assert_str_eq(jreq(ct, "status", J_STR)->str, "skipped");
+    const char *why = jreq(ct, "reason", J_STR)->str;
     ck_assert_msg(strstr(why, "f16") || strstr(why, "F16"), "reason: %s", why);
     jfree(doc);
     cmd_free(&r);
