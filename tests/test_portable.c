@@ -137,6 +137,17 @@ END_TEST
  * 0.5 conv + 2 z + b) (exact on integer data), pre written too; z is y (in
  * place) for even cases. Under Oclgrind this is the race check of the in-place
  * residual: every output's z must be read by the work-item that writes it. */
+/* The epilogue those cases set, on either operator's params. */
+#define SET_PORTABLE_EPILOGUE(p)                                                              \
+    do {                                                                                      \
+        (p).activation = CLCONV_ACTIVATION_LEAKY_RELU;                                        \
+        (p).activation_params[0] = 0.25f;                                                     \
+        (p).has_residual = 1;                                                                 \
+        (p).alpha = 0.5f;                                                                     \
+        (p).beta = 2.0f;                                                                      \
+        (p).pre_activation_output = 1;                                                        \
+    } while (0)
+
 static void epilogue_case(clconv_plan *plan, const float *x, size_t nx, const float *w,
                           size_t nw, const float *b, size_t nb, const float *z, const float *ref,
                           const float *ref_pre, size_t ny, bool in_place, const char *what)
@@ -181,12 +192,7 @@ START_TEST(conv2d_epilogue_every_algorithm)
     const conv_case *c = &CONV[_i];
     tu_rng r = tu_rng_make(3000 + (uint64_t)_i);
     clconv_conv2d_params p = conv_params(c);
-    p.activation = CLCONV_ACTIVATION_LEAKY_RELU;
-    p.activation_params[0] = 0.25f;
-    p.has_residual = 1;
-    p.alpha = 0.5f;
-    p.beta = 2.0f;
-    p.pre_activation_output = 1;
+    SET_PORTABLE_EPILOGUE(p);
     clconv_shape out;
     expect_ok(clconv_conv2d_output_shape(&p, &c->in, &out), c->name);
     size_t nx = clconv_shape_elements(c->in), ny = clconv_shape_elements(out);
@@ -238,12 +244,7 @@ START_TEST(conv_transpose2d_epilogue_every_algorithm)
 {
     tu_rng r = tu_rng_make(4000 + (uint64_t)_i);
     clconv_conv_transpose2d_params p = ct_params(_i);
-    p.activation = CLCONV_ACTIVATION_LEAKY_RELU;
-    p.activation_params[0] = 0.25f;
-    p.has_residual = 1;
-    p.alpha = 0.5f;
-    p.beta = 2.0f;
-    p.pre_activation_output = 1;
+    SET_PORTABLE_EPILOGUE(p);
     clconv_shape in = {1, T[_i].cin, 5, 6}, out;
     expect_ok(clconv_conv_transpose2d_output_shape(&p, &in, &out), "output shape");
     size_t nx = clconv_shape_elements(in), ny = clconv_shape_elements(out);

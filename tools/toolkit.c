@@ -278,6 +278,15 @@ static clconv_status pool_reference(const tk_layer *L, const float *x, const flo
 /* The table                                                                */
 /* ------------------------------------------------------------------------ */
 
+/* The epilogue's flags, shared by the convolutions' help texts. */
+#define EPILOGUE_FLAGS_HELP                                                                   \
+    "  --residual Z.npy      a residual of the output's shape: y = act(alpha * conv +\n"      \
+    "                        beta * z + bias), fused in the kernel that writes y\n"           \
+    "  --alpha A             the convolution's scale with --residual (default 1)\n"          \
+    "  --beta B              the residual's scale with --residual (default 1)\n"             \
+    "  --pre PRE.npy         also write the activation's input (conv + bias, with\n"          \
+    "                        --residual alpha * conv + beta * z + bias)\n"
+
 const tk_op tk_ops[] = {
     {.name = "conv2d",
      .summary = "2-D convolution, as torch.nn.functional.conv2d",
@@ -292,12 +301,7 @@ const tk_op tk_ops[] = {
          "  --activation NAME[:P[,Q]]  fused activation after the bias: relu, relu6, hardtanh,\n"
          "                        leaky_relu, elu, sigmoid, tanh, silu, hardsigmoid, hardswish,\n"
          "                        gelu, gelu_tanh, mish (P, Q: its parameters, PyTorch's defaults)\n"
-         "  --residual Z.npy      a residual of the output's shape: y = act(alpha * conv +\n"
-         "                        beta * z + bias), fused in the kernel that writes y\n"
-         "  --alpha A             the convolution's scale with --residual (default 1)\n"
-         "  --beta B              the residual's scale with --residual (default 1)\n"
-         "  --pre PRE.npy         also write the activation's input (conv + bias, with\n"
-         "                        --residual alpha * conv + beta * z + bias)\n",
+         EPILOGUE_FLAGS_HELP,
      .flags = "weight bias stride padding dilation groups relu activation residual alpha beta "
               "pre",
      .algorithms = "* -pool -transposed-*",
@@ -321,12 +325,7 @@ const tk_op tk_ops[] = {
          "  --groups G            groups (default 1)\n"
          "  --relu                apply ReLU after the bias\n"
          "  --activation NAME[:P[,Q]]  fused activation after the bias (as conv2d)\n"
-         "  --residual Z.npy      a residual of the output's shape: y = act(alpha * conv +\n"
-         "                        beta * z + bias), fused in the kernel that writes y\n"
-         "  --alpha A             the convolution's scale with --residual (default 1)\n"
-         "  --beta B              the residual's scale with --residual (default 1)\n"
-         "  --pre PRE.npy         also write the activation's input (conv + bias, with\n"
-         "                        --residual alpha * conv + beta * z + bias)\n",
+         EPILOGUE_FLAGS_HELP,
      .flags = "weight bias stride padding output-padding dilation groups relu activation "
               "residual alpha beta pre",
      .algorithms = "transposed-*",
