@@ -471,23 +471,34 @@ __kernel void conv2d_pointwise(__global const PW_XT *restrict x, __global const 
                 continue;
             }
 #endif
-            /* started early, or a wide row: only some lanes are outputs */
+            /* started early, or a wide row: only some lanes are outputs. The
+             * first lane's row and column take one division; the others step
+             * (a division per lane cost as much as the FMAs on LeNet's
+             * small maps, where every vector is wide). */
             float lanes[VEC];
+            const int j0 = nominal - qv[i];
+            int oh = (qv[i] + j0) / W, ow = qv[i] + j0 - oh * W;
 #ifdef CLCONV_EPILOGUE_EXTRA
             vstoreV(acc[r][i], 0, lanes);
-            for (int j = nominal - qv[i]; j < VEC; j++) {
-                const int q = qv[i] + j, oh = q / W, ow = q - oh * W;
+            for (int j = j0; j < VEC; j++) {
                 const size_t at = ybase + (size_t)oh * OW + ow;
                 if (ow < OW)
                     CLCONV_ST(clconv_epilogue_at(lanes[j], bias, at, CLCONV_EPILOGUE_PASS), at,
                               y);
+                if (++ow == W) {
+                    ow = 0;
+                    oh++;
+                }
             }
 #else
             vstoreV(clconv_epilogue_v(acc[r][i], bias, 0, CLCONV_EPILOGUE_PASS), 0, lanes);
-            for (int j = nominal - qv[i]; j < VEC; j++) {
-                const int q = qv[i] + j, oh = q / W, ow = q - oh * W;
+            for (int j = j0; j < VEC; j++) {
                 if (ow < OW)
                     CLCONV_ST(lanes[j], oh * OW + ow, yr);
+                if (++ow == W) {
+                    ow = 0;
+                    oh++;
+                }
             }
 #endif
         }
