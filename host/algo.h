@@ -114,16 +114,18 @@ clconv_status clconv_algo_supported(const clconv_plan *plan, clconv_algorithm al
  * fields it set; params, shapes and buffer sizes stay. */
 void clconv_plan_reset(clconv_plan *plan);
 
-/* ---- packed weights (packed.c): direct-vector, transposed-vector ----------- */
+/* ---- staged operands (packed.c): packed weights (direct-vector,
+ * transposed-vector) and copies of x (direct-pointwise, direct-batch) ------- */
 
-/* A repack kernel (argument 0 the weights, 1 the packed buffer, 2.. ints)
- * and the plan-owned buffer it fills. */
+/* A staging kernel (argument 0 the weights or x, 1 the plan-owned buffer it
+ * fills, 2.. ints) and that buffer. */
 typedef struct clconv_packer {
     cl_mem packed;
     cl_kernel pack;
-    const char *name;    /* the repack kernel's name, for messages */
+    const char *name;    /* the staging kernel's name, for messages */
     cl_uint dim;
     size_t global[2];
+    bool of_x;           /* stages x (clconv_copier_init), not the weights */
 } clconv_packer;
 
 /* After plan->kernel is built: creates the packed buffer of `floats` floats
@@ -135,8 +137,16 @@ clconv_status clconv_packer_init(clconv_plan *plan, clconv_packer *pk, const cha
                                  const size_t global[2], const cl_int *args, size_t nargs);
 void clconv_packer_release(clconv_packer *pk);
 
+/* The same for a copy of x (padded, phase-split, images interleaved...):
+ * the buffer becomes plan->kernel's argument 0, and every run copies a->x
+ * into it, then runs plan->kernel with w, b, y as arguments 1..3. */
+clconv_status clconv_copier_init(clconv_plan *plan, clconv_packer *pk, const char *file,
+                                 const char *kernel, size_t floats, cl_uint dim,
+                                 const size_t global[2], const cl_int *args, size_t nargs);
+
 /* A run: pack a->w (skipped when NULL: prepared), then plan->kernel on x,
- * b, y (arguments 0, 2, 3); ordered with the plan's other runs. */
+ * b, y (arguments 0, 2, 3); with a copier, copy a->x, then plan->kernel on
+ * w, b, y (1..3). Ordered with the plan's other runs. */
 clconv_status clconv_packed_run(clconv_plan *plan, clconv_packer *pk, const clconv_run_args *a);
 
 /* The algorithm's prepare(): packs w once, ordered like a run. */
@@ -149,6 +159,7 @@ extern const clconv_algo clconv_conv2d_direct_tiled;
 extern const clconv_algo clconv_conv2d_direct_register;
 extern const clconv_algo clconv_conv2d_direct_vector;
 extern const clconv_algo clconv_conv2d_direct_pointwise;
+extern const clconv_algo clconv_conv2d_direct_batch;
 extern const clconv_algo clconv_conv2d_direct_depthwise;
 extern const clconv_algo clconv_conv2d_winograd;
 extern const clconv_algo clconv_conv2d_gemm;

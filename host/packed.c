@@ -1,25 +1,28 @@
-/* Packed weights: a repack kernel and the plan-owned buffer it fills, shared
- * by direct-vector and transposed-vector. Their main kernels take the packed
- * buffer as argument 1 (set once at plan time) and x, b, y as 0, 2, 3. A run
- * packs w, then convolves; with w = NULL (prepared) it only convolves. The
- * buffer is rewritten by runs, so the plan's runs are ordered
- * (clconv_run_begin / _end). */
+/* Staged operands: a staging kernel and the plan-owned buffer it fills.
+ * Packed weights (direct-vector, transposed-vector): the main kernel takes
+ * the buffer as argument 1 (set once at plan time) and x, b, y as 0, 2, 3; a
+ * run packs w, then convolves; with w = NULL (prepared) it only convolves.
+ * Copies of x (direct-pointwise, direct-batch): the buffer is argument 0 and
+ * w, b, y are 1..3; every run copies x, then convolves. Either buffer is
+ * rewritten by runs, so the plan's runs are ordered (clconv_run_begin / _end). */
 #include "algo.h"
 
 #include <stdio.h>
 
-clconv_status clconv_packer_init(clconv_plan *plan, clconv_packer *pk, const char *file,
-                                 const char *kernel, size_t floats, cl_uint dim,
-                                 const size_t global[2], const cl_int *args, size_t nargs)
+static clconv_status stage_init(clconv_plan *plan, clconv_packer *pk, bool of_x,
+                                const char *file, const char *kernel, size_t floats,
+                                cl_uint dim, const size_t global[2], const cl_int *args,
+                                size_t nargs)
 {
     clconv_context *ctx = plan->ctx;
     clconv_status st;
+    pk->of_x = of_x;
     if ((st = clconv_buffer_create(ctx, floats * sizeof(float), NULL, &pk->packed,
-                                   "packed weights")))
+                                   of_x ? "copy of x" : "packed weights")))
         return st;
-    plan->ordered = true; /* every run repacks into pk->packed */
+    plan->ordered = true; /* every run rewrites pk->packed */
     plan->info.plan_device_bytes = floats * sizeof(float);
-    plan->info.kernels_per_run = 2; /* the repack, then the convolution */
+    plan->info.kernels_per_run = 2; /* the staging kernel, then the convolution */
     pk->name = kernel;
     pk->dim = dim;
     pk->global[0] = global[0];
@@ -28,8 +31,22 @@ clconv_status clconv_packer_init(clconv_plan *plan, clconv_packer *pk, const cha
         (st = clconv_set_arg(ctx, pk->pack, 1, sizeof(cl_mem), &pk->packed, kernel)) ||
         (st = clconv_plan_set_ints(plan, pk->pack, 2, args, nargs)))
         return st;
-    return clconv_set_arg(ctx, plan->kernel, 1, sizeof(cl_mem), &pk->packed,
+    return clconv_set_arg(ctx, plan->kernel, of_x ? 0 : 1, sizeof(cl_mem), &pk->packed,
                           plan->info.kernel_name);
+}
+
+clconv_status clconv_packer_init(clconv_plan *plan, clconv_packer *pk, const char *file,
+                                 const char *kernel, size_t floats, cl_uint dim,
+                                 const size_t global[2], const cl_int *args, size_t nargs)
+{
+    return stage_init(plan, pk, false, file, kernel, floats, dim, global, args, nargs);
+}
+
+clconv_status clconv_copier_init(clconv_plan *plan, clconv_packer *pk, const char *file,
+                                 const char *kernel, size_t floats, cl_uint dim,
+                                 const size_t global[2], const cl_int *args, size_t nargs)
+{
+    return stage_init(plan, pk, true, file, kernel, floats, dim, global, args, nargs);
 }
 
 void clconv_packer_release(clconv_packer *pk)
@@ -67,7 +84,10 @@ clconv_status clconv_packed_run(clconv_plan *plan, clconv_packer *pk, const clco
     if (st)
         return st;
     const char *kn = plan->info.kernel_name;
-    if ((st = clconv_set_arg(ctx, plan->kernel, 0, sizeof(cl_mem), &a->x, kn)) ||
+    /* the operand the main kernel reads as it is: x, or w beside a copy of x */
+    const cl_uint direct_at = pk->of_x ? 1 : 0;
+    const cl_mem direct = pk->of_x ? a->w : a->x, staged = pk->of_x ? a->x : a->w;
+    if ((st = clconv_set_arg(ctx, plan->kernel, direct_at, sizeof(cl_mem), &direct, kn)) ||
         (st = clconv_set_arg(ctx, plan->kernel, 2, sizeof(cl_mem), a->b ? &a->b : NULL, kn)) ||
         (st = clconv_set_arg(ctx, plan->kernel, 3, sizeof(cl_mem), &a->y, kn))) {
         clconv_run_waits_free(&waits);
@@ -75,12 +95,12 @@ clconv_status clconv_packed_run(clconv_plan *plan, clconv_packer *pk, const clco
     }
     cl_event packed = NULL, ran = NULL;
     cl_event *want = a->done || clconv_run_wants_event(plan) ? &ran : NULL;
-    if (!a->w) { /* prepared: the packed buffer holds them already */
+    if (!staged) { /* prepared weights: the packed buffer holds them already */
         st = clconv_plan_enqueue(plan, waits.n, waits.n ? waits.list : NULL, want);
         clconv_run_waits_free(&waits);
         return clconv_run_end(plan, st, ran, a->done);
     }
-    st = pack(plan, pk, a->w, waits.n, waits.list, &packed);
+    st = pack(plan, pk, staged, waits.n, waits.list, &packed);
     clconv_run_waits_free(&waits);
     if (st)
         return clconv_run_end(plan, st, NULL, a->done);

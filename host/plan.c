@@ -24,6 +24,7 @@ const char *clconv_algorithm_name(clconv_algorithm algo)
     case CLCONV_ALGO_TRANSPOSED_VECTOR: return "transposed-vector";
     case CLCONV_ALGO_TRANSPOSED_COLUMNS: return "transposed-columns";
     case CLCONV_ALGO_DIRECT_POINTWISE: return "direct-pointwise";
+    case CLCONV_ALGO_DIRECT_BATCH: return "direct-batch";
     }
     return "unknown";
 }

@@ -393,6 +393,7 @@ typedef enum clconv_algorithm {
     CLCONV_ALGO_DIRECT_VECTOR = 7,    /* output channels in SIMD lanes (CPUs) */
     CLCONV_ALGO_DIRECT_DEPTHWISE = 9, /* depthwise: output columns in SIMD lanes (CPUs) */
     CLCONV_ALGO_DIRECT_POINTWISE = 12, /* GEMM with pixels in SIMD lanes; KxK as shifted 1x1s (CPUs) */
+    CLCONV_ALGO_DIRECT_BATCH = 13,    /* images in SIMD lanes: big batches of small maps (CPUs) */
     CLCONV_ALGO_WINOGRAD = 8,         /* Winograd F(2x2,3x3), 3x3 stride-1 layers */
     CLCONV_ALGO_GEMM = 3,             /* 1x1 as GEMM, else im2col + SGEMM (CLBlast) */
 
@@ -668,6 +669,17 @@ clconv_shape clconv_conv2d_weight_shape(const clconv_conv2d_params *params);
  *   pixel vectors per work-item (1..8), block_oc = output channels per
  *   work-item (1..16). CLCONV_ERROR_UNSUPPORTED when the widened output has
  *   fewer than 4 pixels or the copy exceeds 32-bit indexing.
+ * CLCONV_ALGO_DIRECT_BATCH (CPU devices): images in SIMD lanes. Each run
+ *   copies x into a plan-owned buffer with 16 (8, 4 for small batches)
+ *   images interleaved per pixel and the padding made real
+ *   (info.plan_device_bytes); a work-item computes a few output channels x
+ *   a few columns of one row for those images, every lane an output
+ *   whatever the map or channel count. AUTO picks it on CPUs for batches
+ *   that fill the lanes when the maps are too small for direct-pointwise's
+ *   pixel lanes (LeNet: 64 images of 28x28 and 10x10 outputs). Options:
+ *   block_w = output columns per work-item (1..8), block_oc = output
+ *   channels per work-item (1..16). CLCONV_ERROR_UNSUPPORTED when the copy
+ *   exceeds 32-bit indexing.
  * Errors: as clconv_conv2d_validate, CLCONV_ERROR_UNSUPPORTED (an algorithm
  * that cannot run this shape on this device, a tensor beyond the device
  * limits under "Size limits"), CLCONV_ERROR_BUILD_FAILED,

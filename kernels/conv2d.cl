@@ -1,6 +1,6 @@
 /* Direct 2-D convolution (cross-correlation, PyTorch F.conv2d), NCHW float32.
  *
- * Five variants, one per algorithm file of host/conv2d/; the host builds
+ * Six variants, one per algorithm file of host/conv2d/; the host builds
  * exactly one per program with -D<VARIANT> (host/conv2d/direct.c):
  *   CONV2D_TILED      conv2d_tiled: input tile + halo and weights in local
  *                     memory (direct-tiled, GPUs)
@@ -12,7 +12,9 @@
  *                     SIMD lanes, a register-blocked GEMM (direct-pointwise)
  *   CONV2D_DEPTHWISE  conv2d_depthwise: output columns in SIMD lanes
  *                     (direct-depthwise)
- * Each variant's section lists the constants it adds (VEC, RH, NPV, WIDE).
+ *   CONV2D_BATCH      conv2d_batch (+ conv2d_batch_pack): images in SIMD
+ *                     lanes (direct-batch, CPUs, big batches of small maps)
+ * Each variant's section lists the constants it adds (VEC, RH, NPV, WIDE, NPX).
  *
  * Build-time constants of every variant (-D), so loops over the kernel window
  * have constant trip counts the compiler unrolls where it pays (an explicit
@@ -762,3 +764,128 @@ __kernel void conv2d_depthwise(__global const store_t *restrict x,
     }
 }
 #endif /* CONV2D_DEPTHWISE */
+
+/* ---- batch variant: images in SIMD lanes (CPU devices) --------------------
+ *
+ * Layers with few channels and small maps but a big batch (LeNet: 64 images
+ * of 28x28, one or six input channels) leave the other CPU kernels little to
+ * put in a vector: six output channels, or rows of 10 pixels in a 16-lane
+ * grid of 14. Here the lanes hold VEC images at the same pixel, so every lane
+ * is an output whatever the map or channel count.
+ *
+ * conv2d_batch_pack copies x per run into a buffer of the plan:
+ *   xs[nb][c][i][j][lane] = x[nb * VEC + lane][c][i - pad_top][j - pad_left]
+ * for i < HP, j < WP (the rows and columns the taps reach), 0 outside the
+ * image and for lanes past the batch; one work-item per row of one channel of
+ * one image block, global size (HP, C * NB).
+ *
+ * conv2d_batch: a work-item owns BOC output channels x NPX neighbouring
+ * output columns of one row for VEC images: per input channel and tap it
+ * loads NPX vectors of xs (contiguous, no bounds tests: padding is in the
+ * copy), broadcasts BOC weights and does BOC * NPX vector FMAs. Columns past
+ * the row are computed on its last column and dropped. Global size
+ * (ceil(OW / NPX), OH, NB * groups * ceil(cout_g / BOC)). Constants: VEC, NPX
+ * (BOC as every variant). */
+#ifdef CONV2D_BATCH
+__kernel void conv2d_batch_pack(__global const store_t *restrict x, __global float *restrict xs,
+                                const int N, const int C, const int H, const int W, const int HP,
+                                const int WP, const int pad_top, const int pad_left)
+{
+    const int i = get_global_id(0), zc = get_global_id(1);
+    if (i >= HP)
+        return;
+    const int c = zc % C, nb = zc / C;
+    __global float *dst = xs + ((size_t)zc * HP + i) * WP * VEC;
+    const int ih = i - pad_top;
+    for (int j = 0; j < WP; j++) {
+        const int iw = j - pad_left;
+        const bool inside = ih >= 0 && ih < H && iw >= 0 && iw < W;
+        for (int l = 0; l < VEC; l++) {
+            const int n = nb * VEC + l;
+            dst[j * VEC + l] =
+                inside && n < N ? CLCONV_LD(x, (((size_t)n * C + c) * H + ih) * W + iw) : 0.0f;
+        }
+    }
+}
+
+__kernel void conv2d_batch(__global const float *restrict xs, __global const store_t *restrict w,
+                           __global const store_t *restrict b,
+                           __global store_t *CLCONV_Y_RESTRICT y, const int N, const int C,
+                           const int HP, const int WP, const int OC, const int OH, const int OW,
+                           const int groups, CLCONV_EPILOGUE_ARGS)
+{
+    const int cin_g = C / groups, cout_g = OC / groups;
+    const int ocbs = CLCONV_DIV_UP(cout_g, BOC);
+    const int ow0 = get_global_id(0) * NPX, oh = get_global_id(1);
+    const int z = get_global_id(2);
+    const int ocb = z % ocbs;
+    const int g = (z / ocbs) % groups;
+    const int nb = z / ocbs / groups;
+    if (ow0 >= OW || oh >= OH) /* no barriers here: leaving early is safe */
+        return;
+    int col[NPX]; /* first copy column of each output column, clamped into the row */
+#pragma unroll
+    for (int p = 0; p < NPX; p++)
+        col[p] = min(ow0 + p, OW - 1) * SW * VEC;
+    const int oc0 = ocb * BOC;
+    __global const store_t *wr[BOC]; /* weight row per channel, clamped in range */
+#pragma unroll
+    for (int r = 0; r < BOC; r++)
+        wr[r] = w + (size_t)(g * cout_g + min(oc0 + r, cout_g - 1)) * cin_g * KHW;
+    __global const float *xc = xs + (((size_t)nb * C + (size_t)g * cin_g) * HP + oh * SH) * WP * VEC;
+    floatV acc[BOC][NPX];
+#pragma unroll
+    for (int r = 0; r < BOC; r++)
+#pragma unroll
+        for (int p = 0; p < NPX; p++)
+            acc[r][p] = (floatV)(0.0f);
+    for (int ci = 0; ci < cin_g; ci++, xc += (size_t)HP * WP * VEC) {
+        for (int kh = 0; kh < KH; kh++) {
+            __global const float *xr = xc + kh * DH * WP * VEC;
+            for (int kw = 0; kw < KW; kw++) {
+                floatV xv[NPX];
+#pragma unroll
+                for (int p = 0; p < NPX; p++)
+                    xv[p] = vloadV(0, xr + col[p] + kw * DW * VEC);
+                const int k = (ci * KH + kh) * KW + kw;
+#pragma unroll
+                for (int r = 0; r < BOC; r++) {
+                    const floatV wv = (floatV)(CLCONV_LD(wr[r], k));
+#pragma unroll
+                    for (int p = 0; p < NPX; p++)
+                        acc[r][p] = fma(wv, xv[p], acc[r][p]);
+                }
+            }
+        }
+    }
+    /* The lanes are VEC images: their outputs lie OC * OH * OW apart. */
+    const size_t image = (size_t)OC * OH * OW;
+#pragma unroll
+    for (int r = 0; r < BOC; r++) {
+        const int oc = oc0 + r;
+        if (oc >= cout_g)
+            break;
+        const int ocf = g * cout_g + oc;
+        const float bias = has_bias ? CLCONV_LD(b, ocf) : 0.0f;
+        const size_t row = (((size_t)nb * VEC * OC + ocf) * OH + oh) * OW;
+#pragma unroll
+        for (int p = 0; p < NPX; p++) {
+            const int ow = ow0 + p;
+            if (ow >= OW)
+                break;
+            float lanes[VEC];
+#ifdef CLCONV_EPILOGUE_EXTRA
+            vstoreV(acc[r][p], 0, lanes);
+            for (int l = 0; l < VEC && nb * VEC + l < N; l++) {
+                const size_t at = row + l * image + ow;
+                CLCONV_ST(clconv_epilogue_at(lanes[l], bias, at, CLCONV_EPILOGUE_PASS), at, y);
+            }
+#else
+            vstoreV(clconv_epilogue_v(acc[r][p], bias, 0, CLCONV_EPILOGUE_PASS), 0, lanes);
+            for (int l = 0; l < VEC && nb * VEC + l < N; l++)
+                CLCONV_ST(lanes[l], row + l * image + ow, y);
+#endif
+        }
+    }
+}
+#endif /* CONV2D_BATCH */

@@ -404,6 +404,61 @@ START_TEST(pointwise_sweep)
 }
 END_TEST
 
+/* direct-batch (images in SIMD lanes) on batches on both sides of its lane
+ * blocks (1, 3, 15, 16, 17, 33 images: the copy's empty lanes and the stores
+ * that stop at the batch), rows that its column blocks do not divide, ragged
+ * channel blocks, groups, padding on every side, strides and dilation, bias,
+ * every activation and the residual / second output. The geometries come
+ * from a palette (each one, with its blocks and lane count, is a program). */
+START_TEST(batch_sweep)
+{
+    static const int batches[] = {1, 3, 15, 16, 17, 33};
+    /* kh, kw, sh, sw, dh, dw */
+    static const int geo[][6] = {{5, 5, 1, 1, 1, 1}, {3, 3, 2, 2, 1, 1}, {1, 1, 1, 1, 1, 1},
+                                 {3, 2, 1, 2, 2, 1}};
+    static const int blocks[][2] = {{0, 0}, {3, 5}}; /* block_w, block_oc */
+    const uint64_t seed = 1207;
+    tu_rng r = tu_rng_make(seed);
+    clconv_cache_stats before, after;
+    clconv_context_cache_stats(tu_ctx(), &before);
+    const int cases = 12;
+    for (int i = 0; i < cases; i++) {
+        sweep_case c;
+        memset(&c, 0, sizeof c);
+        const int *k = geo[i % 4];
+        int64_t groups = i % 3 == 2 ? tu_int(&r, 2, 3) : 1;
+        int64_t cin_g = tu_int(&r, 1, 7), cout_g = tu_int(&r, 1, 18);
+        c.p = clconv_conv2d_default_params(cin_g * groups, cout_g * groups, k[0], k[1]);
+        c.p.groups = groups;
+        c.p.stride_h = k[2];
+        c.p.stride_w = k[3];
+        c.p.dilation_h = k[4];
+        c.p.dilation_w = k[5];
+        c.p.pad_top = tu_int(&r, 0, 2);
+        c.p.pad_bottom = tu_int(&r, 0, 2);
+        c.p.pad_left = tu_int(&r, 0, 2);
+        c.p.pad_right = tu_int(&r, 0, 2);
+        c.p.has_bias = tu_int(&r, 0, 1);
+        /* the other activations and the residual on the odd geometries */
+        tu_random_activation(&r, &c.p.activation, c.p.activation_params, i % 2 == 1);
+        tu_random_epilogue(&r, i % 2 == 1 ? 1 + (i / 2) % 3 : 0, &c.p.has_residual, &c.p.alpha,
+                           &c.p.beta, &c.p.pre_activation_output);
+        c.in = (clconv_shape){batches[i % 6], c.p.in_channels,
+                              tu_int(&r, (k[0] - 1) * k[4] + 1, 14),
+                              tu_int(&r, (k[1] - 1) * k[5] + 1, 14)};
+        c.opt.algorithm = CLCONV_ALGO_DIRECT_BATCH;
+        c.opt.block_w = blocks[(i / 4) % 2][0];
+        c.opt.block_oc = blocks[(i / 4) % 2][1];
+        c.integers = i % 3 == 0;
+        check_case(&c, &r, seed, i);
+    }
+    clconv_context_cache_stats(tu_ctx(), &after);
+    uint64_t programs = (after.compiled + after.disk_hits) - (before.compiled + before.disk_hits);
+    ck_assert_msg(programs <= 24, "the batch sweep built %llu programs",
+                  (unsigned long long)programs);
+}
+END_TEST
+
 /* AUTO takes direct-pointwise for 1x1 layers on CPUs only; the copies it
  * makes for padded or strided layers; explicit requests it cannot serve say
  * why. */
@@ -807,6 +862,7 @@ static Suite *conv2d_suite(void)
     tcase_add_test(sweep, depthwise_row_path);
     tcase_add_test(sweep, pointwise_sweep);
     tcase_add_test(sweep, pointwise_choice_and_limits);
+    tcase_add_test(sweep, batch_sweep);
     tcase_add_test(sweep, huge_dilated_kernel_falls_back);
     suite_add_tcase(s, sweep);
     TCase *bad = tcase_create("bad-input");

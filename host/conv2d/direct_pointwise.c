@@ -10,65 +10,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* Plans that read a copy of x (padded, strided or larger kernels). */
-typedef struct pointwise_data {
-    cl_mem copy;          /* [N * C][phases][Hq][Wq], then Wq floats of slack */
-    cl_kernel gather;     /* conv2d_gather_phases */
-    size_t global[2];     /* (Hq, N * C * phases) */
-} pointwise_data;
-
+/* plan->state: NULL when the layer reads x directly, else the copy of x and
+ * its kernel (conv2d_gather_phases). */
 static void pointwise_destroy(clconv_plan *plan)
 {
-    pointwise_data *d = plan->state;
+    clconv_packer *d = plan->state;
     if (!d)
         return;
-    if (d->copy)
-        clReleaseMemObject(d->copy);
-    if (d->gather)
-        clReleaseKernel(d->gather);
+    clconv_packer_release(d);
     free(d);
     plan->state = NULL;
 }
 
 /* Copies x (unless the layer reads it directly), then runs the convolution
- * on the copy. Called with the plan
- * lock held. The copy is the plan's: runs are ordered (clconv_run_begin / _end). */
+ * on the copy (ordered with the plan's other runs: the copy is the plan's). */
 static clconv_status pointwise_run(clconv_plan *plan, const clconv_run_args *a)
 {
-    clconv_context *ctx = plan->ctx;
-    pointwise_data *d = plan->state;
-    if (!d) /* 1x1, stride 1, no padding: x itself */
+    if (!plan->state) /* 1x1, stride 1, no padding: x itself */
         return clconv_run_one_kernel(plan, a);
-    cl_mem x = a->x, w = a->w, b = a->b, y = a->y;
-    cl_uint num_wait = a->num_wait;
-    const cl_event *wait_list = a->wait_list;
-    cl_event *done = a->done;
-    clconv_run_waits waits;
-    clconv_status st = clconv_run_begin(plan, num_wait, wait_list, &waits);
-    if (st)
-        return st;
-    if ((st = clconv_set_arg(ctx, d->gather, 0, sizeof(cl_mem), &x, "conv2d_gather_phases")) ||
-        (st = clconv_set_arg(ctx, plan->kernel, 0, sizeof(cl_mem), &d->copy, "conv2d_pointwise")) ||
-        (st = clconv_set_arg(ctx, plan->kernel, 1, sizeof(cl_mem), &w, "conv2d_pointwise")) ||
-        (st = clconv_set_arg(ctx, plan->kernel, 2, sizeof(cl_mem), b ? &b : NULL,
-                             "conv2d_pointwise")) ||
-        (st = clconv_set_arg(ctx, plan->kernel, 3, sizeof(cl_mem), &y, "conv2d_pointwise"))) {
-        clconv_run_waits_free(&waits);
-        return st;
-    }
-    cl_event copied = NULL, ran = NULL;
-    cl_int err = clEnqueueNDRangeKernel(ctx->queue, d->gather, 2, NULL, d->global, NULL,
-                                        waits.n, waits.list, &copied);
-    clconv_run_waits_free(&waits);
-    if (err != CL_SUCCESS)
-        return clconv_run_end(plan, clconv_fail_cl(ctx, err,
-                                                   "clEnqueueNDRangeKernel(conv2d_gather_phases)"),
-                              NULL, done);
-    /* The event makes the order explicit on out-of-order queues too. */
-    st = clconv_plan_enqueue(plan, 1, &copied,
-                             done || clconv_run_wants_event(plan) ? &ran : NULL);
-    clReleaseEvent(copied);
-    return clconv_run_end(plan, st, ran, done);
+    return clconv_packed_run(plan, plan->state, a);
 }
 
 /* Pixel lanes, pixel vectors and channels per work-item for a map of P
@@ -182,36 +142,17 @@ static clconv_status pointwise_plan(clconv_plan *plan, const clconv_plan_options
     int64_t ocbs = (cout_g + boc - 1) / boc;
     int64_t per_item = (int64_t)npv * vec;
     if (!direct) {
-        pointwise_data *d = calloc(1, sizeof *d);
+        clconv_packer *d = calloc(1, sizeof *d);
         if (!d)
             return clconv_fail(ctx, CLCONV_ERROR_OUT_OF_HOST_MEMORY, "allocating plan data");
         plan->state = d;
-        if ((st = clconv_buffer_create(ctx, copy * sizeof(float), NULL, &d->copy,
-                                       "padded copy of x")))
+        const size_t global[2] = {(size_t)hq, (size_t)(in->n * in->c * nph)};
+        const cl_int gargs[] = {(cl_int)in->h, (cl_int)in->w, (cl_int)hq, (cl_int)wq,
+                                (cl_int)(in->n * in->c), (cl_int)p->pad_top,
+                                (cl_int)p->pad_left};
+        if ((st = clconv_copier_init(plan, d, "conv2d", "conv2d_gather_phases", copy, 2, global,
+                                     gargs, sizeof gargs / sizeof gargs[0])))
             return st;
-        plan->ordered = true; /* every run rewrites d->copy */
-        cl_program prog;
-        if ((st = clconv_get_program(ctx, "conv2d", plan->info.build_options, &prog)))
-            return st;
-        cl_int err;
-        d->gather = clCreateKernel(prog, "conv2d_gather_phases", &err);
-        if (err != CL_SUCCESS) {
-            d->gather = NULL;
-            return clconv_fail_cl(ctx, err, "clCreateKernel(conv2d_gather_phases)");
-        }
-        d->global[0] = (size_t)hq;
-        d->global[1] = (size_t)(in->n * in->c * nph);
-        plan->info.kernels_per_run = 2; /* the copy, then the GEMM */
-        cl_int gargs[] = {(cl_int)in->h, (cl_int)in->w, (cl_int)hq, (cl_int)wq,
-                          (cl_int)(in->n * in->c), (cl_int)p->pad_top, (cl_int)p->pad_left};
-        if ((st = clconv_set_arg(ctx, d->gather, 1, sizeof(cl_mem), &d->copy,
-                                 "conv2d_gather_phases")))
-            return st;
-        for (cl_uint i = 0; i < sizeof gargs / sizeof gargs[0]; i++)
-            if ((st = clconv_set_arg(ctx, d->gather, 2 + i, sizeof(cl_int), &gargs[i],
-                                     "conv2d_gather_phases")))
-                return st;
-        plan->info.plan_device_bytes = copy * sizeof(float);
     }
     plan->work_dim = 2;
     plan->info.algorithm = CLCONV_ALGO_DIRECT_POINTWISE;
