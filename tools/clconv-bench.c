@@ -49,8 +49,9 @@ extern const embedded_suite clconv_embedded_suites[];
 extern const size_t clconv_embedded_suites_count;
 
 /* The order --help lists them in (any other file is listed after these). */
-static const char *const SUITE_ORDER[] = {"quick",     "lenet", "resnet50", "vgg16",
-                                          "mobilenet", "dcgan", "pooling",  "epilogue"};
+static const char *const SUITE_ORDER[] = {
+    "quick",   "lenet",     "resnet50",   "vgg16",     "mobilenet", "dcgan",  "pooling",
+    "epilogue", "grouped", "depthwise", "dilated", "strided1x1", "conv1d"};
 
 static const char *suite_text(const char *name)
 {
