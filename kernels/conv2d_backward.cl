@@ -52,7 +52,7 @@
             dv[r] = CLCONV_LD(dr[r], ow);                                            \
         BW_UNROLL for (int k = 0; k < KW; k++) {                                     \
             const int iw = ow * SW - pad_l + k * DW;                                 \
-            const float xv = iw >= 0 && iw < W ? CLCONV_LD(xr, iw) : 0.0f;                      \
+            const float xv = iw >= 0 && iw < W ? CLCONV_LD(xr, iw) : 0.0f;           \
             BW_UNROLL for (int r = 0; r < BOC; r++)                                  \
                 acc[r][k] = fma(dv[r], xv, acc[r][k]);                               \
         }                                                                            \

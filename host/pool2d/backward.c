@@ -57,11 +57,10 @@ static clconv_status backward_plan(clconv_plan *plan, const clconv_plan_options 
     if (!adaptive && (st = clconv_pool2d_check_reach(ctx, p, in)))
         return st;
     const char *name = adaptive ? "pool2d_backward_adaptive" : "pool2d_backward_window";
-    /* The storage type's option first, as the forward's programs: F16 and
-     * F32 programs never share a cache entry. */
-    const char *dt = clconv_dtype_build_option(plan->dtype); /* "" or " -DCLCONV_F16" */
-    snprintf(plan->info.build_options, sizeof plan->info.build_options, "%s%s-DMODE=%d",
-             dt + (*dt == ' '), *dt ? " " : "", (int)p->mode);
+    /* The storage type's option first, as in every F16 program: F16 and F32
+     * programs never share a cache entry. */
+    snprintf(plan->info.build_options, sizeof plan->info.build_options, "%s-DMODE=%d",
+             plan->dtype == CLCONV_DTYPE_F16 ? "-DCLCONV_F16 " : "", (int)p->mode);
     snprintf(plan->info.kernel_name, sizeof plan->info.kernel_name, "%s", name);
     if ((st = clconv_get_kernel(ctx, "pool2d_backward", name, plan->info.build_options,
                                 &plan->kernel)))
