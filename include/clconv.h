@@ -141,16 +141,31 @@ size_t clconv_shape_elements(clconv_shape s);
  * float arrays whatever dtype says: pass them the halves widened with
  * clconv_halves_to_floats. Pooling's forward pass (clconv_pool2d_plan_create,
  * every mode) takes F16: x and y halves, sums and averages in float rounded
- * once at the store, max values and indices exact. The conv2d backward
- * passes and pooling's backward take F32 only (CLCONV_ERROR_UNSUPPORTED for
- * F16).
+ * once at the store, max values and indices exact. The training passes
+ * take F16 as mixed-precision training runs them (fp16 storage, fp32
+ * accumulation): pooling's backward (clconv_pool2d_backward_plan_create,
+ * every mode) with dy, x and dx halves and int64 indices, conv2d's
+ * backward-weights and backward-bias with x, dy, dw and db halves; every
+ * sum is a float in the F32 pass's fixed order (the weights' split
+ * workspace stays float) rounded once at the store, so runs stay
+ * deterministic. conv2d backward-data runs a conv_transpose2d plan and
+ * takes F16 where the transposed algorithms do (CLCONV_ERROR_UNSUPPORTED
+ * otherwise). ReLU and activation backward plans have no dtype: F32 only.
  *
  * Accuracy (what the tests hold every F16 algorithm to): with x, w, b, z
  * halves and ref the double-precision reference computed on them (widened
  * to float exactly), |y - ref| <= the F32 bound of "The epilogue" (1e-7 +
  * 4 sqrt(K + 2) eps * scale) + one half ulp of the result, |ref| * 2^-11
  * (at least 2^-25, half the smallest subnormal half); max pooling is exact
- * (values and indices). */
+ * (values and indices). The backward passes, with x, dy halves and ref
+ * computed on them: backward-weights and -bias within their F32 bound,
+ * 1e-7 + 4 sqrt(k + 1) eps * scale (k = n * oh * ow, the reduction length;
+ * scale = the same gradient of |x| and |dy|), + one half ulp of the
+ * result; pooling's backward is the F32 pass's float rounded once (bit for
+ * bit) for max, and for avg / adaptive avg where the device divides
+ * correctly rounded (elsewhere the F32 bound 8 eps * the gradient of |dy|,
+ * + one half ulp), lp within 1e-6 + 64 kernel_h kernel_w eps |ref| + one
+ * half ulp. */
 typedef enum clconv_dtype {
     CLCONV_DTYPE_F32 = 0, /* float32 (the default) */
     CLCONV_DTYPE_F16 = 1  /* IEEE half (binary16) storage, fp32 arithmetic */
@@ -893,10 +908,10 @@ typedef struct clconv_pool2d_params {
     int64_t divisor_override;       /* AVG: 0 = none, else the divisor of every window */
     double norm_type;               /* LP: the power p (finite, nonzero); 2 = L2 pooling */
     int64_t output_h, output_w;     /* ADAPTIVE_*: the output size, >= 1 */
-    clconv_dtype dtype;             /* storage of x and y (clconv_dtype; 0 = F32); indices
-                                       stay int64. F16: the forward pass only (every mode;
-                                       sums in fp32, max exact); the backward pass and
-                                       clconv_pool2d_host refuse it */
+    clconv_dtype dtype;             /* storage of x and y, and of the backward pass's dy
+                                       and dx (clconv_dtype; 0 = F32); indices stay int64.
+                                       F16: both passes, every mode (sums in fp32, max
+                                       exact); the *_host calls refuse it */
 } clconv_pool2d_params;
 
 /* Window-mode parameters as PyTorch's defaults: stride = kernel, no padding,
@@ -983,9 +998,11 @@ clconv_status clconv_ref_pool2d(const clconv_pool2d_params *params, const clconv
  * as PoCL does, OpenCL allowing others 2.5 ulp). Options: only
  * algorithm (auto or pool) and wg_w (work-items per group, 1..1024) are
  * used. One compiled program per mode whatever the window. info.flops
- * counts the forward's window taps, info.bytes dy plus dx. Errors: as
- * clconv_pool2d_validate, CLCONV_ERROR_UNSUPPORTED, CLCONV_ERROR_BUILD_FAILED,
- * CLCONV_ERROR_OPENCL. */
+ * counts the forward's window taps, info.bytes dy plus dx. params->dtype
+ * F16: dy, x and dx are halves (indices int64), each cell's sum a float in
+ * the same order, rounded once when dx is stored (program option
+ * -DCLCONV_F16). Errors: as clconv_pool2d_validate, CLCONV_ERROR_UNSUPPORTED,
+ * CLCONV_ERROR_BUILD_FAILED, CLCONV_ERROR_OPENCL. */
 clconv_status clconv_pool2d_backward_plan_create(clconv_context *ctx,
                                                  const clconv_pool2d_params *params,
                                                  const clconv_shape *input,
@@ -993,9 +1010,9 @@ clconv_status clconv_pool2d_backward_plan_create(clconv_context *ctx,
                                                  clconv_plan **out);
 
 /* Enqueues the pooling gradient on the context's queue. dy: the gradient of
- * the forward output (info.output floats); dx: receives the gradient of the
- * input (info.input floats), every element written (0 where no window
- * reaches), never accumulated into. What else a mode reads:
+ * the forward output (info.output elements of params->dtype); dx: receives
+ * the gradient of the input (info.input elements), every element written (0
+ * where no window reaches), never accumulated into. What else a mode reads:
  *   MAX, ADAPTIVE_MAX: indices, the forward's int64 argmax (clconv_pool2d_run
  *     or PyTorch's return_indices), one per output; each window adds its dy
  *     to the cell its index names (overlapping windows accumulate). An index
@@ -1024,7 +1041,9 @@ clconv_status clconv_pool2d_backward_run(clconv_plan *plan, cl_mem dy, cl_mem in
 
 /* Host-memory convenience: uploads dy (and indices / x as the mode needs
  * them, same rules as clconv_pool2d_backward_run), makes a plan, runs it and
- * downloads dx (clconv_shape_elements(*input) floats). Blocks until done. */
+ * downloads dx (clconv_shape_elements(*input) floats). Blocks until done.
+ * Float arrays only: params->dtype F16 is CLCONV_ERROR_INVALID_VALUE (use
+ * the plan on device buffers). */
 clconv_status clconv_pool2d_backward_host(clconv_context *ctx, const clconv_pool2d_params *params,
                                           const clconv_shape *input,
                                           const clconv_plan_options *options, const float *dy,
@@ -1302,7 +1321,7 @@ clconv_status clconv_ref_conv1d_epilogue(const clconv_conv1d_params *params, int
  * given dy = dL/dy:
  *   backward-data     dx = dL/dx, the shape of x (torch.nn.grad.conv2d_input);
  *   backward-weights  dw = dL/dw, the shape of w (torch.nn.grad.conv2d_weight);
- *   backward-bias     db = dL/db, out_channels floats (dy summed over n, h, w).
+ *   backward-bias     db = dL/db, out_channels elements (dy summed over n, h, w).
  * Every stride, padding (asymmetric too), dilation and group count of the
  * forward pass is supported. All three are deterministic: fixed-order sums,
  * no atomics, the same bytes on every run of a plan. They ignore
@@ -1328,7 +1347,9 @@ clconv_status clconv_ref_conv1d_epilogue(const clconv_conv1d_params *params, int
  * transposed-vector / -columns on CPU devices, else transposed-gather; no
  * workspace) or CLCONV_ALGO_TRANSPOSED_GATHER / _VECTOR / _COLUMNS / _GEMM,
  * and the tile overrides of clconv_conv_transpose2d_plan_create. info.input is dy's shape,
- * info.output dx's (= input). Errors: as clconv_conv2d_validate,
+ * info.output dx's (= input). params->dtype F16 is passed on to the
+ * transposed-convolution plan: CLCONV_ERROR_UNSUPPORTED (naming f16) while
+ * its algorithms take f32 only. Errors: as clconv_conv2d_validate,
  * CLCONV_ERROR_UNSUPPORTED (another algorithm, tensors beyond 2^31 elements),
  * CLCONV_ERROR_BUILD_FAILED, CLCONV_ERROR_OPENCL. */
 clconv_status clconv_conv2d_backward_data_plan_create(clconv_context *ctx,
@@ -1348,7 +1369,8 @@ clconv_status clconv_conv2d_backward_data_run(clconv_plan *plan, cl_mem dy, cl_m
                                               cl_mem workspace, cl_uint num_wait,
                                               const cl_event *wait_list, cl_event *done);
 
-/* Host-memory backward-data (options may be NULL). Blocks until done. */
+/* Host-memory backward-data (options may be NULL). Blocks until done.
+ * Float arrays only: params->dtype F16 is CLCONV_ERROR_INVALID_VALUE. */
 clconv_status clconv_conv2d_backward_data_host(clconv_context *ctx,
                                                const clconv_conv2d_params *params,
                                                const clconv_shape *input,
@@ -1364,6 +1386,8 @@ clconv_status clconv_conv2d_backward_data_host(clconv_context *ctx,
  * sums go to the workspace and a second kernel adds them in chunk order:
  * info.workspace_bytes = splits * weight elements * 4 (0 with one chunk),
  * capped by min(256 MiB, the largest allocation, the context's workspace limit).
+ * params->dtype F16: x, dy and dw are halves; the accumulators and the
+ * workspace stay float, and each dw element is rounded once when stored.
  * info.algorithm is CLCONV_ALGO_DIRECT_REGISTER; info.input is x's shape,
  * info.output the weight shape. options: algorithm auto or direct-register,
  * block_oc (channels per work-item, 1..16) and wg_w (work-group size) override
@@ -1387,7 +1411,8 @@ clconv_status clconv_conv2d_backward_weights_run(clconv_plan *plan, cl_mem x, cl
                                                  cl_mem dw, cl_mem workspace, cl_uint num_wait,
                                                  const cl_event *wait_list, cl_event *done);
 
-/* Host-memory backward-weights (options may be NULL). Blocks until done. */
+/* Host-memory backward-weights (options may be NULL). Blocks until done.
+ * Float arrays only: params->dtype F16 is CLCONV_ERROR_INVALID_VALUE. */
 clconv_status clconv_conv2d_backward_weights_host(clconv_context *ctx,
                                                   const clconv_conv2d_params *params,
                                                   const clconv_shape *input,
@@ -1397,7 +1422,9 @@ clconv_status clconv_conv2d_backward_weights_host(clconv_context *ctx,
 /* A backward-bias plan: one work-group per output channel; each work-item
  * sums a fixed stride of the channel's dy values in order, then a fixed
  * local-memory tree adds the work-items' sums. info.input is dy's shape,
- * info.output [1, out_channels, 1, 1]. options: NULL or algorithm auto /
+ * info.output [1, out_channels, 1, 1]. params->dtype F16: dy and db are
+ * halves, the sums and the tree float, each db rounded once when stored.
+ * options: NULL or algorithm auto /
  * direct-register. Errors: as clconv_conv2d_validate, CLCONV_ERROR_UNSUPPORTED,
  * CLCONV_ERROR_BUILD_FAILED, CLCONV_ERROR_OPENCL. */
 clconv_status clconv_conv2d_backward_bias_plan_create(clconv_context *ctx,
@@ -1406,14 +1433,15 @@ clconv_status clconv_conv2d_backward_bias_plan_create(clconv_context *ctx,
                                                       const clconv_plan_options *options,
                                                       clconv_plan **out);
 
-/* Enqueues db[oc] = sum of dy[:, oc, :, :]; db holds out_channels floats
- * (overwritten). Errors: CLCONV_ERROR_INVALID_VALUE (NULL buffer, db == dy),
+/* Enqueues db[oc] = sum of dy[:, oc, :, :]; db holds out_channels elements
+ * of params->dtype (overwritten). Errors: CLCONV_ERROR_INVALID_VALUE (NULL buffer, db == dy),
  * CLCONV_ERROR_BUFFER_TOO_SMALL, CLCONV_ERROR_WRONG_PLAN, CLCONV_ERROR_OPENCL. */
 clconv_status clconv_conv2d_backward_bias_run(clconv_plan *plan, cl_mem dy, cl_mem db,
                                               cl_uint num_wait, const cl_event *wait_list,
                                               cl_event *done);
 
-/* Host-memory backward-bias (options may be NULL). Blocks until done. */
+/* Host-memory backward-bias (options may be NULL). Blocks until done.
+ * Float arrays only: params->dtype F16 is CLCONV_ERROR_INVALID_VALUE. */
 clconv_status clconv_conv2d_backward_bias_host(clconv_context *ctx,
                                                const clconv_conv2d_params *params,
                                                const clconv_shape *input,

@@ -1,7 +1,8 @@
 /* conv2d backward passes for the weights and the bias (PyTorch's
- * conv2d weight / bias gradients), NCHW float32. No atomics: every output
- * element is a sum in a fixed order, so a plan gives the same bits on every
- * run. (The data gradient is the transposed-convolution gather kernel.)
+ * conv2d weight / bias gradients), NCHW float32 or fp16 storage. No atomics:
+ * every output element is a sum in a fixed order, so a plan gives the same
+ * bits on every run. (The data gradient is the transposed-convolution gather
+ * kernel.)
  *
  * Weights gradient, x [N, C, H, W], dy [N, OC, OH, OW], dw [OC, C/groups, KH, KW]:
  *   dw[oc, ci, kh, kw] = sum over n, oh, ow of dy[n, oc, oh, ow] *
@@ -16,7 +17,24 @@
  *
  * Build-time constants (-D): KH KW SH SW DH DW BOC for the weights kernels,
  * WGB (work-items per channel) for the bias kernel, which compiles alone.
+ *
+ * fp16 storage (-DCLCONV_F16, common.cl's store_t): x, dy, dw and db are
+ * halves read through CLCONV_LD and written through CLCONV_ST; accumulators,
+ * the split workspace of partial sums and the bias kernel's local tree stay
+ * float, so each gradient is rounded to half once, when it is stored (as
+ * mixed-precision training accumulates). The weights kernel writes dw itself
+ * with one split, the float workspace with several: BW_OUT_T / BW_STORE say
+ * which (F16 plans with several splits build with -DBW_SPLIT; in F32 plans
+ * both are float, so they go without it).
  */
+
+#ifdef BW_SPLIT
+#define BW_OUT_T float
+#define BW_STORE(v, i, p) ((p)[i] = (v))
+#else
+#define BW_OUT_T store_t
+#define BW_STORE(v, i, p) CLCONV_ST((v), (i), (p))
+#endif
 
 #ifdef KH
 /* The loops over the register block must be unrolled so that the BOC x KW
@@ -31,10 +49,10 @@
     for (int ow = (from); ow < (to); ow++) {                                         \
         float dv[BOC];                                                               \
         BW_UNROLL for (int r = 0; r < BOC; r++)                                      \
-            dv[r] = dr[r][ow];                                                       \
+            dv[r] = CLCONV_LD(dr[r], ow);                                            \
         BW_UNROLL for (int k = 0; k < KW; k++) {                                     \
             const int iw = ow * SW - pad_l + k * DW;                                 \
-            const float xv = iw >= 0 && iw < W ? xr[iw] : 0.0f;                      \
+            const float xv = iw >= 0 && iw < W ? CLCONV_LD(xr, iw) : 0.0f;           \
             BW_UNROLL for (int r = 0; r < BOC; r++)                                  \
                 acc[r][k] = fma(dv[r], xv, acc[r][k]);                               \
         }                                                                            \
@@ -42,9 +60,9 @@
 
 /* Global ids: dim 0 = item = ((g*oc_blocks + ocb)*cin_g + ci)*KH + kh,
  * dim 1 = split. */
-__kernel void conv2d_backward_weights(__global const float *restrict x,
-                                      __global const float *restrict dy,
-                                      __global float *restrict out, const int N, const int C,
+__kernel void conv2d_backward_weights(__global const store_t *restrict x,
+                                      __global const store_t *restrict dy,
+                                      __global BW_OUT_T *restrict out, const int N, const int C,
                                       const int H, const int W, const int OC, const int OH,
                                       const int OW, const int groups, const int pad_t,
                                       const int pad_l, const int oc_blocks, const int chunk,
@@ -83,7 +101,7 @@ __kernel void conv2d_backward_weights(__global const float *restrict x,
     for (int p = p0; p < p1; p++) {
         const int n = p / OH, oh = p - (p / OH) * OH;
         const int ih = oh * SH - pad_t + kh * DH;
-        __global const float *dr[BOC];
+        __global const store_t *dr[BOC];
         BW_UNROLL for (int r = 0; r < BOC; r++)
             dr[r] = dy + ((size_t)n * OC + dyc[r]) * ohw + (size_t)oh * OW;
         if (ih < 0 || ih >= H) {
@@ -92,22 +110,22 @@ __kernel void conv2d_backward_weights(__global const float *restrict x,
              * gives NaN; finite dy adds 0). */
             for (int ow = 0; ow < OW; ow++)
                 BW_UNROLL for (int r = 0; r < BOC; r++) {
-                    const float z = dr[r][ow] * 0.0f;
+                    const float z = CLCONV_LD(dr[r], ow) * 0.0f;
                     BW_UNROLL for (int k = 0; k < KW; k++)
                         acc[r][k] += z;
                 }
             continue;
         }
-        __global const float *xr = x + (((size_t)n * C + g * cin_g + ci) * H + ih) * W;
+        __global const store_t *xr = x + (((size_t)n * C + g * cin_g + ci) * H + ih) * W;
         /* Left edge, interior without checks, right edge: ow ascending throughout. */
         BW_EDGE_COLUMNS(0, lo)
         for (int ow = lo; ow < hi; ow++) {
             float dv[BOC];
             BW_UNROLL for (int r = 0; r < BOC; r++)
-                dv[r] = dr[r][ow];
-            __global const float *xp = xr + (ow * SW - pad_l); /* >= 0 in the interior */
+                dv[r] = CLCONV_LD(dr[r], ow);
+            __global const store_t *xp = xr + (ow * SW - pad_l); /* >= 0 in the interior */
             BW_UNROLL for (int k = 0; k < KW; k++) {
-                const float xv = xp[k * DW];
+                const float xv = CLCONV_LD(xp, k * DW);
                 BW_UNROLL for (int r = 0; r < BOC; r++)
                     acc[r][k] = fma(dv[r], xv, acc[r][k]);
             }
@@ -116,20 +134,20 @@ __kernel void conv2d_backward_weights(__global const float *restrict x,
     }
 
     const size_t nw = (size_t)OC * cin_g * (KH * KW);
-    __global float *o = out + (size_t)s * nw;
+    __global BW_OUT_T *o = out + (size_t)s * nw;
     BW_UNROLL for (int r = 0; r < BOC; r++) {
         if (oc0 + r < cout_g) {
             const int oc = g * cout_g + oc0 + r;
-            __global float *orow = o + (((size_t)oc * cin_g + ci) * KH + kh) * KW;
+            __global BW_OUT_T *orow = o + (((size_t)oc * cin_g + ci) * KH + kh) * KW;
             BW_UNROLL for (int k = 0; k < KW; k++)
-                orow[k] = acc[r][k];
+                BW_STORE(acc[r][k], k, orow);
         }
     }
 }
 
 /* dw[i] = part[0][i] + part[1][i] + ... (in that order). */
 __kernel void conv2d_backward_weights_reduce(__global const float *restrict part,
-                                             __global float *restrict dw, const int nw,
+                                             __global store_t *restrict dw, const int nw,
                                              const int splits)
 {
     const int i = get_global_id(0);
@@ -138,7 +156,7 @@ __kernel void conv2d_backward_weights_reduce(__global const float *restrict part
     float acc = 0.0f;
     for (int s = 0; s < splits; s++)
         acc += part[(size_t)s * nw + i];
-    dw[i] = acc;
+    CLCONV_ST(acc, i, dw);
 }
 #endif /* KH */
 
@@ -147,16 +165,16 @@ __kernel void conv2d_backward_weights_reduce(__global const float *restrict part
  * items per channel: item t sums the elements t, t + WGB, ... of the
  * channel (image by image) in order, then a fixed tree adds the WGB sums. */
 __kernel __attribute__((reqd_work_group_size(WGB, 1, 1)))
-void conv2d_backward_bias(__global const float *restrict dy, __global float *restrict db,
+void conv2d_backward_bias(__global const store_t *restrict dy, __global store_t *restrict db,
                           const int N, const int OC, const int HW)
 {
     __local float part[WGB];
     const int oc = get_group_id(0), t = get_local_id(0);
     float acc = 0.0f;
     for (int n = 0; n < N; n++) {
-        __global const float *d = dy + ((size_t)n * OC + oc) * HW;
+        __global const store_t *d = dy + ((size_t)n * OC + oc) * HW;
         for (int i = t; i < HW; i += WGB)
-            acc += d[i];
+            acc += CLCONV_LD(d, i);
     }
     part[t] = acc;
     barrier(CLK_LOCAL_MEM_FENCE);
@@ -166,6 +184,6 @@ void conv2d_backward_bias(__global const float *restrict dy, __global float *res
         barrier(CLK_LOCAL_MEM_FENCE);
     }
     if (t == 0)
-        db[oc] = part[0];
+        CLCONV_ST(part[0], oc, db);
 }
 #endif /* WGB */

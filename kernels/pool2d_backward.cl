@@ -1,6 +1,7 @@
-/* Gradients of 2-D pooling (NCHW float32) with respect to the input, as
- * PyTorch computes them: max_pool2d_with_indices_backward, avg_pool2d_backward,
- * the autograd graph of lp_pool2d, adaptive_{avg,max}_pool2d_backward.
+/* Gradients of 2-D pooling (NCHW, float32 or fp16 storage) with respect to
+ * the input, as PyTorch computes them: max_pool2d_with_indices_backward,
+ * avg_pool2d_backward, the autograd graph of lp_pool2d,
+ * adaptive_{avg,max}_pool2d_backward.
  *
  * Gather form, no atomics: work-item k owns input cell k (plane, ih, iw) of
  * the n*c*H*W cells and sums, in row-major (oh, ow) order, the share of every
@@ -19,6 +20,12 @@
  * last NaN; ties keep the first). A window only reaches the cells of its
  * span, so an index outside it (never produced by the forward) adds nothing.
  * No -cl-fast-relaxed-math: the NaN rules depend on it being off.
+ *
+ * fp16 storage (-DCLCONV_F16, common.cl's store_t): dy, x and dx are halves
+ * read through CLCONV_LD and written through CLCONV_ST; indices stay int64.
+ * Every sum is a float, rounded once when dx is stored (mixed-precision
+ * training's rule). The recomputed argmax compares widened halves, which
+ * order as the halves do, so it routes the gradient to the forward's cell.
  */
 
 #define MODE_MAX 1
@@ -29,7 +36,7 @@
 
 #if MODE == MODE_MAX
 /* The forward's argmax of window (ih0, iw0) as a flat index in the plane. */
-inline long window_argmax(__global const float *xp, int H, int W, int ih0, int iw0, int kh,
+inline long window_argmax(__global const store_t *xp, int H, int W, int ih0, int iw0, int kh,
                           int kw, int dh, int dw)
 {
     const int fh = ih0 < 0 ? ih0 + (-ih0 + dh - 1) / dh * dh : ih0;
@@ -44,7 +51,7 @@ inline long window_argmax(__global const float *xp, int H, int W, int ih0, int i
             const int iw = iw0 + b * dw;
             if (iw < 0 || iw >= W)
                 continue;
-            const float v = xp[ih * W + iw];
+            const float v = CLCONV_LD(xp, ih * W + iw);
             if (v > m || isnan(v)) {
                 m = v;
                 mi = (long)(ih * W + iw);
@@ -58,10 +65,10 @@ inline long window_argmax(__global const float *xp, int H, int W, int ih0, int i
 /* Max, avg and lp windows: kernel kh x kw, stride sh x sw, padding ph (top),
  * pw (left), pb (bottom), pr (right), dilation dh x dw (1 but for max). divisor: avg's divisor_override as a
  * float (0 = none). lp: p, inv_p = 1/p, tpow = 1/p - 1, xpow = p - 1. */
-__kernel void pool2d_backward_window(__global const float *restrict dy,
+__kernel void pool2d_backward_window(__global const store_t *restrict dy,
                                      __global const long *restrict idx,
-                                     __global const float *restrict x,
-                                     __global float *restrict dx, const int H, const int W,
+                                     __global const store_t *restrict x,
+                                     __global store_t *restrict dx, const int H, const int W,
                                      const int OH, const int OW, const int nitems, const int kh,
                                      const int kw, const int sh, const int sw, const int ph,
                                      const int pw, const int pb, const int pr, const int dh,
@@ -79,21 +86,21 @@ __kernel void pool2d_backward_window(__global const float *restrict dy,
     const int nh = ih + ph - (kh - 1) * dh, nw = iw + pw - (kw - 1) * dw;
     const int oh0 = nh <= 0 ? 0 : (nh + sh - 1) / sh, oh1 = min(OH - 1, (ih + ph) / sh);
     const int ow0 = nw <= 0 ? 0 : (nw + sw - 1) / sw, ow1 = min(OW - 1, (iw + pw) / sw);
-    __global const float *dyp = dy + (size_t)plane * OH * OW;
+    __global const store_t *dyp = dy + (size_t)plane * OH * OW;
     float s = 0.0f;
 #if MODE == MODE_MAX
     const long me = (long)ih * W + iw;
     __global const long *ip = idx ? idx + (size_t)plane * OH * OW : 0;
-    __global const float *xp = x ? x + (size_t)plane * H * W : 0;
+    __global const store_t *xp = x ? x + (size_t)plane * H * W : 0;
     for (int oh = oh0; oh <= oh1; oh++)
         for (int ow = ow0; ow <= ow1; ow++) {
             const int o = oh * OW + ow;
             const long w = ip ? ip[o]
                               : window_argmax(xp, H, W, oh * sh - ph, ow * sw - pw, kh, kw, dh, dw);
             if (w == me)
-                s += dyp[o];
+                s += CLCONV_LD(dyp, o);
         }
-    dx[k] = s;
+    CLCONV_ST(s, k, dx);
 #elif MODE == MODE_AVG
     /* The divisor of each window exactly as the forward computes it. */
     for (int oh = oh0; oh <= oh1; oh++) {
@@ -107,17 +114,17 @@ __kernel void pool2d_backward_window(__global const float *restrict dy,
             const float div = divisor != 0.0f ? divisor
                               : count_include_pad ? (float)((long)(he - ih0) * (we - iw0))
                                                   : (float)((long)(hc - hs) * (wc - ws));
-            s += dyp[oh * OW + ow] / div;
+            s += CLCONV_LD(dyp, oh * OW + ow) / div;
         }
     }
-    dx[k] = s;
+    CLCONV_ST(s, k, dx);
 #elif MODE == MODE_LP
     /* lp_pool2d = (sign(a) * relu(|a|) * kh*kw)^(1/p), a = avg_pool2d(x^p)
      * over the window clipped to the input. Per window: da = dy * (1/p) *
      * t^(1/p - 1) * kh*kw with t = a * kh*kw (nothing where a == 0: relu's
      * gradient at 0), shared over the window's cells; the cell then
      * multiplies the sum by p * x^(p-1). */
-    __global const float *xp = x + (size_t)plane * H * W;
+    __global const store_t *xp = x + (size_t)plane * H * W;
     const float kk = (float)(kh * kw);
     for (int oh = oh0; oh <= oh1; oh++) {
         const int ih0 = oh * sh, hc = min(ih0 + kh, H);
@@ -126,19 +133,19 @@ __kernel void pool2d_backward_window(__global const float *restrict dy,
             float sum = 0.0f;
             for (int a = ih0; a < hc; a++)
                 for (int b = iw0; b < wc; b++)
-                    sum += clconv_lp_pow(xp[a * W + b], lp_kind, p);
+                    sum += clconv_lp_pow(CLCONV_LD(xp, a * W + b), lp_kind, p);
             const float cnt = (float)((long)(hc - ih0) * (wc - iw0));
             const float av = sum / cnt;
             if (av == 0.0f)
                 continue;
             const float t = av * kk;
             const float tp = lp_kind == 1 ? 1.0f : lp_kind == 2 ? 1.0f / sqrt(t) : pow(t, tpow);
-            s += dyp[oh * OW + ow] * inv_p * tp * kk / cnt;
+            s += CLCONV_LD(dyp, oh * OW + ow) * inv_p * tp * kk / cnt;
         }
     }
-    const float v = xp[ih * W + iw];
+    const float v = CLCONV_LD(xp, ih * W + iw);
     const float xd = lp_kind == 1 ? 1.0f : lp_kind == 2 ? v : lp_kind == 3 ? v * v : pow(v, xpow);
-    dx[k] = s * (p * xd);
+    CLCONV_ST(s * (p * xd), k, dx);
 #else
     /* An adaptive program: built beside pool2d_backward_adaptive, never enqueued. */
     (void)dyp;
@@ -146,17 +153,17 @@ __kernel void pool2d_backward_window(__global const float *restrict dy,
     (void)oh1;
     (void)ow0;
     (void)ow1;
-    dx[k] = s;
+    CLCONV_ST(s, k, dx);
 #endif
 }
 
 /* Adaptive windows: output oh pools rows [floor(oh*H/OH), ceil((oh+1)*H/OH)).
  * The windows that can hold row ih are oh in [floor(ih*OH/H),
  * ceil((ih+1)*OH/H)); each is checked against its own bounds. */
-__kernel void pool2d_backward_adaptive(__global const float *restrict dy,
+__kernel void pool2d_backward_adaptive(__global const store_t *restrict dy,
                                        __global const long *restrict idx,
-                                       __global const float *restrict x,
-                                       __global float *restrict dx, const int H, const int W,
+                                       __global const store_t *restrict x,
+                                       __global store_t *restrict dx, const int H, const int W,
                                        const int OH, const int OW, const int nitems)
 {
     const size_t k = get_global_id(0);
@@ -166,11 +173,11 @@ __kernel void pool2d_backward_adaptive(__global const float *restrict dy,
     const int ih = r % H, plane = r / H;
     const int oh0 = CLCONV_ADAPTIVE_START(ih, OH, H), oh1 = CLCONV_ADAPTIVE_END(ih, OH, H);
     const int ow0 = CLCONV_ADAPTIVE_START(iw, OW, W), ow1 = CLCONV_ADAPTIVE_END(iw, OW, W);
-    __global const float *dyp = dy + (size_t)plane * OH * OW;
+    __global const store_t *dyp = dy + (size_t)plane * OH * OW;
     float s = 0.0f;
 #if MODE == MODE_ADAPTIVE_MAX
     const long me = (long)ih * W + iw;
-    __global const float *xp = x ? x + (size_t)plane * H * W : 0;
+    __global const store_t *xp = x ? x + (size_t)plane * H * W : 0;
 #endif
     for (int oh = oh0; oh < oh1 && oh < OH; oh++) {
         const int hs = CLCONV_ADAPTIVE_START(oh, H, OH), he = CLCONV_ADAPTIVE_END(oh, H, OH);
@@ -190,7 +197,7 @@ __kernel void pool2d_backward_adaptive(__global const float *restrict dy,
                 w = (long)hs * W + ws;
                 for (int a = hs; a < he; a++)
                     for (int b = ws; b < we; b++) {
-                        const float v = xp[a * W + b];
+                        const float v = CLCONV_LD(xp, a * W + b);
                         if (v > m || isnan(v)) {
                             m = v;
                             w = (long)(a * W + b);
@@ -198,9 +205,9 @@ __kernel void pool2d_backward_adaptive(__global const float *restrict dy,
                     }
             }
             if (w == me)
-                s += dyp[o];
+                s += CLCONV_LD(dyp, o);
 #elif MODE == MODE_ADAPTIVE_AVG
-            s += dyp[o] / (float)(he - hs) / (float)(we - ws); /* as PyTorch: dy / kh / kw */
+            s += CLCONV_LD(dyp, o) / (float)(he - hs) / (float)(we - ws); /* as PyTorch: dy / kh / kw */
 #endif
         }
     }
@@ -208,5 +215,5 @@ __kernel void pool2d_backward_adaptive(__global const float *restrict dy,
     (void)idx;
     (void)x;
 #endif
-    dx[k] = s;
+    CLCONV_ST(s, k, dx);
 }

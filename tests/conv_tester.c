@@ -436,15 +436,32 @@ float *tu_conv2d_backward_run(clconv_context *ctx, tu_backward_pass pass,
                         : pass == TU_BACKWARD_WEIGHTS ? nw
                                                       : (size_t)p->out_channels;
     ck_assert_uint_eq(clconv_shape_elements(info.output), nout);
-    tu_guarded ga = tu_guarded_create(ctx, na * 4, a), gb = {0}, gws = {0};
-    if (pass != TU_BACKWARD_BIAS)
-        gb = tu_guarded_create(ctx, nb * 4, b);
-    if (info.workspace_bytes)
-        gws = tu_guarded_create(ctx, info.workspace_bytes, NULL);
+    /* fp16 storage: a and b go up as halves (they hold halves widened), the
+     * output comes back as halves, widened here; the workspace is the
+     * plan's (float partial sums). */
+    const bool f16 = p->dtype == CLCONV_DTYPE_F16;
+    const size_t es = f16 ? 2 : 4;
+    uint16_t *ah = NULL, *bh = NULL, *outh = NULL;
     float *out = tu_alloc(nout);
     for (size_t i = 0; i < nout; i++)
         out[i] = NAN;
-    tu_guarded go = tu_guarded_create(ctx, nout * 4, out);
+    if (f16) {
+        ah = calloc(na ? na : 1, 2);
+        bh = calloc(nb ? nb : 1, 2);
+        outh = calloc(nout ? nout : 1, 2);
+        ck_assert(ah && bh && outh);
+        clconv_floats_to_halves(a, ah, na);
+        if (pass != TU_BACKWARD_BIAS)
+            clconv_floats_to_halves(b, bh, nb);
+        clconv_floats_to_halves(out, outh, nout);
+    }
+    tu_guarded ga = tu_guarded_create(ctx, na * es, f16 ? (const void *)ah : a), gb = {0},
+               gws = {0};
+    if (pass != TU_BACKWARD_BIAS)
+        gb = tu_guarded_create(ctx, nb * es, f16 ? (const void *)bh : b);
+    if (info.workspace_bytes)
+        gws = tu_guarded_create(ctx, info.workspace_bytes, NULL);
+    tu_guarded go = tu_guarded_create(ctx, nout * es, f16 ? (void *)outh : out);
     cl_event done = NULL;
     st = pass == TU_BACKWARD_DATA
              ? clconv_conv2d_backward_data_run(plan, ga.buf, gb.buf, go.buf, gws.buf, 0, NULL,
@@ -458,13 +475,19 @@ float *tu_conv2d_backward_run(clconv_context *ctx, tu_backward_pass pass,
     ck_assert_ptr_nonnull(done);
     ck_assert_int_eq(clWaitForEvents(1, &done), CL_SUCCESS);
     clReleaseEvent(done);
-    ck_assert_msg(tu_guarded_read(ctx, &go, out), "%s: %s wrote outside its output (%s)", what,
-                  info.kernel_name, info.build_options);
+    ck_assert_msg(tu_guarded_read(ctx, &go, f16 ? (void *)outh : out),
+                  "%s: %s wrote outside its output (%s)", what, info.kernel_name,
+                  info.build_options);
     ck_assert_msg(tu_guarded_read(ctx, &ga, NULL), "%s: input guard bands changed", what);
     if (pass != TU_BACKWARD_BIAS)
         ck_assert_msg(tu_guarded_read(ctx, &gb, NULL), "%s: input guard bands changed", what);
     if (info.workspace_bytes)
         ck_assert_msg(tu_guarded_read(ctx, &gws, NULL), "%s: wrote outside the workspace", what);
+    if (f16)
+        clconv_halves_to_floats(outh, out, nout);
+    free(ah);
+    free(bh);
+    free(outh);
     tu_guarded_release(&ga);
     tu_guarded_release(&gb);
     tu_guarded_release(&gws);

@@ -101,7 +101,9 @@ const char *tu_backward_pass_name(tu_backward_pass pass);
  * through options opt, in guarded buffers (a workspace too); the output
  * starts as NaN, so an element the run does not write shows. Fails the test
  * on any error or on a write outside the output and the workspace. Returns
- * the result (the caller frees); info (may be NULL) gets the plan's info. */
+ * the result (the caller frees); info (may be NULL) gets the plan's info.
+ * p->dtype F16: a and b hold halves widened, uploaded as halves; the
+ * output's halves come back widened (guard bands on the 2-byte buffer). */
 float *tu_conv2d_backward_run(clconv_context *ctx, tu_backward_pass pass,
                               const clconv_conv2d_params *p, const clconv_shape *in,
                               const float *a, const float *b, const clconv_plan_options *opt,

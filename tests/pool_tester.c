@@ -113,27 +113,49 @@ float *tu_pool2d_backward_run(clconv_context *ctx, const clconv_pool2d_params *p
     ck_assert_int_eq(clconv_plan_get_info(plan, &info), CLCONV_SUCCESS);
     check_info(p, in, &info, what);
     const size_t nx = clconv_shape_elements(*in), ny = clconv_shape_elements(info.output);
-    tu_guarded gdy = tu_guarded_create(ctx, ny * 4, dy);
+    /* fp16 storage: dy and x go up as halves (they hold halves widened), dx
+     * comes back as halves, widened here; the indices stay int64. */
+    const bool f16 = p->dtype == CLCONV_DTYPE_F16;
+    const size_t es = f16 ? 2 : 4;
+    float *dx = junk_array(nx);
+    uint16_t *dyh = NULL, *xh = NULL, *dxh = NULL;
+    if (f16) {
+        dyh = calloc(ny ? ny : 1, 2);
+        xh = calloc(nx ? nx : 1, 2);
+        dxh = calloc(nx ? nx : 1, 2);
+        ck_assert(dyh && xh && dxh);
+        clconv_floats_to_halves(dy, dyh, ny);
+        if (x)
+            clconv_floats_to_halves(x, xh, nx);
+        clconv_floats_to_halves(dx, dxh, nx);
+    }
+    const void *dy_up = f16 ? (const void *)dyh : dy, *x_up = f16 ? (const void *)xh : x;
+    void *dx_back = f16 ? (void *)dxh : dx;
+    tu_guarded gdy = tu_guarded_create(ctx, ny * es, dy_up);
     tu_guarded gi = {0}, gx = {0};
     if (idx)
         gi = tu_guarded_create(ctx, ny * 8, idx);
     if (x)
-        gx = tu_guarded_create(ctx, nx * 4, x);
-    float *dx = junk_array(nx);
-    tu_guarded gdx = tu_guarded_create(ctx, nx * 4, dx);
+        gx = tu_guarded_create(ctx, nx * es, x_up);
+    tu_guarded gdx = tu_guarded_create(ctx, nx * es, dx_back);
     cl_event done = NULL;
     st = clconv_pool2d_backward_run(plan, gdy.buf, idx ? gi.buf : NULL, x ? gx.buf : NULL,
                                     gdx.buf, 0, NULL, &done);
     ck_assert_msg(st == CLCONV_SUCCESS, "%s: run: %s", what, clconv_last_error(ctx));
     ck_assert_int_eq(clWaitForEvents(1, &done), CL_SUCCESS);
     clReleaseEvent(done);
-    ck_assert_msg(tu_guarded_read(ctx, &gdx, dx), "%s: %s wrote outside dx (%s)", what,
+    ck_assert_msg(tu_guarded_read(ctx, &gdx, dx_back), "%s: %s wrote outside dx (%s)", what,
                   info.kernel_name, info.build_options);
-    expect_unchanged(ctx, &gdy, dy, ny * 4, "dy", what);
+    expect_unchanged(ctx, &gdy, dy_up, ny * es, "dy", what);
     if (idx)
         expect_unchanged(ctx, &gi, idx, ny * 8, "indices", what);
     if (x)
-        expect_unchanged(ctx, &gx, x, nx * 4, "x", what);
+        expect_unchanged(ctx, &gx, x_up, nx * es, "x", what);
+    if (f16)
+        clconv_halves_to_floats(dxh, dx, nx);
+    free(dyh);
+    free(xh);
+    free(dxh);
     tu_guarded_release(&gdy);
     tu_guarded_release(&gi);
     tu_guarded_release(&gx);

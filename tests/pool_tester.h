@@ -23,7 +23,9 @@ float *tu_pool2d_run(clconv_context *ctx, const clconv_pool2d_params *p, const c
 
 /* The same for the backward pass: dy [the forward's output], idx (may be
  * NULL) and x (may be NULL), as clconv_pool2d_backward_run takes them.
- * Returns dx (the caller frees); fails on a change to dy, idx or x. */
+ * Returns dx (the caller frees); fails on a change to dy, idx or x. p->dtype
+ * F16: dy and x hold halves widened, uploaded as halves; dx's halves come
+ * back widened (the guard bands are checked on the 2-byte buffer). */
 float *tu_pool2d_backward_run(clconv_context *ctx, const clconv_pool2d_params *p,
                               const clconv_shape *in, const float *dy, const int64_t *idx,
                               const float *x, const clconv_plan_options *opt, const char *what);

@@ -3,7 +3,7 @@
  * (max values and indices exact, averages and lp within the F32 sweep's
  * bound plus one half ulp), NaN / +-inf / ties in windows, sums that only
  * fp32 accumulation keeps finite, the programs' build options, and the
- * backward pass's refusal. */
+ * backward host call's refusal. */
 #include "pool_tester.h"
 
 #include <float.h>
@@ -275,25 +275,26 @@ START_TEST(options_and_sizes)
 }
 END_TEST
 
-/* The backward pass keeps f32 storage only: refused, saying so. */
-START_TEST(backward_refuses_f16)
+/* The backward pass takes fp16 storage too (tests/test_f16_backward.c sweeps
+ * it); its host-array call takes floats only: refused, saying so. */
+START_TEST(backward_host_refuses_f16)
 {
     const clconv_shape in = {1, 2, 8, 8};
     const clconv_pool_mode modes[] = {CLCONV_POOL_MAX, CLCONV_POOL_AVG, CLCONV_POOL_LP,
                                       CLCONV_POOL_ADAPTIVE_AVG, CLCONV_POOL_ADAPTIVE_MAX};
+    float x[128] = {0}, dy[128] = {0}, dx[128];
     for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
         clconv_pool2d_params p = clconv_pool2d_default_params(modes[m], 2, 2);
         if (modes[m] == CLCONV_POOL_ADAPTIVE_AVG || modes[m] == CLCONV_POOL_ADAPTIVE_MAX)
             p.output_h = p.output_w = 3;
         p.dtype = CLCONV_DTYPE_F16;
-        clconv_plan *plan = (clconv_plan *)&p; /* not NULL: the call must clear it */
-        ck_assert_int_eq(clconv_pool2d_backward_plan_create(tu_ctx(), &p, &in, NULL, &plan),
-                         CLCONV_ERROR_UNSUPPORTED);
-        ck_assert_ptr_null(plan);
+        ck_assert_int_eq(clconv_pool2d_backward_host(tu_ctx(), &p, &in, NULL, dy, NULL, x, dx),
+                         CLCONV_ERROR_INVALID_VALUE);
         const char *e = clconv_last_error(tu_ctx());
-        ck_assert_msg(strstr(e, "f16") && strstr(e, "backward") && strstr(e, "f32"), "%s", e);
-        /* the forward pass takes it */
-        ck_assert_int_eq(clconv_pool2d_plan_create(tu_ctx(), &p, &in, NULL, &plan),
+        ck_assert_msg(strstr(e, "f16") && strstr(e, "clconv_pool2d_backward_host"), "%s", e);
+        /* the plan takes it */
+        clconv_plan *plan = NULL;
+        ck_assert_int_eq(clconv_pool2d_backward_plan_create(tu_ctx(), &p, &in, NULL, &plan),
                          CLCONV_SUCCESS);
         clconv_plan_destroy(plan);
     }
@@ -308,7 +309,7 @@ static Suite *f16_pool_suite(void)
     tcase_add_test(tc, pool_sweep);
     tcase_add_test(tc, specials);
     tcase_add_test(tc, options_and_sizes);
-    tcase_add_test(tc, backward_refuses_f16);
+    tcase_add_test(tc, backward_host_refuses_f16);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -22,19 +22,18 @@ clconv_status clconv_bwd_begin(clconv_context *ctx, const clconv_conv2d_params *
     clconv_status st = clconv_conv2d_check(ctx, params, input, oshape);
     if (st)
         return st;
-    if (params->dtype != CLCONV_DTYPE_F32)
-        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
-                           "dtype = %s: the conv2d backward passes take f32 tensors only (fp16 "
-                           "storage is not offered for them yet)", clconv_dtype_name(params->dtype));
     clconv_shape wshape = clconv_conv2d_weight_shape(params);
     size_t nx = clconv_shape_elements_checked(input), ny = clconv_shape_elements_checked(oshape);
     size_t nw = clconv_shape_elements_checked(&wshape);
     if (nw == 0)
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_SHAPE, "weight: no elements, expected at least one");
-    /* dx has the input's shape, dy the output's, dw the weight's. */
-    if ((st = clconv_check_device_tensor(ctx, "input", nx, sizeof(float))) ||
-        (st = clconv_check_device_tensor(ctx, "weight", nw, sizeof(float))) ||
-        (st = clconv_check_device_tensor(ctx, "output", ny, sizeof(float))))
+    /* dx has the input's shape, dy the output's, dw the weight's; elements
+     * of params->dtype (clconv_conv2d_check has vetted it). Whether an
+     * algorithm takes F16 is the registry's question (algo->f16). */
+    const size_t es = clconv_dtype_size(params->dtype);
+    if ((st = clconv_check_device_tensor(ctx, "input", nx, es)) ||
+        (st = clconv_check_device_tensor(ctx, "weight", nw, es)) ||
+        (st = clconv_check_device_tensor(ctx, "output", ny, es)))
         return st;
     return CLCONV_SUCCESS;
 }
@@ -101,6 +100,7 @@ clconv_status clconv_conv2d_backward_data_plan_create(clconv_context *ctx,
     q.dilation_h = params->dilation_h;
     q.dilation_w = params->dilation_w;
     q.groups = params->groups;
+    q.dtype = params->dtype; /* F16: the transposed algorithms' own answer (algo->f16) */
     const int64_t span_h = q.dilation_h * (q.kernel_h - 1) + q.pad_top + q.stride_h + input->h;
     const int64_t span_w = q.dilation_w * (q.kernel_w - 1) + q.pad_left + q.stride_w + input->w;
     if (span_h > INT32_MAX || span_w > INT32_MAX)
@@ -152,10 +152,12 @@ clconv_status clconv_conv2d_backward_bias_plan_create(clconv_context *ctx,
     if ((st = clconv_plan_alloc(ctx, CLCONV_OP_CONV2D_BACKWARD_BIAS, &plan)))
         return st;
     plan->params.conv2d = *params;
+    plan->dtype = params->dtype;
+    const size_t es = clconv_dtype_size(params->dtype);
     plan->info.input = oshape;
     plan->info.output = (clconv_shape){1, oshape.c, 1, 1};
-    plan->aux_bytes = clconv_shape_elements_checked(&oshape) * sizeof(float); /* dy */
-    plan->b_bytes = (size_t)oshape.c * sizeof(float);                           /* db */
+    plan->aux_bytes = clconv_shape_elements_checked(&oshape) * es; /* dy */
+    plan->b_bytes = (size_t)oshape.c * es;                           /* db */
     plan->info.flops = (double)clconv_shape_elements_checked(&oshape);
     plan->info.bytes = (double)(plan->aux_bytes + plan->b_bytes);
     if ((st = clconv_plan_build_single(plan, options, "conv2d backward-bias"))) {
@@ -178,7 +180,9 @@ static clconv_status bias_plan(clconv_plan *plan, const clconv_plan_options *opt
     while (wgb > 1 && ((size_t)wgb > ctx->max_wg_size || (size_t)wgb > ctx->max_item_sizes[0]))
         wgb /= 2;
     for (int attempt = 0;; attempt++) {
-        snprintf(plan->info.build_options, sizeof plan->info.build_options, "-DWGB=%d", wgb);
+        /* -DCLCONV_F16 first for fp16 storage, as every F16 program. */
+        snprintf(plan->info.build_options, sizeof plan->info.build_options, "%s-DWGB=%d",
+                 plan->dtype == CLCONV_DTYPE_F16 ? "-DCLCONV_F16 " : "", wgb);
         snprintf(plan->info.kernel_name, sizeof plan->info.kernel_name, "conv2d_backward_bias");
         if (plan->kernel) {
             clReleaseKernel(plan->kernel);
@@ -225,6 +229,7 @@ const clconv_algo clconv_conv2d_backward_bias = {
     .id = CLCONV_ALGO_DIRECT_REGISTER,
     .plan = bias_plan,
     .run = bias_run,
+    .f16 = true, /* dy, db as store_t; float sums and tree */
 };
 
 clconv_status clconv_conv2d_backward_bias_run(clconv_plan *plan, cl_mem dy, cl_mem db,
@@ -236,8 +241,8 @@ clconv_status clconv_conv2d_backward_bias_run(clconv_plan *plan, cl_mem dy, cl_m
     if (st)
         return st;
     clconv_context *ctx = plan->ctx;
-    if ((st = clconv_check_buffer(ctx, dy, plan->aux_bytes, "dy")) ||
-        (st = clconv_check_buffer(ctx, db, plan->b_bytes, "db")) ||
+    if ((st = clconv_check_plan_buffer(plan, dy, plan->aux_bytes, "dy")) ||
+        (st = clconv_check_plan_buffer(plan, db, plan->b_bytes, "db")) ||
         (st = clconv_bwd_no_alias(ctx, db, "db", dy, "dy", NULL, "")))
         return st;
     const clconv_run_args a = {.x = dy, .y = db, .num_wait = num_wait, .wait_list = wait_list,
@@ -379,7 +384,11 @@ static clconv_status bwd_host_run(clconv_plan *plan, const float *a, size_t a_by
     return st;
 }
 
-static clconv_status bwd_host_arrays(clconv_context *ctx, const void *a, const char *an,
+/* The host calls' common checks: ctx, the arrays, and params->dtype (the
+ * arrays are floats: fp16 storage is for device buffers only; call names
+ * the function). params NULL is left to the plan's own message. */
+static clconv_status bwd_host_arrays(clconv_context *ctx, const clconv_conv2d_params *params,
+                                     const char *call, const void *a, const char *an,
                                      const void *b, const char *bn, const void *c, const char *cn)
 {
     if (!ctx)
@@ -387,7 +396,7 @@ static clconv_status bwd_host_arrays(clconv_context *ctx, const void *a, const c
     if (!a || !b || !c)
         return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE, "%s: NULL, expected a host array",
                            !a ? an : !b ? bn : cn);
-    return CLCONV_SUCCESS;
+    return params ? clconv_host_check_dtype(ctx, params->dtype, call) : CLCONV_SUCCESS;
 }
 
 clconv_status clconv_conv2d_backward_data_host(clconv_context *ctx,
@@ -396,7 +405,8 @@ clconv_status clconv_conv2d_backward_data_host(clconv_context *ctx,
                                                const clconv_plan_options *options,
                                                const float *dy, const float *w, float *dx)
 {
-    clconv_status st = bwd_host_arrays(ctx, dy, "dy", w, "w", dx, "dx");
+    clconv_status st = bwd_host_arrays(ctx, params, "clconv_conv2d_backward_data_host", dy,
+                                       "dy", w, "w", dx, "dx");
     clconv_plan *plan;
     if (st || (st = clconv_conv2d_backward_data_plan_create(ctx, params, input, options, &plan)))
         return st;
@@ -409,7 +419,8 @@ clconv_status clconv_conv2d_backward_weights_host(clconv_context *ctx,
                                                   const clconv_plan_options *options,
                                                   const float *x, const float *dy, float *dw)
 {
-    clconv_status st = bwd_host_arrays(ctx, x, "x", dy, "dy", dw, "dw");
+    clconv_status st = bwd_host_arrays(ctx, params, "clconv_conv2d_backward_weights_host", x,
+                                       "x", dy, "dy", dw, "dw");
     clconv_plan *plan;
     if (st ||
         (st = clconv_conv2d_backward_weights_plan_create(ctx, params, input, options, &plan)))
@@ -423,7 +434,8 @@ clconv_status clconv_conv2d_backward_bias_host(clconv_context *ctx,
                                                const clconv_plan_options *options,
                                                const float *dy, float *db)
 {
-    clconv_status st = bwd_host_arrays(ctx, dy, "dy", db, "db", db, "db");
+    clconv_status st = bwd_host_arrays(ctx, params, "clconv_conv2d_backward_bias_host", dy,
+                                       "dy", db, "db", db, "db");
     clconv_plan *plan;
     if (st || (st = clconv_conv2d_backward_bias_plan_create(ctx, params, input, options, &plan)))
         return st;
@@ -433,7 +445,8 @@ clconv_status clconv_conv2d_backward_bias_host(clconv_context *ctx,
 clconv_status clconv_relu_backward_host(clconv_context *ctx, const clconv_shape *shape,
                                         const float *y, const float *dy, float *dx)
 {
-    clconv_status st = bwd_host_arrays(ctx, y, "y", dy, "dy", dx, "dx");
+    clconv_status st = bwd_host_arrays(ctx, NULL, "clconv_relu_backward_host", y, "y", dy,
+                                       "dy", dx, "dx");
     clconv_plan *plan;
     if (st || (st = clconv_relu_backward_plan_create(ctx, shape, &plan)))
         return st;

@@ -92,10 +92,15 @@ static clconv_status bw_plan_build(clconv_plan *plan, bw_data *d, const clconv_c
     plan->info.workspace_bytes = d->splits > 1 ? (size_t)d->splits * d->nw * sizeof(float) : 0;
 
     clconv_status st;
+    /* fp16 storage: -DCLCONV_F16 first (F16 and F32 programs never share a
+     * cache entry), and -DBW_SPLIT when the partial sums go to the float
+     * workspace rather than to dw's halves (the kernel's BW_OUT_T). */
+    const bool f16 = plan->dtype == CLCONV_DTYPE_F16;
     snprintf(plan->info.build_options, sizeof plan->info.build_options,
-             "-DKH=%lld -DKW=%lld -DSH=%lld -DSW=%lld -DDH=%lld -DDW=%lld -DBOC=%d",
-             (long long)p->kernel_h, (long long)p->kernel_w, (long long)p->stride_h,
-             (long long)p->stride_w, (long long)p->dilation_h, (long long)p->dilation_w, boc);
+             "%s-DKH=%lld -DKW=%lld -DSH=%lld -DSW=%lld -DDH=%lld -DDW=%lld -DBOC=%d%s",
+             f16 ? "-DCLCONV_F16 " : "", (long long)p->kernel_h, (long long)p->kernel_w,
+             (long long)p->stride_h, (long long)p->stride_w, (long long)p->dilation_h,
+             (long long)p->dilation_w, boc, f16 && d->splits > 1 ? " -DBW_SPLIT" : "");
     snprintf(plan->info.kernel_name, sizeof plan->info.kernel_name, "conv2d_backward_weights");
     if ((st = clconv_get_kernel(ctx, "conv2d_backward", "conv2d_backward_weights",
                                 plan->info.build_options, &plan->kernel)))
@@ -153,12 +158,14 @@ clconv_status clconv_conv2d_backward_weights_plan_create(clconv_context *ctx,
     if ((st = clconv_plan_alloc(ctx, CLCONV_OP_CONV2D_BACKWARD_WEIGHTS, &plan)))
         return st;
     plan->params.conv2d = *params;
+    plan->dtype = params->dtype;
+    const size_t es = clconv_dtype_size(params->dtype); /* x, dy and dw; the workspace is float */
     clconv_shape wshape = clconv_conv2d_weight_shape(params);
     plan->info.input = *input;
     plan->info.output = wshape;
-    plan->x_bytes = clconv_shape_elements_checked(input) * sizeof(float);
-    plan->aux_bytes = clconv_shape_elements_checked(&oshape) * sizeof(float); /* dy */
-    plan->w_bytes = clconv_shape_elements_checked(&wshape) * sizeof(float);  /* dw */
+    plan->x_bytes = clconv_shape_elements_checked(input) * es;
+    plan->aux_bytes = clconv_shape_elements_checked(&oshape) * es; /* dy */
+    plan->w_bytes = clconv_shape_elements_checked(&wshape) * es;  /* dw */
     plan->info.flops = 2.0 * (double)clconv_shape_elements_checked(&oshape) * (double)wshape.c *
                        (double)wshape.h * (double)wshape.w;
     plan->info.bytes = (double)(plan->x_bytes + plan->aux_bytes + plan->w_bytes);
@@ -181,9 +188,9 @@ clconv_status clconv_conv2d_backward_weights_run(clconv_plan *plan, cl_mem x, cl
         return st;
     clconv_context *ctx = plan->ctx;
     const bw_data *d = plan->state;
-    if ((st = clconv_check_buffer(ctx, x, plan->x_bytes, "x")) ||
-        (st = clconv_check_buffer(ctx, dy, plan->aux_bytes, "dy")) ||
-        (st = clconv_check_buffer(ctx, dw, plan->w_bytes, "dw")) ||
+    if ((st = clconv_check_plan_buffer(plan, x, plan->x_bytes, "x")) ||
+        (st = clconv_check_plan_buffer(plan, dy, plan->aux_bytes, "dy")) ||
+        (st = clconv_check_plan_buffer(plan, dw, plan->w_bytes, "dw")) ||
         (st = clconv_bwd_no_alias(ctx, dw, "dw", x, "x", dy, "dy")))
         return st;
     if (d->splits > 1) {
@@ -259,5 +266,6 @@ static clconv_status bw_plan(clconv_plan *plan, const clconv_plan_options *opts)
 
 const clconv_algo clconv_conv2d_backward_weights = {
     .op = CLCONV_OP_CONV2D_BACKWARD_WEIGHTS, .id = CLCONV_ALGO_DIRECT_REGISTER,
-    .plan = bw_plan, .run = bw_run, .destroy = bw_destroy};
+    .plan = bw_plan, .run = bw_run, .destroy = bw_destroy,
+    .f16 = true /* x, dy, dw as store_t; float accumulators and workspace */};
 

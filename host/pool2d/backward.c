@@ -57,8 +57,10 @@ static clconv_status backward_plan(clconv_plan *plan, const clconv_plan_options 
     if (!adaptive && (st = clconv_pool2d_check_reach(ctx, p, in)))
         return st;
     const char *name = adaptive ? "pool2d_backward_adaptive" : "pool2d_backward_window";
-    snprintf(plan->info.build_options, sizeof plan->info.build_options, "-DMODE=%d",
-             (int)p->mode);
+    /* The storage type's option first, as in every F16 program: F16 and F32
+     * programs never share a cache entry. */
+    snprintf(plan->info.build_options, sizeof plan->info.build_options, "%s-DMODE=%d",
+             plan->dtype == CLCONV_DTYPE_F16 ? "-DCLCONV_F16 " : "", (int)p->mode);
     snprintf(plan->info.kernel_name, sizeof plan->info.kernel_name, "%s", name);
     if ((st = clconv_get_kernel(ctx, "pool2d_backward", name, plan->info.build_options,
                                 &plan->kernel)))
@@ -108,6 +110,7 @@ const clconv_algo clconv_pool2d_backward_pool = {
     .id = CLCONV_ALGO_POOL,
     .plan = backward_plan,
     .run = backward_run,
+    .f16 = true, /* dy, x, dx as store_t; sums in float, rounded once at the store */
 };
 
 clconv_status clconv_pool2d_backward_plan_create(clconv_context *ctx,
@@ -116,14 +119,6 @@ clconv_status clconv_pool2d_backward_plan_create(clconv_context *ctx,
                                                  const clconv_plan_options *options,
                                                  clconv_plan **out)
 {
-    /* fp16 storage is offered for the forward pass only (the registry would
-     * refuse it too, naming the algorithm "pool" that the forward shares). */
-    if (ctx && params && out && params->dtype == CLCONV_DTYPE_F16) {
-        *out = NULL;
-        return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
-                           "dtype = f16: pooling's backward pass takes f32 tensors only (fp16 "
-                           "storage is offered for the forward pass, clconv_pool2d_plan_create)");
-    }
     /* The forward's plan: x_bytes sizes dx (and x when given), y_bytes dy,
      * aux_bytes the max modes' indices; one operation per (cell, covering
      * window) pair, the forward's taps. */
@@ -150,9 +145,9 @@ clconv_status clconv_pool2d_backward_run(clconv_plan *plan, cl_mem dy, cl_mem in
     const bool use_x = m == CLCONV_POOL_LP || (is_max(m) && !indices);
     if (!use_x)
         x = NULL;
-    if ((st = clconv_check_buffer(ctx, dy, plan->y_bytes, "dy")) ||
-        (st = clconv_check_buffer(ctx, dx, plan->x_bytes, "dx")) ||
-        (x && (st = clconv_check_buffer(ctx, x, plan->x_bytes, "x"))))
+    if ((st = clconv_check_plan_buffer(plan, dy, plan->y_bytes, "dy")) ||
+        (st = clconv_check_plan_buffer(plan, dx, plan->x_bytes, "dx")) ||
+        (x && (st = clconv_check_plan_buffer(plan, x, plan->x_bytes, "x"))))
         return st;
     if (indices) {
         size_t have = 0;
@@ -180,6 +175,13 @@ clconv_status clconv_pool2d_backward_host(clconv_context *ctx, const clconv_pool
 {
     if (!ctx)
         return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "ctx: NULL, expected a context");
+    /* Host arrays are floats: fp16 storage is for device buffers only. */
+    if (params) {
+        clconv_status st0 = clconv_host_check_dtype(ctx, params->dtype,
+                                                    "clconv_pool2d_backward_host");
+        if (st0)
+            return st0;
+    }
     clconv_plan *plan;
     clconv_status st = clconv_pool2d_backward_plan_create(ctx, params, input, options, &plan);
     if (st)

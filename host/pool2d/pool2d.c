@@ -286,8 +286,8 @@ clconv_status clconv_pool2d_run(clconv_plan *plan, cl_mem x, cl_mem y, cl_mem in
         return clconv_fail(ctx, CLCONV_ERROR_WRONG_PLAN,
                            "clconv_pool2d_run: the plan was made for another operator");
     clconv_status st;
-    if ((st = clconv_check_buffer(ctx, x, plan->x_bytes, "x")) ||
-        (st = clconv_check_buffer(ctx, y, plan->y_bytes, "y")))
+    if ((st = clconv_check_plan_buffer(plan, x, plan->x_bytes, "x")) ||
+        (st = clconv_check_plan_buffer(plan, y, plan->y_bytes, "y")))
         return st;
     if (indices) {
         if (!has_indices(plan->params.pool2d.mode))
