@@ -141,9 +141,14 @@ size_t clconv_shape_elements(clconv_shape s);
  * float arrays whatever dtype says: pass them the halves widened with
  * clconv_halves_to_floats. Pooling's forward pass (clconv_pool2d_plan_create,
  * every mode) takes F16: x and y halves, sums and averages in float rounded
- * once at the store, max values and indices exact. The conv2d backward
- * passes and pooling's backward take F32 only (CLCONV_ERROR_UNSUPPORTED for
- * F16).
+ * once at the store, max values and indices exact. The transposed
+ * convolutions (clconv_conv_transpose2d_plan_create, _1d_plan_create) and
+ * conv2d's data gradient (clconv_conv2d_backward_data_plan_create) take F16
+ * on transposed-gather, -vector and -columns (AUTO picks among them), not on
+ * transposed-gemm; conv2d's Winograd takes it; CLBlast's GEMM algorithms
+ * (gemm, transposed-gemm) refuse it (they read and write floats; CLBlast's
+ * half GEMM would need cl_khr_fp16). The conv2d weights / bias gradients and
+ * pooling's backward take F32 only (CLCONV_ERROR_UNSUPPORTED for F16).
  *
  * Accuracy (what the tests hold every F16 algorithm to): with x, w, b, z
  * halves and ref the double-precision reference computed on them (widened
@@ -394,14 +399,15 @@ typedef enum clconv_algorithm {
     CLCONV_ALGO_DIRECT_DEPTHWISE = 9, /* depthwise: output columns in SIMD lanes (CPUs) */
     CLCONV_ALGO_DIRECT_POINTWISE = 12, /* GEMM with pixels in SIMD lanes; KxK as shifted 1x1s (CPUs) */
     CLCONV_ALGO_WINOGRAD = 8,         /* Winograd F(2x2,3x3), 3x3 stride-1 layers */
-    CLCONV_ALGO_GEMM = 3,             /* 1x1 as GEMM, else im2col + SGEMM (CLBlast) */
+    CLCONV_ALGO_GEMM = 3,             /* 1x1 as GEMM, else im2col + SGEMM (CLBlast; F32
+                                         only) */
 
     /* conv_transpose2d / 1d and conv2d backward-data
      * (clconv_conv_transpose2d_plan_create, clconv_conv2d_backward_data_plan_create) */
     CLCONV_ALGO_TRANSPOSED_GATHER = 5,  /* a gather by stride phase, deterministic (GPUs) */
     CLCONV_ALGO_TRANSPOSED_VECTOR = 10, /* per stride phase, output channels in SIMD lanes (CPUs) */
     CLCONV_ALGO_TRANSPOSED_COLUMNS = 11, /* phase columns in SIMD lanes (CPUs, < 8 channels per group) */
-    CLCONV_ALGO_TRANSPOSED_GEMM = 6,    /* SGEMM (CLBlast) + a col2im gather */
+    CLCONV_ALGO_TRANSPOSED_GEMM = 6,    /* SGEMM (CLBlast) + a col2im gather; F32 only */
 
     /* pooling, forward and backward (clconv_pool2d_plan_create ...) */
     CLCONV_ALGO_POOL = 4
@@ -668,6 +674,10 @@ clconv_shape clconv_conv2d_weight_shape(const clconv_conv2d_params *params);
  *   pixel vectors per work-item (1..8), block_oc = output channels per
  *   work-item (1..16). CLCONV_ERROR_UNSUPPORTED when the widened output has
  *   fewer than 4 pixels or the copy exceeds 32-bit indexing.
+ * dtype F16 (clconv_dtype): every algorithm but GEMM (CLBlast reads and
+ * writes floats: CLCONV_ERROR_UNSUPPORTED, never AUTO's pick); Winograd
+ * reads x and w as halves and writes y (z, pre) as halves, its transformed
+ * tiles and filters stay float.
  * Errors: as clconv_conv2d_validate, CLCONV_ERROR_UNSUPPORTED (an algorithm
  * that cannot run this shape on this device, a tensor beyond the device
  * limits under "Size limits"), CLCONV_ERROR_BUILD_FAILED,
@@ -1143,6 +1153,9 @@ clconv_status clconv_conv_transpose2d_fold_batchnorm(const clconv_conv_transpose
  * (phase columns per work-item), wg_h (work-items per group along the rows)
  * and ignores wg_w; COLUMNS takes block_oc 1..16 (channels per work-item),
  * block_w 1..4 (vectors of columns per work-item), wg_h, and ignores wg_w.
+ * dtype F16 (clconv_dtype): GATHER, VECTOR and COLUMNS (x, w, b, y, z, pre
+ * halves; the sums and VECTOR's packed weights float); GEMM refuses it
+ * with CLCONV_ERROR_UNSUPPORTED, and AUTO never picks it for an F16 layer.
  * Errors: as clconv_conv_transpose2d_validate, CLCONV_ERROR_UNSUPPORTED
  * (also a tensor beyond the device limits under "Size limits"),
  * CLCONV_ERROR_BUILD_FAILED, CLCONV_ERROR_OPENCL. */

@@ -72,8 +72,18 @@ clconv_status clconv_conv2d_backward_data_plan_create(clconv_context *ctx,
                                                       const clconv_plan_options *options,
                                                       clconv_plan **out)
 {
+    /* fp16 storage is offered for the data gradient (the conv_transpose2d
+     * plan below takes it, checking the tensors' sizes in halves), so the
+     * shared checks see params as f32, past their refusal of F16. */
+    clconv_conv2d_params as_f32;
+    const clconv_conv2d_params *checked = params;
+    if (params && params->dtype == CLCONV_DTYPE_F16) {
+        as_f32 = *params;
+        as_f32.dtype = CLCONV_DTYPE_F32;
+        checked = &as_f32;
+    }
     clconv_shape dy;
-    clconv_status st = clconv_bwd_begin(ctx, params, input, out, &dy);
+    clconv_status st = clconv_bwd_begin(ctx, checked, input, out, &dy);
     if (st)
         return st;
     if (options && options->algorithm != CLCONV_ALGO_AUTO &&
@@ -101,6 +111,7 @@ clconv_status clconv_conv2d_backward_data_plan_create(clconv_context *ctx,
     q.dilation_h = params->dilation_h;
     q.dilation_w = params->dilation_w;
     q.groups = params->groups;
+    q.dtype = params->dtype;
     const int64_t span_h = q.dilation_h * (q.kernel_h - 1) + q.pad_top + q.stride_h + input->h;
     const int64_t span_w = q.dilation_w * (q.kernel_w - 1) + q.pad_left + q.stride_w + input->w;
     if (span_h > INT32_MAX || span_w > INT32_MAX)
@@ -397,6 +408,9 @@ clconv_status clconv_conv2d_backward_data_host(clconv_context *ctx,
                                                const float *dy, const float *w, float *dx)
 {
     clconv_status st = bwd_host_arrays(ctx, dy, "dy", w, "w", dx, "dx");
+    /* float arrays: F16 refused here (the plan itself would take it) */
+    if (!st && params)
+        st = clconv_host_check_dtype(ctx, params->dtype, "clconv_conv2d_backward_data_host");
     clconv_plan *plan;
     if (st || (st = clconv_conv2d_backward_data_plan_create(ctx, params, input, options, &plan)))
         return st;
