@@ -1341,7 +1341,8 @@ clconv_status clconv_conv2d_backward_data_plan_create(clconv_context *ctx,
 /* Enqueues dx = conv2d_backward_data(dy, w). dy: [n, out_channels, oh, ow];
  * w: the forward weights [out, in/groups, kh, kw]; dx: [n, c, h, w], every
  * element written (overwritten, not accumulated); workspace: at least
- * info.workspace_bytes (NULL when 0, always with auto).
+ * info.workspace_bytes (NULL when 0, always with auto). dy, w and dx are of
+ * the plan's dtype (F16: halves, sizes checked in 2-byte elements).
  * Errors: CLCONV_ERROR_INVALID_VALUE (NULL buffer, dx the same as dy or w),
  * CLCONV_ERROR_BUFFER_TOO_SMALL (message names dy, w, dx or workspace),
  * CLCONV_ERROR_WRONG_PLAN, CLCONV_ERROR_OPENCL, CLCONV_ERROR_CLBLAST. */
@@ -1349,7 +1350,9 @@ clconv_status clconv_conv2d_backward_data_run(clconv_plan *plan, cl_mem dy, cl_m
                                               cl_mem workspace, cl_uint num_wait,
                                               const cl_event *wait_list, cl_event *done);
 
-/* Host-memory backward-data (options may be NULL). Blocks until done. */
+/* Host-memory backward-data (options may be NULL). Blocks until done.
+ * Float arrays: dtype F16 is refused (CLCONV_ERROR_INVALID_VALUE; the plan
+ * calls take it). */
 clconv_status clconv_conv2d_backward_data_host(clconv_context *ctx,
                                                const clconv_conv2d_params *params,
                                                const clconv_shape *input,
