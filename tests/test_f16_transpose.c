@@ -35,8 +35,8 @@ static const int CT_GEOS[][6] = {
 
 /* One random conv_transpose2d layer of geometry gi: channels, groups,
  * padding, output_padding (below max(stride, dilation)), batch, bias, an
- * activation (the others on geometry 1), the residual / second output on
- * geometry 1. */
+ * activation (the others on geometry 1), the residual and the second output
+ * on geometry 1 (both: each algorithm meets z and pre as halves). */
 static clconv_conv_transpose2d_params ct_case(tu_rng *r, int gi, clconv_shape *in)
 {
     for (;;) {
@@ -61,8 +61,8 @@ static clconv_conv_transpose2d_params ct_case(tu_rng *r, int gi, clconv_shape *i
         p.output_padding_w = tu_int(r, 0, (int)opw - 1);
         p.has_bias = tu_int(r, 0, 1);
         tu_random_activation(r, &p.activation, p.activation_params, gi == 1);
-        tu_random_epilogue(r, gi == 1 ? 1 + tu_int(r, 0, 2) : 0, &p.has_residual, &p.alpha,
-                           &p.beta, &p.pre_activation_output);
+        tu_random_epilogue(r, gi == 1 ? 3 : 0, &p.has_residual, &p.alpha, &p.beta,
+                           &p.pre_activation_output);
         *in = (clconv_shape){tu_int(r, 1, 2), p.in_channels, tu_int(r, 1, 9), tu_int(r, 1, 17)};
         if (clconv_conv_transpose2d_validate(&p, in) == CLCONV_SUCCESS)
             return p;
