@@ -36,6 +36,13 @@ typedef struct clconv_run_args {
     float scale;   /* the activation backward: dx = scale * dy * act'(v) */
 } clconv_run_args;
 
+/* The CLBlast algorithms' .f16_refusal: CLBlast's GEMMs read and write the
+ * buffers as float, and its half GEMM would need cl_khr_fp16 (compute in
+ * half, not only storage), which PoCL's CPU device lacks. */
+#define CLCONV_CLBLAST_F16_REFUSAL                                                   \
+    "CLBlast's GEMM reads and writes floats; its half-precision GEMM needs the "      \
+    "cl_khr_fp16 extension. Use another algorithm or AUTO"
+
 typedef struct clconv_algo {
     clconv_op op;          /* the operator it serves */
     clconv_algorithm id;   /* its public enum value (clconv_algorithm_name names it) */
@@ -44,6 +51,9 @@ typedef struct clconv_algo {
      * the registry refuses F16 plans with UNSUPPORTED before applies(), so
      * neither an explicit request nor AUTO ever builds it for one. */
     bool f16;
+    /* Why it does not take fp16 (without .f16), appended to the refusal's
+     * message; NULL: the generic words. */
+    const char *f16_refusal;
     /* Whether its kernels cover the layer in plan (params and shapes set, no
      * device work): UNSUPPORTED with the reason, else SUCCESS. NULL: every
      * valid layer. Device limits (local memory, work-group sizes) may still

@@ -71,9 +71,10 @@ clconv_status clconv_algo_dtype_ok(const clconv_plan *plan, const clconv_algo *a
     if (plan->dtype == CLCONV_DTYPE_F32 || (plan->dtype == CLCONV_DTYPE_F16 && algo->f16))
         return CLCONV_SUCCESS;
     return clconv_fail(plan->ctx, CLCONV_ERROR_UNSUPPORTED,
-                       "dtype = %s: algorithm %s takes f32 tensors only (fp16 storage is not "
-                       "offered for it)", clconv_dtype_name(plan->dtype),
-                       clconv_algorithm_name(algo->id));
+                       "dtype = %s: algorithm %s takes f32 tensors only (%s)",
+                       clconv_dtype_name(plan->dtype), clconv_algorithm_name(algo->id),
+                       algo->f16_refusal ? algo->f16_refusal
+                                         : "fp16 storage is not offered for it");
 }
 
 clconv_status clconv_plan_build_with(clconv_plan *plan, const clconv_algo *algo,

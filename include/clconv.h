@@ -141,16 +141,20 @@ size_t clconv_shape_elements(clconv_shape s);
  * float arrays whatever dtype says: pass them the halves widened with
  * clconv_halves_to_floats. Pooling's forward pass (clconv_pool2d_plan_create,
  * every mode) takes F16: x and y halves, sums and averages in float rounded
- * once at the store, max values and indices exact. The training passes
- * take F16 as mixed-precision training runs them (fp16 storage, fp32
- * accumulation): pooling's backward (clconv_pool2d_backward_plan_create,
- * every mode) with dy, x and dx halves and int64 indices, conv2d's
- * backward-weights and backward-bias with x, dy, dw and db halves; every
- * sum is a float in the F32 pass's fixed order (the weights' split
- * workspace stays float) rounded once at the store, so runs stay
- * deterministic. conv2d backward-data runs a conv_transpose2d plan and
- * takes F16 where the transposed algorithms do (CLCONV_ERROR_UNSUPPORTED
- * otherwise). ReLU and activation backward plans have no dtype: F32 only.
+ * once at the store, max values and indices exact. The transposed
+ * convolutions (clconv_conv_transpose2d_plan_create, _1d_plan_create) and
+ * conv2d's data gradient (clconv_conv2d_backward_data_plan_create) take F16
+ * on transposed-gather, -vector and -columns (AUTO picks among them), not on
+ * transposed-gemm; conv2d's Winograd takes it; CLBlast's GEMM algorithms
+ * (gemm, transposed-gemm) refuse it (they read and write floats; CLBlast's
+ * half GEMM would need cl_khr_fp16). The training passes take F16 as
+ * mixed-precision training runs them (fp16 storage, fp32 accumulation):
+ * pooling's backward (clconv_pool2d_backward_plan_create, every mode) with
+ * dy, x and dx halves and int64 indices, conv2d's backward-weights and
+ * backward-bias with x, dy, dw and db halves; every sum is a float in the
+ * F32 pass's fixed order (the weights' split workspace stays float) rounded
+ * once at the store, so runs stay deterministic. ReLU and activation
+ * backward plans have no dtype: F32 only.
  *
  * Accuracy (what the tests hold every F16 algorithm to): with x, w, b, z
  * halves and ref the double-precision reference computed on them (widened
@@ -410,14 +414,15 @@ typedef enum clconv_algorithm {
     CLCONV_ALGO_DIRECT_POINTWISE = 12, /* GEMM with pixels in SIMD lanes; KxK as shifted 1x1s (CPUs) */
     CLCONV_ALGO_DIRECT_BATCH = 13,    /* images in SIMD lanes: big batches of small maps (CPUs) */
     CLCONV_ALGO_WINOGRAD = 8,         /* Winograd F(2x2,3x3), 3x3 stride-1 layers */
-    CLCONV_ALGO_GEMM = 3,             /* 1x1 as GEMM, else im2col + SGEMM (CLBlast) */
+    CLCONV_ALGO_GEMM = 3,             /* 1x1 as GEMM, else im2col + SGEMM (CLBlast; F32
+                                         only) */
 
     /* conv_transpose2d / 1d and conv2d backward-data
      * (clconv_conv_transpose2d_plan_create, clconv_conv2d_backward_data_plan_create) */
     CLCONV_ALGO_TRANSPOSED_GATHER = 5,  /* a gather by stride phase, deterministic (GPUs) */
     CLCONV_ALGO_TRANSPOSED_VECTOR = 10, /* per stride phase, output channels in SIMD lanes (CPUs) */
     CLCONV_ALGO_TRANSPOSED_COLUMNS = 11, /* phase columns in SIMD lanes (CPUs, < 8 channels per group) */
-    CLCONV_ALGO_TRANSPOSED_GEMM = 6,    /* SGEMM (CLBlast) + a col2im gather */
+    CLCONV_ALGO_TRANSPOSED_GEMM = 6,    /* SGEMM (CLBlast) + a col2im gather; F32 only */
 
     /* pooling, forward and backward (clconv_pool2d_plan_create ...) */
     CLCONV_ALGO_POOL = 4
@@ -695,6 +700,10 @@ clconv_shape clconv_conv2d_weight_shape(const clconv_conv2d_params *params);
  *   block_w = output columns per work-item (1..8), block_oc = output
  *   channels per work-item (1..16). CLCONV_ERROR_UNSUPPORTED when the copy
  *   exceeds 32-bit indexing.
+ * dtype F16 (clconv_dtype): every algorithm but GEMM (CLBlast reads and
+ * writes floats: CLCONV_ERROR_UNSUPPORTED, never AUTO's pick); Winograd
+ * reads x and w as halves and writes y (z, pre) as halves, its transformed
+ * tiles and filters stay float.
  * Errors: as clconv_conv2d_validate, CLCONV_ERROR_UNSUPPORTED (an algorithm
  * that cannot run this shape on this device, a tensor beyond the device
  * limits under "Size limits"), CLCONV_ERROR_BUILD_FAILED,
@@ -1174,6 +1183,9 @@ clconv_status clconv_conv_transpose2d_fold_batchnorm(const clconv_conv_transpose
  * (phase columns per work-item), wg_h (work-items per group along the rows)
  * and ignores wg_w; COLUMNS takes block_oc 1..16 (channels per work-item),
  * block_w 1..4 (vectors of columns per work-item), wg_h, and ignores wg_w.
+ * dtype F16 (clconv_dtype): GATHER, VECTOR and COLUMNS (x, w, b, y, z, pre
+ * halves; the sums and VECTOR's packed weights float); GEMM refuses it
+ * with CLCONV_ERROR_UNSUPPORTED, and AUTO never picks it for an F16 layer.
  * Errors: as clconv_conv_transpose2d_validate, CLCONV_ERROR_UNSUPPORTED
  * (also a tensor beyond the device limits under "Size limits"),
  * CLCONV_ERROR_BUILD_FAILED, CLCONV_ERROR_OPENCL. */
@@ -1361,7 +1373,8 @@ clconv_status clconv_conv2d_backward_data_plan_create(clconv_context *ctx,
 /* Enqueues dx = conv2d_backward_data(dy, w). dy: [n, out_channels, oh, ow];
  * w: the forward weights [out, in/groups, kh, kw]; dx: [n, c, h, w], every
  * element written (overwritten, not accumulated); workspace: at least
- * info.workspace_bytes (NULL when 0, always with auto).
+ * info.workspace_bytes (NULL when 0, always with auto). dy, w and dx are of
+ * the plan's dtype (F16: halves, sizes checked in 2-byte elements).
  * Errors: CLCONV_ERROR_INVALID_VALUE (NULL buffer, dx the same as dy or w),
  * CLCONV_ERROR_BUFFER_TOO_SMALL (message names dy, w, dx or workspace),
  * CLCONV_ERROR_WRONG_PLAN, CLCONV_ERROR_OPENCL, CLCONV_ERROR_CLBLAST. */

@@ -33,15 +33,22 @@
  *   CLCONV_LD(p, i)          p[i] as a float
  *   CLCONV_ST(v, i, p)       p[i] = v (a float)
  *   CLCONV_LDV(i, p)         VEC elements p[i * VEC ..] as a floatV (vloadV)
- *   CLCONV_STV(v, i, p)      VEC elements from a floatV (vstoreV) */
+ *   CLCONV_STV(v, i, p)      VEC elements from a floatV (vstoreV)
+ *   CLCONV_LDN(N, i, p)      N elements p[i * N ..] as a floatN, N a literal
+ *                            width (2, 4, 8, 16) where VEC is not the one
+ *   CLCONV_STN(v, N, i, p)   N elements from a floatN */
 #ifdef CLCONV_F16
 #define store_t half
 #define CLCONV_LD(p, i) vload_half((size_t)(i), (p))
 #define CLCONV_ST(v, i, p) vstore_half_rte((v), (size_t)(i), (p))
+#define CLCONV_LDN(N, i, p) vload_half##N((size_t)(i), (p))
+#define CLCONV_STN(v, N, i, p) vstore_half##N##_rte((v), (size_t)(i), (p))
 #else
 #define store_t float
 #define CLCONV_LD(p, i) ((p)[i])
 #define CLCONV_ST(v, i, p) ((p)[i] = (v))
+#define CLCONV_LDN(N, i, p) vload##N((i), (p))
+#define CLCONV_STN(v, N, i, p) vstore##N((v), (i), (p))
 #endif
 #ifdef VEC
 #ifdef CLCONV_F16

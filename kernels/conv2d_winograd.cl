@@ -1,4 +1,4 @@
-/* Winograd F(2x2,3x3) convolution (3x3, stride 1, dilation 1), NCHW float32.
+/* Winograd F(2x2,3x3) convolution (3x3, stride 1, dilation 1), NCHW.
  *
  * Y = A^T [ (G g G^T) . (B^T d B) ] A per 2x2 output tile, with
  *   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
@@ -18,6 +18,9 @@
  *                                         accumulators (PoCL reaches its FMA
  *                                         peak only with explicit vectors)
  *   wino_output  y = act(A^T M A + b) (common.cl activation)
+ * x, w, b, y (and the epilogue's z, pre) are common.cl's store_t (halves
+ * with -DCLCONV_F16, widened on load, rounded once on store); U, V and M
+ * stay float.
  * Tiles t = ty * TW + tx cover the output in 2x2 blocks; TP is T rounded up
  * to a multiple of BT/2, so a GEMM block holds BT or BT/2 tiles.
  * Build-time constants: VEC (4, 8 or 16), BT (tiles per GEMM work-item),
@@ -30,7 +33,7 @@
 /* One item per (channel block over all groups, FILTER_CI input channels):
  * the VEC filters of a block are transformed together in floatVEC, so each
  * of the 16 transformed elements is one full vector store. */
-__kernel void wino_filter(__global const float *restrict w, __global float *restrict u,
+__kernel void wino_filter(__global const store_t *restrict w, __global float *restrict u,
                           const int cin_g, const int cout_g, const int groups, const int ocbs)
 {
     const int gb = get_global_id(0); /* g * ocbs + ocb */
@@ -46,9 +49,9 @@ __kernel void wino_filter(__global const float *restrict w, __global float *rest
         for (int j = 0; j < VEC; j++) {
             const int oc = ocb * VEC + j;
             if (oc < cout_g) {
-                __global const float *src = w + (((size_t)g * cout_g + oc) * cin_g + ci) * 9;
+                __global const store_t *src = w + (((size_t)g * cout_g + oc) * cin_g + ci) * 9;
                 for (int i = 0; i < 9; i++)
-                    kl[i][j] = src[i];
+                    kl[i][j] = CLCONV_LD(src, i);
             } else {
                 for (int i = 0; i < 9; i++)
                     kl[i][j] = 0.0f;
@@ -81,7 +84,7 @@ __kernel void wino_filter(__global const float *restrict w, __global float *rest
  * input window lies inside the image loads it as vectors (columns 2k + j of
  * the window are the even / odd lanes); edge runs gather with bounds tests.
  * The last item also zeroes the padding tiles T..TP-1. */
-__kernel void wino_input(__global const float *restrict x, __global float *restrict v,
+__kernel void wino_input(__global const store_t *restrict x, __global float *restrict v,
                          const int C, const int H, const int W, const int groups,
                          const int pad_top, const int pad_left, const int TW, const int T,
                          const int TP, const int n0)
@@ -98,15 +101,15 @@ __kernel void wino_input(__global const float *restrict x, __global float *restr
     const int ty = r / runs, tx0 = (r - ty * runs) * 8;
     const int nt = min(8, TW - tx0); /* tiles in this run */
     const int ih0 = 2 * ty - pad_top, iw0 = 2 * tx0 - pad_left;
-    __global const float *xc = x + ((size_t)(n0 + nl) * C + c) * H * W;
+    __global const store_t *xc = x + ((size_t)(n0 + nl) * C + c) * H * W;
     float8 d[16]; /* d[i * 4 + j]: lane k = input (ih0 + i, iw0 + 2k + j) */
     if (nt == 8 && iw0 >= 0 && iw0 + 18 <= W) {
         for (int i = 0; i < 4; i++) {
             const int ih = ih0 + i;
             if (ih >= 0 && ih < H) {
-                __global const float *row = xc + (size_t)ih * W + iw0;
-                const float16 a = vload16(0, row);
-                const float2 tail = vload2(0, row + 16);
+                __global const store_t *row = xc + (size_t)ih * W + iw0;
+                const float16 a = CLCONV_LDN(16, 0, row);
+                const float2 tail = CLCONV_LDN(2, 0, row + 16);
                 const float16 b = (float16)(a.s2345, a.s6789, a.sabcd, a.sef, tail);
                 d[i * 4 + 0] = a.even;
                 d[i * 4 + 1] = a.odd;
@@ -127,7 +130,7 @@ __kernel void wino_input(__global const float *restrict x, __global float *restr
             float rb[18];
             for (int q = 0; q < 18; q++) {
                 const int iw = iw0 + q;
-                rb[q] = (row_ok && iw >= 0 && iw < W) ? xc[(size_t)ih * W + iw] : 0.0f;
+                rb[q] = (row_ok && iw >= 0 && iw < W) ? CLCONV_LD(xc, (size_t)ih * W + iw) : 0.0f;
             }
             const float16 a = vload16(0, rb), b = vload16(0, rb + 2);
             d[i * 4 + 0] = a.even;
@@ -232,7 +235,8 @@ __kernel void wino_gemm(__global const float *restrict u, __global float *ws, co
  * of the chunk). The 8 tiles' 2 x 16 outputs are gathered per channel in
  * private memory, so each output row of a channel is one 16-wide store. */
 __kernel void wino_output(__global const float *ws, const int m_off,
-                          __global const float *restrict b, __global float *CLCONV_Y_RESTRICT y,
+                          __global const store_t *restrict b,
+                          __global store_t *CLCONV_Y_RESTRICT y,
                           const int OC, const int OH, const int OW, const int groups,
                           const int ocbs, const int TW, const int T, const int TP, const int n0,
                           CLCONV_EPILOGUE_ARGS)
@@ -281,7 +285,7 @@ __kernel void wino_output(__global const float *ws, const int m_off,
     lanes_done = true;
     for (int j = 0; j < VEC && ocb * VEC + j < cout_g; j++) {
         const int ocf = g * cout_g + ocb * VEC + j;
-        const float bias = has_bias ? b[ocf] : 0.0f;
+        const float bias = has_bias ? CLCONV_LD(b, ocf) : 0.0f;
         for (int i = 0; i < 2 && 2 * ty + i < OH; i++) {
             const size_t at0 = (((size_t)n * OC + ocf) * OH + 2 * ty + i) * OW + ow0;
             for (int c = 0; c < ncols; c++)
@@ -294,7 +298,8 @@ __kernel void wino_output(__global const float *ws, const int m_off,
     lanes_done = act > 1;
     float bl[VEC];
     for (int j = 0; j < VEC; j++)
-        bl[j] = has_bias && ocb * VEC + j < cout_g ? b[g * cout_g + ocb * VEC + j] : 0.0f;
+        bl[j] = has_bias && ocb * VEC + j < cout_g ? CLCONV_LD(b, g * cout_g + ocb * VEC + j)
+                                                   : 0.0f;
     const floatV biasv = vloadV(0, bl);
 #endif
     if (lanes_done)
@@ -308,12 +313,12 @@ __kernel void wino_output(__global const float *ws, const int m_off,
         if (oc >= cout_g)
             break;
         const int ocf = g * cout_g + oc;
-        const float bias = has_bias && !lanes_done ? b[ocf] : 0.0f;
+        const float bias = has_bias && !lanes_done ? CLCONV_LD(b, ocf) : 0.0f;
         for (int i = 0; i < 2; i++) {
             const int oh = 2 * ty + i;
             if (oh >= OH)
                 break;
-            __global float *yr = y + (((size_t)n * OC + ocf) * OH + oh) * OW + ow0;
+            __global store_t *yr = y + (((size_t)n * OC + ocf) * OH + oh) * OW + ow0;
             float row[16];
             for (int c = 0; c < 16; c++)
                 row[c] = out[i][c][j];
@@ -324,11 +329,11 @@ __kernel void wino_output(__global const float *ws, const int m_off,
                     v = select(v, (float16)(0.0f), v < (float16)(0.0f));
             }
             if (ncols == 16) {
-                vstore16(v, 0, yr);
+                CLCONV_STN(v, 16, 0, yr);
             } else {
                 vstore16(v, 0, row);
                 for (int c = 0; c < ncols; c++)
-                    yr[c] = row[c];
+                    CLCONV_ST(row[c], c, yr);
             }
         }
     }

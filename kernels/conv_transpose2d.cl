@@ -1,4 +1,4 @@
-/* Transposed 2-D convolution (PyTorch F.conv_transpose2d), NCHW float32, in
+/* Transposed 2-D convolution (PyTorch F.conv_transpose2d), NCHW, in
  * GATHER form: every output element sums exactly the (input, weight) pairs
  * that reach it, in a fixed order, so there are no atomics and a result is
  * the same bits on every run.
@@ -21,6 +21,10 @@
  * BW phase columns (WG_W apart). Padding, sizes, bias and activation are runtime
  * arguments (common.cl's epilogue).
  * The col2im kernel of the GEMM algorithm uses KH..DW and WG_W.
+ * x, w, b, y (and the epilogue's z, pre) are common.cl's store_t: float, or
+ * halves with -DCLCONV_F16 (read and written through CLCONV_LD / _ST / _LDV
+ * / _STV; every sum is float). The GEMM's columns and the vector variant's
+ * packed weights stay float.
  * -DCT_VECTOR selects the CPU variants at the end of the file instead
  * (conv_transpose2d_vector and its weight repack; with -DCT_COLUMNS,
  * conv_transpose2d_columns).
@@ -39,8 +43,10 @@
 /* Global ids: dim 0 = phase column block, dim 1 = phase row, dim 2 =
  * ((n * groups + g) * oc_blocks + ocb) * NPHASE + phase. */
 __kernel __attribute__((reqd_work_group_size(WG_W, WG_H, 1)))
-void conv_transpose2d_gather(__global const float *restrict x, __global const float *restrict w,
-                             __global const float *restrict b, __global float *CLCONV_Y_RESTRICT y,
+void conv_transpose2d_gather(__global const store_t *restrict x,
+                             __global const store_t *restrict w,
+                             __global const store_t *restrict b,
+                             __global store_t *CLCONV_Y_RESTRICT y,
                              const int C, const int H, const int W, const int OC, const int OH,
                              const int OW, const int groups, const int pad_top, const int pad_left,
                              const int oc_blocks, CLCONV_EPILOGUE_ARGS)
@@ -71,8 +77,8 @@ void conv_transpose2d_gather(__global const float *restrict x, __global const fl
     /* Channels in blocks of CT_CI_BLOCK; within a block, taps outside and
      * channels inside: the phase and bounds arithmetic of a tap is done once
      * per block, and the weights of a block stay in cache across its taps. */
-    __global const float *xg = x + ((size_t)n * C + (size_t)g * cin_g) * H * W;
-    __global const float *wg = w + (size_t)g * cin_g * cout_g * (KH * KW);
+    __global const store_t *xg = x + ((size_t)n * C + (size_t)g * cin_g) * H * W;
+    __global const store_t *wg = w + (size_t)g * cin_g * cout_g * (KH * KW);
     const size_t hw = (size_t)H * W, w_ci = (size_t)cout_g * (KH * KW);
     for (int ci0 = 0; ci0 < cin_g; ci0 += CT_CI_BLOCK) {
         const int nci = min(CT_CI_BLOCK, cin_g - ci0);
@@ -95,16 +101,16 @@ void conv_transpose2d_gather(__global const float *restrict x, __global const fl
                     ok[c] = iw >= 0 && iw < W;
                     off[c] = ih * W + clamp(iw, 0, W - 1);
                 }
-                __global const float *xp = xg + (size_t)ci0 * hw;
-                __global const float *wp = wg + (size_t)ci0 * w_ci + kh * KW + kw;
+                __global const store_t *xp = xg + (size_t)ci0 * hw;
+                __global const store_t *wp = wg + (size_t)ci0 * w_ci + kh * KW + kw;
                 for (int ci = 0; ci < nci; ci++) {
                     float xv[BW];
                     for (int c = 0; c < BW; c++) {
-                        const float v = xp[off[c]];
+                        const float v = CLCONV_LD(xp, off[c]);
                         xv[c] = ok[c] ? v : 0.0f; /* a select: NaN/inf outside never leak in */
                     }
                     for (int r = 0; r < BOC; r++) {
-                        const float wv = wp[(size_t)ocw[r] * (KH * KW)];
+                        const float wv = CLCONV_LD(wp, (size_t)ocw[r] * (KH * KW));
                         /* A column with no input adds nothing, not 0 * w: a NaN or
                          * inf weight must not reach outputs its tap never touches. */
                         for (int c = 0; c < BW; c++)
@@ -126,8 +132,9 @@ void conv_transpose2d_gather(__global const float *restrict x, __global const fl
                 for (int c = 0; c < BW; c++) {
                     const int ow = rw + (j0 + c * WG_W) * SW;
                     if (ow < OW)
-                        y[row + ow] = clconv_epilogue(acc[r][c], b, ocf, row + ow,
-                                                      CLCONV_EPILOGUE_PASS);
+                        CLCONV_ST(clconv_epilogue(acc[r][c], b, ocf, row + ow,
+                                                  CLCONV_EPILOGUE_PASS),
+                                  row + ow, y);
                 }
             }
         }
@@ -143,7 +150,8 @@ void conv_transpose2d_gather(__global const float *restrict x, __global const fl
  * dim 2 = (nl * OC + oc) * NPHASE + phase. */
 __kernel __attribute__((reqd_work_group_size(WG_W, 1, 1)))
 void conv_transpose2d_col2im(__global const float *restrict cols,
-                             __global const float *restrict b, __global float *CLCONV_Y_RESTRICT y,
+                             __global const store_t *restrict b,
+                             __global store_t *CLCONV_Y_RESTRICT y,
                              const int H, const int W, const int OC, const int OH, const int OW,
                              const int groups, const int pad_top, const int pad_left, const int n0,
                              CLCONV_EPILOGUE_ARGS)
@@ -181,7 +189,7 @@ void conv_transpose2d_col2im(__global const float *restrict cols,
     }
     if (oh < OH && ow < OW) {
         const size_t at = (((size_t)(n0 + nl) * OC + ocf) * OH + oh) * OW + ow;
-        y[at] = clconv_epilogue(acc, b, ocf, at, CLCONV_EPILOGUE_PASS);
+        CLCONV_ST(clconv_epilogue(acc, b, ocf, at, CLCONV_EPILOGUE_PASS), at, y);
     }
 }
 #endif /* !CT_VECTOR */
@@ -237,7 +245,7 @@ inline int ctv_first_tap(int r, int pad, int k_len, int step, int dil, int strid
 #ifndef CT_COLUMNS
 /* wp[((g * ocbs + ocb) * cin_g + ci) * KHW * VEC + k * VEC + lane]
  *   = w[g * cin_g + ci, ocb * VEC + lane, k] (0 past cout_g). */
-__kernel void conv_transpose2d_pack(__global const float *restrict w,
+__kernel void conv_transpose2d_pack(__global const store_t *restrict w,
                                     __global float *restrict wp, const int cin_g,
                                     const int cout_g, const int groups)
 {
@@ -252,7 +260,7 @@ __kernel void conv_transpose2d_pack(__global const float *restrict w,
     const int ocb = (i / VEC / KHW / cin_g) % ocbs;
     const int g = i / VEC / KHW / cin_g / ocbs;
     const int oc = ocb * VEC + lane;
-    wp[i] = oc < cout_g ? w[(((size_t)g * cin_g + ci) * cout_g + oc) * KHW + k] : 0.0f;
+    wp[i] = oc < cout_g ? CLCONV_LD(w, (((size_t)g * cin_g + ci) * cout_g + oc) * KHW + k) : 0.0f;
 }
 
 /* One input channel: every tap of the phase for all RH x BW outputs.
@@ -271,11 +279,11 @@ __kernel void conv_transpose2d_pack(__global const float *restrict w,
             for (int r = 0; r < RH; r++) {                                        \
                 if (!row_ok[r])                                                   \
                     continue;                                                     \
-                __global const float *xr = xc + (size_t)(i0 + r + dh) * W;        \
+                __global const store_t *xr = xc + (size_t)(i0 + r + dh) * W;      \
                 for (int p = 0; p < BW; p++) {                                    \
                     const int iw = j0 + dw + p;                                   \
                     if (!(CHECKED) || (iw >= 0 && iw < W))                        \
-                        acc[r][p] = fma((floatV)(xr[iw]), wv, acc[r][p]);         \
+                        acc[r][p] = fma((floatV)(CLCONV_LD(xr, iw)), wv, acc[r][p]); \
                 }                                                                 \
             }                                                                     \
         }                                                                         \
@@ -283,7 +291,7 @@ __kernel void conv_transpose2d_pack(__global const float *restrict w,
 
 #define CTV_LOOP(CHECKED)                                                         \
     for (int ci = 0; ci < cin_g; ci++) {                                          \
-        __global const float *xc = xg + (size_t)ci * H * W;                       \
+        __global const store_t *xc = xg + (size_t)ci * H * W;                     \
         __global const float *wc = wb + (size_t)ci * KHW * VEC;                   \
         CTV_CHANNEL(CHECKED)                                                      \
     }
@@ -292,13 +300,13 @@ __kernel void conv_transpose2d_pack(__global const float *restrict w,
  * block (RH rows), dim 2 = ((g * ocbs + ocb) * NPHASE + phase) * N + n: the
  * images of one channel block and phase run one after another, so the
  * block's weights stay in cache across them. */
-__kernel void conv_transpose2d_vector(__global const float *restrict x,
+__kernel void conv_transpose2d_vector(__global const store_t *restrict x,
                                       __global const float *restrict wp,
-                                      __global const float *restrict b,
-                                      __global float *CLCONV_Y_RESTRICT y, const int N, const int C,
-                                      const int H, const int W, const int OC, const int OH,
-                                      const int OW, const int groups, const int pad_top,
-                                      const int pad_left, CLCONV_EPILOGUE_ARGS)
+                                      __global const store_t *restrict b,
+                                      __global store_t *CLCONV_Y_RESTRICT y, const int N,
+                                      const int C, const int H, const int W, const int OC,
+                                      const int OH, const int OW, const int groups,
+                                      const int pad_top, const int pad_left, CLCONV_EPILOGUE_ARGS)
 {
     const int cin_g = C / groups, cout_g = OC / groups;
     const int ocbs = CLCONV_DIV_UP(cout_g, VEC);
@@ -317,7 +325,7 @@ __kernel void conv_transpose2d_vector(__global const float *restrict x,
     for (int r = 0; r < RH; r++)
         rows_ok[r] = rh + (i0 + r) * SH < OH;
 
-    __global const float *xg = x + ((size_t)n * C + (size_t)g * cin_g) * H * W;
+    __global const store_t *xg = x + ((size_t)n * C + (size_t)g * cin_g) * H * W;
     __global const float *wb = wp + ((size_t)g * ocbs + ocb) * cin_g * KHW * VEC;
     floatV acc[RH][BW];
     for (int r = 0; r < RH; r++)
@@ -343,7 +351,7 @@ __kernel void conv_transpose2d_vector(__global const float *restrict x,
     float bl[VEC];
     for (int l = 0; l < VEC; l++) {
         const int oc = ocb * VEC + l;
-        bl[l] = has_bias && oc < cout_g ? b[g * cout_g + oc] : 0.0f;
+        bl[l] = has_bias && oc < cout_g ? CLCONV_LD(b, g * cout_g + oc) : 0.0f;
     }
     const floatV biasv = vloadV(0, bl);
     for (int r = 0; r < RH; r++) {
@@ -362,14 +370,16 @@ __kernel void conv_transpose2d_vector(__global const float *restrict x,
                 const int oc = ocb * VEC + l;
                 const size_t at = (((size_t)n * OC + g * cout_g + oc) * OH + oh) * OW + ow;
                 if (oc < cout_g)
-                    y[at] = clconv_epilogue_at(lanes[l], bl[l], at, CLCONV_EPILOGUE_PASS);
+                    CLCONV_ST(clconv_epilogue_at(lanes[l], bl[l], at, CLCONV_EPILOGUE_PASS),
+                              at, y);
             }
 #else
             vstoreV(clconv_activate_v(acc[r][p] + biasv, act, act_a, act_b), 0, lanes);
             for (int l = 0; l < VEC; l++) {
                 const int oc = ocb * VEC + l;
                 if (oc < cout_g)
-                    y[(((size_t)n * OC + g * cout_g + oc) * OH + oh) * OW + ow] = lanes[l];
+                    CLCONV_ST(lanes[l], (((size_t)n * OC + g * cout_g + oc) * OH + oh) * OW + ow,
+                              y);
             }
 #endif
         }
@@ -391,13 +401,13 @@ __kernel void conv_transpose2d_vector(__global const float *restrict x,
  * (no repack). Extra constants: BOC, BV (with VEC, RH, STEP_H, STEP_W). */
 #ifdef CT_COLUMNS
 
-__kernel void conv_transpose2d_columns(__global const float *restrict x,
-                                       __global const float *restrict w,
-                                       __global const float *restrict b,
-                                       __global float *CLCONV_Y_RESTRICT y, const int N, const int C,
-                                       const int H, const int W, const int OC, const int OH,
-                                       const int OW, const int groups, const int pad_top,
-                                       const int pad_left, CLCONV_EPILOGUE_ARGS)
+__kernel void conv_transpose2d_columns(__global const store_t *restrict x,
+                                       __global const store_t *restrict w,
+                                       __global const store_t *restrict b,
+                                       __global store_t *CLCONV_Y_RESTRICT y, const int N,
+                                       const int C, const int H, const int W, const int OC,
+                                       const int OH, const int OW, const int groups,
+                                       const int pad_top, const int pad_left, CLCONV_EPILOGUE_ARGS)
 {
     const int cin_g = C / groups, cout_g = OC / groups;
     const int ocbs = CLCONV_DIV_UP(cout_g, BOC);
@@ -418,8 +428,8 @@ __kernel void conv_transpose2d_columns(__global const float *restrict x,
     for (int o = 0; o < BOC; o++)
         ocw[o] = min(ocb * BOC + o, cout_g - 1);
 
-    __global const float *xg = x + ((size_t)n * C + (size_t)g * cin_g) * H * W;
-    __global const float *wg = w + (size_t)g * cin_g * cout_g * KHW;
+    __global const store_t *xg = x + ((size_t)n * C + (size_t)g * cin_g) * H * W;
+    __global const store_t *wg = w + (size_t)g * cin_g * cout_g * KHW;
     floatV acc[BOC][RH][BV];
     for (int o = 0; o < BOC; o++)
         for (int r = 0; r < RH; r++)
@@ -434,24 +444,24 @@ __kernel void conv_transpose2d_columns(__global const float *restrict x,
         lane = VCAT(vload, VEC)(0, l);
     }
     for (int ci = 0; ci < cin_g; ci++) {
-        __global const float *xc = xg + (size_t)ci * H * W;
-        __global const float *wc = wg + (size_t)ci * cout_g * KHW;
+        __global const store_t *xc = xg + (size_t)ci * H * W;
+        __global const store_t *wc = wg + (size_t)ci * cout_g * KHW;
         for (int kh = kh0; kh < KH; kh += STEP_H) {
             const int dh = (rh + pad_top - kh * DH) / SH; /* exact */
             for (int kw = kw0; kw < KW; kw += STEP_W) {
                 const int dw = (rw + pad_left - kw * DW) / SW;
                 float wv[BOC];
                 for (int o = 0; o < BOC; o++)
-                    wv[o] = wc[ocw[o] * KHW + kh * KW + kw];
+                    wv[o] = CLCONV_LD(wc, ocw[o] * KHW + kh * KW + kw);
                 for (int r = 0; r < RH; r++) {
                     const int ih = i0 + r + dh;
                     if (!rows_ok[r] || ih < 0 || ih >= H)
                         continue;
-                    __global const float *xr = xc + (size_t)ih * W;
+                    __global const store_t *xr = xc + (size_t)ih * W;
                     for (int v = 0; v < BV; v++) {
                         const int iw = j0 + v * VEC + dw;
                         if (iw >= 0 && iw + VEC <= W) {
-                            const floatV xv = vloadV(0, xr + iw);
+                            const floatV xv = CLCONV_LDV(0, xr + iw);
                             for (int o = 0; o < BOC; o++)
                                 acc[o][r][v] = fma(xv, (floatV)(wv[o]), acc[o][r][v]);
                         } else {
@@ -462,11 +472,12 @@ __kernel void conv_transpose2d_columns(__global const float *restrict x,
                             floatV xv;
                             const long at = (long)(xr - x) + iw;
                             if (at >= 0 && at + VEC <= x_len) {
-                                xv = vloadV(0, x + at);
+                                xv = CLCONV_LDV(0, x + at);
                             } else {
                                 float t[VEC];
                                 for (int p = 0; p < VEC; p++)
-                                    t[p] = (iw + p >= 0 && iw + p < W) ? xr[iw + p] : 0.0f;
+                                    t[p] = (iw + p >= 0 && iw + p < W) ? CLCONV_LD(xr, iw + p)
+                                                                       : 0.0f;
                                 xv = vloadV(0, t);
                             }
                             const intV col = lane + (intV)(iw);
@@ -491,7 +502,7 @@ __kernel void conv_transpose2d_columns(__global const float *restrict x,
             if (oh >= OH)
                 break;
             const size_t row = (((size_t)n * OC + ocf) * OH + oh) * OW;
-            const float bias = has_bias ? b[ocf] : 0.0f;
+            const float bias = has_bias ? CLCONV_LD(b, ocf) : 0.0f;
             for (int v = 0; v < BV; v++) {
                 float lanes[VEC];
 #ifdef CLCONV_EPILOGUE_EXTRA
@@ -499,15 +510,16 @@ __kernel void conv_transpose2d_columns(__global const float *restrict x,
                 for (int p = 0; p < VEC; p++) {
                     const int ow = rw + (j0 + v * VEC + p) * SW;
                     if (ow < OW)
-                        y[row + ow] = clconv_epilogue_at(lanes[p], bias, row + ow,
-                                                         CLCONV_EPILOGUE_PASS);
+                        CLCONV_ST(clconv_epilogue_at(lanes[p], bias, row + ow,
+                                                     CLCONV_EPILOGUE_PASS),
+                                  row + ow, y);
                 }
 #else
                 vstoreV(clconv_epilogue_v(acc[o][r][v], bias, 0, CLCONV_EPILOGUE_PASS), 0, lanes);
                 for (int p = 0; p < VEC; p++) {
                     const int ow = rw + (j0 + v * VEC + p) * SW;
                     if (ow < OW)
-                        y[row + ow] = lanes[p];
+                        CLCONV_ST(lanes[p], row + ow, y);
                 }
 #endif
             }

@@ -338,6 +338,146 @@ START_TEST(conv2d_backward_every_pass)
 }
 END_TEST
 
+/* fp16 storage (CLCONV_DTYPE_F16) through the kernels whose half paths are
+ * their own code: the three transposed algorithms (T's layers 1..3), conv2d
+ * backward-data through AUTO, Winograd (CONV's layer 9). Integer data keeps
+ * every sum and every half exact, so the reference must match. */
+static cl_mem upload_halves(const float *a, size_t n)
+{
+    uint16_t *h = malloc((n ? n : 1) * sizeof *h);
+    ck_assert_ptr_nonnull(h);
+    clconv_floats_to_halves(a, h, n);
+    cl_int err;
+    cl_mem m = clCreateBuffer(clconv_context_cl_context(tu_ctx()),
+                              CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, (n ? n : 1) * 2, h, &err);
+    ck_assert_int_eq(err, CL_SUCCESS);
+    free(h);
+    return m;
+}
+
+static void download_halves(cl_mem m, float *a, size_t n)
+{
+    uint16_t *h = malloc((n ? n : 1) * sizeof *h);
+    ck_assert_ptr_nonnull(h);
+    ck_assert_int_eq(clEnqueueReadBuffer(clconv_context_queue(tu_ctx()), m, CL_TRUE, 0, n * 2, h,
+                                         0, NULL, NULL),
+                     CL_SUCCESS);
+    clconv_halves_to_floats(h, a, n);
+    free(h);
+}
+
+START_TEST(f16_storage_every_route)
+{
+    tu_rng r = tu_rng_make(5000 + (uint64_t)_i);
+    clconv_plan *plan;
+    clconv_shape in, out;
+    size_t nx, nw, nb, ny;
+    float *ref;
+    const char *what;
+    if (_i < 3) { /* conv_transpose2d: gather, vector, columns */
+        clconv_conv_transpose2d_params p = ct_params(_i + 1);
+        in = (clconv_shape){1, T[_i + 1].cin, 5, 6};
+        expect_ok(clconv_conv_transpose2d_output_shape(&p, &in, &out), "output shape");
+        nx = clconv_shape_elements(in), ny = clconv_shape_elements(out);
+        nw = (size_t)(T[_i + 1].cin * (T[_i + 1].cout / T[_i + 1].groups) * 9);
+        nb = (size_t)p.out_channels;
+        what = clconv_algorithm_name(T[_i + 1].algo);
+        ref = tu_alloc(ny);
+        float *x = tu_alloc(nx), *w = tu_alloc(nw), *b = tu_alloc(nb);
+        tu_fill(&r, x, nx, true);
+        tu_fill(&r, w, nw, true);
+        tu_fill(&r, b, nb, true);
+        expect_ok(clconv_ref_conv_transpose2d(&p, &in, x, w, b, ref), "reference");
+        p.dtype = CLCONV_DTYPE_F16;
+        clconv_plan_options o = {.algorithm = T[_i + 1].algo};
+        expect_ok(clconv_conv_transpose2d_plan_create(tu_ctx(), &p, &in, &o, &plan), what);
+        cl_mem bx = upload_halves(x, nx), bw = upload_halves(w, nw), bb = upload_halves(b, nb);
+        cl_mem by = clCreateBuffer(clconv_context_cl_context(tu_ctx()), CL_MEM_READ_WRITE,
+                                   ny * 2, NULL, NULL);
+        cl_event done;
+        expect_ok(clconv_conv_transpose2d_run(plan, bx, bw, bb, by, NULL, 0, NULL, &done), what);
+        ck_assert_int_eq(clWaitForEvents(1, &done), CL_SUCCESS);
+        clReleaseEvent(done);
+        float *y = tu_alloc(ny);
+        download_halves(by, y, ny);
+        expect_close(what, y, ref, ny);
+        clReleaseMemObject(bx), clReleaseMemObject(bw), clReleaseMemObject(bb);
+        clReleaseMemObject(by);
+        free(x), free(w), free(b), free(y);
+    } else if (_i == 3) { /* conv2d backward-data, AUTO */
+        clconv_conv2d_params p = conv_params(&CONV[1]);
+        in = CONV[1].in;
+        expect_ok(clconv_conv2d_output_shape(&p, &in, &out), "output shape");
+        nx = clconv_shape_elements(in), ny = clconv_shape_elements(out);
+        nw = clconv_shape_elements(clconv_conv2d_weight_shape(&p));
+        what = "backward-data";
+        ref = tu_alloc(nx);
+        float *dy = tu_alloc(ny), *w = tu_alloc(nw);
+        tu_fill(&r, dy, ny, true);
+        tu_fill(&r, w, nw, true);
+        expect_ok(clconv_ref_conv2d_backward_data(&p, &in, dy, w, ref), "reference");
+        p.dtype = CLCONV_DTYPE_F16;
+        expect_ok(clconv_conv2d_backward_data_plan_create(tu_ctx(), &p, &in, NULL, &plan), what);
+        cl_mem bdy = upload_halves(dy, ny), bw = upload_halves(w, nw);
+        cl_mem bdx = clCreateBuffer(clconv_context_cl_context(tu_ctx()), CL_MEM_READ_WRITE,
+                                    nx * 2, NULL, NULL);
+        cl_event done;
+        expect_ok(clconv_conv2d_backward_data_run(plan, bdy, bw, bdx, NULL, 0, NULL, &done), what);
+        ck_assert_int_eq(clWaitForEvents(1, &done), CL_SUCCESS);
+        clReleaseEvent(done);
+        float *dx = tu_alloc(nx);
+        download_halves(bdx, dx, nx);
+        expect_close(what, dx, ref, nx);
+        clReleaseMemObject(bdy), clReleaseMemObject(bw), clReleaseMemObject(bdx);
+        free(dy), free(w), free(dx);
+    } else { /* Winograd */
+        clconv_conv2d_params p = conv_params(&CONV[9]);
+        ck_assert_int_eq(CONV[9].algo, CLCONV_ALGO_WINOGRAD);
+        in = CONV[9].in;
+        expect_ok(clconv_conv2d_output_shape(&p, &in, &out), "output shape");
+        nx = clconv_shape_elements(in), ny = clconv_shape_elements(out);
+        nw = clconv_shape_elements(clconv_conv2d_weight_shape(&p));
+        nb = (size_t)p.out_channels;
+        what = "winograd";
+        ref = tu_alloc(ny);
+        float *x = tu_alloc(nx), *w = tu_alloc(nw), *b = tu_alloc(nb);
+        tu_fill(&r, x, nx, true);
+        tu_fill(&r, w, nw, true);
+        tu_fill(&r, b, nb, true);
+        expect_ok(clconv_ref_conv2d(&p, &in, x, w, b, ref), "reference");
+        p.dtype = CLCONV_DTYPE_F16;
+        clconv_plan_options o = {.algorithm = CLCONV_ALGO_WINOGRAD};
+        expect_ok(clconv_conv2d_plan_create(tu_ctx(), &p, &in, &o, &plan), what);
+        clconv_plan_info info;
+        clconv_plan_get_info(plan, &info);
+        cl_mem bx = upload_halves(x, nx), bw = upload_halves(w, nw), bb = upload_halves(b, nb);
+        cl_mem by = clCreateBuffer(clconv_context_cl_context(tu_ctx()), CL_MEM_READ_WRITE,
+                                   ny * 2, NULL, NULL);
+        cl_mem ws = info.workspace_bytes
+                        ? upload(NULL, info.workspace_bytes / sizeof(float) + 1)
+                        : NULL;
+        cl_event done;
+        expect_ok(clconv_conv2d_run(plan, bx, bw, bb, by, ws, 0, NULL, &done), what);
+        ck_assert_int_eq(clWaitForEvents(1, &done), CL_SUCCESS);
+        clReleaseEvent(done);
+        float *y = tu_alloc(ny);
+        download_halves(by, y, ny);
+        expect_close(what, y, ref, ny);
+        if (ws)
+            clReleaseMemObject(ws);
+        clReleaseMemObject(bx), clReleaseMemObject(bw), clReleaseMemObject(bb);
+        clReleaseMemObject(by);
+        free(x), free(w), free(b), free(y);
+    }
+    clconv_plan_info info;
+    clconv_plan_get_info(plan, &info);
+    ck_assert_msg(strstr(info.build_options, "-DCLCONV_F16"), "%s: options %s", what,
+                  info.build_options);
+    clconv_plan_destroy(plan);
+    free(ref);
+}
+END_TEST
+
 /* Every pooling mode forward (with indices where it has them) and backward,
  * including global average pooling (its own kernel on CPU devices). */
 START_TEST(pool2d_every_mode)
@@ -406,13 +546,15 @@ static const struct {
     {"pool2d", 8},
     {"conv2d-epilogue", (int)(sizeof CONV / sizeof CONV[0])},
     {"conv_transpose2d-epilogue", (int)(sizeof T / sizeof T[0])},
+    {"f16", 5},
 };
 
 int main(int argc, char **argv)
 {
     const TTest *tests[] = {conv2d_every_algorithm,          conv_transpose2d_every_algorithm,
                             conv2d_backward_every_pass,      pool2d_every_mode,
-                            conv2d_epilogue_every_algorithm, conv_transpose2d_epilogue_every_algorithm};
+                            conv2d_epilogue_every_algorithm, conv_transpose2d_epilogue_every_algorithm,
+                            f16_storage_every_route};
     if (argc == 2 && strcmp(argv[1], "list") == 0) {
         for (size_t c = 0; c < sizeof CASES / sizeof CASES[0]; c++)
             for (int i = 0; i < CASES[c].n; i++)
@@ -444,7 +586,7 @@ int main(int argc, char **argv)
     if (argc != 1 && !matched) {
         fprintf(stderr, "usage: test_portable [list | NAME INDEX] (NAME: conv2d, "
                         "conv_transpose2d, backward, pool2d, conv2d-epilogue, "
-                        "conv_transpose2d-epilogue)\n");
+                        "conv_transpose2d-epilogue, f16)\n");
         return 64;
     }
     suite_add_tcase(s, tc);

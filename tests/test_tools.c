@@ -1527,10 +1527,10 @@ START_TEST(cli_conv2d_f16)
                       "sy.npy[%d] = 0x%04x, x was 0x%04x", i, y[i], sx[i]);
     free(y);
 
-    /* 5. An algorithm without F16 kernels: the library's UNSUPPORTED
-     * message, exit 1, no output written. */
+    /* 5. An algorithm without F16 kernels (CLBlast's GEMM): the library's
+     * UNSUPPORTED message, exit 1, no output written. */
     r = run_tool(NULL, "clconv", "conv2d --input hx.npy --weight hw.npy --padding 1 "
-                 "--dtype f16 --algo winograd --output wy.npy");
+                 "--dtype f16 --algo gemm --output wy.npy");
     EXPECT_RC(r, 1);
     ck_assert_msg(strstr(r.err, "UNSUPPORTED") || strstr(r.err, "unsupported"), "%s", r.err);
     ck_assert_msg(strstr(r.err, "F16") || strstr(r.err, "f16") || strstr(r.err, "half"), "%s",
@@ -1558,14 +1558,22 @@ START_TEST(cli_conv2d_f16)
                               (double)m);
             }
     free(py);
-    /* An operator without F16 kernels (the transposed convolution), and a
-     * bad --dtype. */
+    /* The transposed convolution takes F16 ('<f2' out, verified); its
+     * CLBlast algorithm refuses it, saying why; and a bad --dtype. */
     int64_t tws[4] = {C, 2, 3, 3};
     write_npy_f16_floats("tw.npy", tws, 4, w);
     r = run_tool(NULL, "clconv", "conv_transpose2d --input hx.npy --weight tw.npy --dtype f16 "
-                 "--output ty.npy");
+                 "--output ty.npy --verify");
+    EXPECT_RC(r, 0);
+    cmd_free(&r);
+    uint16_t *ty = read_npy_f16("ty.npy", "(1, 2, 7, 8)", &got);
+    ck_assert_uint_eq(got, (size_t)(2 * 7 * 8));
+    free(ty);
+    r = run_tool(NULL, "clconv", "conv_transpose2d --input hx.npy --weight tw.npy --dtype f16 "
+                 "--algo transposed-gemm --output ty2.npy");
     EXPECT_RC(r, 1);
     ck_assert_msg(strstr(r.err, "UNSUPPORTED") || strstr(r.err, "unsupported"), "%s", r.err);
+    ck_assert_msg(strstr(r.err, "cl_khr_fp16"), "%s", r.err);
     cmd_free(&r);
     expect_refused("conv2d --input hx.npy --weight hw.npy --dtype f64 --output y.npy", 64,
                    "--dtype: bad value 'f64'");
@@ -1607,23 +1615,26 @@ START_TEST(bench_f16)
     for (int i = 0; i < bls->n; i++)
         ck_assert_msg(strstr(jreq(bls->items[i], "skipped", J_STR)->str, "dtype f16"),
                       "baseline %d not skipped for f16", i);
-    ck_assert_str_eq(jreq(ct, "status", J_STR)->str, "skipped");
-    const char *why = jreq(ct, "reason", J_STR)->str;
-    ck_assert_msg(strstr(why, "f16") || strstr(why, "F16"), "reason: %s", why);
+    ck_assert_str_eq(jreq(ct, "status", J_STR)->str, "ok");
+    ck_assert_msg(jreq(ct, "verified", J_BOOL)->b, "f16 transposed layer not verified");
     jfree(doc);
     cmd_free(&r);
-    /* --dtype f16 for every layer; --algo winograd has no F16 kernel: the
-     * conv layers are skipped (not failed), exit 0. */
+    /* --dtype f16 for every layer; --algo transposed-gemm (CLBlast) has no
+     * F16 kernel: the transposed layer is skipped (not failed) with the
+     * library's reason, the conv layers (which lack that algorithm) run,
+     * exit 0. */
     r = run_tool(NULL, "clconv-bench", "--shapes f16.txt --json --runs 1 --warmup 0 --quiet "
-                 "--no-baseline --dtype f16 --algo winograd");
+                 "--no-baseline --dtype f16 --algo transposed-gemm");
     EXPECT_RC(r, 0);
     doc = json_parse_or_fail(r.out);
     layers = jreq(doc, "layers", J_ARR);
+    ck_assert_int_eq(layers->n, 3);
     for (int i = 0; i < layers->n; i++) {
         ck_assert_str_eq(jreq(layers->items[i], "dtype", J_STR)->str, "f16");
-        ck_assert_str_eq(jreq(layers->items[i], "status", J_STR)->str, "skipped");
-        jreq(layers->items[i], "reason", J_STR);
+        ck_assert_str_eq(jreq(layers->items[i], "status", J_STR)->str, i == 2 ? "skipped" : "ok");
     }
+    const char *why = jreq(layers->items[2], "reason", J_STR)->str;
+    ck_assert_msg(strstr(why, "f16") && strstr(why, "transposed-gemm"), "reason: %s", why);
     jfree(doc);
     cmd_free(&r);
     /* --list carries dtype=f16, and it reads back. */

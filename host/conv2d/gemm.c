@@ -446,5 +446,5 @@ static clconv_status gemm_run(clconv_plan *plan, const clconv_run_args *a)
 }
 
 const clconv_algo clconv_conv2d_gemm = {
-    .op = CLCONV_OP_CONV2D, .id = CLCONV_ALGO_GEMM, .plan = gemm_plan, .run = gemm_run,
-    .destroy = cg_destroy};
+    .op = CLCONV_OP_CONV2D, .id = CLCONV_ALGO_GEMM, .f16_refusal = CLCONV_CLBLAST_F16_REFUSAL,
+    .plan = gemm_plan, .run = gemm_run, .destroy = cg_destroy};

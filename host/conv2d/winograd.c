@@ -347,5 +347,6 @@ static clconv_status winograd_run(clconv_plan *plan, const clconv_run_args *a)
 }
 
 const clconv_algo clconv_conv2d_winograd = {
-    .op = CLCONV_OP_CONV2D, .id = CLCONV_ALGO_WINOGRAD, .applies = winograd_applies, .plan = winograd_plan,
+    .op = CLCONV_OP_CONV2D, .id = CLCONV_ALGO_WINOGRAD, .f16 = true,
+    .applies = winograd_applies, .plan = winograd_plan,
     .run = winograd_run, .destroy = wino_destroy, .prepare = winograd_prepare};

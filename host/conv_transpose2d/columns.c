@@ -96,5 +96,5 @@ static clconv_status columns_plan(clconv_plan *plan, const clconv_plan_options *
 }
 
 const clconv_algo clconv_ct_columns = {
-    .op = CLCONV_OP_CONV_TRANSPOSE2D, .id = CLCONV_ALGO_TRANSPOSED_COLUMNS,
+    .op = CLCONV_OP_CONV_TRANSPOSE2D, .id = CLCONV_ALGO_TRANSPOSED_COLUMNS, .f16 = true,
     .plan = columns_plan, .run = clconv_run_one_kernel, .destroy = clconv_ct_destroy};

@@ -72,5 +72,6 @@ static clconv_status gather_plan(clconv_plan *plan, const clconv_plan_options *o
 }
 
 const clconv_algo clconv_ct_gather = {
-    .op = CLCONV_OP_CONV_TRANSPOSE2D, .id = CLCONV_ALGO_TRANSPOSED_GATHER, .plan = gather_plan,
+    .op = CLCONV_OP_CONV_TRANSPOSE2D, .id = CLCONV_ALGO_TRANSPOSED_GATHER, .f16 = true,
+    .plan = gather_plan,
     .run = clconv_run_one_kernel, .destroy = clconv_ct_destroy};

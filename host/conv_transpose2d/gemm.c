@@ -184,5 +184,6 @@ static clconv_status gemm_plan(clconv_plan *plan, const clconv_plan_options *opt
 }
 
 const clconv_algo clconv_ct_gemm = {
-    .op = CLCONV_OP_CONV_TRANSPOSE2D, .id = CLCONV_ALGO_TRANSPOSED_GEMM, .plan = gemm_plan,
-    .run = ct_run_gemm, .destroy = clconv_ct_destroy};
+    .op = CLCONV_OP_CONV_TRANSPOSE2D, .id = CLCONV_ALGO_TRANSPOSED_GEMM,
+    .f16_refusal = CLCONV_CLBLAST_F16_REFUSAL, .plan = gemm_plan, .run = ct_run_gemm,
+    .destroy = clconv_ct_destroy};

@@ -135,5 +135,6 @@ static clconv_status vector_plan(clconv_plan *plan, const clconv_plan_options *o
 }
 
 const clconv_algo clconv_ct_vector = {
-    .op = CLCONV_OP_CONV_TRANSPOSE2D, .id = CLCONV_ALGO_TRANSPOSED_VECTOR, .plan = vector_plan,
+    .op = CLCONV_OP_CONV_TRANSPOSE2D, .id = CLCONV_ALGO_TRANSPOSED_VECTOR, .f16 = true,
+    .plan = vector_plan,
     .run = ct_run_vector, .destroy = clconv_ct_destroy, .prepare = vector_prepare};
