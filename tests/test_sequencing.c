@@ -412,6 +412,9 @@ static void build_cases(void)
     add((seq_case){.name = "conv2d direct-pointwise 1x1", .k = K_CONV2D,
                    .algo = CLCONV_ALGO_DIRECT_POINTWISE, .conv = conv(64, 64, 1, 1, 0, 1),
                    .in = {2, 64, 28, 28}, .want = CLCONV_ALGO_DIRECT_POINTWISE});
+    add((seq_case){.name = "conv2d direct-batch (copy of x, images interleaved)", .k = K_CONV2D,
+                   .algo = CLCONV_ALGO_DIRECT_BATCH, .conv = conv(6, 16, 5, 1, 0, 1),
+                   .in = {16, 6, 14, 14}, .want = CLCONV_ALGO_DIRECT_BATCH});
     add((seq_case){.name = "conv2d direct-depthwise", .k = K_CONV2D,
                    .algo = CLCONV_ALGO_DIRECT_DEPTHWISE, .conv = conv(32, 32, 3, 1, 1, 32),
                    .in = {2, 32, 56, 56}, .want = CLCONV_ALGO_DIRECT_DEPTHWISE});
@@ -660,6 +663,7 @@ END_TEST
 /* The thread check for the algorithms with plan-owned buffers. */
 static const char *const threaded[] = {
     "conv2d direct-vector", "conv2d direct-pointwise 3x3 stride 2 (copy of x)", "conv2d winograd",
+    "conv2d direct-batch (copy of x, images interleaved)",
     "conv_transpose2d transposed-vector", "conv2d gemm", "backward-weights (split)"};
 
 static int case_index(const char *name)
