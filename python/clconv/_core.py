@@ -293,13 +293,26 @@ class Context:
             L.cl.clReleaseEvent(event)
 
     def empty(self, shape, dtype=np.float32):
-        """An uninitialised :class:`DeviceArray` of this shape (float32 or int64)."""
+        """An uninitialised :class:`DeviceArray` of this shape (float32,
+        float16 or int64)."""
         return DeviceArray._alloc(self, shape, dtype)
 
-    def to_device(self, array, dtype=np.float32):
-        """Copies a host array (float32 by default) into a new
-        :class:`DeviceArray` (see :func:`clconv.to_device` for the dtype rule)."""
+    def to_device(self, array, dtype=None):
+        """Copies a host array (float32 or float16, kept as it is; lists
+        become float32) into a new :class:`DeviceArray` (see
+        :func:`clconv.to_device` for the dtype rule)."""
         return to_device(array, context=self, dtype=dtype)
+
+
+_DEVICE_DTYPES = (np.dtype(np.float32), np.dtype(np.float16), np.dtype(np.int64))
+# The data dtypes a layer takes (dtype=None below): the clconv_dtype of each.
+DATA_DTYPES = {np.dtype(np.float32): 0, np.dtype(np.float16): 1}
+
+
+def dtype_code(dtype):
+    """The clconv_dtype (CLCONV_DTYPE_F32 = 0, CLCONV_DTYPE_F16 = 1) of a
+    float32 / float16 NumPy dtype."""
+    return DATA_DTYPES[np.dtype(dtype)]
 
 
 def _create_buffer(ctx, nbytes):
@@ -331,8 +344,9 @@ def _reshaped(old, shape):
 
 
 class DeviceArray:
-    """An array in a context's device memory (a ``cl_mem``): float32 (data)
-    or int64 (pooling indices), C order.
+    """An array in a context's device memory (a ``cl_mem``): float32 or
+    float16 (data: float16 is IEEE binary16 storage, what clconv's F16 layers
+    read and write) or int64 (pooling indices), C order.
 
     Results of clconv's functions stay on the device when their input is a
     DeviceArray, so layers chain without host copies. ``numpy()`` reads the
@@ -353,8 +367,9 @@ class DeviceArray:
     @classmethod
     def _alloc(cls, ctx, shape, dtype):
         dtype = np.dtype(dtype)
-        if dtype not in (np.dtype(np.float32), np.dtype(np.int64)):
-            raise Error(L.INVALID_VALUE, "device arrays hold float32 or int64, not %s" % dtype)
+        if dtype not in _DEVICE_DTYPES:
+            raise Error(L.INVALID_VALUE, "device arrays hold float32, float16 or int64, not %s"
+                        % dtype)
         shape = tuple(int(s) for s in shape)
         if any(s < 0 for s in shape):
             raise Error(L.INVALID_SHAPE, "negative dimension in shape %r" % (shape,))
@@ -497,29 +512,39 @@ def is_pyopencl_array(a):
 # ---------------------------------------------------------------------------
 
 def _dtype_error(name, dtype, want):
+    """The error for an array of ``dtype`` where ``want`` (a dtype, or None:
+    any of DATA_DTYPES) was expected."""
     dtype = np.dtype(dtype)
-    if dtype == np.float16:
-        why = "float16 is not supported by the C library yet"
+    if want is None:
+        return Error(L.INVALID_VALUE, "%s has dtype %s, expected float32 or float16 (clconv "
+                     "stores tensors as float32 or IEEE half, computing in float32; convert "
+                     "with .astype(numpy.float32))" % (name, dtype.name))
+    want = np.dtype(want)
+    if dtype in DATA_DTYPES and want in DATA_DTYPES:
+        why = ("a layer's tensors share one dtype, the input's: mixed float32 / float16 "
+               "arguments are refused, as PyTorch refuses them")
     else:
-        why = "clconv computes in %s only" % np.dtype(want).name
+        why = "clconv computes on %s here" % want.name
     return Error(L.INVALID_VALUE, "%s has dtype %s, expected %s (%s; convert with "
-                 ".astype(numpy.%s))" % (name, dtype.name, np.dtype(want).name, why,
-                                         np.dtype(want).name))
+                 ".astype(numpy.%s))" % (name, dtype.name, want.name, why, want.name))
 
 
 def host_array(a, name="input", dtype=np.float32):
     """A C-ordered NumPy array of ``dtype`` for ``a``: arrays and tensors must
     already have that dtype (anything else is refused with a message; a
-    non-contiguous array is copied); Python lists and scalars are converted."""
-    want = np.dtype(dtype)
+    non-contiguous array is copied); Python lists and scalars are converted.
+    ``dtype=None``: float32 or float16 arrays as they are (lists and scalars
+    become float32)."""
+    want = None if dtype is None else np.dtype(dtype)
     if isinstance(a, np.ndarray) or hasattr(a, "dtype"):
         try:
             arr = np.asarray(a)
         except Exception as e:
             raise Error(L.INVALID_VALUE, "%s: cannot be read as an array (%s)" % (name, e))
-        if arr.dtype != want:
+        if (arr.dtype not in DATA_DTYPES) if want is None else (arr.dtype != want):
             raise _dtype_error(name, arr.dtype, want)
         return np.ascontiguousarray(arr)
+    want = want or np.dtype(np.float32)
     try:
         return np.ascontiguousarray(np.asarray(a, dtype=want))
     except (TypeError, ValueError) as e:
@@ -527,10 +552,12 @@ def host_array(a, name="input", dtype=np.float32):
                     % (name, want.name, type(a).__name__, e))
 
 
-def to_device(a, context=None, dtype=np.float32):
-    """Copies ``a`` (a NumPy array of ``dtype``, float32 by default; see
-    :func:`host_array`) to a new :class:`DeviceArray` of ``context`` (default:
-    the default context)."""
+def to_device(a, context=None, dtype=None):
+    """Copies ``a`` to a new :class:`DeviceArray` of ``context`` (default:
+    the default context). ``dtype`` None (the default): a float32 or float16
+    array (or CPU tensor) keeps its dtype, lists and scalars become float32,
+    other dtypes are refused; else ``a`` must have ``dtype`` (e.g. int64 for
+    pooling indices; see :func:`host_array`)."""
     ctx = context or default_context()
     h = host_array(a, "array", dtype)
     d = DeviceArray._alloc(ctx, h.shape, h.dtype)
@@ -557,14 +584,19 @@ def pick_context(context, *arrays):
     return default_context()
 
 
+def _dtype_ok(dtype, want):
+    return dtype in DATA_DTYPES if want is None else dtype == want
+
+
 def as_device(ctx, a, name, dtype=np.float32):
     """``a`` as a DeviceArray of ``ctx``: device arrays are used in place
-    (they must belong to ctx's OpenCL context), host arrays are uploaded."""
-    want = np.dtype(dtype)
+    (they must belong to ctx's OpenCL context), host arrays are uploaded.
+    ``dtype`` None: float32 or float16, as ``a`` has it."""
+    want = None if dtype is None else np.dtype(dtype)
     if isinstance(a, DeviceArray):
         if a.context is not ctx:
             raise Error(L.INVALID_VALUE, "%s lives on another clconv.Context" % name)
-        if a.dtype != want:
+        if not _dtype_ok(a.dtype, want):
             raise _dtype_error(name, a.dtype, want)
         a.mem
         return a
@@ -572,7 +604,7 @@ def as_device(ctx, a, name, dtype=np.float32):
         if a.context.int_ptr != ctx.cl_context_ptr:
             raise Error(L.INVALID_VALUE, "%s is a pyopencl array of another OpenCL context than "
                         "the clconv.Context's" % name)
-        if a.dtype != want:
+        if not _dtype_ok(a.dtype, want):
             raise _dtype_error(name, a.dtype, want)
         if not a.flags.c_contiguous or a.offset != 0:
             raise Error(L.INVALID_VALUE, "%s: a pyopencl array must be C-contiguous with offset 0"

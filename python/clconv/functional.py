@@ -9,9 +9,18 @@ the convolutions, ``algorithm=`` (an algorithm name such as
 
 Inputs and results:
 
-- NumPy arrays must be float32 (any other dtype is refused with
-  :class:`clconv.Error`; float16 is not in the C library yet); non-contiguous
-  arrays are copied into C order; pooling indices are int64.
+- NumPy arrays must be float32 or float16 (any other dtype is refused with
+  :class:`clconv.Error`); non-contiguous arrays are copied into C order;
+  pooling indices are int64. float16 runs the layer with clconv's F16
+  storage (IEEE half tensors, float32 arithmetic, the result rounded once to
+  half): the input's dtype is the layer's, and weight, bias, residual (and a
+  backward pass's grad_output) must have it too; mixed float32 / float16
+  arguments raise :class:`clconv.Error` (INVALID_VALUE), as PyTorch raises
+  for mixed dtypes. The result (and the pre-activation) has the input's
+  dtype. Refused for float16 by the library (UNSUPPORTED): the CLBlast
+  algorithms ``"gemm"`` and ``"transposed-gemm"``; refused here (no dtype in
+  their C plans): :func:`relu_backward`, :func:`activation`,
+  :func:`activation_backward`.
 - The result has the kind of ``input``: a NumPy array for a NumPy input, a
   :class:`clconv.DeviceArray` (still on the device) for a DeviceArray input,
   a ``pyopencl.array.Array`` for a pyopencl input.
@@ -30,7 +39,8 @@ import numpy as np
 
 from . import _lib as L
 from ._lib import Error
-from ._core import DeviceArray, as_device, is_pyopencl_array, pick_context, result, to_device
+from ._core import (DeviceArray, as_device, dtype_code, is_pyopencl_array, pick_context, result,
+                    to_device)
 
 __all__ = ["conv2d", "conv1d", "conv_transpose2d", "conv_transpose1d", "max_pool2d",
            "avg_pool2d", "lp_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d",
@@ -93,8 +103,9 @@ def _shape4(shape):
 
 
 def _input(ctx, a, rank, name, layout):
-    """(DeviceArray of rank ``rank``, unbatched?) for a forward input."""
-    d = as_device(ctx, a, name)
+    """(DeviceArray of rank ``rank``, unbatched?) for a forward input
+    (float32 or float16: the layer's dtype)."""
+    d = as_device(ctx, a, name, None)
     if d.ndim == rank - 1:
         return d.reshape((1,) + d.shape), True
     if d.ndim != rank:
@@ -127,10 +138,10 @@ def _size(v, rank, name):
     return t
 
 
-def _bias(ctx, bias, channels):
+def _bias(ctx, bias, channels, dtype):
     if bias is None:
         return None
-    b = as_device(ctx, bias, "bias")
+    b = as_device(ctx, bias, "bias", dtype)
     if b.shape != (channels,):
         raise Error(L.INVALID_SHAPE, "bias has shape %r, expected (%d,)" % (b.shape, channels))
     return b
@@ -162,7 +173,7 @@ def _set_epilogue(p, residual, alpha, beta, return_pre):
     p.pre_activation_output = 1 if return_pre else 0
 
 
-def _residual(ctx, residual, out4, unbatched, rank, bufs):
+def _residual(ctx, residual, out4, unbatched, rank, bufs, dtype):
     """The residual as a DeviceArray of the plan's 4-D output shape ``out4``,
     and whether it is this call's own copy (then the run may write y over it:
     the epilogue's in-place form). ``residual`` must have the output's shape
@@ -172,7 +183,7 @@ def _residual(ctx, residual, out4, unbatched, rank, bufs):
     if residual is None:
         return None, False
     owned = not (isinstance(residual, DeviceArray) or is_pyopencl_array(residual))
-    z = as_device(ctx, residual, "residual")
+    z = as_device(ctx, residual, "residual", dtype)
     shape = out4 if rank == 4 else (out4[0], out4[1], out4[3])
     if unbatched:
         shape = shape[1:]
@@ -190,8 +201,8 @@ def _residual(ctx, residual, out4, unbatched, rank, bufs):
 def _conv_run(ctx, plan, x, w, b, z, z_owned, want_pre):
     """Runs a convolution plan (clconv_conv_run): y, and the pre-activation
     (or None). With an owned residual y is written over it (z = y)."""
-    y = z if z_owned else ctx.empty(plan.output_shape)
-    pre = ctx.empty(plan.output_shape) if want_pre else None
+    y = z if z_owned else ctx.empty(plan.output_shape, x.dtype)
+    pre = ctx.empty(plan.output_shape, x.dtype) if want_pre else None
     bufs = L.ConvBuffers()
     bufs.x, bufs.w = x.mem, w.mem
     bufs.b = b.mem if b is not None else None
@@ -314,13 +325,14 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     (what the gradient of an activation computed from its input needs)."""
     ctx = pick_context(context, input, weight, bias, residual)
     x, unb = _input(ctx, input, 4, "input", "(N, C, H, W)")
-    w = as_device(ctx, weight, "weight")
+    w = as_device(ctx, weight, "weight", x.dtype)
     _need(w, 4, "weight", "(out_channels, in_channels/groups, kH, kW)")
     p = _conv2d_params(x.shape, w.shape, stride, padding, dilation, groups, bias is not None, relu,
                        activation)
+    p.dtype = dtype_code(x.dtype)
     _set_epilogue(p, residual, alpha, beta, return_pre_activation)
-    b = _bias(ctx, bias, w.shape[0])
-    z, owned = _residual(ctx, residual, _conv2d_out(p, x.shape), unb, 4, (x, w, b))
+    b = _bias(ctx, bias, w.shape[0], x.dtype)
+    z, owned = _residual(ctx, residual, _conv2d_out(p, x.shape), unb, 4, (x, w, b), x.dtype)
     y, pre = _conv2d_forward(ctx, p, x, w, b, _options(algorithm, find), z, owned)
     return _results(y, pre, input, unb, 4)
 
@@ -365,15 +377,16 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     epilogue (as conv2d). Returns (N, out, L_out)."""
     ctx = pick_context(context, input, weight, bias, residual)
     x, unb = _input(ctx, input, 3, "input", "(N, C, L)")
-    w = as_device(ctx, weight, "weight")
+    w = as_device(ctx, weight, "weight", x.dtype)
     _need(w, 3, "weight", "(out_channels, in_channels/groups, K)")
     p = _conv1d_params(x.shape, w.shape, stride, padding, dilation, groups, bias is not None, relu,
                        activation)
+    p.dtype = dtype_code(x.dtype)
     _set_epilogue(p, residual, alpha, beta, return_pre_activation)
-    b = _bias(ctx, bias, w.shape[0])
+    b = _bias(ctx, bias, w.shape[0], x.dtype)
     x4 = x.reshape(x.shape[0], x.shape[1], 1, x.shape[2])
     w4 = w.reshape(w.shape[0], w.shape[1], 1, w.shape[2])
-    z, owned = _residual(ctx, residual, _conv2d_out(p, x4.shape), unb, 3, (x4, w4, b))
+    z, owned = _residual(ctx, residual, _conv2d_out(p, x4.shape), unb, 3, (x4, w4, b), x.dtype)
     y, pre = _conv2d_forward(ctx, p, x4, w4, b, _options(algorithm, find), z, owned)
     return _results(y, pre, input, unb, 3)
 
@@ -427,13 +440,14 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     the rest of the epilogue (as conv2d)."""
     ctx = pick_context(context, input, weight, bias, residual)
     x, unb = _input(ctx, input, 4, "input", "(N, C, H, W)")
-    w = as_device(ctx, weight, "weight")
+    w = as_device(ctx, weight, "weight", x.dtype)
     _need(w, 4, "weight", "(in_channels, out_channels/groups, kH, kW)")
     p = _ct2d_params(x.shape, w.shape, stride, padding, output_padding, groups, dilation,
                      bias is not None, relu, activation)
+    p.dtype = dtype_code(x.dtype)
     _set_epilogue(p, residual, alpha, beta, return_pre_activation)
-    b = _bias(ctx, bias, p.out_channels)
-    z, owned = _residual(ctx, residual, _ct2d_out(p, x.shape), unb, 4, (x, w, b))
+    b = _bias(ctx, bias, p.out_channels, x.dtype)
+    z, owned = _residual(ctx, residual, _ct2d_out(p, x.shape), unb, 4, (x, w, b), x.dtype)
     y, pre = _ct2d_forward(ctx, p, x, w, b, _options(algorithm, False), z, owned)
     return _results(y, pre, input, unb, 4)
 
@@ -447,7 +461,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     the rest of the epilogue (as conv2d)."""
     ctx = pick_context(context, input, weight, bias, residual)
     x, unb = _input(ctx, input, 3, "input", "(N, C, L)")
-    w = as_device(ctx, weight, "weight")
+    w = as_device(ctx, weight, "weight", x.dtype)
     _need(w, 3, "weight", "(in_channels, out_channels/groups, K)")
     groups = _int(groups, "groups")
     if w.shape[0] != x.shape[1]:
@@ -462,13 +476,15 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     (p1.dilation,) = _tuple(dilation, 1, "dilation")
     p1.groups = groups
     p1.has_bias = 1 if bias is not None else 0
+    p1.dtype = dtype_code(x.dtype)
     _set_activation(p1, relu, activation)
     _set_epilogue(p1, residual, alpha, beta, return_pre_activation)
     p = L.lib.clconv_conv_transpose1d_as_conv_transpose2d(C.byref(p1))
-    b = _bias(ctx, bias, p.out_channels)
+    p.dtype = p1.dtype
+    b = _bias(ctx, bias, p.out_channels, x.dtype)
     x4 = x.reshape(x.shape[0], x.shape[1], 1, x.shape[2])
     w4 = w.reshape(w.shape[0], w.shape[1], 1, w.shape[2])
-    z, owned = _residual(ctx, residual, _ct2d_out(p, x4.shape), unb, 3, (x4, w4, b))
+    z, owned = _residual(ctx, residual, _ct2d_out(p, x4.shape), unb, 3, (x4, w4, b), x.dtype)
     y, pre = _ct2d_forward(ctx, p, x4, w4, b, _options(algorithm, False), z, owned)
     return _results(y, pre, input, unb, 3)
 
@@ -492,7 +508,7 @@ def _conv2d_input(ctx, p, xshape, w, dy):
     _expect(dy, _conv2d_out(p, xshape), "grad_output")
     plan = _bwd_plan(ctx, "conv2d_input", L.lib.clconv_conv2d_backward_data_plan_create, p,
                      xshape)
-    dx = ctx.empty(xshape)
+    dx = ctx.empty(xshape, dy.dtype)
     ws = ctx.workspace(plan.info.workspace_bytes)
     _run(ctx, L.lib.clconv_conv2d_backward_data_run, plan.handle, dy.mem, w.mem, dx.mem, ws)
     return dx
@@ -502,7 +518,7 @@ def _conv2d_weight(ctx, p, x, wshape, dy):
     _expect(dy, _conv2d_out(p, x.shape), "grad_output")
     plan = _bwd_plan(ctx, "conv2d_weight", L.lib.clconv_conv2d_backward_weights_plan_create, p,
                      x.shape)
-    dw = ctx.empty(wshape)
+    dw = ctx.empty(wshape, dy.dtype)
     ws = ctx.workspace(plan.info.workspace_bytes)
     _run(ctx, L.lib.clconv_conv2d_backward_weights_run, plan.handle, x.mem, dy.mem, dw.mem, ws)
     return dw
@@ -515,10 +531,11 @@ def conv2d_input(input_size, weight, grad_output, stride=1, padding=0, dilation=
     ``grad_output`` (N, out, H_out, W_out). Deterministic."""
     ctx = pick_context(context, weight, grad_output)
     xshape = _size(input_size, 4, "input_size")
-    w = as_device(ctx, weight, "weight")
+    dy = as_device(ctx, grad_output, "grad_output", None)
+    w = as_device(ctx, weight, "weight", dy.dtype)
     _need(w, 4, "weight", "(out_channels, in_channels/groups, kH, kW)")
-    dy = as_device(ctx, grad_output, "grad_output")
     p = _conv2d_backward_params(xshape, w.shape, stride, padding, dilation, groups)
+    p.dtype = dtype_code(dy.dtype)
     return result(_conv2d_input(ctx, p, xshape, w, dy), grad_output)
 
 
@@ -528,11 +545,12 @@ def conv2d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation
     weight, shape ``weight_size`` (out, C/groups, kH, kW), from the forward
     ``input`` and ``grad_output``. Deterministic (fixed-order sums)."""
     ctx = pick_context(context, input, grad_output)
-    x = as_device(ctx, input, "input")
+    x = as_device(ctx, input, "input", None)
     _need(x, 4, "input", "(N, C, H, W)")
     wshape = _size(weight_size, 4, "weight_size")
-    dy = as_device(ctx, grad_output, "grad_output")
+    dy = as_device(ctx, grad_output, "grad_output", x.dtype)
     p = _conv2d_backward_params(x.shape, wshape, stride, padding, dilation, groups)
+    p.dtype = dtype_code(x.dtype)
     return result(_conv2d_weight(ctx, p, x, wshape, dy), grad_output)
 
 
@@ -540,9 +558,10 @@ def _conv2d_bias(ctx, dy):
     _need(dy, 4, "grad_output", "(N, C, H, W)")
     c = dy.shape[1]
     p = _conv2d_params(dy.shape, (c, c, 1, 1), 1, 0, 1, 1, False, False)
+    p.dtype = dtype_code(dy.dtype)
     plan = _bwd_plan(ctx, "conv2d_bias", L.lib.clconv_conv2d_backward_bias_plan_create, p,
                      dy.shape)
-    db = ctx.empty((c,))
+    db = ctx.empty((c,), dy.dtype)
     _run(ctx, L.lib.clconv_conv2d_backward_bias_run, plan.handle, dy.mem, db.mem)
     return db
 
@@ -552,7 +571,7 @@ def conv2d_bias(grad_output, *, context=None):
     (N, C, H, W) summed over N, H and W in a fixed order; shape (C,). A 3-D
     (N, C, L) grad_output (conv1d) works too."""
     ctx = pick_context(context, grad_output)
-    dy = as_device(ctx, grad_output, "grad_output")
+    dy = as_device(ctx, grad_output, "grad_output", None)
     if dy.ndim == 3:
         dy = dy.reshape(dy.shape[0], dy.shape[1], 1, dy.shape[2])
     return result(_conv2d_bias(ctx, dy), grad_output)
@@ -564,11 +583,12 @@ def conv1d_input(input_size, weight, grad_output, stride=1, padding=0, dilation=
     input (shape ``input_size`` (N, C, L))."""
     ctx = pick_context(context, weight, grad_output)
     n, c, length = _size(input_size, 3, "input_size")
-    w = as_device(ctx, weight, "weight")
+    dy = as_device(ctx, grad_output, "grad_output", None)
+    w = as_device(ctx, weight, "weight", dy.dtype)
     _need(w, 3, "weight", "(out_channels, in_channels/groups, K)")
-    dy = as_device(ctx, grad_output, "grad_output")
     _need(dy, 3, "grad_output", "(N, out_channels, L_out)")
     p = _conv1d_params((n, c, length), w.shape, stride, padding, dilation, groups, False, False)
+    p.dtype = dtype_code(dy.dtype)
     dx = _conv2d_input(ctx, p, (n, c, 1, length), w.reshape(w.shape[:2] + (1, w.shape[2])),
                        dy.reshape(dy.shape[:2] + (1, dy.shape[2])))
     return result(dx.reshape(n, c, length), grad_output)
@@ -579,12 +599,13 @@ def conv1d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation
     """torch.nn.grad.conv1d_weight: the gradient of conv1d with respect to its
     weight (shape ``weight_size`` (out, C/groups, K))."""
     ctx = pick_context(context, input, grad_output)
-    x = as_device(ctx, input, "input")
+    x = as_device(ctx, input, "input", None)
     _need(x, 3, "input", "(N, C, L)")
     o, i, k = _size(weight_size, 3, "weight_size")
-    dy = as_device(ctx, grad_output, "grad_output")
+    dy = as_device(ctx, grad_output, "grad_output", x.dtype)
     _need(dy, 3, "grad_output", "(N, out_channels, L_out)")
     p = _conv1d_params(x.shape, (o, i, k), stride, padding, dilation, groups, False, False)
+    p.dtype = dtype_code(x.dtype)
     dw = _conv2d_weight(ctx, p, x.reshape(x.shape[:2] + (1, x.shape[2])), (o, i, 1, k),
                         dy.reshape(dy.shape[:2] + (1, dy.shape[2])))
     return result(dw.reshape(o, i, k), grad_output)
@@ -600,21 +621,23 @@ def conv_transpose2d_input(input_size, weight, grad_output, stride=1, padding=0,
     columns it added are cut on the host."""
     ctx = pick_context(context, weight, grad_output)
     xshape = _size(input_size, 4, "input_size")
-    w = as_device(ctx, weight, "weight")
+    dy = as_device(ctx, grad_output, "grad_output", None)
+    w = as_device(ctx, weight, "weight", dy.dtype)
     _need(w, 4, "weight", "(in_channels, out_channels/groups, kH, kW)")
-    dy = as_device(ctx, grad_output, "grad_output")
     _need(dy, 4, "grad_output", "(N, out_channels, H_out, W_out)")
     if w.shape[0] != xshape[1]:
         raise Error(L.INVALID_SHAPE, "weight of shape %r expects %d input channels, got "
                     "input_size %r" % (w.shape, w.shape[0], xshape))
     p = _conv2d_params(dy.shape, w.shape, stride, padding, dilation, groups, False, False)
+    p.dtype = dtype_code(dy.dtype)
     out = _conv2d_out(p, dy.shape)
     if out[:2] != xshape[:2] or out[2] < xshape[2] or out[3] < xshape[3]:
         raise Error(L.INVALID_SHAPE, "grad_output of shape %r does not match input_size %r"
                     % (dy.shape, xshape))
     dx = _conv2d_forward(ctx, p, dy, w, None, L.PlanOptions())[0]
     if out != xshape:
-        dx = to_device(np.ascontiguousarray(dx.numpy()[:, :, :xshape[2], :xshape[3]]), ctx)
+        dx = to_device(np.ascontiguousarray(dx.numpy()[:, :, :xshape[2], :xshape[3]]), ctx,
+                       dx.dtype)
     return result(dx, grad_output)
 
 
@@ -627,18 +650,19 @@ def conv_transpose2d_weight(input, weight_size, grad_output, stride=1, padding=0
     stride, ``input`` is zero-extended on the host to the convolution's
     output size."""
     ctx = pick_context(context, input, grad_output)
-    x = as_device(ctx, input, "input")
+    x = as_device(ctx, input, "input", None)
     _need(x, 4, "input", "(N, C, H, W)")
-    dy = as_device(ctx, grad_output, "grad_output")
+    dy = as_device(ctx, grad_output, "grad_output", x.dtype)
     _need(dy, 4, "grad_output", "(N, out_channels, H_out, W_out)")
     wshape = _size(weight_size, 4, "weight_size")
     p = _conv2d_params(dy.shape, wshape, stride, padding, dilation, groups, False, False)
+    p.dtype = dtype_code(x.dtype)
     out = _conv2d_out(p, dy.shape)
     if out[:2] != x.shape[:2] or out[2] < x.shape[2] or out[3] < x.shape[3]:
         raise Error(L.INVALID_SHAPE, "grad_output of shape %r does not match input of shape %r"
                     % (dy.shape, x.shape))
     if out != x.shape:  # output_padding beyond a stride: zero rows / columns
-        xp = np.zeros(out, np.float32)
+        xp = np.zeros(out, x.dtype)
         xp[:, :, :x.shape[2], :x.shape[3]] = x.numpy()
         x = to_device(xp, ctx)
     return result(_conv2d_weight(ctx, p, dy, wshape, x), grad_output)
@@ -649,7 +673,7 @@ def relu_backward(output, grad_output, *, context=None):
     ``output`` (the ReLU's result, e.g. a ``relu=True`` conv2d's) is > 0,
     else 0 (NaN in ``output`` passes the gradient)."""
     ctx = pick_context(context, output, grad_output)
-    y = as_device(ctx, output, "output")
+    y = _f32_only(as_device(ctx, output, "output", None), "relu_backward")
     dy = as_device(ctx, grad_output, "grad_output")
     _expect(dy, y.shape, "grad_output")
     n = y.size
@@ -661,6 +685,16 @@ def relu_backward(output, grad_output, *, context=None):
     dx = ctx.empty(y.shape)
     _run(ctx, L.lib.clconv_relu_backward_run, plan.handle, y.mem, dy.mem, dx.mem)
     return result(dx, grad_output)
+
+
+def _f32_only(d, what):
+    """d, refused (UNSUPPORTED) when it is float16: the ReLU and activation
+    plans of clconv have no dtype (F32 only)."""
+    if d.dtype == np.float16:
+        raise Error(L.UNSUPPORTED, "%s: float16 is not supported (clconv's ReLU and activation "
+                    "plans have no dtype: float32 only; convert with .astype(numpy.float32))"
+                    % what)
+    return d
 
 
 class _ActParams(C.Structure):
@@ -698,7 +732,7 @@ def activation(input, activation, *, context=None):
     parameters...), as conv2d's ``activation=``): the unfused epilogue."""
     p = _activation_spec(activation)
     ctx = pick_context(context, input)
-    x = as_device(ctx, input, "input")
+    x = _f32_only(as_device(ctx, input, "input", None), "activation")
     if x.size == 0:
         return result(ctx.empty(x.shape), input)
     plan = _act_plan(ctx, p, x.size)
@@ -718,7 +752,7 @@ def activation_backward(saved, grad_output, activation, *, scale=1.0, context=No
     scale = _real(scale, "scale")
     p = _activation_spec(activation)
     ctx = pick_context(context, saved, grad_output)
-    v = as_device(ctx, saved, "saved")
+    v = _f32_only(as_device(ctx, saved, "saved", None), "activation_backward")
     dy = as_device(ctx, grad_output, "grad_output")
     _expect(dy, v.shape, "grad_output")
     if v.size == 0:
@@ -830,10 +864,11 @@ def _pool_params(mode, kernel_size=None, stride=None, padding=0, dilation=1, cei
 
 
 def _pool_forward(ctx, p, x, with_indices):
+    p.dtype = dtype_code(x.dtype)
     key = ("pool2d", bytes(p), x.shape)
     plan = ctx.plan(key, lambda h, out: L.lib.clconv_pool2d_plan_create(
         h, C.byref(p), C.byref(_shape4(x.shape)), None, out))
-    y = ctx.empty(plan.output_shape)
+    y = ctx.empty(plan.output_shape, x.dtype)
     idx = ctx.empty(plan.output_shape, np.int64) if with_indices else None
     _run(ctx, L.lib.clconv_pool2d_run, plan.handle, x.mem, y.mem, idx.mem if idx else None)
     return y, idx
@@ -884,13 +919,14 @@ def adaptive_max_pool2d(input, output_size, return_indices=False, *, context=Non
 
 
 def _pool_backward(ctx, p, xshape, dy, indices, x):
+    p.dtype = dtype_code(dy.dtype)
     plan = _bwd_plan(ctx, "pool2d_backward", L.lib.clconv_pool2d_backward_plan_create, p, xshape)
     _expect(dy, plan.info.output.tuple(), "grad_output")
     if indices is not None:
         _expect(indices, plan.info.output.tuple(), "indices")
     if x is not None:
         _expect(x, xshape, "input")
-    dx = ctx.empty(xshape)
+    dx = ctx.empty(xshape, dy.dtype)
     _run(ctx, L.lib.clconv_pool2d_backward_run, plan.handle, dy.mem,
          indices.mem if indices is not None else None, x.mem if x is not None else None, dx.mem)
     return dx
@@ -898,7 +934,7 @@ def _pool_backward(ctx, p, xshape, dy, indices, x):
 
 def _pool_bwd(mode, grad_output, input, indices, context, needs_x, **kw):
     ctx = pick_context(context, grad_output, input if not isinstance(input, tuple) else None)
-    dy = as_device(ctx, grad_output, "grad_output")
+    dy = as_device(ctx, grad_output, "grad_output", None)
     _need(dy, 4, "grad_output", "(N, C, H_out, W_out)")
     x = None
     if isinstance(input, (tuple, list)):
@@ -907,7 +943,7 @@ def _pool_bwd(mode, grad_output, input, indices, context, needs_x, **kw):
                         "not its shape")
         xshape = _size(input, 4, "input")
     else:
-        x = as_device(ctx, input, "input")
+        x = as_device(ctx, input, "input", dy.dtype)
         _need(x, 4, "input", "(N, C, H, W)")
         xshape = x.shape
     idx = as_device(ctx, indices, "indices", np.int64) if indices is not None else None

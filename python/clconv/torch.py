@@ -10,7 +10,16 @@ each call uploads its inputs and reads its results back)::
     model.conv1 = ct.Conv2d.from_module(model.conv1)    # swap a layer (shares its parameters)
     ct.convert(model)                                   # or swap every supported layer
 
-Tensors must be float32 CPU tensors (anything else raises clconv.Error).
+Tensors must be float32 or float16 CPU tensors (anything else raises
+clconv.Error). float16 runs clconv's F16 storage (half tensors, float32
+arithmetic, each result rounded once to half), forward and backward: the
+convolutions' data, weight and bias gradients and the pooling gradients are
+clconv's F16 backward passes. The epilogue's activation gradient (clconv's
+activation plans are float32 only) is computed from the half tensors
+widened exactly to float32 and rounded once to half, what an F16 kernel
+with float32 arithmetic would store. A layer's tensors share one dtype:
+mixed float32 / float16 arguments raise clconv.Error, as PyTorch raises
+RuntimeError for them (convert the module with ``.half()`` / ``.float()``).
 Every function takes ``context=`` (a clconv.Context; default: the default
 context).
 """
@@ -30,17 +39,16 @@ __all__ = ["conv2d", "conv1d", "conv_transpose2d", "conv_transpose1d", "max_pool
 
 
 def _np(t, name):
-    """A float32 C-ordered NumPy view (or copy) of a CPU tensor."""
+    """A float32 or float16 C-ordered NumPy view (or copy) of a CPU tensor."""
     if not isinstance(t, torch.Tensor):
         raise Error(L.INVALID_VALUE, "%s: expected a torch.Tensor, got %s" % (name, type(t).__name__))
     if t.device.type != "cpu":
         raise Error(L.INVALID_VALUE, "%s is on device %s; clconv.torch takes CPU tensors"
                     % (name, t.device))
-    if t.dtype != torch.float32:
-        why = ("float16 is not supported by the C library yet" if t.dtype == torch.float16
-               else "clconv computes in float32 only")
-        raise Error(L.INVALID_VALUE, "%s has dtype %s, expected torch.float32 (%s; convert with "
-                    ".float())" % (name, t.dtype, why))
+    if t.dtype not in (torch.float32, torch.float16):
+        raise Error(L.INVALID_VALUE, "%s has dtype %s, expected torch.float32 or torch.float16 "
+                    "(clconv stores tensors as float32 or IEEE half, computing in float32; "
+                    "convert with .float())" % (name, t.dtype))
     return t.detach().contiguous().numpy()
 
 
@@ -89,6 +97,11 @@ def _epilogue_backward(fctx, c, gy, saved, z_index):
     def grad(scale):
         if spec is None and scale == 1.0:
             return dy
+        if dy.dtype == np.float16:  # the activation plans are F32 only: widen, round once
+            g = CF.activation_backward(v.numpy().astype(np.float32),
+                                       dy.numpy().astype(np.float32), spec, scale=scale,
+                                       context=c)
+            return c.to_device(g.astype(np.float16))
         return CF.activation_backward(v, dy, spec, scale=scale, context=c)
     g = grad(1.0)
     gconv = g if alpha == 1.0 else grad(alpha)

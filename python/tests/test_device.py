@@ -140,7 +140,8 @@ def test_bad_input(ctx):
         assert e.value.message and e.value.status_name
         return e.value
     fails(clconv.INVALID_VALUE, "float64", clconv.conv2d, x.astype(np.float64), w)
-    fails(clconv.INVALID_VALUE, "float16 is not supported", clconv.conv2d, x.astype(np.float16), w)
+    fails(clconv.INVALID_VALUE, "weight has dtype float32, expected float16", clconv.conv2d,
+          x.astype(np.float16), w)
     fails(clconv.INVALID_VALUE, "int32", clconv.max_pool2d, np.ones((1, 1, 4, 4), np.int32), 2)
     fails(clconv.INVALID_SHAPE, "expected 4 dimensions", clconv.conv2d, x[0, 0], w)
     fails(clconv.INVALID_SHAPE, "expects 8 input channels", clconv.conv2d, x, rnd(2, 8, 3, 3))
