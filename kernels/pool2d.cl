@@ -28,13 +28,9 @@
  * and written through CLCONV_LD / CLCONV_ST, arithmetic stays float. A max
  * of widened halves compares as the halves do and its float is a half, so
  * max values and indices are exact; sums and averages are float, rounded
- * once at the store. The vector kernels (VEC, CPU devices) are float only:
- * the host takes pool2d_window for F16 plans.
+ * once at the store. The vector kernels (VEC, CPU devices) read and write
+ * through CLCONV_LDV / CLCONV_STV the same way.
  */
-
-#if defined(VEC) && defined(CLCONV_F16)
-#error "the vector pooling kernels read float tensors: build F16 programs without VEC"
-#endif
 
 #define MODE_MAX 1
 #define MODE_AVG 2
@@ -227,9 +223,9 @@ __kernel void pool2d_window(POOL_WINDOW_PARAMS)
  * even lanes; blocks at the image's left/right edge gather lane by lane. */
 
 #if VSW == 1
-#define PV_LOAD(p) vloadV(0, (p))
+#define PV_LOAD(p) CLCONV_LDV(0, (p))
 #elif VSW == 2
-#define PV_LOAD(p) ((floatV)(vloadV(0, (p)).even, vloadV(0, (p) + VEC).even))
+#define PV_LOAD(p) ((floatV)(CLCONV_LDV(0, (p)).even, CLCONV_LDV(0, (p) + VEC).even))
 #else
 #error "VSW must be 1 or 2"
 #endif
@@ -239,12 +235,12 @@ __kernel void pool2d_window(POOL_WINDOW_PARAMS)
 #if VEC == 8
 #define PV_LANES(v, F) F(v.s0) F(v.s1) F(v.s2) F(v.s3) F(v.s4) F(v.s5) F(v.s6) F(v.s7)
 #define PV_GATHER_VEC(xr, c) \
-    (floatV)(xr[c.s0], xr[c.s1], xr[c.s2], xr[c.s3], xr[c.s4], xr[c.s5], xr[c.s6], xr[c.s7])
+    (floatV)(CLCONV_LD(xr, c.s0), CLCONV_LD(xr, c.s1), CLCONV_LD(xr, c.s2), CLCONV_LD(xr, c.s3), CLCONV_LD(xr, c.s4), CLCONV_LD(xr, c.s5), CLCONV_LD(xr, c.s6), CLCONV_LD(xr, c.s7))
 #else
 #define PV_LANES(v, F) F(v.s0) F(v.s1) F(v.s2) F(v.s3)
-#define PV_GATHER_VEC(xr, c) (floatV)(xr[c.s0], xr[c.s1], xr[c.s2], xr[c.s3])
+#define PV_GATHER_VEC(xr, c) (floatV)(CLCONV_LD(xr, c.s0), CLCONV_LD(xr, c.s1), CLCONV_LD(xr, c.s2), CLCONV_LD(xr, c.s3))
 #endif
-inline floatV pv_gather(__global const float *xr, int iw, int W, float fill, intV lanev)
+inline floatV pv_gather(__global const store_t *xr, int iw, int W, float fill, intV lanev)
 {
     const intV c = (intV)(iw) + lanev;
     const intV cc = clamp(c, (intV)(0), (intV)(W - 1));
@@ -253,7 +249,7 @@ inline floatV pv_gather(__global const float *xr, int iw, int W, float fill, int
 
 /* Lane q: column iw + q * VSW of a whole-vector load, or fill outside the
  * row (the load itself may touch the neighbouring rows). */
-inline floatV pv_masked(__global const float *xr, int iw, int W, float fill, intV lanev)
+inline floatV pv_masked(__global const store_t *xr, int iw, int W, float fill, intV lanev)
 {
     const intV c = (intV)(iw) + lanev;
     return select(PV_LOAD(xr + iw), (floatV)(fill), (c < 0) | (c >= W));
@@ -287,16 +283,16 @@ __attribute__((always_inline)) inline floatV pv_average(floatV s, int ih0, intV 
 
 /* Stores the first n lanes of v at p (a row's last block may be partial):
  * lane by lane then, without a private array. */
-__attribute__((always_inline)) inline void pv_store(floatV v, __global float *p, int n)
+__attribute__((always_inline)) inline void pv_store(floatV v, __global store_t *p, int n)
 {
     if (n >= VEC) {
-        vstoreV(v, 0, p);
+        CLCONV_STV(v, 0, p);
         return;
     }
     int q = 0;
 #define PV_STORE_LANE(e) \
     if (q < n)           \
-        p[q] = (e);      \
+        CLCONV_ST((e), q, p); \
     q++;
     PV_LANES(v, PV_STORE_LANE)
 }
@@ -330,7 +326,7 @@ __attribute__((always_inline)) inline void pv_store(floatV v, __global float *p,
         if (K_W >= 3)                                                         \
             PV_ACC(((float8)(r16.s2468, r16.sACE, x16)), 2, WI)               \
     }
-#define PV_ROW_INSIDE(WI) PV_R16_TAPS(vload16(0, xr + iw0), xr[iw0 + 16], WI)
+#define PV_ROW_INSIDE(WI) PV_R16_TAPS(CLCONV_LDN(16, 0, xr + iw0), CLCONV_LD(xr, iw0 + 16), WI)
 /* An edge block whose reads stay inside the buffer: the same seventeen
  * columns, those outside the row replaced by the fill (one select for the
  * row instead of a masked load per tap). */
@@ -338,9 +334,9 @@ __attribute__((always_inline)) inline void pv_store(floatV v, __global float *p,
     {                                                                         \
         const int16 c16 = (int16)(iw0) + (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, \
                                                   13, 14, 15);                \
-        const float16 r16 = select(vload16(0, xr + iw0), (float16)(PV_FILL),  \
+        const float16 r16 = select(CLCONV_LDN(16, 0, xr + iw0), (float16)(PV_FILL),  \
                                    (c16 < 0) | (c16 >= W));                   \
-        const float x16 = K_W >= 3 && iw0 + 16 < W ? xr[iw0 + 16] : PV_FILL;  \
+        const float x16 = K_W >= 3 && iw0 + 16 < W ? CLCONV_LD(xr, iw0 + 16) : PV_FILL;  \
         PV_R16_TAPS(r16, x16, WI)                                             \
     }
 #else
@@ -372,7 +368,7 @@ __attribute__((always_inline)) inline void pv_store(floatV v, __global float *p,
             const int ih = ih0 + a;                          \
             if (ih < 0 || ih >= H)                           \
                 continue;                                    \
-            __global const float *xr = xp + (size_t)ih * W;  \
+            __global const store_t *xr = xp + (size_t)ih * W;  \
             PV_PREFETCH(xr + iw0)                            \
             ROW(WI)                                          \
         }                                                    \
@@ -387,9 +383,9 @@ __kernel void pool2d_window_vec(POOL_WINDOW_PARAMS)
     if (col >= ncols || oh >= OH || plane >= nitems)
         return; /* no barriers in this kernel: leaving early is safe */
     const int row = plane * OH + oh;
-    __global const float *xp = x + (size_t)plane * H * W;
+    __global const store_t *xp = x + (size_t)plane * H * W;
     const int ih0 = oh * S_H - ph;
-    __global float *yr = y + (size_t)row * OW;
+    __global store_t *yr = y + (size_t)row * OW;
     /* A vector literal, not a private array (PoCL gives each work-item's
      * private arrays a slot in a per-work-group stack area). */
 #if VEC == 8
@@ -483,10 +479,14 @@ __kernel void pool2d_window_vec(POOL_WINDOW_PARAMS)
  * lanes hide the add chain's latency. */
 #if VEC == 8
 #define PV_PLANES(xb, j, HW)                                                              \
-    (floatV)(xb[j], xb[(j) + (HW)], xb[(j) + 2 * (HW)], xb[(j) + 3 * (HW)],               \
-             xb[(j) + 4 * (HW)], xb[(j) + 5 * (HW)], xb[(j) + 6 * (HW)], xb[(j) + 7 * (HW)])
+    (floatV)(CLCONV_LD(xb, j), CLCONV_LD(xb, (j) + (HW)), CLCONV_LD(xb, (j) + 2 * (HW)),  \
+             CLCONV_LD(xb, (j) + 3 * (HW)), CLCONV_LD(xb, (j) + 4 * (HW)),                   \
+             CLCONV_LD(xb, (j) + 5 * (HW)), CLCONV_LD(xb, (j) + 6 * (HW)),                   \
+             CLCONV_LD(xb, (j) + 7 * (HW)))
 #else
-#define PV_PLANES(xb, j, HW) (floatV)(xb[j], xb[(j) + (HW)], xb[(j) + 2 * (HW)], xb[(j) + 3 * (HW)])
+#define PV_PLANES(xb, j, HW)                                                     \
+    (floatV)(CLCONV_LD(xb, j), CLCONV_LD(xb, (j) + (HW)), CLCONV_LD(xb, (j) + 2 * (HW)), \
+             CLCONV_LD(xb, (j) + 3 * (HW)))
 #endif
 __kernel void pool2d_plane_avg_vec(POOL_WINDOW_PARAMS)
 {
@@ -495,19 +495,19 @@ __kernel void pool2d_plane_avg_vec(POOL_WINDOW_PARAMS)
     const size_t p0 = k * VEC;
     if (p0 >= (size_t)nitems)
         return;
-    __global const float *xb = x + p0 * HW;
+    __global const store_t *xb = x + p0 * HW;
     const float div = divisor != 0.0f ? divisor : (float)HW;
     if (p0 + VEC <= (size_t)nitems) {
         floatV s = (floatV)(0.0f);
         for (int j = 0; j < HW; j++)
             s += PV_PLANES(xb, j, HW);
-        vstoreV(s / div, 0, y + p0);
+        CLCONV_STV(s / div, 0, y + p0);
     } else {
         for (int q = 0; p0 + q < (size_t)nitems; q++) {
             float s = 0.0f;
             for (int j = 0; j < HW; j++)
-                s += xb[(size_t)q * HW + j];
-            y[p0 + q] = s / div;
+                s += CLCONV_LD(xb, (size_t)q * HW + j);
+            CLCONV_ST(s / div, p0 + q, y);
         }
     }
     (void)idx; (void)OH; (void)OW; (void)ncols; (void)kh; (void)kw; (void)sh; (void)sw;
@@ -525,20 +525,20 @@ __kernel void pool2d_plane_avg_vec(POOL_WINDOW_PARAMS)
  * left to right; the same terms as pool2d_window in another grouping, so
  * results agree within rounding, not bit for bit. The divisor and its rules
  * are pool2d_window's. */
-__attribute__((always_inline)) inline floatV pv_row_sum(__global const float *xp, int ih, int H,
+__attribute__((always_inline)) inline floatV pv_row_sum(__global const store_t *xp, int ih, int H,
                                                         int W, int iw0, bool inside,
                                                         long row_first, long plane_end,
                                                         intV lanev)
 {
     if (ih < 0 || ih >= H)
         return (floatV)(0.0f);
-    __global const float *xr = xp + (size_t)ih * W;
+    __global const store_t *xr = xp + (size_t)ih * W;
     POOL_PREFETCH(xr + iw0)
     floatV h;
     if (inside) {
-        h = vloadV(0, xr + iw0);
+        h = CLCONV_LDV(0, xr + iw0);
         for (int b = 1; b < K_W; b++)
-            h += vloadV(0, xr + iw0 + b);
+            h += CLCONV_LDV(0, xr + iw0 + b);
     } else {
         /* Whole-vector loads with the lanes outside the row zeroed where
          * every read stays inside the buffer, else lane-by-lane gathers. */
@@ -565,8 +565,8 @@ __kernel void pool2d_avg_rows_vec(POOL_WINDOW_PARAMS)
 #endif
     const intV iwv = (intV)(iw0) + lanev;
     const bool inside = iw0 >= 0 && iw0 + VEC - 1 + K_W - 1 < W;
-    __global const float *xp = x + (size_t)plane * H * W;
-    __global float *yp = y + (size_t)plane * OH * OW + ow0;
+    __global const store_t *xp = x + (size_t)plane * H * W;
+    __global store_t *yp = y + (size_t)plane * OH * OW + ow0;
     const long row_first = (long)plane * H * W, plane_end = (long)nitems * H * W;
     floatV ring[K_H]; /* window-row sums; constant indices once unrolled */
 #pragma unroll

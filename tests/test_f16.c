@@ -378,6 +378,17 @@ START_TEST(overflow_nan_and_odd_sizes)
                       "%s: %a %a %a (ties to even)", clconv_algorithm_name(a), (double)y[0],
                       (double)y[1], (double)y[2]);
         free(y);
+        /* normal halves, exact float sums halfway between two halves: x + b
+         * with b = 2^-11 (half an ulp at 1): 1 stays 1 (even), 1 + 2^-10
+         * (odd) goes up to 1 + 2^-9, -(1 + 3 2^-10) (odd) to -(1 + 2^-9) */
+        p.has_bias = 1;
+        float xt[4] = {1.0f, 1.0f + 0x1p-10f, -1.0f - 0x3p-10f, 1.0f + 0x1p-10f};
+        float wt[1] = {1.0f}, bt[1] = {0x1p-11f};
+        y = tu_conv2d_run(tu_ctx(), &p, &in, xt, wt, bt, &opt, NULL, "ties");
+        ck_assert_msg(y[0] == 1.0f && y[1] == 1.0f + 0x1p-9f && y[2] == -1.0f - 0x2p-10f,
+                      "%s: %a %a %a (normal ties to even)", clconv_algorithm_name(a),
+                      (double)y[0], (double)y[1], (double)y[2]);
+        free(y);
     }
 }
 END_TEST

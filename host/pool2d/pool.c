@@ -122,9 +122,6 @@ static clconv_status pool_plan(clconv_plan *plan, const clconv_plan_options *opt
     clconv_status st;
     bool cpu = clconv_context_is_cpu_family(ctx);
     bool adaptive = clconv_pool_mode_is_adaptive(p->mode);
-    /* fp16 storage (-DCLCONV_F16): the scalar kernels only (pool2d_window,
-     * pool2d_adaptive); the vector kernels read float tensors. */
-    bool f16 = plan->dtype == CLCONV_DTYPE_F16;
 
     int bw = adaptive ? 1 : (cpu ? 1 : 2);
     if (opts && opts->block_w != 0) {
@@ -149,13 +146,13 @@ static clconv_status pool_plan(clconv_plan *plan, const clconv_plan_options *opt
      * scalar kernel's blocking or the output rows are too short to fill a
      * vector. */
     int vec = ctx->preferred_float_width >= 8 ? 8 : 4;
-    bool vectorize = cpu && !f16 && (p->mode == CLCONV_POOL_MAX || p->mode == CLCONV_POOL_AVG) &&
+    bool vectorize = cpu && (p->mode == CLCONV_POOL_MAX || p->mode == CLCONV_POOL_AVG) &&
                      p->dilation_h == 1 && p->dilation_w == 1 &&
                      (p->stride_w == 1 || p->stride_w == 2) && out->w >= vec / 2 &&
                      !(opts && opts->block_w != 0);
     /* An average over the whole plane (global average pooling): VEC planes
      * per work-item, one per lane (pool2d_plane_avg_vec). */
-    bool plane_avg = cpu && !f16 && p->mode == CLCONV_POOL_AVG && p->pad_top == 0 &&
+    bool plane_avg = cpu && p->mode == CLCONV_POOL_AVG && p->pad_top == 0 &&
                      p->pad_bottom == 0 && p->pad_left == 0 && p->pad_right == 0 &&
                      p->kernel_h == in->h && p->kernel_w == in->w && p->dilation_h == 1 &&
                      p->dilation_w == 1 && !(opts && opts->block_w != 0);
