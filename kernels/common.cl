@@ -22,9 +22,12 @@
 
 /* The storage type of the tensors (include/clconv.h's clconv_dtype), written
  * once here for every kernel: -DCLCONV_F16 makes x, w, bias, y and the
- * epilogue's z / pre IEEE halves, held as ushort bits and converted by the
- * functions below (plain integer and float operations: no cl_khr_fp16
- * needed, every OpenCL 1.2 device runs them). Arithmetic stays float: every load
+ * epilogue's z / pre IEEE halves, read with vload_half and written with
+ * vstore_half_rte (core OpenCL 1.2: no cl_khr_fp16 needed; a `half *` is
+ * only ever dereferenced through them). Branch-free conversions of our own
+ * (ushort bits, selects) were tried in their place and measured slower on
+ * PoCL in every suite but one (clconv-bench --dtype f16, two rounds:
+ * ResNet-50 0.41x of F32 against 0.58x with the builtins). Arithmetic stays float: every load
  * widens exactly, every store rounds once to nearest even. Local-memory
  * tiles, accumulators, workspaces and plan-owned buffers (packed weights,
  * padded copies, transformed filters) stay float. Without it store_t is
@@ -38,15 +41,17 @@
  *                            width (2, 4, 8, 16) where VEC is not the one
  *   CLCONV_STN(v, N, i, p)   N elements from a floatN */
 #ifdef CLCONV_F16
-/* The halves are ushort bits, converted here rather than by vload_half /
- * vstore_half_rte: PoCL's CPU builtins convert one element at a time with
- * branches (fp16 pooling ran 16x slower than fp32, LeNet 6x), and these
- * are branch-free selects that vectorise. Exact both ways: a half widens
- * exactly (subnormals as m * 2^-24, inf and NaN keep their payload); a float
- * rounds to nearest even (F. Giesen's float_to_half_fast3_rtne: normal
- * results round on the bits, subnormal ones by one float addition of 0.5,
- * whose ulp is the half subnormal's; 65520 and up to inf, NaN to a quiet
- * NaN, the sign kept). */
+/* Branch-free conversions on the halves' bits (ushort), for kernels that
+ * cannot use the builtins: PoCL's vload_half8 / 16 crashed the pooling
+ * vector kernels (a segmentation fault inside pool2d_window_vec, in
+ * test_f16_pool) where the same loads as ushort vectors run clean under
+ * Oclgrind too. Exact both ways: a half widens exactly (subnormals as
+ * m * 2^-24, inf and NaN keep their payload); a float rounds to nearest even
+ * (F. Giesen's float_to_half_fast3_rtne: normal results round on the bits,
+ * subnormal ones by one float addition of 0.5, whose ulp is the half
+ * subnormal's; 65520 and up to inf, NaN to a quiet NaN, the sign kept).
+ * Elsewhere the builtins measured faster (ResNet-50 in F16 0.58x of F32
+ * with them, 0.41x with these). */
 #define CLCONV_HALF_FNS(N)                                                         \
     inline float##N clconv_h2f##N(ushort##N h16)                                   \
     {                                                                              \
@@ -73,11 +78,11 @@ CLCONV_HALF_FNS(2)
 CLCONV_HALF_FNS(4)
 CLCONV_HALF_FNS(8)
 CLCONV_HALF_FNS(16)
-#define store_t ushort
-#define CLCONV_LD(p, i) clconv_h2f((p)[i])
-#define CLCONV_ST(v, i, p) ((p)[i] = clconv_f2h(v))
-#define CLCONV_LDN(N, i, p) clconv_h2f##N(vload##N((i), (p)))
-#define CLCONV_STN(v, N, i, p) vstore##N(clconv_f2h##N(v), (i), (p))
+#define store_t half
+#define CLCONV_LD(p, i) vload_half((size_t)(i), (p))
+#define CLCONV_ST(v, i, p) vstore_half_rte((v), (size_t)(i), (p))
+#define CLCONV_LDN(N, i, p) vload_half##N((size_t)(i), (p))
+#define CLCONV_STN(v, N, i, p) vstore_half##N##_rte((v), (size_t)(i), (p))
 #else
 #define store_t float
 #define CLCONV_LD(p, i) ((p)[i])
@@ -87,8 +92,8 @@ CLCONV_HALF_FNS(16)
 #endif
 #ifdef VEC
 #ifdef CLCONV_F16
-#define CLCONV_LDV(i, p) VCAT(clconv_h2f, VEC)(vloadV((i), (p)))
-#define CLCONV_STV(v, i, p) vstoreV(VCAT(clconv_f2h, VEC)(v), (i), (p))
+#define CLCONV_LDV(i, p) VCAT(vload_half, VEC)((size_t)(i), (p))
+#define CLCONV_STV(v, i, p) VCAT(VCAT(vstore_half, VEC), _rte)((v), (size_t)(i), (p))
 #else
 #define CLCONV_LDV(i, p) vloadV((i), (p))
 #define CLCONV_STV(v, i, p) vstoreV((v), (i), (p))

@@ -28,8 +28,8 @@
  * and written through CLCONV_LD / CLCONV_ST, arithmetic stays float. A max
  * of widened halves compares as the halves do and its float is a half, so
  * max values and indices are exact; sums and averages are float, rounded
- * once at the store. The vector kernels (VEC, CPU devices) read and write
- * through CLCONV_LDV / CLCONV_STV the same way.
+ * once at the store. The vector kernels (VEC, CPU devices) take F16 too
+ * (PV_LDV / PV_STV below).
  */
 
 #define MODE_MAX 1
@@ -222,10 +222,23 @@ __kernel void pool2d_window(POOL_WINDOW_PARAMS)
  * Stride 1 loads a row segment with one vloadV, stride 2 with two keeping the
  * even lanes; blocks at the image's left/right edge gather lane by lane. */
 
+/* Whole-vector loads and stores of x and y: plain ones in F32; in F16 as
+ * ushort vectors converted by common.cl's clconv_h2f / clconv_f2h (PoCL's
+ * vload_half8 / 16 crashed these kernels; see common.cl). */
+#ifdef CLCONV_F16
+#define PV_LDV(i, p) VCAT(clconv_h2f, VEC)(vloadV((i), (__global const ushort *)(p)))
+#define PV_LD16(p) clconv_h2f16(vload16(0, (__global const ushort *)(p)))
+#define PV_STV(v, i, p) vstoreV(VCAT(clconv_f2h, VEC)(v), (i), (__global ushort *)(p))
+#else
+#define PV_LDV(i, p) vloadV((i), (p))
+#define PV_LD16(p) vload16(0, (p))
+#define PV_STV(v, i, p) vstoreV((v), (i), (p))
+#endif
+
 #if VSW == 1
-#define PV_LOAD(p) CLCONV_LDV(0, (p))
+#define PV_LOAD(p) PV_LDV(0, (p))
 #elif VSW == 2
-#define PV_LOAD(p) ((floatV)(CLCONV_LDV(0, (p)).even, CLCONV_LDV(0, (p) + VEC).even))
+#define PV_LOAD(p) ((floatV)(PV_LDV(0, (p)).even, PV_LDV(0, (p) + VEC).even))
 #else
 #error "VSW must be 1 or 2"
 #endif
@@ -286,7 +299,7 @@ __attribute__((always_inline)) inline floatV pv_average(floatV s, int ih0, intV 
 __attribute__((always_inline)) inline void pv_store(floatV v, __global store_t *p, int n)
 {
     if (n >= VEC) {
-        CLCONV_STV(v, 0, p);
+        PV_STV(v, 0, p);
         return;
     }
     int q = 0;
@@ -326,7 +339,7 @@ __attribute__((always_inline)) inline void pv_store(floatV v, __global store_t *
         if (K_W >= 3)                                                         \
             PV_ACC(((float8)(r16.s2468, r16.sACE, x16)), 2, WI)               \
     }
-#define PV_ROW_INSIDE(WI) PV_R16_TAPS(CLCONV_LDN(16, 0, xr + iw0), CLCONV_LD(xr, iw0 + 16), WI)
+#define PV_ROW_INSIDE(WI) PV_R16_TAPS(PV_LD16(xr + iw0), CLCONV_LD(xr, iw0 + 16), WI)
 /* An edge block whose reads stay inside the buffer: the same seventeen
  * columns, those outside the row replaced by the fill (one select for the
  * row instead of a masked load per tap). */
@@ -334,7 +347,7 @@ __attribute__((always_inline)) inline void pv_store(floatV v, __global store_t *
     {                                                                         \
         const int16 c16 = (int16)(iw0) + (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, \
                                                   13, 14, 15);                \
-        const float16 r16 = select(CLCONV_LDN(16, 0, xr + iw0), (float16)(PV_FILL),  \
+        const float16 r16 = select(PV_LD16(xr + iw0), (float16)(PV_FILL),  \
                                    (c16 < 0) | (c16 >= W));                   \
         const float x16 = K_W >= 3 && iw0 + 16 < W ? CLCONV_LD(xr, iw0 + 16) : PV_FILL;  \
         PV_R16_TAPS(r16, x16, WI)                                             \
@@ -501,7 +514,7 @@ __kernel void pool2d_plane_avg_vec(POOL_WINDOW_PARAMS)
         floatV s = (floatV)(0.0f);
         for (int j = 0; j < HW; j++)
             s += PV_PLANES(xb, j, HW);
-        CLCONV_STV(s / div, 0, y + p0);
+        PV_STV(s / div, 0, y + p0);
     } else {
         for (int q = 0; p0 + q < (size_t)nitems; q++) {
             float s = 0.0f;
@@ -536,9 +549,9 @@ __attribute__((always_inline)) inline floatV pv_row_sum(__global const store_t *
     POOL_PREFETCH(xr + iw0)
     floatV h;
     if (inside) {
-        h = CLCONV_LDV(0, xr + iw0);
+        h = PV_LDV(0, xr + iw0);
         for (int b = 1; b < K_W; b++)
-            h += CLCONV_LDV(0, xr + iw0 + b);
+            h += PV_LDV(0, xr + iw0 + b);
     } else {
         /* Whole-vector loads with the lanes outside the row zeroed where
          * every read stays inside the buffer, else lane-by-lane gathers. */
