@@ -200,8 +200,8 @@ static clconv_status act_plan(clconv_plan *plan, const clconv_plan_options *opts
     const char *name = "activation_elementwise";
     /* ACT_VEC consecutive elements per work-item (kernels/activation.cl) */
     enum { ACT_VEC = 8 };
-    snprintf(plan->info.build_options, sizeof plan->info.build_options, "-DVEC=%d%s", ACT_VEC,
-             opt);
+    snprintf(plan->info.build_options, sizeof plan->info.build_options, "-DVEC=%d%s%s", ACT_VEC,
+             opt, clconv_dtype_build_option(plan->dtype));
     snprintf(plan->info.kernel_name, sizeof plan->info.kernel_name, "%s", name);
     clconv_status st;
     size_t limit = 0;
@@ -245,6 +245,7 @@ static clconv_status act_run(clconv_plan *plan, const clconv_run_args *a)
 const clconv_algo clconv_activation_elementwise = {
     .op = CLCONV_OP_ACTIVATION,
     .id = CLCONV_ALGO_AUTO,
+    .f16 = true, /* store_t tensors, float arithmetic */
     .plan = act_plan,
     .run = act_run,
 };
@@ -252,6 +253,16 @@ const clconv_algo clconv_activation_elementwise = {
 clconv_status clconv_activation_plan_create(clconv_context *ctx, clconv_activation activation,
                                             const float params[2], const clconv_shape *shape,
                                             clconv_plan **out)
+{
+    return clconv_activation_plan_create_dtype(ctx, activation, params, shape,
+                                               CLCONV_DTYPE_F32, out);
+}
+
+clconv_status clconv_activation_plan_create_dtype(clconv_context *ctx,
+                                                  clconv_activation activation,
+                                                  const float params[2],
+                                                  const clconv_shape *shape, clconv_dtype dtype,
+                                                  clconv_plan **out)
 {
     if (!ctx)
         return clconv_fail(NULL, CLCONV_ERROR_INVALID_VALUE, "ctx: NULL, expected a context");
@@ -263,10 +274,12 @@ clconv_status clconv_activation_plan_create(clconv_context *ctx, clconv_activati
         params = zero;
     clconv_status st;
     if ((st = clconv_activation_check(ctx, activation, params)) ||
-        (st = clconv_validate_shape(ctx, shape, "shape")))
+        (st = clconv_validate_shape(ctx, shape, "shape")) ||
+        (st = clconv_dtype_check(ctx, dtype)))
         return st;
     const size_t count = clconv_shape_elements_checked(shape);
-    if ((st = clconv_check_device_tensor(ctx, "shape", count, sizeof(float))))
+    const size_t es = clconv_dtype_size(dtype);
+    if ((st = clconv_check_device_tensor(ctx, "shape", count, es)))
         return st;
     clconv_plan *plan;
     if ((st = clconv_plan_alloc(ctx, CLCONV_OP_ACTIVATION, &plan)))
@@ -274,8 +287,10 @@ clconv_status clconv_activation_plan_create(clconv_context *ctx, clconv_activati
     plan->params.conv2d.activation = activation;
     plan->params.conv2d.activation_params[0] = params[0];
     plan->params.conv2d.activation_params[1] = params[1];
+    plan->params.conv2d.dtype = dtype;
+    plan->dtype = dtype;
     plan->info.input = plan->info.output = *shape;
-    plan->x_bytes = plan->y_bytes = count * sizeof(float);
+    plan->x_bytes = plan->y_bytes = count * es;
     plan->info.flops = (double)count;
     plan->info.bytes = 2.0 * (double)plan->x_bytes;
     if ((st = clconv_plan_build_single(plan, NULL, "activation"))) {
@@ -302,8 +317,8 @@ clconv_status clconv_activation_run(clconv_plan *plan, cl_mem x, cl_mem y, cl_ui
     if (done)
         *done = NULL;
     clconv_status st = act_check_run(plan, "clconv_activation_run");
-    if (st || (st = clconv_check_buffer(plan->ctx, x, plan->x_bytes, "x")) ||
-        (st = clconv_check_buffer(plan->ctx, y, plan->y_bytes, "y")))
+    if (st || (st = clconv_check_plan_buffer(plan, x, plan->x_bytes, "x")) ||
+        (st = clconv_check_plan_buffer(plan, y, plan->y_bytes, "y")))
         return st;
     const clconv_run_args a = {.x = x, .y = y, .num_wait = num_wait, .wait_list = wait_list,
                                .done = done};
@@ -328,9 +343,9 @@ clconv_status clconv_activation_backward_scaled_run(clconv_plan *plan, float sca
     if (!st && !isfinite(scale))
         st = clconv_fail(plan->ctx, CLCONV_ERROR_INVALID_VALUE,
                          "scale = %g, expected a finite float", (double)scale);
-    if (st || (st = clconv_check_buffer(plan->ctx, v, plan->x_bytes, "v")) ||
-        (st = clconv_check_buffer(plan->ctx, dy, plan->y_bytes, "dy")) ||
-        (st = clconv_check_buffer(plan->ctx, dx, plan->x_bytes, "dx")))
+    if (st || (st = clconv_check_plan_buffer(plan, v, plan->x_bytes, "v")) ||
+        (st = clconv_check_plan_buffer(plan, dy, plan->y_bytes, "dy")) ||
+        (st = clconv_check_plan_buffer(plan, dx, plan->x_bytes, "dx")))
         return st;
     const clconv_run_args a = {.x = v, .w = dy, .y = dx, .num_wait = num_wait,
                                .wait_list = wait_list, .done = done, .backward = 1,

@@ -248,6 +248,12 @@ clconv_status clconv_direct_set_args(clconv_plan *plan, int64_t in_h, int64_t in
  * -columns): x, w, b, y as its arguments 0..3 (conv2d/direct.c). */
 clconv_status clconv_run_one_kernel(clconv_plan *plan, const clconv_run_args *a);
 
+/* The register block of the lane kernels (direct-pointwise, direct-batch):
+ * options.block_w (1..8 of what `what` names, into *bw) and block_oc (into
+ * *boc; its range is clconv_direct_overrides'). */
+clconv_status clconv_lane_block_overrides(clconv_context *ctx, const clconv_plan_options *opts,
+                                          const char *what, int *bw, int *boc);
+
 /* Float lanes the CPU kernels use: 16, 8 or 4 from the device's preferred
  * vector width. */
 int clconv_direct_max_vec(const clconv_context *ctx);

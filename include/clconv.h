@@ -153,8 +153,11 @@ size_t clconv_shape_elements(clconv_shape s);
  * dy, x and dx halves and int64 indices, conv2d's backward-weights and
  * backward-bias with x, dy, dw and db halves; every sum is a float in the
  * F32 pass's fixed order (the weights' split workspace stays float) rounded
- * once at the store, so runs stay deterministic. ReLU and activation
- * backward plans have no dtype: F32 only.
+ * once at the store, so runs stay deterministic. The elementwise activation
+ * plans take F16 through clconv_activation_plan_create_dtype (forward and
+ * the scaled gradient: the backward of an F16 convolution's fused
+ * activation); clconv_relu_backward_plan_create stays F32 (an F16 activation
+ * plan with CLCONV_ACTIVATION_RELU computes the same gradient).
  *
  * Accuracy (what the tests hold every F16 algorithm to): with x, w, b, z
  * halves and ref the double-precision reference computed on them (widened
@@ -582,6 +585,17 @@ clconv_activation_grad_source clconv_activation_backward_source(clconv_activatio
 clconv_status clconv_activation_plan_create(clconv_context *ctx, clconv_activation activation,
                                             const float params[2], const clconv_shape *shape,
                                             clconv_plan **out);
+/* The same with tensors of `dtype` (clconv_activation_plan_create is
+ * CLCONV_DTYPE_F32): with F16 x, y, v, dy and dx are halves, each result
+ * computed in float from the widened halves (and scale * dy) and rounded once
+ * to nearest even, as the F16 epilogue does; the gradient of an F16
+ * convolution's fused activation (mixed-precision training). A dtype outside
+ * the enum is CLCONV_ERROR_INVALID_VALUE. */
+clconv_status clconv_activation_plan_create_dtype(clconv_context *ctx,
+                                                  clconv_activation activation,
+                                                  const float params[2],
+                                                  const clconv_shape *shape, clconv_dtype dtype,
+                                                  clconv_plan **out);
 clconv_status clconv_activation_run(clconv_plan *plan, cl_mem x, cl_mem y, cl_uint num_wait,
                                     const cl_event *wait_list, cl_event *done);
 clconv_status clconv_activation_backward_run(clconv_plan *plan, cl_mem v, cl_mem dy, cl_mem dx,

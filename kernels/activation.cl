@@ -83,10 +83,11 @@ inline float clconv_activation_grad(float v, float g, int act, float a, float c)
  * Each work-item does VEC (-D, the host's 8) consecutive elements, the
  * forward as one vector (the vector built-ins: erfc and exp element by
  * element cost GELU 20x); out may be v or dy (in place: each item reads its
- * elements before it writes them). */
+ * elements before it writes them). With -DCLCONV_F16 the tensors are halves
+ * (common.cl's store_t), the arithmetic float, each result rounded once. */
 #ifdef VEC /* the activation plans' program (relu_backward's has no VEC) */
-__kernel void activation_elementwise(__global const float *v, __global const float *dy,
-                                     __global float *out, const int backward, const int act,
+__kernel void activation_elementwise(__global const store_t *v, __global const store_t *dy,
+                                     __global store_t *out, const int backward, const int act,
                                      const float a, const float c, const ulong count,
                                      const float scale)
 {
@@ -94,11 +95,13 @@ __kernel void activation_elementwise(__global const float *v, __global const flo
     if (i0 >= count)
         return;
     if (!backward && i0 + VEC <= count) {
-        vstoreV(clconv_activate_v(vloadV(0, v + i0), act, a, c), 0, out + i0);
+        CLCONV_STV(clconv_activate_v(CLCONV_LDV(0, v + i0), act, a, c), 0, out + i0);
         return;
     }
     for (size_t i = i0; i < i0 + VEC && i < count; i++)
-        out[i] = backward ? clconv_activation_grad(v[i], scale * dy[i], act, a, c)
-                          : clconv_activate(v[i], act, a, c);
+        CLCONV_ST(backward ? clconv_activation_grad(CLCONV_LD(v, i), scale * CLCONV_LD(dy, i), act,
+                                                    a, c)
+                           : clconv_activate(CLCONV_LD(v, i), act, a, c),
+                  i, out);
 }
 #endif

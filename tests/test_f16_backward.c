@@ -612,6 +612,119 @@ START_TEST(still_refused)
 }
 END_TEST
 
+/* ---- activation plans ----------------------------------------------------- */
+
+/* Runs an F16 activation plan on halves in guarded buffers: forward
+ * (dy NULL) out = act(v), or backward out = (scale * dy) * act'(v). */
+static float *activation_f16_run(clconv_plan *plan, const float *v, const float *dy, float scale,
+                                 size_t n, const char *what)
+{
+    uint16_t *hv = calloc(n, 2), *hd = calloc(n, 2), *ho = calloc(n, 2);
+    clconv_floats_to_halves(v, hv, n);
+    if (dy)
+        clconv_floats_to_halves(dy, hd, n);
+    tu_guarded gv = tu_guarded_create(tu_ctx(), n * 2, hv), gd = tu_guarded_create(tu_ctx(), n * 2, hd);
+    tu_guarded go = tu_guarded_create(tu_ctx(), n * 2, NULL);
+    clconv_status st = dy ? clconv_activation_backward_scaled_run(plan, scale, gv.buf, gd.buf,
+                                                                  go.buf, 0, NULL, NULL)
+                          : clconv_activation_run(plan, gv.buf, go.buf, 0, NULL, NULL);
+    ck_assert_msg(st == CLCONV_SUCCESS, "%s: %s", what, clconv_last_error(tu_ctx()));
+    ck_assert_msg(tu_guarded_read(tu_ctx(), &gv, NULL) && tu_guarded_read(tu_ctx(), &gd, NULL) &&
+                      tu_guarded_read(tu_ctx(), &go, ho),
+                  "%s: a guard band was overwritten", what);
+    float *out = tu_alloc(n);
+    clconv_halves_to_floats(ho, out, n);
+    tu_guarded_release(&gv);
+    tu_guarded_release(&gd);
+    tu_guarded_release(&go);
+    free(hv);
+    free(hd);
+    free(ho);
+    return out;
+}
+
+/* Every activation's elementwise plan with fp16 tensors (the gradient of an
+ * F16 convolution's fused activation): forward and the scaled backward on
+ * 37 halves (four vectors and a tail) against the reference on the widened
+ * halves, within the F32 bound plus one half ulp; the buffer-size message
+ * counts halves. */
+START_TEST(activation_plans_f16)
+{
+    tu_rng r = tu_rng_make(1307);
+    const size_t n = 37;
+    const clconv_shape shape = {1, 1, 1, (int64_t)n};
+    float *v = tu_alloc(n), *dy = tu_alloc(n), *sdy = tu_alloc(n), *ref = tu_alloc(n);
+    for (int a = CLCONV_ACTIVATION_NONE; a <= CLCONV_ACTIVATION_MISH; a++) {
+        float params[2] = {0.0f, 0.0f};
+        if (a == CLCONV_ACTIVATION_HARDTANH) {
+            params[0] = -1.0f;
+            params[1] = 1.5f;
+        } else if (a == CLCONV_ACTIVATION_LEAKY_RELU) {
+            params[0] = 0.125f;
+        } else if (a == CLCONV_ACTIVATION_ELU) {
+            params[0] = 1.0f;
+        }
+        for (size_t i = 0; i < n; i++) {
+            v[i] = (float)(tu_int(&r, -4000, 4000) / 1000.0);
+            dy[i] = (float)(tu_int(&r, -2000, 2000) / 1000.0);
+        }
+        tu_round_to_half(v, n);
+        tu_round_to_half(dy, n);
+        const float scale = 0.5f; /* exact on halves: scale * dy is what the kernel sees */
+        for (size_t i = 0; i < n; i++)
+            sdy[i] = scale * dy[i];
+        char what[96], msg[256];
+        snprintf(what, sizeof what, "%s f16", clconv_activation_name((clconv_activation)a));
+        clconv_plan *plan = NULL;
+        ck_assert_int_eq(clconv_activation_plan_create_dtype(tu_ctx(), (clconv_activation)a,
+                                                             params, &shape, CLCONV_DTYPE_F16,
+                                                             &plan),
+                         CLCONV_SUCCESS);
+        clconv_plan_info info;
+        ck_assert_int_eq(clconv_plan_get_info(plan, &info), CLCONV_SUCCESS);
+        ck_assert_msg(strstr(info.build_options, "-DCLCONV_F16") != NULL, "%s",
+                      info.build_options);
+        float *y = activation_f16_run(plan, v, NULL, 0.0f, n, what);
+        ck_assert_int_eq(clconv_ref_activation((clconv_activation)a, params, n, v, ref),
+                         CLCONV_SUCCESS);
+        ck_assert_msg(tu_compare_f16(y, ref, NULL, n, 1e-6, 64.0 * FLT_EPSILON, msg, sizeof msg) <
+                          0,
+                      "%s forward: %s", what, msg);
+        free(y);
+        /* the gradient from whichever tensor it is defined on: v stands for it */
+        float *dx = activation_f16_run(plan, v, dy, scale, n, what);
+        ck_assert_int_eq(clconv_ref_activation_backward((clconv_activation)a, params, n, v, sdy,
+                                                        ref),
+                         CLCONV_SUCCESS);
+        ck_assert_msg(tu_compare_f16(dx, ref, NULL, n, 1e-6, 64.0 * FLT_EPSILON, msg, sizeof msg) <
+                          0,
+                      "%s backward: %s", what, msg);
+        free(dx);
+        if (a == CLCONV_ACTIVATION_RELU) { /* a buffer of 36 halves is one short */
+            cl_mem small = clCreateBuffer(clconv_context_cl_context(tu_ctx()), CL_MEM_READ_WRITE,
+                                          (n - 1) * 2, NULL, NULL);
+            ck_assert_ptr_nonnull(small);
+            ck_assert_int_eq(clconv_activation_run(plan, small, small, 0, NULL, NULL),
+                             CLCONV_ERROR_BUFFER_TOO_SMALL);
+            ck_assert_msg(strstr(clconv_last_error(tu_ctx()), "(37 halves)") != NULL, "%s",
+                          clconv_last_error(tu_ctx()));
+            clReleaseMemObject(small);
+        }
+        clconv_plan_destroy(plan);
+    }
+    /* a dtype outside the enum */
+    clconv_plan *plan = NULL;
+    ck_assert_int_eq(clconv_activation_plan_create_dtype(tu_ctx(), CLCONV_ACTIVATION_RELU, NULL,
+                                                         &shape, (clconv_dtype)7, &plan),
+                     CLCONV_ERROR_INVALID_VALUE);
+    ck_assert_ptr_null(plan);
+    free(v);
+    free(dy);
+    free(sdy);
+    free(ref);
+}
+END_TEST
+
 static Suite *f16_backward_suite(void)
 {
     Suite *s = suite_create("f16_backward");
@@ -625,6 +738,7 @@ static Suite *f16_backward_suite(void)
     tcase_add_test(tc, guard_bands_odd);
     tcase_add_test(tc, buffer_sizes_in_halves);
     tcase_add_test(tc, still_refused);
+    tcase_add_test(tc, activation_plans_f16);
     suite_add_tcase(s, tc);
     return s;
 }

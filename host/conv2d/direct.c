@@ -85,6 +85,21 @@ clconv_status clconv_run_one_kernel(clconv_plan *plan, const clconv_run_args *a)
     return clconv_plan_enqueue_buffers(plan, 4, args, names, a->num_wait, a->wait_list, a->done);
 }
 
+clconv_status clconv_lane_block_overrides(clconv_context *ctx, const clconv_plan_options *opts,
+                                          const char *what, int *bw, int *boc)
+{
+    if (opts && opts->block_w) {
+        if (opts->block_w > 8)
+            return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
+                               "options.block_w = %d, expected 0 (default) or 1..8 %s",
+                               opts->block_w, what);
+        *bw = opts->block_w;
+    }
+    if (opts && opts->block_oc)
+        *boc = opts->block_oc;
+    return CLCONV_SUCCESS;
+}
+
 int clconv_direct_max_vec(const clconv_context *ctx)
 {
     return ctx->preferred_float_width >= 16 ? 16 : ctx->preferred_float_width >= 8 ? 8 : 4;

@@ -92,15 +92,8 @@ static clconv_status batch_plan(clconv_plan *plan, const clconv_plan_options *op
     const int vec = batch_vec(ctx, in->n);
     int boc = 1, npx = 1;
     batch_block(cout_g, out->w, &boc, &npx);
-    if (opts && opts->block_w) {
-        if (opts->block_w > 8)
-            return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
-                               "options.block_w = %d, expected 0 (default) or 1..8 columns "
-                               "for direct-batch", opts->block_w);
-        npx = opts->block_w;
-    }
-    if (opts && opts->block_oc)
-        boc = opts->block_oc;
+    if ((st = clconv_lane_block_overrides(ctx, opts, "columns for direct-batch", &npx, &boc)))
+        return st;
     char extra[32];
     snprintf(extra, sizeof extra, "-DVEC=%d -DNPX=%d", vec, npx);
     clconv_tile t = {1, 1, 1, 1, boc, 1};

@@ -119,15 +119,9 @@ static clconv_status pointwise_plan(clconv_plan *plan, const clconv_plan_options
     int maxvec = clconv_direct_max_vec(ctx);
     int vec, npv, boc;
     pointwise_shape(pixels, maxvec, &vec, &npv, &boc);
-    if (opts && opts->block_w) {
-        if (opts->block_w > 8)
-            return clconv_fail(ctx, CLCONV_ERROR_INVALID_VALUE,
-                               "options.block_w = %d, expected 0 (default) or 1..8 pixel "
-                               "vectors for direct-pointwise", opts->block_w);
-        npv = opts->block_w;
-    }
-    if (opts && opts->block_oc)
-        boc = opts->block_oc;
+    if ((st = clconv_lane_block_overrides(ctx, opts, "pixel vectors for direct-pointwise",
+                                          &npv, &boc)))
+        return st;
     while (boc > 1 && boc / 2 >= cout_g)
         boc /= 2;
     char extra[80];

@@ -293,6 +293,8 @@ _fn("clconv_activation_default_params", None, C.c_int, P(C.c_float))
 _fn("clconv_activation_validate", st, C.c_int, P(C.c_float))
 _fn("clconv_activation_backward_source", C.c_int, C.c_int, P(C.c_float))
 _fn("clconv_activation_plan_create", st, vp, C.c_int, P(C.c_float), P(Shape), P(vp))
+_fn("clconv_activation_plan_create_dtype", st, vp, C.c_int, P(C.c_float), P(Shape), C.c_int,
+    P(vp))
 _fn("clconv_activation_run", st, vp, vp, vp, u32, vp, P(vp))
 _fn("clconv_activation_backward_run", st, vp, vp, vp, vp, u32, vp, P(vp))
 _fn("clconv_activation_backward_scaled_run", st, vp, C.c_float, vp, vp, vp, u32, vp, P(vp))

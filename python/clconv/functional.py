@@ -18,9 +18,7 @@ Inputs and results:
   arguments raise :class:`clconv.Error` (INVALID_VALUE), as PyTorch raises
   for mixed dtypes. The result (and the pre-activation) has the input's
   dtype. Refused for float16 by the library (UNSUPPORTED): the CLBlast
-  algorithms ``"gemm"`` and ``"transposed-gemm"``; refused here (no dtype in
-  their C plans): :func:`relu_backward`, :func:`activation`,
-  :func:`activation_backward`.
+  algorithms ``"gemm"`` and ``"transposed-gemm"``.
 - The result has the kind of ``input``: a NumPy array for a NumPy input, a
   :class:`clconv.DeviceArray` (still on the device) for a DeviceArray input,
   a ``pyopencl.array.Array`` for a pyopencl input.
@@ -673,28 +671,24 @@ def relu_backward(output, grad_output, *, context=None):
     ``output`` (the ReLU's result, e.g. a ``relu=True`` conv2d's) is > 0,
     else 0 (NaN in ``output`` passes the gradient)."""
     ctx = pick_context(context, output, grad_output)
-    y = _f32_only(as_device(ctx, output, "output", None), "relu_backward")
-    dy = as_device(ctx, grad_output, "grad_output")
+    y = as_device(ctx, output, "output", None)
+    dy = as_device(ctx, grad_output, "grad_output", y.dtype)
     _expect(dy, y.shape, "grad_output")
     n = y.size
     if n == 0:
-        return result(ctx.empty(y.shape), grad_output)
+        return result(ctx.empty(y.shape, y.dtype), grad_output)
+    if y.dtype == np.float16:  # the ReLU activation plan's gradient: the same rule, on halves
+        plan = _act_plan(ctx, _activation_spec("relu"), n, y.dtype)
+        dx = ctx.empty(y.shape, y.dtype)
+        _run(ctx, L.lib.clconv_activation_backward_scaled_run, plan.handle, 1.0, y.mem, dy.mem,
+             dx.mem)
+        return result(dx, grad_output)
     shape = (1, 1, 1, n)
     plan = ctx.plan(("relu_backward", shape), lambda h, out: L.lib.clconv_relu_backward_plan_create(
         h, C.byref(_shape4(shape)), out))
     dx = ctx.empty(y.shape)
     _run(ctx, L.lib.clconv_relu_backward_run, plan.handle, y.mem, dy.mem, dx.mem)
     return result(dx, grad_output)
-
-
-def _f32_only(d, what):
-    """d, refused (UNSUPPORTED) when it is float16: the ReLU and activation
-    plans of clconv have no dtype (F32 only)."""
-    if d.dtype == np.float16:
-        raise Error(L.UNSUPPORTED, "%s: float16 is not supported (clconv's ReLU and activation "
-                    "plans have no dtype: float32 only; convert with .astype(numpy.float32))"
-                    % what)
-    return d
 
 
 class _ActParams(C.Structure):
@@ -719,11 +713,12 @@ def activation_backward_source(activation):
     return "output" if src == 0 else "input"
 
 
-def _act_plan(ctx, p, n):
+def _act_plan(ctx, p, n, dtype):
     shape = (1, 1, 1, n)
-    key = ("activation", bytes(p), shape)
-    return ctx.plan(key, lambda h, out: L.lib.clconv_activation_plan_create(
-        h, p.activation, p.activation_params, C.byref(_shape4(shape)), out))
+    code = dtype_code(dtype)
+    key = ("activation", bytes(p), shape, code)
+    return ctx.plan(key, lambda h, out: L.lib.clconv_activation_plan_create_dtype(
+        h, p.activation, p.activation_params, C.byref(_shape4(shape)), code, out))
 
 
 def activation(input, activation, *, context=None):
@@ -732,11 +727,11 @@ def activation(input, activation, *, context=None):
     parameters...), as conv2d's ``activation=``): the unfused epilogue."""
     p = _activation_spec(activation)
     ctx = pick_context(context, input)
-    x = _f32_only(as_device(ctx, input, "input", None), "activation")
+    x = as_device(ctx, input, "input", None)
     if x.size == 0:
-        return result(ctx.empty(x.shape), input)
-    plan = _act_plan(ctx, p, x.size)
-    y = ctx.empty(x.shape)
+        return result(ctx.empty(x.shape, x.dtype), input)
+    plan = _act_plan(ctx, p, x.size, x.dtype)
+    y = ctx.empty(x.shape, x.dtype)
     _run(ctx, L.lib.clconv_activation_run, plan.handle, x.mem, y.mem)
     return result(y, input)
 
@@ -752,13 +747,13 @@ def activation_backward(saved, grad_output, activation, *, scale=1.0, context=No
     scale = _real(scale, "scale")
     p = _activation_spec(activation)
     ctx = pick_context(context, saved, grad_output)
-    v = _f32_only(as_device(ctx, saved, "saved", None), "activation_backward")
-    dy = as_device(ctx, grad_output, "grad_output")
+    v = as_device(ctx, saved, "saved", None)
+    dy = as_device(ctx, grad_output, "grad_output", v.dtype)
     _expect(dy, v.shape, "grad_output")
     if v.size == 0:
-        return result(ctx.empty(v.shape), grad_output)
-    plan = _act_plan(ctx, p, v.size)
-    dx = ctx.empty(v.shape)
+        return result(ctx.empty(v.shape, v.dtype), grad_output)
+    plan = _act_plan(ctx, p, v.size, v.dtype)
+    dx = ctx.empty(v.shape, v.dtype)
     _run(ctx, L.lib.clconv_activation_backward_scaled_run, plan.handle, scale, v.mem, dy.mem,
          dx.mem)
     return result(dx, grad_output)

@@ -128,6 +128,32 @@ def _torch_ref(fn, ts, gy):
     return out
 
 
+def test_activations(ctx, data):
+    # the elementwise activation plans in F16: forward, the scaled backward (from the output
+    # or the input, as activation_backward_source says) and relu_backward, against PyTorch
+    # in float64 on the widened halves (a reduction length of 1)
+    x = data["z"]
+    g = data["dy"]
+    xt = d64(x).requires_grad_(True)
+    for name, f in (("silu", F.silu), ("relu", F.relu), ("gelu", F.gelu), ("tanh", torch.tanh)):
+        y = clconv.activation(x, name, context=ctx)
+        ref = f(xt)
+        check_half(y, ref, ref.abs(), 1, "activation %s" % name)
+        from_output = clconv.activation_backward_source(name) == "output"
+        saved = y if from_output else x
+        dx = clconv.activation_backward(saved, g, name, scale=0.5, context=ctx)
+        if from_output:  # PyTorch's backward forms on the saved (half) output
+            y64 = d64(y)
+            gref = 0.5 * d64(g) * ((y64 > 0).double() if name == "relu" else 1 - y64 * y64)
+        else:
+            (gref,) = torch.autograd.grad(ref, xt, 0.5 * d64(g))
+        check_half(dx, gref, gref.abs(), 1, "activation_backward %s" % name)
+    y = clconv.activation(x, "relu", context=ctx)
+    dx = clconv.relu_backward(y, g, context=ctx)
+    assert dx.dtype == np.float16
+    np.testing.assert_array_equal(dx, np.where(y > 0, g, np.float16(0)))
+
+
 def test_torch_conv2d_autograd(ctx, data):
     """Forward and backward in float16 (clconv's F16 backward passes); the
     ReLU's gradient (dy where y > 0) is exact in half."""
@@ -243,8 +269,7 @@ def test_errors(ctx, data):
     assert "f16" in e.message
     fails(clconv.UNSUPPORTED, "transposed-gemm", clconv.conv_transpose2d, x, data["wt"],
           algorithm="transposed-gemm")
-    # the ReLU and activation plans have no dtype: float32 only
-    fails(clconv.UNSUPPORTED, "relu_backward: float16", clconv.relu_backward, z, z)
-    fails(clconv.UNSUPPORTED, "activation: float16", clconv.activation, z, "silu")
-    fails(clconv.UNSUPPORTED, "activation_backward: float16", clconv.activation_backward, z, z,
-          "silu")
+    # the activation plans take float16 (clconv_activation_plan_create_dtype); a float32
+    # grad_output with float16 saved tensors is a mixed-dtype error
+    fails(clconv.INVALID_VALUE, "grad_output has dtype float32", clconv.activation_backward, z,
+          z.astype(np.float32), "silu")
