@@ -147,6 +147,10 @@ clconv_status clconv_packer_init(clconv_plan *plan, clconv_packer *pk, const cha
                                  const size_t global[2], const cl_int *args, size_t nargs);
 void clconv_packer_release(clconv_packer *pk);
 
+/* An algorithm's destroy() when plan->state is a calloc'd clconv_packer (or
+ * NULL): releases it, frees it, clears plan->state. */
+void clconv_packer_state_destroy(clconv_plan *plan);
+
 /* The same for a copy of x (padded, phase-split, images interleaved...):
  * the buffer becomes plan->kernel's argument 0, and every run copies a->x
  * into it, then runs plan->kernel with w, b, y as arguments 1..3. */

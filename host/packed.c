@@ -8,6 +8,7 @@
 #include "algo.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 static clconv_status stage_init(clconv_plan *plan, clconv_packer *pk, bool of_x,
                                 const char *file, const char *kernel, size_t floats,
@@ -57,6 +58,16 @@ void clconv_packer_release(clconv_packer *pk)
         clReleaseKernel(pk->pack);
     pk->packed = NULL;
     pk->pack = NULL;
+}
+
+void clconv_packer_state_destroy(clconv_plan *plan)
+{
+    clconv_packer *pk = plan->state;
+    if (!pk)
+        return;
+    clconv_packer_release(pk);
+    free(pk);
+    plan->state = NULL;
 }
 
 /* Enqueues the repack of w after the given events. */

@@ -10,16 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static void batch_destroy(clconv_plan *plan)
-{
-    clconv_packer *d = plan->state;
-    if (!d)
-        return;
-    clconv_packer_release(d);
-    free(d);
-    plan->state = NULL;
-}
-
 /* Image lanes: the widest vector (up to the device's) that the batch fills
  * at least half. */
 static int batch_vec(const clconv_context *ctx, int64_t n)
@@ -147,4 +137,4 @@ static clconv_status batch_run(clconv_plan *plan, const clconv_run_args *a)
 
 const clconv_algo clconv_conv2d_direct_batch = {
     .op = CLCONV_OP_CONV2D, .id = CLCONV_ALGO_DIRECT_BATCH, .f16 = true,
-    .applies = batch_applies, .plan = batch_plan, .run = batch_run, .destroy = batch_destroy};
+    .applies = batch_applies, .plan = batch_plan, .run = batch_run, .destroy = clconv_packer_state_destroy};

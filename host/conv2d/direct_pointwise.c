@@ -11,16 +11,7 @@
 #include <stdlib.h>
 
 /* plan->state: NULL when the layer reads x directly, else the copy of x and
- * its kernel (conv2d_gather_phases). */
-static void pointwise_destroy(clconv_plan *plan)
-{
-    clconv_packer *d = plan->state;
-    if (!d)
-        return;
-    clconv_packer_release(d);
-    free(d);
-    plan->state = NULL;
-}
+ * its kernel (conv2d_gather_phases), a clconv_packer. */
 
 /* Copies x (unless the layer reads it directly), then runs the convolution
  * on the copy (ordered with the plan's other runs: the copy is the plan's). */
@@ -162,4 +153,4 @@ static clconv_status pointwise_plan(clconv_plan *plan, const clconv_plan_options
 
 const clconv_algo clconv_conv2d_direct_pointwise = {
     .op = CLCONV_OP_CONV2D, .id = CLCONV_ALGO_DIRECT_POINTWISE, .f16 = true, .applies = pointwise_applies, .plan = pointwise_plan,
-    .run = pointwise_run, .destroy = pointwise_destroy};
+    .run = pointwise_run, .destroy = clconv_packer_state_destroy};

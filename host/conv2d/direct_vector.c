@@ -9,16 +9,8 @@
 #include <stdlib.h>
 
 /* plan->state: the packed weights and their repack kernel
- * (conv2d_pack_weights: [g][channel block][ci][kh][kw][VEC]). */
-static void vector_destroy(clconv_plan *plan)
-{
-    clconv_packer *pk = plan->state;
-    if (!pk)
-        return;
-    clconv_packer_release(pk);
-    free(pk);
-    plan->state = NULL;
-}
+ * (conv2d_pack_weights: [g][channel block][ci][kh][kw][VEC]), a
+ * clconv_packer (clconv_packer_state_destroy). */
 
 /* Output columns per work-item: a divisor of the row width between 8 and 16
  * when there is one (no ragged edge block), else 16 (or the whole row). */
@@ -115,4 +107,4 @@ static clconv_status vector_prepare(clconv_plan *plan, cl_mem w, cl_uint num_wai
 
 const clconv_algo clconv_conv2d_direct_vector = {
     .op = CLCONV_OP_CONV2D, .id = CLCONV_ALGO_DIRECT_VECTOR, .f16 = true, .plan = vector_plan,
-    .run = vector_run, .destroy = vector_destroy, .prepare = vector_prepare};
+    .run = vector_run, .destroy = clconv_packer_state_destroy, .prepare = vector_prepare};
