@@ -175,6 +175,7 @@ extern const clconv_algo clconv_conv2d_direct_vector;
 extern const clconv_algo clconv_conv2d_direct_pointwise;
 extern const clconv_algo clconv_conv2d_direct_batch;
 extern const clconv_algo clconv_conv2d_direct_depthwise;
+extern const clconv_algo clconv_conv2d_direct_depthwise_channels;
 extern const clconv_algo clconv_conv2d_winograd;
 extern const clconv_algo clconv_conv2d_gemm;
 

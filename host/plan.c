@@ -25,6 +25,7 @@ const char *clconv_algorithm_name(clconv_algorithm algo)
     case CLCONV_ALGO_TRANSPOSED_COLUMNS: return "transposed-columns";
     case CLCONV_ALGO_DIRECT_POINTWISE: return "direct-pointwise";
     case CLCONV_ALGO_DIRECT_BATCH: return "direct-batch";
+    case CLCONV_ALGO_DIRECT_DEPTHWISE_CHANNELS: return "direct-depthwise-channels";
     }
     return "unknown";
 }

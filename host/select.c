@@ -28,8 +28,13 @@
  *     batch 64: 1.2x direct-vector at 0.8 ms; its 10x10 conv3 1.5x). On
  *     1x1 layers its scalar stores and copy lose (8x on 56x56 maps).
  *   - then output channels in SIMD lanes where a group has enough of them
- *     (direct-vector), columns in lanes for depthwise layers, else the
- *     register kernel.
+ *     (direct-vector); for depthwise layers, channels in lanes
+ *     (direct-depthwise-channels) where direct-depthwise's row path does not
+ *     apply (windows over 3 wide, dilation, strides over 2: 1.1x on
+ *     QuartzNet's 1-D 33 / 39 windows, 1.2 - 2.3x on 5x5 and 2.5 - 4.1x on
+ *     7x7 layers of 7x7 to 56x56 maps), columns in lanes (direct-depthwise)
+ *     for the rest (its 3x3 row path measured 1.3 - 1.8x channels in lanes
+ *     on MobileNet's layers), else the register kernel.
  * Other devices: direct-tiled, and direct-register where a tile with its
  * halo does not fit the local memory. */
 static int auto_candidates(const clconv_plan *plan, const clconv_algo **out)
@@ -59,6 +64,12 @@ static int auto_candidates(const clconv_plan *plan, const clconv_algo **out)
         out[n++] = &clconv_conv2d_direct_pointwise;
     else if (batch && !batch_small_map)
         out[n++] = &clconv_conv2d_direct_batch;
+    /* direct-depthwise's row path: equal strides of 1 or 2, no dilation,
+     * windows up to 3 wide */
+    const bool dw_rows = p->stride_h == p->stride_w && p->stride_w <= 2 && p->dilation_h == 1 &&
+                         p->dilation_w == 1 && p->kernel_w <= 3;
+    if (cout_g < 4 && cin_g == 1 && !dw_rows)
+        out[n++] = &clconv_conv2d_direct_depthwise_channels;
     out[n++] = cout_g >= 4                ? &clconv_conv2d_direct_vector
                : cin_g == 1 && o->w >= 4  ? &clconv_conv2d_direct_depthwise
                                           : &clconv_conv2d_direct_register;
@@ -78,7 +89,7 @@ static clconv_status build(clconv_plan *plan, const clconv_plan_options *opts)
                                clconv_algo_names(CLCONV_OP_CONV2D));
         return clconv_plan_build_with(plan, a, opts);
     }
-    const clconv_algo *all[5], *cands[6];
+    const clconv_algo *all[6], *cands[7];
     int na = auto_candidates(plan, all), n = 0;
     /* Only algorithms that take the plan's storage type; for fp16 the
      * register kernel (every layer) backs the list up. */
@@ -141,6 +152,7 @@ static const clconv_plan_options FIND_CPU[] = {
     {.algorithm = CLCONV_ALGO_DIRECT_POINTWISE},
     {.algorithm = CLCONV_ALGO_DIRECT_POINTWISE, .block_w = 4},
     {.algorithm = CLCONV_ALGO_DIRECT_BATCH},
+    {.algorithm = CLCONV_ALGO_DIRECT_DEPTHWISE_CHANNELS},
     {.algorithm = CLCONV_ALGO_DIRECT_REGISTER},
     {.algorithm = CLCONV_ALGO_DIRECT_TILED},
     {.algorithm = CLCONV_ALGO_GEMM},

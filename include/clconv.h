@@ -42,7 +42,7 @@ extern "C" {
 
 #define CLCONV_VERSION_MAJOR 0
 #define CLCONV_VERSION_MINOR 3
-#define CLCONV_VERSION_PATCH 1
+#define CLCONV_VERSION_PATCH 2
 
 /* An OpenCL device, its queue, the program cache and the last error message.
  * Made by clconv_context_create*.
@@ -416,6 +416,7 @@ typedef enum clconv_algorithm {
     CLCONV_ALGO_DIRECT_DEPTHWISE = 9, /* depthwise: output columns in SIMD lanes (CPUs) */
     CLCONV_ALGO_DIRECT_POINTWISE = 12, /* GEMM with pixels in SIMD lanes; KxK as shifted 1x1s (CPUs) */
     CLCONV_ALGO_DIRECT_BATCH = 13,    /* images in SIMD lanes: big batches of small maps (CPUs) */
+    CLCONV_ALGO_DIRECT_DEPTHWISE_CHANNELS = 14, /* depthwise: channels in SIMD lanes (CPUs) */
     CLCONV_ALGO_WINOGRAD = 8,         /* Winograd F(2x2,3x3), 3x3 stride-1 layers */
     CLCONV_ALGO_GEMM = 3,             /* 1x1 as GEMM, else im2col + SGEMM (CLBlast; F32
                                          only) */
@@ -714,6 +715,20 @@ clconv_shape clconv_conv2d_weight_shape(const clconv_conv2d_params *params);
  *   block_w = output columns per work-item (1..8), block_oc = output
  *   channels per work-item (1..16). CLCONV_ERROR_UNSUPPORTED when the copy
  *   exceeds 32-bit indexing.
+ * CLCONV_ALGO_DIRECT_DEPTHWISE_CHANNELS (CPU devices, depthwise layers: one
+ *   input channel per group, any channel multiplier): output channels in
+ *   SIMD lanes. A work-item gathers each input row it needs once (16
+ *   channels' rows loaded as vectors and transposed in registers) into a
+ *   private ring of the rows one output row reads, does one FMA per tap for
+ *   16 channels, and transposes its output rows back; no copy, no plan
+ *   buffer, weights read as given. Every map, window, stride and dilation
+ *   takes the same path, so it serves what direct-depthwise's row path does
+ *   not: AUTO picks it on CPUs for depthwise layers with windows over 3
+ *   wide, dilation, or unequal / over-2 strides (5x5 and 7x7 layers:
+ *   1.2 - 4x direct-depthwise). Options: block_w = output columns in
+ *   registers (1..8), wg_h = output rows per work-item; block_oc is refused
+ *   (the lanes are the channels). CLCONV_ERROR_UNSUPPORTED when the window's
+ *   private rows exceed 1024 vectors (e.g. 40x40 windows with dilation 3).
  * dtype F16 (clconv_dtype): every algorithm but GEMM (CLBlast reads and
  * writes floats: CLCONV_ERROR_UNSUPPORTED, never AUTO's pick); Winograd
  * reads x and w as halves and writes y (z, pre) as halves, its transformed

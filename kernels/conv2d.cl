@@ -889,3 +889,249 @@ __kernel void conv2d_batch(__global const float *restrict xs, __global const sto
     }
 }
 #endif /* CONV2D_BATCH */
+
+/* ---- depthwise, channels in SIMD lanes (CPU devices) ----------------------
+ *
+ * Depthwise layers on small maps, or with windows wider than the row path
+ * of conv2d_depthwise takes (5x5, 7x7): there every vector of output
+ * columns is an edge block (a 7x7 map is one vector, padding on both
+ * sides), loaded lane by lane with bounds tests. Here the lanes hold VEC
+ * output channels at one pixel, so every tap is one FMA whatever the map,
+ * window, stride or dilation.
+ *
+ * A work-item owns NCW neighbouring output columns of RB output rows of one
+ * image for VEC channels (lanes past OC repeat the last channel and are
+ * dropped). It gathers each input row it needs once, channel by channel
+ * (zero outside the image: the padding), into a private ring of the SPAN =
+ * (KH - 1) * DH + 1 rows one output row reads, XW columns each; an output
+ * row then takes, per block of NPX columns held in registers, KH * KW * NPX
+ * vector FMAs from the ring and the VEC-lane weights of each tap, gathered
+ * once per work-item. Each output's taps are
+ * summed in the reference's kh-major, kw-minor order; a padding tap adds
+ * 0 * w (NaN for an infinite weight, as the reference). Lane l is output
+ * channel oc0 + l, which reads input channel (oc0 + l) / (OC / groups)
+ * (channel multipliers). Global size (ceil(OW / NPX), ceil(OH / RB),
+ * N * ceil(OC / VEC)). Constants: VEC, NCW, NPX, RB. */
+#ifdef CONV2D_DEPTHWISE_CHANNELS
+#define DC_XW ((NCW - 1) * SW + (KW - 1) * DW + 1)
+/* The VEC lanes' elements at offset `at` of their planes, built in
+ * registers (a vector load of lanes stored one by one stalls on the store
+ * forwarding). */
+#define DC_G4(l) CLCONV_LD(xp[l], at), CLCONV_LD(xp[l + 1], at), CLCONV_LD(xp[l + 2], at), \
+                 CLCONV_LD(xp[l + 3], at)
+#if VEC == 4
+#define DC_GATHER (floatV)(DC_G4(0))
+#elif VEC == 8
+#define DC_GATHER (floatV)(DC_G4(0), DC_G4(4))
+#else
+#define DC_GATHER (floatV)(DC_G4(0), DC_G4(4), DC_G4(8), DC_G4(12))
+#endif
+#if VEC == 4
+#define DC_IOTA ((int4)(0, 1, 2, 3))
+#elif VEC == 8
+#define DC_IOTA ((int8)(0, 1, 2, 3, 4, 5, 6, 7))
+#else
+#define DC_IOTA ((int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
+#endif
+/* The output row's length: whole blocks of VEC columns. */
+#define DC_NCWP (CLCONV_DIV_UP(NCW, VEC) * VEC)
+/* The ring's row length: whole blocks of VEC columns. */
+#define DC_XWP (CLCONV_DIV_UP(DC_XW, VEC) * VEC)
+#if VEC == 4
+#define DC_LO2 ((uint4)(0, 1, 4, 5))
+#define DC_HI2 ((uint4)(2, 3, 6, 7))
+#define DC_LO1 ((uint4)(0, 4, 2, 6))
+#define DC_HI1 ((uint4)(1, 5, 3, 7))
+#elif VEC == 8
+#define DC_LO4 ((uint8)(0, 1, 2, 3, 8, 9, 10, 11))
+#define DC_HI4 ((uint8)(4, 5, 6, 7, 12, 13, 14, 15))
+#define DC_LO2 ((uint8)(0, 1, 8, 9, 4, 5, 12, 13))
+#define DC_HI2 ((uint8)(2, 3, 10, 11, 6, 7, 14, 15))
+#define DC_LO1 ((uint8)(0, 8, 2, 10, 4, 12, 6, 14))
+#define DC_HI1 ((uint8)(1, 9, 3, 11, 5, 13, 7, 15))
+#elif VEC == 16
+#define DC_LO8 ((uint16)(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23))
+#define DC_HI8 ((uint16)(8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31))
+#define DC_LO4 ((uint16)(0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27))
+#define DC_HI4 ((uint16)(4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31))
+#define DC_LO2 ((uint16)(0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29))
+#define DC_HI2 ((uint16)(2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31))
+#define DC_LO1 ((uint16)(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30))
+#define DC_HI1 ((uint16)(1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31))
+#endif
+/* Transposes the VEC x VEC block v (v[l] lane j -> v[j] lane l): log2(VEC)
+ * rounds of two-source shuffles pairing rows b apart, b = VEC / 2 .. 1
+ * (round b swaps the off-diagonal b x b blocks of each 2b x 2b block). */
+#define DC_ROUND(b)                                                               \
+    for (int i = 0; i < VEC; i++)                                                 \
+        if ((i & (b)) == 0) {                                                     \
+            const floatV a = v[i], c = v[i + (b)];                                \
+            v[i] = shuffle2(a, c, DC_LO##b);                                      \
+            v[i + (b)] = shuffle2(a, c, DC_HI##b);                                \
+        }
+__attribute__((always_inline)) inline void dc_transpose(floatV *v)
+{
+#if VEC == 16
+#pragma unroll
+    DC_ROUND(8)
+#endif
+#if VEC >= 8
+#pragma unroll
+    DC_ROUND(4)
+#endif
+#pragma unroll
+    DC_ROUND(2)
+#pragma unroll
+    DC_ROUND(1)
+}
+
+#define DC_SPAN ((KH - 1) * DH + 1)
+
+__kernel void conv2d_depthwise_channels(CONV2D_ARGS, const int N)
+{
+    const int ow0 = get_global_id(0) * NCW, oh0 = get_global_id(1) * RB;
+    const int z = get_global_id(2);
+    const int ocbs = CLCONV_DIV_UP(OC, VEC);
+    const int n = z / ocbs, oc0 = (z - n * ocbs) * VEC;
+    if (ow0 >= OW || oh0 >= OH || n >= N) /* no barriers: leaving early is safe */
+        return;
+    const int cout_g = OC / groups;
+    float lanes[VEC];
+    __global const store_t *xp[VEC]; /* lane l's input plane */
+#pragma unroll
+    for (int l = 0; l < VEC; l++)
+        xp[l] = x + ((size_t)n * C + min(oc0 + l, OC - 1) / cout_g) * H * W;
+    floatV wv[KHW];
+    for (int k = 0; k < KHW; k++) {
+#pragma unroll
+        for (int l = 0; l < VEC; l++)
+            lanes[l] = CLCONV_LD(w, (size_t)min(oc0 + l, OC - 1) * KHW + k);
+        wv[k] = vloadV(0, lanes);
+    }
+    floatV ring[DC_SPAN][DC_XWP];
+    /* One output row of the work-item's columns (lanes: channels), the
+     * columns past NCW zero. */
+    floatV orow[DC_NCWP];
+    for (int j = NCW; j < DC_NCWP; j++)
+        orow[j] = (floatV)(0.0f);
+    /* x's extent: a whole-vector load inside it is safe to issue */
+    __global const store_t *const lo = x, *const hi = x + (size_t)N * C * H * W;
+#ifndef CLCONV_EPILOGUE_EXTRA
+    floatV bias = (floatV)(0.0f);
+    if (has_bias) {
+#pragma unroll
+        for (int l = 0; l < VEC; l++)
+            lanes[l] = CLCONV_LD(b, min(oc0 + l, OC - 1));
+        bias = vloadV(0, lanes);
+    }
+#endif
+    const int ih_base = oh0 * SH - pad_top, iw0 = ow0 * SW - pad_left;
+    const int oh_end = min(oh0 + RB, OH);
+    int next = ih_base; /* the next input row to gather */
+    for (int oh = oh0; oh < oh_end; oh++) {
+        const int top = oh * SH - pad_top;
+        if (next < top)
+            next = top;
+        for (; next < top + DC_SPAN; next++) {
+            const int slot = (next - ih_base) % DC_SPAN;
+            const bool row_in = next >= 0 && next < H;
+            /* Blocks of VEC columns: VEC channels' rows loaded as vectors
+             * and transposed; columns outside the row zeroed (the loads
+             * may read the neighbouring rows, never outside x); a block
+             * whose loads would leave x is gathered lane by lane. */
+            for (int j0 = 0; j0 < DC_XW; j0 += VEC) {
+                const int iwb = iw0 + j0;
+                const long atb = (long)next * W + iwb; /* may be < 0 */
+                if (!row_in || iwb >= W || iwb + VEC <= 0) {
+#pragma unroll
+                    for (int j = 0; j < VEC; j++)
+                        ring[slot][j0 + j] = (floatV)(0.0f);
+                } else if (xp[0] + atb >= lo && xp[VEC - 1] + atb + VEC <= hi) {
+                    floatV v[VEC];
+#pragma unroll
+                    for (int l = 0; l < VEC; l++)
+                        v[l] = CLCONV_LDV(0, xp[l] + atb);
+                    if (iwb < 0 || iwb + VEC > W) {
+                        const intV col = (intV)(iwb) + DC_IOTA;
+                        const intV out = (col < (intV)(0)) | (col >= (intV)(W));
+#pragma unroll
+                        for (int l = 0; l < VEC; l++)
+                            v[l] = select(v[l], (floatV)(0.0f), out);
+                    }
+                    dc_transpose(v);
+#pragma unroll
+                    for (int j = 0; j < VEC; j++)
+                        ring[slot][j0 + j] = v[j];
+                } else {
+                    for (int j = 0; j < VEC; j++) {
+                        const int iw = iwb + j;
+                        const long at = atb + j;
+                        ring[slot][j0 + j] = iw >= 0 && iw < W ? DC_GATHER : (floatV)(0.0f);
+                    }
+                }
+            }
+        }
+        for (int c0 = 0; c0 < NCW && ow0 + c0 < OW; c0 += NPX) {
+            floatV acc[NPX];
+#pragma unroll
+            for (int p = 0; p < NPX; p++)
+                acc[p] = (floatV)(0.0f);
+            for (int kh = 0; kh < KH; kh++) {
+                const floatV *xr = ring[(top + kh * DH - ih_base) % DC_SPAN] + c0 * SW;
+#pragma unroll
+                for (int kw = 0; kw < KW; kw++) {
+                    const floatV wk = wv[kh * KW + kw];
+#pragma unroll
+                    for (int p = 0; p < NPX; p++)
+                        acc[p] = fma(xr[p * SW + kw * DW], wk, acc[p]);
+                }
+            }
+#pragma unroll
+            for (int p = 0; p < NPX; p++)
+#ifdef CLCONV_EPILOGUE_EXTRA
+                orow[c0 + p] = acc[p];
+#else
+                /* acc + 0 would turn a -0 sum into +0: add only a real bias. */
+                orow[c0 + p] = clconv_activate_v(has_bias ? acc[p] + bias : acc[p], act, act_a,
+                                                 act_b);
+#endif
+        }
+        /* Blocks of VEC columns transposed back: channel oc0 + l's columns
+         * ow .. ow + VEC - 1 of row oh, stored as one vector when the block
+         * is whole, else element by element. */
+        const size_t plane = (size_t)OH * OW;
+        const size_t at0 = ((size_t)n * OC + oc0) * plane + (size_t)oh * OW;
+        for (int j0 = 0; j0 < NCW && ow0 + j0 < OW; j0 += VEC) {
+            floatV v[VEC];
+#pragma unroll
+            for (int j = 0; j < VEC; j++)
+                v[j] = orow[j0 + j];
+            dc_transpose(v);
+            const int ow = ow0 + j0;
+            const int cols = min(min(VEC, OW - ow), NCW - j0);
+            for (int l = 0; l < VEC && oc0 + l < OC; l++) {
+                const size_t at = at0 + l * plane + ow;
+#ifdef CLCONV_EPILOGUE_EXTRA
+                const float bl = has_bias ? CLCONV_LD(b, oc0 + l) : 0.0f;
+                if (cols == VEC) {
+                    CLCONV_STV(clconv_epilogue_v(v[l], bl, at, CLCONV_EPILOGUE_PASS), 0, y + at);
+                } else {
+                    vstoreV(v[l], 0, lanes);
+                    for (int j = 0; j < cols; j++)
+                        CLCONV_ST(clconv_epilogue_at(lanes[j], bl, at + j, CLCONV_EPILOGUE_PASS),
+                                  at + j, y);
+                }
+#else
+                if (cols == VEC) {
+                    CLCONV_STV(v[l], 0, y + at);
+                } else {
+                    vstoreV(v[l], 0, lanes);
+                    for (int j = 0; j < cols; j++)
+                        CLCONV_ST(lanes[j], at + j, y);
+                }
+#endif
+            }
+        }
+    }
+}
+#endif /* CONV2D_DEPTHWISE_CHANNELS */

@@ -511,7 +511,8 @@ void tu_conv2d_golden(const clconv_conv2d_params *p, const clconv_shape *in, con
     static const clconv_algorithm all[] = {
         CLCONV_ALGO_AUTO,           CLCONV_ALGO_DIRECT_TILED,     CLCONV_ALGO_DIRECT_REGISTER,
         CLCONV_ALGO_DIRECT_VECTOR,  CLCONV_ALGO_DIRECT_DEPTHWISE, CLCONV_ALGO_DIRECT_POINTWISE,
-        CLCONV_ALGO_DIRECT_BATCH,   CLCONV_ALGO_WINOGRAD,         CLCONV_ALGO_GEMM};
+        CLCONV_ALGO_DIRECT_BATCH,   CLCONV_ALGO_DIRECT_DEPTHWISE_CHANNELS,
+        CLCONV_ALGO_WINOGRAD,       CLCONV_ALGO_GEMM};
     clconv_context *ctx = tu_ctx();
     clconv_shape os;
     ck_assert_int_eq(clconv_conv2d_output_shape(p, in, &os), CLCONV_SUCCESS);

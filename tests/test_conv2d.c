@@ -616,6 +616,98 @@ START_TEST(depthwise_row_path)
 }
 END_TEST
 
+/* direct-depthwise-channels (output channels in SIMD lanes, a private ring
+ * of gathered rows): channel counts that leave the last lane block ragged
+ * (1 - 40 channels, multipliers 1 - 3: lanes read input channel
+ * oc / multiplier), 5x5 / 7x7 / 1-D / dilated / strided windows, rows
+ * wider than one column block (up to 70 columns: blocks of whole and partial
+ * 16-column transposes, edges inside and outside x), row blocks (wg_h),
+ * register blocks (block_w), images 1 - 3, bias, every activation, the
+ * residual and the second output, AUTO's pick for wide windows. */
+START_TEST(depthwise_channels_sweep)
+{
+    /* kh, kw, sh, sw, dh, dw */
+    static const int geo[][6] = {{5, 5, 1, 1, 1, 1}, {7, 7, 1, 1, 1, 1}, {5, 5, 2, 2, 1, 1},
+                                 {3, 3, 1, 1, 2, 2}, {1, 9, 1, 1, 1, 1}, {3, 3, 3, 3, 1, 1},
+                                 {4, 2, 1, 2, 1, 3}, {1, 1, 1, 1, 1, 1}};
+    const uint64_t seed = 1208;
+    tu_rng r = tu_rng_make(seed);
+    clconv_cache_stats before, after;
+    clconv_context_cache_stats(tu_ctx(), &before);
+    const int cases = 16;
+    for (int i = 0; i < cases; i++) {
+        sweep_case c;
+        memset(&c, 0, sizeof c);
+        const int *k = geo[i % 8];
+        const int64_t ch = tu_int(&r, 1, 40), mult = i % 4 == 3 ? tu_int(&r, 2, 3) : 1;
+        c.p = clconv_conv2d_default_params(ch, ch * mult, k[0], k[1]);
+        c.p.groups = ch;
+        c.p.stride_h = k[2];
+        c.p.stride_w = k[3];
+        c.p.dilation_h = k[4];
+        c.p.dilation_w = k[5];
+        c.p.pad_top = tu_int(&r, 0, 3);
+        c.p.pad_bottom = tu_int(&r, 0, 3);
+        c.p.pad_left = tu_int(&r, 0, 3);
+        c.p.pad_right = tu_int(&r, 0, 3);
+        c.p.has_bias = tu_int(&r, 0, 1);
+        tu_random_activation(&r, &c.p.activation, c.p.activation_params, i % 2 == 1);
+        tu_random_epilogue(&r, i % 2 == 1 ? 1 + (i / 2) % 3 : 0, &c.p.has_residual, &c.p.alpha,
+                           &c.p.beta, &c.p.pre_activation_output);
+        const int wide = i % 3 == 0 ? 70 : 20;
+        c.in = (clconv_shape){tu_int(&r, 1, 3), ch, tu_int(&r, (k[0] - 1) * k[4] + 1, 20),
+                              tu_int(&r, (k[1] - 1) * k[5] + 1, wide)};
+        /* AUTO for a wide window: the new algorithm is its pick */
+        c.opt.algorithm = i == 1 ? CLCONV_ALGO_AUTO : CLCONV_ALGO_DIRECT_DEPTHWISE_CHANNELS;
+        c.opt.block_w = i % 4 == 2 ? tu_int(&r, 1, 8) : 0;
+        c.opt.wg_h = i % 5 == 4 ? tu_int(&r, 1, 3) : 0;
+        c.integers = i % 3 == 0;
+        check_case(&c, &r, seed, i);
+        if (i == 1) {
+            clconv_plan *plan = NULL;
+            ck_assert_int_eq(clconv_conv2d_plan_create(tu_ctx(), &c.p, &c.in, &c.opt, &plan),
+                             CLCONV_SUCCESS);
+            clconv_plan_info info;
+            clconv_plan_get_info(plan, &info);
+            if (tu_device_is_cpu())
+                ck_assert_int_eq(info.algorithm, CLCONV_ALGO_DIRECT_DEPTHWISE_CHANNELS);
+            clconv_plan_destroy(plan);
+        }
+    }
+    /* options it refuses, naming them */
+    clconv_conv2d_params p = clconv_conv2d_default_params(8, 8, 5, 5);
+    p.groups = 8;
+    clconv_shape in = {1, 8, 9, 9};
+    clconv_plan *plan = NULL;
+    clconv_plan_options o = {.algorithm = CLCONV_ALGO_DIRECT_DEPTHWISE_CHANNELS, .block_oc = 2};
+    ck_assert_int_eq(clconv_conv2d_plan_create(tu_ctx(), &p, &in, &o, &plan),
+                     CLCONV_ERROR_INVALID_VALUE);
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(tu_ctx()), "options.block_oc = 2"));
+    o.block_oc = 0;
+    o.block_w = 9;
+    ck_assert_int_eq(clconv_conv2d_plan_create(tu_ctx(), &p, &in, &o, &plan),
+                     CLCONV_ERROR_INVALID_VALUE);
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(tu_ctx()), "options.block_w = 9"));
+    p = clconv_conv2d_default_params(8, 8, 3, 3);
+    p.groups = 4;
+    o.block_w = 0;
+    ck_assert_int_eq(clconv_conv2d_plan_create(tu_ctx(), &p, &in, &o, &plan),
+                     CLCONV_ERROR_UNSUPPORTED);
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(tu_ctx()), "one input channel per group"));
+    p = clconv_conv2d_default_params(8, 8, 40, 40);
+    p.groups = 8;
+    p.dilation_h = p.dilation_w = 3;
+    in = (clconv_shape){1, 8, 200, 200};
+    ck_assert_int_eq(clconv_conv2d_plan_create(tu_ctx(), &p, &in, &o, &plan),
+                     CLCONV_ERROR_UNSUPPORTED);
+    ck_assert_ptr_nonnull(strstr(clconv_last_error(tu_ctx()), "private rows"));
+    clconv_context_cache_stats(tu_ctx(), &after);
+    uint64_t programs = (after.compiled + after.disk_hits) - (before.compiled + before.disk_hits);
+    ck_assert_msg(programs <= 20, "the depthwise-channels sweep built %llu programs",
+                  (unsigned long long)programs);
+}
+END_TEST
+
 START_TEST(huge_dilated_kernel_falls_back)
 {
     /* A tile with this halo cannot fit in local memory: auto must still work
@@ -863,6 +955,7 @@ static Suite *conv2d_suite(void)
     tcase_add_test(sweep, pointwise_sweep);
     tcase_add_test(sweep, pointwise_choice_and_limits);
     tcase_add_test(sweep, batch_sweep);
+    tcase_add_test(sweep, depthwise_channels_sweep);
     tcase_add_test(sweep, huge_dilated_kernel_falls_back);
     suite_add_tcase(s, sweep);
     TCase *bad = tcase_create("bad-input");

@@ -211,7 +211,8 @@ END_TEST
  * sweep: test_f16_transpose; CLBlast's gemm refuses it: dtype_api). */
 static const clconv_algorithm F16_ALGOS[] = {
     CLCONV_ALGO_DIRECT_TILED, CLCONV_ALGO_DIRECT_REGISTER, CLCONV_ALGO_DIRECT_VECTOR,
-    CLCONV_ALGO_DIRECT_DEPTHWISE, CLCONV_ALGO_DIRECT_POINTWISE};
+    CLCONV_ALGO_DIRECT_DEPTHWISE, CLCONV_ALGO_DIRECT_POINTWISE,
+    CLCONV_ALGO_DIRECT_DEPTHWISE_CHANNELS};
 #define N_F16_ALGOS (sizeof F16_ALGOS / sizeof F16_ALGOS[0])
 
 /* Geometries (kh, kw, sh, sw, dh, dw): a small palette, every one a program
@@ -234,7 +235,8 @@ static clconv_conv2d_params f16_case(tu_rng *r, clconv_algorithm a, int gi, clco
 {
     for (;;) {
         const int *geo = GEOS[gi];
-        const bool depthwise = a == CLCONV_ALGO_DIRECT_DEPTHWISE;
+        const bool depthwise =
+            a == CLCONV_ALGO_DIRECT_DEPTHWISE || a == CLCONV_ALGO_DIRECT_DEPTHWISE_CHANNELS;
         int64_t groups = depthwise ? tu_int(r, 2, 6) : tu_int(r, 0, 3) == 0 ? 2 : 1;
         int64_t cin_g = depthwise ? 1 : tu_int(r, 1, 5), cout_g = tu_int(r, 1, depthwise ? 2 : 9);
         clconv_conv2d_params p =

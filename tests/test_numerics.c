@@ -211,8 +211,11 @@ START_TEST(test_conv2d_depthwise_special_values)
     p.groups = 4;
     p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
     p.has_bias = 1;
-    for (int c = 0; c < N_CONV_CASES; c++)
+    for (int c = 0; c < N_CONV_CASES; c++) {
         conv2d_case(CLCONV_ALGO_DIRECT_DEPTHWISE, &p, &in, &conv_cases[c]);
+        /* channels in lanes: padding taps from the gathered zeros (0 * inf) */
+        conv2d_case(CLCONV_ALGO_DIRECT_DEPTHWISE_CHANNELS, &p, &in, &conv_cases[c]);
+    }
 }
 END_TEST
 

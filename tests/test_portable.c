@@ -72,6 +72,12 @@ static const conv_case CONV[] = {
     /* images in lanes: 5 images leave lanes of the copy empty */
     {"direct-batch 5x5 p2", CLCONV_ALGO_DIRECT_BATCH, 2, 6, 5, 1, 2, 1, 1, {5, 2, 7, 6}},
     {"direct-batch 3x3 s2 grouped", CLCONV_ALGO_DIRECT_BATCH, 4, 8, 3, 2, 1, 1, 2, {3, 4, 9, 8}},
+    /* channels in lanes: 20 channels leave the last lane block ragged; a
+     * multiplier of 2 with stride 2; rows past one transpose block */
+    {"direct-depthwise-channels 5x5 p2", CLCONV_ALGO_DIRECT_DEPTHWISE_CHANNELS, 20, 20, 5, 1, 2,
+     1, 20, {1, 20, 7, 9}},
+    {"direct-depthwise-channels 3x3 s2 x2", CLCONV_ALGO_DIRECT_DEPTHWISE_CHANNELS, 6, 12, 3, 2, 1,
+     1, 6, {2, 6, 9, 37}},
     {"gemm 3x3", CLCONV_ALGO_GEMM, 4, 6, 3, 1, 1, 1, 1, {1, 4, 6, 6}},
     {"gemm 1x1", CLCONV_ALGO_GEMM, 8, 4, 1, 1, 0, 1, 1, {2, 8, 4, 5}},
 };

@@ -418,6 +418,9 @@ static void build_cases(void)
     add((seq_case){.name = "conv2d direct-depthwise", .k = K_CONV2D,
                    .algo = CLCONV_ALGO_DIRECT_DEPTHWISE, .conv = conv(32, 32, 3, 1, 1, 32),
                    .in = {2, 32, 56, 56}, .want = CLCONV_ALGO_DIRECT_DEPTHWISE});
+    add((seq_case){.name = "conv2d direct-depthwise-channels", .k = K_CONV2D,
+                   .algo = CLCONV_ALGO_DIRECT_DEPTHWISE_CHANNELS, .conv = conv(40, 40, 5, 1, 2, 40),
+                   .in = {2, 40, 28, 28}, .want = CLCONV_ALGO_DIRECT_DEPTHWISE_CHANNELS});
     add((seq_case){.name = "conv2d winograd", .k = K_CONV2D, .algo = CLCONV_ALGO_WINOGRAD,
                    .conv = conv(32, 32, 3, 1, 1, 1), .in = img, .want = CLCONV_ALGO_WINOGRAD});
     add((seq_case){.name = "conv2d gemm", .k = K_CONV2D, .algo = CLCONV_ALGO_GEMM,

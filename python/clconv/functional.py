@@ -48,7 +48,9 @@ __all__ = ["conv2d", "conv1d", "conv_transpose2d", "conv_transpose1d", "max_pool
            "adaptive_avg_pool2d_backward", "adaptive_max_pool2d_backward", "algorithm_names",
            "activation", "activation_backward", "activation_backward_source", "fold_batchnorm"]
 
-_ALGOS = {L.lib.clconv_algorithm_name(i).decode(): i for i in range(13)}
+# Every name the library knows (new algorithms need no change here).
+_ALGOS = {name: i for i, name in ((i, L.lib.clconv_algorithm_name(i).decode()) for i in range(64))
+          if name != "unknown"}
 MAX, AVG, LP, ADAPTIVE_AVG, ADAPTIVE_MAX = 1, 2, 3, 4, 5
 
 
