@@ -13,7 +13,9 @@
  * builds wins). Measured on PoCL (AMD EPYC, 2 threads, AVX-512):
  *   - Winograd F(2x2,3x3): 1.2-5x faster than direct-vector for 3x3
  *     stride-1 layers with deep channels and enough 2x2 tiles; below that
- *     its per-run filter transform dominates.
+ *     its per-run filter transform dominates. Grouped layers need 32 input
+ *     channels per group: with 16 (ResNeXt's 14x14 stage, 64 channels in 4
+ *     groups at 56x56) direct-pointwise measured 1.1 - 1.9x Winograd.
  *   - direct-pointwise (pixels in SIMD lanes, no weight repacking): 2.5-5x
  *     direct-vector on ResNet-50's 1x1 layers, 1.4-2.3x on its conv1 and 3x3
  *     stride-2 / 7x7-map layers, 1.5x on VGG's conv1_1 and 5x5 layers;
@@ -55,12 +57,15 @@ static int auto_candidates(const clconv_plan *plan, const clconv_algo **out)
     const bool batch_small_map = batch && o->h * o->w <= 256;
     if (p->kernel_h == 3 && p->kernel_w == 3 && p->stride_h == 1 && p->stride_w == 1 &&
         p->dilation_h == 1 && p->dilation_w == 1 && cin_g >= 16 && cout_g >= 16 && tiles >= 32 &&
-        !(batch_small_map && cin_g <= 64))
+        !(batch_small_map && cin_g <= 64) && (p->groups == 1 || cin_g >= 32))
         out[n++] = &clconv_conv2d_winograd;
     if (batch_small_map)
         out[n++] = &clconv_conv2d_direct_batch;
     int64_t wq = o->w + (p->kernel_w - 1) * p->dilation_w / p->stride_w;
-    if (cout_g >= 4 && o->h * wq >= 4 && (cin_g >= 2 || one_by_one) && (wq - o->w) * 4 <= wq)
+    /* dilated layers: up to half the grid's columns dropped (direct-vector
+     * is no faster there: ASPP's 3x3 dilation 6 and 12 on 33x33 maps) */
+    const int64_t waste_num = p->dilation_w > 1 ? 2 : 4;
+    if (cout_g >= 4 && o->h * wq >= 4 && (cin_g >= 2 || one_by_one) && (wq - o->w) * waste_num <= wq)
         out[n++] = &clconv_conv2d_direct_pointwise;
     else if (batch && !batch_small_map)
         out[n++] = &clconv_conv2d_direct_batch;
