@@ -98,6 +98,25 @@ def test_plan_cache_reuse():
     assert c.closed
 
 
+def test_every_algorithm_name(ctx):
+    # algorithm= takes every name the library knows (it once listed only the first 13 enum
+    # values, so "direct-batch" and later were refused), and each runs the layer it serves.
+    names = clconv.algorithm_names()
+    assert {"direct-batch", "direct-depthwise-channels", "direct-depthwise"} <= set(names)
+    x = rnd(9, 6, 9, 9)
+    wd = rnd(12, 1, 5, 5)  # depthwise, channel multiplier 2
+    want = clconv.conv2d(x, wd, padding=2, groups=6, algorithm="direct-register", context=ctx)
+    for algo in ("direct-depthwise-channels", "direct-depthwise"):
+        np.testing.assert_allclose(
+            clconv.conv2d(x, wd, padding=2, groups=6, algorithm=algo, context=ctx), want,
+            rtol=1e-5, atol=1e-5)
+    w = rnd(8, 6, 3, 3)
+    np.testing.assert_allclose(clconv.conv2d(x, w, padding=1, algorithm="direct-batch",
+                                             context=ctx),
+                               clconv.conv2d(x, w, padding=1, algorithm="direct-register",
+                                             context=ctx), rtol=1e-5, atol=1e-5)
+
+
 def test_context_options(tmp_path):
     with clconv.Context(device_class="gpu", cache_dir=tmp_path, workspace_limit=1 << 20) as c:
         assert c.device_class == "gpu"
