@@ -13,7 +13,9 @@
  * builds wins). Measured on PoCL (AMD EPYC, 2 threads, AVX-512):
  *   - Winograd F(2x2,3x3): 1.2-5x faster than direct-vector for 3x3
  *     stride-1 layers with deep channels and enough 2x2 tiles; below that
- *     its per-run filter transform dominates. Grouped layers need 32 input
+ *     its per-run filter transform dominates. Dilated 3x3 layers too (their
+ *     output split into dilation phases, each tiled on its own: DeepLab's
+ *     and ASPP's layers 1.4 - 2x direct-pointwise). Grouped layers need 32 input
  *     channels per group: with 16 (ResNeXt's 14x14 stage, 64 channels in 4
  *     groups at 56x56) direct-pointwise measured 1.1 - 1.9x Winograd.
  *   - direct-pointwise (pixels in SIMD lanes, no weight repacking): 2.5-5x
@@ -56,7 +58,7 @@ static int auto_candidates(const clconv_plan *plan, const clconv_algo **out)
     const bool batch = in->n >= 8 && !one_by_one && cout_g >= 4;
     const bool batch_small_map = batch && o->h * o->w <= 256;
     if (p->kernel_h == 3 && p->kernel_w == 3 && p->stride_h == 1 && p->stride_w == 1 &&
-        p->dilation_h == 1 && p->dilation_w == 1 && cin_g >= 16 && cout_g >= 16 && tiles >= 32 &&
+        cin_g >= 16 && cout_g >= 16 && tiles >= 32 &&
         !(batch_small_map && cin_g <= 64) && (p->groups == 1 || cin_g >= 32))
         out[n++] = &clconv_conv2d_winograd;
     if (batch_small_map)

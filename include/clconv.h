@@ -417,7 +417,7 @@ typedef enum clconv_algorithm {
     CLCONV_ALGO_DIRECT_POINTWISE = 12, /* GEMM with pixels in SIMD lanes; KxK as shifted 1x1s (CPUs) */
     CLCONV_ALGO_DIRECT_BATCH = 13,    /* images in SIMD lanes: big batches of small maps (CPUs) */
     CLCONV_ALGO_DIRECT_DEPTHWISE_CHANNELS = 14, /* depthwise: channels in SIMD lanes (CPUs) */
-    CLCONV_ALGO_WINOGRAD = 8,         /* Winograd F(2x2,3x3), 3x3 stride-1 layers */
+    CLCONV_ALGO_WINOGRAD = 8,         /* Winograd F(2x2,3x3), 3x3 stride-1 layers (any dilation) */
     CLCONV_ALGO_GEMM = 3,             /* 1x1 as GEMM, else im2col + SGEMM (CLBlast; F32
                                          only) */
 
@@ -743,7 +743,7 @@ clconv_status clconv_conv2d_plan_create(clconv_context *ctx, const clconv_conv2d
 
 /* Whether `algorithm` can compute this layer: CLCONV_SUCCESS, or
  * CLCONV_ERROR_UNSUPPORTED with the reason in clconv_last_error(ctx) (e.g.
- * winograd needs 3x3 / stride 1 / dilation 1, direct-depthwise one input
+ * winograd needs 3x3 and stride 1, direct-depthwise one input
  * channel per group, direct-pointwise at least 4 pixels in its grid).
  * Checks the parameters first (clconv_conv2d_validate's errors); AUTO is
  * always supported. Compiles nothing and touches no device: a plan with that

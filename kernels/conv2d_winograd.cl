@@ -1,4 +1,4 @@
-/* Winograd F(2x2,3x3) convolution (3x3, stride 1, dilation 1), NCHW.
+/* Winograd F(2x2,3x3) convolution (3x3, stride 1, any dilation), NCHW.
  *
  * Y = A^T [ (G g G^T) . (B^T d B) ] A per 2x2 output tile, with
  *   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
@@ -79,6 +79,16 @@ __kernel void wino_filter(__global const store_t *restrict w, __global float *re
     }
 }
 
+/* Dilation d on an axis (WINO_DILATION): the output splits into d phases
+ * (rows a, a + d, a + 2d, ...), each an undilated 3x3 convolution of the
+ * input rows a - pad, a - pad + d, ...; each phase is tiled on its own,
+ * tp = ceil(ceil(OH / d) / 2) tiles, tile rows a * tp .. a * tp + tp - 1.
+ * The first output row (column) of tile row (column) t: */
+inline int wino_first(const int t, const int d, const int tp)
+{
+    return t / tp + d * 2 * (t % tp);
+}
+
 /* One item per (run of 8 tiles of a tile row, channel, image of the chunk):
  * the 8 tiles are transformed together in float8 lanes. A run whose 4 x 18
  * input window lies inside the image loads it as vectors (columns 2k + j of
@@ -87,7 +97,8 @@ __kernel void wino_filter(__global const store_t *restrict w, __global float *re
 __kernel void wino_input(__global const store_t *restrict x, __global float *restrict v,
                          const int C, const int H, const int W, const int groups,
                          const int pad_top, const int pad_left, const int TW, const int T,
-                         const int TP, const int n0)
+                         const int TP, const int n0, const int dh, const int dw, const int tph,
+                         const int tpw)
 {
     const int runs = CLCONV_DIV_UP(TW, 8);
     const int r = get_global_id(0);
@@ -100,12 +111,32 @@ __kernel void wino_input(__global const store_t *restrict x, __global float *res
     const int g = c / cin_g, ci = c - g * cin_g;
     const int ty = r / runs, tx0 = (r - ty * runs) * 8;
     const int nt = min(8, TW - tx0); /* tiles in this run */
-    const int ih0 = 2 * ty - pad_top, iw0 = 2 * tx0 - pad_left;
+    /* Dilation (WINO_DILATION): the tile's window rows are dh apart */
+    const int ih0 = wino_first(ty, dh, tph) - pad_top, iw0 = 2 * tx0 - pad_left;
     __global const store_t *xc = x + ((size_t)(n0 + nl) * C + c) * H * W;
-    float8 d[16]; /* d[i * 4 + j]: lane k = input (ih0 + i, iw0 + 2k + j) */
-    if (nt == 8 && iw0 >= 0 && iw0 + 18 <= W) {
+    float8 d[16]; /* d[i * 4 + j]: lane k = input (ih0 + i dh, iw0 + 2k + j) (dw = 1) */
+    if (dw > 1) {
+        /* Columns dw apart, the run's tiles possibly in two column phases:
+         * each lane's window gathered on its own (zero outside). */
+        int iwk[8];
+        for (int k = 0; k < 8; k++)
+            iwk[k] = wino_first(min(tx0 + k, TW - 1), dw, tpw) - pad_left;
         for (int i = 0; i < 4; i++) {
-            const int ih = ih0 + i;
+            const int ih = ih0 + i * dh;
+            const bool row_ok = ih >= 0 && ih < H;
+            for (int j = 0; j < 4; j++) {
+                float lk[8];
+                for (int k = 0; k < 8; k++) {
+                    const int iw = iwk[k] + j * dw;
+                    lk[k] = (row_ok && iw >= 0 && iw < W) ? CLCONV_LD(xc, (size_t)ih * W + iw)
+                                                           : 0.0f;
+                }
+                d[i * 4 + j] = vload8(0, lk);
+            }
+        }
+    } else if (nt == 8 && iw0 >= 0 && iw0 + 18 <= W) {
+        for (int i = 0; i < 4; i++) {
+            const int ih = ih0 + i * dh;
             if (ih >= 0 && ih < H) {
                 __global const store_t *row = xc + (size_t)ih * W + iw0;
                 const float16 a = CLCONV_LDN(16, 0, row);
@@ -125,7 +156,7 @@ __kernel void wino_input(__global const store_t *restrict x, __global float *res
          * outside), then split into lanes as above. Lanes past nt are
          * computed but never stored. */
         for (int i = 0; i < 4; i++) {
-            const int ih = ih0 + i;
+            const int ih = ih0 + i * dh;
             const bool row_ok = ih >= 0 && ih < H;
             float rb[18];
             for (int q = 0; q < 18; q++) {
@@ -239,7 +270,8 @@ __kernel void wino_output(__global const float *ws, const int m_off,
                           __global store_t *CLCONV_Y_RESTRICT y,
                           const int OC, const int OH, const int OW, const int groups,
                           const int ocbs, const int TW, const int T, const int TP, const int n0,
-                          CLCONV_EPILOGUE_ARGS)
+                          CLCONV_EPILOGUE_ARGS, const int dh, const int dw, const int tph,
+                          const int tpw)
 {
     const int runs = CLCONV_DIV_UP(TW, 8);
     const int r = get_global_id(0);
@@ -273,7 +305,22 @@ __kernel void wino_output(__global const float *ws, const int m_off,
         }
     }
     const int ow0 = 2 * tx0;
-    const int ncols = min(2 * nt, OW - ow0);
+    const int oh0 = wino_first(ty, dh, tph);
+    /* The run's output columns: ow0 .. ow0 + ncols - 1 (dw = 1), else owc[c]
+     * for c < ncols, dw apart within a tile and per column phase (-1: past
+     * the output, not stored) */
+    int owc[16];
+    int ncols = min(2 * nt, OW - ow0);
+    if (dw > 1) {
+        ncols = 2 * nt;
+        for (int c = 0; c < 16; c++) {
+            const int ow = wino_first(min(tx0 + c / 2, TW - 1), dw, tpw) + (c % 2) * dw;
+            owc[c] = c < ncols && ow < OW ? ow : -1;
+        }
+    } else {
+        for (int c = 0; c < 16; c++)
+            owc[c] = ow0 + c;
+    }
     /* The activations other than ReLU, and the residual / second output, go
      * on vectors of VEC channels first (a call per output made SiLU cost 3 -
      * 4x the layer): the bias (or, with the residual / second output, the
@@ -286,11 +333,12 @@ __kernel void wino_output(__global const float *ws, const int m_off,
     for (int j = 0; j < VEC && ocb * VEC + j < cout_g; j++) {
         const int ocf = g * cout_g + ocb * VEC + j;
         const float bias = has_bias ? CLCONV_LD(b, ocf) : 0.0f;
-        for (int i = 0; i < 2 && 2 * ty + i < OH; i++) {
-            const size_t at0 = (((size_t)n * OC + ocf) * OH + 2 * ty + i) * OW + ow0;
+        for (int i = 0; i < 2 && oh0 + i * dh < OH; i++) {
+            const size_t at0 = (((size_t)n * OC + ocf) * OH + oh0 + i * dh) * OW;
             for (int c = 0; c < ncols; c++)
-                out[i][c][j] = clconv_epilogue_sum(out[i][c][j], bias, at0 + c,
-                                                   CLCONV_EPILOGUE_PASS);
+                if (owc[c] >= 0)
+                    out[i][c][j] = clconv_epilogue_sum(out[i][c][j], bias, at0 + owc[c],
+                                                       CLCONV_EPILOGUE_PASS);
         }
     }
     const floatV biasv = (floatV)(0.0f);
@@ -315,10 +363,10 @@ __kernel void wino_output(__global const float *ws, const int m_off,
         const int ocf = g * cout_g + oc;
         const float bias = has_bias && !lanes_done ? CLCONV_LD(b, ocf) : 0.0f;
         for (int i = 0; i < 2; i++) {
-            const int oh = 2 * ty + i;
+            const int oh = oh0 + i * dh;
             if (oh >= OH)
                 break;
-            __global store_t *yr = y + (((size_t)n * OC + ocf) * OH + oh) * OW + ow0;
+            __global store_t *yr = y + (((size_t)n * OC + ocf) * OH + oh) * OW;
             float row[16];
             for (int c = 0; c < 16; c++)
                 row[c] = out[i][c][j];
@@ -328,12 +376,13 @@ __kernel void wino_output(__global const float *ws, const int m_off,
                 if (act == 1) /* ReLU on the vector; NaN passes (NaN < 0 is false) */
                     v = select(v, (float16)(0.0f), v < (float16)(0.0f));
             }
-            if (ncols == 16) {
-                CLCONV_STN(v, 16, 0, yr);
+            if (ncols == 16 && dw == 1) {
+                CLCONV_STN(v, 16, 0, yr + ow0);
             } else {
                 vstore16(v, 0, row);
                 for (int c = 0; c < ncols; c++)
-                    CLCONV_ST(row[c], c, yr);
+                    if (owc[c] >= 0)
+                        CLCONV_ST(row[c], owc[c], yr);
             }
         }
     }

@@ -101,12 +101,18 @@ static wcase random_case(tu_rng *r)
         c.p.pad_left = tu_int(r, 0, 2);
         c.p.pad_right = tu_int(r, 0, 2);
         c.p.has_bias = tu_int(r, 0, 1);
+        if (tu_int(r, 0, 2) == 0) { /* dilation: the output split into phases */
+            c.p.dilation_h = tu_int(r, 1, 4);
+            c.p.dilation_w = tu_int(r, 1, 5);
+            c.p.pad_top = tu_int(r, 0, 2 * c.p.dilation_h);
+            c.p.pad_left = tu_int(r, 0, 2 * c.p.dilation_w);
+        }
         const int any = tu_int(r, 0, 1);
         tu_random_activation(r, &c.p.activation, c.p.activation_params, any);
         tu_random_epilogue(r, any ? 3 : 0, &c.p.has_residual, &c.p.alpha, &c.p.beta,
                            &c.p.pre_activation_output);
         int h = tu_int(r, 0, 5) == 0 ? 1 : tu_int(r, 1, 21);
-        int w = tu_int(r, 0, 5) == 0 ? 1 : tu_int(r, 1, 27);
+        int w = tu_int(r, 0, 5) == 0 ? 1 : tu_int(r, 1, c.p.dilation_w > 1 ? 45 : 27);
         c.in = (clconv_shape){tu_int(r, 1, 3), c.p.in_channels, h, w};
         if (clconv_conv2d_validate(&c.p, &c.in) == CLCONV_SUCCESS)
             break;
@@ -118,9 +124,10 @@ static wcase random_case(tu_rng *r)
 static void describe(const wcase *c, char *buf, size_t n)
 {
     const clconv_conv2d_params *p = &c->p;
-    snprintf(buf, n, "in=%lldx%lldx%lldx%lld out_c=%lld pad=%lld,%lld,%lld,%lld g=%lld bias=%d "
+    snprintf(buf, n, "in=%lldx%lldx%lldx%lld out_c=%lld d=%lldx%lld pad=%lld,%lld,%lld,%lld g=%lld bias=%d "
              "act=%s(%g,%g) res=%d(%g,%g) pre=%d ints=%d", (long long)c->in.n, (long long)c->in.c, (long long)c->in.h,
-             (long long)c->in.w, (long long)p->out_channels, (long long)p->pad_top,
+             (long long)c->in.w, (long long)p->out_channels, (long long)p->dilation_h,
+             (long long)p->dilation_w, (long long)p->pad_top,
              (long long)p->pad_bottom, (long long)p->pad_left, (long long)p->pad_right,
              (long long)p->groups, p->has_bias, clconv_activation_name(p->activation),
              (double)p->activation_params[0], (double)p->activation_params[1], p->has_residual,
@@ -519,8 +526,8 @@ START_TEST(unsupported_geometries)
     p.stride_h = p.stride_w = 2;
     expect_unsupported(p, "stride 2x2");
     p = clconv_conv2d_default_params(2, 2, 3, 3);
-    p.dilation_h = p.dilation_w = 2;
-    expect_unsupported(p, "dilation 2x2");
+    p.stride_w = 2;
+    expect_unsupported(p, "stride 1x2");
     p = clconv_conv2d_default_params(2, 2, 3, 1);
     expect_unsupported(p, "kernel 3x1");
 }

@@ -69,6 +69,8 @@ static const conv_case CONV[] = {
      * kernel was once compiled out: CL_INVALID_KERNEL_NAME) */
     {"direct-pointwise 1x1 p1", CLCONV_ALGO_DIRECT_POINTWISE, 6, 8, 1, 1, 1, 1, 1, {1, 6, 5, 7}},
     {"winograd 3x3", CLCONV_ALGO_WINOGRAD, 6, 8, 3, 1, 1, 1, 1, {1, 6, 7, 9}},
+    /* dilation 2: the output in phases, columns gathered per tile */
+    {"winograd 3x3 d2", CLCONV_ALGO_WINOGRAD, 6, 8, 3, 1, 2, 2, 1, {1, 6, 9, 19}},
     /* images in lanes: 5 images leave lanes of the copy empty */
     {"direct-batch 5x5 p2", CLCONV_ALGO_DIRECT_BATCH, 2, 6, 5, 1, 2, 1, 1, {5, 2, 7, 6}},
     {"direct-batch 3x3 s2 grouped", CLCONV_ALGO_DIRECT_BATCH, 4, 8, 3, 2, 1, 1, 2, {3, 4, 9, 8}},

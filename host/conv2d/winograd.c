@@ -81,15 +81,13 @@ static size_t round_up(size_t a, size_t b)
 static clconv_status winograd_applies(const clconv_plan *plan)
 {
     const clconv_conv2d_params *p = &plan->params.conv2d;
-    if (p->kernel_h != 3 || p->kernel_w != 3 || p->stride_h != 1 || p->stride_w != 1 ||
-        p->dilation_h != 1 || p->dilation_w != 1)
+    if (p->kernel_h != 3 || p->kernel_w != 3 || p->stride_h != 1 || p->stride_w != 1)
         return clconv_fail(plan->ctx, CLCONV_ERROR_UNSUPPORTED,
-                           "winograd: F(2x2,3x3) needs a 3x3 kernel, stride 1 and dilation 1; "
-                           "got kernel %lldx%lld, stride %lldx%lld, dilation %lldx%lld; use "
+                           "winograd: F(2x2,3x3) needs a 3x3 kernel and stride 1 (any "
+                           "dilation); got kernel %lldx%lld, stride %lldx%lld; use "
                            "direct-vector or auto",
                            (long long)p->kernel_h, (long long)p->kernel_w, (long long)p->stride_h,
-                           (long long)p->stride_w, (long long)p->dilation_h,
-                           (long long)p->dilation_w);
+                           (long long)p->stride_w);
     return CLCONV_SUCCESS;
 }
 
@@ -106,7 +104,12 @@ static clconv_status winograd_build(clconv_plan *plan, const clconv_conv2d_param
      * 1 x 16 on PoCL (AVX-512), and 1 wastes no padding block. */
     int ob = 1;
     ocbs = (ocbs + ob - 1) / ob * ob;
-    int64_t th = (out->h + 1) / 2, tw = (out->w + 1) / 2, t = th * tw;
+    /* Tiles per phase (kernels/conv2d_winograd.cl wino_first): with dilation
+     * d an axis splits into d phases of ceil(out / d) outputs, each tiled in
+     * pairs; d = 1 is the plain 2x2 tiling. */
+    const int64_t tph = ((out->h + p->dilation_h - 1) / p->dilation_h + 1) / 2;
+    const int64_t tpw = ((out->w + p->dilation_w - 1) / p->dilation_w + 1) / 2;
+    int64_t th = p->dilation_h * tph, tw = p->dilation_w * tpw, t = th * tw;
     int64_t tp = (int64_t)round_up((size_t)t, WINO_BT / 2);
     /* Per image: V is 16 x C x TP floats, M is 16 x groups*ocbs*VEC x TP. */
     double per_image = 16.0 * (double)tp * (double)(in->c + p->groups * ocbs * vec) * 4.0;
@@ -172,6 +175,9 @@ static clconv_status winograd_build(clconv_plan *plan, const clconv_conv2d_param
     cl_int fargs[] = {(cl_int)cin_g, (cl_int)cout_g, (cl_int)p->groups, d->ocbs};
     cl_int iargs[] = {(cl_int)in->c, (cl_int)in->h, (cl_int)in->w, (cl_int)p->groups,
                       (cl_int)p->pad_top, (cl_int)p->pad_left, d->tw, d->t, d->tp};
+    /* the dilation and the tiles per phase: after n0 (input), after the
+     * epilogue (output) */
+    cl_int dargs[] = {(cl_int)p->dilation_h, (cl_int)p->dilation_w, (cl_int)tph, (cl_int)tpw};
     cl_int gargs[] = {(cl_int)d->m_off, (cl_int)cin_g, d->ocbs, (cl_int)p->groups, d->tp};
     cl_int oargs[] = {(cl_int)out->c, (cl_int)out->h, (cl_int)out->w, (cl_int)p->groups,
                       d->ocbs, d->tw, d->t, d->tp};
@@ -183,7 +189,9 @@ static clconv_status winograd_build(clconv_plan *plan, const clconv_conv2d_param
         (st = set_ints(ctx, plan->kernel, 2, gargs, 5, "wino_gemm")) ||
         (st = set_ints(ctx, d->output, 1, &m_off, 1, "wino_output")) ||
         (st = set_ints(ctx, d->output, 4, oargs, 8, "wino_output")) ||
-        (st = clconv_set_epilogue_args(plan, d->output, 13, "wino_output")))
+        (st = clconv_set_epilogue_args(plan, d->output, 13, "wino_output")) ||
+        (st = set_ints(ctx, d->input, 12, dargs, 4, "wino_input")) ||
+        (st = set_ints(ctx, d->output, 13 + CLCONV_EPILOGUE_NARGS, dargs, 4, "wino_output")))
         return st;
 
     plan->work_dim = 3;
