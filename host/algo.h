@@ -249,6 +249,10 @@ clconv_status clconv_direct_build(clconv_plan *plan, const clconv_tile *t, const
 clconv_status clconv_direct_set_args(clconv_plan *plan, int64_t in_h, int64_t in_w,
                                      int64_t extra);
 
+/* UNSUPPORTED "<algo>: needs one input channel per group ..." unless the
+ * layer is depthwise (groups = in_channels; conv2d/direct_depthwise.c). */
+clconv_status clconv_depthwise_check(const clconv_plan *plan, const char *algo);
+
 /* The run of a one-kernel plan (direct conv2d, transposed-gather /
  * -columns): x, w, b, y as its arguments 0..3 (conv2d/direct.c). */
 clconv_status clconv_run_one_kernel(clconv_plan *plan, const clconv_run_args *a);

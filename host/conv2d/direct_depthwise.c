@@ -5,15 +5,20 @@
 
 #include <stdio.h>
 
-static clconv_status depthwise_applies(const clconv_plan *plan)
+clconv_status clconv_depthwise_check(const clconv_plan *plan, const char *algo)
 {
     const clconv_conv2d_params *p = &plan->params.conv2d;
     if (p->in_channels != p->groups)
         return clconv_fail(plan->ctx, CLCONV_ERROR_UNSUPPORTED,
-                           "direct-depthwise: needs one input channel per group (groups = "
-                           "in_channels), got groups = %lld, in_channels = %lld",
-                           (long long)p->groups, (long long)p->in_channels);
+                           "%s: needs one input channel per group (groups = in_channels), got "
+                           "groups = %lld, in_channels = %lld",
+                           algo, (long long)p->groups, (long long)p->in_channels);
     return CLCONV_SUCCESS;
+}
+
+static clconv_status depthwise_applies(const clconv_plan *plan)
+{
+    return clconv_depthwise_check(plan, "direct-depthwise");
 }
 
 static clconv_status depthwise_plan(clconv_plan *plan, const clconv_plan_options *opts)

@@ -26,11 +26,9 @@ static int dc_vectors(const clconv_conv2d_params *p, int64_t ncw)
 static clconv_status dc_applies(const clconv_plan *plan)
 {
     const clconv_conv2d_params *p = &plan->params.conv2d;
-    if (p->in_channels != p->groups)
-        return clconv_fail(plan->ctx, CLCONV_ERROR_UNSUPPORTED,
-                           "direct-depthwise-channels: needs one input channel per group "
-                           "(groups = in_channels), got groups = %lld, in_channels = %lld",
-                           (long long)p->groups, (long long)p->in_channels);
+    clconv_status st = clconv_depthwise_check(plan, "direct-depthwise-channels");
+    if (st)
+        return st;
     if (dc_vectors(p, 1) > DC_MAX_VECTORS)
         return clconv_fail(plan->ctx, CLCONV_ERROR_UNSUPPORTED,
                            "direct-depthwise-channels: a %lldx%lld window with dilation "
