@@ -11,8 +11,8 @@
 static const clconv_algo *const registry[] = {
     &clconv_conv2d_direct_tiled,   &clconv_conv2d_direct_register,
     &clconv_conv2d_direct_vector,  &clconv_conv2d_direct_depthwise,
-    &clconv_conv2d_direct_pointwise, &clconv_conv2d_direct_batch, &clconv_conv2d_direct_depthwise_channels,
-    &clconv_conv2d_gemm,
+    &clconv_conv2d_direct_pointwise, &clconv_conv2d_direct_batch,
+    &clconv_conv2d_direct_depthwise_channels, &clconv_conv2d_gemm,
     &clconv_conv2d_winograd,
     &clconv_ct_gather,             &clconv_ct_vector,
     &clconv_ct_columns,            &clconv_ct_gemm,

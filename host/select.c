@@ -17,9 +17,10 @@
  *     output split into dilation phases, each tiled on its own) with 128 or
  *     more input channels per group: DeepLab's and ASPP's 256 / 512-channel
  *     layers 1.6 - 3.3x direct-pointwise; with 64 channels (56x56,
- *     dilation 2) direct-pointwise stayed 1.1 - 1.3x faster. Grouped layers need 32 input
- *     channels per group: with 16 (ResNeXt's 14x14 stage, 64 channels in 4
- *     groups at 56x56) direct-pointwise measured 1.1 - 1.9x Winograd.
+ *     dilation 2) direct-pointwise stayed 1.1 - 1.3x faster. Grouped layers
+ *     need 32 input channels per group: with 16 (ResNeXt's 14x14 stage, 64
+ *     channels in 4 groups at 56x56) direct-pointwise measured 1.1 - 1.9x
+ *     Winograd.
  *   - direct-pointwise (pixels in SIMD lanes, no weight repacking): 2.5-5x
  *     direct-vector on ResNet-50's 1x1 layers, 1.4-2.3x on its conv1 and 3x3
  *     stride-2 / 7x7-map layers, 1.5x on VGG's conv1_1 and 5x5 layers;
@@ -67,10 +68,11 @@ static int auto_candidates(const clconv_plan *plan, const clconv_algo **out)
     if (batch_small_map)
         out[n++] = &clconv_conv2d_direct_batch;
     int64_t wq = o->w + (p->kernel_w - 1) * p->dilation_w / p->stride_w;
-    /* dilated layers: up to half the grid's columns dropped (direct-vector
-     * is no faster there: ASPP's 3x3 dilation 6 and 12 on 33x33 maps) */
-    const int64_t waste_num = p->dilation_w > 1 ? 2 : 4;
-    if (cout_g >= 4 && o->h * wq >= 4 && (cin_g >= 2 || one_by_one) && (wq - o->w) * waste_num <= wq)
+    /* The wide grid may drop up to 1/drop_den of its columns: a quarter, or
+     * half on dilated layers (direct-vector is no faster there: ASPP's 3x3
+     * dilation 6 and 12 on 33x33 maps) */
+    const int64_t drop_den = p->dilation_w > 1 ? 2 : 4;
+    if (cout_g >= 4 && o->h * wq >= 4 && (cin_g >= 2 || one_by_one) && (wq - o->w) * drop_den <= wq)
         out[n++] = &clconv_conv2d_direct_pointwise;
     else if (batch && !batch_small_map)
         out[n++] = &clconv_conv2d_direct_batch;

@@ -552,7 +552,9 @@ __kernel void conv2d_gather_phases(__global const store_t *restrict x, __global 
  * 2 rows load whole vectors (stride 2 keeps the even lanes of two loads);
  * edge blocks and other strides gather lane by lane with bounds tests.
  * Constants: VEC, RH (rows per work-item), WG_OC (channels per work-group). */
-#ifdef CONV2D_DEPTHWISE
+#if defined(CONV2D_DEPTHWISE) || defined(CONV2D_DEPTHWISE_CHANNELS)
+/* Row loaders of both depthwise variants (conv2d_depthwise_channels loads
+ * VEC columns of each channel's row with step 1). */
 
 /* VEC columns iw, iw + step, ... of row xr (step 1 or 2): one or two
  * whole-vector loads (stride 2 keeps the even lanes of two). The loaders are
@@ -572,8 +574,6 @@ inline floatV dw_gather(__global const store_t *xr, int iw, int W, const int ste
     return vloadV(0, v);
 }
 
-#if SW == 1 || SW == 2
-#define DW_LOAD(p) dw_load((p), SW)
 #if VEC == 4
 #define DW_LANES ((int4)(0, 1, 2, 3))
 #elif VEC == 8
@@ -595,6 +595,11 @@ __attribute__((always_inline)) inline floatV dw_edge(__global const store_t *xr,
     }
     return dw_gather(xr, iw, W, step);
 }
+#endif /* the depthwise row loaders */
+
+#ifdef CONV2D_DEPTHWISE
+#if SW == 1 || SW == 2
+#define DW_LOAD(p) dw_load((p), SW)
 
 /* The row path: stride 1 or 2 (the same both ways), no dilation, windows up
  * to 3 wide. Each input row the block needs is loaded once, columns iw0 ..
@@ -901,38 +906,21 @@ __kernel void conv2d_batch(__global const float *restrict xs, __global const sto
  *
  * A work-item owns NCW neighbouring output columns of RB output rows of one
  * image for VEC channels (lanes past OC repeat the last channel and are
- * dropped). It gathers each input row it needs once, channel by channel
- * (zero outside the image: the padding), into a private ring of the SPAN =
- * (KH - 1) * DH + 1 rows one output row reads, XW columns each; an output
- * row then takes, per block of NPX columns held in registers, KH * KW * NPX
- * vector FMAs from the ring and the VEC-lane weights of each tap, gathered
- * once per work-item. Each output's taps are
+ * dropped). It gathers each input row it needs once, VEC columns at a time
+ * (each channel's row loaded as a vector, dw_edge zeroing the columns
+ * outside the image: the padding; the VEC x VEC block then transposed), into
+ * a private ring of the SPAN = (KH - 1) * DH + 1 rows one output row reads,
+ * XW columns each. An output row then takes, per block of NPX columns held
+ * in registers, KH * KW * NPX vector FMAs from the ring and the VEC-lane
+ * weights of each tap, gathered once per work-item, and is transposed back
+ * to be stored a channel row at a time. Each output's taps are
  * summed in the reference's kh-major, kw-minor order; a padding tap adds
  * 0 * w (NaN for an infinite weight, as the reference). Lane l is output
  * channel oc0 + l, which reads input channel (oc0 + l) / (OC / groups)
- * (channel multipliers). Global size (ceil(OW / NPX), ceil(OH / RB),
+ * (channel multipliers). Global size (ceil(OW / NCW), ceil(OH / RB),
  * N * ceil(OC / VEC)). Constants: VEC, NCW, NPX, RB. */
 #ifdef CONV2D_DEPTHWISE_CHANNELS
 #define DC_XW ((NCW - 1) * SW + (KW - 1) * DW + 1)
-/* The VEC lanes' elements at offset `at` of their planes, built in
- * registers (a vector load of lanes stored one by one stalls on the store
- * forwarding). */
-#define DC_G4(l) CLCONV_LD(xp[l], at), CLCONV_LD(xp[l + 1], at), CLCONV_LD(xp[l + 2], at), \
-                 CLCONV_LD(xp[l + 3], at)
-#if VEC == 4
-#define DC_GATHER (floatV)(DC_G4(0))
-#elif VEC == 8
-#define DC_GATHER (floatV)(DC_G4(0), DC_G4(4))
-#else
-#define DC_GATHER (floatV)(DC_G4(0), DC_G4(4), DC_G4(8), DC_G4(12))
-#endif
-#if VEC == 4
-#define DC_IOTA ((int4)(0, 1, 2, 3))
-#elif VEC == 8
-#define DC_IOTA ((int8)(0, 1, 2, 3, 4, 5, 6, 7))
-#else
-#define DC_IOTA ((int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
-#endif
 /* The output row's length: whole blocks of VEC columns. */
 #define DC_NCWP (CLCONV_DIV_UP(NCW, VEC) * VEC)
 /* The ring's row length: whole blocks of VEC columns. */
@@ -1014,7 +1002,7 @@ __kernel void conv2d_depthwise_channels(CONV2D_ARGS, const int N)
     floatV orow[DC_NCWP];
     for (int j = NCW; j < DC_NCWP; j++)
         orow[j] = (floatV)(0.0f);
-    /* x's extent: a whole-vector load inside it is safe to issue */
+    /* x's extent: a whole-vector load inside it is safe to issue (dw_edge) */
     __global const store_t *const lo = x, *const hi = x + (size_t)N * C * H * W;
 #ifndef CLCONV_EPILOGUE_EXTRA
     floatV bias = (floatV)(0.0f);
@@ -1036,39 +1024,27 @@ __kernel void conv2d_depthwise_channels(CONV2D_ARGS, const int N)
             const int slot = (next - ih_base) % DC_SPAN;
             const bool row_in = next >= 0 && next < H;
             /* Blocks of VEC columns: VEC channels' rows loaded as vectors
-             * and transposed; columns outside the row zeroed (the loads
-             * may read the neighbouring rows, never outside x); a block
-             * whose loads would leave x is gathered lane by lane. */
+             * (an edge block through dw_edge: columns outside the row
+             * zero) and transposed. */
             for (int j0 = 0; j0 < DC_XW; j0 += VEC) {
                 const int iwb = iw0 + j0;
-                const long atb = (long)next * W + iwb; /* may be < 0 */
                 if (!row_in || iwb >= W || iwb + VEC <= 0) {
 #pragma unroll
                     for (int j = 0; j < VEC; j++)
                         ring[slot][j0 + j] = (floatV)(0.0f);
-                } else if (xp[0] + atb >= lo && xp[VEC - 1] + atb + VEC <= hi) {
-                    floatV v[VEC];
-#pragma unroll
-                    for (int l = 0; l < VEC; l++)
-                        v[l] = CLCONV_LDV(0, xp[l] + atb);
-                    if (iwb < 0 || iwb + VEC > W) {
-                        const intV col = (intV)(iwb) + DC_IOTA;
-                        const intV out = (col < (intV)(0)) | (col >= (intV)(W));
-#pragma unroll
-                        for (int l = 0; l < VEC; l++)
-                            v[l] = select(v[l], (floatV)(0.0f), out);
-                    }
-                    dc_transpose(v);
-#pragma unroll
-                    for (int j = 0; j < VEC; j++)
-                        ring[slot][j0 + j] = v[j];
-                } else {
-                    for (int j = 0; j < VEC; j++) {
-                        const int iw = iwb + j;
-                        const long at = atb + j;
-                        ring[slot][j0 + j] = iw >= 0 && iw < W ? DC_GATHER : (floatV)(0.0f);
-                    }
+                    continue;
                 }
+                const bool inside = iwb >= 0 && iwb + VEC <= W;
+                floatV v[VEC];
+#pragma unroll
+                for (int l = 0; l < VEC; l++) {
+                    __global const store_t *xr = xp[l] + (size_t)next * W;
+                    v[l] = inside ? CLCONV_LDV(0, xr + iwb) : dw_edge(xr, iwb, W, lo, hi, 1);
+                }
+                dc_transpose(v);
+#pragma unroll
+                for (int j = 0; j < VEC; j++)
+                    ring[slot][j0 + j] = v[j];
             }
         }
         for (int c0 = 0; c0 < NCW && ow0 + c0 < OW; c0 += NPX) {
