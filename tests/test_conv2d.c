@@ -221,6 +221,17 @@ typedef struct sweep_case {
     bool integers;
 } sweep_case;
 
+/* Kernel size, stride and dilation from a palette row (kh, kw, sh, sw, dh, dw). */
+static void set_geometry(clconv_conv2d_params *p, const int *g)
+{
+    p->kernel_h = g[0];
+    p->kernel_w = g[1];
+    p->stride_h = g[2];
+    p->stride_w = g[3];
+    p->dilation_h = g[4];
+    p->dilation_w = g[5];
+}
+
 /* Kernel geometries (kh, kw, sh, sw, dh, dw) the sweep draws from. Every
  * distinct geometry is a separate compiled program, and PoCL needs most of a
  * second per program, so the sweep varies shapes, channels, groups, padding,
@@ -254,10 +265,7 @@ static sweep_case random_case(tu_rng *r, int i)
         const int *geo = GEOMETRIES[gi];
         c.p = clconv_conv2d_default_params(cin_g * groups, cout_g * groups, geo[0], geo[1]);
         c.p.groups = groups;
-        c.p.stride_h = geo[2];
-        c.p.stride_w = geo[3];
-        c.p.dilation_h = geo[4];
-        c.p.dilation_w = geo[5];
+        set_geometry(&c.p, geo);
         c.p.pad_top = tu_int(r, 0, 2);
         c.p.pad_bottom = tu_int(r, 0, 2);
         c.p.pad_left = tu_int(r, 0, 2);
@@ -380,12 +388,7 @@ START_TEST(pointwise_sweep)
                               (m[1] - 1) * c.p.stride_w + 1 + tu_int(&r, 0, (int)c.p.stride_w - 1)};
         if (i % 2) { /* the kernel reaches around: any input at least the window */
             const int *k = kxk[i / 2];
-            c.p.kernel_h = k[0];
-            c.p.kernel_w = k[1];
-            c.p.stride_h = k[2];
-            c.p.stride_w = k[3];
-            c.p.dilation_h = k[4];
-            c.p.dilation_w = k[5];
+            set_geometry(&c.p, k);
             c.p.pad_top = c.p.pad_left = k[6];
             c.p.pad_bottom = c.p.pad_right = tu_int(&r, 0, k[6]);
             c.in.h = tu_int(&r, (k[0] - 1) * k[4] + 1, 15);
@@ -430,10 +433,7 @@ START_TEST(batch_sweep)
         int64_t cin_g = tu_int(&r, 1, 7), cout_g = tu_int(&r, 1, 18);
         c.p = clconv_conv2d_default_params(cin_g * groups, cout_g * groups, k[0], k[1]);
         c.p.groups = groups;
-        c.p.stride_h = k[2];
-        c.p.stride_w = k[3];
-        c.p.dilation_h = k[4];
-        c.p.dilation_w = k[5];
+        set_geometry(&c.p, k);
         c.p.pad_top = tu_int(&r, 0, 2);
         c.p.pad_bottom = tu_int(&r, 0, 2);
         c.p.pad_left = tu_int(&r, 0, 2);
@@ -642,10 +642,7 @@ START_TEST(depthwise_channels_sweep)
         const int64_t ch = tu_int(&r, 1, 40), mult = i % 4 == 3 ? tu_int(&r, 2, 3) : 1;
         c.p = clconv_conv2d_default_params(ch, ch * mult, k[0], k[1]);
         c.p.groups = ch;
-        c.p.stride_h = k[2];
-        c.p.stride_w = k[3];
-        c.p.dilation_h = k[4];
-        c.p.dilation_w = k[5];
+        set_geometry(&c.p, k);
         c.p.pad_top = tu_int(&r, 0, 3);
         c.p.pad_bottom = tu_int(&r, 0, 3);
         c.p.pad_left = tu_int(&r, 0, 3);
