@@ -210,10 +210,15 @@ void conv_transpose2d_col2im(__global const float *restrict cols,
  * Each output sums exactly the pairs that reach it (an input outside the
  * image is skipped, not multiplied by 0) in a fixed order: input channel,
  * then kh, then kw. Deterministic, no atomics.
+ * A work-item holds NB channel blocks (NB x VEC channels): each broadcast
+ * input value feeds NB FMAs. With one block, a tap's 16 FMAs took 16
+ * broadcast loads and one weight load, and the loads, not the FMAs, bound
+ * DCGAN's layers (83 GFLOP/s); 3 blocks x 8 outputs take 11 loads for 24.
  * The weights are repacked per run (conv_transpose2d_pack) so the VEC weights
  * of a tap are contiguous: [group][channel block][ci][kh][kw][VEC], zero past
- * cout_g (those lanes are never stored).
- * Constants: KH..DW, VEC (4, 8, 16), BW, RH, STEP_H, STEP_W. */
+ * cout_g (those lanes are never stored); the blocks of a group are counted up
+ * to a multiple of NB (CTV_BLOCKS), the extra ones all zeros.
+ * Constants: KH..DW, VEC (4, 8, 16), NB, BW, RH, STEP_H, STEP_W. */
 #ifdef CT_VECTOR
 #define KHW (KH * KW)
 
@@ -243,24 +248,30 @@ inline int ctv_first_tap(int r, int pad, int k_len, int step, int dil, int strid
 }
 
 #ifndef CT_COLUMNS
+/* Packed channel blocks per group: VEC channels each, a multiple of NB. */
+#define CTV_BLOCKS(cout_g) (CLCONV_DIV_UP(cout_g, VEC * NB) * NB)
+
 /* wp[((g * ocbs + ocb) * cin_g + ci) * KHW * VEC + k * VEC + lane]
- *   = w[g * cin_g + ci, ocb * VEC + lane, k] (0 past cout_g). */
+ *   = w[g * cin_g + ci, ocb * VEC + lane, k] (0 past cout_g), ocbs =
+ * CTV_BLOCKS(cout_g). One work-item per (g, ocb, ci): VEC x KHW weights,
+ * each channel's KHW read in a row. (One work-item per float, with its five
+ * divisions, took 18% of DCGAN g3's time.) Global size groups * ocbs * cin_g. */
 __kernel void conv_transpose2d_pack(__global const store_t *restrict w,
                                     __global float *restrict wp, const int cin_g,
                                     const int cout_g, const int groups)
 {
-    const int i = get_global_id(0);
-    const int ocbs = CLCONV_DIV_UP(cout_g, VEC);
-    const int total = groups * ocbs * cin_g * KHW * VEC;
-    if (i >= total)
+    const int i = get_global_id(0); /* (g * ocbs + ocb) * cin_g + ci */
+    const int ocbs = CTV_BLOCKS(cout_g);
+    if (i >= groups * ocbs * cin_g)
         return;
-    const int lane = i % VEC;
-    const int k = (i / VEC) % KHW;
-    const int ci = (i / VEC / KHW) % cin_g;
-    const int ocb = (i / VEC / KHW / cin_g) % ocbs;
-    const int g = i / VEC / KHW / cin_g / ocbs;
-    const int oc = ocb * VEC + lane;
-    wp[i] = oc < cout_g ? CLCONV_LD(w, (((size_t)g * cin_g + ci) * cout_g + oc) * KHW + k) : 0.0f;
+    const int ci = i % cin_g, ocb = i / cin_g % ocbs, g = i / cin_g / ocbs;
+    __global float *dst = wp + (size_t)i * KHW * VEC;
+    for (int lane = 0; lane < VEC; lane++) {
+        const int oc = ocb * VEC + lane;
+        __global const store_t *src = w + (((size_t)g * cin_g + ci) * cout_g + oc) * KHW;
+        for (int k = 0; k < KHW; k++)
+            dst[k * VEC + lane] = oc < cout_g ? CLCONV_LD(src, k) : 0.0f;
+    }
 }
 
 /* One input channel: every tap of the phase for all RH x BW outputs.
@@ -270,23 +281,28 @@ __kernel void conv_transpose2d_pack(__global const store_t *restrict w,
  * edge path, where DCGAN spends its time, ran 1.5 - 2x slower. */
 #define CTV_CHANNEL(CHECKED)                                                      \
     for (int kh = kh0; kh < KH; kh += STEP_H) {                                   \
-        const int dh = (rh + pad_top - kh * DH) / SH; /* exact */                   \
+        const int dh = (rh + pad_top - kh * DH) / SH; /* exact */                 \
         bool row_ok[RH];                                                          \
         for (int r = 0; r < RH; r++) {                                            \
             const int ih = i0 + r + dh;                                           \
             row_ok[r] = rows_ok[r] && ih >= 0 && ih < H;                          \
         }                                                                         \
         for (int kw = kw0; kw < KW; kw += STEP_W) {                               \
-            const int dw = (rw + pad_left - kw * DW) / SW;                           \
-            const floatV wv = vloadV(0, wc + (kh * KW + kw) * VEC);               \
+            const int dw = (rw + pad_left - kw * DW) / SW;                        \
+            floatV wv[NB];                                                        \
+            _Pragma("unroll") for (int t = 0; t < NB; t++)                        \
+                wv[t] = vloadV(0, wc + t * wblock + (kh * KW + kw) * VEC);        \
             _Pragma("unroll") for (int r = 0; r < RH; r++) {                      \
                 if (!row_ok[r])                                                   \
                     continue;                                                     \
                 __global const store_t *xr = xc + (size_t)(i0 + r + dh) * W;      \
                 _Pragma("unroll") for (int p = 0; p < BW; p++) {                  \
                     const int iw = j0 + dw + p;                                   \
-                    if (!(CHECKED) || (iw >= 0 && iw < W))                        \
-                        acc[r][p] = fma((floatV)(CLCONV_LD(xr, iw)), wv, acc[r][p]); \
+                    if (!(CHECKED) || (iw >= 0 && iw < W)) {                      \
+                        const floatV xv = (floatV)(CLCONV_LD(xr, iw));            \
+                        _Pragma("unroll") for (int t = 0; t < NB; t++)            \
+                            acc[t][r][p] = fma(xv, wv[t], acc[t][r][p]);          \
+                    }                                                             \
                 }                                                                 \
             }                                                                     \
         }                                                                         \
@@ -300,9 +316,10 @@ __kernel void conv_transpose2d_pack(__global const store_t *restrict w,
     }
 
 /* Global ids: dim 0 = phase column block (BW columns), dim 1 = phase row
- * block (RH rows), dim 2 = ((g * ocbs + ocb) * NPHASE + phase) * N + n: the
- * images of one channel block and phase run one after another, so the
- * block's weights stay in cache across them. */
+ * block (RH rows), dim 2 = ((g * obs + ob) * NPHASE + phase) * N + n, ob
+ * the work-item's NB channel blocks (obs = CTV_BLOCKS(cout_g) / NB of them
+ * per group): the images of one channel block and phase run one after
+ * another, so the block's weights stay in cache across them. */
 __kernel void conv_transpose2d_vector(__global const store_t *restrict x,
                                       __global const float *restrict wp,
                                       __global const store_t *restrict b,
@@ -312,9 +329,9 @@ __kernel void conv_transpose2d_vector(__global const store_t *restrict x,
                                       const int pad_top, const int pad_left, CLCONV_EPILOGUE_ARGS)
 {
     const int cin_g = C / groups, cout_g = OC / groups;
-    const int ocbs = CLCONV_DIV_UP(cout_g, VEC);
-    int n, phase, ocb, g;
-    ctv_split_z(get_global_id(2), N, ocbs, &n, &phase, &ocb, &g);
+    const int ocbs = CTV_BLOCKS(cout_g);
+    int n, phase, ob, g;
+    ctv_split_z(get_global_id(2), N, ocbs / NB, &n, &phase, &ob, &g);
     if (g >= groups)
         return; /* no barriers here: leaving early is safe */
     const int rh = phase / SW, rw = phase - (phase / SW) * SW;
@@ -329,11 +346,13 @@ __kernel void conv_transpose2d_vector(__global const store_t *restrict x,
         rows_ok[r] = rh + (i0 + r) * SH < OH;
 
     __global const store_t *xg = x + ((size_t)n * C + (size_t)g * cin_g) * H * W;
-    __global const float *wb = wp + ((size_t)g * ocbs + ocb) * cin_g * KHW * VEC;
-    floatV acc[RH][BW];
-    for (int r = 0; r < RH; r++)
-        for (int p = 0; p < BW; p++)
-            acc[r][p] = (floatV)(0.0f);
+    const int wblock = cin_g * KHW * VEC; /* floats from one block to the next */
+    __global const float *wb = wp + ((size_t)g * ocbs + ob * NB) * wblock;
+    floatV acc[NB][RH][BW];
+    for (int t = 0; t < NB; t++)
+        for (int r = 0; r < RH; r++)
+            for (int p = 0; p < BW; p++)
+                acc[t][r][p] = (floatV)(0.0f);
     /* Input columns of the block: j0 + dw .. j0 + BW - 1 + dw, where dw runs
      * from dw(kw0) (largest) down to dw(last tap). Blocks whose every tap
      * column lies inside the row skip the bounds tests. */
@@ -349,42 +368,47 @@ __kernel void conv_transpose2d_vector(__global const store_t *restrict x,
         CTV_LOOP(1)
     }
 
-    /* The epilogue on whole vectors: the block's biases in lanes (one load),
+    /* The epilogue on whole vectors: each block's biases in lanes (one load),
      * then the activation once per vector (as conv2d_vector). */
-    float bl[VEC];
-    for (int l = 0; l < VEC; l++) {
-        const int oc = ocb * VEC + l;
-        bl[l] = has_bias && oc < cout_g ? CLCONV_LD(b, g * cout_g + oc) : 0.0f;
-    }
-    const floatV biasv = vloadV(0, bl);
-    for (int r = 0; r < RH; r++) {
-        const int oh = rh + (i0 + r) * SH;
-        if (oh >= OH)
-            break;
-        for (int p = 0; p < BW; p++) {
-            const int ow = rw + (j0 + p) * SW;
-            if (ow >= OW)
+    for (int t = 0; t < NB; t++) {
+        const int ocb = ob * NB + t;
+        if (ocb * VEC >= cout_g)
+            break; /* a padding block */
+        float bl[VEC];
+        for (int l = 0; l < VEC; l++) {
+            const int oc = ocb * VEC + l;
+            bl[l] = has_bias && oc < cout_g ? CLCONV_LD(b, g * cout_g + oc) : 0.0f;
+        }
+        const floatV biasv = vloadV(0, bl);
+        for (int r = 0; r < RH; r++) {
+            const int oh = rh + (i0 + r) * SH;
+            if (oh >= OH)
                 break;
-            float lanes[VEC];
+            for (int p = 0; p < BW; p++) {
+                const int ow = rw + (j0 + p) * SW;
+                if (ow >= OW)
+                    break;
+                float lanes[VEC];
 #ifdef CLCONV_EPILOGUE_EXTRA
-            /* the residual / second output: lane by lane at each lane's index */
-            vstoreV(acc[r][p], 0, lanes);
-            for (int l = 0; l < VEC; l++) {
-                const int oc = ocb * VEC + l;
-                const size_t at = (((size_t)n * OC + g * cout_g + oc) * OH + oh) * OW + ow;
-                if (oc < cout_g)
-                    CLCONV_ST(clconv_epilogue_at(lanes[l], bl[l], at, CLCONV_EPILOGUE_PASS),
-                              at, y);
-            }
+                /* the residual / second output: lane by lane at each lane's index */
+                vstoreV(acc[t][r][p], 0, lanes);
+                for (int l = 0; l < VEC; l++) {
+                    const int oc = ocb * VEC + l;
+                    const size_t at = (((size_t)n * OC + g * cout_g + oc) * OH + oh) * OW + ow;
+                    if (oc < cout_g)
+                        CLCONV_ST(clconv_epilogue_at(lanes[l], bl[l], at, CLCONV_EPILOGUE_PASS),
+                                  at, y);
+                }
 #else
-            vstoreV(clconv_activate_v(acc[r][p] + biasv, act, act_a, act_b), 0, lanes);
-            for (int l = 0; l < VEC; l++) {
-                const int oc = ocb * VEC + l;
-                if (oc < cout_g)
-                    CLCONV_ST(lanes[l], (((size_t)n * OC + g * cout_g + oc) * OH + oh) * OW + ow,
-                              y);
-            }
+                vstoreV(clconv_activate_v(acc[t][r][p] + biasv, act, act_a, act_b), 0, lanes);
+                for (int l = 0; l < VEC; l++) {
+                    const int oc = ocb * VEC + l;
+                    if (oc < cout_g)
+                        CLCONV_ST(lanes[l],
+                                  (((size_t)n * OC + g * cout_g + oc) * OH + oh) * OW + ow, y);
+                }
 #endif
+            }
         }
     }
 }

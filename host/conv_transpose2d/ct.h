@@ -14,6 +14,7 @@ typedef struct ct_data {
     int64_t chunk;                /* images per col2im launch (workspace holds their columns) */
     /* vector algorithm */
     int vec, rh;                  /* channel lanes, phase rows per work-item (bw: columns) */
+    int nb;                       /* channel blocks per work-item */
     clconv_packer packer;         /* weights as [g][channel block][ci][kh][kw][VEC] */
 } ct_data;
 

@@ -55,10 +55,26 @@ static clconv_status ct_plan_vector(clconv_plan *plan, ct_data *d,
         if (opts->wg_h)
             d->wg_h = opts->wg_h;
     }
-    /* Phase rows per work-item: about 16 accumulators (RH x BW) per item. */
-    d->rh = d->bw >= 16 ? 1 : 16 / d->bw;
+    int64_t ocbs = (cout_g + d->vec - 1) / d->vec;
+    /* Channel blocks per work-item (NB, kernels/conv_transpose2d.cl): 2 blocks
+     * x 4 x 2 outputs where a group has 2 or more blocks, each broadcast
+     * input feeding 2 FMAs; else 1 block x about 16 outputs (RH x BW).
+     * Measured on DCGAN g2 - g4 (batch 16) over 1 x 16, 1 x 4 x 4, 2 x 8 x 1,
+     * 3 x 8 x 1, 3 x 4 x 2, 2 x 4 x 3 and 4 x 4 x 1: 2 x 4 x 2 and 2 x 4 x 1
+     * were fastest on all three (1.3 - 2x 1 x 16); 24 accumulators no
+     * faster than 8 or 16 (the edge blocks' bounds tests and the four taps
+     * of a phase, not the FMAs, bound these layers). */
+    int per_item = 16;
+    if (ocbs >= 2) {
+        per_item = 8;
+        if (!opts || !opts->block_w) /* 4 phase columns, 3 where that divides the phase */
+            d->bw = phase_w < 4 ? (int)phase_w : phase_w % 4 && phase_w % 3 == 0 ? 3 : 4;
+    }
+    /* Phase rows per work-item: RH x BW about per_item, at most 4 rows. */
+    d->rh = d->bw >= per_item ? 1 : per_item / d->bw;
     if (d->rh > 4)
         d->rh = 4;
+    d->nb = ocbs >= 2 && d->rh * d->bw <= 12 ? 2 : 1;
     size_t row_items = (size_t)((phase_h + d->rh - 1) / d->rh);
     if (!opts || !opts->wg_h)
         while (d->wg_h > 1 && (size_t)d->wg_h / 2 >= row_items)
@@ -68,7 +84,7 @@ static clconv_status ct_plan_vector(clconv_plan *plan, ct_data *d,
                                     opts && opts->wg_h ? "options.wg_h" : NULL)))
         return st;
     d->wg_h = wg[1];
-    int64_t ocbs = (cout_g + d->vec - 1) / d->vec;
+    ocbs = (ocbs + d->nb - 1) / d->nb * d->nb; /* packed: a multiple of NB */
     size_t packed = 0;
     if (!clconv_mul_size((size_t)(p->groups * ocbs * cin_g), (size_t)(p->kernel_h * p->kernel_w),
                          &packed) ||
@@ -77,15 +93,15 @@ static clconv_status ct_plan_vector(clconv_plan *plan, ct_data *d,
                            "transposed-vector: packed weights (%lld channel blocks of %d) exceed "
                            "the kernels' 32-bit indexing; use transposed-gather",
                            (long long)(p->groups * ocbs), d->vec);
-    double z = (double)in->n * (double)p->groups * (double)ocbs * (double)p->stride_h *
+    double z = (double)in->n * (double)p->groups * (double)(ocbs / d->nb) * (double)p->stride_h *
                (double)p->stride_w;
     if (z > (double)INT32_MAX)
         return clconv_fail(ctx, CLCONV_ERROR_UNSUPPORTED,
                            "%.0f work-items along dimension 2 (images x groups x channel blocks "
                            "x stride phases), expected <= %d", z, INT32_MAX);
-    char extra[96];
-    snprintf(extra, sizeof extra, "-DCT_VECTOR -DVEC=%d -DRH=%d -DSTEP_H=%lld -DSTEP_W=%lld",
-             d->vec, d->rh, (long long)(p->stride_h / clconv_gcd(p->stride_h, p->dilation_h)),
+    char extra[112];
+    snprintf(extra, sizeof extra, "-DCT_VECTOR -DVEC=%d -DNB=%d -DRH=%d -DSTEP_H=%lld -DSTEP_W=%lld",
+             d->vec, d->nb, d->rh, (long long)(p->stride_h / clconv_gcd(p->stride_h, p->dilation_h)),
              (long long)(p->stride_w / clconv_gcd(p->stride_w, p->dilation_w)));
     /* The gather-only constants are fixed so they never split the program cache. */
     if ((st = clconv_ct_build(plan, p, "conv_transpose2d_vector", 1, 1, d->bw, 1, extra)))
@@ -95,7 +111,7 @@ static clconv_status ct_plan_vector(clconv_plan *plan, ct_data *d,
         return st;
     while ((size_t)d->wg_h > limit && d->wg_h > 1)
         d->wg_h /= 2;
-    const size_t pack_global[2] = {packed, 1};
+    const size_t pack_global[2] = {(size_t)(p->groups * ocbs * cin_g), 1};
     const cl_int pack_args[] = {(cl_int)cin_g, (cl_int)cout_g, (cl_int)p->groups};
     if ((st = clconv_packer_init(plan, &d->packer, "conv_transpose2d", "conv_transpose2d_pack",
                                  packed, 1, pack_global, pack_args, 3)))
