@@ -478,17 +478,23 @@ __kernel void conv_transpose2d_columns(__global const store_t *restrict x,
             for (int kw = kw0; kw < KW; kw += STEP_W) {
                 const int dw = (rw + pad_left - kw * DW) / SW;
                 float wv[BOC];
+#pragma unroll
                 for (int o = 0; o < BOC; o++)
                     wv[o] = CLCONV_LD(wc, ocw[o] * KHW + kh * KW + kw);
+                /* unrolled, so the accumulators stay in registers (PoCL
+                 * kept them on the stack otherwise: DCGAN g5 1.43x slower) */
+#pragma unroll
                 for (int r = 0; r < RH; r++) {
                     const int ih = i0 + r + dh;
                     if (!rows_ok[r] || ih < 0 || ih >= H)
                         continue;
                     __global const store_t *xr = xc + (size_t)ih * W;
+#pragma unroll
                     for (int v = 0; v < BV; v++) {
                         const int iw = j0 + v * VEC + dw;
                         if (iw >= 0 && iw + VEC <= W) {
                             const floatV xv = CLCONV_LDV(0, xr + iw);
+#pragma unroll
                             for (int o = 0; o < BOC; o++)
                                 acc[o][r][v] = fma(xv, (floatV)(wv[o]), acc[o][r][v]);
                         } else {
@@ -509,6 +515,7 @@ __kernel void conv_transpose2d_columns(__global const store_t *restrict x,
                             }
                             const intV col = lane + (intV)(iw);
                             const intV ok = col >= (intV)(0) && col < (intV)(W);
+#pragma unroll
                             for (int o = 0; o < BOC; o++)
                                 acc[o][r][v] = select(acc[o][r][v],
                                                       fma(xv, (floatV)(wv[o]), acc[o][r][v]), ok);
