@@ -264,10 +264,15 @@ __kernel void wino_input(__global const store_t *restrict x, __global float *res
  * work-group's items share their tile blocks and filter blocks in the
  * caches (the 16 elements e touch disjoint data). */
 __kernel void wino_gemm(__global const float *restrict u, __global float *ws, const int m_off,
-                        const int cin_g, const int ocbs, const int groups, const int TP)
+                        const int cin_g, const int ocbs, const int groups, const int TP,
+                        const int ocb_fast)
 {
-    const int t0 = get_global_id(0) * BT;
-    const int ocb0 = get_global_id(1) * OB;
+    /* Global dims 0 / 1: tile blocks / channel blocks, or with ocb_fast the
+     * channel blocks first, so the work-items that follow each other on a
+     * CPU thread reuse one block of V (see host/conv2d/winograd.c). */
+    const int id0 = get_global_id(0), id1 = get_global_id(1); /* constant dims: PoCL */
+    const int t0 = (ocb_fast ? id1 : id0) * BT;
+    const int ocb0 = (ocb_fast ? id0 : id1) * OB;
     const int z = get_global_id(2);
     if (t0 >= TP || ocb0 >= ocbs)
         return;

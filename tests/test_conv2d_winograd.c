@@ -293,22 +293,26 @@ END_TEST
 /* Deep reductions (K = 9 * 512 + 1) stay inside the bound too. */
 START_TEST(deep_float_cases)
 {
-    const int64_t depths[] = {128, 512};
+    /* depth, output channels, map: the last with 9 or more channel blocks of
+     * 16 (the GEMM's channel-blocks-first order) over 5 tile blocks */
+    const int64_t cases[][4] = {{128, 24, 9, 10}, {512, 24, 9, 10}, {64, 136, 13, 19}};
     tu_rng r = tu_rng_make(123);
-    for (size_t i = 0; i < sizeof depths / sizeof depths[0]; i++) {
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const int64_t *k = cases[i];
         wcase c;
         memset(&c, 0, sizeof c);
-        c.p = clconv_conv2d_default_params(depths[i], 24, 3, 3);
+        c.p = clconv_conv2d_default_params(k[0], k[1], 3, 3);
         c.p.pad_top = c.p.pad_bottom = c.p.pad_left = c.p.pad_right = 1;
         c.p.has_bias = 1;
-        c.in = (clconv_shape){1, depths[i], 9, 10};
+        c.in = (clconv_shape){1, k[0], k[2], k[3]};
         wdata d = make_data(&c, &r);
         float *y = wino_conv(&c.p, &c.in, d.x, d.w, d.b);
         char msg[256];
         ck_assert_msg(tu_compare(y, d.ref, d.scale, d.ny, WINO_ATOL, wino_rtol(&c.p), msg,
-                                 sizeof msg) < 0, "depth %lld: %s", (long long)depths[i], msg);
-        fprintf(stderr, "winograd depth %lld: largest error %.3f sqrt(K) eps scale\n",
-                (long long)depths[i], error_ratio(y, &d, &c.p));
+                                 sizeof msg) < 0, "depth %lld, %lld channels: %s", (long long)k[0],
+                      (long long)k[1], msg);
+        fprintf(stderr, "winograd depth %lld, %lld channels: largest error %.3f sqrt(K) eps scale\n",
+                (long long)k[0], (long long)k[1], error_ratio(y, &d, &c.p));
         free(y);
         free_data(&d);
     }
