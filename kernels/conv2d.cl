@@ -815,52 +815,6 @@ __kernel void conv2d_batch_pack(__global const store_t *restrict x, __global flo
     }
 }
 
-/* Stores lane l of v at p[l * stride] for l < count (v's lanes: VEC images). */
-#define BATCH_ST1(v, l, count, p, stride)                                          \
-    if (0x##l < (count))                                                           \
-    CLCONV_ST((v).s##l, (size_t)0x##l * (stride), p)
-#if VEC == 4
-#define BATCH_STORE(v, count, p, stride)                                           \
-    do {                                                                           \
-        BATCH_ST1(v, 0, count, p, stride);                                         \
-        BATCH_ST1(v, 1, count, p, stride);                                         \
-        BATCH_ST1(v, 2, count, p, stride);                                         \
-        BATCH_ST1(v, 3, count, p, stride);                                         \
-    } while (0)
-#elif VEC == 8
-#define BATCH_STORE(v, count, p, stride)                                           \
-    do {                                                                           \
-        BATCH_ST1(v, 0, count, p, stride);                                         \
-        BATCH_ST1(v, 1, count, p, stride);                                         \
-        BATCH_ST1(v, 2, count, p, stride);                                         \
-        BATCH_ST1(v, 3, count, p, stride);                                         \
-        BATCH_ST1(v, 4, count, p, stride);                                         \
-        BATCH_ST1(v, 5, count, p, stride);                                         \
-        BATCH_ST1(v, 6, count, p, stride);                                         \
-        BATCH_ST1(v, 7, count, p, stride);                                         \
-    } while (0)
-#else
-#define BATCH_STORE(v, count, p, stride)                                           \
-    do {                                                                           \
-        BATCH_ST1(v, 0, count, p, stride);                                         \
-        BATCH_ST1(v, 1, count, p, stride);                                         \
-        BATCH_ST1(v, 2, count, p, stride);                                         \
-        BATCH_ST1(v, 3, count, p, stride);                                         \
-        BATCH_ST1(v, 4, count, p, stride);                                         \
-        BATCH_ST1(v, 5, count, p, stride);                                         \
-        BATCH_ST1(v, 6, count, p, stride);                                         \
-        BATCH_ST1(v, 7, count, p, stride);                                         \
-        BATCH_ST1(v, 8, count, p, stride);                                         \
-        BATCH_ST1(v, 9, count, p, stride);                                         \
-        BATCH_ST1(v, a, count, p, stride);                                         \
-        BATCH_ST1(v, b, count, p, stride);                                         \
-        BATCH_ST1(v, c, count, p, stride);                                         \
-        BATCH_ST1(v, d, count, p, stride);                                         \
-        BATCH_ST1(v, e, count, p, stride);                                         \
-        BATCH_ST1(v, f, count, p, stride);                                         \
-    } while (0)
-#endif
-
 __kernel void conv2d_batch(__global const float *restrict xs, __global const store_t *restrict w,
                            __global const store_t *restrict b,
                            __global store_t *CLCONV_Y_RESTRICT y, const int N, const int C,
@@ -912,7 +866,7 @@ __kernel void conv2d_batch(__global const float *restrict xs, __global const sto
         }
     }
     /* The lanes are VEC images: their outputs lie OC * OH * OW apart. Each
-     * lane is stored as a vector component (BATCH_STORE): through a private
+     * lane is stored as a vector component (CLCONV_ST_LANES): through a private
      * array the loop became a 64-bit-index scatter (vpmullq) behind a store
      * forwarding stall, 44% of LeNet c3's time. */
     const size_t image = (size_t)OC * OH * OW;
@@ -938,7 +892,7 @@ __kernel void conv2d_batch(__global const float *restrict xs, __global const sto
             }
 #else
             const floatV v = clconv_epilogue_v(acc[r][p], bias, 0, CLCONV_EPILOGUE_PASS);
-            BATCH_STORE(v, N - nb * VEC, y + row + ow, image);
+            CLCONV_ST_LANES(v, N - nb * VEC, y + row + ow, image);
 #endif
         }
     }
