@@ -27,31 +27,44 @@ static clconv_status pointwise_run(clconv_plan *plan, const clconv_run_args *a)
  * with at most 1/3 surplus lanes (a 7x7 map takes 4 x 16 lanes; on the
  * AVX-512 Xeon CI runs on, ResNet-50's 7x7 1x1 layers ran 1.6x faster so
  * than as 7 x 8, the rule of 1/6 measured earlier on an AMD EPYC); then
- * 4..8 vectors per work-item, the count whose blocks cover the map with the
- * fewest vectors (ties: 7, 6, 5, 4, 8 in that order), and as
- * many channels as keep the accumulators within 24 of AVX-512's 32 vector
- * registers. Measured on PoCL (AMD EPYC, 2 threads): 7 vectors x 3
- * channels ran ResNet-50's 1x1 layers at 180-200 GFLOP/s, 3 x 8 at half
- * that: the weights, broadcast from memory, are the scarce reuse. */
-static void pointwise_shape(int64_t pixels, int maxvec, int *vec, int *npv, int *boc)
+ * 4..8 vectors per work-item (npv) with as many channels (boc) as keep the
+ * accumulators within 24 of AVX-512's 32 vector registers: the pair with
+ * the least work, counted as the vectors and channels computed (padding
+ * included) times the loads per FMA, (xw npv + boc) / (npv boc). In a 1x1
+ * layer an x vector comes from L2 (each is used once per work-item) and
+ * counts twice a broadcast weight (xw = 2); with more taps the next tap's
+ * loads overlap the last's in L1 (xw = 1). Ties: fewer vectors. History: on
+ * an AMD EPYC (PoCL, 2 threads) 7 x 3 ran ResNet-50's 1x1 layers at 180 -
+ * 200 GFLOP/s, 3 x 8 at half that, and the rule was the fewest padded
+ * vectors, 7 first; on the AVX-512 Xeon, once the grid ran channel blocks
+ * first (x's strip from L2), 4 x 6 beat 7 x 3 by 1.1 - 1.26x on ResNet-50's
+ * 14x14 - 56x56 1x1 layers (each x vector feeding 6 FMAs, not 3), while
+ * AlexNet's 5x5 and ResNeXt's 3x3 layers ran 5% slower so with xw = 2. */
+static void pointwise_shape(int64_t pixels, int64_t cout_g, int taps, int maxvec, int *vec,
+                            int *npv, int *boc)
 {
+    const double xw = taps == 1 ? 2.0 : 1.0;
     int v = maxvec;
     while (v > 4 && (pixels < v || ((pixels + v - 1) / v * v - pixels) * 3 > pixels))
         v /= 2;
     int64_t nvec = (pixels + v - 1) / v;
-    static const int order[] = {7, 6, 5, 4, 8};
-    int best = nvec < 4 ? (int)nvec : 7;
-    int64_t best_cost = (nvec + best - 1) / best * best;
-    for (size_t i = 1; i < sizeof order / sizeof order[0] && nvec >= 4; i++) {
-        int64_t cost = (nvec + order[i] - 1) / order[i] * order[i];
-        if (cost < best_cost) {
-            best = order[i];
+    *vec = v;
+    if (nvec < 4) {
+        *npv = (int)nvec;
+        *boc = 8;
+        return;
+    }
+    double best_cost = 0;
+    for (int n = 4; n <= 8; n++) {
+        const int c = 24 / n < 8 ? 24 / n : 8;
+        const double work = (double)((nvec + n - 1) / n * n) * (double)((cout_g + c - 1) / c * c);
+        const double cost = work * (xw * n + c) / (n * c);
+        if (n == 4 || cost < best_cost) {
             best_cost = cost;
+            *npv = n;
+            *boc = c;
         }
     }
-    *vec = v;
-    *npv = best;
-    *boc = 24 / best < 8 ? 24 / best : 8;
 }
 
 /* The wide grid and the copy (see kernels/conv2d.cl): direct layers read x
@@ -111,7 +124,7 @@ static clconv_status pointwise_plan(clconv_plan *plan, const clconv_plan_options
         return st;
     int maxvec = clconv_direct_max_vec(ctx);
     int vec, npv, boc;
-    pointwise_shape(pixels, maxvec, &vec, &npv, &boc);
+    pointwise_shape(pixels, cout_g, (int)(p->kernel_h * p->kernel_w), maxvec, &vec, &npv, &boc);
     if ((st = clconv_lane_block_overrides(ctx, opts, "pixel vectors for direct-pointwise",
                                           &npv, &boc)))
         return st;
