@@ -212,8 +212,8 @@ void conv_transpose2d_col2im(__global const float *restrict cols,
  * then kh, then kw. Deterministic, no atomics.
  * A work-item holds NB channel blocks (NB x VEC channels): each broadcast
  * input value feeds NB FMAs. With one block, a tap's 16 FMAs took 16
- * broadcast loads and one weight load, and the loads, not the FMAs, bound
- * DCGAN's layers (83 GFLOP/s); 3 blocks x 8 outputs take 11 loads for 24.
+ * broadcast loads and one weight load; two blocks x 8 outputs take 10 for
+ * 16 (host/conv_transpose2d/vector.c has the sweep).
  * The weights are repacked per run (conv_transpose2d_pack) so the VEC weights
  * of a tap are contiguous: [group][channel block][ci][kh][kw][VEC], zero past
  * cout_g (those lanes are never stored); the blocks of a group are counted up

@@ -24,9 +24,9 @@ static clconv_status pointwise_run(clconv_plan *plan, const clconv_run_args *a)
 
 /* Pixel lanes, pixel vectors and channels per work-item for a map of P
  * pixels: the widest vector (up to the device's) whose vectors cover the map
- * with at most 1/3 surplus lanes (a 7x7 map takes 4 x 16 lanes; on the
- * AVX-512 Xeon CI runs on, ResNet-50's 7x7 1x1 layers ran 1.6x faster so
- * than as 7 x 8, the rule of 1/6 measured earlier on an AMD EPYC); then
+ * with at most 1/3 surplus lanes (a 7x7 map takes 4 x 16 lanes: on the
+ * AVX-512 Xeon CI runs on, ResNet-50's 7x7 1x1 layers ran 1.6x faster than
+ * as 7 x 8, which the rule of 1/6, measured on an AMD EPYC, chose); then
  * 4..8 vectors per work-item (npv) with as many channels (boc) as keep the
  * accumulators within 24 of AVX-512's 32 vector registers: the pair with
  * the least work, counted as the vectors and channels computed (padding
@@ -39,7 +39,8 @@ static clconv_status pointwise_run(clconv_plan *plan, const clconv_run_args *a)
  * vectors, 7 first; on the AVX-512 Xeon, once the grid ran channel blocks
  * first (x's strip from L2), 4 x 6 beat 7 x 3 by 1.1 - 1.26x on ResNet-50's
  * 14x14 - 56x56 1x1 layers (each x vector feeding 6 FMAs, not 3), while
- * AlexNet's 5x5 and ResNeXt's 3x3 layers ran 5% slower so with xw = 2. */
+ * with xw = 2 for every layer AlexNet's 5x5 and ResNeXt's 3x3 layers ran 5%
+ * slower. */
 static void pointwise_shape(int64_t pixels, int64_t cout_g, int taps, int maxvec, int *vec,
                             int *npv, int *boc)
 {
