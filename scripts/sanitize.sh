@@ -34,4 +34,24 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0
 export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 cd "$BUILD"
-ctest --output-on-failure -j "$(nproc)"
+# LeakSanitizer's own stop-the-world tracer sometimes segfaults at process
+# exit after a test has passed ("Tracer caught signal 11 ... LeakSanitizer
+# has encountered a fatal error", google/sanitizers#1353): a crash of the
+# checker, not a leak report (seen once in test_failures, its 56 checks
+# passed). When that is the only kind of failure in the log, the failed tests
+# run once more; a leak report, a UBSan or ASan error or a failed check fails
+# at once.
+set +e
+ctest --output-on-failure -j "$(nproc)" 2>&1 | tee ctest-sanitize.log
+rc=${PIPESTATUS[0]}
+set -e
+if [ "$rc" != 0 ]; then
+  if grep -q "LeakSanitizer has encountered a fatal error" ctest-sanitize.log &&
+     ! grep -qE "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|:[FE]:|(Failures|Errors): [1-9]" \
+       ctest-sanitize.log; then
+    echo "sanitize.sh: LeakSanitizer's tracer crashed (not a leak report); the failed tests once more"
+    ctest --output-on-failure --rerun-failed
+  else
+    exit "$rc"
+  fi
+fi
