@@ -83,6 +83,8 @@ struct clconv_context {
                                        * embedded kernels) */
     clconv_find_space find_space;     /* never AUTO: resolved at creation */
     bool disk_write_off;              /* a write failed: load only (program.c) */
+    bool disk_key_only;               /* disk entries hold the key, not a binary: the
+                                       * driver keeps the compiled code (PoCL, program.c) */
     pthread_mutex_t lock;             /* guards the program cache and counters */
     clconv_program_entry *programs;
     struct clconv_tune_entry *tuned;  /* find-mode winners (tune.c) */

@@ -23,7 +23,9 @@ extern const size_t clconv_embedded_kernel_count;
 /* File layout: magic, key length (u32), key, binary length (u64), binary,
  * FNV-1a hash of the binary (u64). B2 added the hash: a driver must never see
  * a damaged binary, because some do not refuse it but abort the process
- * (Mesa rusticl 22.3 panics with "unknown version" on garbage). */
+ * (Mesa rusticl 22.3 panics with "unknown version" on garbage). A binary
+ * length of 0 is a key-only entry (ctx->disk_key_only, PoCL): the program
+ * was built, and the driver's own cache holds the compiled code. */
 #define DISK_MAGIC "CLCONVB2"
 
 uint64_t clconv_hash64(const void *data, size_t len, uint64_t seed)
@@ -170,9 +172,10 @@ static void disk_path(const clconv_context *ctx, const char *key, char *path, si
     snprintf(path, size, "%s/%016llx.bin", ctx->cache_dir, (unsigned long long)h);
 }
 
-/* Tries to make a program from a cached binary; NULL when absent, stale or
- * refused by the driver (then the caller compiles and overwrites it). */
-static cl_program disk_load(clconv_context *ctx, const char *key)
+/* Tries to make a program from a cached binary (or, for a key-only entry,
+ * from src through the driver's cache); NULL when absent, stale or refused by
+ * the driver (then the caller compiles and overwrites it). */
+static cl_program disk_load(clconv_context *ctx, const char *key, const char *src)
 {
     if (!ctx->cache_dir[0])
         return NULL;
@@ -197,19 +200,32 @@ static cl_program disk_load(clconv_context *ctx, const char *key)
     memcpy(&blen, buf + head + klen, sizeof blen);
     const unsigned char *bin = (const unsigned char *)buf + head + klen + sizeof blen;
     uint64_t stored_hash;
-    if (blen == 0 || blen > len || len != head + klen + sizeof blen + blen + sizeof stored_hash)
+    if (blen > len || len != head + klen + sizeof blen + blen + sizeof stored_hash)
         goto out;
     size_t bsize = (size_t)blen;
     memcpy(&stored_hash, bin + bsize, sizeof stored_hash);
     if (clconv_hash64(bin, bsize, 0) != stored_hash)
         goto out;
     cl_int bin_status, err;
-    prog = clCreateProgramWithBinary(ctx->cl_ctx, 1, &ctx->device, &bsize, &bin, &bin_status, &err);
-    if (err != CL_SUCCESS || bin_status != CL_SUCCESS) {
-        if (prog)
-            clReleaseProgram(prog);
-        prog = NULL;
-        goto out;
+    if (bsize == 0) {
+        /* key-only: only where this context writes them (a cache shared with
+         * another driver's entries is not trusted to be warm here) */
+        if (!ctx->disk_key_only)
+            goto out;
+        prog = clCreateProgramWithSource(ctx->cl_ctx, 1, &src, NULL, &err);
+        if (err != CL_SUCCESS) {
+            prog = NULL;
+            goto out;
+        }
+    } else {
+        prog = clCreateProgramWithBinary(ctx->cl_ctx, 1, &ctx->device, &bsize, &bin, &bin_status,
+                                         &err);
+        if (err != CL_SUCCESS || bin_status != CL_SUCCESS) {
+            if (prog)
+                clReleaseProgram(prog);
+            prog = NULL;
+            goto out;
+        }
     }
     const char *opts = strstr(key, "\noptions=");
     opts = opts ? opts + 9 : "";
@@ -246,21 +262,26 @@ static void disk_write_failed(clconv_context *ctx, const char *path, int err)
                 path, strerror(err));
 }
 
-/* Stores a built program's binary; failures only cost a later recompile. */
+/* Stores a built program's binary (its key only where ctx->disk_key_only);
+ * failures only cost a later recompile. */
 static void disk_store(clconv_context *ctx, const char *key, cl_program prog)
 {
     if (!ctx->cache_dir[0] || ctx->disk_write_off)
         return;
     size_t bsize = 0;
-    if (clGetProgramInfo(prog, CL_PROGRAM_BINARY_SIZES, sizeof bsize, &bsize, NULL) != CL_SUCCESS ||
-        bsize == 0)
-        return;
-    unsigned char *bin = malloc(bsize);
-    if (!bin)
-        return;
-    if (clGetProgramInfo(prog, CL_PROGRAM_BINARIES, sizeof bin, &bin, NULL) != CL_SUCCESS) {
-        free(bin);
-        return;
+    unsigned char *bin = NULL;
+    if (!ctx->disk_key_only) {
+        if (clGetProgramInfo(prog, CL_PROGRAM_BINARY_SIZES, sizeof bsize, &bsize, NULL) !=
+                CL_SUCCESS ||
+            bsize == 0)
+            return;
+        bin = malloc(bsize);
+        if (!bin)
+            return;
+        if (clGetProgramInfo(prog, CL_PROGRAM_BINARIES, sizeof bin, &bin, NULL) != CL_SUCCESS) {
+            free(bin);
+            return;
+        }
     }
     clconv_make_dirs(ctx->cache_dir);
     char path[1200], tmp[1300];
@@ -278,7 +299,7 @@ static void disk_store(clconv_context *ctx, const char *key, cl_program prog)
         uint64_t blen = bsize, hash = clconv_hash64(bin, bsize, 0);
         bool ok = fwrite(DISK_MAGIC, 1, 8, f) == 8 && fwrite(&klen, sizeof klen, 1, f) == 1 &&
                   fwrite(key, 1, klen, f) == klen && fwrite(&blen, sizeof blen, 1, f) == 1 &&
-                  fwrite(bin, 1, bsize, f) == bsize && fwrite(&hash, sizeof hash, 1, f) == 1;
+                  (bsize == 0 || fwrite(bin, 1, bsize, f) == bsize) && fwrite(&hash, sizeof hash, 1, f) == 1;
         int err = ok ? 0 : errno ? errno : EIO;
         if (fclose(f) != 0 && ok) {
             ok = false;
@@ -338,7 +359,7 @@ clconv_status clconv_get_program(clconv_context *ctx, const char *file, const ch
             return CLCONV_SUCCESS;
         }
     }
-    cl_program prog = disk_load(ctx, key);
+    cl_program prog = disk_load(ctx, key, src);
     if (prog) {
         ctx->stats.disk_hits++;
     } else {

@@ -348,9 +348,11 @@ const char *clconv_context_tuning_db(const clconv_context *ctx);
 /* Program-cache counters since the context was made. */
 typedef struct clconv_cache_stats {
     uint64_t memory_hits;     /* programs found already built in this context */
-    uint64_t disk_hits;       /* programs loaded from binaries on disk (no compile) */
+    uint64_t disk_hits;       /* programs loaded from binaries on disk (no compile; on PoCL
+                               * the entry is the key only and PoCL's own kernel cache
+                               * holds the compiled code: README, "Caches and tuning") */
     uint64_t compiled;        /* programs compiled from source */
-    uint64_t disk_writes;     /* binaries written to the disk cache */
+    uint64_t disk_writes;     /* entries written to the disk cache */
     uint64_t disk_write_errors; /* writes that failed: the cache directory is not writable.
                                  * After the first the context only reads the disk cache
                                  * (everything still works, compiled kernels are just not

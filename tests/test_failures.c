@@ -900,11 +900,14 @@ static void write_file(const char *path, const void *data, size_t len)
     ck_assert_int_eq(fclose(f), 0);
 }
 
-/* Each way a cache file can be wrong (layout: "CLCONVB1", u32 key length,
- * key, u64 binary length, binary) is detected: the program is rebuilt and
- * the file rewritten, and the next context loads the good file again. */
+/* Each way a cache file can be wrong (layout: "CLCONVB2", u32 key length,
+ * key, u64 binary length, binary, u64 hash) is detected: the program is
+ * rebuilt and the file rewritten, and the next context loads the good file
+ * again. With binaries on every driver: PoCL's key-only entries are
+ * test_cache_key_only_entries'. */
 START_TEST(test_cache_corrupt_entries)
 {
+    setenv("POCL_KERNEL_CACHE", "0", 1);
     char *dir = make_temp_dir();
     clconv_cache_stats s = pool_once(dir);
     ck_assert_uint_eq(s.compiled, 1);
@@ -960,6 +963,108 @@ START_TEST(test_cache_corrupt_entries)
         ck_assert_msg(s.disk_hits == 1 && s.compiled == 0, "%s: not rewritten", names[v]);
     }
     free(bad);
+    free(good);
+    remove_dir(dir);
+    free(dir);
+    unsetenv("POCL_KERNEL_CACHE");
+    const char *old = getenv("TF_CACHE_DIR");
+    if (old)
+        setenv("CLCONV_CACHE_DIR", old, 1);
+    else
+        unsetenv("CLCONV_CACHE_DIR");
+}
+END_TEST
+
+/* On PoCL the disk cache holds keys only (PoCL's own kernel cache holds the
+ * compiled code; a binary would cost a second, generic compile of every
+ * kernel): the entry has no binary, a second context loads it without
+ * compiling, a damaged entry is rebuilt, a context that wants binaries
+ * (POCL_KERNEL_CACHE=0) does not trust a key-only entry and writes a binary,
+ * and a key-only context loads that binary. Elsewhere every entry has a
+ * binary. */
+static bool device_is_pocl(void)
+{
+    /* a context of its own: the shared one (tu_ctx) would stay in the ledger */
+    clconv_context *ctx;
+    ck_assert_int_eq(clconv_context_create(&ctx), CLCONV_SUCCESS);
+    cl_platform_id plat;
+    char name[256] = "";
+    ck_assert_int_eq(clGetDeviceInfo(clconv_context_device(ctx), CL_DEVICE_PLATFORM, sizeof plat,
+                                     &plat, NULL), CL_SUCCESS);
+    ck_assert_int_eq(clGetPlatformInfo(plat, CL_PLATFORM_NAME, sizeof name, name, NULL),
+                     CL_SUCCESS);
+    clconv_context_destroy(ctx);
+    return strstr(name, "Portable Computing Language") != NULL;
+}
+
+START_TEST(test_cache_key_only_entries)
+{
+    unsetenv("POCL_KERNEL_CACHE");
+    char *dir = make_temp_dir();
+    clconv_cache_stats s = pool_once(dir);
+    ck_assert_uint_eq(s.compiled, 1);
+    ck_assert_uint_eq(s.disk_writes, 1);
+    char path[1200];
+    size_t len;
+    unsigned char *good = read_cache_file(dir, path, sizeof path, &len);
+    uint32_t klen;
+    memcpy(&klen, good + 8, 4);
+    uint64_t blen;
+    memcpy(&blen, good + 12 + klen, 8);
+    if (!device_is_pocl()) {
+        ck_assert_msg(blen > 0 && len == 12 + klen + 8 + blen + 8, "%zu bytes, binary %llu",
+                      len, (unsigned long long)blen);
+    } else {
+        ck_assert_msg(blen == 0 && len == 12 + klen + 16, "PoCL entry: %zu bytes, binary %llu",
+                      len, (unsigned long long)blen);
+        s = pool_once(dir);
+        ck_assert_msg(s.disk_hits == 1 && s.compiled == 0 && s.disk_writes == 0,
+                      "key-only entry: disk hits %llu, compiled %llu",
+                      (unsigned long long)s.disk_hits, (unsigned long long)s.compiled);
+        const char *names[] = {"wrong magic", "stale key (driver)", "hash damaged",
+                               "truncated", "trailing bytes"};
+        unsigned char *bad = malloc(len + 16);
+        ck_assert_ptr_nonnull(bad);
+        for (int v = 0; v < 5; v++) {
+            size_t n = len;
+            memcpy(bad, good, len);
+            switch (v) {
+            case 0: bad[7] = '0'; break;
+            case 1: {
+                char *drv = memmem(bad + 12, klen, "\ndriver=", 8);
+                ck_assert_ptr_nonnull(drv);
+                drv[8] ^= 1;
+                break;
+            }
+            case 2: bad[len - 3] ^= 0x5a; break;
+            case 3: n = len - 8; break;
+            case 4: memcpy(bad + len, "xxxx", 4); n = len + 4; break;
+            }
+            write_file(path, bad, n);
+            s = pool_once(dir);
+            ck_assert_msg(s.disk_hits == 0 && s.compiled == 1 && s.disk_writes == 1,
+                          "%s: disk hits %llu, compiled %llu, disk writes %llu", names[v],
+                          (unsigned long long)s.disk_hits, (unsigned long long)s.compiled,
+                          (unsigned long long)s.disk_writes);
+            s = pool_once(dir);
+            ck_assert_msg(s.disk_hits == 1 && s.compiled == 0, "%s: not rewritten", names[v]);
+        }
+        free(bad);
+        /* binaries wanted: the key-only entry is compiled over with a binary */
+        setenv("POCL_KERNEL_CACHE", "0", 1);
+        s = pool_once(dir);
+        ck_assert_msg(s.disk_hits == 0 && s.compiled == 1 && s.disk_writes == 1,
+                      "binary context on a key-only entry: disk hits %llu, compiled %llu",
+                      (unsigned long long)s.disk_hits, (unsigned long long)s.compiled);
+        free(good);
+        good = read_cache_file(dir, path, sizeof path, &len);
+        ck_assert_uint_gt(len, 12 + klen + 16);
+        unsetenv("POCL_KERNEL_CACHE");
+        s = pool_once(dir);
+        ck_assert_msg(s.disk_hits == 1 && s.compiled == 0,
+                      "key-only context on a binary entry: disk hits %llu, compiled %llu",
+                      (unsigned long long)s.disk_hits, (unsigned long long)s.compiled);
+    }
     free(good);
     remove_dir(dir);
     free(dir);
@@ -1080,6 +1185,7 @@ int main(int argc, char **argv)
     tcase_add_loop_test(tc, test_fail_compile, 0, (int)N_SCENARIOS);
     tcase_add_test(tc, test_bwd_weights_paths);
     tcase_add_test(tc, test_cache_corrupt_entries);
+    tcase_add_test(tc, test_cache_key_only_entries);
     tcase_add_test(tc, test_cache_unwritable);
     tcase_add_test(tc, test_no_platform);
     tcase_add_test(tc, test_clblast_cache_released);
