@@ -42,7 +42,7 @@ extern "C" {
 
 #define CLCONV_VERSION_MAJOR 0
 #define CLCONV_VERSION_MINOR 3
-#define CLCONV_VERSION_PATCH 3
+#define CLCONV_VERSION_PATCH 4
 
 /* An OpenCL device, its queue, the program cache and the last error message.
  * Made by clconv_context_create*.

@@ -24,7 +24,7 @@ from ._core import Context, DeviceArray, Plan, default_context, set_default_cont
 from .functional import *  # noqa: F401,F403
 from .functional import __all__ as _functional_all
 
-__version__ = "0.3.3"  # the C library's (include/clconv.h); test_structs checks
+__version__ = "0.3.4"  # the C library's (include/clconv.h); test_structs checks
 
 __all__ = ["Error", "Context", "DeviceArray", "Plan", "default_context", "set_default_context",
            "to_device", "library_path", "SUCCESS", "INVALID_VALUE", "INVALID_SHAPE",
