@@ -297,10 +297,15 @@ static clconv_status query_device(clconv_context *ctx)
      * first (PoCL 3.1 serialises a self-contained binary), which nearly
      * doubled every first build: 2.4 s against 1.45 s for one depthwise
      * program. So on PoCL the disk cache records the key only, and a load
-     * builds from source through PoCL's cache (program.c). */
+     * builds from source through PoCL's cache (program.c). That load costs
+     * about 30 ms more a program than a binary's (PoCL preprocesses the
+     * source to find its cache entry): CLCONV_CACHE_BINARIES=1 stores
+     * binaries for processes that start often with a warm cache. */
     const char *pocl_cache = getenv("POCL_KERNEL_CACHE");
+    const char *binaries = getenv("CLCONV_CACHE_BINARIES");
     ctx->disk_key_only = strstr(ctx->platform_name, "Portable Computing Language") &&
-                         !(pocl_cache && strcmp(pocl_cache, "0") == 0);
+                         !(pocl_cache && strcmp(pocl_cache, "0") == 0) &&
+                         !(binaries && strcmp(binaries, "1") == 0);
     return CLCONV_SUCCESS;
 }
 
