@@ -900,6 +900,46 @@ static void write_file(const char *path, const void *data, size_t len)
     ck_assert_int_eq(fclose(f), 0);
 }
 
+/* The suite's cache settings again (main): its cache directory, binaries. */
+static void restore_cache_env(void)
+{
+    unsetenv("POCL_KERNEL_CACHE");
+    setenv("CLCONV_CACHE_BINARIES", "1", 1);
+    const char *old = getenv("TF_CACHE_DIR");
+    if (old)
+        setenv("CLCONV_CACHE_DIR", old, 1);
+    else
+        unsetenv("CLCONV_CACHE_DIR");
+}
+
+/* A first context in the empty dir compiles the pool program and writes its
+ * one entry; returns that file (path into path) and its key length. */
+static unsigned char *first_entry(const char *dir, char *path, size_t size, size_t *len,
+                                  uint32_t *klen)
+{
+    clconv_cache_stats s = pool_once(dir);
+    ck_assert_uint_eq(s.compiled, 1);
+    ck_assert_uint_eq(s.disk_writes, 1);
+    unsigned char *good = read_cache_file(dir, path, size, len);
+    memcpy(klen, good + 8, 4);
+    return good;
+}
+
+/* The entry replaced by n bytes of bad: the next context compiles and
+ * rewrites it, the one after loads the rewritten file. */
+static void expect_rebuilt(const char *dir, const char *path, const unsigned char *bad, size_t n,
+                           const char *name)
+{
+    write_file(path, bad, n);
+    clconv_cache_stats s = pool_once(dir);
+    ck_assert_msg(s.disk_hits == 0 && s.compiled == 1 && s.disk_writes == 1,
+                  "%s: disk hits %llu, compiled %llu, disk writes %llu", name,
+                  (unsigned long long)s.disk_hits, (unsigned long long)s.compiled,
+                  (unsigned long long)s.disk_writes);
+    s = pool_once(dir);
+    ck_assert_msg(s.disk_hits == 1 && s.compiled == 0, "%s: not rewritten", name);
+}
+
 /* Each way a cache file can be wrong (layout: "CLCONVB2", u32 key length,
  * key, u64 binary length, binary, u64 hash) is detected: the program is
  * rebuilt and the file rewritten, and the next context loads the good file
@@ -909,14 +949,10 @@ START_TEST(test_cache_corrupt_entries)
 {
     setenv("POCL_KERNEL_CACHE", "0", 1);
     char *dir = make_temp_dir();
-    clconv_cache_stats s = pool_once(dir);
-    ck_assert_uint_eq(s.compiled, 1);
-    ck_assert_uint_eq(s.disk_writes, 1);
     char path[1200];
     size_t len;
-    unsigned char *good = read_cache_file(dir, path, sizeof path, &len);
     uint32_t klen;
-    memcpy(&klen, good + 8, 4);
+    unsigned char *good = first_entry(dir, path, sizeof path, &len, &klen);
     size_t bin_at = 12 + klen + 8;
     ck_assert_uint_gt(len, bin_at);
     unsigned char *bad = malloc(len + 16);
@@ -953,25 +989,13 @@ START_TEST(test_cache_corrupt_entries)
         }
         case 9: memcpy(bad + 12 + klen, &zero, 8); n = bin_at; break;
         }
-        write_file(path, bad, n);
-        s = pool_once(dir);
-        ck_assert_msg(s.disk_hits == 0 && s.compiled == 1 && s.disk_writes == 1,
-                      "%s: disk hits %llu, compiled %llu, disk writes %llu", names[v],
-                      (unsigned long long)s.disk_hits, (unsigned long long)s.compiled,
-                      (unsigned long long)s.disk_writes);
-        s = pool_once(dir); /* the rewritten file is good again */
-        ck_assert_msg(s.disk_hits == 1 && s.compiled == 0, "%s: not rewritten", names[v]);
+        expect_rebuilt(dir, path, bad, n, names[v]);
     }
     free(bad);
     free(good);
     remove_dir(dir);
     free(dir);
-    unsetenv("POCL_KERNEL_CACHE");
-    const char *old = getenv("TF_CACHE_DIR");
-    if (old)
-        setenv("CLCONV_CACHE_DIR", old, 1);
-    else
-        unsetenv("CLCONV_CACHE_DIR");
+    restore_cache_env();
 }
 END_TEST
 
@@ -1002,14 +1026,11 @@ START_TEST(test_cache_key_only_entries)
     unsetenv("POCL_KERNEL_CACHE");
     unsetenv("CLCONV_CACHE_BINARIES");
     char *dir = make_temp_dir();
-    clconv_cache_stats s = pool_once(dir);
-    ck_assert_uint_eq(s.compiled, 1);
-    ck_assert_uint_eq(s.disk_writes, 1);
     char path[1200];
     size_t len;
-    unsigned char *good = read_cache_file(dir, path, sizeof path, &len);
     uint32_t klen;
-    memcpy(&klen, good + 8, 4);
+    unsigned char *good = first_entry(dir, path, sizeof path, &len, &klen);
+    clconv_cache_stats s;
     uint64_t blen;
     memcpy(&blen, good + 12 + klen, 8);
     if (!device_is_pocl()) {
@@ -1041,14 +1062,7 @@ START_TEST(test_cache_key_only_entries)
             case 3: n = len - 8; break;
             case 4: memcpy(bad + len, "xxxx", 4); n = len + 4; break;
             }
-            write_file(path, bad, n);
-            s = pool_once(dir);
-            ck_assert_msg(s.disk_hits == 0 && s.compiled == 1 && s.disk_writes == 1,
-                          "%s: disk hits %llu, compiled %llu, disk writes %llu", names[v],
-                          (unsigned long long)s.disk_hits, (unsigned long long)s.compiled,
-                          (unsigned long long)s.disk_writes);
-            s = pool_once(dir);
-            ck_assert_msg(s.disk_hits == 1 && s.compiled == 0, "%s: not rewritten", names[v]);
+            expect_rebuilt(dir, path, bad, n, names[v]);
         }
         free(bad);
         /* binaries wanted: the key-only entry is compiled over with a binary */
@@ -1069,12 +1083,7 @@ START_TEST(test_cache_key_only_entries)
     free(good);
     remove_dir(dir);
     free(dir);
-    setenv("CLCONV_CACHE_BINARIES", "1", 1);
-    const char *old = getenv("TF_CACHE_DIR");
-    if (old)
-        setenv("CLCONV_CACHE_DIR", old, 1);
-    else
-        unsetenv("CLCONV_CACHE_DIR");
+    restore_cache_env();
 }
 END_TEST
 
