@@ -288,8 +288,8 @@ static clconv_status query_device(clconv_context *ctx)
      * undefined external), and Mesa rusticl's SPIR-V translator aborts the
      * whole process on it. pool2d.c still treats a failed PFD build as a
      * probe result and falls back to the plain kernel. */
-    ctx->builtin_prefetch = strstr(ctx->platform_name, "Portable Computing Language") &&
-                            (ctx->device_type & CL_DEVICE_TYPE_CPU);
+    const bool pocl = strstr(ctx->platform_name, "Portable Computing Language") != NULL;
+    ctx->builtin_prefetch = pocl && (ctx->device_type & CL_DEVICE_TYPE_CPU);
     /* PoCL keeps what it compiles in its own kernel cache (POCL_CACHE_DIR,
      * on unless POCL_KERNEL_CACHE=0), the work-group functions specialised
      * per local size included. Asking it for a program binary makes it
@@ -303,8 +303,7 @@ static clconv_status query_device(clconv_context *ctx)
      * binaries for processes that start often with a warm cache. */
     const char *pocl_cache = getenv("POCL_KERNEL_CACHE");
     const char *binaries = getenv("CLCONV_CACHE_BINARIES");
-    ctx->disk_key_only = strstr(ctx->platform_name, "Portable Computing Language") &&
-                         !(pocl_cache && strcmp(pocl_cache, "0") == 0) &&
+    ctx->disk_key_only = pocl && !(pocl_cache && strcmp(pocl_cache, "0") == 0) &&
                          !(binaries && strcmp(binaries, "1") == 0);
     return CLCONV_SUCCESS;
 }

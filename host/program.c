@@ -299,7 +299,8 @@ static void disk_store(clconv_context *ctx, const char *key, cl_program prog)
         uint64_t blen = bsize, hash = clconv_hash64(bin, bsize, 0);
         bool ok = fwrite(DISK_MAGIC, 1, 8, f) == 8 && fwrite(&klen, sizeof klen, 1, f) == 1 &&
                   fwrite(key, 1, klen, f) == klen && fwrite(&blen, sizeof blen, 1, f) == 1 &&
-                  (bsize == 0 || fwrite(bin, 1, bsize, f) == bsize) && fwrite(&hash, sizeof hash, 1, f) == 1;
+                  (bsize == 0 || fwrite(bin, 1, bsize, f) == bsize) &&
+                  fwrite(&hash, sizeof hash, 1, f) == 1;
         int err = ok ? 0 : errno ? errno : EIO;
         if (fclose(f) != 0 && ok) {
             ok = false;

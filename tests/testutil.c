@@ -216,16 +216,18 @@ int tu_run_suite(Suite *s)
 
 /* ---- shared by the pooling suites ---------------------------------------- */
 
-bool tu_device_is_pocl(void)
+bool tu_context_is_pocl(const clconv_context *ctx)
 {
     cl_platform_id plat;
     char name[256] = "";
-    ck_assert_int_eq(clGetDeviceInfo(clconv_context_device(tu_ctx()), CL_DEVICE_PLATFORM,
+    ck_assert_int_eq(clGetDeviceInfo(clconv_context_device(ctx), CL_DEVICE_PLATFORM,
                                      sizeof plat, &plat, NULL), CL_SUCCESS);
     ck_assert_int_eq(clGetPlatformInfo(plat, CL_PLATFORM_NAME, sizeof name, name, NULL),
                      CL_SUCCESS);
     return strstr(name, "Portable Computing Language") != NULL;
 }
+
+bool tu_device_is_pocl(void) { return tu_context_is_pocl(tu_ctx()); }
 
 bool tu_device_is_cpu(void)
 {

@@ -106,6 +106,8 @@ void tu_random_epilogue(tu_rng *r, int family, int *has_residual, float *alpha, 
  * are asserted there only: another driver's AUTO may choose differently, and
  * a test of behaviour must hold on any conformant device. */
 bool tu_device_is_pocl(void);
+/* The same for ctx's device (for a test that must not make the shared context). */
+bool tu_context_is_pocl(const clconv_context *ctx);
 
 /* Whether the test context plans the CPU kernel family. */
 bool tu_device_is_cpu(void);
